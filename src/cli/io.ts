@@ -1,0 +1,43 @@
+/**
+ * The IO a CLI command runs with, injected so that tests run commands in-process and the bin passes the real one.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+/** Everything a command may touch outside itself. */
+export interface CommandIO {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Whether stdin and stderr are terminals (interactive prompts, spinners, opening a browser). */
+  isTTY: boolean;
+  /** Whether stdout is a terminal (colour, masking hints). */
+  stdoutIsTTY: boolean;
+  /** Opens a URL in the user's browser; rejects when none can be opened. */
+  openBrowser(url: string): Promise<void>;
+  /** Resolves on Ctrl-C / SIGTERM; commands that wait use it to clean up. */
+  interrupted?: Promise<void>;
+}
+
+/** A command's failure that the user can fix: printed as one line plus a "what to do" line, with an exit code. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    /** Exit code: 1 failure, 2 usage, 4 authentication needed. */
+    readonly exitCode: 1 | 2 | 4 = 1,
+    /** One line telling the user what to do next. */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Exit codes, as `gh` uses them. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, authNeeded: 4 } as const;
+
+/** Whether output to this stream may use colour (`NO_COLOR` unset and a TTY). */
+export function useColor(io: CommandIO): boolean {
+  return io.stdoutIsTTY && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '');
+}
