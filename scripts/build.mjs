@@ -1,7 +1,7 @@
 // Build: TypeScript to dist/, then copy the non-TypeScript assets (SQL migrations, CSS, static files)
 // that live beside the code, so that dist/ mirrors src/. Run by `npm ci` through `prepare`.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ const src = join(root, 'src');
 const dist = join(root, 'dist');
 const ASSETS = new Set(['.sql', '.css', '.svg', '.png', '.ico', '.js', '.html', '.txt', '.json']);
 
-rmSync(dist, { recursive: true, force: true });
+// dist/ is overwritten in place, not wiped first, so that a running test using the built bin never sees it vanish.
 const pkg = createRequire(import.meta.url).resolve('typescript/package.json');
 const tsc = join(dirname(pkg), 'bin', 'tsc');
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
