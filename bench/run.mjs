@@ -1,0 +1,47 @@
+// `npm run bench`: builds, runs every benchmark in turn (each bounded in time), and writes bench/RESULTS.md.
+// Not part of `npm test`. Select some with `npm run bench -- startup cli-token`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmt, machine, ROOT, WORK } from './lib.mjs';
+
+const ALL = readdirSync(join(ROOT, 'bench'))
+  .filter((f) => f.endsWith('.mjs') && !['lib.mjs', 'run.mjs'].includes(f))
+  .map((f) => f.replace(/\.mjs$/, ''));
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+
+const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+rmSync(WORK, { recursive: true, force: true });
+
+const failed = [];
+for (const name of chosen) {
+  console.log(`\n== ${name}`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`)], { cwd: ROOT, stdio: 'inherit', timeout: 10 * 60_000 });
+  if (r.status !== 0) failed.push(name);
+}
+
+const results = existsSync(WORK)
+  ? readdirSync(WORK)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(WORK, f), 'utf8')))
+  : [];
+const lines = [
+  '# Benchmark results',
+  '',
+  `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Produced by \`npm run bench\`; every ratio is against a baseline measured in the same run.`,
+  '',
+  '| bench | measure | value | baseline | ratio | target | met |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+];
+for (const { bench, rows } of results) {
+  for (const r of rows) {
+    lines.push(
+      `| ${bench} | ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.baseline === undefined ? '' : fmt(r.baseline)} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2)} | ${r.target ?? ''} | ${r.target ? (r.pass ? 'yes' : '**no**') : ''} |`,
+    );
+  }
+}
+for (const { bench, notes } of results) for (const n of notes ?? []) lines.push('', `- ${bench}: ${n}`);
+if (failed.length) lines.push('', `Benchmarks that failed to run: ${failed.join(', ')}.`);
+writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `${lines.join('\n')}\n`);
+console.log(`\nwrote bench/RESULTS.md (${results.length} benchmarks${failed.length ? `, failed: ${failed.join(', ')}` : ''})`);
