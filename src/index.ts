@@ -11,5 +11,5 @@ export {
   WEBEX_API_BASE,
   WEBEX_FEDRAMP_API_BASE,
 } from './config.js';
-export * from './oauth/errors.js';
-export type * from './oauth/types.js';
+export * from './oauth/index.js';
+export * from './webex/index.js';

@@ -1,0 +1,224 @@
+/**
+ * Human explanations of every error the OAuth client (and the REST client) raises, for the web app and the CLI.
+ * Plain text only, never a secret: Webex's own description is reduced to printable text and shortened.
+ */
+import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from './errors.js';
+
+/** What went wrong, why, and what to do — three short plain-text sentences. */
+export interface OAuthErrorExplanation {
+  title: string;
+  explanation: string;
+  action: string;
+}
+
+/** Reduces text from the network to one printable line without markup, at most `max` characters. */
+export function plainText(s: string, max = 200): string {
+  const t = s
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+const byCode: Record<string, Omit<OAuthErrorExplanation, 'explanation'> & { explanation: string }> = {
+  access_denied: {
+    title: 'Authorization declined',
+    explanation: 'The person declined the consent screen, so Webex issued no token.',
+    action: 'Start the authorization again and choose Accept.',
+  },
+  invalid_scope: {
+    title: 'Scope not allowed',
+    explanation:
+      'A requested scope is not registered on the integration (registering spark:all does not make narrower scopes requestable).',
+    action: 'Request only scopes registered on the integration, or add them at developer.webex.com and try again.',
+  },
+  server_error: {
+    title: 'Webex failed',
+    explanation: 'Webex had an internal error while handling the authorization.',
+    action: 'Wait a moment and start the authorization again.',
+  },
+  temporarily_unavailable: {
+    title: 'Webex is unavailable',
+    explanation: 'Webex is temporarily unable to handle the request.',
+    action: 'Wait a moment and try again.',
+  },
+  login_required: {
+    title: 'Sign-in needed',
+    explanation:
+      'A silent authorization (prompt=none) was requested but the person has no Webex session in this browser.',
+    action: 'Start the authorization again without prompt=none so the person can sign in.',
+  },
+  invalid_grant: {
+    title: 'Authorization no longer valid',
+    explanation:
+      'Webex rejected the code or refresh token: it expired, was used already, was revoked, or the PKCE verifier or redirect URI did not match.',
+    action: 'Authorize again to get a new token pair.',
+  },
+  invalid_request: {
+    title: 'Authorization no longer valid',
+    explanation:
+      'Webex rejected the request; for a refresh this means the refresh token is expired, revoked, malformed or invalid.',
+    action: 'Authorize again to get a new token pair.',
+  },
+  invalid_client: {
+    title: 'Integration credentials rejected',
+    explanation: 'Webex did not accept the client id or client secret.',
+    action: 'Check the client id and client secret at developer.webex.com (regenerate the secret if unsure).',
+  },
+  unauthorized_client: {
+    title: 'Integration not allowed',
+    explanation: 'This integration may not use this kind of grant.',
+    action: 'Check the integration settings at developer.webex.com.',
+  },
+  unsupported_grant_type: {
+    title: 'Grant not supported',
+    explanation: 'Webex does not support this grant type for integrations.',
+    action: 'Use the authorization code or device grant.',
+  },
+  tokenlimit_reached: {
+    title: 'Too many live tokens',
+    explanation: 'This person holds the maximum number of live Webex access tokens (750, across all apps).',
+    action: 'Revoke unused tokens at https://idbroker.webex.com/idb/profile#/tokens or wait for some to expire.',
+  },
+  authorization_pending: {
+    title: 'Waiting for approval',
+    explanation: 'The person has not approved the device code yet.',
+    action: 'Enter the code on the verification page and approve it.',
+  },
+  slow_down: {
+    title: 'Polling too fast',
+    explanation: 'Webex asked to poll less often.',
+    action: 'Wait a few seconds longer between polls.',
+  },
+  expired_token: {
+    title: 'Device code expired',
+    explanation: 'The device code expired before it was approved.',
+    action: 'Start the device login again.',
+  },
+  rate_limited: {
+    title: 'Rate limited',
+    explanation: 'Webex is receiving too many requests from this integration or person.',
+    action: 'Wait for the time Webex asks for, then try again.',
+  },
+  network_error: {
+    title: 'Webex unreachable',
+    explanation: 'The request to Webex failed before an answer arrived (network, DNS, TLS or timeout).',
+    action: 'Check the network and the API base URL, then try again.',
+  },
+  invalid_response: {
+    title: 'Unexpected answer from Webex',
+    explanation: 'Webex answered something that is not a valid response.',
+    action: 'Try again; if it persists, report it with the tracking id.',
+  },
+  invalid_token: {
+    title: 'Access token rejected',
+    explanation: 'Webex did not accept the access token: it expired or was revoked.',
+    action: 'Refresh the token or authorize again.',
+  },
+};
+
+function withTracking(text: string, trackingId: unknown): string {
+  return typeof trackingId === 'string' && trackingId !== ''
+    ? `${text} (Webex tracking id ${plainText(trackingId, 100)})`
+    : text;
+}
+
+function explainApiError(e: Error & Record<string, unknown>): OAuthErrorExplanation {
+  const status = typeof e.status === 'number' ? e.status : 0;
+  const scopes = Array.isArray(e.requiredScopes) ? (e.requiredScopes as string[]) : [];
+  const table: Record<number, OAuthErrorExplanation> = {
+    0: {
+      title: 'Webex unreachable',
+      explanation: 'The request failed before Webex answered.',
+      action: 'Check the network and try again.',
+    },
+    401: {
+      title: 'Access token rejected',
+      explanation: 'Webex did not accept the access token: it expired or was revoked.',
+      action: 'Refresh the token or authorize again.',
+    },
+    403: {
+      title: 'Missing scope or role',
+      explanation: `The access token lacks a required scope, or the person lacks a role or licence.${scopes.length ? ` Scopes that allow this call: ${scopes.join(', ')}.` : ''}`,
+      action: 'Authorize again with the needed scope (registered on the integration), or ask an admin for the role.',
+    },
+    404: {
+      title: 'Not found',
+      explanation: 'Webex does not know this id, or the person is not a member of that space.',
+      action: 'Check the id.',
+    },
+    429: {
+      title: 'Rate limited',
+      explanation: 'Webex is receiving too many requests.',
+      action: 'Wait for the time Webex asks for, then try again.',
+    },
+  };
+  const base = table[status] ?? {
+    title: status >= 500 ? 'Webex failed' : 'Webex refused the request',
+    explanation:
+      typeof e.description === 'string' && e.description ? plainText(e.description) : `Webex answered HTTP ${status}.`,
+    action: status >= 500 ? 'Try again later.' : 'Check the request.',
+  };
+  return { ...base, explanation: withTracking(base.explanation, e.trackingId) };
+}
+
+/**
+ * Explains any error the OAuth or REST client raises (and, generically, any other) for a person: title, what
+ * happened, and what to do. Never includes secrets or markup.
+ */
+export function explainOAuthError(error: unknown): OAuthErrorExplanation {
+  if (error instanceof WebexOAuthError) {
+    const known = byCode[error.code];
+    const described = error.description ? ` Webex says: ${plainText(error.description)}` : '';
+    const base = known ?? {
+      title: 'Webex refused the request',
+      explanation: `Webex answered with error "${plainText(String(error.code), 64)}".`,
+      action: 'Try again; if it persists, report it with the tracking id.',
+    };
+    let action = base.action;
+    if (error.code === 'rate_limited' && error.retryAfter !== undefined)
+      action = `Wait ${error.retryAfter} s, then try again.`;
+    return { title: base.title, explanation: withTracking(base.explanation + described, error.trackingId), action };
+  }
+  if (error instanceof StateMismatchError) {
+    return {
+      title: 'Authorization could not be matched',
+      explanation:
+        'The answer from Webex does not belong to an authorization started here: it expired, was already used, came from another browser, or was forged.',
+      action: 'Start the authorization again from this browser.',
+    };
+  }
+  if (error instanceof CallbackError) {
+    return {
+      title: 'Malformed authorization answer',
+      explanation: `The redirect back from Webex is incomplete: ${plainText(error.message)}`,
+      action: 'Start the authorization again; do not edit or reload the redirect URL.',
+    };
+  }
+  if (error instanceof IdTokenError) {
+    return {
+      title: 'Identity could not be verified',
+      explanation: `The id_token from Webex failed verification: ${plainText(error.message)}`,
+      action:
+        'Authorize again; if it persists, check the expected issuer setting (Webex issuers are cluster-specific).',
+    };
+  }
+  if (error instanceof ScopeError) {
+    return {
+      title: 'Invalid scope list',
+      explanation: plainText(error.message),
+      action: 'Choose scopes from the Webex scope catalog.',
+    };
+  }
+  if (error instanceof Error && error.name === 'WebexApiError')
+    return explainApiError(error as Error & Record<string, unknown>);
+  if (error instanceof Error && error.name === 'AbortError') {
+    return { title: 'Cancelled', explanation: 'The operation was cancelled.', action: 'Start it again when ready.' };
+  }
+  return {
+    title: 'Unexpected error',
+    explanation: 'Something unexpected went wrong while talking to Webex.',
+    action: 'Try again; if it persists, check the logs.',
+  };
+}

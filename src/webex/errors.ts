@@ -1,0 +1,40 @@
+/** The one error of the REST client. Its message never contains the access token. */
+import { scopesForEndpoint } from '../scopes/catalog.js';
+
+/** A Webex REST call failed: an HTTP error (401/403/404/429/5xx…), an unexpected body, or no answer (status 0). */
+export class WebexApiError extends Error {
+  override name = 'WebexApiError';
+  /** HTTP status; 0 when no answer arrived. */
+  readonly status: number;
+  /** The `TrackingID` header (or the envelope's `trackingId`), for Cisco support. */
+  readonly trackingId: string | undefined;
+  /** The envelope's `errors[0].description` or `message`. */
+  readonly description: string | undefined;
+  /** Seconds to wait, from `Retry-After`. */
+  readonly retryAfter: number | undefined;
+  /** On 403: the scopes any of which would allow this call, from the scope catalog. */
+  readonly requiredScopes: string[];
+  /** `METHOD /path` of the failed call (no query string). */
+  readonly endpoint: string;
+
+  constructor(init: {
+    method: string;
+    path: string;
+    status: number;
+    trackingId?: string | undefined;
+    description?: string | undefined;
+    retryAfter?: number | undefined;
+    cause?: unknown;
+  }) {
+    const path = init.path.replace(/[?#].*$/, '');
+    const endpoint = `${init.method.toUpperCase()} ${path}`;
+    const what = init.status === 0 ? 'got no answer' : `failed with HTTP ${init.status}`;
+    super(`Webex ${endpoint} ${what}${init.description ? `: ${init.description}` : ''}`, { cause: init.cause });
+    this.status = init.status;
+    this.trackingId = init.trackingId;
+    this.description = init.description;
+    this.retryAfter = init.retryAfter;
+    this.endpoint = endpoint;
+    this.requiredScopes = init.status === 403 ? scopesForEndpoint(init.method, path) : [];
+  }
+}
