@@ -137,7 +137,7 @@ export async function pollDeviceToken(
   let wait = interval;
   for (let attempt = 1; ; attempt++) {
     await sleep(wait * 1000, options.signal);
-    if (clock() > deadline) {
+    if (clock() >= deadline) {
       throw new WebexOAuthError({ code: 'expired_token', status: 400, description: 'The device code expired.' });
     }
     const response = await postForm(
