@@ -76,6 +76,9 @@ export interface ListMessagesQuery {
   before?: string;
 }
 
+/** Methods a raw request may use. */
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']);
+
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A Webex REST client acting with one access token. */
@@ -140,8 +143,12 @@ export class WebexClient {
    * returned, not thrown (no 429 retry either, so the person sees what Webex said). Only network failures throw.
    */
   async request(method: string, path: string, req: RawRequest = {}): Promise<RawResponse> {
+    const verb = method.toUpperCase();
+    if (!METHODS.has(verb)) {
+      throw new WebexApiError({ method: 'REQUEST', path: '(invalid)', status: 0, description: `Unsupported method.` });
+    }
     const started = this.#now();
-    const response = await this.#send(method, this.#url(path, req.query), req.body);
+    const response = await this.#send(verb, this.#url(path, req.query, verb), req.body);
     const text = await response.text().catch(() => '');
     let body: unknown = text;
     try {
@@ -157,25 +164,17 @@ export class WebexClient {
     };
   }
 
-  /** Builds an absolute URL under the API base; rejects anything that would leave it. */
-  #url(path: string, query?: RawRequest['query']): URL {
+  /** Builds an absolute URL under the API base (a repeated base path such as `/v1` is dropped); rejects anything that would leave it. */
+  #url(path: string, query?: RawRequest['query'], method = 'GET'): URL {
+    const invalid = (description: string) => new WebexApiError({ method, path: '(invalid)', status: 0, description });
     if (!path.startsWith('/') || path.startsWith('//') || path.includes('\\')) {
-      throw new WebexApiError({
-        method: 'GET',
-        path: '(invalid)',
-        status: 0,
-        description: 'The path must start with a single "/".',
-      });
+      throw invalid('The path must start with a single "/".');
     }
-    const url = new URL(this.#base + path);
-    if (url.origin !== this.#origin) {
-      throw new WebexApiError({
-        method: 'GET',
-        path: '(invalid)',
-        status: 0,
-        description: 'The path leaves the API base.',
-      });
-    }
+    const basePath = new URL(this.#base).pathname.replace(/\/+$/, '');
+    const relative =
+      basePath && (path === basePath || path.startsWith(`${basePath}/`)) ? path.slice(basePath.length) : path;
+    const url = new URL(this.#base + relative);
+    if (url.origin !== this.#origin) throw invalid('The path leaves the API base.');
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     return url;
   }

@@ -165,7 +165,15 @@ describe('WebexClient', () => {
     await expect(c.request('GET', 'https://evil.example/x')).rejects.toBeInstanceOf(WebexApiError);
     await expect(c.request('GET', '//evil.example/x')).rejects.toBeInstanceOf(WebexApiError);
     await expect(c.request('GET', '@evil.example/x')).rejects.toBeInstanceOf(WebexApiError);
+    await expect(c.request('TRACE', '/rooms')).rejects.toBeInstanceOf(WebexApiError);
     expect(seen).toHaveLength(0);
+  });
+
+  it('request() accepts a path that repeats the base path (/v1/people/me)', async () => {
+    const { fetch, seen } = fakeFetch(json(person));
+    const c = new WebexClient({ apiBase: BASE, accessToken: TOKEN, fetch });
+    expect((await c.request('get', '/v1/people/me')).status).toBe(200);
+    expect(seen[0]).toMatchObject({ url: `${BASE}/people/me`, method: 'GET' });
   });
 });
 
