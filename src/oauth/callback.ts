@@ -19,15 +19,28 @@ export interface ParsedCallback {
 
 function toParams(input: string | URL | URLSearchParams): URLSearchParams {
   if (input instanceof URLSearchParams) return input;
-  if (input instanceof URL) return input.searchParams;
+  if (input instanceof URL) return fromUrl(input);
   const s = input.trim();
   // A bare query string (`code=…&state=…` or `?code=…`) or a path (`/oauth?…`) is accepted as well as a full URL.
   if (!s.includes('?') && !s.includes('://')) return new URLSearchParams(s);
+  let url: URL;
   try {
-    return new URL(s, 'http://callback.invalid').searchParams;
+    url = new URL(s, 'http://callback.invalid');
   } catch (cause) {
     throw new CallbackError('The authorization callback URL cannot be parsed.', { cause });
   }
+  return fromUrl(url);
+}
+
+/**
+ * The query parameters, or the fragment's when the query has none of ours: Webex's prose says the answer comes in
+ * the fragment while every example uses the query (webex-api.md "Known differences"), so both are read.
+ */
+function fromUrl(url: URL): URLSearchParams {
+  const ours = (p: URLSearchParams) => p.has('code') || p.has('state') || p.has('error');
+  if (ours(url.searchParams) || url.hash.length < 2) return url.searchParams;
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  return ours(fragment) ? fragment : url.searchParams;
 }
 
 /** The single value of `name`, `undefined` when absent; a repeated parameter is a {@link CallbackError}. */

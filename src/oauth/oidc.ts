@@ -65,6 +65,17 @@ export async function discover(apiBase: string, options: RequestOptions = {}): P
   return checked(discoverySchema, await readJson(response, 'discovery document'), 'discovery document', response);
 }
 
+/**
+ * Issuers Webex is documented or observed to put in `iss` (webex-api.md §4). They are cluster-specific, so pass
+ * the one your discovery document names, or this list when discovery and id_token disagree.
+ */
+export const KNOWN_WEBEX_ISSUERS: readonly string[] = [
+  'https://idbroker-b-us.webex.com/idb',
+  'https://idbroker.webex.com/idb',
+  'https://idbroker-eu.webex.com/idb',
+  'https://idbroker-ca.webex.com/idb',
+];
+
 /** Verified id_token claims (OIDC standard names; Webex puts the person's UUID in `sub`). */
 export interface IdTokenClaims extends jose.JWTPayload {
   sub: string;
@@ -90,6 +101,8 @@ export interface VerifyIdTokenOptions {
   issuer: string | string[];
   /** Where the signing keys are, usually discovery's `jwks_uri` (`{base}/verification`). */
   jwksUri: string;
+  /** A JWKS already fetched (e.g. cached); when given, `jwksUri` is not fetched. */
+  jwks?: jose.JSONWebKeySet;
   clock?: Clock;
   fetch?: FetchLike;
   /** Allowed clock skew in seconds (default 60). */
@@ -161,7 +174,7 @@ async function verifyWithKeySet(
  * {@link WebexOAuthError}s.
  */
 export async function verifyIdToken(idToken: string, options: VerifyIdTokenOptions): Promise<IdTokenClaims> {
-  const jwks = await fetchJwks(options.jwksUri, options);
+  const jwks = options.jwks ?? (await fetchJwks(options.jwksUri, options));
   const now = (options.clock ?? Date.now)();
   let payload: jose.JWTPayload;
   try {

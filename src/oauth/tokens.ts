@@ -64,6 +64,16 @@ export async function processTokenResponse(response: Response, ctx: TokenRespons
   } catch {
     throw invalid('The token response is not JSON.');
   }
+  if (json && typeof json === 'object' && typeof (json as { error?: unknown }).error === 'string') {
+    // An OAuth error inside a 2xx answer: treat it as the error it names.
+    const body = json as Record<string, unknown>;
+    throw new WebexOAuthError({
+      code: String(body.error).slice(0, 64),
+      description: typeof body.error_description === 'string' ? body.error_description.slice(0, 500) : undefined,
+      status: 400,
+      trackingId: trackingId ?? (typeof body.trackingID === 'string' ? body.trackingID : undefined),
+    });
+  }
   if (json && typeof json === 'object' && !('refresh_token' in json) && ctx.previousRefreshToken) {
     json = { ...json, refresh_token: ctx.previousRefreshToken };
   }

@@ -86,3 +86,13 @@ describe('parseCallback', () => {
     );
   });
 });
+
+describe('parseCallback fragment tolerance', () => {
+  it('reads code and state from the fragment when the query has none (Webex prose says fragment)', () => {
+    expect(parseCallback('http://localhost:8080/oauth#code=c&state=state-abc_123', pending).code).toBe('c');
+    expect(() => parseCallback(new URL('http://localhost:8080/oauth#error=access_denied&state=x'), pending)).toThrow(
+      WebexOAuthError,
+    );
+    expect(parseCallback('http://localhost:8080/oauth?code=q&state=state-abc_123#code=f', pending).code).toBe('q');
+  });
+});

@@ -1,7 +1,7 @@
 import * as jose from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IdTokenError, WebexOAuthError } from '../../src/oauth/errors.js';
-import { discover, fetchUserInfo, verifyIdToken } from '../../src/oauth/oidc.js';
+import { discover, fetchUserInfo, KNOWN_WEBEX_ISSUERS, verifyIdToken } from '../../src/oauth/oidc.js';
 import { fakeFetch, json } from './helpers.js';
 
 const ISSUER = 'https://idbroker-b-us.webex.com/idb';
@@ -73,6 +73,13 @@ describe('verifyIdToken', () => {
       nonce: 'n-1',
       email: 'alice@example.com',
     });
+  });
+
+  it('uses a JWKS passed in instead of fetching, and accepts the known issuer list', async () => {
+    const { fetch, seen } = fakeFetch();
+    const claims = await verify(await idToken(), { fetch, jwks: { keys: [jwk] }, issuer: [...KNOWN_WEBEX_ISSUERS] });
+    expect(claims.sub).toBe('person-uuid');
+    expect(seen).toHaveLength(0);
   });
 
   it('tolerates a missing kid (Cisco samples have none), trying each key', async () => {

@@ -249,6 +249,12 @@ describe('processTokenResponse', () => {
     expect((await oauthError(processTokenResponse(json([1]), ctx))).code).toBe('invalid_response');
   });
 
+  it('treats an OAuth error inside a 200 answer as that error', async () => {
+    const e = await oauthError(processTokenResponse(json({ error: 'invalid_grant', error_description: 'used' }), ctx));
+    expect(e).toMatchObject({ code: 'invalid_grant', status: 400, description: 'used' });
+    expect(e.needsReauth).toBe(true);
+  });
+
   it('maps tokenlimit_reached and an HTTP-date Retry-After', async () => {
     const e = await oauthError(processTokenResponse(json({ error: 'tokenlimit_reached' }, 400), ctx));
     expect(e.code).toBe('tokenlimit_reached');
