@@ -1,35 +1,186 @@
 /**
  * The web app and token broker: `buildApp(config)` returns a ready Fastify instance without listening;
- * `listen()` is separate so tests use `app.inject()` and the CLI's `serve` listens.
+ * `listen()` is separate so tests use `app.inject()` and the CLI's `serve` listens. One plugin per concern:
+ * security headers, session (+ CSRF), views, home, OAuth, connection pages, space demo, health, broker API.
  */
+import { randomBytes } from 'node:crypto';
+import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Config } from '../config.js';
+import { type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
+import type { FetchLike } from '../oauth/types.js';
+import type { ServerContext } from './context.js';
+import { securityHeaders } from './plugins/security.js';
+import { sessionPlugin } from './plugins/session.js';
+import { viewsPlugin } from './plugins/views.js';
+import type { ServerVault } from './ports.js';
+import { connectionRoutes } from './routes/connections.js';
+import { healthRoutes } from './routes/health.js';
+import { homeRoutes } from './routes/home.js';
+import { handleCallback, oauthRoutes } from './routes/oauth.js';
+import { spaceRoutes } from './routes/space.js';
 
 /** Options of {@link buildApp} beyond the configuration. */
 export interface BuildAppOptions {
+  /** The token store (default: opened from the configuration). */
+  vault?: ServerVault;
+  /** The fetch used to reach Webex (default: the global one). */
+  fetch?: FetchLike;
   /** Logger to use (default: a redacting pino logger at `config.logLevel`). */
   logger?: ReturnType<typeof createLogger>;
+  /** Whether the app is served over https (adds `Secure` to cookies). Default: the redirect URI is https. */
+  https?: boolean;
+}
+
+/** A label of where tokens come from, for the header. */
+function modeLabel(config: Config): string {
+  return { demo: 'Demo (local emulator)', webex: 'Webex', fedramp: 'Webex for Government', custom: 'Custom API' }[
+    config.mode
+  ];
+}
+
+/** The paths the callback is served at: the configured redirect URI's path, and the two the Webex guides use. */
+export function callbackPathsFor(config: Pick<Config, 'redirectUri'>): Set<string> {
+  return new Set([new URL(config.redirectUri).pathname, '/oauth', '/webex-auth.html']);
 }
 
 /** Builds the web app + broker for `config`. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'webex-auth' });
   const app = Fastify({
-    loggerInstance: (options.logger ??
-      createLogger({ level: config.logLevel, name: 'webex-auth' })) as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: false,
     bodyLimit: 64 * 1024,
+    // Webex codes and states are short; anything near this is hostile.
+    maxParamLength: 200,
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => ({ status: 'ready' }));
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const vault = options.vault ?? (await openDefaultVault(config, fetchImpl, logger));
+  if (!options.vault) app.addHook('onClose', async () => vault.close());
+
+  let defaultIntegrationId: string | undefined;
+  if (config.clientId && config.clientSecret) {
+    const stored = await vault.integrations.upsert({
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      redirectUri: config.redirectUri,
+      apiBase: config.apiBase,
+      scopes: config.scopes,
+    });
+    defaultIntegrationId = stored.id;
+  }
+  const ctx: ServerContext = {
+    config,
+    vault,
+    fetch: fetchImpl,
+    defaultIntegrationId,
+    callbackPaths: callbackPathsFor(config),
+  };
+  const https = options.https ?? config.redirectUri.startsWith('https://');
+
+  await app.register(formbody);
+  await app.register(securityHeaders, {
+    formActionOrigins: [
+      ...new Set([
+        new URL(config.apiBase).origin,
+        new URL(WEBEX_API_BASE).origin,
+        new URL(WEBEX_FEDRAMP_API_BASE).origin,
+      ]),
+    ],
+    imageOrigins: [new URL(config.apiBase).origin],
+  });
+  await app.register(viewsPlugin, { demo: config.mode === 'demo', modeLabel: modeLabel(config) });
+  // A random signing key per process: sessions live in memory, so they end with the process anyway.
+  await app.register(sessionPlugin, { secret: randomBytes(32).toString('base64url'), secure: https });
+  await app.register(healthRoutes(ctx));
+  await app.register(homeRoutes(ctx));
+  await app.register(oauthRoutes(ctx));
+  await app.register(connectionRoutes(ctx));
+  await app.register(spaceRoutes(ctx));
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const isCallback =
+      request.method === 'GET' &&
+      request.url.includes('?') &&
+      (ctx.callbackPaths.has(path) ||
+        [...(request.session?.pending.values() ?? [])].some(
+          (p) => URL.canParse(p.pending.redirectUri) && new URL(p.pending.redirectUri).pathname === path,
+        ));
+    if (isCallback && request.session) return handleCallback(ctx, request, reply);
+    if (path.startsWith('/api/')) {
+      return reply
+        .code(404)
+        .type('application/problem+json')
+        .send({ type: 'about:blank', title: 'Not found', status: 404, code: 'not_found' });
+    }
+    return reply.errorPage({
+      status: 404,
+      title: 'Page not found',
+      explanation: 'There is no page at this address.',
+      action: 'Go to the home page.',
+    });
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const status =
+      typeof (error as { statusCode?: number }).statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (request.url.startsWith('/api/')) {
+      return reply
+        .code(status)
+        .type('application/problem+json')
+        .send({
+          type: 'about:blank',
+          title: status >= 500 ? 'Internal error' : 'Bad request',
+          status,
+          code: status >= 500 ? 'internal' : 'invalid_request',
+        });
+    }
+    if (status < 500) {
+      return reply.errorPage({
+        status,
+        title: status === 413 ? 'Request too large' : 'Bad request',
+        explanation:
+          status === 413 ? 'The form sent more data than this app accepts.' : 'The request could not be understood.',
+        action: 'Go back to the home page and try again.',
+      });
+    }
+    return reply.errorPage({
+      status: 500,
+      title: 'Something went wrong',
+      explanation: 'The server failed while handling this request; the details are in its log.',
+      action: 'Try again; if it persists, check the server log.',
+    });
+  });
   return app;
 }
 
+/** Opens the vault the configuration describes. */
+async function openDefaultVault(
+  config: Config,
+  fetchImpl: FetchLike,
+  logger: ReturnType<typeof createLogger>,
+): Promise<ServerVault> {
+  // TODO(server): import statically once src/vault lands.
+  const modulePath = '../vault/index.js';
+  const { openVault } = (await import(modulePath)) as {
+    openVault: (c: Config, o: { fetch: FetchLike; logger: unknown }) => Promise<ServerVault>;
+  };
+  return openVault(config, { fetch: fetchImpl, logger });
+}
+
 /** Starts listening; resolves to the base URL. */
-export async function listen(app: FastifyInstance, config: Pick<Config, 'port' | 'host'>): Promise<string> {
+export async function listen(
+  app: FastifyInstance,
+  config: Pick<Config, 'port' | 'host'>,
+  protocol: 'http' | 'https' = 'http',
+): Promise<string> {
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
+  return `${protocol}://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
 }

@@ -1,0 +1,65 @@
+/**
+ * Views: `reply`-ready HTML pages in the shared frame, the error page, and the few static files (one stylesheet and
+ * one small script) served from memory under /static/ with a long cache.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { SafeHtml } from '../html.js';
+import { type ErrorInfo, errorView } from '../views/error.js';
+import { type LayoutContext, layout } from '../views/layout.js';
+import { globalPlugin } from './global.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** A whole HTML page around `body`. */
+    renderPage(request: FastifyRequest, title: string, body: SafeHtml): string;
+    /** A whole HTML error page. */
+    renderError(request: FastifyRequest, info: ErrorInfo): string;
+  }
+  interface FastifyReply {
+    /** Sends an HTML page. */
+    page(title: string, body: SafeHtml, status?: number): FastifyReply;
+    /** Sends an error page with `info.status`. */
+    errorPage(info: ErrorInfo): FastifyReply;
+  }
+}
+
+const STATIC: Record<string, string> = {
+  'style.css': 'text/css; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+};
+
+/** Registers the page helpers and the static files. */
+export const viewsPlugin: FastifyPluginAsync<LayoutContext> = globalPlugin(async (app, ctx) => {
+  const publicDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+  const files = new Map(
+    Object.entries(STATIC).map(([name, type]) => [name, { type, body: readFileSync(join(publicDir, name)) }]),
+  );
+
+  app.decorate('renderPage', (_request: FastifyRequest, title: string, body: SafeHtml) => layout(ctx, title, body));
+  app.decorate('renderError', (_request: FastifyRequest, info: ErrorInfo) => layout(ctx, info.title, errorView(info)));
+  app.decorateReply('page', function (title: string, body: SafeHtml, status = 200) {
+    return this.code(status)
+      .type('text/html; charset=utf-8')
+      .send(layout(ctx, title, body));
+  });
+  app.decorateReply('errorPage', function (info: ErrorInfo) {
+    return this.code(info.status)
+      .type('text/html; charset=utf-8')
+      .send(layout(ctx, info.title, errorView(info)));
+  });
+
+  app.get<{ Params: { file: string } }>('/static/:file', async (request, reply) => {
+    const file = files.get(request.params.file);
+    if (!file)
+      return reply.errorPage({
+        status: 404,
+        title: 'Not found',
+        explanation: 'There is no such file.',
+        action: 'Go to the home page.',
+      });
+    return reply.type(file.type).header('Cache-Control', 'public, max-age=3600').send(file.body);
+  });
+});

@@ -1,0 +1,40 @@
+// webex-auth — the little vanilla JS of the web app: copy and reveal buttons. Pages work without it.
+'use strict';
+document.addEventListener('click', (event) => {
+  const button =
+    event.target instanceof Element ? event.target.closest('button[data-copy], button[data-reveal]') : null;
+  if (!button) return;
+  if (button.hasAttribute('data-copy')) {
+    event.preventDefault();
+    const source = document.getElementById(button.getAttribute('data-copy') || '');
+    if (!source) return;
+    const text = source.getAttribute('data-value') ?? source.textContent ?? '';
+    const done = () => {
+      button.classList.add('copied');
+      setTimeout(() => button.classList.remove('copied'), 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => {});
+    else {
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      try {
+        document.execCommand('copy');
+        done();
+      } catch (_) {
+        /* nothing to do */
+      }
+      area.remove();
+    }
+  } else {
+    event.preventDefault();
+    const target = document.getElementById(button.getAttribute('data-reveal') || '');
+    if (!target) return;
+    const shown = target.getAttribute('data-shown') === 'true';
+    target.textContent = shown ? target.getAttribute('data-masked') : target.getAttribute('data-value');
+    target.setAttribute('data-shown', String(!shown));
+    button.textContent = shown ? 'Reveal' : 'Hide';
+    button.setAttribute('aria-pressed', String(!shown));
+  }
+});

@@ -1,0 +1,141 @@
+/**
+ * The home page and the bring-your-own-credentials form (`POST /configure`, `POST /configure/paste`). A brought client
+ * secret goes to the vault, encrypted; the session keeps only the integration's id.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../../config.js';
+import { scopeInfo } from '../../scopes/catalog.js';
+import type { ServerContext } from '../context.js';
+import { parseAuthorizationUrl } from '../paste.js';
+import { type ByoModel, byoView } from '../views/byo.js';
+import { type HomeModel, homeView, maskId } from '../views/home.js';
+import { integrationIdFor } from './oauth.js';
+
+/** How the home page describes where tokens come from. */
+export function modeDescription(ctx: ServerContext): string {
+  switch (ctx.config.mode) {
+    case 'demo':
+      return 'Demo mode: the flow runs against the Webex emulator built into this server, offline. Tokens work only against the emulator.';
+    case 'fedramp':
+      return 'Tokens come from Webex for Government (FedRAMP).';
+    case 'custom':
+      return `Tokens come from ${ctx.config.apiBase}.`;
+    default:
+      return 'Tokens come from Webex (webexapis.com).';
+  }
+}
+
+const configureBody = z.object({
+  _csrf: z.string(),
+  clientId: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'The client id has letters, digits, - and _ only.'),
+  clientSecret: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]{1,200}$/, 'The client secret is 1 to 200 printable characters without spaces.'),
+  redirectUri: z
+    .string()
+    .trim()
+    .max(2000)
+    .refine(
+      (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol),
+      'The redirect URI must be an http(s) URL.',
+    ),
+  scopes: z
+    .string()
+    .max(4000)
+    .optional()
+    .transform((v) => (v ?? '').split(/[\s,]+/).filter((s) => s !== ''))
+    .refine((list) => list.every((s) => scopeInfo(s)), 'Every scope must be a Webex scope, such as spark:people_read.'),
+  apiBase: z.enum([WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE]).optional(),
+});
+const pasteBody = z.object({ _csrf: z.string(), url: z.string().max(10_000) });
+
+/** Registers the home page and the bring-your-own form. */
+export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    async function render(request: FastifyRequest, reply: FastifyReply, byo?: Partial<ByoModel>, status = 200) {
+      const session = request.session;
+      const integrationId = integrationIdFor(ctx, request);
+      const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
+      const source: 'configured' | 'demo' | 'this browser' = session.integrationId
+        ? 'this browser'
+        : ctx.config.mode === 'demo'
+          ? 'demo'
+          : 'configured';
+      const connections = [];
+      for (const id of session.connections) {
+        const c = await ctx.vault.connections.get(id);
+        if (c)
+          connections.push({
+            id: c.id,
+            name: c.person.displayName,
+            email: c.person.email ?? c.person.emails?.[0] ?? '',
+          });
+      }
+      const showByo = !integration || byo !== undefined || (ctx.config.mode !== 'demo' && !ctx.defaultIntegrationId);
+      const model: HomeModel = {
+        csrf: session.csrf,
+        modeDescription: modeDescription(ctx),
+        integration: integration
+          ? {
+              clientIdMasked: maskId(integration.clientId),
+              redirectUri: integration.redirectUri,
+              source,
+              scopes: integration.scopes,
+            }
+          : undefined,
+        defaultScopes: ctx.config.scopes.length ? ctx.config.scopes : ['spark:people_read', 'spark:rooms_read'],
+        connections,
+        selfSigned: integration ? integration.redirectUri.startsWith('https://') : false,
+        byo:
+          showByo && ctx.config.mode !== 'demo'
+            ? byoView({ csrf: session.csrf, redirectUri: ctx.config.redirectUri, primary: !integration, ...byo })
+            : undefined,
+      };
+      return reply.page('Get a Webex token', homeView(model), status);
+    }
+
+    app.get('/home', (request, reply) => render(request, reply));
+    if (!ctx.callbackPaths.has('/')) app.get('/', (request, reply) => render(request, reply));
+
+    app.post('/configure/paste', async (request, reply) => {
+      const body = pasteBody.safeParse(request.body ?? {});
+      if (!body.success) return render(request, reply, { message: 'Paste a URL of at most 10,000 characters.' }, 400);
+      const result = parseAuthorizationUrl(body.data.url);
+      if (!result.ok) return render(request, reply, { message: result.message }, 400);
+      const i = result.integration;
+      return render(request, reply, {
+        clientId: i.clientId,
+        redirectUri: i.redirectUri,
+        scopes: i.scopes.join(' '),
+        message: 'Filled from the URL. Now enter the client secret (the URL never contains it).',
+        messageOk: true,
+      });
+    });
+
+    app.post('/configure', async (request, reply) => {
+      if (ctx.config.mode === 'demo') return reply.code(303).redirect('/');
+      const body = configureBody.safeParse(request.body ?? {});
+      if (!body.success) {
+        const first = body.error.issues[0];
+        return render(request, reply, { message: first?.message ?? 'Check the form.' }, 400);
+      }
+      const d = body.data;
+      const redirectPath = new URL(d.redirectUri).pathname;
+      const stored = await ctx.vault.integrations.upsert({
+        clientId: d.clientId,
+        clientSecret: d.clientSecret,
+        redirectUri: d.redirectUri,
+        apiBase: d.apiBase ?? ctx.config.apiBase,
+        scopes: d.scopes,
+      });
+      request.session.integrationId = stored.id;
+      ctx.callbackPaths.add(redirectPath);
+      return reply.code(303).redirect('/');
+    });
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * The OAuth routes: `POST /oauth/start` (fresh state + PKCE + nonce, kept per state in the session, then a redirect to
+ * Webex) and the callback, served at the path of each redirect URI in use (`/oauth` by default, `/webex-auth.html` as
+ * the Webex guides register it). The callback takes the pending authorization out of the session before the code
+ * exchange, so a reused callback URL never exchanges twice.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { createAuthorizationRequest } from '../../oauth/authorize.js';
+import { explainOAuthError, parseCallback } from '../../oauth/callback.js';
+import { CallbackError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
+import { exchangeCode } from '../../oauth/tokens.js';
+import { scopeInfo } from '../../scopes/catalog.js';
+import { WebexClient } from '../../webex/client.js';
+import { WebexApiError } from '../../webex/errors.js';
+import type { ServerContext } from '../context.js';
+import { SCOPE_PRESETS } from '../views/home.js';
+import { addPersonToSpace } from './space.js';
+
+/** The largest query string the callback accepts (Webex codes and states are well below 1 KB). */
+export const MAX_CALLBACK_QUERY = 4096;
+
+const startBody = z.object({
+  _csrf: z.string(),
+  preset: z.string().max(40).optional(),
+  scope: z.union([z.string().max(100), z.array(z.string().max(100)).max(100)]).optional(),
+  /** Extra scopes as one space-separated string (the "authorize again with …" buttons). */
+  scopes: z.string().max(4000).optional(),
+});
+
+/** Which integration a flow in this session uses: the one the browser brought, else the configured one. */
+export function integrationIdFor(ctx: ServerContext, request: FastifyRequest): string | undefined {
+  return request.session.integrationId ?? ctx.defaultIntegrationId;
+}
+
+/** Starts an authorization for `scopes` and redirects to Webex. */
+async function start(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, scopes: string[]) {
+  const integrationId = integrationIdFor(ctx, request);
+  const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
+  if (!integrationId || !integration) {
+    return reply.errorPage({
+      status: 400,
+      title: 'No integration configured',
+      explanation: 'There is no Webex integration to authorize with yet.',
+      action: 'Enter your integration’s client id and secret on the home page.',
+    });
+  }
+  let authorization: ReturnType<typeof createAuthorizationRequest>;
+  try {
+    authorization = createAuthorizationRequest({ integration, scopes });
+  } catch (error) {
+    if (!(error instanceof ScopeError)) throw error;
+    const e = explainOAuthError(error);
+    return reply.errorPage({ status: 400, ...e });
+  }
+  request.server.sessions.addPending(request.session, { pending: authorization.pending, integrationId });
+  // The URL is built from the stored integration's API base, never from the request: no open redirect.
+  return reply.code(303).redirect(authorization.url);
+}
+
+function hasCallbackParams(query: Record<string, unknown>): boolean {
+  return 'state' in query || 'code' in query || 'error' in query;
+}
+
+/** Handles the authorization callback at `request.url`. */
+export async function handleCallback(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
+  const sessions = request.server.sessions;
+  const session = request.session;
+  const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+  if (rawQuery.length > MAX_CALLBACK_QUERY) {
+    return reply.errorPage({
+      status: 414,
+      title: 'Authorization answer too long',
+      explanation: 'The address this page was opened with is far longer than any answer from Webex.',
+      action: 'Start the authorization again from the home page.',
+    });
+  }
+  const params = new URLSearchParams(rawQuery);
+  const state = params.get('state') ?? '';
+  let taken: ReturnType<typeof sessions.takePending>;
+  try {
+    const parsed = parseCallback(params, (s) => {
+      taken = sessions.takePending(session, s);
+      return taken?.pending;
+    });
+    if (!taken) throw new StateMismatchError('no pending authorization');
+    sessions.markCompleted(session, parsed.pending.state, null);
+    const integration = await ctx.vault.getIntegrationWithSecret(taken.integrationId);
+    if (!integration) throw new StateMismatchError('integration gone');
+    const tokens = await exchangeCode(integration, parsed, { fetch: ctx.fetch });
+    const client = new WebexClient({ apiBase: integration.apiBase, accessToken: tokens.accessToken, fetch: ctx.fetch });
+    const person = await client.peopleMe().catch((error: unknown) => {
+      // Without spark:people_read Webex refuses people/me; the connection is still stored, under the token's identity.
+      if (error instanceof WebexApiError && error.status === 403) return undefined;
+      throw error;
+    });
+    const connection = await ctx.vault.connections.saveFromGrant({
+      integrationId: taken.integrationId,
+      tokens,
+      person: person ?? {
+        id: `unknown-${parsed.pending.state.slice(0, 12)}`,
+        emails: [],
+        displayName: 'Unknown person (no spark:people_read)',
+      },
+      requestedScopes: parsed.pending.scopes,
+    });
+    session.connections.add(connection.id);
+    sessions.markCompleted(session, parsed.pending.state, connection.id);
+    if (person) await addPersonToSpace(ctx, person, request.log);
+    return reply.code(303).redirect(`/connections/${encodeURIComponent(connection.id)}`);
+  } catch (error) {
+    if (error instanceof StateMismatchError && session.completed.has(state)) {
+      const connectionId = session.completed.get(state);
+      return reply.errorPage({
+        status: 409,
+        title: 'This authorization was already used',
+        explanation:
+          'This answer from Webex has been handled once already; its code is never exchanged twice (reloading or reopening the page does that).',
+        action: connectionId ? 'Open your connection, or start a new authorization.' : 'Start a new authorization.',
+        retryHref: connectionId ? `/connections/${encodeURIComponent(connectionId)}` : '/',
+      });
+    }
+    if (
+      error instanceof StateMismatchError ||
+      error instanceof CallbackError ||
+      error instanceof WebexOAuthError ||
+      error instanceof WebexApiError
+    ) {
+      if (params.has('error') && state) sessions.takePending(session, state);
+      const e = explainOAuthError(error);
+      const code = error instanceof WebexOAuthError ? String(error.code) : (error as { code?: string }).code;
+      const status = error instanceof WebexOAuthError && error.retryable ? 502 : 400;
+      request.log.info({ err: { name: (error as Error).name, code } }, 'authorization failed');
+      return reply.errorPage({ status, ...e, code: code?.slice(0, 64) });
+    }
+    throw error;
+  }
+}
+
+/** Registers `/oauth/start` and the callback paths. */
+export function oauthRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    app.post('/oauth/start', async (request, reply) => {
+      const parsed = startBody.safeParse(request.body ?? {});
+      if (!parsed.success) {
+        return reply.errorPage({
+          status: 400,
+          title: 'Invalid scope list',
+          explanation: 'The form sent something that is not a list of scopes.',
+          action: 'Go back to the home page and pick scopes again.',
+        });
+      }
+      const { preset, scope, scopes: extra } = parsed.data;
+      let scopes: string[];
+      if (preset) {
+        const p = SCOPE_PRESETS.find((x) => x.id === preset);
+        if (!p)
+          return reply.errorPage({
+            status: 400,
+            title: 'Unknown preset',
+            explanation: 'That preset does not exist.',
+            action: 'Pick scopes on the home page.',
+          });
+        scopes = [...p.scopes];
+      } else {
+        scopes = [...(Array.isArray(scope) ? scope : scope ? [scope] : []), ...(extra ? extra.split(/\s+/) : [])];
+      }
+      scopes = scopes.filter((s) => s !== '');
+      if (scopes.length === 0) {
+        return reply.errorPage({
+          status: 400,
+          title: 'No scope chosen',
+          explanation: 'Webex needs at least one scope to issue a token.',
+          action: 'Pick at least one scope, or one of the presets.',
+        });
+      }
+      const unknown = scopes.find((s) => !scopeInfo(s));
+      if (unknown !== undefined) {
+        return reply.errorPage({
+          status: 400,
+          title: 'Unknown scope',
+          explanation: `"${unknown.length > 80 ? `${unknown.slice(0, 80)}…` : unknown}" is not a Webex scope.`,
+          action: 'Pick scopes from the list on the home page.',
+        });
+      }
+      return start(ctx, request, reply, scopes);
+    });
+    for (const path of ctx.callbackPaths) {
+      app.get(path, async (request, reply) => {
+        const query = request.query as Record<string, unknown>;
+        if (path === '/' && !hasCallbackParams(query)) return reply.redirect('/home');
+        return handleCallback(ctx, request, reply);
+      });
+    }
+  };
+}

@@ -1,0 +1,107 @@
+/** The home page: mode, redirect URI to register, client id (masked), the scope picker with presets, and Start. */
+import { OIDC_SCOPES, SCOPES, type ScopeInfo } from '../../scopes/catalog.js';
+import { html, type SafeHtml } from '../html.js';
+
+/** A named set of scopes offered as one click. */
+export interface ScopePreset {
+  id: string;
+  label: string;
+  why: string;
+  scopes: string[];
+}
+
+/** The presets of the scope picker. */
+export const SCOPE_PRESETS: readonly ScopePreset[] = [
+  {
+    id: 'people-rooms',
+    label: 'People and rooms',
+    why: 'who you are and which spaces you are in',
+    scopes: ['spark:people_read', 'spark:rooms_read'],
+  },
+  {
+    id: 'read-messages',
+    label: 'Read my messages',
+    why: 'for an out-of-office bot',
+    scopes: ['spark:messages_read'],
+  },
+  { id: 'everything', label: 'Everything', why: 'every user-level scope', scopes: ['spark:all'] },
+];
+
+/** A connection this browser completed, for the list on the home page. */
+export interface HomeConnection {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** What the home page shows. */
+export interface HomeModel {
+  csrf: string;
+  modeDescription: string;
+  /** The integration flows start with; undefined shows the bring-your-own form instead. */
+  integration:
+    | { clientIdMasked: string; redirectUri: string; source: 'configured' | 'demo' | 'this browser'; scopes: string[] }
+    | undefined;
+  /** Scopes checked by default. */
+  defaultScopes: string[];
+  connections: HomeConnection[];
+  /** True when the redirect URI is https with a self-signed certificate. */
+  selfSigned: boolean;
+  byo: SafeHtml | undefined;
+}
+
+/** Masks a client id, keeping its first 4 and last 4 characters. */
+export function maskId(id: string): string {
+  return id.length <= 12 ? `${id.slice(0, 2)}…` : `${id.slice(0, 4)}…${id.slice(-4)}`;
+}
+
+function scopeItem(s: ScopeInfo, checked: boolean): SafeHtml {
+  const id = `scope-${s.name.replace(/[^A-Za-z0-9]/g, '-')}`;
+  return html`<li><label for="${id}"><input type="checkbox" id="${id}" name="scope" value="${s.name}"${checked ? html` checked` : ''}>
+<span><code>${s.name}</code><span class="meaning">${s.meaning}</span></span></label></li>`;
+}
+
+/** The scope picker (a form that POSTs to /oauth/start). */
+export function scopePicker(csrf: string, defaults: string[], offered?: string[]): SafeHtml {
+  const checked = new Set(defaults);
+  const allowed = offered && offered.length > 0 ? new Set(offered) : undefined;
+  const visible = SCOPES.filter((s) => !allowed || allowed.has(s.name) || OIDC_SCOPES.includes(s.name));
+  const user = visible.filter((s) => s.kind === 'user');
+  const oidc = visible.filter((s) => s.kind === 'oidc');
+  const other = visible.filter((s) => s.kind !== 'user' && s.kind !== 'oidc');
+  return html`<form method="post" action="/oauth/start" class="picker">
+<input type="hidden" name="_csrf" value="${csrf}">
+<p class="muted">One click for a common need:</p>
+<div class="presets">
+${SCOPE_PRESETS.map((p) => html`<button type="submit" name="preset" value="${p.id}" title="${p.scopes.join(' ')}">${p.label} <span class="muted">— ${p.why}</span></button>`)}
+</div>
+<fieldset><legend>Or pick scopes</legend>
+<ul class="scopes">${user.map((s) => scopeItem(s, checked.has(s.name)))}</ul>
+</fieldset>
+${oidc.length ? html`<fieldset><legend>Identity (OpenID Connect)</legend><ul class="scopes">${oidc.map((s) => scopeItem(s, checked.has(s.name)))}</ul></fieldset>` : ''}
+${other.length ? html`<details><summary>Admin and compliance scopes</summary><ul class="scopes">${other.map((s) => scopeItem(s, checked.has(s.name)))}</ul></details>` : ''}
+<p><button type="submit" class="primary" id="start">Start</button></p>
+</form>`;
+}
+
+/** The body of the home page. */
+export function homeView(m: HomeModel): SafeHtml {
+  const i = m.integration;
+  return html`<section class="card">
+<h1>Get a Webex token pair</h1>
+<p>${m.modeDescription}</p>
+${
+  i
+    ? html`<dl class="kv">
+<dt>Redirect URI</dt><dd><code id="redirect-uri">${i.redirectUri}</code> <button type="button" class="small" data-copy="redirect-uri">Copy</button>
+<div class="muted">Register exactly this on your integration at developer.webex.com.</div></dd>
+<dt>Client id</dt><dd><code>${i.clientIdMasked}</code> <span class="muted">(${i.source})</span></dd>
+</dl>
+${m.selfSigned ? html`<p class="notice">This page is served over https with a self-signed certificate generated for localhost; your browser warns about it once.</p>` : ''}`
+    : ''
+}
+</section>
+${m.connections.length ? html`<section class="card"><h2>Your connections</h2><ul>${m.connections.map((c) => html`<li><a href="/connections/${c.id}">${c.name}</a> <span class="muted">${c.email}</span></li>`)}</ul></section>` : ''}
+${i ? html`<section class="card"><h2>Choose what the token may do</h2>${scopePicker(m.csrf, m.defaultScopes, i.scopes)}</section>` : ''}
+${m.byo ?? ''}`;
+}

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Browser, testApp } from './support/app.js';
+
+const CONFIGURED = { WEBEX_CLIENT_ID: 'C0123456789abcdef', WEBEX_CLIENT_SECRET: 'canary-client-secret-123' };
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+async function app(env: Record<string, string> = CONFIGURED) {
+  const t = await testApp(env);
+  close = () => t.app.close();
+  return t;
+}
+
+describe('pages and headers', () => {
+  it('home shows the redirect URI, a masked client id, the scope picker and presets, never the secret', async () => {
+    const { app: a } = await app();
+    const b = new Browser(a);
+    const res = await b.get('/');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('http://localhost:8080/oauth');
+    expect(res.body).toContain('C012…cdef');
+    expect(res.body).not.toContain('C0123456789abcdef');
+    expect(res.body).not.toContain('canary-client-secret-123');
+    expect(res.body).toContain('value="spark:people_read"');
+    expect(res.body).toContain('Read my messages');
+    expect(res.body).not.toContain('Demo mode');
+    expect(res.body).not.toMatch(/<script>(?!<\/script>)/);
+  });
+
+  it('sets strict security headers and a HttpOnly SameSite=Lax signed session cookie', async () => {
+    const { app: a } = await app();
+    const res = await a.inject('/');
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['cache-control']).toBe('no-store');
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).not.toMatch(/Secure/);
+    expect(cookie).toMatch(/^webex_auth_session=[^;]+\.[^;]+;/);
+  });
+
+  it('marks the cookie Secure when the redirect URI is https', async () => {
+    const { app: a } = await app({ ...CONFIGURED, WEBEX_REDIRECT_URI: 'https://localhost:8443/oauth' });
+    expect(String((await a.inject('/')).headers['set-cookie'])).toMatch(/Secure/);
+  });
+
+  it('serves the stylesheet and script, health and readiness, and a 404 page', async () => {
+    const { app: a } = await app();
+    expect((await a.inject('/static/style.css')).headers['content-type']).toContain('text/css');
+    expect((await a.inject('/static/app.js')).headers['content-type']).toContain('javascript');
+    expect((await a.inject('/static/../app.ts')).statusCode).toBe(404);
+    expect((await a.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    expect((await a.inject('/readyz')).statusCode).toBe(200);
+    const nf = await a.inject('/nope<script>');
+    expect(nf.statusCode).toBe(404);
+    expect(nf.body).toContain('Page not found');
+    expect(nf.body).not.toContain('<script>');
+  });
+
+  it('refuses a state-changing POST without the session CSRF token', async () => {
+    const { app: a } = await app();
+    const b = new Browser(a);
+    await b.get('/');
+    const res = await b.post('/oauth/start', { scope: 'spark:people_read', _csrf: 'forged' }, false);
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('Form expired');
+    const noSession = await a.inject({
+      method: 'POST',
+      url: '/oauth/start',
+      payload: 'scope=spark:all',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(noSession.statusCode).toBe(403);
+  });
+
+  it('starts a flow: redirect to Webex with state, PKCE and the picked scopes; two tabs keep two states', async () => {
+    const { app: a } = await app();
+    const b = new Browser(a);
+    await b.get('/');
+    const one = await b.post('/oauth/start', { scope: ['spark:people_read', 'spark:rooms_read'] });
+    expect(one.statusCode).toBe(303);
+    const url1 = new URL(String(one.headers.location));
+    expect(url1.origin + url1.pathname).toBe('https://webexapis.com/v1/authorize');
+    expect(url1.searchParams.get('scope')).toBe('spark:people_read spark:rooms_read');
+    expect(url1.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url1.searchParams.get('redirect_uri')).toBe('http://localhost:8080/oauth');
+    expect(String(one.headers.location)).not.toContain('canary-client-secret');
+    const two = await b.post('/oauth/start', { preset: 'everything' });
+    const url2 = new URL(String(two.headers.location));
+    expect(url2.searchParams.get('scope')).toBe('spark:all');
+    expect(url2.searchParams.get('state')).not.toBe(url1.searchParams.get('state'));
+  });
+
+  it('explains bad scope input with a 400 page', async () => {
+    const { app: a } = await app();
+    const b = new Browser(a);
+    await b.get('/');
+    expect((await b.post('/oauth/start', {})).body).toContain('No scope chosen');
+    const unknown = await b.post('/oauth/start', { scope: '<img src=x onerror=alert(1)>' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(unknown.body).not.toContain('<img src=x');
+    expect((await b.post('/oauth/start', { preset: 'nope' })).statusCode).toBe(400);
+    expect((await b.post('/oauth/start', { scope: 'x'.repeat(200_000) })).statusCode).toBe(413);
+  });
+});
