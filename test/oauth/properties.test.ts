@@ -80,6 +80,7 @@ describe('properties', () => {
           expect(nextLink(links.join(', '), 'https://base.example/v1')).toBe(new URL(next).toString());
         },
       ),
+      { numRuns: 40 },
     );
   });
 });
