@@ -68,7 +68,9 @@ describe('properties', () => {
   });
 
   it('nextLink finds the next link among any others', () => {
-    const url = fc.webUrl({ withQueryParameters: true }).filter((u) => !/[<>,;"]/.test(u));
+    const url = fc
+      .tuple(fc.constantFrom('rooms', 'people', 'messages'), fc.base64String(), fc.nat(1000))
+      .map(([r, c, m]) => `https://webexapis.example/v1/${r}?max=${m}&cursor=${encodeURIComponent(c)}`);
     fc.assert(
       fc.property(
         fc.array(fc.tuple(url, fc.constantFrom('prev', 'first', 'last'))),
@@ -80,7 +82,6 @@ describe('properties', () => {
           expect(nextLink(links.join(', '), 'https://base.example/v1')).toBe(new URL(next).toString());
         },
       ),
-      { numRuns: 40 },
     );
   });
 });
