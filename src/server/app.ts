@@ -10,6 +10,7 @@ import { type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.j
 import { createLogger } from '../log.js';
 import type { FetchLike } from '../oauth/types.js';
 import type { ServerContext } from './context.js';
+import type { TlsFiles } from './https.js';
 import { securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
@@ -28,8 +29,8 @@ export interface BuildAppOptions {
   fetch?: FetchLike;
   /** Logger to use (default: a redacting pino logger at `config.logLevel`). */
   logger?: ReturnType<typeof createLogger>;
-  /** Whether the app is served over https (adds `Secure` to cookies). Default: the redirect URI is https. */
-  https?: boolean;
+  /** Serve over https with this key and certificate (see https.ts); cookies get `Secure`. */
+  tls?: TlsFiles;
 }
 
 /** A label of where tokens come from, for the header. */
@@ -53,6 +54,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.
     maxParamLength: 200,
+    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const vault = options.vault ?? (await openDefaultVault(config, fetchImpl, logger));
@@ -76,7 +78,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     defaultIntegrationId,
     callbackPaths: callbackPathsFor(config),
   };
-  const https = options.https ?? config.redirectUri.startsWith('https://');
+  const https = options.tls !== undefined;
 
   await app.register(formbody);
   await app.register(securityHeaders, {
@@ -89,7 +91,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ],
     imageOrigins: [new URL(config.apiBase).origin],
   });
-  await app.register(viewsPlugin, { demo: config.mode === 'demo', modeLabel: modeLabel(config) });
+  await app.register(viewsPlugin, { demo: config.mode === 'demo', modeLabel: modeLabel(config), selfSigned: https });
   // A random signing key per process: sessions live in memory, so they end with the process anyway.
   await app.register(sessionPlugin, { secret: randomBytes(32).toString('base64url'), secure: https });
   await app.register(healthRoutes(ctx));

@@ -1,4 +1,10 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listen } from '../../src/server/app.js';
+import { selfSignedCertificate } from '../../src/server/https.js';
 import { Browser, testApp } from './support/app.js';
 
 const CONFIGURED = { WEBEX_CLIENT_ID: 'C0123456789abcdef', WEBEX_CLIENT_SECRET: 'canary-client-secret-123' };
@@ -46,9 +52,29 @@ describe('pages and headers', () => {
     expect(cookie).toMatch(/^webex_auth_session=[^;]+\.[^;]+;/);
   });
 
-  it('marks the cookie Secure when the redirect URI is https', async () => {
-    const { app: a } = await app({ ...CONFIGURED, WEBEX_REDIRECT_URI: 'https://localhost:8443/oauth' });
-    expect(String((await a.inject('/')).headers['set-cookie'])).toMatch(/Secure/);
+  it('serves https with a generated self-signed certificate and marks the cookie Secure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webex-auth-tls-'));
+    const tls = selfSignedCertificate(dir);
+    expect(tls.cert).toContain('BEGIN CERTIFICATE');
+    expect(statSync(join(dir, 'tls', 'localhost.key.pem')).mode & 0o777).toBe(0o600);
+    const t = await testApp({ ...CONFIGURED, WEBEX_REDIRECT_URI: 'https://localhost:8443/oauth' }, { tls });
+    close = () => t.app.close();
+    const res = await t.app.inject('/');
+    expect(String(res.headers['set-cookie'])).toMatch(/Secure/);
+    expect(res.body).toContain('self-signed certificate');
+    const url = await listen(t.app, { port: 0, host: '127.0.0.1' }, 'https');
+    expect(url).toMatch(/^https:\/\/localhost:\d+$/);
+    const port = new URL(url).port;
+    const body = await new Promise<string>((resolve, reject) => {
+      httpsGet({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false }, (r) => {
+        let data = '';
+        r.on('data', (c) => {
+          data += c;
+        });
+        r.on('end', () => resolve(data));
+      }).on('error', reject);
+    });
+    expect(JSON.parse(body)).toEqual({ status: 'ok' });
   });
 
   it('serves the stylesheet and script, health and readiness, and a 404 page', async () => {

@@ -1,6 +1,10 @@
-/** `webex-auth serve`: the web app and token broker (what `npm start` runs). */
+/**
+ * `webex-auth serve`: the web app and token broker (what `npm start` runs). Without a client id it runs in demo mode
+ * against the emulator started in-process; with an https redirect URI it serves https with a self-signed certificate.
+ */
 import { loadConfig } from '../../config.js';
 import type { Command } from '../command.js';
+import { CliError } from '../io.js';
 
 const command: Command = {
   summary: 'Run the web app and token broker (npm start)',
@@ -13,18 +17,54 @@ const command: Command = {
     port: 'Port to listen on (PORT, default 8080)',
     host: 'Address to listen on (HOST, default 127.0.0.1)',
   },
+  details:
+    'Without WEBEX_CLIENT_ID the web app runs in demo mode: the Webex emulator starts in-process and the whole flow\n' +
+    'works offline. The callback is served at the path of WEBEX_REDIRECT_URI (default http://localhost:8080/oauth).',
   async run(args, io) {
-    const config = loadConfig({
+    let config = loadConfig({
       env: io.env,
       dotenvDir: io.cwd,
       overrides: { PORT: args.values.port as string | undefined, HOST: args.values.host as string | undefined },
     });
     const { buildApp, listen } = await import('../../server/app.js');
-    const app = await buildApp(config);
-    const url = await listen(app, config);
-    io.stderr.write(`webex-auth listening on ${url}\n`);
-    await io.interrupted;
-    await app.close();
+    let closeDemo: (() => Promise<void>) | undefined;
+    if (config.mode === 'demo') {
+      const { startDemo } = await import('../../server/demo.js');
+      const demo = await startDemo(config);
+      config = demo.config;
+      closeDemo = demo.close;
+      io.stderr.write(
+        `Demo mode: no WEBEX_CLIENT_ID set, so tokens come from the Webex emulator at ${demo.emulatorUrl}, not from Webex.\n`,
+      );
+    }
+    try {
+      let tls: { key: string; cert: string } | undefined;
+      if (config.redirectUri.startsWith('https://')) {
+        const { selfSignedCertificate, CertificateError } = await import('../../server/https.js');
+        try {
+          tls = selfSignedCertificate(config.dataDir, new URL(config.redirectUri).hostname);
+        } catch (error) {
+          if (error instanceof CertificateError)
+            throw new CliError(error.message, 1, 'Use an http://localhost redirect URI.');
+          throw error;
+        }
+      }
+      const app = await buildApp(config, { tls });
+      const url = await listen(app, config, tls ? 'https' : 'http');
+      io.stderr.write(`webex-auth listening on ${url}\n`);
+      if (tls)
+        io.stderr.write('Serving https with a self-signed certificate for localhost (your browser warns once).\n');
+      const redirect = new URL(config.redirectUri);
+      if (redirect.port && redirect.port !== new URL(url).port) {
+        io.stderr.write(
+          `Note: the redirect URI ${config.redirectUri} points at port ${redirect.port}, not ${new URL(url).port}.\n`,
+        );
+      }
+      await io.interrupted;
+      await app.close();
+    } finally {
+      await closeDemo?.();
+    }
     return 0;
   },
 };

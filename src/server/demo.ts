@@ -1,0 +1,82 @@
+/**
+ * Demo mode: with no client id configured, the server starts the Webex emulator in-process on a second loopback port
+ * with the demo seed (an integration whose redirect URIs include this server's, the person alice@example.com, a bot and
+ * the "Demo space"), and points the configuration at it. Tokens then come from the emulator, never from Webex.
+ */
+import type { Config } from '../config.js';
+import type { FetchLike } from '../oauth/types.js';
+import { WebexClient } from '../webex/client.js';
+import { SPACE_SCOPES } from './routes/space.js';
+
+/** The seed shape the emulator takes (../shared/design.md "Emulator seed file"). */
+interface Seed {
+  integrations: { clientId: string; clientSecret: string; redirectUris: string[]; scopes: string[] }[];
+  users: unknown[];
+  bots?: { email: string; displayName: string; token: string }[];
+  rooms?: { title: string; members: string[] }[];
+}
+
+/** A running demo: the configuration pointed at the emulator, and how to stop it. */
+export interface Demo {
+  config: Config;
+  /** The emulator's base URL (`http://127.0.0.1:P`). */
+  emulatorUrl: string;
+  close(): Promise<void>;
+}
+
+/** The title of the seeded space the space demo uses. */
+export const DEMO_SPACE_TITLE = 'Demo space';
+
+/** Starts the emulator for `config` (which must be in demo mode) and returns the configuration to serve with. */
+export async function startDemo(config: Config, options: { fetch?: FetchLike } = {}): Promise<Demo> {
+  // TODO(server): static import once src/emulator lands.
+  const modulePath = '../emulator/index.js';
+  const emulator = (await import(modulePath)) as {
+    DEMO_SEED: Seed;
+    startEmulator(o: {
+      port: number;
+      host: string;
+      seed: Seed;
+    }): Promise<{ url: string; apiBase: string; close(): Promise<void> }>;
+  };
+  const base = emulator.DEMO_SEED;
+  const first = base.integrations[0];
+  if (!first) throw new Error('The demo seed has no integration.');
+  const integration = {
+    ...first,
+    redirectUris: [...new Set([...first.redirectUris, config.redirectUri])],
+    scopes: [...new Set([...first.scopes, ...SPACE_SCOPES])],
+  };
+  const seed: Seed = { ...base, integrations: [integration, ...base.integrations.slice(1)] };
+  const running = await emulator.startEmulator({ port: 0, host: '127.0.0.1', seed });
+  try {
+    const bot = seed.bots?.[0];
+    let spaceId: string | undefined;
+    if (bot) {
+      const client = new WebexClient({ apiBase: running.apiBase, accessToken: bot.token, fetch: options.fetch });
+      for await (const room of client.listRooms()) {
+        if (room.title === DEMO_SPACE_TITLE) {
+          spaceId = room.id;
+          break;
+        }
+      }
+    }
+    return {
+      config: {
+        ...config,
+        clientId: integration.clientId,
+        clientSecret: integration.clientSecret,
+        apiBase: running.apiBase,
+        scopes: config.scopes.length ? config.scopes : ['spark:people_read', 'spark:rooms_read'],
+        botToken: config.botToken ?? bot?.token,
+        spaceId: config.spaceId ?? spaceId,
+        mode: 'demo',
+      },
+      emulatorUrl: running.url,
+      close: () => running.close(),
+    };
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+}
