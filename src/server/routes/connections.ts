@@ -5,10 +5,11 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { constantTimeEqual, explainOAuthError } from '../../oauth/callback.js';
+import { constantTimeEqual } from '../../oauth/callback.js';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';
 import type { ServerContext } from '../context.js';
+import { explainError as explainOAuthError } from '../explain.js';
 import { connectionView } from '../views/connection.js';
 
 const idParams = z.object({

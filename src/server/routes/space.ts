@@ -4,11 +4,11 @@
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { explainOAuthError } from '../../oauth/callback.js';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
 import type { Person } from '../../webex/schemas.js';
 import type { ServerContext } from '../context.js';
+import { explainError as explainOAuthError } from '../explain.js';
 import { type SpaceMessage, spaceView } from '../views/space.js';
 
 /** The scopes the space demo needs from the person. */

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RevealedTokens, ServerVault, StoredConnection, StoredIntegration } from '../../../src/server/ports.js';
+import { VaultError } from '../../../src/vault/types.js';
 
 /** A ServerVault keeping everything in Maps. */
 export function memoryVault(): ServerVault & { secrets: Map<string, string>; tokens: Map<string, RevealedTokens> } {
@@ -26,6 +27,7 @@ export function memoryVault(): ServerVault & { secrets: Map<string, string>; tok
           redirectUri: input.redirectUri,
           apiBase: input.apiBase,
           scopes: input.scopes,
+          createdAt: Date.now(),
         };
         integrations.set(id, stored);
         secrets.set(id, input.clientSecret);
@@ -33,6 +35,12 @@ export function memoryVault(): ServerVault & { secrets: Map<string, string>; tok
       },
       async get(id) {
         return integrations.get(id);
+      },
+      async findByClientId(clientId, apiBase) {
+        return [...integrations.values()].find((i) => i.clientId === clientId && i.apiBase === apiBase);
+      },
+      async list() {
+        return [...integrations.values()];
       },
     },
     async getIntegrationWithSecret(id) {
@@ -43,10 +51,22 @@ export function memoryVault(): ServerVault & { secrets: Map<string, string>; tok
     connections: {
       async saveFromGrant({ integrationId, tokens: t, person, requestedScopes }) {
         const id = randomUUID();
+        const email = person.emails[0] ?? '';
         const c: StoredConnection = {
           id,
           integrationId,
-          person: { id: person.id, displayName: person.displayName, emails: person.emails, avatar: person.avatar },
+          personId: person.id,
+          personEmail: email,
+          displayName: person.displayName,
+          person: {
+            id: person.id,
+            displayName: person.displayName,
+            email,
+            emails: person.emails,
+            avatar: person.avatar,
+          },
+          createdAt: Date.now(),
+          updatedAt: Date.now(),
           scopes: t.scopes,
           requestedScopes,
           status: 'active',
@@ -77,11 +97,18 @@ export function memoryVault(): ServerVault & { secrets: Map<string, string>; tok
       },
       async getFreshToken(id) {
         const t = tokens.get(id);
-        if (!t) throw new Error('not found');
-        return { accessToken: t.accessToken };
+        const c = connections.get(id);
+        if (!t || !c) throw new VaultError('not_found', 'no such connection');
+        return { accessToken: t.accessToken, expiresAt: t.expiresAt, scopes: c.scopes, person: c.person };
       },
-      async refresh() {
-        return undefined;
+      async refresh(id) {
+        const c = connections.get(id);
+        if (!c) throw new VaultError('not_found', 'no such connection');
+        return c;
+      },
+      async markNeedsReauth(id) {
+        const c = connections.get(id);
+        if (c) c.status = 'needs_reauth';
       },
     },
     async close() {},
