@@ -104,6 +104,8 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       },
       requestedScopes: parsed.pending.scopes,
     });
+    // Re-adding moves it last: the space demo uses the most recent connection.
+    session.connections.delete(connection.id);
     session.connections.add(connection.id);
     sessions.markCompleted(session, parsed.pending.state, connection.id);
     if (person) await addPersonToSpace(ctx, person, request.log);
