@@ -53,7 +53,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     disableRequestLogging: false,
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));

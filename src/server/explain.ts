@@ -28,5 +28,7 @@ export function explainError(error: unknown): OAuthErrorExplanation {
         return { title: 'Request refused', explanation: 'The token store refused the request.', action: 'Try again.' };
     }
   }
-  return explainOAuthError(error);
+  const e = explainOAuthError(error);
+  // Webex's description can be all markup, which is stripped to nothing: drop the then empty quote.
+  return { ...e, explanation: e.explanation.replace(/ Webex says:\s*(?=\(|$)/, ' ').trim() };
 }

@@ -7,13 +7,14 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createAuthorizationRequest } from '../../oauth/authorize.js';
-import { explainOAuthError, parseCallback } from '../../oauth/callback.js';
+import { parseCallback } from '../../oauth/callback.js';
 import { CallbackError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
 import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
 import type { ServerContext } from '../context.js';
+import { explainError as explainOAuthError } from '../explain.js';
 import { SCOPE_PRESETS } from '../views/home.js';
 import { addPersonToSpace } from './space.js';
 
@@ -100,7 +101,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       person: person ?? {
         id: `unknown-${parsed.pending.state.slice(0, 12)}`,
         emails: [],
-        displayName: 'Unknown person (no spark:people_read)',
+        displayName: 'Unknown person',
       },
       requestedScopes: parsed.pending.scopes,
     });

@@ -102,13 +102,14 @@ export function connectionView(m: ConnectionModel): SafeHtml {
 <section class="card">
 <div class="person">
 <div class="avatar">${avatarOk ? html`<img src="${c.person.avatar}" alt="">` : initial}</div>
-<div><h1 id="person-name">${c.person.displayName}</h1><div class="muted">${email}</div>
+<div><h1 id="person-name">${c.person.displayName}</h1><div class="muted">${email || 'Reading the name and email needs spark:people_read.'}</div>
 <div>${c.status === 'active' ? html`<span class="badge ok">active</span>` : html`<span class="badge missing">${c.status}</span>`}</div></div>
 </div>
 </section>
 <section class="card">
 <h2>Scopes</h2>
-<p>${c.scopes.map((s) => html`<span class="badge ok">${s}</span> `)}</p>
+<p>Granted: ${c.scopes.map((s) => html`<span class="badge ok">${s}</span> `)}</p>
+<p class="muted">Requested: ${c.requestedScopes.join(' ')}</p>
 ${missing.length ? html`<p class="notice">Requested but not granted: ${missing.map((s) => html`<code>${s}</code> `)} — is it registered on the integration?</p>` : ''}
 </section>
 <section class="card">
