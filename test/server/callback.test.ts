@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
 import { Browser, testApp } from './support/app.js';
 import { type FakeWebexOptions, fakeWebex } from './support/fake-webex.js';
 
@@ -154,5 +155,27 @@ describe('a completed flow', () => {
     expect((await browser.post(`${location}/delete`, {})).statusCode).toBe(303);
     expect(await vault.connections.list()).toEqual([]);
     expect((await browser.get(location)).statusCode).toBe(404);
+  });
+});
+
+describe('secrets stay out of logs', () => {
+  it('no client secret, code, access or refresh token in any log line of a whole flow', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'trace', destination: { write: (line: string) => lines.push(line) } });
+    const fake = fakeWebex();
+    const t = await testApp({ ...CONFIGURED, LOG_LEVEL: 'trace' }, { fetch: fake.fetch, logger });
+    close = () => t.app.close();
+    const b = new Browser(t.app);
+    await b.get('/');
+    const state = await startFlow(b);
+    const location = String((await b.get(`/oauth?code=canary-code-value&state=${state}`)).headers.location);
+    await b.get(location);
+    await b.post(`${location}/try`, { endpoint: 'people-me' });
+    await b.get(`/oauth?code=canary-code-value&state=${state}`);
+    const all = lines.join('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const canary of ['canary-client-secret-123', 'canary-code-value', 'ACCESS_canary', 'REFRESH_canary', state]) {
+      expect(all).not.toContain(canary);
+    }
   });
 });
