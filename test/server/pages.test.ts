@@ -137,3 +137,55 @@ describe('pages and headers', () => {
     expect((await b.post('/oauth/start', { scope: 'x'.repeat(200_000) })).statusCode).toBe(413);
   });
 });
+
+describe('bring your own integration', () => {
+  it('paste fills the form, a bad URL gets a clear message, the secret is stored but never rendered back', async () => {
+    const { app: a, vault } = await app({});
+    const b = new Browser(a);
+    const home = await b.get('/');
+    expect(home.body).toContain('Use your Webex integration');
+    expect(home.body).not.toContain('id="start"');
+
+    const bad = await b.post('/configure/paste', { url: 'https://evil.example/v1/authorize?client_id=C1' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('not a Webex authorization URL');
+
+    const pasted = await b.post('/configure/paste', {
+      url: 'https://webexapis.com/v1/authorize?client_id=Cabc123&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fwebex-auth.html&scope=spark%3Apeople_read%20spark%3Arooms_read&state=set_state_here',
+    });
+    expect(pasted.statusCode).toBe(200);
+    expect(pasted.body).toContain('value="Cabc123"');
+    expect(pasted.body).toContain('value="http://localhost:8080/webex-auth.html"');
+    expect(pasted.body).toContain('value="spark:people_read spark:rooms_read"');
+
+    const invalid = await b.post('/configure', {
+      clientId: 'Cabc123',
+      clientSecret: 'has space',
+      redirectUri: 'http://localhost:8080/oauth',
+    });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.body).toContain('client secret');
+
+    const saved = await b.post('/configure', {
+      clientId: 'Cabc123',
+      clientSecret: 'byo-canary-secret',
+      redirectUri: 'http://localhost:8080/webex-auth.html',
+      scopes: 'spark:people_read spark:rooms_read',
+    });
+    expect(saved.statusCode).toBe(303);
+    const after = await b.get('/');
+    expect(after.body).toContain('id="start"');
+    expect(after.body).toContain('http://localhost:8080/webex-auth.html');
+    expect(after.body).not.toContain('byo-canary-secret');
+    const [stored] = await vault.integrations.list();
+    expect(stored?.apiBase).toBe('https://webexapis.com/v1');
+    const start = await b.post('/oauth/start', { scope: 'spark:people_read' });
+    const url = new URL(String(start.headers.location));
+    expect(url.origin).toBe('https://webexapis.com');
+    expect(url.searchParams.get('client_id')).toBe('Cabc123');
+    expect(String(start.headers.location)).not.toContain('byo-canary-secret');
+    // Another browser does not get this browser's integration.
+    const other = new Browser(a);
+    expect((await other.get('/')).body).not.toContain('id="start"');
+  });
+});

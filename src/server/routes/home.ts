@@ -76,7 +76,6 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
             email: c.person.email ?? c.person.emails?.[0] ?? '',
           });
       }
-      const showByo = !integration || byo !== undefined || (ctx.config.mode !== 'demo' && !ctx.defaultIntegrationId);
       const model: HomeModel = {
         csrf: session.csrf,
         modeDescription: modeDescription(ctx),
@@ -91,10 +90,13 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
         defaultScopes: ctx.config.scopes.length ? ctx.config.scopes : ['spark:people_read', 'spark:rooms_read'],
         connections,
         selfSigned: integration ? integration.redirectUri.startsWith('https://') : false,
-        byo:
-          showByo && ctx.config.mode !== 'demo'
-            ? byoView({ csrf: session.csrf, redirectUri: ctx.config.redirectUri, primary: !integration, ...byo })
-            : undefined,
+        byo: byoView({
+          csrf: session.csrf,
+          redirectUri: ctx.config.redirectUri,
+          primary: !integration,
+          brought: session.integrationId !== undefined,
+          ...byo,
+        }),
       };
       return reply.page('Get a Webex token', homeView(model), status);
     }
@@ -109,6 +111,7 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
       if (!result.ok) return render(request, reply, { message: result.message }, 400);
       const i = result.integration;
       return render(request, reply, {
+        apiBase: i.apiBase,
         clientId: i.clientId,
         redirectUri: i.redirectUri,
         scopes: i.scopes.join(' '),
@@ -117,8 +120,12 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
       });
     });
 
+    app.post('/configure/forget', async (request, reply) => {
+      request.session.integrationId = undefined;
+      return reply.code(303).redirect('/');
+    });
+
     app.post('/configure', async (request, reply) => {
-      if (ctx.config.mode === 'demo') return reply.code(303).redirect('/');
       const body = configureBody.safeParse(request.body ?? {});
       if (!body.success) {
         const first = body.error.issues[0];
@@ -130,7 +137,8 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
         clientId: d.clientId,
         clientSecret: d.clientSecret,
         redirectUri: d.redirectUri,
-        apiBase: d.apiBase ?? ctx.config.apiBase,
+        // In demo mode the configured base is the emulator; a brought integration lives at Webex.
+        apiBase: d.apiBase ?? (ctx.config.mode === 'demo' ? WEBEX_API_BASE : ctx.config.apiBase),
         scopes: d.scopes,
       });
       request.session.integrationId = stored.id;

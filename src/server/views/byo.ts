@@ -13,12 +13,17 @@ export interface ByoModel {
   messageOk?: boolean;
   /** Whether to show the "your own integration" form open (when no integration is configured). */
   primary: boolean;
+  /** The API base the pasted URL pointed at. */
+  apiBase?: string;
+  /** Whether this browser already brought an integration (offers to forget it). */
+  brought?: boolean;
 }
 
 /** The body section with the paste box and the credentials form. */
 export function byoView(m: ByoModel): SafeHtml {
-  return html`<section class="card" id="byo">
-<h2>${m.primary ? 'Use your Webex integration' : 'Use another integration'}</h2>
+  const open = m.primary || m.message !== undefined;
+  return html`<section class="card" id="byo"><details${open ? html` open` : ''}>
+<summary><h2 class="inline">${m.primary ? 'Use your Webex integration' : 'Use your own Webex integration instead'}</h2></summary>
 <p class="muted">Register an integration at <a href="https://developer.webex.com/my-apps" rel="noreferrer">developer.webex.com</a>, then paste its “OAuth Authorization URL” to fill the form.</p>
 ${m.message ? html`<p class="notice" role="alert">${m.message}</p>` : ''}
 <form method="post" action="/configure/paste">
@@ -38,7 +43,16 @@ ${m.message ? html`<p class="notice" role="alert">${m.message}</p>` : ''}
 <input type="url" id="byo-redirect" name="redirectUri" required maxlength="2000" value="${m.redirectUri}">
 <label for="byo-scopes">Scopes registered on the integration (space-separated)</label>
 <input type="text" id="byo-scopes" name="scopes" maxlength="4000" value="${m.scopes ?? ''}">
+<fieldset><legend>Webex</legend>
+<label class="option"><input type="radio" name="apiBase" value="https://webexapis.com/v1"${m.apiBase !== 'https://api-usgov.webex.com/v1' ? html` checked` : ''}> Webex (webexapis.com)</label>
+<label class="option"><input type="radio" name="apiBase" value="https://api-usgov.webex.com/v1"${m.apiBase === 'https://api-usgov.webex.com/v1' ? html` checked` : ''}> Webex for Government (FedRAMP)</label>
+</fieldset>
 <p><button type="submit" class="primary">Save and continue</button></p>
 </form>
-</section>`;
+${
+  m.brought
+    ? html`<form method="post" action="/configure/forget"><input type="hidden" name="_csrf" value="${m.csrf}"><button type="submit">Forget my integration in this browser</button></form>`
+    : ''
+}
+</details></section>`;
 }
