@@ -180,7 +180,13 @@ export interface OpenVaultOptions {
 }
 
 /** Stable codes of {@link VaultError}. */
-export type VaultErrorCode = 'not_found' | 'needs_reauth' | 'upstream_unavailable' | 'invalid_request' | 'conflict';
+export type VaultErrorCode =
+  | 'not_found'
+  | 'needs_reauth'
+  | 'upstream_unavailable'
+  | 'refresh_failed'
+  | 'invalid_request'
+  | 'conflict';
 
 /** A vault operation failed in a way callers branch on; never carries a secret. */
 export class VaultError extends Error {

@@ -1,0 +1,143 @@
+/**
+ * The key ring `WEBEX_AUTH_KEYS` (`kid:base64,kid:base64`, the first key encrypts) and envelope encryption with it:
+ * each secret gets its own random 256-bit data key; the secret is sealed with AES-256-GCM under the data key, and the
+ * data key is sealed (wrapped) with AES-256-GCM under the ring's active key. Both seals carry the same additional
+ * authenticated data — row id and column — so a ciphertext copied to another row or column fails to open.
+ *
+ * node:crypto's AES-GCM is used as is (no hand-rolled primitives): a 96-bit random IV per seal, a 128-bit tag.
+ * Stored form: `v1:<kid>:<wrap iv>:<wrapped key+tag>:<iv>:<ciphertext+tag>` (base64url parts).
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { VaultKeyError } from '../types.js';
+
+/** One key of the ring. */
+export interface RingKey {
+  kid: string;
+  key: Buffer;
+}
+
+/** Where a secret lives; bound into the ciphertext as additional authenticated data. */
+export interface SecretSlot {
+  table: string;
+  rowId: string;
+  column: string;
+}
+
+const KID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Parses a key ring string; throws {@link VaultKeyError} naming the bad entry's position (never its value). */
+export function parseKeyRing(ring: string): RingKey[] {
+  const keys = ring
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((entry, i) => {
+      const sep = entry.indexOf(':');
+      const kid = entry.slice(0, sep);
+      const key = Buffer.from(entry.slice(sep + 1), 'base64');
+      if (sep < 1 || !KID.test(kid) || key.length !== 32) {
+        throw new VaultKeyError(
+          `WEBEX_AUTH_KEYS entry ${i + 1} is not "kid:base64" of a 32-byte key (generate one with \`webex-auth keys generate\`)`,
+        );
+      }
+      return { kid, key };
+    });
+  if (keys.length === 0) throw new VaultKeyError('WEBEX_AUTH_KEYS is empty');
+  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new VaultKeyError('WEBEX_AUTH_KEYS repeats a key id');
+  return keys;
+}
+
+/** Generates a new ring entry `kid:base64` with a random 32-byte key. */
+export function generateKeyEntry(
+  kid = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}${randomBytes(3).toString('hex')}`,
+): string {
+  return `${kid}:${randomBytes(32).toString('base64')}`;
+}
+
+const b64 = (b: Buffer) => b.toString('base64url');
+const unb64 = (s: string) => Buffer.from(s, 'base64url');
+
+function seal(key: Buffer, plaintext: Buffer, aad: Buffer): { iv: Buffer; sealed: Buffer } {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(aad);
+  const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return { iv, sealed };
+}
+
+function open(key: Buffer, iv: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+  if (sealed.length < 16 || iv.length !== 12) throw new Error('truncated');
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+}
+
+const aadOf = (slot: SecretSlot) => Buffer.from(`webex-auth/v1|${slot.table}|${slot.rowId}|${slot.column}`);
+
+/** Encrypts and decrypts secrets with a key ring; fails closed with {@link VaultKeyError}. */
+export class KeyRing {
+  readonly keys: RingKey[];
+
+  constructor(ring: string | RingKey[]) {
+    this.keys = typeof ring === 'string' ? parseKeyRing(ring) : ring;
+    if (this.keys.length === 0) throw new VaultKeyError('the key ring is empty');
+  }
+
+  /** The id of the key that encrypts. */
+  get activeKeyId(): string {
+    return (this.keys[0] as RingKey).kid;
+  }
+
+  /** Seals `plaintext` for `slot` under a fresh data key wrapped by the active key. */
+  encrypt(plaintext: string, slot: SecretSlot): string {
+    const active = this.keys[0] as RingKey;
+    const aad = aadOf(slot);
+    const dataKey = randomBytes(32);
+    const data = seal(dataKey, Buffer.from(plaintext, 'utf8'), aad);
+    const wrap = seal(active.key, dataKey, Buffer.concat([Buffer.from(`${active.kid}|`), aad]));
+    dataKey.fill(0);
+    return ['v1', active.kid, b64(wrap.iv), b64(wrap.sealed), b64(data.iv), b64(data.sealed)].join(':');
+  }
+
+  /** The key id a stored value was sealed under. */
+  keyIdOf(stored: string): string | undefined {
+    return stored.startsWith('v1:') ? stored.split(':')[1] : undefined;
+  }
+
+  /**
+   * Opens a stored value for `slot`.
+   * @throws {VaultKeyError} when the value's key is not in the ring, the key is wrong, or the value was tampered with
+   * or moved — never returns garbage or the stored text.
+   */
+  decrypt(stored: string, slot: SecretSlot): string {
+    const parts = stored.split(':');
+    const where = `${slot.table}.${slot.column} of ${slot.rowId}`;
+    if (parts.length !== 6 || parts[0] !== 'v1') {
+      throw new VaultKeyError(`The vault cannot read ${where}: it is not an encrypted value this version understands.`);
+    }
+    const [, kid, wrapIv, wrapped, iv, sealed] = parts as [string, string, string, string, string, string];
+    const ringKey = this.keys.find((k) => k.kid === kid);
+    if (!ringKey) {
+      throw new VaultKeyError(
+        `The vault cannot decrypt ${where}: it is encrypted under key "${kid}", which is not in WEBEX_AUTH_KEYS. Add that key to the ring.`,
+      );
+    }
+    const aad = aadOf(slot);
+    let dataKey: Buffer;
+    try {
+      dataKey = open(ringKey.key, unb64(wrapIv), unb64(wrapped), Buffer.concat([Buffer.from(`${kid}|`), aad]));
+    } catch {
+      throw new VaultKeyError(
+        `The vault cannot decrypt ${where}: key "${kid}" in WEBEX_AUTH_KEYS is not the key it was encrypted with (or the value was altered).`,
+      );
+    }
+    try {
+      return open(dataKey, unb64(iv), unb64(sealed), aad).toString('utf8');
+    } catch {
+      throw new VaultKeyError(`The vault cannot decrypt ${where}: the value was altered or belongs to another row.`);
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+}

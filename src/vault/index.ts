@@ -1,0 +1,14 @@
+/**
+ * The token vault: storage (SQLite/PostgreSQL), envelope encryption, single-flight refresh, keep-alive, API keys and
+ * webhooks out. See design.md, "Token broker API" and "Refresh policy".
+ */
+
+export { keyFilePath, resolveKeys } from './crypto/dev-key.js';
+export { generateKeyEntry, KeyRing, parseKeyRing } from './crypto/keyring.js';
+export { VaultMetrics } from './metrics.js';
+export { openPostgresStore } from './store/postgres.js';
+export { openSqliteStore } from './store/sqlite.js';
+export type { Store } from './store/types.js';
+export * from './types.js';
+export { connectionOf, hashApiKey, openVault, type VaultInternals, type VaultTuning } from './vault.js';
+export { SIGNATURE_HEADER, signWebhook } from './webhooks.js';

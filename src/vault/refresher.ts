@@ -1,0 +1,254 @@
+/**
+ * The refresher: single-flight refresh of a connection's access token across every process sharing the store.
+ *
+ * - In one process, callers waiting for the same connection share one promise.
+ * - Across processes, the store's lease (holder + expiry) admits one refresher; the others poll the row until its
+ *   `version` changes (the refresh landed) or the lease expires (the holder died), then look again.
+ * - The token write is a compare-and-set on `version` by the lease holder (fencing): a holder whose lease expired
+ *   and was taken over cannot overwrite the newer tokens.
+ * - Whatever refresh token Webex returns is written in the same statement as the access token.
+ * - `invalid_grant`/`invalid_request` (400) → `needs_reauth` + webhook; 429/5xx/network → retried with backoff that
+ *   honours `Retry-After`, then `upstream_unavailable`; the connection stays `active`.
+ */
+import type { Logger } from 'pino';
+import { WebexOAuthError } from '../oauth/errors.js';
+import { refreshAccessToken } from '../oauth/tokens.js';
+import type { Clock, FetchLike, Integration, TokenSet } from '../oauth/types.js';
+import type { KeyRing } from './crypto/keyring.js';
+import type { VaultMetrics } from './metrics.js';
+import type { ConnectionRow, Store, TokenWrite } from './store/types.js';
+import { VaultError } from './types.js';
+import type { WebhookSender } from './webhooks.js';
+
+const DAY_MS = 86_400_000;
+
+/** Dependencies and knobs of the {@link Refresher}. */
+export interface RefresherOptions {
+  store: Store;
+  ring: KeyRing;
+  clock: Clock;
+  fetch: FetchLike | undefined;
+  logger: Logger | undefined;
+  webhooks: WebhookSender;
+  metrics: VaultMetrics;
+  instanceId: string;
+  integration(id: string): Promise<Integration | undefined>;
+  keepaliveDays: number;
+  /** How long a refresh lease lasts; a dead holder's lease is taken over after it (default 15 s). */
+  leaseMs?: number;
+  /** How often a waiter in another process polls the row (default 50 ms). */
+  pollMs?: number;
+  /** Refresh attempts on 429/5xx/network before giving up (default 3). */
+  attempts?: number;
+  /** First retry delay without Retry-After (default 250 ms, doubled per attempt). */
+  baseDelayMs?: number;
+  /** Longest Retry-After waited for inside one call (default 5 s); longer ones fail at once with that hint. */
+  maxRetryWaitMs?: number;
+}
+
+/** Restart the refresh loop: our lease or version went stale. */
+class Stale extends Error {}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The secret slots of a connection row. */
+export const accessSlot = (id: string) => ({ table: 'connections', rowId: id, column: 'access_token' });
+/** The secret slots of a connection row. */
+export const refreshSlot = (id: string) => ({ table: 'connections', rowId: id, column: 'refresh_token' });
+
+/** When a connection with this refresh-token expiry is due for keep-alive: `keepaliveDays` before, jittered ≤ 6 h. */
+export function keepaliveDue(refreshExpiresAt: number, keepaliveDays: number, now: number): number {
+  const due = refreshExpiresAt - keepaliveDays * DAY_MS - Math.floor(Math.random() * 6 * 3_600_000);
+  // Never due again within a day of now: guards against a server that stops renewing the refresh-token lifetime.
+  return Math.max(due, now + DAY_MS);
+}
+
+/** Runs refreshes under the store lease. */
+export class Refresher {
+  private readonly flights = new Map<string, Promise<ConnectionRow>>();
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+
+  constructor(private readonly o: RefresherOptions) {
+    this.leaseMs = o.leaseMs ?? 15_000;
+    this.pollMs = o.pollMs ?? 50;
+  }
+
+  /** The encrypted token write for a fresh token set. */
+  tokenWrite(id: string, tokens: TokenSet, now: number): TokenWrite {
+    return {
+      accessTokenEnc: this.o.ring.encrypt(tokens.accessToken, accessSlot(id)),
+      refreshTokenEnc: this.o.ring.encrypt(tokens.refreshToken, refreshSlot(id)),
+      keyId: this.o.ring.activeKeyId,
+      accessExpiresAt: tokens.expiresAt,
+      refreshExpiresAt: tokens.refreshExpiresAt,
+      keepaliveDueAt: keepaliveDue(tokens.refreshExpiresAt, this.o.keepaliveDays, now),
+      scopes: tokens.scopes,
+      lastRefreshAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /**
+   * Returns the connection once `satisfied(row)` holds, refreshing under the lease when it does not. Callers in this
+   * process with the same connection share one flight; each re-checks its own condition afterwards.
+   */
+  async ensure(id: string, satisfied: (row: ConnectionRow) => boolean): Promise<ConnectionRow> {
+    for (;;) {
+      const flight = this.flights.get(id);
+      if (flight) {
+        const row = await flight.catch(() => undefined);
+        if (row && satisfied(row)) return row;
+        if (!row) {
+          // The shared flight failed: surface the same outcome to this caller via the row's state.
+          const current = await this.o.store.getConnection(id);
+          if (!current) throw new VaultError('not_found', 'No such connection.');
+          if (current.status === 'needs_reauth') throw needsReauth();
+          if (satisfied(current)) return current;
+          return flight; // rethrows the flight's error (e.g. upstream_unavailable)
+        }
+        continue;
+      }
+      const mine = this.refreshUntil(id, satisfied);
+      this.flights.set(id, mine);
+      try {
+        return await mine;
+      } finally {
+        if (this.flights.get(id) === mine) this.flights.delete(id);
+      }
+    }
+  }
+
+  /** Refreshes now unless another refresh of this connection lands first. */
+  async force(id: string): Promise<ConnectionRow> {
+    const start = await this.o.store.getConnection(id);
+    if (!start) throw new VaultError('not_found', 'No such connection.');
+    return this.refreshUntil(id, (row) => row.version > start.version && row.lastRefreshAt !== start.lastRefreshAt);
+  }
+
+  private async refreshUntil(id: string, satisfied: (row: ConnectionRow) => boolean): Promise<ConnectionRow> {
+    for (;;) {
+      const row = await this.o.store.getConnection(id);
+      if (!row) throw new VaultError('not_found', 'No such connection.');
+      if (row.status === 'needs_reauth') throw needsReauth();
+      if (satisfied(row)) return row;
+      const now = this.o.clock();
+      const leased = await this.o.store.acquireLease(id, this.o.instanceId, now + this.leaseMs, now);
+      if (!leased) {
+        await this.waitForHolder(row);
+        continue;
+      }
+      if (leased.status === 'needs_reauth' || satisfied(leased)) {
+        await this.o.store.releaseLease(id, this.o.instanceId);
+        continue;
+      }
+      try {
+        return await this.refreshLeased(leased);
+      } catch (err) {
+        if (err instanceof Stale) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Polls until the holder's refresh lands (version changes) or its lease expires. */
+  private async waitForHolder(seen: ConnectionRow): Promise<void> {
+    for (;;) {
+      await sleep(this.pollMs);
+      const r = await this.o.store.getConnection(seen.id);
+      if (!r || r.version !== seen.version || !r.leaseHolder || (r.leaseExpiresAt ?? 0) <= this.o.clock()) return;
+    }
+  }
+
+  private async refreshLeased(leased: ConnectionRow): Promise<ConnectionRow> {
+    const { store, instanceId, metrics } = this.o;
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    const integration = await this.o.integration(leased.integrationId);
+    if (!integration) {
+      await store.releaseLease(leased.id, instanceId);
+      throw new VaultError('not_found', 'The connection’s integration is gone.');
+    }
+    const refreshToken = this.o.ring.decrypt(leased.refreshTokenEnc, refreshSlot(leased.id));
+    const attempts = this.o.attempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      let tokens: TokenSet;
+      try {
+        tokens = await refreshAccessToken(integration, refreshToken, {
+          fetch: this.o.fetch,
+          clock: this.o.clock,
+          requestedScopes: leased.requestedScopes,
+          signal: AbortSignal.timeout(Math.max(1000, Math.floor(this.leaseMs * 0.6))),
+        });
+      } catch (err) {
+        const e =
+          err instanceof WebexOAuthError
+            ? err
+            : new WebexOAuthError({ code: 'network_error', status: 0, description: 'no answer', cause: err });
+        const now = this.o.clock();
+        if (e.needsReauth) {
+          const marked = await store.setStatus(leased.id, 'needs_reauth', e.code, now, leased.version);
+          if (!marked) {
+            metrics.observeRefresh('stale', elapsed());
+            throw new Stale();
+          }
+          metrics.observeRefresh('needs_reauth', elapsed());
+          this.o.logger?.warn(
+            { connectionId: leased.id, error: e.code },
+            'refresh token refused: connection needs re-authorization',
+          );
+          this.o.webhooks.send('connection.needs_reauth', leased.id, now);
+          throw needsReauth();
+        }
+        if (!e.retryable) {
+          metrics.observeRefresh('error', elapsed());
+          await store.recordError(leased.id, instanceId, e.code, now);
+          throw new VaultError(
+            'refresh_failed',
+            `Webex refused the refresh (${e.code}); check the integration's client secret.`,
+          );
+        }
+        const wait =
+          e.retryAfter !== undefined ? e.retryAfter * 1000 : (this.o.baseDelayMs ?? 250) * 2 ** (attempt - 1);
+        if (attempt >= attempts || wait > (this.o.maxRetryWaitMs ?? 5000)) {
+          metrics.observeRefresh('retryable_error', elapsed());
+          await store.recordError(leased.id, instanceId, 'upstream_unavailable', now);
+          throw new VaultError(
+            'upstream_unavailable',
+            'Webex is unavailable right now; the connection stays active, try again later.',
+            Math.max(1, Math.ceil(wait / 1000)),
+          );
+        }
+        this.o.logger?.info({ connectionId: leased.id, error: e.code, attempt }, 'refresh failed, retrying');
+        await sleep(wait * (0.8 + Math.random() * 0.4));
+        // Extend our lease for the next attempt; if it was taken over meanwhile, start over.
+        const t = this.o.clock();
+        if (!(await store.acquireLease(leased.id, instanceId, t + this.leaseMs, t))) throw new Stale();
+        const again = await store.getConnection(leased.id);
+        if (!again || again.version !== leased.version) throw new Stale();
+        continue;
+      }
+      const now = this.o.clock();
+      const written = await store.writeTokens(
+        leased.id,
+        leased.version,
+        instanceId,
+        this.tokenWrite(leased.id, tokens, now),
+      );
+      if (!written) {
+        // Our lease expired and someone else refreshed: their tokens win (Webex keeps ours valid too).
+        metrics.observeRefresh('stale', elapsed());
+        throw new Stale();
+      }
+      metrics.observeRefresh('success', elapsed());
+      this.o.webhooks.send('connection.refreshed', leased.id, now);
+      const row = await store.getConnection(leased.id);
+      if (!row) throw new VaultError('not_found', 'The connection was deleted during the refresh.');
+      return row;
+    }
+  }
+}
+
+function needsReauth(): VaultError {
+  return new VaultError('needs_reauth', 'Webex refused the refresh token: the person must authorize again.');
+}

@@ -1,0 +1,21 @@
+/** Reads the numbered migration files (`NNN_name.sql`) of one database kind, in order. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Migration } from './sql.js';
+
+/** The migrations folder beside this module (the build copies the .sql files into dist/). */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+
+/** Loads the migrations of `kind`, sorted by number. */
+export function loadMigrations(kind: 'sqlite' | 'postgres'): Migration[] {
+  const dir = join(root, kind);
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({
+      id: Number(f.slice(0, 3)),
+      name: f.replace(/\.sql$/, ''),
+      sql: readFileSync(join(dir, f), 'utf8'),
+    }));
+}

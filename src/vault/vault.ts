@@ -1,0 +1,431 @@
+/**
+ * `openVault(config)`: the token vault over a store (PostgreSQL when `DATABASE_URL` is set, else SQLite at
+ * `WEBEX_AUTH_DB`), a key ring, the refresher, the keep-alive sweep, broker API keys and webhooks out.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config.js';
+import type { Integration } from '../oauth/types.js';
+import { resolveKeys } from './crypto/dev-key.js';
+import { type KeyRing } from './crypto/keyring.js';
+import { sweepKeepAlive } from './keepalive.js';
+import { VaultMetrics } from './metrics.js';
+import { accessSlot, keepaliveDue, Refresher, refreshSlot } from './refresher.js';
+import { openPostgresStore } from './store/postgres.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { ApiKeyRow, ConnectionRow, IntegrationRow, Store } from './store/types.js';
+import {
+  type ApiKeyRecord,
+  type Connection,
+  type IntegrationRecord,
+  type OpenVaultOptions,
+  type RotationProgress,
+  type SaveGrantInput,
+  type Vault,
+  VaultError,
+} from './types.js';
+import { createWebhookSender } from './webhooks.js';
+
+/** Options of {@link openVault} beyond the public ones: tuning knobs for tests. */
+export interface VaultTuning {
+  /** Refresh lease duration (default 15 s). */
+  leaseMs?: number;
+  /** Waiter poll interval (default 50 ms). */
+  pollMs?: number;
+  /** Keep-alive sweep jitter (default 2 s). */
+  keepAliveJitterMs?: number;
+  /** Webhook first retry delay (default 500 ms). */
+  webhookBaseDelayMs?: number;
+  /** First refresh retry delay (default 250 ms). */
+  retryBaseDelayMs?: number;
+  /** Use this store instead of opening one from the configuration. */
+  store?: Store;
+  /** PostgreSQL schema (created if missing). */
+  schema?: string;
+}
+
+const secretSlot = (id: string) => ({ table: 'integrations', rowId: id, column: 'client_secret' });
+const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
+
+function integrationRecord(r: IntegrationRow): IntegrationRecord {
+  return {
+    id: r.id,
+    clientId: r.clientId,
+    redirectUri: r.redirectUri,
+    scopes: r.scopes,
+    apiBase: r.apiBase,
+    createdAt: r.createdAt,
+  };
+}
+
+/** The public view of a connection row: no token material. */
+export function connectionOf(r: ConnectionRow): Connection {
+  return {
+    id: r.id,
+    integrationId: r.integrationId,
+    personId: r.personId,
+    personEmail: r.personEmail,
+    displayName: r.displayName,
+    avatar: r.avatar,
+    orgId: r.orgId,
+    person: {
+      id: r.personId,
+      displayName: r.displayName,
+      email: r.personEmail,
+      emails: r.personEmails,
+      avatar: r.avatar,
+    },
+    scopes: r.scopes,
+    requestedScopes: r.requestedScopes,
+    status: r.status,
+    accessExpiresAt: r.accessExpiresAt,
+    refreshExpiresAt: r.refreshExpiresAt,
+    lastRefreshAt: r.lastRefreshAt,
+    lastError: r.lastError,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+function apiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    connectionIds: r.connectionIds,
+    prefix: r.prefix,
+    createdAt: r.createdAt,
+    lastUsedAt: r.lastUsedAt,
+  };
+}
+
+/** SHA-256 of an API key: enough for 256-bit random keys (no password stretching needed). */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** The vault plus what the broker's `/metrics` reads. */
+export interface VaultInternals extends Vault {
+  readonly metrics: VaultMetrics;
+  readonly store: Store;
+  /** Waits for webhook deliveries in flight. */
+  drainWebhooks(): Promise<void>;
+}
+
+/**
+ * Opens the vault the configuration describes, applying migrations.
+ * @throws {VaultKeyError} when the key ring is missing (production), malformed, or cannot decrypt stored secrets.
+ */
+export async function openVault(config: Config, options: OpenVaultOptions & VaultTuning = {}): Promise<VaultInternals> {
+  const keys = resolveKeys(config);
+  const ring: KeyRing = keys.ring;
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger;
+  const instanceId = options.instanceId ?? `${process.pid}-${randomUUID()}`;
+  const store =
+    options.store ??
+    (config.databaseUrl
+      ? await openPostgresStore(config.databaseUrl, options.schema ? { schema: options.schema } : {})
+      : await openSqliteStore(config.dbPath));
+
+  try {
+    // Fail closed at start: a wrong key ring is reported now, not at the first request.
+    const sample = (await store.listIntegrations())[0];
+    if (sample) ring.decrypt(sample.secretEnc, secretSlot(sample.id));
+  } catch (err) {
+    if (!options.store) await store.close();
+    throw err;
+  }
+  logger?.info(
+    { keySource: keys.source, ...(keys.path ? { keyFile: keys.path } : {}), store: store.kind },
+    keys.source === 'env'
+      ? 'vault: encryption key from WEBEX_AUTH_KEYS'
+      : `vault: development encryption key kept in ${keys.path} (set WEBEX_AUTH_KEYS in production)`,
+  );
+
+  const metrics = new VaultMetrics();
+  const webhooks = createWebhookSender({
+    url: config.webhookUrl,
+    secret: config.webhookSecret,
+    fetch: options.fetch,
+    logger,
+    ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}),
+  });
+
+  async function getIntegrationWithSecret(id: string): Promise<(Integration & IntegrationRecord) | undefined> {
+    const row = await store.getIntegration(id);
+    if (!row) return undefined;
+    return { ...integrationRecord(row), clientSecret: ring.decrypt(row.secretEnc, secretSlot(row.id)) };
+  }
+
+  const refresher = new Refresher({
+    store,
+    ring,
+    clock,
+    fetch: options.fetch,
+    logger,
+    webhooks,
+    metrics,
+    instanceId,
+    integration: getIntegrationWithSecret,
+    keepaliveDays: config.keepaliveDays,
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+  });
+
+  async function mustGet(id: string): Promise<ConnectionRow> {
+    const row = await store.getConnection(id);
+    if (!row) throw new VaultError('not_found', 'No such connection.');
+    return row;
+  }
+
+  async function saveFromGrant(input: SaveGrantInput, retry = true): Promise<Connection> {
+    const integration = await store.getIntegration(input.integrationId);
+    if (!integration) throw new VaultError('not_found', 'No such integration.');
+    const now = clock();
+    const existing = await store.findConnection(input.integrationId, input.person.id);
+    const id = existing?.id ?? `conn_${randomBytes(12).toString('base64url')}`;
+    const t = input.tokens;
+    const { row, created } = await store.upsertConnection({
+      id,
+      integrationId: input.integrationId,
+      personId: input.person.id,
+      personEmail: input.person.emails[0] ?? '',
+      personEmails: input.person.emails,
+      displayName: input.person.displayName,
+      avatar: input.person.avatar,
+      orgId: input.person.orgId,
+      scopes: t.scopes,
+      requestedScopes: input.requestedScopes,
+      status: 'active',
+      accessTokenEnc: ring.encrypt(t.accessToken, accessSlot(id)),
+      refreshTokenEnc: ring.encrypt(t.refreshToken, refreshSlot(id)),
+      keyId: ring.activeKeyId,
+      accessExpiresAt: t.expiresAt,
+      refreshExpiresAt: t.refreshExpiresAt,
+      keepaliveDueAt: keepaliveDue(t.refreshExpiresAt, config.keepaliveDays, now),
+      lastRefreshAt: undefined,
+      lastError: undefined,
+      version: 1,
+      leaseHolder: undefined,
+      leaseExpiresAt: undefined,
+      createdAt: now,
+      updatedAt: now,
+    });
+    // Another process created the same connection between our look-up and insert: encrypt again for its id.
+    if (row.id !== id && retry) return saveFromGrant(input, false);
+    webhooks.send(created && !existing ? 'connection.created' : 'connection.refreshed', row.id, now);
+    return connectionOf(row);
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
+  const sweepOnce = () =>
+    sweepKeepAlive({
+      store,
+      refresher,
+      clock,
+      instanceId,
+      logger,
+      ...(options.keepAliveJitterMs !== undefined ? { jitterMs: options.keepAliveJitterMs } : {}),
+    });
+
+  async function rotateKeys(onProgress?: (p: RotationProgress) => void): Promise<RotationProgress> {
+    const active = ring.activeKeyId;
+    const progress: RotationProgress = { done: 0, total: await store.countNotUnderKey(active) };
+    onProgress?.({ ...progress });
+    let idle = 0;
+    for (;;) {
+      const batch = await store.rowsNotUnderKey(active, 50);
+      if (batch.integrations.length === 0 && batch.connections.length === 0) break;
+      let moved = 0;
+      for (const r of batch.integrations) {
+        const secret = ring.decrypt(r.secretEnc, secretSlot(r.id));
+        if (await store.reencryptIntegration(r.id, r.secretEnc, ring.encrypt(secret, secretSlot(r.id)), active))
+          moved++;
+      }
+      for (const r of batch.connections) {
+        const enc = {
+          accessTokenEnc: ring.encrypt(ring.decrypt(r.accessTokenEnc, accessSlot(r.id)), accessSlot(r.id)),
+          refreshTokenEnc: ring.encrypt(ring.decrypt(r.refreshTokenEnc, refreshSlot(r.id)), refreshSlot(r.id)),
+          keyId: active,
+        };
+        // Refused while a refresh holds the lease or just wrote: that refresh encrypts under the active key anyway.
+        if (await store.reencryptConnection(r.id, r.version, clock(), enc)) moved++;
+      }
+      progress.done += moved;
+      progress.total = Math.max(progress.total, progress.done);
+      onProgress?.({ ...progress });
+      if (moved === 0) {
+        if (++idle > 200) throw new VaultError('conflict', 'Key rotation made no progress: rows stay leased.');
+        await new Promise((r) => setTimeout(r, 100));
+      } else idle = 0;
+    }
+    return progress;
+  }
+
+  const vault: VaultInternals = {
+    metrics,
+    store,
+    keySource: keys.source,
+    storeKind: store.kind,
+    drainWebhooks: () => webhooks.drain(),
+    integrations: {
+      async upsert(input) {
+        const now = clock();
+        const existing = await store.findIntegration(input.clientId, input.apiBase);
+        const id = existing?.id ?? `int_${randomBytes(12).toString('base64url')}`;
+        let row = await store.upsertIntegration({
+          id,
+          clientId: input.clientId,
+          apiBase: input.apiBase,
+          redirectUri: input.redirectUri,
+          scopes: input.scopes,
+          secretEnc: ring.encrypt(input.clientSecret, secretSlot(id)),
+          keyId: ring.activeKeyId,
+          createdAt: now,
+          updatedAt: now,
+        });
+        if (row.id !== id) {
+          // Lost an insert race: the stored row has another id, so its ciphertext must be bound to that id.
+          await store.reencryptIntegration(
+            row.id,
+            row.secretEnc,
+            ring.encrypt(input.clientSecret, secretSlot(row.id)),
+            ring.activeKeyId,
+          );
+          row = (await store.getIntegration(row.id)) ?? row;
+        }
+        return integrationRecord(row);
+      },
+      async get(id) {
+        const row = await store.getIntegration(id);
+        return row ? integrationRecord(row) : undefined;
+      },
+      async findByClientId(clientId, apiBase) {
+        const row = await store.findIntegration(clientId, apiBase);
+        return row ? integrationRecord(row) : undefined;
+      },
+      async list() {
+        return (await store.listIntegrations()).map(integrationRecord);
+      },
+    },
+    getIntegrationWithSecret,
+    connections: {
+      saveFromGrant: (input) => saveFromGrant(input),
+      async get(id) {
+        const row = await store.getConnection(id);
+        return row ? connectionOf(row) : undefined;
+      },
+      async list() {
+        return (await store.listConnections()).map(connectionOf);
+      },
+      delete: (id) => store.deleteConnection(id),
+      async revealTokens(id) {
+        const row = await store.getConnection(id);
+        if (!row) return undefined;
+        return {
+          accessToken: ring.decrypt(row.accessTokenEnc, accessSlot(id)),
+          refreshToken: ring.decrypt(row.refreshTokenEnc, refreshSlot(id)),
+          expiresAt: row.accessExpiresAt,
+          refreshExpiresAt: row.refreshExpiresAt,
+        };
+      },
+      async getFreshToken(id, minValiditySeconds = 60) {
+        if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
+          throw new VaultError('invalid_request', 'minValiditySeconds must be a non-negative number.');
+        }
+        metrics.tokenRequests++;
+        const enough = (r: ConnectionRow) => r.accessExpiresAt - clock() >= minValiditySeconds * 1000;
+        let row = await mustGet(id);
+        if (row.status === 'needs_reauth') {
+          throw new VaultError('needs_reauth', 'Webex refused the refresh token: the person must authorize again.');
+        }
+        // A token that is never long enough (asked for more than Webex grants) is returned after one refresh.
+        if (!enough(row)) {
+          const before = row.version;
+          row = await refresher.ensure(id, (r) => enough(r) || r.version > before);
+        }
+        return {
+          accessToken: ring.decrypt(row.accessTokenEnc, accessSlot(id)),
+          expiresAt: row.accessExpiresAt,
+          scopes: row.scopes,
+          person: { id: row.personId, email: row.personEmail, displayName: row.displayName },
+        };
+      },
+      async refresh(id) {
+        return connectionOf(await refresher.force(id));
+      },
+      async markNeedsReauth(id, reason) {
+        await mustGet(id);
+        const now = clock();
+        if (await store.setStatus(id, 'needs_reauth', reason ?? 'marked', now)) {
+          webhooks.send('connection.needs_reauth', id, now);
+        }
+      },
+    },
+    apiKeys: {
+      async create(input) {
+        const name = input.name.trim();
+        if (!name || name.length > 100)
+          throw new VaultError('invalid_request', 'An API key needs a name of 1–100 characters.');
+        for (const cid of input.connectionIds) {
+          if (!(await store.getConnection(cid)))
+            throw new VaultError('not_found', `No such connection: ${cid.slice(0, 64)}`);
+        }
+        const key = `wak_${randomBytes(32).toString('base64url')}`;
+        const row: ApiKeyRow = {
+          id: `key_${randomBytes(9).toString('base64url')}`,
+          name,
+          keyHash: hashApiKey(key),
+          prefix: key.slice(0, 8),
+          connectionIds: [...new Set(input.connectionIds)],
+          createdAt: clock(),
+          lastUsedAt: undefined,
+          revokedAt: undefined,
+        };
+        await store.insertApiKey(row);
+        return { key, record: apiKeyRecord(row) };
+      },
+      async verify(key) {
+        if (typeof key !== 'string' || !API_KEY.test(key)) return undefined;
+        const hash = hashApiKey(key);
+        const row = await store.findApiKeyByHash(hash);
+        // The look-up is by hash already; compare again in constant time so no timing depends on the match.
+        if (!row || !timingSafeEqual(Buffer.from(row.keyHash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+        const now = clock();
+        if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) await store.touchApiKey(row.id, now);
+        return apiKeyRecord({ ...row, lastUsedAt: now });
+      },
+      async list() {
+        return (await store.listApiKeys()).map(apiKeyRecord);
+      },
+      revoke: (id) => store.revokeApiKey(id, clock()),
+    },
+    rotateKeys,
+    startKeepAlive(opts = {}) {
+      if (timer) return;
+      const run = () => {
+        if (sweeping) return;
+        sweeping = sweepOnce()
+          .catch((err) => logger?.warn({ error: (err as Error).name }, 'keep-alive sweep failed'))
+          .finally(() => {
+            sweeping = undefined;
+          });
+      };
+      timer = setInterval(run, opts.intervalMs ?? 3_600_000);
+      timer.unref();
+      run();
+    },
+    stopKeepAlive() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+    sweepOnce,
+    async close() {
+      vault.stopKeepAlive();
+      await sweeping;
+      if (!options.store) await store.close();
+    },
+  };
+  return vault;
+}

@@ -1,0 +1,62 @@
+/**
+ * Test helpers: a temp SQLite path, and PostgreSQL with a fresh schema per run. PostgreSQL tests skip when the
+ * server is down, unless REQUIRE_POSTGRES=1, when they fail.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type Config, loadConfig } from '../../src/config.js';
+
+/** The test database of the machine's PostgreSQL. */
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** True when PostgreSQL answers; throws when it does not and REQUIRE_POSTGRES=1. */
+export async function postgresAvailable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (err) {
+    if (process.env.REQUIRE_POSTGRES === '1') {
+      throw new Error(`REQUIRE_POSTGRES=1 but PostgreSQL at ${PG_URL} is not reachable: ${(err as Error).message}`);
+    }
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A fresh schema name for this run. */
+export function freshSchema(prefix = 'vault_test'): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Drops a test schema. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A temp directory removed by the returned cleanup. */
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'webex-auth-vault-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fixed test key ring entry. */
+export const TEST_KEY = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
+/** A second test key. */
+export const TEST_KEY_2 = `test2:${Buffer.alloc(32, 9).toString('base64')}`;
+
+/** A configuration for tests (no .env, no process env). */
+export function testConfig(env: Record<string, string | undefined>): Config {
+  return loadConfig({ env: { HOME: tmpdir(), ...env }, dotenvDir: false });
+}
