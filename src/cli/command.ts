@@ -24,6 +24,8 @@ export interface Command {
   details?: string;
   /** Whether positionals are allowed (default: none). */
   positionals?: boolean;
+  /** Fixed words completed after the command name (subcommands or values), for `webex-auth completion`. */
+  completions?: string[];
   /** Runs the command; resolves to the exit code. Throw CliError for failures the user can fix. */
   run(args: ParsedArgs, io: CommandIO): Promise<number>;
 }

@@ -12,5 +12,40 @@ export interface CommandEntry {
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: Record<string, CommandEntry> = {
+  login: {
+    summary: 'Authorize a Webex integration for a person and store the token pair',
+    load: () => import('./commands/login.js'),
+  },
+  token: {
+    summary: 'Print a fresh access token (refreshing it first if needed)',
+    load: () => import('./commands/token.js'),
+  },
+  refresh: { summary: "Refresh a connection's access token now", load: () => import('./commands/refresh.js') },
+  whoami: {
+    summary: 'Show who a connection acts as (a live people/me call)',
+    load: () => import('./commands/whoami.js'),
+  },
+  status: {
+    summary: 'Show every connection: status, expiry countdowns, scopes',
+    load: () => import('./commands/status.js'),
+  },
+  list: { summary: 'List the stored connections', load: () => import('./commands/list.js') },
+  logout: {
+    summary: 'Remove a stored connection (Webex has no self-service revocation)',
+    load: () => import('./commands/logout.js'),
+  },
+  export: {
+    summary: "Export a connection's token pair as env lines, JSON or a curl command",
+    load: () => import('./commands/export.js'),
+  },
+  doctor: {
+    summary: 'Check configuration, clock, store, key and every connection',
+    load: () => import('./commands/doctor.js'),
+  },
+  keys: { summary: 'Manage broker API keys and rotate the encryption key', load: () => import('./commands/keys.js') },
+  completion: {
+    summary: 'Print a shell completion script (bash, zsh or fish)',
+    load: () => import('./commands/completion.js'),
+  },
   serve: { summary: 'Run the web app and token broker (npm start)', load: () => import('./commands/serve.js') },
 };

@@ -3,7 +3,6 @@
  * prints help and version, and turns every error into one line plus a "what to do" line — never a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { CliError, type CommandIO, EXIT } from './io.js';
@@ -94,11 +93,57 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
   try {
     return await command.run(parsed as never, io);
   } catch (error) {
-    if (error instanceof CliError) return fail(io, error.message, error.hint, error.exitCode);
-    if (error instanceof ConfigError) {
-      return fail(io, error.message, 'Fix the setting in the environment, .env or the matching flag.', EXIT.usage);
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return fail(io, message, 'If this keeps happening, run `webex-auth doctor`.', EXIT.failure);
+    const { message, hint, code } = await describeError(error);
+    return fail(io, message, hint, code);
   }
+}
+
+/**
+ * Turns any error into one line, a "what to do" line and an exit code. Errors are recognised by name so that this
+ * module imports neither the configuration schema (zod) nor the OAuth client: `--help` and `token` stay fast.
+ */
+async function describeError(error: unknown): Promise<{ message: string; hint: string | undefined; code: number }> {
+  if (error instanceof CliError) return { message: error.message, hint: error.hint, code: error.exitCode };
+  const name = error instanceof Error ? error.name : '';
+  const message = oneLine(error instanceof Error ? error.message : String(error));
+  if (name === 'ConfigError') {
+    return { message, hint: 'Fix the setting in the environment, .env or the matching flag.', code: EXIT.usage };
+  }
+  if (name === 'VaultError') {
+    const code = (error as { code?: string }).code;
+    const retryAfter = (error as { retryAfter?: number }).retryAfter;
+    if (code === 'needs_reauth')
+      return { message, hint: 'Run `webex-auth login` to authorize again.', code: EXIT.authNeeded };
+    if (code === 'not_found')
+      return { message, hint: 'Run `webex-auth list` to see the connections.', code: EXIT.failure };
+    if (code === 'upstream_unavailable') {
+      const wait = retryAfter ? `Wait ${retryAfter} s and try again` : 'Try again in a moment';
+      return { message, hint: `${wait}; the connection is kept.`, code: EXIT.failure };
+    }
+    return { message, hint: undefined, code: EXIT.failure };
+  }
+  if (name === 'VaultKeyError') {
+    return {
+      message,
+      hint: 'Set WEBEX_AUTH_KEYS to the key ring the store was written with (see `webex-auth doctor`).',
+      code: EXIT.failure,
+    };
+  }
+  if (
+    ['WebexOAuthError', 'WebexApiError', 'StateMismatchError', 'CallbackError', 'IdTokenError', 'ScopeError'].includes(
+      name,
+    )
+  ) {
+    const { explainOAuthError } = await import('../oauth/explain.js');
+    const e = explainOAuthError(error);
+    const needsReauth = (error as { needsReauth?: boolean }).needsReauth === true;
+    const code = name === 'ScopeError' ? EXIT.usage : needsReauth ? EXIT.authNeeded : EXIT.failure;
+    return { message: `${e.title}: ${e.explanation}`, hint: e.action, code };
+  }
+  return { message, hint: 'If this keeps happening, run `webex-auth doctor`.', code: EXIT.failure };
+}
+
+/** The first line of a message, without a trailing period. */
+function oneLine(message: string): string {
+  return (message.split('\n')[0] ?? '').trim() || 'unexpected error';
 }

@@ -1,0 +1,254 @@
+/**
+ * `webex-auth doctor`: checks the configuration, the redirect URI, the clock against Webex's, the store and its key,
+ * and every connection (tokens decrypt, a live people/me call, scopes granted vs wanted). Each finding has a fix-it
+ * line; the exit code is the worst finding's (2 configuration, 4 authorization needed, 1 anything else).
+ */
+import type { Config } from '../../config.js';
+import type { Command } from '../command.js';
+import { loadCliConfig, openCliVault } from '../context.js';
+import { type CommandIO, EXIT } from '../io.js';
+import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+
+/** One finding. `exitCode` is what it contributes when it is a failure. */
+export interface Finding {
+  check: string;
+  level: 'ok' | 'warn' | 'fail';
+  message: string;
+  fix?: string;
+  exitCode?: number;
+}
+
+/** Clock skew beyond which OAuth (id_token `iat`/`exp`) and expiry countdowns go wrong. */
+const SKEW_WARN_S = 30;
+const SKEW_FAIL_S = 300;
+
+function redirectFindings(config: Config): Finding[] {
+  const url = new URL(config.redirectUri);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const findings: Finding[] = [];
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) {
+    findings.push({
+      check: 'redirect URI',
+      level: 'ok',
+      message: `${config.redirectUri} (${loopback ? 'loopback' : 'https'})`,
+    });
+  } else {
+    findings.push({
+      check: 'redirect URI',
+      level: 'fail',
+      message: `${config.redirectUri} is plain http on a non-loopback host: codes would cross the network in clear`,
+      fix: 'Register an https redirect URI (or http://localhost:<port>/…) on the integration and set WEBEX_REDIRECT_URI to it.',
+      exitCode: EXIT.usage,
+    });
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (loopback && port !== config.port) {
+    findings.push({
+      check: 'redirect URI',
+      level: 'warn',
+      message: `the web app listens on port ${config.port} but the redirect URI points to port ${port}`,
+      fix: `Set PORT=${port} for \`webex-auth serve\`, or register http://localhost:${config.port}${url.pathname} (\`webex-auth login\` serves the redirect URI's port itself).`,
+    });
+  }
+  return findings;
+}
+
+async function clockFinding(config: Config): Promise<Finding> {
+  const started = Date.now();
+  try {
+    // The token endpoint answers an empty POST with an error quickly; only its Date header matters here.
+    const response = await fetch(`${config.apiBase}/access_token`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(5000),
+    });
+    await response.body?.cancel();
+    const date = response.headers.get('date');
+    if (!date)
+      return { check: 'clock', level: 'warn', message: 'the token endpoint sent no Date header; skew unknown' };
+    // Date has 1 s resolution: compare with the middle of the round trip.
+    const local = (started + Date.now()) / 2;
+    const skew = Math.round((local - Date.parse(date)) / 1000);
+    const message = `local clock is ${Math.abs(skew)} s ${skew >= 0 ? 'ahead of' : 'behind'} ${new URL(config.apiBase).host}`;
+    if (Math.abs(skew) <= SKEW_WARN_S) return { check: 'clock', level: 'ok', message };
+    return {
+      check: 'clock',
+      level: Math.abs(skew) > SKEW_FAIL_S ? 'fail' : 'warn',
+      message,
+      fix: 'Synchronise the clock (e.g. `timedatectl set-ntp true`): id_token checks and expiry times depend on it.',
+      exitCode: EXIT.failure,
+    };
+  } catch {
+    return {
+      check: 'clock',
+      level: 'warn',
+      message: `cannot reach ${config.apiBase} to compare clocks`,
+      fix: 'Check the network and WEBEX_API_BASE.',
+    };
+  }
+}
+
+/** Runs every check and returns the findings. */
+export async function diagnose(io: CommandIO): Promise<Finding[]> {
+  let config: Config;
+  try {
+    config = await loadCliConfig(io);
+  } catch (error) {
+    return [
+      {
+        check: 'configuration',
+        level: 'fail',
+        message: error instanceof Error ? error.message : String(error),
+        fix: 'Fix the setting in the environment, .env or the matching flag.',
+        exitCode: EXIT.usage,
+      },
+    ];
+  }
+  const findings: Finding[] = [
+    { check: 'configuration', level: 'ok', message: `loaded (${config.mode} mode, API ${config.apiBase})` },
+  ];
+  findings.push(...redirectFindings(config));
+  findings.push(await clockFinding(config));
+  let vault: Awaited<ReturnType<typeof openCliVault>>;
+  try {
+    vault = await openCliVault(config);
+  } catch (error) {
+    findings.push({
+      check: 'store',
+      level: 'fail',
+      message: `cannot open the store: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      fix: 'Check DATABASE_URL / WEBEX_AUTH_DB and WEBEX_AUTH_KEYS.',
+      exitCode: EXIT.failure,
+    });
+    return findings;
+  }
+  try {
+    const where = vault.storeKind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `SQLite at ${config.dbPath}`;
+    const keyFrom = {
+      env: 'WEBEX_AUTH_KEYS',
+      keychain: 'the OS keychain',
+      file: 'a 0600 key file next to the database',
+    }[vault.keySource];
+    findings.push({ check: 'store', level: 'ok', message: `${where}; encryption key from ${keyFrom}` });
+    if (vault.keySource !== 'env' && config.production) {
+      findings.push({
+        check: 'store',
+        level: 'warn',
+        message: 'in production the key should come from WEBEX_AUTH_KEYS',
+        fix: 'Run `webex-auth keys generate` and set WEBEX_AUTH_KEYS in the environment.',
+      });
+    }
+    const integrations = await vault.integrations.list();
+    if (!config.clientId && integrations.length === 0) {
+      findings.push({
+        check: 'integration',
+        level: 'warn',
+        message: 'no Webex integration configured or stored',
+        fix: 'Set WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET from developer.webex.com, or run `webex-auth login --auth-url <url>`.',
+      });
+    } else {
+      findings.push({
+        check: 'integration',
+        level: 'ok',
+        message: config.clientId
+          ? `client id ${config.clientId.slice(0, 12)}… configured`
+          : `${integrations.length} stored`,
+      });
+    }
+    const connections = await vault.connections.list();
+    if (connections.length === 0) {
+      findings.push({
+        check: 'connections',
+        level: 'warn',
+        message: 'no connection yet',
+        fix: 'Run `webex-auth login`.',
+      });
+    }
+    const { WebexClient } = await import('../../webex/client.js');
+    for (const c of connections) {
+      const label = `connection ${c.personEmail || c.displayName}`;
+      try {
+        await vault.connections.revealTokens(c.id);
+      } catch (error) {
+        findings.push({
+          check: label,
+          level: 'fail',
+          message: `stored tokens do not decrypt: ${error instanceof Error ? error.message : String(error)}`,
+          fix: 'Set WEBEX_AUTH_KEYS to the key ring the tokens were written with.',
+          exitCode: EXIT.failure,
+        });
+        continue;
+      }
+      try {
+        const fresh = await vault.connections.getFreshToken(c.id, 60);
+        const integration = integrations.find((i) => i.id === c.integrationId);
+        const client = new WebexClient({
+          apiBase: integration?.apiBase ?? config.apiBase,
+          accessToken: fresh.accessToken,
+          maxRetries: 0,
+        });
+        const me = await client.peopleMe();
+        findings.push({ check: label, level: 'ok', message: `tokens decrypt; people/me answers ${me.displayName}` });
+      } catch (error) {
+        const e = error as { name?: string; code?: string; status?: number; message?: string };
+        const reauth = e.code === 'needs_reauth' || e.status === 401;
+        const noScope = e.status === 403;
+        findings.push({
+          check: label,
+          level: noScope ? 'warn' : 'fail',
+          message: reauth
+            ? 'Webex no longer accepts this connection (needs re-authorization)'
+            : noScope
+              ? 'people/me is refused: the connection lacks spark:people_read'
+              : `the live check failed: ${e.message?.split('\n')[0] ?? 'unknown error'}`,
+          fix:
+            reauth || noScope
+              ? `Run \`webex-auth login\`${noScope ? ' --scopes "spark:people_read …"' : ''}.`
+              : 'Run `webex-auth refresh` later; check the network.',
+          exitCode: reauth ? EXIT.authNeeded : EXIT.failure,
+        });
+      }
+      const wanted = config.scopes.length ? config.scopes : c.requestedScopes;
+      const missing = wanted.filter((s) => !c.scopes.includes(s));
+      if (missing.length) {
+        findings.push({
+          check: label,
+          level: 'warn',
+          message: `wanted scopes not granted: ${missing.join(' ')}`,
+          fix: 'Register them on the integration at developer.webex.com, then run `webex-auth login` again.',
+        });
+      }
+    }
+  } finally {
+    await vault.close();
+  }
+  return findings;
+}
+
+/** The exit code of a set of findings: the highest exit code among the failures, 0 when none failed. */
+export function worstExitCode(findings: Finding[]): number {
+  return findings
+    .filter((f) => f.level === 'fail')
+    .reduce((worst, f) => Math.max(worst, f.exitCode ?? EXIT.failure), 0);
+}
+
+const command: Command = {
+  summary: 'Check configuration, clock, store, key and every connection',
+  usage: 'doctor [--json]',
+  flags: { ...JSON_FLAG },
+  help: { ...JSON_HELP },
+  async run(args, io) {
+    const out = createOutput(io, args.values);
+    const findings = await diagnose(io);
+    const mark = { ok: out.out.green('✓'), warn: out.out.yellow('!'), fail: out.out.red('✗') };
+    out.data(findings, () =>
+      findings
+        .map(
+          (f) => `${mark[f.level]} ${f.check}: ${f.message}\n${f.fix && f.level !== 'ok' ? `    fix: ${f.fix}\n` : ''}`,
+        )
+        .join(''),
+    );
+    return worstExitCode(findings);
+  },
+};
+
+export default command;

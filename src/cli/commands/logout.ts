@@ -1,0 +1,51 @@
+/** `webex-auth logout`: remove a local connection, and say plainly what that does not do at Webex. */
+import type { Command } from '../command.js';
+import { CONNECTION_FLAG, CONNECTION_HELP, loadCliConfig, resolveConnection, withVault } from '../context.js';
+import { CliError, EXIT } from '../io.js';
+import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+
+/** Where a person can revoke their own Webex tokens (webex-api.md §8). */
+export const IDBROKER_TOKENS_PAGE = 'https://idbroker.webex.com/idb/profile#/tokens';
+
+const command: Command = {
+  summary: 'Remove a stored connection (Webex has no self-service revocation)',
+  usage: 'logout [--connection <id|email>] [--json]',
+  flags: { ...CONNECTION_FLAG, ...JSON_FLAG },
+  help: { ...CONNECTION_HELP, ...JSON_HELP },
+  details: [
+    'This deletes the token pair from the local store only. Webex offers no self-service revocation endpoint:',
+    `the tokens stay valid until they expire unless the person revokes them at ${IDBROKER_TOKENS_PAGE}`,
+    'or an org admin deletes them with the Authorizations API (DELETE /v1/authorizations?clientId=…).',
+  ].join('\n'),
+  async run(args, io) {
+    const out = createOutput(io, args.values);
+    const config = await loadCliConfig(io);
+    const removed = await withVault(config, async (vault) => {
+      const all = await vault.connections.list();
+      if (all.length > 1 && typeof args.values.connection !== 'string') {
+        throw new CliError(
+          `${all.length} connections are stored; say which one to remove`,
+          EXIT.usage,
+          'Run `webex-auth logout --connection <id|email>` (see `webex-auth list`).',
+        );
+      }
+      const connection = await resolveConnection(vault, args.values.connection);
+      const integration = await vault.integrations.get(connection.integrationId);
+      await vault.connections.delete(connection.id);
+      return { connection, clientId: integration?.clientId };
+    });
+    const { connection, clientId } = removed;
+    out.success(
+      `Removed the connection of ${connection.displayName}${connection.personEmail ? ` <${connection.personEmail}>` : ''}`,
+    );
+    out.warn('Webex has no self-service token revocation: the removed tokens stay valid until they expire.');
+    out.info(`  To revoke them now, the person can use ${IDBROKER_TOKENS_PAGE}`);
+    out.info(
+      `  or an org admin can call DELETE /v1/authorizations?clientId=${clientId ?? '<client id>'} (scope identity:tokens_write).`,
+    );
+    out.data({ removed: connection.id, revokedAtWebex: false, revokeAt: IDBROKER_TOKENS_PAGE }, () => '');
+    return EXIT.ok;
+  },
+};
+
+export default command;

@@ -1,0 +1,56 @@
+/** `webex-auth status`: every connection with its status and expiry countdowns. */
+import type { Command } from '../command.js';
+import { loadCliConfig, withVault } from '../context.js';
+import { EXIT } from '../io.js';
+import { connectionBlock, connectionJson } from '../ui/connection.js';
+import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+
+const command: Command = {
+  summary: 'Show every connection: status, expiry countdowns, scopes',
+  usage: 'status [--json] [--show-tokens]',
+  flags: { ...JSON_FLAG, 'show-tokens': { type: 'boolean' } },
+  help: { ...JSON_HELP, 'show-tokens': 'Show the tokens in clear (masked by default)' },
+  async run(args, io) {
+    const out = createOutput(io, args.values);
+    const config = await loadCliConfig(io);
+    const now = Date.now();
+    const rows = await withVault(config, async (vault) => {
+      const list = (await vault.connections.list()).sort((a, b) => b.updatedAt - a.updatedAt);
+      return Promise.all(
+        list.map(async (c) => {
+          const revealed = out.showTokens ? await vault.connections.revealTokens(c.id) : undefined;
+          return { c, revealed };
+        }),
+      );
+    });
+    out.data(
+      {
+        store: config.databaseUrl ? 'postgres' : config.dbPath,
+        connections: rows.map(({ c, revealed }) => ({
+          ...connectionJson(c),
+          ...(revealed ? { accessToken: revealed.accessToken, refreshToken: revealed.refreshToken } : {}),
+        })),
+      },
+      () =>
+        rows.length === 0
+          ? ''
+          : rows
+              .map(({ c, revealed }) =>
+                connectionBlock(
+                  c,
+                  now,
+                  out.out,
+                  revealed ? { access: revealed.accessToken, refresh: revealed.refreshToken } : undefined,
+                ),
+              )
+              .join('\n'),
+    );
+    if (rows.length === 0) out.info('No connections yet. Run `webex-auth login` to connect a Webex account.');
+    else if (!out.showTokens && !out.json)
+      out.info(out.err.dim('Tokens are not shown; use --show-tokens or `webex-auth export`.'));
+    const reauth = rows.some(({ c }) => c.status === 'needs_reauth');
+    return reauth ? EXIT.authNeeded : EXIT.ok;
+  },
+};
+
+export default command;

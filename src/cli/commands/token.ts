@@ -1,0 +1,50 @@
+/**
+ * `webex-auth token`: prints only a fresh access token, for `$(webex-auth token)`. This file and what it imports
+ * at the top are kept tiny: the configuration and the vault load on demand, nothing of the server or emulator.
+ */
+import type { Command } from '../command.js';
+import { CONNECTION_FLAG, CONNECTION_HELP, loadCliConfig, resolveConnection, withVault } from '../context.js';
+import { CliError, EXIT } from '../io.js';
+import { JSON_FLAG, JSON_HELP } from '../ui/output.js';
+
+const command: Command = {
+  summary: 'Print a fresh access token (refreshing it first if needed)',
+  usage: 'token [--connection <id|email>] [--min-validity <seconds>] [--json]',
+  flags: { ...CONNECTION_FLAG, 'min-validity': { type: 'string' }, ...JSON_FLAG },
+  help: {
+    ...CONNECTION_HELP,
+    'min-validity': 'Refresh first unless the token is valid for at least this many seconds (default 60)',
+    ...JSON_HELP,
+  },
+  details: 'Example:\n  curl -H "Authorization: Bearer $(webex-auth token)" https://webexapis.com/v1/people/me',
+  async run(args, io) {
+    const raw = args.values['min-validity'];
+    const minValidity = raw === undefined ? 60 : Number(raw);
+    if (!/^\d+$/.test(String(raw ?? '60')) || minValidity > 14 * 86_400) {
+      throw new CliError(`invalid --min-validity "${String(raw).slice(0, 20)}": expected seconds`, EXIT.usage);
+    }
+    const config = await loadCliConfig(io);
+    const fresh = await withVault(
+      config,
+      async (vault) => {
+        const connection = await resolveConnection(vault, args.values.connection);
+        return vault.connections.getFreshToken(connection.id, minValidity);
+      },
+      { quiet: true },
+    );
+    if (args.values.json === true) {
+      const body = {
+        access_token: fresh.accessToken,
+        expires_at: new Date(fresh.expiresAt).toISOString(),
+        scopes: fresh.scopes,
+        person: fresh.person,
+      };
+      io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    } else {
+      io.stdout.write(`${fresh.accessToken}\n`);
+    }
+    return EXIT.ok;
+  },
+};
+
+export default command;

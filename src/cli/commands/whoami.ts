@@ -1,0 +1,40 @@
+/** `webex-auth whoami`: the person a connection acts as, checked live with `GET /people/me`. */
+import type { Command } from '../command.js';
+import { CONNECTION_FLAG, CONNECTION_HELP, loadCliConfig, resolveConnection, withVault } from '../context.js';
+import { EXIT } from '../io.js';
+import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+
+const command: Command = {
+  summary: 'Show who a connection acts as (a live people/me call)',
+  usage: 'whoami [--connection <id|email>] [--json]',
+  flags: { ...CONNECTION_FLAG, ...JSON_FLAG },
+  help: { ...CONNECTION_HELP, ...JSON_HELP },
+  async run(args, io) {
+    const out = createOutput(io, args.values);
+    const config = await loadCliConfig(io);
+    const { person, connection } = await withVault(config, async (vault) => {
+      const connection = await resolveConnection(vault, args.values.connection);
+      const fresh = await vault.connections.getFreshToken(connection.id, 60);
+      const integration = await vault.integrations.get(connection.integrationId);
+      const { WebexClient } = await import('../../webex/client.js');
+      const client = new WebexClient({
+        apiBase: integration?.apiBase ?? config.apiBase,
+        accessToken: fresh.accessToken,
+      });
+      return { person: await client.peopleMe(), connection };
+    });
+    out.data({ connectionId: connection.id, person }, () => {
+      const lines = [
+        `${out.out.bold(person.displayName)}${person.emails[0] ? ` <${person.emails[0]}>` : ''}`,
+        `  person id:   ${person.id}`,
+        ...(person.orgId ? [`  org id:      ${person.orgId}`] : []),
+        ...(person.type ? [`  type:        ${person.type}`] : []),
+        `  connection:  ${connection.id}`,
+      ];
+      return `${lines.join('\n')}\n`;
+    });
+    return EXIT.ok;
+  },
+};
+
+export default command;

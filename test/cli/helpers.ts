@@ -1,0 +1,73 @@
+/** Test helpers: run the CLI in-process with injected IO (PassThrough streams) and collect what it printed. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { CommandIO } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/run.js';
+
+/** A 32-byte key ring entry for tests only. */
+export const TEST_KEYS = `test:${Buffer.alloc(32, 9).toString('base64')}`;
+
+/** An isolated environment: its own data dir (so its own SQLite store), a fixed key, no colour. */
+export function isolatedEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'wa-cli-'));
+  return {
+    HOME: dir,
+    XDG_DATA_HOME: join(dir, 'data'),
+    WEBEX_AUTH_KEYS: TEST_KEYS,
+    LOG_LEVEL: 'silent',
+    PATH: process.env.PATH,
+    ...extra,
+  };
+}
+
+/** What a run printed and returned. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link runInProcess}. */
+export interface RunOptions {
+  env: Record<string, string | undefined>;
+  /** Lines to feed on stdin (then it ends), or a stream the test writes to. */
+  stdin?: string | PassThrough;
+  isTTY?: boolean;
+  stdoutIsTTY?: boolean;
+  openBrowser?: (url: string) => Promise<void>;
+  interrupted?: Promise<void>;
+  /** Called with each stderr chunk as it arrives (to react to printed URLs). */
+  onStderr?: (text: string) => void;
+  cwd?: string;
+}
+
+/** Runs `webex-auth <argv>` in-process. */
+export async function runInProcess(argv: string[], opts: RunOptions): Promise<RunResult> {
+  const stdin = typeof opts.stdin === 'string' || opts.stdin === undefined ? new PassThrough() : opts.stdin;
+  if (typeof opts.stdin === 'string') stdin.end(opts.stdin);
+  else if (opts.stdin === undefined) stdin.end();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => {
+    err += c;
+    opts.onStderr?.(err);
+  });
+  const io: CommandIO = {
+    stdin,
+    stdout,
+    stderr,
+    env: opts.env,
+    cwd: opts.cwd ?? (opts.env.HOME as string),
+    isTTY: opts.isTTY ?? false,
+    stdoutIsTTY: opts.stdoutIsTTY ?? false,
+    openBrowser: opts.openBrowser ?? (() => Promise.reject(new Error('no browser'))),
+    interrupted: opts.interrupted,
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout: out, stderr: err };
+}
