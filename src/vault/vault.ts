@@ -20,6 +20,7 @@ import {
   type OpenVaultOptions,
   type RotationProgress,
   type SaveGrantInput,
+  type SweepResult,
   type Vault,
   VaultError,
 } from './types.js';
@@ -218,9 +219,11 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   }
 
   let timer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<unknown> | undefined;
-  const sweepOnce = () =>
-    sweepKeepAlive({
+  let sweeping: Promise<SweepResult> | undefined;
+  /** One sweep at a time in this process (the store's sweep lease covers other processes). */
+  function sweepOnce(): Promise<SweepResult> {
+    if (sweeping) return Promise.resolve({ ran: false, refreshed: 0, failed: 0 });
+    const run = sweepKeepAlive({
       store,
       refresher,
       clock,
@@ -228,6 +231,11 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       logger,
       ...(options.keepAliveJitterMs !== undefined ? { jitterMs: options.keepAliveJitterMs } : {}),
     });
+    sweeping = run.finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  }
 
   async function rotateKeys(onProgress?: (p: RotationProgress) => void): Promise<RotationProgress> {
     const active = ring.activeKeyId;
@@ -405,12 +413,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     startKeepAlive(opts = {}) {
       if (timer) return;
       const run = () => {
-        if (sweeping) return;
-        sweeping = sweepOnce()
-          .catch((err) => logger?.warn({ error: (err as Error).name }, 'keep-alive sweep failed'))
-          .finally(() => {
-            sweeping = undefined;
-          });
+        sweepOnce().catch((err) => logger?.warn({ error: (err as Error).name }, 'keep-alive sweep failed'));
       };
       timer = setInterval(run, opts.intervalMs ?? 3_600_000);
       timer.unref();
@@ -423,7 +426,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     sweepOnce,
     async close() {
       vault.stopKeepAlive();
-      await sweeping;
+      await sweeping?.catch(() => {});
       if (!options.store) await store.close();
     },
   };
