@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
 import type { FetchLike } from '../oauth/types.js';
+import { openVault } from '../vault/index.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
 import { securityHeaders } from './plugins/security.js';
@@ -23,8 +24,10 @@ import { spaceRoutes } from './routes/space.js';
 
 /** Options of {@link buildApp} beyond the configuration. */
 export interface BuildAppOptions {
-  /** The token store (default: opened from the configuration). */
+  /** The token store (default: opened from the configuration, and closed with the app). */
   vault?: ServerVault;
+  /** Run the vault's keep-alive refresher while the app runs (only for a vault the app opens itself). */
+  keepAlive?: boolean;
   /** The fetch used to reach Webex (default: the global one). */
   fetch?: FetchLike;
   /** Logger to use (default: a redacting pino logger at `config.logLevel`). */
@@ -57,8 +60,17 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const vault = options.vault ?? (await openDefaultVault(config, fetchImpl, logger));
-  if (!options.vault) app.addHook('onClose', async () => vault.close());
+  let vault: ServerVault;
+  if (options.vault) vault = options.vault;
+  else {
+    const own = await openVault(config, { fetch: fetchImpl, logger });
+    if (options.keepAlive) own.startKeepAlive();
+    app.addHook('onClose', async () => {
+      own.stopKeepAlive();
+      await own.close();
+    });
+    vault = own;
+  }
 
   let defaultIntegrationId: string | undefined;
   if (config.clientId && config.clientSecret) {
@@ -158,20 +170,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     });
   });
   return app;
-}
-
-/** Opens the vault the configuration describes. */
-async function openDefaultVault(
-  config: Config,
-  fetchImpl: FetchLike,
-  logger: ReturnType<typeof createLogger>,
-): Promise<ServerVault> {
-  // TODO(server): import statically once src/vault lands.
-  const modulePath = '../vault/index.js';
-  const { openVault } = (await import(modulePath)) as {
-    openVault: (c: Config, o: { fetch: FetchLike; logger: unknown }) => Promise<ServerVault>;
-  };
-  return openVault(config, { fetch: fetchImpl, logger });
 }
 
 /** Starts listening; resolves to the base URL. */

@@ -49,7 +49,7 @@ const command: Command = {
           throw error;
         }
       }
-      const app = await buildApp(config, { tls });
+      const app = await buildApp(config, { tls, keepAlive: true });
       const url = await listen(app, config, tls ? 'https' : 'http');
       io.stderr.write(`webex-auth listening on ${url}\n`);
       if (tls)
