@@ -1,0 +1,127 @@
+// The built bin (dist/cli/main.js) as a real child process against the emulator: login by pasting the redirect,
+// the device grant, token, status --json, doctor, and bad input (one line, exit 2, no stack trace).
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALICE,
+  approveDevice,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  consent,
+  freePort,
+  printedAuthorizeUrl,
+  printedDeviceCode,
+  seedWith,
+} from './emulator.js';
+import { isolatedEnv } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'dist', 'cli', 'main.js');
+const emulatorModule = await import('../../src/emulator/index.js').catch(() => undefined);
+
+interface Done {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns the bin; `onStderr` sees the whole stderr so far after each chunk. */
+function runBin(
+  args: string[],
+  env: Record<string, string | undefined>,
+  onStderr?: (text: string, child: ChildProcessWithoutNullStreams) => void,
+): Promise<Done> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: env.HOME });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => {
+      stderr += c;
+      onStderr?.(stderr, child);
+    });
+    if (!onStderr) child.stdin.end();
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe.skipIf(!emulatorModule)('the built bin', () => {
+  let emulator: { url: string; apiBase: string; close(): Promise<void> };
+  let redirectUri: string;
+  let env: Record<string, string | undefined>;
+
+  beforeAll(async () => {
+    if (!existsSync(BIN)) {
+      const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+      if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    }
+    redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+    const m = emulatorModule as NonNullable<typeof emulatorModule>;
+    emulator = await m.startEmulator({ port: 0, seed: seedWith(m.DEMO_SEED as never, redirectUri) as never });
+    env = isolatedEnv({
+      WEBEX_CLIENT_ID: CLIENT_ID,
+      WEBEX_CLIENT_SECRET: CLIENT_SECRET,
+      WEBEX_REDIRECT_URI: redirectUri,
+      WEBEX_API_BASE: emulator.apiBase,
+      PORT: new URL(redirectUri).port,
+    });
+  });
+  afterAll(async () => emulator?.close());
+
+  it('login --no-browser: the printed URL, consent in "a browser", the redirect pasted on stdin', async () => {
+    let driven = false;
+    const r = await runBin(['login', '--no-browser', '--scopes', 'spark:people_read'], env, (text, child) => {
+      const url = printedAuthorizeUrl(text);
+      if (!url || driven) return;
+      driven = true;
+      void consent(url).then((location) => child.stdin.end(`${location}\n`));
+    });
+    expect(r.stderr).toContain('Logged in as Alice Example (alice@example.com)');
+    expect(r.code).toBe(0);
+  });
+
+  it('login --device: the code approved on the emulator verification page', async () => {
+    let approved = false;
+    const r = await runBin(['login', '--device', '--scopes', 'spark:people_read'], env, (text, child) => {
+      const printed = printedDeviceCode(text);
+      if (!printed || approved) return;
+      approved = true;
+      child.stdin.end();
+      void approveDevice(printed.verificationUri, printed.userCode, ALICE);
+    });
+    expect(r.stderr).toContain('Logged in as Alice Example');
+    expect(r.code).toBe(0);
+  });
+
+  it('token prints the access token alone; status --json; doctor passes', async () => {
+    const token = await runBin(['token'], env);
+    expect(token.code).toBe(0);
+    expect(token.stdout).toMatch(/^\S+\n$/);
+    expect(token.stderr).toBe('');
+    const status = await runBin(['status', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).connections[0]).toMatchObject({ person: { email: ALICE }, status: 'active' });
+    const doctor = await runBin(['doctor'], env);
+    expect(doctor.stdout).toContain('✓ store');
+    expect(doctor.code).toBe(0);
+  });
+
+  it('bad input: one line plus a hint, exit 2, no stack trace', async () => {
+    const cases: [string[], Record<string, string | undefined>, RegExp][] = [
+      [['token', '--nope'], env, /Unknown option '--nope'/],
+      [['login', '--no-browser', '--scopes', 'spark:nope'], env, /Unknown Webex scope "spark:nope"/],
+      [['login', '--no-browser'], isolatedEnv(), /no Webex integration configured/],
+      [['status'], isolatedEnv({ WEBEX_API_BASE: 'ftp://x' }), /Invalid setting WEBEX_API_BASE/],
+    ];
+    for (const [args, e, message] of cases) {
+      const r = await runBin(args, e);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(2);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+});
