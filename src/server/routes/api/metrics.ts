@@ -1,0 +1,73 @@
+/**
+ * `/metrics` in the Prometheus text format: refreshes by outcome, the refresh-latency histogram, token requests, and
+ * connections by status (read from the store at scrape time). Needs `Authorization: Bearer <ADMIN_TOKEN>` when an
+ * admin token is configured and the server does not listen on loopback only.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../../../config.js';
+import { LATENCY_BUCKETS, type VaultMetrics } from '../../../vault/metrics.js';
+import type { Vault } from '../../../vault/types.js';
+
+/** Options of {@link metricsRoutes}. */
+export interface MetricsOptions {
+  vault: Pick<Vault, 'connections'> & { metrics?: VaultMetrics };
+  config: Pick<Config, 'adminToken' | 'host'>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Renders the metrics text. */
+export async function renderMetrics(vault: MetricsOptions['vault']): Promise<string> {
+  const lines: string[] = [];
+  const m = vault.metrics;
+  if (m) {
+    lines.push('# HELP webex_auth_refreshes_total Access-token refreshes by outcome.');
+    lines.push('# TYPE webex_auth_refreshes_total counter');
+    for (const [outcome, n] of Object.entries(m.refreshes))
+      lines.push(`webex_auth_refreshes_total{outcome="${outcome}"} ${n}`);
+    lines.push('# HELP webex_auth_refresh_duration_seconds Time from lease to stored tokens (or failure) per refresh.');
+    lines.push('# TYPE webex_auth_refresh_duration_seconds histogram');
+    LATENCY_BUCKETS.forEach((le, i) => {
+      lines.push(`webex_auth_refresh_duration_seconds_bucket{le="${le}"} ${m.latencyBuckets[i] ?? 0}`);
+    });
+    lines.push(
+      `webex_auth_refresh_duration_seconds_bucket{le="+Inf"} ${m.latencyBuckets[LATENCY_BUCKETS.length] ?? 0}`,
+    );
+    lines.push(`webex_auth_refresh_duration_seconds_sum ${m.latencySum}`);
+    lines.push(`webex_auth_refresh_duration_seconds_count ${m.latencyCount}`);
+    lines.push('# HELP webex_auth_token_requests_total Fresh-token requests served by the vault.');
+    lines.push('# TYPE webex_auth_token_requests_total counter');
+    lines.push(`webex_auth_token_requests_total ${m.tokenRequests}`);
+  }
+  const counts = { active: 0, needs_reauth: 0 };
+  for (const c of await vault.connections.list()) counts[c.status]++;
+  lines.push('# HELP webex_auth_connections Connections by status.');
+  lines.push('# TYPE webex_auth_connections gauge');
+  for (const [status, n] of Object.entries(counts)) lines.push(`webex_auth_connections{status="${status}"} ${n}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `/metrics` plugin. */
+export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, options) => {
+  const { vault, config } = options;
+  const needsToken = config.adminToken !== undefined && !LOOPBACK.has(config.host);
+  app.get('/metrics', async (request, reply) => {
+    if (needsToken) {
+      const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+      if (!m || !sameSecret(m[1] as string, config.adminToken as string)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').type('text/plain').send('admin token required\n');
+      }
+    }
+    return reply
+      .header('cache-control', 'no-store')
+      .type('text/plain; version=0.0.4; charset=utf-8')
+      .send(await renderMetrics(vault));
+  });
+};

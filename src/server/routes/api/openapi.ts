@@ -1,0 +1,167 @@
+/** The OpenAPI 3.1 document of the broker API, served at `/api/v1/openapi.json`. */
+
+const problem = {
+  description: 'Problem details (RFC 9457) with a stable `code`.',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } };
+const common = {
+  '401': { ...problem, description: '`unauthorized`: missing or invalid API key.' },
+  '403': { ...problem, description: '`forbidden`: the key was not made for this connection.' },
+  '404': { ...problem, description: '`not_found`.' },
+  '429': { ...problem, description: '`rate_limited`, with `Retry-After`.' },
+};
+
+/** The document (a constant; no secrets, no per-deployment values). */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'webex-auth token broker',
+    version: '1',
+    description:
+      'Hands out fresh Webex user access tokens to bots and services. A token is refreshed only when it has less than `min_validity` seconds left; at most one refresh per connection is in flight across all instances.',
+  },
+  servers: [{ url: '/' }],
+  security: [{ apiKey: [] }],
+  components: {
+    securitySchemes: {
+      apiKey: { type: 'http', scheme: 'bearer', description: 'A broker API key `wak_…`, shown once at creation.' },
+    },
+    schemas: {
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'code'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          instance: { type: 'string' },
+          code: {
+            type: 'string',
+            enum: [
+              'unauthorized',
+              'forbidden',
+              'not_found',
+              'needs_reauth',
+              'upstream_unavailable',
+              'upstream_error',
+              'invalid_request',
+              'rate_limited',
+              'payload_too_large',
+              'vault_key',
+              'internal',
+            ],
+          },
+        },
+      },
+      Person: {
+        type: 'object',
+        properties: { id: { type: 'string' }, email: { type: 'string' }, display_name: { type: 'string' } },
+      },
+      Connection: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          integration_id: { type: 'string' },
+          person: { $ref: '#/components/schemas/Person' },
+          scopes: { type: 'array', items: { type: 'string' } },
+          status: { type: 'string', enum: ['active', 'needs_reauth'] },
+          access_token_expires_at: { type: 'string', format: 'date-time' },
+          refresh_token_expires_at: { type: 'string', format: 'date-time' },
+          last_refresh_at: { type: ['string', 'null'], format: 'date-time' },
+          last_error: { type: ['string', 'null'] },
+        },
+      },
+      Token: {
+        type: 'object',
+        required: ['access_token', 'token_type', 'expires_at', 'scopes', 'person'],
+        properties: {
+          access_token: { type: 'string' },
+          token_type: { type: 'string', const: 'Bearer' },
+          expires_at: { type: 'string', format: 'date-time' },
+          expires_in: { type: 'integer' },
+          scopes: { type: 'array', items: { type: 'string' } },
+          person: { $ref: '#/components/schemas/Person' },
+        },
+      },
+    },
+  },
+  paths: {
+    '/api/v1/connections': {
+      get: {
+        summary: 'The connections this API key may use (no token material).',
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { connections: { type: 'array', items: { $ref: '#/components/schemas/Connection' } } },
+                },
+              },
+            },
+          },
+          '401': common['401'],
+          '429': common['429'],
+        },
+      },
+    },
+    '/api/v1/connections/{id}/token': {
+      get: {
+        summary: 'An access token valid for at least `min_validity` seconds, refreshing first if needed.',
+        parameters: [
+          idParam,
+          {
+            name: 'min_validity',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 0, maximum: 86400, default: 60 },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'OK',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Token' } } },
+          },
+          '400': { ...problem, description: '`invalid_request` (e.g. `min_validity` out of range).' },
+          ...common,
+          '409': { ...problem, description: '`needs_reauth`: Webex refused the refresh token; authorize again.' },
+          '502': { ...problem, description: '`upstream_error`: Webex refused the client credentials.' },
+          '503': {
+            ...problem,
+            description: '`upstream_unavailable`, with `Retry-After`; the connection stays active.',
+          },
+        },
+      },
+    },
+    '/api/v1/connections/{id}/refresh': {
+      post: {
+        summary: 'Refresh now (single flight).',
+        parameters: [idParam],
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { connection: { $ref: '#/components/schemas/Connection' } } },
+              },
+            },
+          },
+          ...common,
+          '409': { ...problem, description: '`needs_reauth`.' },
+          '413': { ...problem, description: '`payload_too_large`.' },
+          '503': { ...problem, description: '`upstream_unavailable`, with `Retry-After`.' },
+        },
+      },
+    },
+    '/api/v1/connections/{id}': {
+      delete: {
+        summary: 'Forget a connection (its tokens are deleted from the vault).',
+        parameters: [idParam],
+        responses: { '204': { description: 'Deleted' }, ...common },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,207 @@
+/** The broker API through app.inject, over a real SQLite vault and a hand-made token endpoint. */
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brokerRoutes, metricsRoutes, openApiDocument } from '../../src/server/routes/api/index.js';
+import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import { fakeWebex } from '../vault/fake-webex.js';
+import { TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
+
+const DAY = 86_400_000;
+
+describe('broker API', () => {
+  let app: FastifyInstance;
+  let vault: VaultInternals;
+  let webex: ReturnType<typeof fakeWebex>;
+  let cleanup: () => void;
+  let now = Date.now();
+  let alice: string;
+  let bob: string;
+  let key: string;
+  let bobKey: string;
+
+  beforeAll(async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    webex = fakeWebex();
+    const config = testConfig({ WEBEX_AUTH_DB: join(t.dir, 'v.db'), WEBEX_AUTH_KEYS: TEST_KEY });
+    vault = await openVault(config, { fetch: webex.fetch, clock: () => now, retryBaseDelayMs: 1 });
+    const integ = await vault.integrations.upsert({
+      clientId: 'C1',
+      clientSecret: 'CLIENT-SECRET-CANARY',
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: ['spark:all'],
+      apiBase: 'https://webex.test/v1',
+    });
+    const save = (id: string, email: string) =>
+      vault.connections.saveFromGrant({
+        integrationId: integ.id,
+        tokens: {
+          accessToken: `ACCESS-${id}`,
+          refreshToken: `REFRESH-CANARY-${id}`,
+          tokenType: 'Bearer',
+          expiresAt: now + 3_600_000,
+          refreshExpiresAt: now + 90 * DAY,
+          scopes: ['spark:all'],
+          scopeReported: true,
+          receivedAt: now,
+        },
+        person: { id, emails: [email], displayName: id },
+        requestedScopes: ['spark:all'],
+      });
+    alice = (await save('alice', 'alice@example.com')).id;
+    bob = (await save('bob', 'bob@example.com')).id;
+    key = (await vault.apiKeys.create({ name: 'alice-bot', connectionIds: [alice] })).key;
+    bobKey = (await vault.apiKeys.create({ name: 'bob-bot', connectionIds: [bob] })).key;
+    app = Fastify();
+    await app.register(brokerRoutes, { vault, config, rateLimit: { burst: 1000, perSecond: 1000 } });
+    await app.register(metricsRoutes, { vault, config });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await vault.close();
+    cleanup();
+  });
+
+  const get = (url: string, k: string | null = key) =>
+    app.inject({ method: 'GET', url, headers: k ? { authorization: `Bearer ${k}` } : {} });
+
+  it('requires an API key, as problem+json', async () => {
+    for (const k of [null, 'wak_nope', `${key.slice(0, -2)}xx`]) {
+      const res = await get('/api/v1/connections', k);
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.headers['www-authenticate']).toContain('Bearer');
+      expect(res.json()).toMatchObject({ status: 401, code: 'unauthorized' });
+    }
+  });
+
+  it('lists only the connections of the key, without token material', async () => {
+    const res = await get('/api/v1/connections');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.connections.map((c: { id: string }) => c.id)).toEqual([alice]);
+    expect(body.connections[0].person.email).toBe('alice@example.com');
+    expect(res.body).not.toMatch(/ACCESS-|REFRESH-/);
+  });
+
+  it('hands out the token, scoped per connection', async () => {
+    const res = await get(`/api/v1/connections/${alice}/token`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.json()).toMatchObject({ access_token: 'ACCESS-alice', token_type: 'Bearer', scopes: ['spark:all'] });
+    expect(res.json().person.email).toBe('alice@example.com');
+    expect(webex.tokenCalls).toHaveLength(0);
+    const other = await get(`/api/v1/connections/${bob}/token`);
+    expect(other.statusCode).toBe(403);
+    expect(other.json().code).toBe('forbidden');
+  });
+
+  it('refreshes first when the token has less than min_validity left', async () => {
+    const res = await get(`/api/v1/connections/${alice}/token?min_validity=7200`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().access_token).toBe('ACCESS-1');
+    expect(webex.tokenCalls).toHaveLength(1);
+  });
+
+  it('validates min_validity and the id', async () => {
+    for (const q of ['abc', '-1', '999999', '1.5']) {
+      const res = await get(`/api/v1/connections/${alice}/token?min_validity=${q}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'invalid_request' });
+      expect(res.json().detail).toContain('min_validity');
+    }
+    expect((await get('/api/v1/connections/bad%20id/token')).statusCode).toBe(400);
+  });
+
+  it('answers 503 + Retry-After when Webex is down, and the connection stays active', async () => {
+    webex.answers.push({ status: 503, retryAfter: 30 });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/v1/connections/${alice}/refresh`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('30');
+    expect(res.json().code).toBe('upstream_unavailable');
+    expect((await vault.connections.get(alice))?.status).toBe('active');
+  });
+
+  it('refreshes on POST, and rejects a large body with 413', async () => {
+    const ok = await app.inject({
+      method: 'POST',
+      url: `/api/v1/connections/${alice}/refresh`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().connection.id).toBe(alice);
+    const big = await app.inject({
+      method: 'POST',
+      url: `/api/v1/connections/${alice}/refresh`,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ pad: 'x'.repeat(5000) }),
+    });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('payload_too_large');
+  });
+
+  it('answers needs_reauth as a problem without leaking the refresh token', async () => {
+    webex.answers.push({ status: 400, body: { error: 'invalid_grant', error_description: 'bad' } });
+    now += 2 * 3_600_000 + 14 * DAY;
+    const res = await get(`/api/v1/connections/${alice}/token`);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('needs_reauth');
+    expect(res.body).not.toMatch(/REFRESH-CANARY|CLIENT-SECRET-CANARY/);
+    const list = await get('/api/v1/connections');
+    expect(list.json().connections[0].status).toBe('needs_reauth');
+  });
+
+  it('serves metrics in the Prometheus format', async () => {
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('webex_auth_refreshes_total{outcome="success"} 2');
+    expect(res.body).toContain('webex_auth_refreshes_total{outcome="needs_reauth"} 1');
+    expect(res.body).toContain('webex_auth_refresh_duration_seconds_bucket{le="+Inf"} 4');
+    expect(res.body).toContain('webex_auth_connections{status="needs_reauth"} 1');
+    expect(res.body).toContain('webex_auth_connections{status="active"} 1');
+  });
+
+  it('serves the OpenAPI document', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().openapi).toBe(openApiDocument.openapi);
+    expect(Object.keys(res.json().paths)).toContain('/api/v1/connections/{id}/token');
+  });
+
+  it('deletes a connection of the key', async () => {
+    const del = (k: string) =>
+      app.inject({ method: 'DELETE', url: `/api/v1/connections/${bob}`, headers: { authorization: `Bearer ${k}` } });
+    expect((await del(key)).statusCode).toBe(403);
+    expect((await del(bobKey)).statusCode).toBe(204);
+    expect((await del(bobKey)).statusCode).toBe(404);
+  });
+
+  it('rate-limits per key with 429 + Retry-After', async () => {
+    const limited = Fastify();
+    await limited.register(brokerRoutes, {
+      vault,
+      config: { keepaliveDays: 30 },
+      rateLimit: { burst: 3, perSecond: 0.01 },
+    });
+    const codes: number[] = [];
+    let last: Awaited<ReturnType<FastifyInstance['inject']>> | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await limited.inject({
+        method: 'GET',
+        url: '/api/v1/connections',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      codes.push(last.statusCode);
+    }
+    expect(codes).toEqual([200, 200, 200, 429, 429]);
+    expect(last?.json().code).toBe('rate_limited');
+    expect(Number(last?.headers['retry-after'])).toBeGreaterThan(0);
+    await limited.close();
+  });
+});
