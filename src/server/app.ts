@@ -16,6 +16,7 @@ import { securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
 import type { ServerVault } from './ports.js';
+import { type BrokerVault, brokerRoutes, metricsRoutes } from './routes/api/index.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
@@ -34,6 +35,10 @@ export interface BuildAppOptions {
   logger?: ReturnType<typeof createLogger>;
   /** Serve over https with this key and certificate (see https.ts); cookies get `Secure`. */
   tls?: TlsFiles;
+}
+
+function isFullVault(vault: ServerVault): vault is ServerVault & BrokerVault {
+  return 'apiKeys' in vault;
 }
 
 /** A label of where tokens come from, for the header. */
@@ -111,6 +116,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(oauthRoutes(ctx));
   await app.register(connectionRoutes(ctx));
   await app.register(spaceRoutes(ctx));
+  // The token broker (vault engineer's plugin) needs the API keys; a page-only stand-in vault (tests) has none.
+  if (isFullVault(vault)) {
+    await app.register(brokerRoutes, { vault, config });
+    await app.register(metricsRoutes, { vault, config });
+  }
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';

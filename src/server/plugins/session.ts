@@ -43,7 +43,7 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
   app.decorateRequest('session', null as unknown as SessionData);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/api/') || request.url.startsWith('/static/')) return;
+    if (/^\/(api\/|static\/|metrics|healthz|readyz)/.test(request.url)) return;
     const signed = request.cookies[SESSION_COOKIE];
     const unsigned = signed ? request.unsignCookie(signed) : undefined;
     let session = unsigned?.valid ? store.get(unsigned.value ?? undefined) : undefined;
