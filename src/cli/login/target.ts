@@ -39,6 +39,11 @@ function withPort(redirectUri: string, port: string | undefined): string {
   return url.toString();
 }
 
+/** The IO with no client id in the environment (to load the rest of the configuration while a secret is missing). */
+function withoutClient(io: CommandIO): CommandIO {
+  return { ...io, env: { ...io.env, WEBEX_CLIENT_ID: undefined, CLIENT_ID: undefined } };
+}
+
 /** The configuration of a login, plus what `--auth-url` said and a client id still missing its secret. */
 export interface ResolvedConfig {
   config: Config;
@@ -58,7 +63,7 @@ export async function resolveConfig(io: CommandIO, flags: TargetFlags): Promise<
   if (flags['auth-url'] !== undefined) {
     const { parseAuthorizationUrl } = await import('../../server/paste.js');
     // The configured API base is accepted too, so that a URL from a local emulator or a custom base works.
-    const base = (await loadCliConfig(io, { WEBEX_CLIENT_ID: undefined })).apiBase;
+    const base = (await loadCliConfig(withoutClient(io))).apiBase;
     const pasted = parseAuthorizationUrl(flags['auth-url'], [new URL(base).origin]);
     if (!pasted.ok) throw new CliError(`--auth-url: ${pasted.message}`, EXIT.usage);
     overrides.WEBEX_CLIENT_ID = pasted.integration.clientId;
@@ -75,7 +80,7 @@ export async function resolveConfig(io: CommandIO, flags: TargetFlags): Promise<
       !flags['client-secret'];
     if (!missingSecret) throw error;
     // Try the config without the client id (for the store), and find the secret there or ask for it.
-    const config = await loadCliConfig(io, { ...overrides, WEBEX_CLIENT_ID: undefined });
+    const config = await loadCliConfig(withoutClient(io), { ...overrides, WEBEX_CLIENT_ID: undefined });
     return {
       config,
       pastedScopes,
