@@ -48,4 +48,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/completion.js'),
   },
   serve: { summary: 'Run the web app and token broker (npm start)', load: () => import('./commands/serve.js') },
+  emulator: {
+    summary: 'Run the Webex emulator (OAuth, OIDC, device grant, REST) on a loopback port',
+    load: () => import('./commands/emulator.js'),
+  },
 };

@@ -1,0 +1,160 @@
+/**
+ * The emulator's Fastify app: hooks every response shares (TrackingID, CORS, no-cache, stats, faults), the form
+ * parser, Webex-shaped errors for anything the framework rejects, and the route plugins.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Clock } from './clock.js';
+import type { EmulatorContext } from './context.js';
+import { Faults, Stats } from './control-state.js';
+import { DEMO_SEED } from './demo-seed.js';
+import { oauthError, restError, tooManyRequests } from './envelope.js';
+import { trackingId } from './ids.js';
+import { createKeySet } from './keys.js';
+import { type EmulatorOptions, resolveOptions } from './options.js';
+import { parseForm } from './params.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { controlRoutes } from './routes/control.js';
+import { deviceRoutes } from './routes/device.js';
+import { membershipRoutes } from './routes/memberships.js';
+import { messageRoutes } from './routes/messages.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { peopleRoutes } from './routes/people.js';
+import { roomRoutes } from './routes/rooms.js';
+import { tokenRoutes } from './routes/token.js';
+import { validateSeed } from './seed.js';
+import { EmulatorState } from './state.js';
+import { Tokens } from './tokens.js';
+import { errorPage } from './views/pages.js';
+
+const EXPOSED = 'TrackingID, Retry-After, Link';
+
+function corsHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  reply.header('Access-Control-Allow-Origin', origin);
+  reply.header('Vary', 'Origin');
+  reply.header('Access-Control-Expose-Headers', EXPOSED);
+}
+
+/**
+ * Builds the emulator app without listening. The RSA signing key is generated asynchronously (~50 ms).
+ * Throws `SeedError` for a bad seed and an `Error` when `autoConsent` names nobody in the seed.
+ */
+export async function buildEmulator(options: EmulatorOptions = {}): Promise<FastifyInstance> {
+  const seed = validateSeed(options.seed ?? DEMO_SEED);
+  const resolved = resolveOptions(options);
+  if (resolved.autoConsent) {
+    const email = resolved.autoConsent.toLowerCase();
+    if (!seed.users.some((u) => u.email.toLowerCase() === email))
+      throw new Error(`auto-consent: no person "${resolved.autoConsent}" in the seed`);
+  }
+  const clock = new Clock(resolved.clockOffset);
+  const state = new EmulatorState(seed, clock);
+  const ctx: EmulatorContext = {
+    options: resolved,
+    clock,
+    state,
+    tokens: new Tokens(state, clock, resolved),
+    keys: await createKeySet(resolved.jwksKeys),
+    stats: new Stats(),
+    faults: new Faults(),
+  };
+
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    genReqId: trackingId,
+    bodyLimit: 256 * 1024,
+    routerOptions: { maxParamLength: 512 },
+    forceCloseConnections: true,
+    return503OnClosing: false,
+  });
+
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseForm(body as string));
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('TrackingID', request.id);
+    reply.header('Cache-Control', 'no-cache');
+    corsHeaders(request, reply);
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (!ctx.faults.active) return;
+    const cls = request.routeOptions.config.fault;
+    if (!cls) return;
+    const fault = ctx.faults.take(cls);
+    if (!fault) return;
+    if (fault.delayMs) await delay(fault.delayMs);
+    if (fault.status === 429) return tooManyRequests(reply, fault.retryAfter ?? 60);
+    if (fault.status) {
+      if (fault.retryAfter !== undefined) reply.header('Retry-After', String(fault.retryAfter));
+      return restError(request, reply, fault.status);
+    }
+    if (fault.error) {
+      if (cls === 'token') return oauthError(request, reply, 400, fault.error, describeForcedError(fault.error));
+      request.forcedError = fault.error;
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const url = request.routeOptions.url ?? request.url.replace(/\?.*$/, '');
+    if (url.startsWith('/_emulator')) return;
+    ctx.stats.count(`${request.method} ${url} ${reply.statusCode}`);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    corsHeaders(request, reply);
+    return restError(request, reply, 404);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    reply.header('TrackingID', request.id);
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'emulator error');
+    if (request.routeOptions.url === '/v1/authorize' || request.routeOptions.url === '/v1/device/verify')
+      return reply
+        .code(status)
+        .type('text/html; charset=utf-8')
+        .send(errorPage('Bad request', 'The request could not be read.'));
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const type = request.headers['content-type'] ?? '';
+      return restError(request, reply, 415, `Content type '${type.slice(0, 100)}' not supported`);
+    }
+    if (status === 500) return restError(request, reply, 500);
+    return restError(request, reply, status, undefined, error.message.slice(0, 200));
+  });
+
+  app.options('/v1/*', async (request, reply) => {
+    corsHeaders(request, reply);
+    if (request.headers.origin === undefined) reply.header('Access-Control-Allow-Origin', '*');
+    const asked = request.headers['access-control-request-headers'];
+    reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
+    reply.header(
+      'Access-Control-Allow-Headers',
+      typeof asked === 'string' && asked.length < 1000 ? asked : 'Authorization, Content-Type',
+    );
+    reply.header('Access-Control-Max-Age', '86400');
+    return reply.code(204).send();
+  });
+
+  await app.register(authorizeRoutes, { ctx });
+  await app.register(tokenRoutes, { ctx });
+  await app.register(deviceRoutes, { ctx });
+  await app.register(oidcRoutes, { ctx });
+  await app.register(peopleRoutes, { ctx });
+  await app.register(roomRoutes, { ctx });
+  await app.register(membershipRoutes, { ctx });
+  await app.register(messageRoutes, { ctx });
+  await app.register(controlRoutes, { ctx });
+  return app;
+}
+
+function describeForcedError(error: string): string {
+  if (error === 'invalid_request') return 'The refresh token provided is expired, revoked, malformed, or invalid.';
+  if (error === 'invalid_grant') return 'The provided authorization grant is invalid, expired or revoked.';
+  if (error === 'tokenlimit_reached') return 'The user has reached the maximum number of active tokens.';
+  return 'The request failed.';
+}

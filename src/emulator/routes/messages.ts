@@ -1,0 +1,141 @@
+/**
+ * `GET/POST /v1/messages`, `GET/DELETE /v1/messages/{id}` (scopes `spark:messages_read` / `_write`). Listing needs
+ * `roomId` (400 `Required String parameter 'roomId' is not present`), newest first.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { EmulatorContext } from '../context.js';
+import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
+import type { PersonRec, RoomRec } from '../state.js';
+import { messageJson } from '../views/json.js';
+import { authenticate, paginate, readCursor, readJsonBody, readMax, requiredScopes, singleQuery } from './rest.js';
+
+const MAX_TEXT_BYTES = 7439;
+const textField = z
+  .string()
+  .min(1)
+  .refine((s) => Buffer.byteLength(s) <= MAX_TEXT_BYTES, `must be at most ${MAX_TEXT_BYTES} bytes`);
+
+const createMessage = z
+  .object({
+    roomId: z.string().min(1).max(300).optional(),
+    toPersonId: z.string().min(1).max(300).optional(),
+    toPersonEmail: z.string().min(3).max(320).optional(),
+    parentId: z.string().min(1).max(300).optional(),
+    text: textField.optional(),
+    markdown: textField.optional(),
+    files: z.array(z.string().url().max(2048)).max(1).optional(),
+    attachments: z.array(z.record(z.string(), z.unknown())).max(1).optional(),
+  })
+  .refine((b) => [b.roomId, b.toPersonId, b.toPersonEmail].filter((x) => x !== undefined).length === 1, {
+    message: 'Exactly one of roomId, toPersonId or toPersonEmail is required.',
+  })
+  .refine((b) => b.text !== undefined || b.markdown !== undefined || b.files !== undefined, {
+    message: 'text, markdown or files is required.',
+  });
+
+function escapeText(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
+}
+
+/** Registers the messages endpoints. */
+export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorContext }): Promise<void> {
+  const readScopes = requiredScopes('GET', '/messages');
+  const writeScopes = requiredScopes('POST', '/messages');
+  const deleteScopes = requiredScopes('DELETE', '/messages/{messageId}');
+
+  function directRoom(a: PersonRec, b: PersonRec): RoomRec {
+    for (const r of ctx.state.rooms.values())
+      if (r.type === 'direct' && r.members.has(a.uuid) && r.members.has(b.uuid)) return r;
+    return ctx.state.addRoom(b.displayName, 'direct', [a, b]);
+  }
+
+  app.get('/v1/messages', { config: { fault: 'rest' } }, async (request, reply) => {
+    const caller = authenticate(ctx, request, reply, readScopes);
+    if (!caller) return reply;
+    const q = singleQuery(request, reply);
+    if (!q) return reply;
+    if (!q.roomId) return restError(request, reply, 400, "Required String parameter 'roomId' is not present");
+    const max = readMax(ctx, request, reply, q.max, 50, q.mentionedPeople ? 100 : 1000);
+    if (max === undefined) return reply;
+    const offset = readCursor(q.cursor);
+    if (offset === undefined) return restError(request, reply, 400, 'Invalid cursor.');
+    const room = ctx.state.rooms.get(q.roomId);
+    if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+    let before = Number.POSITIVE_INFINITY;
+    if (q.before !== undefined) {
+      const t = Date.parse(q.before);
+      if (Number.isNaN(t)) return restError(request, reply, 400, 'before must be an ISO 8601 date.');
+      before = t;
+    }
+    let beforeSeq = Number.POSITIVE_INFINITY;
+    if (q.beforeMessage !== undefined) {
+      const m = ctx.state.messages.find((x) => x.id === q.beforeMessage);
+      if (!m) return restError(request, reply, 404, 'Could not find a message with provided ID.');
+      beforeSeq = m.seq;
+    }
+    const mentioned = q.mentionedPeople === 'me' ? caller.person.id : q.mentionedPeople;
+    const items = ctx.state.messages
+      .filter(
+        (m) =>
+          m.roomUuid === room.uuid &&
+          m.seq < beforeSeq &&
+          Date.parse(m.created) < before &&
+          (!mentioned || m.mentionedPeople?.includes(mentioned)) &&
+          (q.parentId === undefined || m.parentId === q.parentId),
+      )
+      .reverse();
+    const page = paginate(request, reply, items, offset, max);
+    return sendJson(reply, 200, { items: page.map((m) => messageJson(ctx.state, room, m)) });
+  });
+
+  app.post('/v1/messages', { config: { fault: 'rest' } }, async (request, reply) => {
+    const caller = authenticate(ctx, request, reply, writeScopes);
+    if (!caller) return reply;
+    const body = readJsonBody(request, reply, createMessage);
+    if (!body) return reply;
+    let room: RoomRec | undefined;
+    let to: PersonRec | undefined;
+    if (body.roomId) {
+      room = ctx.state.rooms.get(body.roomId);
+      if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+    } else {
+      to = body.toPersonEmail
+        ? ctx.state.personByEmail(body.toPersonEmail)
+        : ctx.state.people.get(body.toPersonId ?? '');
+      if (!to) return restError(request, reply, 404, 'Could not find a person with provided ID or email.');
+      room = directRoom(caller.person, to);
+    }
+    const text = body.text ?? body.markdown;
+    const msg = ctx.state.addMessage(room, caller.person, {
+      text,
+      markdown: body.markdown,
+      html: body.markdown !== undefined ? `<p>${escapeText(body.markdown)}</p>` : undefined,
+      parentId: body.parentId,
+      toPersonId: to?.id,
+      toPersonEmail: to?.email,
+    });
+    return sendJson(reply, 200, messageJson(ctx.state, room, msg));
+  });
+
+  app.get('/v1/messages/:messageId', { config: { fault: 'rest' } }, async (request, reply) => {
+    const caller = authenticate(ctx, request, reply, readScopes);
+    if (!caller) return reply;
+    const id = (request.params as { messageId: string }).messageId;
+    const msg = ctx.state.messages.find((m) => m.id === id);
+    const room = msg && [...ctx.state.rooms.values()].find((r) => r.uuid === msg.roomUuid);
+    if (!msg || !room || !room.members.has(caller.person.uuid))
+      return restError(request, reply, 404, 'Could not find a message with provided ID.');
+    return sendJson(reply, 200, messageJson(ctx.state, room, msg));
+  });
+
+  app.delete('/v1/messages/:messageId', { config: { fault: 'rest' } }, async (request, reply) => {
+    const caller = authenticate(ctx, request, reply, deleteScopes);
+    if (!caller) return reply;
+    const id = (request.params as { messageId: string }).messageId;
+    const index = ctx.state.messages.findIndex((m) => m.id === id && m.personUuid === caller.person.uuid);
+    if (index < 0) return restError(request, reply, 404, 'Could not find a message with provided ID.');
+    ctx.state.messages.splice(index, 1);
+    return reply.code(204).send();
+  });
+}
