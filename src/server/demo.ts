@@ -4,17 +4,13 @@
  * the "Demo space"), and points the configuration at it. Tokens then come from the emulator, never from Webex.
  */
 import type { Config } from '../config.js';
+import { DEMO_SEED, type SeedInput, startEmulator } from '../emulator/index.js';
 import type { FetchLike } from '../oauth/types.js';
 import { WebexClient } from '../webex/client.js';
 import { SPACE_SCOPES } from './routes/space.js';
 
-/** The seed shape the emulator takes (../shared/design.md "Emulator seed file"). */
-interface Seed {
-  integrations: { clientId: string; clientSecret: string; redirectUris: string[]; scopes: string[] }[];
-  users: unknown[];
-  bots?: { email: string; displayName: string; token: string }[];
-  rooms?: { title: string; members: string[] }[];
-}
+/** The emulator's seed shape (../shared/design.md "Emulator seed file"). */
+type Seed = SeedInput;
 
 /** A running demo: the configuration pointed at the emulator, and how to stop it. */
 export interface Demo {
@@ -29,17 +25,7 @@ export const DEMO_SPACE_TITLE = 'Demo space';
 
 /** Starts the emulator for `config` (which must be in demo mode) and returns the configuration to serve with. */
 export async function startDemo(config: Config, options: { fetch?: FetchLike } = {}): Promise<Demo> {
-  // TODO(server): static import once src/emulator lands.
-  const modulePath = '../emulator/index.js';
-  const emulator = (await import(modulePath)) as {
-    DEMO_SEED: Seed;
-    startEmulator(o: {
-      port: number;
-      host: string;
-      seed: Seed;
-    }): Promise<{ url: string; apiBase: string; close(): Promise<void> }>;
-  };
-  const base = emulator.DEMO_SEED;
+  const base: Seed = DEMO_SEED;
   const first = base.integrations[0];
   if (!first) throw new Error('The demo seed has no integration.');
   const integration = {
@@ -48,7 +34,7 @@ export async function startDemo(config: Config, options: { fetch?: FetchLike } =
     scopes: [...new Set([...first.scopes, ...SPACE_SCOPES])],
   };
   const seed: Seed = { ...base, integrations: [integration, ...base.integrations.slice(1)] };
-  const running = await emulator.startEmulator({ port: 0, host: '127.0.0.1', seed });
+  const running = await startEmulator({ port: 0, host: '127.0.0.1', seed });
   try {
     const bot = seed.bots?.[0];
     let spaceId: string | undefined;

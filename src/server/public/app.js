@@ -38,3 +38,11 @@ document.addEventListener('click', (event) => {
     button.setAttribute('aria-pressed', String(!shown));
   }
 });
+// An avatar that cannot load (offline, moved) is removed, leaving the initial behind it.
+const dropBrokenAvatar = (img) => {
+  if (img instanceof HTMLImageElement && img.closest('.avatar')) img.remove();
+};
+document.addEventListener('error', (event) => dropBrokenAvatar(event.target), true);
+for (const img of document.querySelectorAll('.avatar img')) {
+  if (img.complete && img.naturalWidth === 0) dropBrokenAvatar(img);
+}

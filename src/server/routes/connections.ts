@@ -67,6 +67,7 @@ export function connectionRoutes(ctx: ServerContext): FastifyPluginAsync {
           apiBase: integration?.apiBase ?? ctx.config.apiBase,
           now: Date.now(),
           tryResult,
+          showAvatar: ctx.config.mode !== 'demo',
         }),
       );
     });

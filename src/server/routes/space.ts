@@ -31,6 +31,13 @@ export async function addPersonToSpace(ctx: ServerContext, person: Person, log: 
   }
 }
 
+/** `2026-11-23 09:05 UTC` from an ISO time; anything else as given. */
+function shortTime(iso: unknown): string {
+  return typeof iso === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(iso)
+    ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
+    : String(iso ?? '');
+}
+
 /** The latest connection this browser completed, if still stored. */
 async function latestConnection(ctx: ServerContext, request: FastifyRequest) {
   const ids = [...request.session.connections].reverse();
@@ -69,7 +76,7 @@ export function spaceRoutes(ctx: ServerContext): FastifyPluginAsync {
           messages.push({
             who: String(m.personEmail ?? ''),
             text: String(m.text ?? ''),
-            created: String(m.created ?? ''),
+            created: shortTime(m.created),
           });
           if (messages.length >= 50) break;
         }

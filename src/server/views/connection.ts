@@ -44,6 +44,8 @@ export interface ConnectionModel {
   now: number;
   tryResult: TryResult | undefined;
   notice?: string;
+  /** Load the person's avatar (off in demo mode: the emulator's avatar URLs lead nowhere). */
+  showAvatar: boolean;
 }
 
 function secret(id: string, label: string, value: string): SafeHtml {
@@ -101,7 +103,7 @@ export function connectionView(m: ConnectionModel): SafeHtml {
   return html`${m.notice ? html`<p class="notice" role="status">${m.notice}</p>` : ''}
 <section class="card">
 <div class="person">
-<div class="avatar">${avatarOk ? html`<img src="${c.person.avatar}" alt="">` : initial}</div>
+<div class="avatar" aria-hidden="true"><span>${initial}</span>${m.showAvatar && avatarOk ? html`<img src="${c.person.avatar}" alt="">` : ''}</div>
 <div><h1 id="person-name">${c.person.displayName}</h1><div class="muted">${email || 'Reading the name and email needs spark:people_read.'}</div>
 <div>${c.status === 'active' ? html`<span class="badge ok">active</span>` : html`<span class="badge missing">${c.status}</span>`}</div></div>
 </div>

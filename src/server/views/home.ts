@@ -94,7 +94,7 @@ ${
   i
     ? html`<dl class="kv">
 <dt>Redirect URI</dt><dd><code id="redirect-uri">${i.redirectUri}</code> <button type="button" class="small" data-copy="redirect-uri">Copy</button>
-<div class="muted">Register exactly this on your integration at developer.webex.com.</div></dd>
+<div class="muted">${i.source === 'demo' ? 'The demo integration on the emulator has this redirect URI registered already.' : 'Register exactly this on your integration at developer.webex.com.'}</div></dd>
 <dt>Client id</dt><dd><code>${i.clientIdMasked}</code> <span class="muted">(${i.source})</span></dd>
 </dl>
 ${m.selfSigned ? html`<p class="notice">This page is served over https with a self-signed certificate generated for localhost; your browser warns about it once.</p>` : ''}`

@@ -1,0 +1,153 @@
+/**
+ * The web app against the real emulator (demo mode, started on port 0) and the real vault (SQLite in a temp dir):
+ * the whole flow through app.inject(), with the consent page answered over HTTP as a browser would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import { type Demo, startDemo } from '../../src/server/demo.js';
+import { DEMO_BANNER } from '../../src/server/views/layout.js';
+import { generateKeyEntry } from '../../src/vault/index.js';
+import { Browser, testConfig } from './support/app.js';
+
+let dir: string;
+let demo: Demo;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'webex-auth-flow-'));
+  const config = testConfig({
+    XDG_DATA_HOME: dir,
+    WEBEX_AUTH_DB: join(dir, 'webex-auth.db'),
+    WEBEX_AUTH_KEYS: generateKeyEntry('k1'),
+    WEBEX_REDIRECT_URI: 'http://localhost:8080/oauth',
+  });
+  demo = await startDemo(config);
+  app = await buildApp(demo.config);
+});
+afterAll(async () => {
+  await app?.close();
+  await demo?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Answers the emulator's consent page for `authorizeUrl`; returns the callback path + query it redirects to. */
+async function consent(authorizeUrl: string, decision: 'accept' | 'decline', email = 'alice@example.com') {
+  const page = await fetch(authorizeUrl);
+  const htmlText = await page.text();
+  const request = /name="request" value="([^"]+)"/.exec(htmlText)?.[1];
+  expect(request, htmlText.slice(0, 500)).toBeTruthy();
+  const answer = await fetch(new URL('/v1/authorize', authorizeUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request: request ?? '', email, decision }).toString(),
+  });
+  const location = new URL(String(answer.headers.get('location')));
+  expect(location.origin).toBe('http://localhost:8080');
+  return location.pathname + location.search;
+}
+
+async function stats() {
+  return (await (await fetch(`${demo.emulatorUrl}/_emulator/stats`)).json()) as {
+    grants: { authorization_code: number };
+  };
+}
+
+async function start(b: Browser, scopes: string[]) {
+  const res = await b.post('/oauth/start', { scope: scopes });
+  expect(res.statusCode).toBe(303);
+  return String(res.headers.location);
+}
+
+describe('demo mode against the real emulator and vault', () => {
+  it('every page shows the demo banner; the broker API is mounted', async () => {
+    const b = new Browser(app);
+    expect((await b.get('/')).body).toContain(DEMO_BANNER);
+    expect((await b.get('/space')).body).toContain(DEMO_BANNER);
+    expect((await b.get('/nope')).body).toContain(DEMO_BANNER);
+    const api = await app.inject('/api/v1/connections');
+    expect(api.statusCode).toBe(401);
+    expect(api.headers['content-type']).toContain('application/problem+json');
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
+  });
+
+  it('accept → connection stored → result page with Alice; a replayed callback never exchanges twice', async () => {
+    const b = new Browser(app);
+    await b.get('/');
+    const before = (await stats()).grants.authorization_code;
+    const callback = await consent(await start(b, ['spark:people_read', 'spark:rooms_read']), 'accept');
+    const done = await b.get(callback);
+    expect(done.statusCode).toBe(303);
+    const page = await b.get(String(done.headers.location));
+    expect(page.body).toContain('Alice Example');
+    expect(page.body).toContain('alice@example.com');
+    expect((await stats()).grants.authorization_code).toBe(before + 1);
+    const replay = await b.get(callback);
+    expect(replay.statusCode).toBe(409);
+    // Even from a different browser: no pending authorization there, so no exchange.
+    const other = new Browser(app);
+    expect((await other.get(callback)).statusCode).toBe(400);
+    expect((await stats()).grants.authorization_code).toBe(before + 1);
+    // Refresh now goes through the vault to the emulator.
+    const refreshed = await b.post(`${done.headers.location}/refresh`, {});
+    expect(refreshed.statusCode).toBe(303);
+  });
+
+  it('decline → the declined page', async () => {
+    const b = new Browser(app);
+    await b.get('/');
+    const res = await b.get(await consent(await start(b, ['spark:people_read']), 'decline'));
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('Authorization declined');
+  });
+
+  it('a code the emulator rejects (forced invalid_grant) gets its page', async () => {
+    const b = new Browser(app);
+    await b.get('/');
+    const callback = await consent(await start(b, ['spark:people_read']), 'accept');
+    await fetch(`${demo.emulatorUrl}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint: 'token', error: 'invalid_grant', count: 1 }),
+    });
+    const res = await b.get(callback);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('Authorization no longer valid');
+    await fetch(`${demo.emulatorUrl}/_emulator/faults`, { method: 'DELETE' });
+  });
+
+  it('spark:rooms_read only: people/me is a 403 explained with spark:people_read; rooms works', async () => {
+    const b = new Browser(app);
+    await b.get('/');
+    const done = await b.get(await consent(await start(b, ['spark:rooms_read']), 'accept'));
+    const location = String(done.headers.location);
+    await b.get(location);
+    await b.post(`${location}/try`, { endpoint: 'people-me' });
+    const page = await b.get(location);
+    expect(page.body).toContain('HTTP 403');
+    expect(page.body).toContain('Authorize again with spark:people_read');
+    await b.post(`${location}/try`, { endpoint: 'rooms' });
+    expect((await b.get(location)).body).toContain('Demo space');
+  });
+
+  it('space demo: messages through the person token, and a posted message shows up', async () => {
+    const b = new Browser(app);
+    await b.get('/');
+    await b.get(
+      await consent(
+        await start(b, ['spark:people_read', 'spark:rooms_read', 'spark:messages_read', 'spark:messages_write']),
+        'accept',
+      ),
+    );
+    const space = await b.get('/space');
+    expect(space.body).toContain('Hello from the demo bot');
+    const sent = await b.post('/space/messages', { text: 'Hi <b>there</b> from the test' });
+    expect(sent.statusCode).toBe(303);
+    const after = await b.get('/space');
+    expect(after.body).toContain('Hi &lt;b&gt;there&lt;/b&gt; from the test');
+  });
+});
