@@ -1,0 +1,121 @@
+/**
+ * Browser-test support: the real `dist/cli/main.js serve` child process in demo mode on a free port, and Debian's
+ * Chromium driven by playwright-core with a fresh profile. Tests skip when Chromium is absent unless REQUIRE_BROWSER=1.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+/** Debian's Chromium. */
+export const CHROMIUM = '/usr/bin/chromium';
+/** Whether browser tests can run here. */
+export const browserAvailable = existsSync(CHROMIUM);
+/** Whether a missing browser is a failure rather than a skip. */
+export const browserRequired = process.env.REQUIRE_BROWSER === '1';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where screenshots go (gitignored). */
+export const SCREENSHOTS = join(root, 'test', 'e2e', '__screenshots__');
+const MAIN = join(root, 'dist', 'cli', 'main.js');
+
+/** A free loopback port (bound then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running `webex-auth serve` in demo mode. */
+export interface Served {
+  url: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/cli/main.js serve` with no credentials (demo mode) on a free port. */
+export async function serveDemo(extraEnv: Record<string, string> = {}): Promise<Served> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const port = await freePort();
+  const home = mkdtempSync(join(tmpdir(), 'webex-auth-e2e-'));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    XDG_DATA_HOME: join(home, 'data'),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    WEBEX_REDIRECT_URI: `http://localhost:${port}/oauth`,
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve'], {
+    cwd: home,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
+  });
+  return {
+    url,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches Chromium with a fresh profile. */
+export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'webex-auth-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1100, height: 900 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot under test/e2e/__screenshots__/. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
