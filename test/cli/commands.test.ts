@@ -245,10 +245,16 @@ d('commands on a stored connection', () => {
     expect(JSON.parse(list.stdout)).toMatchObject([{ id, name: 'bot' }]);
     expect((await runInProcess(['keys', 'revoke', id], { env })).code).toBe(0);
     expect((await runInProcess(['keys', 'revoke', id], { env })).code).toBe(1);
-    const rotated = await runInProcess(['keys', 'rotate', '--json'], { env });
+    // A new first key: rotation re-encrypts every secret under it; then the old key can go.
+    const entry = (await runInProcess(['keys', 'generate'], { env })).stdout.trim();
+    const both = { ...env, WEBEX_AUTH_KEYS: `${entry},${env.WEBEX_AUTH_KEYS}` };
+    const rotated = await runInProcess(['keys', 'rotate', '--json'], { env: both });
     expect(rotated.code).toBe(0);
-    expect(JSON.parse(rotated.stdout).total).toBeGreaterThan(0);
-    expect((await runInProcess(['token'], { env })).code).toBe(0);
+    const progress = JSON.parse(rotated.stdout);
+    expect(progress.total).toBeGreaterThan(0);
+    expect(progress.done).toBe(progress.total);
+    expect((await runInProcess(['token'], { env: { ...env, WEBEX_AUTH_KEYS: entry } })).code).toBe(0);
+    env.WEBEX_AUTH_KEYS = entry;
   });
 });
 

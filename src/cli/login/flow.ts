@@ -70,21 +70,22 @@ export async function runLogin(values: ParsedArgs['values'], io: CommandIO): Pro
     const tokens = flags.device
       ? await deviceLogin(io, out, target, signal)
       : await codeLogin(io, out, target, signal, { noBrowser: flags['no-browser'] === true });
-    await completeLogin({
-      vault,
-      out,
-      integration: target.integration,
-      tokens: tokens.tokens,
-      requestedScopes: target.scopes,
-      signal,
-    }).then(
-      (c) =>
-        tokens.reply?.(true, `Logged in as ${c.displayName}. The connection is stored; the terminal has the details.`),
-      (error: unknown) => {
-        tokens.reply?.(false, 'Webex issued tokens, but storing the connection failed; see the terminal.');
-        throw error;
-      },
-    );
+    try {
+      const c = await completeLogin({
+        vault,
+        out,
+        integration: target.integration,
+        tokens: tokens.tokens,
+        requestedScopes: target.scopes,
+        signal,
+      });
+      tokens.reply?.(true, `Logged in as ${c.displayName}. The connection is stored; the terminal has the details.`);
+    } catch (error) {
+      tokens.reply?.(false, 'Webex issued tokens, but storing the connection failed; see the terminal.');
+      throw error;
+    } finally {
+      await tokens.close?.();
+    }
   } finally {
     dispose();
     await vault.close();
@@ -95,6 +96,8 @@ interface Obtained {
   tokens: TokenSet;
   /** Answers the browser waiting on the loopback server, if the answer came that way. */
   reply?: (ok: boolean, text: string) => void;
+  /** Closes the loopback server (after `reply`). */
+  close?: () => Promise<void>;
 }
 
 /** The authorization code flow: browser + loopback server, or a pasted redirect, whichever answers first. */
@@ -146,11 +149,15 @@ async function codeLogin(
     const done = new AbortController();
     const both = AbortSignal.any([signal, done.signal]);
     try {
-      return await Promise.race([
+      const obtained = await Promise.race([
         ...(server ? [server.callback.then((c) => exchange(c.url, auth, target, signal, c.reply))] : []),
         pasteLoop(io, out, auth, target, both, server !== undefined),
         aborted(signal),
       ]);
+      // The server stays up until the browser waiting on it has been told the outcome.
+      const listening = server;
+      server = undefined;
+      return { ...obtained, close: () => listening?.close() ?? Promise.resolve() };
     } finally {
       done.abort();
       spinner?.stop();

@@ -7,7 +7,7 @@ import type { Integration } from '../../oauth/types.js';
 import type { Vault } from '../../vault/types.js';
 import { loadCliConfig, type Overrides } from '../context.js';
 import { CliError, type CommandIO, EXIT } from '../io.js';
-import { readLine } from '../ui/prompt.js';
+import { readSecret } from '../ui/prompt.js';
 
 /** The scope asked for when nothing says otherwise: least privilege that still lets `whoami` name the person. */
 export const DEFAULT_SCOPES = ['spark:people_read'];
@@ -91,8 +91,9 @@ export async function resolveConfig(io: CommandIO, flags: TargetFlags): Promise<
 
 /** Reads a client secret from the terminal (the caller has said what is wanted). */
 async function askSecret(io: CommandIO, signal: AbortSignal): Promise<string> {
-  io.stderr.write('Client secret (from your integration at developer.webex.com): ');
-  const line = (await readLine(io.stdin, signal))?.trim();
+  io.stderr.write('Client secret (from your integration at developer.webex.com; not shown): ');
+  const line = (await readSecret(io.stdin, signal))?.trim();
+  io.stderr.write('\n');
   if (!line)
     throw new CliError('no client secret given', EXIT.usage, 'Pass --client-secret or set WEBEX_CLIENT_SECRET.');
   return line;

@@ -46,3 +46,37 @@ export function readLine(input: Readable, signal?: AbortSignal): Promise<string 
     input.resume();
   });
 }
+
+/**
+ * Reads a secret from a terminal without echoing it (raw mode: Enter ends, Backspace deletes, Ctrl-C cancels).
+ * When `input` is not a terminal it falls back to {@link readLine}.
+ */
+export function readSecret(input: Readable, signal?: AbortSignal): Promise<string | undefined> {
+  const tty = input as Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => void };
+  if (!tty.isTTY || typeof tty.setRawMode !== 'function') return readLine(input, signal);
+  const setRaw = tty.setRawMode.bind(tty);
+  return new Promise((resolve, reject) => {
+    let secret = '';
+    const finish = (fn: () => void) => {
+      input.off('data', onData);
+      signal?.removeEventListener('abort', onAbort);
+      setRaw(false);
+      input.pause();
+      fn();
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString()) {
+        if (ch === '\r' || ch === '\n') return finish(() => resolve(secret));
+        if (ch === '\u0003') return finish(() => reject(new Error('cancelled')));
+        if (ch === '\u007f' || ch === '\b') secret = secret.slice(0, -1);
+        else if (ch >= ' ') secret += ch;
+      }
+    };
+    const onAbort = () => finish(() => reject(signal?.reason));
+    if (signal?.aborted) return reject(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    setRaw(true);
+    input.on('data', onData);
+    input.resume();
+  });
+}
