@@ -189,3 +189,15 @@ describe('bring your own integration', () => {
     expect((await other.get('/')).body).not.toContain('id="start"');
   });
 });
+
+describe('loopback names', () => {
+  it('moves 127.0.0.1 to the redirect URI’s localhost so the callback finds the session cookie', async () => {
+    const { app: a } = await app({ ...CONFIGURED, WEBEX_REDIRECT_URI: 'http://localhost:8080/oauth' });
+    const res = await a.inject({ url: '/', headers: { host: '127.0.0.1:8080' } });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('http://localhost:8080/');
+    expect((await a.inject({ url: '/', headers: { host: 'localhost:8080' } })).statusCode).toBe(200);
+    // Another port is another server: no redirect.
+    expect((await a.inject({ url: '/', headers: { host: '127.0.0.1:9999' } })).statusCode).toBe(200);
+  });
+});

@@ -26,6 +26,8 @@ export function modeDescription(ctx: ServerContext): string {
   }
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 const configureBody = z.object({
   _csrf: z.string(),
   clientId: z
@@ -101,8 +103,27 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
       return reply.page('Get a Webex token', homeView(model), status);
     }
 
-    app.get('/home', (request, reply) => render(request, reply));
-    if (!ctx.callbackPaths.has('/')) app.get('/', (request, reply) => render(request, reply));
+    /**
+     * `localhost` and `127.0.0.1` keep separate cookies: a flow started on one and answered on the other (the redirect
+     * URI's) cannot find its session. The home page therefore moves to the redirect URI's loopback name first.
+     */
+    async function home(request: FastifyRequest, reply: FastifyReply) {
+      const want = new URL(ctx.config.redirectUri);
+      const here = URL.canParse(`http://${request.host}`) ? new URL(`http://${request.host}`) : undefined;
+      const samePort = here && (here.port || '80') === (want.port || (want.protocol === 'https:' ? '443' : '80'));
+      if (
+        here &&
+        samePort &&
+        here.hostname !== want.hostname &&
+        LOOPBACK.has(here.hostname) &&
+        LOOPBACK.has(want.hostname)
+      ) {
+        return reply.redirect(`${want.origin}/`);
+      }
+      return render(request, reply);
+    }
+    app.get('/home', home);
+    if (!ctx.callbackPaths.has('/')) app.get('/', home);
 
     app.post('/configure/paste', async (request, reply) => {
       const body = pasteBody.safeParse(request.body ?? {});
