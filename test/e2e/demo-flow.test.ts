@@ -44,6 +44,8 @@ describe.runIf(run)('demo flow in Chromium', () => {
   }
 
   it('home → pick scopes → consent → accept → the result page shows the demo person', async () => {
+    expect(served.output()).toMatch(/Demo mode: .*Webex emulator at http:\/\/127\.0\.0\.1:\d+, not from Webex/);
+    expect(served.output()).toContain(`listening on ${served.url}`);
     const page = await browser.context.newPage();
     await page.goto(served.url);
     expect(await page.textContent('.banner')).toContain(

@@ -119,6 +119,16 @@ describe('a completed flow', () => {
     expect((await stranger.get(location)).body).not.toContain('ACCESS_canary');
   });
 
+  it('an admin (Authorization: Bearer ADMIN_TOKEN) may open any connection; a wrong token may not', async () => {
+    const adminToken = 'admin-token-0123456789abcdef';
+    const { browser, app } = await setup({}, { ADMIN_TOKEN: adminToken });
+    const state = await startFlow(browser);
+    const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers.location);
+    const admin = new Browser(app);
+    expect((await admin.get(location, { authorization: `Bearer ${adminToken}` })).statusCode).toBe(200);
+    expect((await admin.get(location, { authorization: 'Bearer wrong-token-0123456789' })).statusCode).toBe(404);
+  });
+
   it('works at /webex-auth.html too, and two tabs complete independently', async () => {
     const { browser, fake } = await setup();
     const s1 = await startFlow(browser);
