@@ -151,12 +151,24 @@ export class Refresher {
     }
   }
 
-  /** Polls until the holder's refresh lands (version changes) or its lease expires. */
+  /**
+   * Polls until the holder's refresh lands (version changes) or its lease ends. When the holder gave up on an
+   * unavailable Webex (lease released, version unchanged, error recorded), its outcome is ours too: we do not hammer
+   * a failing Webex once per waiting process.
+   */
   private async waitForHolder(seen: ConnectionRow): Promise<void> {
     for (;;) {
       await sleep(this.pollMs);
       const r = await this.o.store.getConnection(seen.id);
-      if (!r || r.version !== seen.version || !r.leaseHolder || (r.leaseExpiresAt ?? 0) <= this.o.clock()) return;
+      if (!r || r.version !== seen.version) return;
+      if (!r.leaseHolder && r.lastError === 'upstream_unavailable' && r.updatedAt > seen.updatedAt) {
+        throw new VaultError(
+          'upstream_unavailable',
+          'Webex is unavailable right now; the connection stays active, try again later.',
+          5,
+        );
+      }
+      if (!r.leaseHolder || (r.leaseExpiresAt ?? 0) <= this.o.clock()) return;
     }
   }
 

@@ -427,6 +427,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     async close() {
       vault.stopKeepAlive();
       await sweeping?.catch(() => {});
+      // Give webhooks in flight a moment to land; their retries do not hold the process open (timers are unref'd).
+      await Promise.race([webhooks.drain(), new Promise((r) => setTimeout(r, 2000).unref())]);
       if (!options.store) await store.close();
     },
   };

@@ -13,10 +13,12 @@ describe('vault lifecycle', () => {
   let now: number;
   let cleanup: () => void;
   let connectionId: string;
+  let dbPath: string;
 
   beforeEach(async () => {
     const t = tempDir();
     cleanup = t.cleanup;
+    dbPath = join(t.dir, 'vault.db');
     webex = fakeWebex();
     now = 1_700_000_000_000;
     vault = await openVault(
@@ -151,6 +153,28 @@ describe('vault lifecycle', () => {
     expect(webex.tokenCalls).toHaveLength(1);
   });
 
+  it('a waiter in another process shares the holder’s failure instead of asking Webex again', async () => {
+    const other = await openVault(testConfig({ WEBEX_AUTH_DB: dbPath, WEBEX_AUTH_KEYS: TEST_KEY }), {
+      fetch: webex.fetch,
+      clock: () => now,
+      retryBaseDelayMs: 1,
+      pollMs: 5,
+      instanceId: 'other',
+    });
+    now += 14 * DAY;
+    webex.answers.push({ status: 502 }, { status: 502 }, { status: 502 });
+    const release = webex.hold();
+    const holder = vault.connections.getFreshToken(connectionId).catch((e) => e);
+    while (webex.tokenCalls.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const waiter = other.connections.getFreshToken(connectionId).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 30));
+    release();
+    expect(await holder).toMatchObject({ code: 'upstream_unavailable' });
+    expect(await waiter).toMatchObject({ code: 'upstream_unavailable' });
+    expect(webex.tokenCalls).toHaveLength(3);
+    await other.close();
+  });
+
   it('refresh() refreshes now even when the token is valid', async () => {
     const c = await vault.connections.refresh(connectionId);
     expect(c.lastRefreshAt).toBe(now);
@@ -173,7 +197,7 @@ describe('vault lifecycle', () => {
     expect(key).toMatch(/^wak_[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(await vault.apiKeys.list())).not.toContain(key.slice(8));
     expect((await vault.apiKeys.verify(key))?.id).toBe(record.id);
-    expect(await vault.apiKeys.verify(`${key.slice(0, -1)}A`)).toBeUndefined();
+    expect(await vault.apiKeys.verify(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
     expect(await vault.apiKeys.verify('nonsense')).toBeUndefined();
     expect(await vault.apiKeys.revoke(record.id)).toBe(true);
     expect(await vault.apiKeys.verify(key)).toBeUndefined();
