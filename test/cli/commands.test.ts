@@ -278,3 +278,23 @@ d('when Webex no longer accepts the connection', () => {
     expect((await runInProcess(['token'], { env })).code).toBe(4);
   });
 });
+
+d('colour and findings', () => {
+  it('colours only on a terminal and never with NO_COLOR', async () => {
+    const env = cliEnv();
+    expect((await pasteLogin(env)).code).toBe(0);
+    const tty = await runInProcess(['list'], { env, stdoutIsTTY: true });
+    expect(tty.stdout).toContain('\u001b[1mID');
+    const noColor = await runInProcess(['list'], { env: { ...env, NO_COLOR: '1' }, stdoutIsTTY: true });
+    expect(noColor.stdout).not.toContain('\u001b[');
+    const piped = await runInProcess(['list'], { env });
+    expect(piped.stdout).not.toContain('\u001b[');
+  });
+
+  it('doctor fails a plain-http redirect URI on a public host with exit 2 and a fix-it line', async () => {
+    const r = await runInProcess(['doctor'], { env: cliEnv({ WEBEX_REDIRECT_URI: 'http://example.com/oauth' }) });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/✗ redirect URI: http:\/\/example.com\/oauth is plain http/);
+    expect(r.stdout).toMatch(/fix: Register an https redirect URI/);
+  });
+});
