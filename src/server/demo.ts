@@ -3,6 +3,9 @@
  * with the demo seed (an integration whose redirect URIs include this server's, the person alice@example.com, a bot and
  * the "Demo space"), and points the configuration at it. Tokens then come from the emulator, never from Webex.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { DEMO_SEED, type SeedInput, startEmulator } from '../emulator/index.js';
 import type { FetchLike } from '../oauth/types.js';
@@ -17,6 +20,8 @@ export interface Demo {
   config: Config;
   /** The emulator's base URL (`http://127.0.0.1:P`). */
   emulatorUrl: string;
+  /** True when demo connections live in a throw-away database (removed by `close`). */
+  demoDatabase: boolean;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,14 @@ export async function startDemo(config: Config, options: { fetch?: FetchLike } =
   };
   const seed: Seed = { ...base, integrations: [integration, ...base.integrations.slice(1)] };
   const running = await startEmulator({ port: 0, host: '127.0.0.1', seed });
+  // Demo tokens work only against this emulator, whose state ends with the process: keep them out of the shared
+  // database (the CLI's real connections) in a throw-away one, unless a database was chosen explicitly.
+  const defaultDb = !config.databaseUrl && config.dbPath === join(config.dataDir, 'webex-auth.db');
+  const scratch = defaultDb ? mkdtempSync(join(tmpdir(), 'webex-auth-demo-')) : undefined;
+  const closeAll = async () => {
+    await running.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  };
   try {
     const bot = seed.bots?.[0];
     let spaceId: string | undefined;
@@ -57,12 +70,14 @@ export async function startDemo(config: Config, options: { fetch?: FetchLike } =
         botToken: config.botToken ?? bot?.token,
         spaceId: config.spaceId ?? spaceId,
         mode: 'demo',
+        ...(scratch ? { dbPath: join(scratch, 'webex-auth-demo.db') } : {}),
       },
       emulatorUrl: running.url,
-      close: () => running.close(),
+      demoDatabase: scratch !== undefined,
+      close: closeAll,
     };
   } catch (error) {
-    await running.close();
+    await closeAll();
     throw error;
   }
 }

@@ -2,7 +2,7 @@
  * The web app against the real emulator (demo mode, started on port 0) and the real vault (SQLite in a temp dir):
  * the whole flow through app.inject(), with the consent page answered over HTTP as a browser would.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -149,5 +149,31 @@ describe('demo mode against the real emulator and vault', () => {
     expect(sent.statusCode).toBe(303);
     const after = await b.get('/space');
     expect(after.body).toContain('Hi &lt;b&gt;there&lt;/b&gt; from the test');
+  });
+});
+
+describe('demo start-up', () => {
+  it('seeds the redirect URI, finds the demo space, and keeps demo connections out of the shared database', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'webex-auth-demo-test-'));
+    const config = testConfig({ XDG_DATA_HOME: home, WEBEX_REDIRECT_URI: 'http://localhost:4321/custom/callback' });
+    const d = await startDemo(config);
+    try {
+      expect(d.config.mode).toBe('demo');
+      expect(d.config.apiBase).toBe(`${d.emulatorUrl}/v1`);
+      expect(d.config.spaceId).toBeTruthy();
+      expect(d.config.botToken).toBeTruthy();
+      expect(d.demoDatabase).toBe(true);
+      expect(d.config.dbPath.startsWith(home)).toBe(false);
+      // The emulator accepts this server's redirect URI for the demo integration.
+      const res = await fetch(
+        `${d.config.apiBase}/authorize?response_type=code&client_id=${d.config.clientId}&redirect_uri=${encodeURIComponent(config.redirectUri)}&scope=spark:people_read&state=s`,
+      );
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('name="email"');
+    } finally {
+      await d.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+    expect(existsSync(d.config.dbPath)).toBe(false);
   });
 });

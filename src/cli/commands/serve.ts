@@ -36,6 +36,7 @@ const command: Command = {
       io.stderr.write(
         `Demo mode: no WEBEX_CLIENT_ID set, so tokens come from the Webex emulator at ${demo.emulatorUrl}, not from Webex.\n`,
       );
+      if (demo.demoDatabase) io.stderr.write('Demo connections are kept in a throw-away database, removed on exit.\n');
     }
     try {
       let tls: { key: string; cert: string } | undefined;
