@@ -65,8 +65,13 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     genReqId: trackingId,
     bodyLimit: 256 * 1024,
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: 16_384 },
     forceCloseConnections: true,
+    // A malformed URL (bad percent-encoding) never reaches the hooks: answer it in Webex's shape here.
+    frameworkErrors: (_error, request, reply) => {
+      reply.header('TrackingID', request.id);
+      return restError(request, reply, 400);
+    },
     return503OnClosing: false,
   });
 
