@@ -16,7 +16,7 @@ import { securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
 import type { ServerVault } from './ports.js';
-import { type BrokerVault, brokerRoutes, metricsRoutes } from './routes/api/index.js';
+import { adminConnectionsRoutes, type BrokerVault, brokerRoutes, metricsRoutes } from './routes/api/index.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
@@ -120,6 +120,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   if (isFullVault(vault)) {
     await app.register(brokerRoutes, { vault, config });
     await app.register(metricsRoutes, { vault, config });
+    await app.register(adminConnectionsRoutes, { vault, config });
   }
 
   app.setNotFoundHandler(async (request, reply) => {

@@ -59,7 +59,9 @@ function row(c: Connection, m: AdminConnectionsModel): SafeHtml {
   const csrf = html`<input type="hidden" name="_csrf" value="${m.csrf}">`;
   return html`<section class="card" id="connection-${c.id}">
 <h2>${c.displayName} <span class="muted">${c.personEmail}</span> ${
-    c.status === 'active' ? html`<span class="badge ok">active</span>` : html`<span class="badge missing">${c.status}</span>`
+    c.status === 'active'
+      ? html`<span class="badge ok">active</span>`
+      : html`<span class="badge missing">${c.status}</span>`
   }</h2>
 <dl class="kv">
 <dt>Connection</dt><dd><code>${c.id}</code></dd>

@@ -70,18 +70,16 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
     if (!adminAllowed(config, request)) return deny(reply);
     const notice = (request.query as { notice?: unknown }).notice;
     const connections = await vault.connections.list();
-    return reply
-      .header('cache-control', 'no-store')
-      .page(
-        'Connections',
-        adminConnectionsView({
-          connections,
-          now: Date.now(),
-          csrf: request.session.csrf,
-          keepaliveDays: config.keepaliveDays,
-          notice: typeof notice === 'string' ? NOTICES[notice] : undefined,
-        }),
-      );
+    return reply.header('cache-control', 'no-store').page(
+      'Connections',
+      adminConnectionsView({
+        connections,
+        now: Date.now(),
+        csrf: request.session.csrf,
+        keepaliveDays: config.keepaliveDays,
+        notice: typeof notice === 'string' ? NOTICES[notice] : undefined,
+      }),
+    );
   });
 
   app.post('/admin/connections/:id/refresh', async (request, reply) => {
