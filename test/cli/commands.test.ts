@@ -103,6 +103,33 @@ d('login', () => {
     await expect.poll(() => page).toContain('Logged in as Alice Example');
   });
 
+  it('with a terminal but the redirect port taken (the web app runs there): says so and takes a paste', async () => {
+    const { createServer } = await import('node:http');
+    const busy = createServer((_, res) => res.end('the web app')).listen(
+      Number(new URL(redirectUri).port),
+      '127.0.0.1',
+    );
+    await new Promise((r) => busy.once('listening', r));
+    try {
+      const env = cliEnv();
+      const stdin = new PassThrough();
+      const r = await runInProcess(['login'], {
+        env,
+        isTTY: true,
+        stdin,
+        async openBrowser(url) {
+          void consent(url).then((location) => stdin.write(`${location}\n`));
+        },
+      });
+      expect(r.stderr).toMatch(/Cannot listen on http:\/\/127\.0\.0\.1:\d+\/callback \(port \d+ is in use\)/);
+      expect(r.stderr).toContain('Redirected URL: ');
+      expect(r.stderr).toMatch(/Logged in as \S*Alice Example/);
+      expect(r.code).toBe(0);
+    } finally {
+      busy.close();
+    }
+  });
+
   it('--device: shows the code and a QR code, polls until approved on the verification page', async () => {
     const env = cliEnv();
     let approved = false;
