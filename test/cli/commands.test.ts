@@ -252,6 +252,26 @@ d('commands on a stored connection', () => {
     expect((await runInProcess(['export', '--format', 'yaml'], { env })).code).toBe(2);
   });
 
+  it('no command but export/--show-tokens prints the refresh token or the client secret', async () => {
+    const { refresh_token: refreshToken } = JSON.parse((await runInProcess(['export', '-f', 'json'], { env })).stdout);
+    const runs = [
+      ['status'],
+      ['status', '--json'],
+      ['list', '--json'],
+      ['whoami', '--json'],
+      ['token', '--json'],
+      ['refresh', '--json'],
+      ['doctor', '--json'],
+      ['export'],
+    ];
+    for (const argv of runs) {
+      const r = await runInProcess(argv, { env, stdoutIsTTY: argv[0] === 'export' });
+      for (const secret of [refreshToken, CLIENT_SECRET]) {
+        expect(r.stdout + r.stderr, argv.join(' ')).not.toContain(secret);
+      }
+    }
+  });
+
   it('doctor: every check passes on a healthy setup', async () => {
     const r = await runInProcess(['doctor', '--json'], { env });
     const findings = JSON.parse(r.stdout) as { check: string; level: string }[];

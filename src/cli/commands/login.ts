@@ -25,7 +25,7 @@ const command: Command = {
   help: {
     scopes: 'Space-separated scopes to request (WEBEX_SCOPES; default spark:people_read)',
     'client-id': "The integration's client id (WEBEX_CLIENT_ID)",
-    'client-secret': "The integration's client secret (WEBEX_CLIENT_SECRET; asked for on a terminal)",
+    'client-secret': "The integration's client secret (visible to `ps`: prefer WEBEX_CLIENT_SECRET or the prompt)",
     'redirect-uri': 'A redirect URI registered on the integration (WEBEX_REDIRECT_URI)',
     'auth-url': 'The "OAuth Authorization URL" from your integration\'s page at developer.webex.com',
     port: "Serve the callback on this port instead of the redirect URI's (it must be registered too)",
