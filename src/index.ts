@@ -12,4 +12,8 @@ export {
   WEBEX_FEDRAMP_API_BASE,
 } from './config.js';
 export * from './oauth/index.js';
+// The token vault: openVault imports its database driver only when called.
+export * from './vault/types.js';
+export { openVault, type VaultInternals, type VaultTuning } from './vault/vault.js';
+export { SIGNATURE_HEADER, signWebhook } from './vault/webhooks.js';
 export * from './webex/index.js';

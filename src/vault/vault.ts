@@ -1,6 +1,7 @@
 /**
  * `openVault(config)`: the token vault over a store (PostgreSQL when `DATABASE_URL` is set, else SQLite at
  * `WEBEX_AUTH_DB`), a key ring, the refresher, the keep-alive sweep, broker API keys and webhooks out.
+ * The database driver is imported when the vault opens, so importing the library loads neither native SQLite nor pg.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.js';
@@ -10,8 +11,6 @@ import { type KeyRing } from './crypto/keyring.js';
 import { sweepKeepAlive } from './keepalive.js';
 import { VaultMetrics } from './metrics.js';
 import { accessSlot, keepaliveDue, Refresher, refreshSlot } from './refresher.js';
-import { openPostgresStore } from './store/postgres.js';
-import { openSqliteStore } from './store/sqlite.js';
 import type { ApiKeyRow, ConnectionRow, IntegrationRow, Store } from './store/types.js';
 import {
   type ApiKeyRecord,
@@ -124,8 +123,11 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   const store =
     options.store ??
     (config.databaseUrl
-      ? await openPostgresStore(config.databaseUrl, options.schema ? { schema: options.schema } : {})
-      : await openSqliteStore(config.dbPath));
+      ? await (await import('./store/postgres.js')).openPostgresStore(
+          config.databaseUrl,
+          options.schema ? { schema: options.schema } : {},
+        )
+      : await (await import('./store/sqlite.js')).openSqliteStore(config.dbPath));
 
   try {
     // Fail closed at start: a wrong key ring is reported now, not at the first request.
