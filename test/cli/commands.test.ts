@@ -147,6 +147,17 @@ d('login', () => {
     expect(r.code).toBe(0);
   });
 
+  it('without spark:people_read the person comes from OIDC userinfo, and whoami shows the stored person', async () => {
+    const env = cliEnv();
+    const r = await pasteLogin(env, ['--scopes', 'spark:rooms_read openid email']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('(alice@example.com)');
+    const who = await runInProcess(['whoami', '--json'], { env });
+    expect(who.code).toBe(0);
+    expect(who.stderr).toContain('no spark:people_read');
+    expect(JSON.parse(who.stdout)).toMatchObject({ live: false, person: { emails: [ALICE] } });
+  });
+
   it('a declined consent stores nothing, exit 1 with what to do', async () => {
     const env = cliEnv();
     const r = await pasteLogin(env, [], 'decline');

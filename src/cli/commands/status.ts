@@ -10,6 +10,7 @@ const command: Command = {
   usage: 'status [--json] [--show-tokens]',
   flags: { ...JSON_FLAG, 'show-tokens': { type: 'boolean' } },
   help: { ...JSON_HELP, 'show-tokens': 'Show the tokens in clear (masked by default)' },
+  details: 'Exit code 4 when a connection needs re-authorization (run `webex-auth login` again for it).',
   async run(args, io) {
     const out = createOutput(io, args.values);
     const config = await loadCliConfig(io);

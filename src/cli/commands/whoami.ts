@@ -12,7 +12,7 @@ const command: Command = {
   async run(args, io) {
     const out = createOutput(io, args.values);
     const config = await loadCliConfig(io);
-    const { person, connection } = await withVault(config, async (vault) => {
+    const { person, connection, live } = await withVault(config, async (vault) => {
       const connection = await resolveConnection(vault, args.values.connection);
       const fresh = await vault.connections.getFreshToken(connection.id, 60);
       const integration = await vault.integrations.get(connection.integrationId);
@@ -21,14 +21,26 @@ const command: Command = {
         apiBase: integration?.apiBase ?? config.apiBase,
         accessToken: fresh.accessToken,
       });
-      return { person: await client.peopleMe(), connection };
+      try {
+        return { person: await client.peopleMe(), connection, live: true };
+      } catch (error) {
+        // Without spark:people_read Webex refuses people/me (403): show who the connection was stored for instead.
+        if ((error as { status?: number }).status !== 403) throw error;
+        const person = {
+          id: connection.personId,
+          emails: connection.person.emails,
+          displayName: connection.displayName,
+        };
+        return { person, connection, live: false };
+      }
     });
-    out.data({ connectionId: connection.id, person }, () => {
+    if (!live) out.warn('Webex refused people/me (no spark:people_read): showing the person stored at login.');
+    out.data({ connectionId: connection.id, person, live }, () => {
       const lines = [
         `${out.out.bold(person.displayName)}${person.emails[0] ? ` <${person.emails[0]}>` : ''}`,
         `  person id:   ${person.id}`,
-        ...(person.orgId ? [`  org id:      ${person.orgId}`] : []),
-        ...(person.type ? [`  type:        ${person.type}`] : []),
+        ...('orgId' in person && person.orgId ? [`  org id:      ${person.orgId}`] : []),
+        ...('type' in person && person.type ? [`  type:        ${person.type}`] : []),
         `  connection:  ${connection.id}`,
       ];
       return `${lines.join('\n')}\n`;
