@@ -123,7 +123,8 @@ export class Refresher {
   async force(id: string): Promise<ConnectionRow> {
     const start = await this.o.store.getConnection(id);
     if (!start) throw new VaultError('not_found', 'No such connection.');
-    return this.refreshUntil(id, (row) => row.version > start.version && row.lastRefreshAt !== start.lastRefreshAt);
+    // Through the shared flight: a refresh already running in this process counts, and none is started beside it.
+    return this.ensure(id, (row) => row.version > start.version && row.lastRefreshAt !== start.lastRefreshAt);
   }
 
   private async refreshUntil(id: string, satisfied: (row: ConnectionRow) => boolean): Promise<ConnectionRow> {

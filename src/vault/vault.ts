@@ -15,6 +15,7 @@ import type { ApiKeyRow, ConnectionRow, IntegrationRow, Store } from './store/ty
 import {
   type ApiKeyRecord,
   type Connection,
+  type IntegrationInput,
   type IntegrationRecord,
   type OpenVaultOptions,
   type RotationProgress,
@@ -95,6 +96,23 @@ function apiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
     createdAt: r.createdAt,
     lastUsedAt: r.lastUsedAt,
   };
+}
+
+const isHttpUrl = (v: unknown) =>
+  typeof v === 'string' && URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && v.length <= 2048;
+const isText = (v: unknown, max: number) => typeof v === 'string' && v.trim().length > 0 && v.length <= max;
+
+/** Checks an integration at the vault's boundary (the library may be called with anything); base URL normalised. */
+function validIntegration(input: IntegrationInput): IntegrationInput {
+  const bad = (field: string) => new VaultError('invalid_request', `Invalid integration: ${field}.`);
+  if (!isText(input?.clientId, 512)) throw bad('clientId must be a non-empty string');
+  if (!isText(input.clientSecret, 1024)) throw bad('clientSecret must be a non-empty string');
+  if (!isHttpUrl(input.redirectUri)) throw bad('redirectUri must be an http(s) URL');
+  if (!isHttpUrl(input.apiBase)) throw bad('apiBase must be an http(s) URL');
+  if (!Array.isArray(input.scopes) || !input.scopes.every((s) => isText(s, 200))) {
+    throw bad('scopes must be a list of scope names');
+  }
+  return { ...input, clientId: input.clientId.trim(), apiBase: input.apiBase.replace(/\/+$/, '') };
 }
 
 /** SHA-256 of an API key: enough for 256-bit random keys (no password stretching needed). */
@@ -280,7 +298,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     storeKind: store.kind,
     drainWebhooks: () => webhooks.drain(),
     integrations: {
-      async upsert(input) {
+      async upsert(raw) {
+        const input = validIntegration(raw);
         const now = clock();
         const existing = await store.findIntegration(input.clientId, input.apiBase);
         const id = existing?.id ?? `int_${randomBytes(12).toString('base64url')}`;
@@ -312,7 +331,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         return row ? integrationRecord(row) : undefined;
       },
       async findByClientId(clientId, apiBase) {
-        const row = await store.findIntegration(clientId, apiBase);
+        const row = await store.findIntegration(clientId.trim(), apiBase.replace(/\/+$/, ''));
         return row ? integrationRecord(row) : undefined;
       },
       async list() {

@@ -206,6 +206,28 @@ describe('vault lifecycle', () => {
     });
   });
 
+  it('validates integrations at its boundary and normalises the base URL', async () => {
+    const good = {
+      clientId: 'C2',
+      clientSecret: 'S',
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: ['spark:all'],
+      apiBase: 'https://webex.test/v1/',
+    };
+    const stored = await vault.integrations.upsert(good);
+    expect(stored.apiBase).toBe('https://webex.test/v1');
+    expect((await vault.integrations.findByClientId('C2', 'https://webex.test/v1/'))?.id).toBe(stored.id);
+    for (const bad of [
+      { ...good, clientId: ' ' },
+      { ...good, clientSecret: '' },
+      { ...good, apiBase: 'javascript:alert(1)' },
+      { ...good, redirectUri: 'not a url' },
+      { ...good, scopes: [''] },
+    ]) {
+      await expect(vault.integrations.upsert(bad)).rejects.toMatchObject({ code: 'invalid_request' });
+    }
+  });
+
   it('deletes a connection', async () => {
     expect(await vault.connections.delete(connectionId)).toBe(true);
     await expect(vault.connections.getFreshToken(connectionId)).rejects.toMatchObject({ code: 'not_found' });
