@@ -236,3 +236,36 @@ export async function fetchUserInfo(
   }
   return checked(userInfoSchema, await readJson(response, 'userinfo response'), 'userinfo response', response);
 }
+
+/** Options of {@link verifyTokenSetIdToken}. */
+export interface VerifyTokenSetOptions extends RequestOptions {
+  /** Expected issuer(s); default: the discovery document's `issuer` (configure when Webex's cluster differs). */
+  issuer?: string | string[];
+  /** A discovery document already fetched; default: {@link discover} on the integration's base. */
+  discovery?: DiscoveryDocument;
+}
+
+/**
+ * After a code exchange that asked for `openid`: discovers (unless given), then verifies the token set's id_token
+ * against the integration's client id and the pending authorization's nonce. A missing id_token is an
+ * {@link IdTokenError} when a nonce was sent.
+ */
+export async function verifyTokenSetIdToken(
+  tokens: { idToken?: string | undefined },
+  integration: { clientId: string; apiBase: string },
+  pending: { nonce?: string | undefined },
+  options: VerifyTokenSetOptions = {},
+): Promise<IdTokenClaims> {
+  if (!tokens.idToken) throw new IdTokenError('Webex returned no id_token although openid was requested.');
+  const discovery = options.discovery ?? (await discover(integration.apiBase, options));
+  const verify: VerifyIdTokenOptions = {
+    clientId: integration.clientId,
+    issuer: options.issuer ?? discovery.issuer,
+    jwksUri: discovery.jwks_uri,
+  };
+  if (pending.nonce !== undefined) verify.nonce = pending.nonce;
+  if (options.clock) verify.clock = options.clock;
+  if (options.fetch) verify.fetch = options.fetch;
+  if (options.signal) verify.signal = options.signal;
+  return verifyIdToken(tokens.idToken, verify);
+}

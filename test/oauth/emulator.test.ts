@@ -16,6 +16,7 @@ import {
   scopeDiff,
   startDeviceAuthorization,
   verifyIdToken,
+  verifyTokenSetIdToken,
   WebexOAuthError,
 } from '../../src/oauth/index.js';
 import { WebexApiError, WebexClient } from '../../src/webex/index.js';
@@ -196,5 +197,8 @@ describe('against an emulator with legacy responses and kid-less id_tokens', () 
       jwksUri: discovery.jwks_uri,
     });
     expect(claims.sub).toBeTruthy();
+    expect((await verifyTokenSetIdToken(tokens, integration, pending)).sub).toBe(claims.sub);
+    await expect(verifyTokenSetIdToken(tokens, integration, { nonce: 'other' })).rejects.toThrow(/nonce/);
+    await expect(verifyTokenSetIdToken({}, integration, pending)).rejects.toThrow(/no id_token/);
   });
 });
