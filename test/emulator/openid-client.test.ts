@@ -56,7 +56,7 @@ describe('openid-client against the emulator', () => {
     expect(claims?.aud).toBe(IT.clientId);
     expect(claims?.iss).toBe('https://idbroker-b-us.webex.com/idb');
     expect(tokens.token_type).toBe('bearer');
-    expect(tokens.expiresIn()).toBe(1209599);
+    expect(tokens.expires_in).toBe(1209599);
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims?.sub as string);
     expect(info).toMatchObject({ email: 'alice@example.com', name: 'Alice Example' });
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token as string);

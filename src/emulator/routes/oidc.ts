@@ -37,7 +37,7 @@ export async function oidcRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorC
     });
   });
 
-  app.get('/v1/verification', async (_request, reply) => sendJson(reply, 200, ctx.keys.jwks));
+  app.get('/v1/verification', async (_request, reply) => sendJson(reply, 200, await ctx.keys.jwks()));
 
   const userinfo = async (request: FastifyRequest, reply: FastifyReply) => {
     const caller = authenticate(ctx, request, reply, []);
