@@ -24,7 +24,8 @@ export interface OpenCliVaultOptions {
 
 /** Opens the vault of `config`; the caller closes it. */
 export async function openCliVault(config: Config, options: OpenCliVaultOptions = {}): Promise<Vault> {
-  const { openVault } = await import('../vault/index.js');
+  // vault.js, not the index: the index re-exports the PostgreSQL store, whose driver (pg) costs ~90 ms at start-up.
+  const { openVault } = await import('../vault/vault.js');
   if (options.quiet) return openVault(config, {});
   const { createLogger } = await import('../log.js');
   // The CLI's stdout is data: vault logs go to stderr, and only warnings unless LOG_LEVEL says otherwise.
