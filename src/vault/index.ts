@@ -3,12 +3,14 @@
  * webhooks out. See design.md, "Token broker API" and "Refresh policy".
  */
 
+export { hashApiKey } from './api-keys.js';
 export { keyFilePath, resolveKeys } from './crypto/dev-key.js';
 export { generateKeyEntry, KeyRing, parseKeyRing } from './crypto/keyring.js';
 export { VaultMetrics } from './metrics.js';
+export { connectionOf } from './records.js';
 export { openPostgresStore } from './store/postgres.js';
 export { openSqliteStore } from './store/sqlite.js';
 export type { Store } from './store/types.js';
 export * from './types.js';
-export { connectionOf, hashApiKey, openVault, type VaultInternals, type VaultTuning } from './vault.js';
+export { openVault, type VaultInternals, type VaultTuning } from './vault.js';
 export { SIGNATURE_HEADER, signWebhook } from './webhooks.js';

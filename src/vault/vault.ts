@@ -3,22 +3,22 @@
  * `WEBEX_AUTH_DB`), a key ring, the refresher, the keep-alive sweep, broker API keys and webhooks out.
  * The database driver is imported when the vault opens, so importing the library loads neither native SQLite nor pg.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Integration } from '../oauth/types.js';
+import { createApiKeys } from './api-keys.js';
 import { resolveKeys } from './crypto/dev-key.js';
 import { type KeyRing } from './crypto/keyring.js';
 import { sweepKeepAlive } from './keepalive.js';
 import { VaultMetrics } from './metrics.js';
+import { connectionOf, integrationRecord, secretSlot, validIntegration } from './records.js';
 import { accessSlot, keepaliveDue, Refresher, refreshSlot } from './refresher.js';
-import type { ApiKeyRow, ConnectionRow, IntegrationRow, Store } from './store/types.js';
+import { rotateKeys } from './rotation.js';
+import type { ConnectionRow, Store } from './store/types.js';
 import {
-  type ApiKeyRecord,
   type Connection,
-  type IntegrationInput,
   type IntegrationRecord,
   type OpenVaultOptions,
-  type RotationProgress,
   type SaveGrantInput,
   type SweepResult,
   type Vault,
@@ -42,82 +42,6 @@ export interface VaultTuning {
   store?: Store;
   /** PostgreSQL schema (created if missing). */
   schema?: string;
-}
-
-const secretSlot = (id: string) => ({ table: 'integrations', rowId: id, column: 'client_secret' });
-const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
-
-function integrationRecord(r: IntegrationRow): IntegrationRecord {
-  return {
-    id: r.id,
-    clientId: r.clientId,
-    redirectUri: r.redirectUri,
-    scopes: r.scopes,
-    apiBase: r.apiBase,
-    createdAt: r.createdAt,
-  };
-}
-
-/** The public view of a connection row: no token material. */
-export function connectionOf(r: ConnectionRow): Connection {
-  return {
-    id: r.id,
-    integrationId: r.integrationId,
-    personId: r.personId,
-    personEmail: r.personEmail,
-    displayName: r.displayName,
-    avatar: r.avatar,
-    orgId: r.orgId,
-    person: {
-      id: r.personId,
-      displayName: r.displayName,
-      email: r.personEmail,
-      emails: r.personEmails,
-      avatar: r.avatar,
-    },
-    scopes: r.scopes,
-    requestedScopes: r.requestedScopes,
-    status: r.status,
-    accessExpiresAt: r.accessExpiresAt,
-    refreshExpiresAt: r.refreshExpiresAt,
-    lastRefreshAt: r.lastRefreshAt,
-    lastError: r.lastError,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-  };
-}
-
-function apiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    connectionIds: r.connectionIds,
-    prefix: r.prefix,
-    createdAt: r.createdAt,
-    lastUsedAt: r.lastUsedAt,
-  };
-}
-
-const isHttpUrl = (v: unknown) =>
-  typeof v === 'string' && URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && v.length <= 2048;
-const isText = (v: unknown, max: number) => typeof v === 'string' && v.trim().length > 0 && v.length <= max;
-
-/** Checks an integration at the vault's boundary (the library may be called with anything); base URL normalised. */
-function validIntegration(input: IntegrationInput): IntegrationInput {
-  const bad = (field: string) => new VaultError('invalid_request', `Invalid integration: ${field}.`);
-  if (!isText(input?.clientId, 512)) throw bad('clientId must be a non-empty string');
-  if (!isText(input.clientSecret, 1024)) throw bad('clientSecret must be a non-empty string');
-  if (!isHttpUrl(input.redirectUri)) throw bad('redirectUri must be an http(s) URL');
-  if (!isHttpUrl(input.apiBase)) throw bad('apiBase must be an http(s) URL');
-  if (!Array.isArray(input.scopes) || !input.scopes.every((s) => isText(s, 200))) {
-    throw bad('scopes must be a list of scope names');
-  }
-  return { ...input, clientId: input.clientId.trim(), apiBase: input.apiBase.replace(/\/+$/, '') };
-}
-
-/** SHA-256 of an API key: enough for 256-bit random keys (no password stretching needed). */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
 }
 
 /** The vault plus what the broker's `/metrics` reads. */
@@ -257,40 +181,6 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     return sweeping;
   }
 
-  async function rotateKeys(onProgress?: (p: RotationProgress) => void): Promise<RotationProgress> {
-    const active = ring.activeKeyId;
-    const progress: RotationProgress = { done: 0, total: await store.countNotUnderKey(active) };
-    onProgress?.({ ...progress });
-    let idle = 0;
-    for (;;) {
-      const batch = await store.rowsNotUnderKey(active, 50);
-      if (batch.integrations.length === 0 && batch.connections.length === 0) break;
-      let moved = 0;
-      for (const r of batch.integrations) {
-        const secret = ring.decrypt(r.secretEnc, secretSlot(r.id));
-        if (await store.reencryptIntegration(r.id, r.secretEnc, ring.encrypt(secret, secretSlot(r.id)), active))
-          moved++;
-      }
-      for (const r of batch.connections) {
-        const enc = {
-          accessTokenEnc: ring.encrypt(ring.decrypt(r.accessTokenEnc, accessSlot(r.id)), accessSlot(r.id)),
-          refreshTokenEnc: ring.encrypt(ring.decrypt(r.refreshTokenEnc, refreshSlot(r.id)), refreshSlot(r.id)),
-          keyId: active,
-        };
-        // Refused while a refresh holds the lease or just wrote: that refresh encrypts under the active key anyway.
-        if (await store.reencryptConnection(r.id, r.version, clock(), enc)) moved++;
-      }
-      progress.done += moved;
-      progress.total = Math.max(progress.total, progress.done);
-      onProgress?.({ ...progress });
-      if (moved === 0) {
-        if (++idle > 200) throw new VaultError('conflict', 'Key rotation made no progress: rows stay leased.');
-        await new Promise((r) => setTimeout(r, 100));
-      } else idle = 0;
-    }
-    return progress;
-  }
-
   const vault: VaultInternals = {
     metrics,
     store,
@@ -392,45 +282,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         }
       },
     },
-    apiKeys: {
-      async create(input) {
-        const name = input.name.trim();
-        if (!name || name.length > 100)
-          throw new VaultError('invalid_request', 'An API key needs a name of 1–100 characters.');
-        for (const cid of input.connectionIds) {
-          if (!(await store.getConnection(cid)))
-            throw new VaultError('not_found', `No such connection: ${cid.slice(0, 64)}`);
-        }
-        const key = `wak_${randomBytes(32).toString('base64url')}`;
-        const row: ApiKeyRow = {
-          id: `key_${randomBytes(9).toString('base64url')}`,
-          name,
-          keyHash: hashApiKey(key),
-          prefix: key.slice(0, 8),
-          connectionIds: [...new Set(input.connectionIds)],
-          createdAt: clock(),
-          lastUsedAt: undefined,
-          revokedAt: undefined,
-        };
-        await store.insertApiKey(row);
-        return { key, record: apiKeyRecord(row) };
-      },
-      async verify(key) {
-        if (typeof key !== 'string' || !API_KEY.test(key)) return undefined;
-        const hash = hashApiKey(key);
-        const row = await store.findApiKeyByHash(hash);
-        // The look-up is by hash already; compare again in constant time so no timing depends on the match.
-        if (!row || !timingSafeEqual(Buffer.from(row.keyHash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
-        const now = clock();
-        if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) await store.touchApiKey(row.id, now);
-        return apiKeyRecord({ ...row, lastUsedAt: now });
-      },
-      async list() {
-        return (await store.listApiKeys()).map(apiKeyRecord);
-      },
-      revoke: (id) => store.revokeApiKey(id, clock()),
-    },
-    rotateKeys,
+    apiKeys: createApiKeys(store, clock),
+    rotateKeys: (onProgress) => rotateKeys({ store, ring, clock }, onProgress),
     startKeepAlive(opts = {}) {
       if (timer) return;
       const run = () => {
