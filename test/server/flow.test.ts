@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { type Demo, startDemo } from '../../src/server/demo.js';
 import { DEMO_BANNER } from '../../src/server/views/layout.js';
-import { generateKeyEntry } from '../../src/vault/index.js';
+import { generateKeyEntry, openVault } from '../../src/vault/index.js';
 import { Browser, testConfig } from './support/app.js';
 
 let dir: string;
@@ -132,6 +132,37 @@ describe('demo mode against the real emulator and vault', () => {
     expect(page.body).toContain('Authorize again with spark:people_read');
     await b.post(`${location}/try`, { endpoint: 'rooms' });
     expect((await b.get(location)).body).toContain('Demo space');
+  });
+
+  it('openid: the id_token is verified before storing, and its sub names the person when people/me is refused', async () => {
+    const b = new Browser(app);
+    await b.get('/');
+    const done = await b.get(await consent(await start(b, ['openid', 'email', 'spark:rooms_read']), 'accept'));
+    expect(done.statusCode).toBe(303);
+    const id = decodeURIComponent(String(done.headers.location).split('/').pop() ?? '');
+    const vault = await openVault(demo.config);
+    const connection = await vault.connections.get(id).finally(() => vault.close());
+    expect(Buffer.from(String(connection?.personId), 'base64').toString()).toMatch(
+      /^ciscospark:\/\/us\/PEOPLE\/[0-9a-f-]{36}$/,
+    );
+  });
+
+  it('an id_token from an unexpected issuer is refused and nothing is stored', async () => {
+    const strict = await buildApp({ ...demo.config, issuer: 'https://idbroker-eu.webex.com/idb' });
+    const vault = await openVault(demo.config);
+    try {
+      const b = new Browser(strict);
+      await b.get('/');
+      const before = (await vault.connections.list()).length;
+      const res = await b.get(await consent(await start(b, ['openid', 'spark:people_read']), 'accept'));
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+      expect(res.body).toMatch(/identity token|id_token/i);
+      expect((await vault.connections.list()).length).toBe(before);
+    } finally {
+      await strict.close();
+      await vault.close();
+    }
   });
 
   it('space demo: messages through the person token, and a posted message shows up', async () => {

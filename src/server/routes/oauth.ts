@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { z } from 'zod';
 import { createAuthorizationRequest } from '../../oauth/authorize.js';
 import { parseCallback } from '../../oauth/callback.js';
-import { CallbackError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
+import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
+import { verifyTokenSetIdToken } from '../../oauth/oidc.js';
 import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';
@@ -63,6 +64,11 @@ function hasCallbackParams(query: Record<string, unknown>): boolean {
   return 'state' in query || 'code' in query || 'error' in query;
 }
 
+/** The REST person id of an OIDC `sub` (a bare UUID): unpadded base64 of `ciscospark://us/PEOPLE/<uuid>`. */
+function personIdFromSub(sub: string): string {
+  return Buffer.from(`ciscospark://us/PEOPLE/${sub}`).toString('base64').replace(/=+$/, '');
+}
+
 /** Handles the authorization callback at `request.url`. */
 export async function handleCallback(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const sessions = request.server.sessions;
@@ -89,6 +95,14 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
     const integration = await ctx.vault.getIntegrationWithSecret(taken.integrationId);
     if (!integration) throw new StateMismatchError('integration gone');
     const tokens = await exchangeCode(integration, parsed, { fetch: ctx.fetch });
+    // With openid, the id_token is verified (signature against the JWKS, audience, nonce, issuer) before anything is
+    // stored: a token set whose id_token fails is not from this flow. Its `sub` identifies the person when people/me is refused.
+    const claims = parsed.pending.nonce
+      ? await verifyTokenSetIdToken(tokens, integration, parsed.pending, {
+          fetch: ctx.fetch,
+          ...(ctx.config.issuer ? { issuer: ctx.config.issuer } : {}),
+        })
+      : undefined;
     const client = new WebexClient({ apiBase: integration.apiBase, accessToken: tokens.accessToken, fetch: ctx.fetch });
     const person = await client.peopleMe().catch((error: unknown) => {
       // Without spark:people_read Webex refuses people/me; the connection is still stored, under the token's identity.
@@ -99,7 +113,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       integrationId: taken.integrationId,
       tokens,
       person: person ?? {
-        id: `unknown-${parsed.pending.state.slice(0, 12)}`,
+        id: claims ? personIdFromSub(claims.sub) : `unknown-${parsed.pending.state.slice(0, 12)}`,
         emails: [],
         displayName: 'Unknown person',
       },
@@ -126,6 +140,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
     if (
       error instanceof StateMismatchError ||
       error instanceof CallbackError ||
+      error instanceof IdTokenError ||
       error instanceof WebexOAuthError ||
       error instanceof WebexApiError
     ) {
