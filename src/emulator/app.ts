@@ -69,7 +69,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
     forceCloseConnections: true,
     // A malformed URL (bad percent-encoding) never reaches the hooks: answer it in Webex's shape here.
     frameworkErrors: (_error, request, reply) => {
-      reply.header('TrackingID', request.id);
+      reply.raw.setHeader('TrackingID', request.id);
       return restError(request, reply, 400);
     },
     return503OnClosing: false,
@@ -92,7 +92,8 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
 
   // Callback-style hooks on the hot path: no promise per request (the token endpoint must serve ≥ 5,000 req/s).
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('TrackingID', request.id);
+    // Set on the raw response so the name keeps Webex's spelling (Fastify lower-cases the names it manages).
+    reply.raw.setHeader('TrackingID', request.id);
     reply.header('Cache-Control', 'no-cache');
     corsHeaders(request, reply);
     done();
@@ -135,7 +136,6 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    reply.header('TrackingID', request.id);
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'emulator error');
     if (request.routeOptions.url === '/v1/authorize' || request.routeOptions.url === '/v1/device/verify')

@@ -1,4 +1,5 @@
 /** Every row of webex-api.md "Emulator defaults", over real HTTP. */
+import http from 'node:http';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OTHER, TEST_SEED } from './fixtures.js';
@@ -464,6 +465,14 @@ describe('Emulator defaults (webex-api.md)', () => {
     expect(page.headers.get('trackingid')).toMatch(TRACKING);
     const ctl = await fetch(`${emu.url}/_emulator/stats`);
     expect(ctl.headers.get('trackingid')).toMatch(TRACKING);
+    // The header name is spelled as Webex spells it.
+    const raw = await new Promise<string[]>((resolve, reject) =>
+      http.get(`${emu.apiBase}/people/me`, (res) => {
+        res.resume();
+        resolve(res.rawHeaders);
+      }).on('error', reject),
+    );
+    expect(raw.filter((h) => /^trackingid$/i.test(h))).toEqual(['TrackingID']);
   });
 
   it('#24 pagination: one Link rel="next" with an absolute URL; max clamped high, rejected < 1; --max-mode reject', async () => {
