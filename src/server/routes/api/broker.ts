@@ -63,6 +63,18 @@ export function connectionJson(c: Connection) {
   };
 }
 
+/**
+ * Whether `err` is the database going away (PostgreSQL restarting, connections cut, server not up yet): SQLSTATE class
+ * 08 (connection exception) and 57P01–57P03 (shutdown, cannot connect now), or a socket-level failure. The next query
+ * reconnects, so the caller should retry: 503 + Retry-After, not 500.
+ */
+function storeUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^08|^57P0[123]$|^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/.test(code)) return true;
+  return typeof e?.message === 'string' && /^Connection terminated/.test(e.message);
+}
+
 /** Maps a vault failure to its problem response. */
 function vaultProblem(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof VaultError) {
@@ -91,6 +103,15 @@ function vaultProblem(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof VaultKeyError) {
     reply.request.log.error({ err: { name: err.name, message: err.message } }, 'vault key error');
     return sendProblem(reply, 500, 'vault_key', 'The server cannot decrypt its token store; check WEBEX_AUTH_KEYS.');
+  }
+  if (storeUnavailable(err)) {
+    reply.request.log.warn(
+      { err: { name: (err as Error).name, message: (err as Error).message } },
+      'token store unavailable',
+    );
+    return sendProblem(reply, 503, 'upstream_unavailable', 'The token store is unavailable; try again shortly.', {
+      'retry-after': '1',
+    });
   }
   reply.request.log.error({ err }, 'broker request failed');
   return sendProblem(reply, 500, 'internal', 'The server failed while handling this request.');
