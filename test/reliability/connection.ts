@@ -10,7 +10,7 @@ import { INTEGRATION } from '../security/support.js';
 /** The redirect URI registered for connections made outside a browser flow. */
 export const PLAIN_REDIRECT = 'http://localhost:8080/oauth';
 
-/** Grants a token pair for alice at the emulator and stores it; returns the connection id and its tokens. */
+/** Grants a token pair for alice (or `email`, through the consent page) at the emulator and stores it; returns the connection id and its tokens. */
 export async function seedConnection(
   vault: VaultInternals,
   apiBase: string,
@@ -26,7 +26,17 @@ export async function seedConnection(
     scope: INTEGRATION.scopes.join(' '),
     state: 'seed',
   }).toString();
-  const res = await fetch(authorize, { redirect: 'manual' });
+  let res = await fetch(authorize, { redirect: 'manual' });
+  if (res.status === 200 && options.email) {
+    // No auto-consent: sign in as `email` on the emulator's consent page and accept.
+    const requestId = /name="request" value="([^"]+)"/.exec(await res.text())?.[1] ?? '';
+    res = await fetch(`${apiBase}/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ request: requestId, email: options.email, decision: 'accept' }).toString(),
+    });
+  }
   const code = new URL(res.headers.get('location') ?? 'http://x/').searchParams.get('code');
   if (!code) throw new Error(`emulator gave no code (${res.status})`);
   const skew = options.expired ? 15 * 86_400_000 : 0;
