@@ -1,0 +1,213 @@
+/**
+ * Attacks on the OAuth flow of a real `webex-auth serve` process against the real emulator: state replay, a state
+ * from another browser (and login CSRF through the callback), missing state, code replay, redirect-URI mix-up, PKCE
+ * downgrade, open redirects through any parameter, and CSRF on every state-changing POST.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from './stack.js';
+import { grants, HttpBrowser } from './support.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** A GET with the request target sent exactly as given (fetch would resolve `//host` against the base). */
+function rawGet(port: number, path: string): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      res.resume();
+      res.on('end', () => ok({ status: res.statusCode ?? 0, location: res.headers.location }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+const browser = () => new HttpBrowser(stack.server.url);
+const codeGrants = async () => (await grants(stack.emulator.url)).authorization_code;
+
+describe('OAuth flow attacks', () => {
+  it('state replay: a callback URL opened twice exchanges its code once (409 the second time)', async () => {
+    const a = browser();
+    const callback = await a.authorizeUntilCallback(['spark:all', 'spark:people_read']);
+    const before = await codeGrants();
+    expect((await a.get(callback)).res.status).toBe(303);
+    const again = await a.get(callback);
+    expect(again.res.status).toBe(409);
+    expect(again.body).toContain('already used');
+    expect(await codeGrants()).toBe(before + 1);
+  });
+
+  it('a state from another browser (login CSRF) is refused without exchanging the code, which stays usable by its owner', async () => {
+    const attacker = browser();
+    const victim = browser();
+    await victim.get('/home');
+    const callback = await attacker.authorizeUntilCallback(['spark:all', 'spark:people_read']);
+    const before = await codeGrants();
+    const planted = await victim.get(callback);
+    expect(planted.res.status).toBe(400);
+    expect(planted.res.headers.get('location')).toBeNull();
+    expect(await codeGrants()).toBe(before);
+    // The victim's session gained no connection: the only pages it may open are its own.
+    expect(planted.body).not.toContain('/connections/');
+    // Without a session cookie at all, the same.
+    const anonymous = await fetch(new URL(callback, stack.server.url), { redirect: 'manual' });
+    expect(anonymous.status).toBe(400);
+    expect(await codeGrants()).toBe(before);
+    expect((await attacker.get(callback)).res.status).toBe(303);
+  });
+
+  it('missing or empty state is refused before any exchange', async () => {
+    const a = browser();
+    const callback = new URL(await a.authorizeUntilCallback(['spark:all']), stack.server.url);
+    const before = await codeGrants();
+    const code = callback.searchParams.get('code') ?? '';
+    for (const query of [`code=${code}`, `code=${code}&state=`, `code=${code}&state=${'x'.repeat(43)}`]) {
+      const r = await a.get(`/oauth?${query}`);
+      expect(r.res.status, query).toBe(400);
+    }
+    expect(await codeGrants()).toBe(before);
+  });
+
+  it('code replay: a used code under a fresh state of the same browser is refused by Webex → 400 page, no connection', async () => {
+    const a = browser();
+    const first = new URL(await a.authorizeUntilCallback(['spark:all', 'spark:people_read']), stack.server.url);
+    expect((await a.get(first.toString())).res.status).toBe(303);
+    const second = new URL(await a.authorizeUntilCallback(['spark:all', 'spark:people_read']), stack.server.url);
+    const before = await codeGrants();
+    second.searchParams.set('code', first.searchParams.get('code') ?? '');
+    const replay = await a.get(second.toString());
+    expect(replay.res.status).toBe(400);
+    expect(replay.res.headers.get('location')).toBeNull();
+    expect(await codeGrants()).toBe(before);
+  });
+
+  it('redirect-URI mix-up: Webex (the emulator) refuses an unregistered redirect_uri without redirecting', async () => {
+    const a = browser();
+    await a.get('/home');
+    const start = await a.post('/oauth/start', { scope: 'spark:all' });
+    const authorize = new URL(start.res.headers.get('location') ?? '');
+    for (const evil of ['https://evil.example/oauth', `${stack.redirectUri}/../evil`, `${stack.redirectUri}x`]) {
+      authorize.searchParams.set('redirect_uri', evil);
+      const res = await fetch(authorize, { redirect: 'manual' });
+      expect(res.status, evil).toBe(400);
+      expect(res.headers.get('location'), evil).toBeNull();
+    }
+  });
+
+  it('PKCE: every authorize URL carries an S256 challenge; stripping or replacing it gets the code refused', async () => {
+    const a = browser();
+    await a.get('/home');
+    for (const tamper of ['strip', 'plain'] as const) {
+      const start = await a.post('/oauth/start', { scope: 'spark:all' });
+      const authorize = new URL(start.res.headers.get('location') ?? '');
+      expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+      expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      if (tamper === 'strip') {
+        authorize.searchParams.delete('code_challenge');
+        authorize.searchParams.delete('code_challenge_method');
+      } else {
+        authorize.searchParams.set('code_challenge_method', 'plain');
+        authorize.searchParams.set('code_challenge', 'attacker-known-verifier-attacker-known-verifier');
+      }
+      const consent = await fetch(authorize, { redirect: 'manual' });
+      const callback = consent.headers.get('location');
+      if (!callback) continue; // refused at authorize: also fine
+      const before = await codeGrants();
+      const r = await a.get(callback);
+      expect(r.res.status, tamper).toBe(400);
+      expect(await codeGrants(), tamper).toBe(before);
+    }
+  });
+
+  it('no parameter on any page turns the server into an open redirect', async () => {
+    const a = browser();
+    await a.get('/home');
+    const evil = 'https://evil.example/x';
+    const params = ['next', 'return_to', 'returnTo', 'redirect', 'redirect_uri', 'url', 'continue', 'back'];
+    const query = params.map((p) => `${p}=${encodeURIComponent(evil)}`).join('&');
+    const targets = [
+      `/?${query}`,
+      `/home?${query}`,
+      `/oauth?${query}`,
+      `/connections/nope?${query}`,
+      `/space?${query}`,
+    ];
+    for (const t of targets) {
+      const r = await a.get(t);
+      const location = r.res.headers.get('location');
+      if (location) expect(new URL(location, stack.server.url).origin, t).toBe(stack.server.url);
+    }
+    // Request targets that a path-normalising redirect could turn into a protocol-relative URL.
+    for (const raw of ['//evil.example/', '/%2F%2Fevil.example/', '/\\evil.example/', '/home/..//evil.example']) {
+      const { status, location } = await rawGet(stack.server.port, raw);
+      expect(status, raw).toBeLessThan(500);
+      if (location) expect(new URL(location, stack.server.url).origin, raw).toBe(stack.server.url);
+    }
+    const start = await a.post('/oauth/start', {
+      scope: 'spark:all',
+      redirect_uri: evil,
+      api_base: 'https://evil.example/v1',
+      next: evil,
+    });
+    expect(new URL(start.res.headers.get('location') ?? '').origin).toBe(new URL(stack.emulator.url).origin);
+    expect(new URL(start.res.headers.get('location') ?? '').searchParams.get('redirect_uri')).toBe(stack.redirectUri);
+  });
+
+  it('CSRF: every state-changing POST needs this session’s token (none, another session’s → 403, nothing changes)', async () => {
+    const a = browser();
+    const connectionPath = await a.connect(['spark:all', 'spark:people_read']);
+    const id = connectionPath.split('/').pop() ?? '';
+    const b = browser();
+    await b.get('/home');
+    const refreshesBefore = (await grants(stack.emulator.url)).refresh_token;
+    const posts = [
+      '/oauth/start',
+      '/configure',
+      '/configure/paste',
+      '/configure/forget',
+      `/connections/${id}/refresh`,
+      `/connections/${id}/try`,
+      `/connections/${id}/delete`,
+      '/space/messages',
+      `/admin/connections/${id}/refresh`,
+      `/admin/connections/${id}/delete`,
+    ];
+    for (const path of posts) {
+      for (const csrf of [null, b.csrf, '', `${a.csrf}x`]) {
+        const r = await a.post(path, { scope: 'spark:all', text: 'hi', clientId: 'C1', clientSecret: 's' }, csrf);
+        expect(r.res.status, `${path} csrf=${csrf}`).toBe(403);
+      }
+      // A JSON body (what a cross-site fetch could send) is refused the same way.
+      const json = await a.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ _csrf: b.csrf }),
+      });
+      expect([403, 415], path).toContain(json.res.status);
+    }
+    expect((await grants(stack.emulator.url)).refresh_token).toBe(refreshesBefore);
+    expect((await a.get(connectionPath)).res.status).toBe(200);
+  });
+
+  it('session cookie flags: HttpOnly, SameSite=Lax, Path=/, signed; no token in any cookie', async () => {
+    const r = await fetch(`${stack.server.url}/home`);
+    const cookies = r.headers.getSetCookie();
+    expect(cookies).toHaveLength(1);
+    const [cookie] = cookies as [string];
+    expect(cookie).toMatch(/; HttpOnly/i);
+    expect(cookie).toMatch(/; SameSite=Lax/i);
+    expect(cookie).toMatch(/; Path=\//);
+    // Signed: tampering with the value gives a fresh session, not the old one.
+    const a = browser();
+    await a.connect(['spark:all']);
+    const [[name, value]] = [...a.cookies] as [[string, string]];
+    const forged = await fetch(`${stack.server.url}/home`, { headers: { cookie: `${name}=${value.slice(0, -2)}xx` } });
+    expect(forged.headers.getSetCookie()).toHaveLength(1);
+  });
+});
