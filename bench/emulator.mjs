@@ -9,12 +9,16 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
 const BARE = `require('node:http').createServer((q,s)=>{s.setHeader('content-type','application/json');s.end('{"ok":true}')}).listen(0,'127.0.0.1',function(){console.log('listening on http://127.0.0.1:'+this.address().port)})`;
 
-function cannon(opts) {
+function run(opts, duration) {
   return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }, (err, result) =>
-      err ? reject(err) : resolve(result),
-    );
+    autocannon({ connections: CONNECTIONS, duration, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
   });
+}
+
+/** One second of warm-up (JIT, connections), then the measured run. */
+async function cannon(opts) {
+  await run(opts, 1);
+  return run(opts, DURATION);
 }
 
 function rate(result, what) {
