@@ -81,12 +81,24 @@ describe('control API', () => {
 describe('control API body handling', () => {
   it('accepts POST reset and DELETE faults with a JSON content type and no body', async () => {
     emu = await start();
-    const reset = await fetch(`${emu.url}/_emulator/reset`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const reset = await fetch(`${emu.url}/_emulator/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(reset.status).toBe(200);
-    const del = await fetch(`${emu.url}/_emulator/faults`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    const del = await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(del.status).toBe(204);
-    const bad = await fetch(`${emu.url}/_emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{x' });
+    const bad = await fetch(`${emu.url}/_emulator/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{x',
+    });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toBe('The request could not be understood by the server due to malformed syntax.');
+    expect((await bad.json()).message).toBe(
+      'The request could not be understood by the server due to malformed syntax.',
+    );
   });
 });

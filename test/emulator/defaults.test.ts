@@ -467,10 +467,12 @@ describe('Emulator defaults (webex-api.md)', () => {
     expect(ctl.headers.get('trackingid')).toMatch(TRACKING);
     // The header name is spelled as Webex spells it.
     const raw = await new Promise<string[]>((resolve, reject) =>
-      http.get(`${emu.apiBase}/people/me`, (res) => {
-        res.resume();
-        resolve(res.rawHeaders);
-      }).on('error', reject),
+      http
+        .get(`${emu.apiBase}/people/me`, (res) => {
+          res.resume();
+          resolve(res.rawHeaders);
+        })
+        .on('error', reject),
     );
     expect(raw.filter((h) => /^trackingid$/i.test(h))).toEqual(['TrackingID']);
   });
