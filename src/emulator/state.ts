@@ -92,6 +92,8 @@ export interface RefreshRec {
   clientId: string;
   personUuid: string;
   scopes: string[];
+  /** The scopes as one shared Set (every access token of the grant points at it). */
+  scopeSet: ReadonlySet<string>;
   scope: string;
   authTime: number;
   expiresAt: number;
@@ -106,7 +108,7 @@ export interface AccessRec {
   token: string;
   clientId: string | undefined;
   personUuid: string;
-  scopes: Set<string>;
+  scopes: ReadonlySet<string>;
   expiresAt: number;
   revokedAt?: number;
   refresh?: RefreshRec;

@@ -56,7 +56,7 @@ export class Tokens {
       token,
       clientId: grant.clientId,
       personUuid: grant.personUuid,
-      scopes: new Set(grant.scopes),
+      scopes: grant.scopeSet,
       expiresAt: this.clock.now() + ttlSeconds * 1000,
       refresh: grant,
     };
@@ -78,6 +78,7 @@ export class Tokens {
       clientId,
       personUuid,
       scopes,
+      scopeSet: new Set(scopes),
       scope: scopes.join(' '),
       authTime,
       expiresAt: this.clock.now() + this.options.refreshTtl * 1000,
