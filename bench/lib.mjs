@@ -91,3 +91,81 @@ export function fmt(n) {
   if (typeof n !== 'number' || Number.isNaN(n)) return String(n);
   return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
+
+/** A bare node:http server answering a fixed JSON body: the floor every HTTP figure is compared with. */
+export const BARE_JSON_SERVER = `require('node:http').createServer((q,s)=>{s.setHeader('content-type','application/json');s.setHeader('cache-control','no-store');s.end(JSON.stringify({access_token:'x'.repeat(64),token_type:'Bearer',expires_at:new Date().toISOString(),expires_in:1209000,scopes:['spark:people_read'],person:{id:'p',email:'alice@example.com',display_name:'Alice Example'}}))}).listen(0,'127.0.0.1',function(){console.log('listening on http://127.0.0.1:'+this.address().port)})`;
+
+/** Runs autocannon with `opts` (bounded by `duration` seconds) and resolves to its result. */
+export async function cannon(opts) {
+  const { default: autocannon } = await import('autocannon');
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: 50, duration: 5, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/** A free loopback port (listen on 0, close, return the number). */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Writes a file under bench/.work/tmp (not a result: run.mjs collects only bench/.work/*.json) and returns its path. */
+export function workFile(name, value) {
+  mkdirSync(join(WORK, 'tmp'), { recursive: true });
+  const path = join(WORK, 'tmp', name);
+  writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+  return path;
+}
+
+/** The 1-, 5- and 15-minute load averages, for the notes (the machine is shared). */
+export async function loadAverage() {
+  const { loadavg } = await import('node:os');
+  return loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ');
+}
+
+/** One HTTP/1.1 request over a keep-alive agent: `{ status, headers, body }` (redirects are not followed). */
+export async function httpRequest(url, { method = 'GET', headers = {}, body, agent } = {}) {
+  const http = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        data += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Connects a person through a real authorization-code flow against the emulator (authorize with auto-consent →
+ * callback parameters → code exchange → people/me) with the library, and stores the connection in `vault`.
+ */
+export async function connectViaFlow(vault, integrationId, scopes = ['spark:people_read']) {
+  const dist = (p) => import(join(ROOT, 'dist', p));
+  const { createAuthorizationRequest } = await dist('oauth/authorize.js');
+  const { parseCallback } = await dist('oauth/callback.js');
+  const { exchangeCode } = await dist('oauth/tokens.js');
+  const { WebexClient } = await dist('webex/client.js');
+  const integration = await vault.getIntegrationWithSecret(integrationId);
+  const { url, pending } = createAuthorizationRequest({ integration, scopes });
+  const res = await fetch(url, { redirect: 'manual' });
+  const location = res.headers.get('location');
+  if (!location) throw new Error(`authorize answered ${res.status} without a redirect (is --auto-consent set?)`);
+  const parsed = parseCallback(new URL(location), (state) => (state === pending.state ? pending : undefined));
+  const tokens = await exchangeCode(integration, parsed);
+  const person = await new WebexClient({ apiBase: integration.apiBase, accessToken: tokens.accessToken }).peopleMe();
+  return vault.connections.saveFromGrant({ integrationId, tokens, person, requestedScopes: scopes });
+}

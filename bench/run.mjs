@@ -12,7 +12,8 @@ const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 
 const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
-rmSync(WORK, { recursive: true, force: true });
+// Only the previous results: bench/.work also holds checkouts the benches compare against (flow.mjs's sample).
+if (existsSync(WORK)) for (const f of readdirSync(WORK)) if (f.endsWith('.json')) rmSync(join(WORK, f), { force: true });
 
 const failed = [];
 for (const name of chosen) {

@@ -9,7 +9,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
 import type { FetchLike } from '../oauth/types.js';
-import { openVault } from '../vault/index.js';
+// vault.js, not the vault's index: the index also re-exports both stores, which would load pg and better-sqlite3
+// eagerly; openVault imports only the driver the configuration selects.
+import { openVault } from '../vault/vault.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
 import { securityHeaders } from './plugins/security.js';
@@ -97,6 +99,41 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   };
   const https = options.tls !== undefined;
 
+  // Set before any route is registered: Fastify gives each route the error handler current at its registration, so
+  // a handler set after the plugins would leave their routes with the default JSON one (a 413 form post got JSON).
+  app.setErrorHandler(async (error, request, reply) => {
+    const status =
+      typeof (error as { statusCode?: number }).statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (request.url.startsWith('/api/')) {
+      return reply
+        .code(status)
+        .type('application/problem+json')
+        .send({
+          type: 'about:blank',
+          title: status >= 500 ? 'Internal error' : 'Bad request',
+          status,
+          code: status >= 500 ? 'internal' : 'invalid_request',
+        });
+    }
+    if (status < 500) {
+      return reply.errorPage({
+        status,
+        title: status === 413 ? 'Request too large' : 'Bad request',
+        explanation:
+          status === 413 ? 'The form sent more data than this app accepts.' : 'The request could not be understood.',
+        action: 'Go back to the home page and try again.',
+      });
+    }
+    return reply.errorPage({
+      status: 500,
+      title: 'Something went wrong',
+      explanation: 'The server failed while handling this request; the details are in its log.',
+      action: 'Try again; if it persists, check the server log.',
+    });
+  });
   await app.register(formbody);
   await app.register(securityHeaders, {
     formActionOrigins: [
@@ -147,39 +184,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     });
   });
 
-  app.setErrorHandler(async (error, request, reply) => {
-    const status =
-      typeof (error as { statusCode?: number }).statusCode === 'number'
-        ? (error as { statusCode: number }).statusCode
-        : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (request.url.startsWith('/api/')) {
-      return reply
-        .code(status)
-        .type('application/problem+json')
-        .send({
-          type: 'about:blank',
-          title: status >= 500 ? 'Internal error' : 'Bad request',
-          status,
-          code: status >= 500 ? 'internal' : 'invalid_request',
-        });
-    }
-    if (status < 500) {
-      return reply.errorPage({
-        status,
-        title: status === 413 ? 'Request too large' : 'Bad request',
-        explanation:
-          status === 413 ? 'The form sent more data than this app accepts.' : 'The request could not be understood.',
-        action: 'Go back to the home page and try again.',
-      });
-    }
-    return reply.errorPage({
-      status: 500,
-      title: 'Something went wrong',
-      explanation: 'The server failed while handling this request; the details are in its log.',
-      action: 'Try again; if it persists, check the server log.',
-    });
-  });
   return app;
 }
 

@@ -1,0 +1,158 @@
+// Token broker: `GET /api/v1/connections/:id/token` (a fresh token from the store, API-key auth) on SQLite and on
+// PostgreSQL, against a bare node:http server answering a fixed JSON body of the same shape, in the same run.
+// Targets (issue 9): throughput ≥ 0.6× the bare server, p99 < 5 ms, at 50 connections.
+//
+// The connection is made by a real authorization-code flow against the emulator (library calls, see lib.mjs
+// connectViaFlow); then `webex-auth serve` (custom mode, pointed at the emulator) is started as a child and loaded with
+// autocannon. The broker limits each API key (burst 120, 20/s); the bench spreads its requests over KEYS keys, each
+// made for the connection, so it measures the token path and not that limit (which answers 429 early and cheaply).
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  BARE_JSON_SERVER,
+  BIN,
+  cannon,
+  connectViaFlow,
+  isolatedEnv,
+  loadAverage,
+  ROOT,
+  report,
+  startProcess,
+} from './lib.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 50;
+const KEYS = Number(process.env.BENCH_BROKER_KEYS ?? 250);
+// BENCH_PROFILE_DIR=… runs serve with --cpu-prof into that directory (the profile is written when serve exits).
+const PROFILE = process.env.BENCH_PROFILE_DIR;
+const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
+const { loadConfig } = await dist('config.js');
+const { openVault } = await dist('vault/index.js');
+const { DEMO_SEED } = await dist('emulator/index.js');
+
+const emu = await startProcess(process.execPath, [
+  BIN,
+  'emulator',
+  '--port',
+  '0',
+  '--auto-consent',
+  'alice@example.com',
+  '--token-cap',
+  '1000000000',
+]);
+const apiBase = `${emu.match[1]}/v1`;
+const demo = DEMO_SEED.integrations[0];
+
+/** Prepares a store with one connection (real flow) and KEYS API keys; returns the env serve needs. */
+async function prepare(kind) {
+  const schema = `bench_broker_${process.pid}`;
+  const extra = {
+    WEBEX_CLIENT_ID: demo.clientId,
+    WEBEX_CLIENT_SECRET: demo.clientSecret,
+    WEBEX_REDIRECT_URI: demo.redirectUris[0],
+    WEBEX_API_BASE: apiBase,
+    WEBEX_SCOPES: 'spark:people_read',
+    ...(kind === 'postgres'
+      ? { DATABASE_URL: `${PG}?options=${encodeURIComponent(`-c search_path=${schema}`)}` }
+      : {}),
+  };
+  const env = isolatedEnv(extra);
+  const config = loadConfig({ env, dotenvDir: false });
+  const vault = await openVault(config, kind === 'postgres' ? { schema } : {});
+  const integration = await vault.integrations.upsert({
+    clientId: demo.clientId,
+    clientSecret: demo.clientSecret,
+    redirectUri: demo.redirectUris[0],
+    scopes: ['spark:people_read'],
+    apiBase,
+  });
+  const connection = await connectViaFlow(vault, integration.id);
+  const keys = [];
+  for (let i = 0; i < KEYS; i++) {
+    keys.push((await vault.apiKeys.create({ name: `bench-${i}`, connectionIds: [connection.id] })).key);
+  }
+  await vault.close();
+  return { env, connectionId: connection.id, keys, schema };
+}
+
+async function dropSchema(schema) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
+function summary(result) {
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    p50: result.latency.p50,
+    bad: result.errors + result.non2xx + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+async function loadBroker(kind) {
+  const { env, connectionId, keys, schema } = await prepare(kind);
+  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=serve-${kind}.cpuprofile`] : [];
+  const serve = await startProcess(process.execPath, [...profile, BIN, 'serve', '--port', '0'], { env });
+  try {
+    const base = serve.match[1].replace('localhost', '127.0.0.1');
+    const path = `/api/v1/connections/${encodeURIComponent(connectionId)}/token`;
+    const check = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${keys[0]}` } });
+    if (check.status !== 200) throw new Error(`${kind}: token endpoint answered ${check.status}: ${await check.text()}`);
+    // Each key once (its first use records lastUsedAt, a write at most once a minute per key), then a 1 s warm-up
+    // (JIT, pool), then the measured run.
+    for (const key of keys) await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    let n = 0;
+    const request = {
+      method: 'GET',
+      path,
+      setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${keys[n++ % keys.length]}` } }),
+    };
+    await cannon({ url: base, connections: CONNECTIONS, duration: 1, requests: [request] });
+    return summary(await cannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [request] }));
+  } finally {
+    serve.child.kill('SIGINT');
+    await new Promise((r) => serve.child.once('exit', r));
+    if (kind === 'postgres') await dropSchema(schema).catch(() => {});
+  }
+}
+
+const bare = await startProcess(process.execPath, ['-e', BARE_JSON_SERVER]);
+await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: 1 });
+const floor = summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS }));
+bare.child.kill();
+
+const results = { sqlite: await loadBroker('sqlite') };
+const notes = [];
+try {
+  results.postgres = await loadBroker('postgres');
+} catch (error) {
+  notes.push(`PostgreSQL run failed: ${error.message.split('\n')[0]}`);
+}
+emu.child.kill('SIGINT');
+
+const rows = [];
+for (const [kind, r] of Object.entries(results)) {
+  if (r.bad) notes.push(`${kind}: ${r.bad} of ${r.total} responses were errors or non-2xx`);
+  rows.push(
+    {
+      name: `broker token (${kind}) throughput`,
+      value: r.rps,
+      unit: 'req/s',
+      baseline: floor.rps,
+      ratio: r.rps / floor.rps,
+      target: '≥ 0.6× bare',
+      pass: r.rps / floor.rps >= 0.6 && r.bad === 0,
+    },
+    { name: `broker token (${kind}) p99 latency`, value: r.p99, unit: 'ms', baseline: floor.p99, target: '< 5 ms', pass: r.p99 < 5 },
+  );
+}
+notes.push(
+  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; bare node:http p50/p99 ${floor.p50}/${floor.p99} ms; requests spread over ${KEYS} API keys (per-key limit burst 120, 20/s; each key used once before the warm-up); load average ${await loadAverage()}`,
+);
+report('broker', rows, notes);

@@ -1,0 +1,211 @@
+// Full OAuth flows per second against the emulator: webex-auth's web app (home page → POST /oauth/start → emulator
+// authorize with auto-consent → callback → code exchange → people/me → stored → the connection page) against the
+// CiscoDevNet webex-integration-sample Express server doing its own flow (index page → authorize → callback → code
+// exchange → people/me → its page; it also fires a refresh right after) against the same emulator, in the same run.
+// Target (issue 9): ≥ 3× the sample's flows/s.
+//
+// The sample is never committed: clone it into bench/.work/ (gitignored) and `npm install` it there, then point
+// BENCH_SAMPLE_DIR at it (default bench/.work/webex-integration-sample). It hard-codes https://api.ciscospark.com/v1;
+// bench/tools/sample-shim.cjs (preloaded with NODE_OPTIONS) rewrites that base to the emulator, without editing it.
+import { existsSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  BIN,
+  freePort,
+  httpRequest,
+  isolatedEnv,
+  loadAverage,
+  ROOT,
+  report,
+  startProcess,
+  WORK,
+  workFile,
+} from './lib.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_FLOW_CONCURRENCY ?? 8);
+const SAMPLE_DIR = process.env.BENCH_SAMPLE_DIR ?? join(WORK, 'webex-integration-sample');
+const SCOPE = 'spark:people_read';
+
+const { DEMO_SEED } = await import(pathToFileURL(join(ROOT, 'dist', 'emulator', 'index.js')).href);
+const demo = DEMO_SEED.integrations[0];
+const oursPort = await freePort();
+const samplePort = await freePort();
+const oursRedirect = `http://localhost:${oursPort}/oauth`;
+const sampleRedirect = `http://localhost:${samplePort}/oauth`;
+const seed = workFile('flow-seed.json', {
+  ...DEMO_SEED,
+  integrations: [{ ...demo, redirectUris: [oursRedirect, sampleRedirect] }],
+});
+const emu = await startProcess(process.execPath, [
+  BIN,
+  'emulator',
+  '--port',
+  '0',
+  '--seed',
+  seed,
+  '--auto-consent',
+  'alice@example.com',
+  '--token-cap',
+  '1000000000',
+]);
+const emulator = emu.match[1];
+const apiBase = `${emulator}/v1`;
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+/** Requests `url` over loopback, sending `host` as the browser would (the servers use it to name themselves). */
+const go = (url, init = {}) => {
+  const u = new URL(url);
+  const host = u.host;
+  u.hostname = '127.0.0.1';
+  return httpRequest(u, { agent, ...init, headers: { host, ...(init.headers ?? {}) } });
+};
+const cookieOf = (res) => (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+const expect = (res, status, what) => {
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
+  return res;
+};
+
+/** One webex-auth flow, as a browser does it. */
+async function oursFlow() {
+  const base = `http://localhost:${oursPort}`;
+  const home = expect(await go(`${base}/home`), 200, 'home');
+  const cookie = cookieOf(home);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)?.[1];
+  if (!csrf || !cookie) throw new Error('home page without a CSRF token or session cookie');
+  const start = expect(
+    await go(`${base}/oauth/start`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, scope: SCOPE }).toString(),
+    }),
+    303,
+    'start',
+  );
+  const authorize = expect(await go(start.headers.location), 302, 'authorize');
+  const callback = expect(await go(authorize.headers.location, { headers: { cookie } }), 303, 'callback');
+  expect(await go(new URL(callback.headers.location, base).href, { headers: { cookie } }), 200, 'connection page');
+}
+
+/** One sample flow, as a browser does it. */
+async function sampleFlow() {
+  const base = `http://localhost:${samplePort}`;
+  const index = expect(await go(`${base}/index.html`), 200, 'sample index');
+  const link = /href=["']?(https:\/\/api\.ciscospark\.com\/v1\/authorize[^"'\s>]+)/.exec(index.body)?.[1];
+  if (!link) throw new Error('sample index page without the authorize link');
+  const authorize = expect(
+    await go(link.replace(/&amp;/g, '&').replace(/&#34;|&quot;/g, '"').replace('https://api.ciscospark.com/v1', apiBase)),
+    302,
+    'authorize',
+  );
+  const page = expect(await go(authorize.headers.location), 200, 'sample callback');
+  if (!page.body.includes('Alice Example')) throw new Error(`sample flow did not complete: ${page.body.slice(0, 300)}`);
+}
+
+/** Runs `flow` in CONCURRENCY loops for `seconds`; flows/s and failures. */
+async function drive(flow, seconds) {
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  let failed = 0;
+  let firstError;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < end) {
+        try {
+          await flow();
+          done++;
+        } catch (error) {
+          failed++;
+          firstError ??= error;
+          if (failed > 20) throw firstError;
+        }
+      }
+    }),
+  );
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { rate: done / s, done, failed, firstError };
+}
+
+const notes = [];
+const rows = [];
+const stop = async (p) => {
+  p.child.kill('SIGINT');
+  await new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once('exit', r)));
+};
+
+// webex-auth
+// BENCH_PROFILE_DIR=… runs serve with --cpu-prof into that directory.
+const profile = process.env.BENCH_PROFILE_DIR
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, '--cpu-prof-name=serve-flow.cpuprofile']
+  : [];
+const ours = await startProcess(process.execPath, [...profile, BIN, 'serve', '--port', String(oursPort)], {
+  env: isolatedEnv({
+    WEBEX_CLIENT_ID: demo.clientId,
+    WEBEX_CLIENT_SECRET: demo.clientSecret,
+    WEBEX_REDIRECT_URI: oursRedirect,
+    WEBEX_API_BASE: apiBase,
+    WEBEX_SCOPES: SCOPE,
+  }),
+});
+await oursFlow();
+await drive(oursFlow, 1);
+const oursResult = await drive(oursFlow, SECONDS);
+await stop(ours);
+if (oursResult.failed) notes.push(`webex-auth: ${oursResult.failed} failed flows (first: ${oursResult.firstError.message})`);
+
+// The sample
+let sampleResult;
+if (!existsSync(join(SAMPLE_DIR, 'server.js')) || !existsSync(join(SAMPLE_DIR, 'node_modules'))) {
+  notes.push(
+    `sample not measured: ${SAMPLE_DIR} has no installed webex-integration-sample (clone github.com/CiscoDevNet/webex-integration-sample there and run npm install, or set BENCH_SAMPLE_DIR)`,
+  );
+} else {
+  const sample = await startProcess(process.execPath, [join(SAMPLE_DIR, 'server.js')], {
+    ready: /started on port/,
+    env: {
+      ...process.env,
+      PORT: String(samplePort),
+      CLIENT_ID: demo.clientId,
+      CLIENT_SECRET: demo.clientSecret,
+      REDIRECT_URI: sampleRedirect,
+      SCOPES: SCOPE,
+      // Its .env turns on debug logs (DEBUG=oauth*, which print tokens); node-env-file keeps values already set.
+      DEBUG: '-',
+      BENCH_WEBEX_API_BASE: apiBase,
+      NODE_OPTIONS: `--require ${join(ROOT, 'bench', 'tools', 'sample-shim.cjs')}`,
+    },
+  });
+  try {
+    await sampleFlow();
+    await drive(sampleFlow, 1);
+    sampleResult = await drive(sampleFlow, SECONDS);
+    if (sampleResult.failed) notes.push(`sample: ${sampleResult.failed} failed flows (first: ${sampleResult.firstError.message})`);
+  } catch (error) {
+    notes.push(`sample flow failed: ${error.message.split('\n')[0]}`);
+  } finally {
+    await stop(sample);
+  }
+}
+const stats = await (await fetch(`${emulator}/_emulator/stats`)).json();
+await stop(emu);
+agent.destroy();
+
+rows.push({
+  name: 'full OAuth flows/s (webex-auth web app)',
+  value: oursResult.rate,
+  unit: 'flows/s',
+  ...(sampleResult
+    ? { baseline: sampleResult.rate, ratio: oursResult.rate / sampleResult.rate, target: '≥ 3× sample' }
+    : {}),
+  ...(sampleResult ? { pass: oursResult.rate / sampleResult.rate >= 3 && oursResult.failed === 0 } : {}),
+});
+if (sampleResult) {
+  rows.push({ name: 'full OAuth flows/s (webex-integration-sample)', value: sampleResult.rate, unit: 'flows/s' });
+}
+notes.push(
+  `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each after a 1 s warm-up; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
+);
+report('flow', rows, notes);
