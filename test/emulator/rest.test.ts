@@ -81,7 +81,7 @@ describe('WebFinger', () => {
   it('answers a JRD whose issuer link is the configured issuer', async () => {
     const r = await get(emu, '/.well-known/webfinger?resource=acct:alice@example.com');
     expect(r.status).toBe(200);
-    expect(r.headers.get('content-type')).toMatch(/^application/jrd+json/);
+    expect(r.headers.get('content-type')).toMatch(/^application\/jrd\+json/);
     expect(r.body.links[0]).toEqual({
       rel: 'http://openid.net/specs/connect/1.0/issuer',
       href: 'https://idbroker-b-us.webex.com/idb',
