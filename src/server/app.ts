@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
 import type { FetchLike } from '../oauth/types.js';
@@ -64,6 +64,23 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.
     routerOptions: { maxParamLength: 200 },
+    // The router's own errors (an over-long path parameter, a malformed URL) bypass the error handler; without this
+    // Fastify answers JSON that reflects the path, on pages and API alike.
+    frameworkErrors: (error, request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      if (request.url.startsWith('/api/')) {
+        reply
+          .code(status)
+          .type('application/problem+json')
+          .send({ type: 'about:blank', title: 'Invalid request', status, code: 'invalid_request' });
+        return;
+      }
+      reply
+        .code(status)
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><title>Bad request</title><p>This address is not valid here. <a href="/">Home</a></p>');
+    },
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
