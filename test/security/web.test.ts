@@ -11,7 +11,8 @@ import { HttpBrowser } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
+if (!haveBrowser && process.env.REQUIRE_BROWSER === '1')
+  throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
 
 /** Markup that runs script if it ever reaches a page unescaped; each sets a global the browser test looks for. */
 const PAYLOAD = `"><img src=x onerror="window.__xss=1"><script>window.__xss=2</script><svg onload="window.__xss=3">`;
@@ -94,9 +95,7 @@ describe.skipIf(!haveBrowser)('in Chromium', () => {
 
   async function pageWithSession() {
     const context = await browser.newContext();
-    await context.addCookies(
-      [...session.cookies].map(([name, value]) => ({ name, value, url: stack.server.url })),
-    );
+    await context.addCookies([...session.cookies].map(([name, value]) => ({ name, value, url: stack.server.url })));
     const page = await context.newPage();
     const dialogs: string[] = [];
     page.on('dialog', async (d) => {
