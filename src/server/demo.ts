@@ -51,7 +51,7 @@ export async function startDemo(config: Config, options: { fetch?: FetchLike } =
   try {
     const bot = seed.bots?.[0];
     let spaceId: string | undefined;
-    if (bot) {
+    if (bot && options.fetch) {
       const client = new WebexClient({ apiBase: running.apiBase, accessToken: bot.token, fetch: options.fetch });
       for await (const room of client.listRooms()) {
         if (room.title === DEMO_SPACE_TITLE) {
@@ -59,6 +59,18 @@ export async function startDemo(config: Config, options: { fetch?: FetchLike } =
           break;
         }
       }
+    } else if (bot) {
+      // An in-process request to the emulator we just started: no socket, and no global fetch, whose first use loads
+      // Node's fetch implementation (undici, 50–100 ms) on the way to /readyz (bench/startup.mjs).
+      const res = await running.app.inject({
+        method: 'GET',
+        url: '/v1/rooms?max=1000',
+        headers: { authorization: `Bearer ${bot.token}` },
+      });
+      type Rooms = { items?: { id?: unknown; title?: unknown }[] };
+      const rooms = res.statusCode === 200 ? ((res.json() as Rooms).items ?? []) : [];
+      const room = rooms.find((r) => r.title === DEMO_SPACE_TITLE && typeof r.id === 'string');
+      spaceId = room?.id as string | undefined;
     }
     return {
       config: {
