@@ -9,7 +9,6 @@ import { z } from 'zod';
 import { createAuthorizationRequest } from '../../oauth/authorize.js';
 import { parseCallback } from '../../oauth/callback.js';
 import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
-import { verifyTokenSetIdToken } from '../../oauth/oidc.js';
 import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';
@@ -97,8 +96,9 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
     const tokens = await exchangeCode(integration, parsed, { fetch: ctx.fetch });
     // With openid, the id_token is verified (signature against the JWKS, audience, nonce, issuer) before anything is
     // stored: a token set whose id_token fails is not from this flow. Its `sub` identifies the person when people/me is refused.
+    // oidc.js (and jose) is loaded on the first openid flow, not at start-up (bench/startup.mjs).
     const claims = parsed.pending.nonce
-      ? await verifyTokenSetIdToken(tokens, integration, parsed.pending, {
+      ? await (await import('../../oauth/oidc.js')).verifyTokenSetIdToken(tokens, integration, parsed.pending, {
           fetch: ctx.fetch,
           ...(ctx.config.issuer ? { issuer: ctx.config.issuer } : {}),
         })
