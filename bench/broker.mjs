@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  BARE_FASTIFY_SERVER,
   BARE_JSON_SERVER,
   BIN,
   cannon,
@@ -126,6 +127,11 @@ const bare = await startProcess(process.execPath, ['-e', BARE_JSON_SERVER]);
 await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: 1 });
 const floor = summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS }));
 bare.child.kill();
+const fastify = await startProcess(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY_SERVER]);
+const fastifyUrl = `${fastify.match[1]}/api/v1/connections/c/token`;
+await cannon({ url: fastifyUrl, connections: CONNECTIONS, duration: 1 });
+const framework = summary(await cannon({ url: fastifyUrl, connections: CONNECTIONS, duration: SECONDS }));
+fastify.child.kill();
 
 const results = { sqlite: await loadBroker('sqlite') };
 const notes = [];
@@ -136,7 +142,15 @@ try {
 }
 emu.child.kill('SIGINT');
 
-const rows = [];
+const rows = [
+  {
+    name: 'bare Fastify route, same JSON (framework floor)',
+    value: framework.rps,
+    unit: 'req/s',
+    baseline: floor.rps,
+    ratio: framework.rps / floor.rps,
+  },
+];
 for (const [kind, r] of Object.entries(results)) {
   if (r.bad) notes.push(`${kind}: ${r.bad} of ${r.total} responses were errors or non-2xx`);
   rows.push(
@@ -153,6 +167,6 @@ for (const [kind, r] of Object.entries(results)) {
   );
 }
 notes.push(
-  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; bare node:http p50/p99 ${floor.p50}/${floor.p99} ms; requests spread over ${KEYS} API keys (per-key limit burst 120, 20/s; each key used once before the warm-up); load average ${await loadAverage()}`,
+  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; requests spread over ${KEYS} API keys (per-key limit burst 120, 20/s; each key used once before the warm-up); load average ${await loadAverage()}`,
 );
 report('broker', rows, notes);

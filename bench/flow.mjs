@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   BIN,
+  cpuMs,
   freePort,
   httpRequest,
   isolatedEnv,
@@ -104,8 +105,9 @@ async function sampleFlow() {
   if (!page.body.includes('Alice Example')) throw new Error(`sample flow did not complete: ${page.body.slice(0, 300)}`);
 }
 
-/** Runs `flow` in CONCURRENCY loops for `seconds`; flows/s and failures. */
-async function drive(flow, seconds) {
+/** Runs `flow` in CONCURRENCY loops for `seconds`; flows/s, failures, and CPU ms per flow of the server and emulator. */
+async function drive(flow, seconds, serverPid) {
+  const cpu0 = serverPid ? [cpuMs(serverPid), cpuMs(emu.child.pid)] : undefined;
   const end = Date.now() + seconds * 1000;
   let done = 0;
   let failed = 0;
@@ -126,7 +128,10 @@ async function drive(flow, seconds) {
     }),
   );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { rate: done / s, done, failed, firstError };
+  const cpu = cpu0
+    ? { server: (cpuMs(serverPid) - cpu0[0]) / done, emulator: (cpuMs(emu.child.pid) - cpu0[1]) / done }
+    : undefined;
+  return { rate: done / s, done, failed, firstError, cpu };
 }
 
 const notes = [];
@@ -152,7 +157,7 @@ const ours = await startProcess(process.execPath, [...profile, BIN, 'serve', '--
 });
 await oursFlow();
 await drive(oursFlow, 1);
-const oursResult = await drive(oursFlow, SECONDS);
+const oursResult = await drive(oursFlow, SECONDS, ours.child.pid);
 await stop(ours);
 if (oursResult.failed) notes.push(`webex-auth: ${oursResult.failed} failed flows (first: ${oursResult.firstError.message})`);
 
@@ -181,7 +186,7 @@ if (!existsSync(join(SAMPLE_DIR, 'server.js')) || !existsSync(join(SAMPLE_DIR, '
   try {
     await sampleFlow();
     await drive(sampleFlow, 1);
-    sampleResult = await drive(sampleFlow, SECONDS);
+    sampleResult = await drive(sampleFlow, SECONDS, sample.child.pid);
     if (sampleResult.failed) notes.push(`sample: ${sampleResult.failed} failed flows (first: ${sampleResult.firstError.message})`);
   } catch (error) {
     notes.push(`sample flow failed: ${error.message.split('\n')[0]}`);
@@ -205,6 +210,15 @@ rows.push({
 if (sampleResult) {
   rows.push({ name: 'full OAuth flows/s (webex-integration-sample)', value: sampleResult.rate, unit: 'flows/s' });
 }
+rows.push({
+  name: 'server CPU per flow (webex-auth)',
+  value: oursResult.cpu.server,
+  unit: 'ms',
+  ...(sampleResult ? { baseline: sampleResult.cpu.server, ratio: oursResult.cpu.server / sampleResult.cpu.server } : {}),
+});
+notes.push(
+  `emulator CPU per flow: ${oursResult.cpu.emulator.toFixed(1)} ms serving webex-auth's flows${sampleResult ? `, ${sampleResult.cpu.emulator.toFixed(1)} ms serving the sample's (which adds a refresh per flow)` : ''}; server CPU per flow: webex-auth ${oursResult.cpu.server.toFixed(1)} ms${sampleResult ? `, sample ${sampleResult.cpu.server.toFixed(1)} ms` : ''} (from /proc, 10 ms ticks)`,
+);
 notes.push(
   `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each after a 1 s warm-up; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
 );

@@ -1,7 +1,7 @@
 // Shared helpers of the benchmarks. Every figure is reported next to a baseline measured in the same run,
 // because these machines are noisy: the ratio is what we compare against targets, not the absolute number.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,10 +40,10 @@ export function timeCommand(cmd, args, { runs = 20, warmup = 3, env = process.en
 }
 
 /** Starts a child process and resolves when a line of its output matches `ready`. */
-export function startProcess(cmd, args, { env = process.env, ready = /listening on (http:\/\/\S+)/ } = {}) {
+export function startProcess(cmd, args, { env = process.env, ready = /listening on (http:\/\/\S+)/, cwd = ROOT } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffer = '';
     const onData = (chunk) => {
       buffer += chunk;
@@ -94,6 +94,9 @@ export function fmt(n) {
 
 /** A bare node:http server answering a fixed JSON body: the floor every HTTP figure is compared with. */
 export const BARE_JSON_SERVER = `require('node:http').createServer((q,s)=>{s.setHeader('content-type','application/json');s.setHeader('cache-control','no-store');s.end(JSON.stringify({access_token:'x'.repeat(64),token_type:'Bearer',expires_at:new Date().toISOString(),expires_in:1209000,scopes:['spark:people_read'],person:{id:'p',email:'alice@example.com',display_name:'Alice Example'}}))}).listen(0,'127.0.0.1',function(){console.log('listening on http://127.0.0.1:'+this.address().port)})`;
+
+/** The same fixed JSON from a bare Fastify route (no plugins, no logger): the framework's own floor. */
+export const BARE_FASTIFY_SERVER = `const body=JSON.stringify({access_token:'x'.repeat(64),token_type:'Bearer',expires_at:new Date().toISOString(),expires_in:1209000,scopes:['spark:people_read'],person:{id:'p',email:'alice@example.com',display_name:'Alice Example'}});const app=(await import('fastify')).default();app.get('/api/v1/connections/:id/token',async(q,r)=>r.header('cache-control','no-store').type('application/json').send(body));await app.listen({port:0,host:'127.0.0.1'});console.log('listening on http://127.0.0.1:'+app.server.address().port)`;
 
 /** Runs autocannon with `opts` (bounded by `duration` seconds) and resolves to its result. */
 export async function cannon(opts) {
@@ -168,4 +171,11 @@ export async function connectViaFlow(vault, integrationId, scopes = ['spark:peop
   const tokens = await exchangeCode(integration, parsed);
   const person = await new WebexClient({ apiBase: integration.apiBase, accessToken: tokens.accessToken }).peopleMe();
   return vault.connections.saveFromGrant({ integrationId, tokens, person, requestedScopes: scopes });
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
