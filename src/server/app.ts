@@ -14,6 +14,7 @@ import type { FetchLike } from '../oauth/types.js';
 import { openVault } from '../vault/vault.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
+import { lazyBuildValidator } from './lazy-validation.js';
 import { securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
@@ -64,6 +65,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.
     routerOptions: { maxParamLength: 200 },
+    // Route schemas are compiled on their first request, not at start-up (lazy-validation.ts).
+    schemaController: { compilersFactory: { buildValidator: lazyBuildValidator() } },
     // The router's own errors (an over-long path parameter, a malformed URL) bypass the error handler; without this
     // Fastify answers JSON that reflects the path, on pages and API alike.
     frameworkErrors: (error, request, rawReply) => {
