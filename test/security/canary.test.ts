@@ -191,6 +191,7 @@ describe('the encryption key ring', () => {
       emulator: { autoConsent: 'alice@example.com', tokenCap: 1_000_000 },
     });
     const servers: ServerProcess[] = [s.server];
+    let stop = false;
     try {
       const owner = new HttpBrowser(s.server.url);
       const id = (await owner.connect(['spark:all', 'spark:people_read'])).split('/').pop() ?? '';
@@ -199,7 +200,6 @@ describe('the encryption key ring', () => {
       await vault.close();
       const k1 = s.env.WEBEX_AUTH_KEYS as string;
       const k2 = `k2:${Buffer.alloc(32, 5).toString('base64')}`;
-      let stop = false;
       const failures: string[] = [];
       let ok = 0;
       let refreshes = 0;
@@ -207,7 +207,8 @@ describe('the encryption key ring', () => {
         keys.map(async (k, i) => {
           while (!stop) {
             const live = servers.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
-            const server = live[i % live.length] as ServerProcess;
+            const server = live[i % live.length];
+            if (!server) break;
             // Worker 0 refreshes (writes tokens under the first key of its process); the others read.
             const refresh = i === 0;
             const res = await fetch(
@@ -243,6 +244,7 @@ describe('the encryption key ring', () => {
       expect(refreshes).toBeGreaterThan(0);
       expect(ok).toBeGreaterThan(60);
     } finally {
+      stop = true;
       for (const p of servers) await p.stop();
       await s.close();
     }
