@@ -51,7 +51,7 @@ export async function seedConnection(
   const me = (await (
     await fetch(`${apiBase}/people/me`, { headers: { authorization: `Bearer ${tokens.accessToken}` } })
   ).json()) as { id: string; emails: string[]; displayName: string };
-  const integ = await vault.integrations.upsert({ ...integration });
+  const integ = await vault.integrations.upsert({ ...integration, scopes: INTEGRATION.scopes });
   const connection = await vault.connections.saveFromGrant({
     integrationId: integ.id,
     tokens,

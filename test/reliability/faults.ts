@@ -80,7 +80,7 @@ export async function faultsScenario(options: FaultsOptions): Promise<FaultsResu
     const ids: string[] = [];
     for (const u of users)
       ids.push((await seedConnection(vault, emulator.apiBase, { expired: true, email: u.email })).id);
-    const keys = await makeKeys(vault, ids, Math.ceil(n / 20));
+    const keys = await makeKeys(vault, ids, Math.ceil(n / 10));
     for (const rule of [
       { endpoint: 'token', status: 503, retryAfter: 1, rate: 0.12 },
       { endpoint: 'token', status: 429, retryAfter: 1, rate: 0.12 },

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { openVault } from '../../src/vault/index.js';
-import { grants, seedFor, serveEnv, startServe, tempDir } from '../security/support.js';
+import { grants, type ServerProcess, seedFor, serveEnv, startServe, tempDir } from '../security/support.js';
 import { makeKeys, PLAIN_REDIRECT, seedConnection, tokenWorks } from './connection.js';
 import { freshSchema, pgEnv } from './pg.js';
 
@@ -31,7 +31,7 @@ export async function singleFlightScenario(requests: number, rotate: boolean): P
   const schema = await freshSchema('sec_flight');
   const env = serveEnv(emulator.apiBase, PLAIN_REDIRECT, tmp.dir, { ...pgEnv(schema.name), LOG_LEVEL: 'warn' });
   const vault = await openVault(loadConfig({ env, dotenvDir: false }), { schema: schema.name });
-  const servers = [];
+  const servers: ServerProcess[] = [];
   try {
     const { id, tokens } = await seedConnection(vault, emulator.apiBase, { expired: true });
     // Each broker key has its own rate limit (burst 120): one key per 100 callers keeps the limiter out of the way.

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { seedConnection } from '../reliability/connection.js';
-import { startStack, type Stack } from './stack.js';
+import { type Stack, startStack } from './stack.js';
 
 let stack: Stack;
 let vault: VaultInternals;

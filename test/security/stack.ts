@@ -2,7 +2,7 @@
  * A real stack for the security tests: the emulator (auto-consent by default) and a `webex-auth serve` process in
  * "custom" mode pointed at it, on free loopback ports, with a SQLite store in a temp dir.
  */
-import { startEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { type EmulatorOptions, startEmulator } from '../../src/emulator/index.js';
 import { freePort, type ServerProcess, seedFor, serveEnv, startServe, tempDir } from './support.js';
 
 /** A running emulator + server. */

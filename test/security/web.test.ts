@@ -40,11 +40,12 @@ describe('reflected and stored values are escaped', () => {
     const b = new HttpBrowser(stack.server.url);
     const callback = new URL(await b.authorizeUntilCallback(['spark:all']), stack.server.url);
     const state = callback.searchParams.get('state') ?? '';
-    for (const q of [
+    const queries: Record<string, string>[] = [
       { error: 'access_denied', error_description: PAYLOAD, state },
       { error: PAYLOAD, error_description: PAYLOAD, state: PAYLOAD },
       { code: PAYLOAD, state: PAYLOAD },
-    ]) {
+    ];
+    for (const q of queries) {
       const r = await b.get(`/oauth?${new URLSearchParams(q)}`);
       expect(r.res.status).toBeLessThan(500);
       expect(r.res.headers.get('content-type')).toMatch(/^text\/html/);
@@ -55,7 +56,12 @@ describe('reflected and stored values are escaped', () => {
   it('scope names sent to /oauth/start', async () => {
     const b = new HttpBrowser(stack.server.url);
     await b.get('/home');
-    for (const form of [{ scope: PAYLOAD }, { scopes: `spark:all ${PAYLOAD}` }, { preset: PAYLOAD.slice(0, 40) }]) {
+    const forms: Record<string, string>[] = [
+      { scope: PAYLOAD },
+      { scopes: `spark:all ${PAYLOAD}` },
+      { preset: PAYLOAD.slice(0, 40) },
+    ];
+    for (const form of forms) {
       const r = await b.post('/oauth/start', form);
       expect(r.res.status).toBe(400);
       expectEscaped(r.body, `start ${Object.keys(form)}`);
