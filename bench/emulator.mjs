@@ -21,6 +21,19 @@ async function cannon(opts) {
   return run(opts, DURATION);
 }
 
+/** Stops a child and waits for it (SIGKILL if it has not exited after 3 s), so no emulator outlives the bench. */
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 function rate(result, what) {
   if (result.errors || result.non2xx) console.warn(`${what}: ${result.errors} errors, ${result.non2xx} non-2xx`);
   return result.requests.average;
@@ -31,12 +44,12 @@ const starts = [];
 for (let i = 0; i < 5; i++) {
   const { child, readyMs } = await startProcess(process.execPath, [BIN, 'emulator', '--port', '0']);
   starts.push(readyMs);
-  child.kill('SIGINT');
+  await stop(child);
 }
 
 const bare = await startProcess(process.execPath, ['-e', BARE]);
 const bareRate = rate(await cannon({ url: bare.match[1] }), 'bare');
-bare.child.kill();
+await stop(bare.child);
 
 const emu = await startProcess(process.execPath, [
   BIN,
@@ -86,7 +99,7 @@ const meRate = rate(
   await cannon({ url: `${url}/v1/people/me`, headers: { authorization: `Bearer ${tokens.access_token}` } }),
   'people/me',
 );
-emu.child.kill('SIGINT');
+await stop(emu.child);
 
 const startMs = median(starts);
 report('emulator', [

@@ -75,6 +75,12 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
     return503OnClosing: false,
   });
 
+  // Generate the signing keys once the server listens (off the start-up path), or on first use without listening.
+  app.addHook('onListen', (done) => {
+    setImmediate(() => ctx.keys.warm());
+    done();
+  });
+
   app.removeContentTypeParser(['text/plain', 'application/json']);
   // JSON with an empty body is "no body" (the control API is often POSTed that way); bad JSON is a 400 envelope.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {

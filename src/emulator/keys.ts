@@ -1,13 +1,18 @@
 /**
  * The emulator's OIDC signing keys: RSA-2048 generated with jose, published as a JWKS with UUID `kid`s and
- * `use: "sig"`. jose does the JOSE work; nothing is hand-rolled. Generation starts at build time but is only awaited
- * by the JWKS and id_token paths, so start-up never waits for prime search (50–300 ms on a busy machine).
+ * `use: "sig"`. jose does the JOSE work; nothing is hand-rolled. Generation is off the start-up path: prime search
+ * takes 50–300 ms on a busy machine.
  */
 import { randomUUID } from 'node:crypto';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
+
+// jose is imported when the keys are generated (in the background), keeping ~50–100 ms of module loading off start-up.
+const jose = () => import('jose');
 
 /** The key set: the first key signs. */
 export interface KeySet {
+  /** Starts generating the keys now (in the background). */
+  warm(): void;
   /** The public JWKS (`/v1/verification`). */
   jwks(): Promise<{ keys: JWK[] }>;
   /** Signs an RS256 JWT, with or without a `kid` header. */
@@ -21,23 +26,34 @@ interface Pair {
 }
 
 async function generate(): Promise<Pair> {
+  const { exportJWK, generateKeyPair } = await jose();
   const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
   const kid = randomUUID();
   const jwk = await exportJWK(publicKey);
   return { kid, privateKey, jwk: { kty: jwk.kty, e: jwk.e, n: jwk.n, kid, use: 'sig', alg: 'RS256' } };
 }
 
-/** Starts generating `count` RS256 keys and returns the key set at once. */
+/**
+ * Returns the key set at once; the `count` RS256 keys are generated on first use (or when {@link KeySet.warm} is
+ * called, which the app does once it listens), so start-up never waits for jose or for prime search.
+ */
 export function createKeySet(count: number): KeySet {
-  const pairs = Promise.all(Array.from({ length: count }, generate));
-  // Keep an early failure from becoming an unhandled rejection; callers see it when they await.
-  pairs.catch(() => {});
-  const jwks = pairs.then((p) => ({ keys: p.map((x) => x.jwk) }));
-  jwks.catch(() => {});
+  let pairs: Promise<Pair[]> | undefined;
+  const ensure = () => {
+    pairs ??= Promise.all(Array.from({ length: count }, generate));
+    return pairs;
+  };
   return {
-    jwks: () => jwks,
+    warm() {
+      // A failure here resurfaces on the next use; never an unhandled rejection.
+      ensure().catch(() => {});
+    },
+    async jwks() {
+      return { keys: (await ensure()).map((x) => x.jwk) };
+    },
     async sign(claims, withKid) {
-      const signer = (await pairs)[0] as Pair;
+      const signer = (await ensure())[0] as Pair;
+      const { SignJWT } = await jose();
       const header = withKid ? { alg: 'RS256', kid: signer.kid } : { alg: 'RS256' };
       return new SignJWT(claims).setProtectedHeader(header).sign(signer.privateKey);
     },
