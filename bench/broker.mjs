@@ -96,7 +96,7 @@ function summary(result) {
   };
 }
 
-async function loadBroker(kind) {
+async function loadBroker(kind, beforeMeasuring) {
   const { env, connectionId, keys, schema } = await prepare(kind);
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=serve-${kind}.cpuprofile`] : [];
   const serve = await startProcess(process.execPath, [...profile, BIN, 'serve', '--port', '0'], { env });
@@ -115,31 +115,43 @@ async function loadBroker(kind) {
       setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${keys[n++ % keys.length]}` } }),
     };
     await cannon({ url: base, connections: CONNECTIONS, duration: 1, requests: [request] });
+    await beforeMeasuring();
     return summary(await cannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [request] }));
   } finally {
-    serve.child.kill('SIGINT');
-    await new Promise((r) => serve.child.once('exit', r));
+    if (serve.child.exitCode === null) {
+      const exited = new Promise((r) => serve.child.once('exit', r));
+      serve.child.kill('SIGINT');
+      await exited;
+    }
     if (kind === 'postgres') await dropSchema(schema).catch(() => {});
   }
 }
 
+// The bare server stays up and is measured right before each contender, so that each ratio compares two runs a few
+// seconds apart (the load of this shared machine changes from minute to minute).
 const bare = await startProcess(process.execPath, ['-e', BARE_JSON_SERVER]);
 await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: 1 });
-const floor = summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS }));
-bare.child.kill();
+const measureFloor = async () => summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS }));
+const floors = { fastify: await measureFloor() };
+const floor = floors.fastify;
 const fastify = await startProcess(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY_SERVER]);
 const fastifyUrl = `${fastify.match[1]}/api/v1/connections/c/token`;
 await cannon({ url: fastifyUrl, connections: CONNECTIONS, duration: 1 });
 const framework = summary(await cannon({ url: fastifyUrl, connections: CONNECTIONS, duration: SECONDS }));
 fastify.child.kill();
 
-const results = { sqlite: await loadBroker('sqlite') };
+const results = {};
 const notes = [];
-try {
-  results.postgres = await loadBroker('postgres');
-} catch (error) {
-  notes.push(`PostgreSQL run failed: ${error.message.split('\n')[0]}`);
+for (const kind of ['sqlite', 'postgres']) {
+  try {
+    results[kind] = await loadBroker(kind, async () => {
+      floors[kind] = await measureFloor();
+    });
+  } catch (error) {
+    notes.push(`${kind} run failed: ${error.message.split('\n')[0]}`);
+  }
 }
+bare.child.kill();
 emu.child.kill('SIGINT');
 
 const rows = [
@@ -158,15 +170,22 @@ for (const [kind, r] of Object.entries(results)) {
       name: `broker token (${kind}) throughput`,
       value: r.rps,
       unit: 'req/s',
-      baseline: floor.rps,
-      ratio: r.rps / floor.rps,
+      baseline: floors[kind].rps,
+      ratio: r.rps / floors[kind].rps,
       target: '≥ 0.6× bare',
-      pass: r.rps / floor.rps >= 0.6 && r.bad === 0,
+      pass: r.rps / floors[kind].rps >= 0.6 && r.bad === 0,
     },
-    { name: `broker token (${kind}) p99 latency`, value: r.p99, unit: 'ms', baseline: floor.p99, target: '< 5 ms', pass: r.p99 < 5 },
+    {
+      name: `broker token (${kind}) p99 latency`,
+      value: r.p99,
+      unit: 'ms',
+      baseline: floors[kind].p99,
+      target: '< 5 ms',
+      pass: r.p99 < 5,
+    },
   );
 }
 notes.push(
-  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; requests spread over ${KEYS} API keys (per-key limit burst 120, 20/s; each key used once before the warm-up); load average ${await loadAverage()}`,
+  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; each baseline is the bare node:http server measured just before that row's run; bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; requests spread over ${KEYS} API keys (per-key limit burst 120, 20/s; each key used once before the warm-up); load average ${await loadAverage()}`,
 );
 report('broker', rows, notes);

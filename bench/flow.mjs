@@ -128,17 +128,30 @@ async function drive(flow, seconds, serverPid) {
     }),
   );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = cpu0
-    ? { server: (cpuMs(serverPid) - cpu0[0]) / done, emulator: (cpuMs(emu.child.pid) - cpu0[1]) / done }
-    : undefined;
-  return { rate: done / s, done, failed, firstError, cpu };
+  const cpu = cpu0 ? { server: cpuMs(serverPid) - cpu0[0], emulator: cpuMs(emu.child.pid) - cpu0[1] } : undefined;
+  return { seconds: s, done, failed, firstError, cpu };
+}
+
+/** Sums rounds of `drive`: flows/s over all rounds, and CPU ms per flow. */
+function merge(rounds) {
+  const sum = (f) => rounds.reduce((a, r) => a + f(r), 0);
+  const done = sum((r) => r.done);
+  return {
+    rate: done / sum((r) => r.seconds),
+    done,
+    failed: sum((r) => r.failed),
+    firstError: rounds.find((r) => r.firstError)?.firstError,
+    cpu: { server: sum((r) => r.cpu.server) / done, emulator: sum((r) => r.cpu.emulator) / done },
+  };
 }
 
 const notes = [];
 const rows = [];
 const stop = async (p) => {
+  if (p.child.exitCode !== null) return;
+  const exited = new Promise((r) => p.child.once('exit', r));
   p.child.kill('SIGINT');
-  await new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once('exit', r)));
+  await exited;
 };
 
 // webex-auth
@@ -157,18 +170,15 @@ const ours = await startProcess(process.execPath, [...profile, BIN, 'serve', '--
 });
 await oursFlow();
 await drive(oursFlow, 1);
-const oursResult = await drive(oursFlow, SECONDS, ours.child.pid);
-await stop(ours);
-if (oursResult.failed) notes.push(`webex-auth: ${oursResult.failed} failed flows (first: ${oursResult.firstError.message})`);
 
 // The sample
-let sampleResult;
+let sample;
 if (!existsSync(join(SAMPLE_DIR, 'server.js')) || !existsSync(join(SAMPLE_DIR, 'node_modules'))) {
   notes.push(
     `sample not measured: ${SAMPLE_DIR} has no installed webex-integration-sample (clone github.com/CiscoDevNet/webex-integration-sample there and run npm install, or set BENCH_SAMPLE_DIR)`,
   );
 } else {
-  const sample = await startProcess(process.execPath, [join(SAMPLE_DIR, 'server.js')], {
+  sample = await startProcess(process.execPath, [join(SAMPLE_DIR, 'server.js')], {
     ready: /started on port/,
     env: {
       ...process.env,
@@ -186,14 +196,26 @@ if (!existsSync(join(SAMPLE_DIR, 'server.js')) || !existsSync(join(SAMPLE_DIR, '
   try {
     await sampleFlow();
     await drive(sampleFlow, 1);
-    sampleResult = await drive(sampleFlow, SECONDS, sample.child.pid);
-    if (sampleResult.failed) notes.push(`sample: ${sampleResult.failed} failed flows (first: ${sampleResult.firstError.message})`);
   } catch (error) {
     notes.push(`sample flow failed: ${error.message.split('\n')[0]}`);
-  } finally {
     await stop(sample);
+    sample = undefined;
   }
 }
+
+// Both measured in alternating halves, so that a change of machine load falls on both alike.
+const oursRounds = [];
+const sampleRounds = [];
+for (let round = 0; round < 2; round++) {
+  oursRounds.push(await drive(oursFlow, SECONDS / 2, ours.child.pid));
+  if (sample) sampleRounds.push(await drive(sampleFlow, SECONDS / 2, sample.child.pid));
+}
+await stop(ours);
+if (sample) await stop(sample);
+const oursResult = merge(oursRounds);
+const sampleResult = sample ? merge(sampleRounds) : undefined;
+if (oursResult.failed) notes.push(`webex-auth: ${oursResult.failed} failed flows (first: ${oursResult.firstError.message})`);
+if (sampleResult?.failed) notes.push(`sample: ${sampleResult.failed} failed flows (first: ${sampleResult.firstError.message})`);
 const stats = await (await fetch(`${emulator}/_emulator/stats`)).json();
 await stop(emu);
 agent.destroy();
@@ -220,6 +242,6 @@ notes.push(
   `emulator CPU per flow: ${oursResult.cpu.emulator.toFixed(1)} ms serving webex-auth's flows${sampleResult ? `, ${sampleResult.cpu.emulator.toFixed(1)} ms serving the sample's (which adds a refresh per flow)` : ''}; server CPU per flow: webex-auth ${oursResult.cpu.server.toFixed(1)} ms${sampleResult ? `, sample ${sampleResult.cpu.server.toFixed(1)} ms` : ''} (from /proc, 10 ms ticks)`,
 );
 notes.push(
-  `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each after a 1 s warm-up; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
+  `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each (two alternating halves) after a 1 s warm-up; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
 );
 report('flow', rows, notes);

@@ -9,12 +9,18 @@ import { fmt, machine, ROOT, WORK } from './lib.mjs';
 const ALL = readdirSync(join(ROOT, 'bench'))
   .filter((f) => f.endsWith('.mjs') && !['lib.mjs', 'run.mjs'].includes(f))
   .map((f) => f.replace(/\.mjs$/, ''));
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+// `npm run bench -- --report` only rewrites RESULTS.md from the last results (e.g. after editing limits.md).
+const reportOnly = process.argv.includes('--report');
+const args = process.argv.slice(2).filter((a) => a !== '--report');
+const chosen = reportOnly ? [] : args.length ? args : ALL;
 
-const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
-// Only the previous results: bench/.work also holds checkouts the benches compare against (flow.mjs's sample).
-if (existsSync(WORK)) for (const f of readdirSync(WORK)) if (f.endsWith('.json')) rmSync(join(WORK, f), { force: true });
+if (!reportOnly) {
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+// Only the previous results of the chosen benchmarks (the others' stay in RESULTS.md); bench/.work also holds
+// checkouts the benches compare against (flow.mjs's sample).
+for (const name of chosen) rmSync(join(WORK, `${name}.json`), { force: true });
 
 const loadAtStart = loadavg();
 const failed = [];
@@ -34,9 +40,9 @@ const lines = [
   '',
   `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Produced by \`npm run bench\`; every ratio is against a baseline measured in the same run.`,
   '',
-  `Load average (1/5/15 min) at start ${loadAtStart.map((n) => n.toFixed(2)).join(' / ')}, at end ${loadavg()
+  `Load average (1/5/15 min) ${reportOnly ? 'when this file was written' : `at the start of the run ${loadAtStart.map((n) => n.toFixed(2)).join(' / ')}, at its end`} ${loadavg()
     .map((n) => n.toFixed(2))
-    .join(' / ')}: the machine is shared with other engineers running tests, so absolute figures are noisy.`,
+    .join(' / ')}; the notes give it for each benchmark. The machine is shared with other engineers running tests, so absolute figures are noisy.`,
   '',
   '| bench | measure | value | baseline | ratio | target | met |',
   '| --- | --- | --- | --- | --- | --- | --- |',
