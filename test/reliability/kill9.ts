@@ -1,7 +1,7 @@
 /**
  * Scenario: `kill -9` a broker process at a random point of a refresh, `rounds` times. Each round a fresh broker
  * process forces a refresh (`POST …/refresh`) while the emulator holds the token response for a while, and is
- * SIGKILLed after a random delay: before the lease, while the emulator answers, or while the answer is stored. A
+ * SIGKILLed after a random delay — or, every third round, the moment the emulator counts the grant. A
  * second process then refreshes the same connection: it must succeed with a token that works, i.e. no refresh token
  * was lost. The broker processes run with a 1 s lease so the dead holder's lease is taken over quickly.
  */
@@ -56,8 +56,18 @@ export async function kill9Scenario(
       const pending = fetch(`${victim.url}/api/v1/connections/${id}/refresh`, { method: 'POST', headers: auth }).catch(
         () => undefined,
       );
-      // A random kill point over the whole refresh: lease, emulator round trip (held holdMs), store write.
-      await new Promise((r) => setTimeout(r, Math.random() * (holdMs + 100)));
+      if (round % 3 === 2) {
+        // Right after Webex granted the refresh: the new tokens are in flight to, or being written by, the victim.
+        let settled = false;
+        void pending.then(() => {
+          settled = true;
+        });
+        while (!settled && (await grants(emulator.url)).refresh_token === before) {}
+      } else {
+        // A random point over the whole refresh: a fresh process's first request (key check, lease, pool connect),
+        // the Webex round trip held for holdMs, the store write, or just after.
+        await new Promise((r) => setTimeout(r, Math.random() * (holdMs + 300)));
+      }
       await victim.kill9();
       await pending;
       await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
