@@ -38,7 +38,7 @@ function corsHeaders(request: FastifyRequest, reply: FastifyReply): void {
 }
 
 /**
- * Builds the emulator app without listening. The RSA signing key is generated in the background (see keys.ts).
+ * Builds the emulator app without listening. The RSA signing keys are generated on first use (see keys.ts).
  * Throws `SeedError` for a bad seed and an `Error` when `autoConsent` names nobody in the seed.
  */
 export async function buildEmulator(options: EmulatorOptions = {}): Promise<FastifyInstance> {
@@ -83,12 +83,6 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
       return restError(request, reply, 400);
     },
     return503OnClosing: false,
-  });
-
-  // Generate the signing keys once the server listens (off the start-up path), or on first use without listening.
-  app.addHook('onListen', (done) => {
-    setImmediate(() => ctx.keys.warm());
-    done();
   });
 
   app.removeContentTypeParser(['text/plain', 'application/json']);

@@ -1,7 +1,6 @@
 /**
  * The emulator's OIDC signing keys: RSA-2048 generated with jose, published as a JWKS with UUID `kid`s and
- * `use: "sig"`. jose does the JOSE work; nothing is hand-rolled. Generation is off the start-up path: prime search
- * takes 50–300 ms on a busy machine.
+ * `use: "sig"`. jose does the JOSE work; nothing is hand-rolled.
  */
 import { randomUUID } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
@@ -11,8 +10,6 @@ const jose = () => import('jose');
 
 /** The key set: the first key signs. */
 export interface KeySet {
-  /** Starts generating the keys now (in the background). */
-  warm(): void;
   /** The public JWKS (`/v1/verification`). */
   jwks(): Promise<{ keys: JWK[] }>;
   /** Signs an RS256 JWT, with or without a `kid` header. */
@@ -34,8 +31,8 @@ async function generate(): Promise<Pair> {
 }
 
 /**
- * Returns the key set at once; the `count` RS256 keys are generated on first use (or when {@link KeySet.warm} is
- * called, which the app does once it listens), so start-up never waits for jose or for prime search.
+ * Returns the key set at once; the `count` RS256 keys are generated on first use (the first JWKS or id_token waits
+ * ~50–300 ms once), so start-up never waits for jose or prime search and emulators that never sign cost nothing.
  */
 export function createKeySet(count: number): KeySet {
   let pairs: Promise<Pair[]> | undefined;
@@ -44,10 +41,6 @@ export function createKeySet(count: number): KeySet {
     return pairs;
   };
   return {
-    warm() {
-      // A failure here resurfaces on the next use; never an unhandled rejection.
-      ensure().catch(() => {});
-    },
     async jwks() {
       return { keys: (await ensure()).map((x) => x.jwk) };
     },
