@@ -2,18 +2,21 @@
  * Request parameters: a form parser that keeps repeated fields (so duplicates can be refused), and the merge of query
  * string and form body that the token endpoint needs (many Webex samples send every parameter in the query string).
  */
+import { parse as parseQuery } from 'node:querystring';
 
 /** Parsed form or query fields; a repeated field becomes an array. */
 export type Fields = Record<string, string | string[]>;
 
-/** Parses `application/x-www-form-urlencoded` (`+` is a space), keeping repeated fields as arrays. */
+/**
+ * Parses `application/x-www-form-urlencoded` (`+` is a space), keeping repeated fields as arrays. node:querystring
+ * does exactly this and is faster than URLSearchParams on the token endpoint's hot path.
+ */
 export function parseForm(body: string): Fields {
+  const parsed = parseQuery(body);
   const out: Fields = Object.create(null);
-  for (const [k, v] of new URLSearchParams(body)) {
-    const prev = out[k];
-    if (prev === undefined) out[k] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else out[k] = [prev, v];
+  for (const k in parsed) {
+    const v = parsed[k];
+    if (v !== undefined) out[k] = v;
   }
   return out;
 }
@@ -33,9 +36,14 @@ export function singleParams(...sources: unknown[]): ParamResult {
   for (const source of sources) {
     if (source === undefined || source === null) continue;
     if (typeof source !== 'object') return { ok: false, reason: 'The request body could not be read.' };
-    for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
-      if (Array.isArray(v) || k in params) return { ok: false, reason: `Parameter ${k.slice(0, 50)} is repeated.` };
-      if (typeof v !== 'string') return { ok: false, reason: `Parameter ${k.slice(0, 50)} must be a string.` };
+    const fields = source as Record<string, unknown>;
+    for (const k in fields) {
+      if (!Object.hasOwn(fields, k)) continue;
+      const v = fields[k];
+      if (typeof v !== 'string' || params[k] !== undefined) {
+        const why = Array.isArray(v) || params[k] !== undefined ? 'is repeated' : 'must be a string';
+        return { ok: false, reason: `Parameter ${k.slice(0, 50)} ${why}.` };
+      }
       if (v.length > MAX_PARAM_LENGTH) return { ok: false, reason: `Parameter ${k.slice(0, 50)} is too long.` };
       params[k] = v;
     }
