@@ -4,14 +4,24 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { scopesForEndpoint } from '../../scopes/catalog.js';
+import { SCOPES } from '../../scopes/catalog.js';
 import type { EmulatorContext } from '../context.js';
 import { MSG_401, MSG_403, restError } from '../envelope.js';
 import type { AccessRec, PersonRec } from '../state.js';
 
-/** The scopes any one of which allows `METHOD /path` (computed once per route). */
+/**
+ * The scopes any one of which allows `METHOD /path`, where `path` is the route's template exactly as the catalog writes
+ * it (`/people/{personId}`); computed once per route. Only the catalog's data is shared with the client side, never
+ * its lookup code (design.md): a bug in a shared lookup would hide itself on both sides. `spark:all` covers every
+ * user-level `spark:` scope, never admin or compliance ones (webex-api.md §7).
+ */
 export function requiredScopes(method: string, path: string): string[] {
-  return scopesForEndpoint(method, path);
+  const endpoint = `${method} ${path}`;
+  const scopes = SCOPES.filter((s) => s.endpoints.includes(endpoint));
+  if (scopes.length === 0) throw new Error(`emulator: no catalog scope lists ${endpoint}`);
+  const names = scopes.map((s) => s.name);
+  if (scopes.some((s) => s.kind === 'user' && s.name.startsWith('spark:'))) names.push('spark:all');
+  return names;
 }
 
 /** The authenticated caller. */
