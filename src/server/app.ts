@@ -154,6 +154,16 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       action: 'Try again; if it persists, check the server log.',
     });
   });
+  // Once closing, in-flight requests are answered with `Connection: close`: a keep-alive socket left idle after
+  // close() kept the process alive until the client dropped it (SIGTERM during traffic took a minute to exit).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   await app.register(formbody);
   await app.register(securityHeaders, {
     formActionOrigins: [
