@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { brokerRoutes } from '../../src/server/routes/api/index.js';
@@ -78,7 +78,7 @@ describe('vault with the emulator', () => {
       closers.push(() => b.close());
       const { connection, grant } = await connect(a);
       const { key } = await a.apiKeys.create({ name: 'bot', connectionIds: [connection.id] });
-      const apps = [];
+      const apps: FastifyInstance[] = [];
       for (const vault of [a, b]) {
         const app = Fastify();
         await app.register(brokerRoutes, { vault, config, rateLimit: { burst: 1000 } });
