@@ -9,7 +9,7 @@ import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import { parseRestId } from '../ids.js';
 import type { MembershipRec, RoomRec } from '../state.js';
 import { membershipJson } from '../views/json.js';
-import { authenticate, paginate, readCursor, readJsonBody, readMax, requiredScopes, singleQuery } from './rest.js';
+import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
 
 const createMembership = z
   .object({
@@ -29,14 +29,9 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
   const deleteScopes = requiredScopes('DELETE', '/memberships/{membershipId}');
 
   app.get('/v1/memberships', { config: { fault: 'rest' } }, async (request, reply) => {
-    const caller = authenticate(ctx, request, reply, readScopes);
-    if (!caller) return reply;
-    const q = singleQuery(request, reply);
-    if (!q) return reply;
-    const max = readMax(ctx, request, reply, q.max, 100, 1000);
-    if (max === undefined) return reply;
-    const offset = readCursor(q.cursor);
-    if (offset === undefined) return restError(request, reply, 400, 'Invalid cursor.');
+    const list = beginList(ctx, request, reply, readScopes, () => ({ defaultMax: 100, limit: 1000 }));
+    if (!list) return reply;
+    const { caller, q, max, offset } = list;
     if ((q.personId || q.personEmail) && !q.roomId)
       return restError(request, reply, 400, 'personId and personEmail require roomId.');
     let rooms: RoomRec[];

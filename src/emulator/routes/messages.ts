@@ -8,7 +8,7 @@ import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import type { PersonRec, RoomRec } from '../state.js';
 import { messageJson } from '../views/json.js';
-import { authenticate, paginate, readCursor, readJsonBody, readMax, requiredScopes, singleQuery } from './rest.js';
+import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
 
 const MAX_TEXT_BYTES = 7439;
 const textField = z
@@ -51,15 +51,13 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
   }
 
   app.get('/v1/messages', { config: { fault: 'rest' } }, async (request, reply) => {
-    const caller = authenticate(ctx, request, reply, readScopes);
-    if (!caller) return reply;
-    const q = singleQuery(request, reply);
-    if (!q) return reply;
+    const list = beginList(ctx, request, reply, readScopes, (q) => ({
+      defaultMax: 50,
+      limit: q.mentionedPeople ? 100 : 1000,
+    }));
+    if (!list) return reply;
+    const { caller, q, max, offset } = list;
     if (!q.roomId) return restError(request, reply, 400, "Required String parameter 'roomId' is not present");
-    const max = readMax(ctx, request, reply, q.max, 50, q.mentionedPeople ? 100 : 1000);
-    if (max === undefined) return reply;
-    const offset = readCursor(q.cursor);
-    if (offset === undefined) return restError(request, reply, 400, 'Invalid cursor.');
     const room = ctx.state.rooms.get(q.roomId);
     if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
     let before = Number.POSITIVE_INFINITY;

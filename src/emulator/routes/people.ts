@@ -4,7 +4,7 @@ import type { EmulatorContext } from '../context.js';
 import { JSON_TYPE, restError, sendJson } from '../envelope.js';
 import type { PersonRec } from '../state.js';
 import { personJson } from '../views/json.js';
-import { authenticate, paginate, readCursor, readMax, requiredScopes, singleQuery } from './rest.js';
+import { authenticate, beginList, paginate, requiredScopes } from './rest.js';
 
 /** Registers the people endpoints. */
 export async function peopleRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorContext }): Promise<void> {
@@ -38,14 +38,9 @@ export async function peopleRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
   });
 
   app.get('/v1/people', { config: { fault: 'rest' } }, async (request, reply) => {
-    const caller = authenticate(ctx, request, reply, listScopes);
-    if (!caller) return reply;
-    const q = singleQuery(request, reply);
-    if (!q) return reply;
-    const max = readMax(ctx, request, reply, q.max, 100, 1000);
-    if (max === undefined) return reply;
-    const offset = readCursor(q.cursor);
-    if (offset === undefined) return restError(request, reply, 400, 'Invalid cursor.');
+    const list = beginList(ctx, request, reply, listScopes, () => ({ defaultMax: 100, limit: 1000 }));
+    if (!list) return reply;
+    const { caller, q, max, offset } = list;
     if (!q.email && !q.displayName && !q.id)
       return restError(request, reply, 400, 'Email, displayName, or id list should be specified.');
     const ids = q.id ? new Set(q.id.split(',')) : undefined;

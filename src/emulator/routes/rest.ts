@@ -57,6 +57,40 @@ export function authenticate(
   return { token: check.rec, person };
 }
 
+/** What a list endpoint starts with: the caller, its single-valued query, the page size and the page offset. */
+export interface ListRequest {
+  caller: Caller;
+  q: Record<string, string>;
+  max: number;
+  offset: number;
+}
+
+/**
+ * The shared start of every list endpoint: token and scope check, single-valued query, `max` (default and limit may
+ * depend on the query) and the opaque cursor. Sends the Webex-shaped error itself and returns undefined when refused.
+ */
+export function beginList(
+  ctx: EmulatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  scopes: readonly string[],
+  page: (q: Record<string, string>) => { defaultMax: number; limit: number },
+): ListRequest | undefined {
+  const caller = authenticate(ctx, request, reply, scopes);
+  if (!caller) return undefined;
+  const q = singleQuery(request, reply);
+  if (!q) return undefined;
+  const { defaultMax, limit } = page(q);
+  const max = readMax(ctx, request, reply, q.max, defaultMax, limit);
+  if (max === undefined) return undefined;
+  const offset = readCursor(q.cursor);
+  if (offset === undefined) {
+    restError(request, reply, 400, 'Invalid cursor.');
+    return undefined;
+  }
+  return { caller, q, max, offset };
+}
+
 /** Parses `max`: default when absent; < 1 or non-numeric → 400; above `limit` clamped (or 400 in reject mode). */
 export function readMax(
   ctx: EmulatorContext,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import { roomJson } from '../views/json.js';
-import { authenticate, paginate, readCursor, readJsonBody, readMax, requiredScopes, singleQuery } from './rest.js';
+import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
 
 const createRoom = z.object({ title: z.string().trim().min(1).max(200), teamId: z.string().max(300).optional() });
 
@@ -14,14 +14,9 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorC
   const writeScopes = requiredScopes('POST', '/rooms');
 
   app.get('/v1/rooms', { config: { fault: 'rest' } }, async (request, reply) => {
-    const caller = authenticate(ctx, request, reply, readScopes);
-    if (!caller) return reply;
-    const q = singleQuery(request, reply);
-    if (!q) return reply;
-    const max = readMax(ctx, request, reply, q.max, 100, 1000);
-    if (max === undefined) return reply;
-    const offset = readCursor(q.cursor);
-    if (offset === undefined) return restError(request, reply, 400, 'Invalid cursor.');
+    const list = beginList(ctx, request, reply, readScopes, () => ({ defaultMax: 100, limit: 1000 }));
+    if (!list) return reply;
+    const { caller, q, max, offset } = list;
     if (q.type !== undefined && q.type !== 'direct' && q.type !== 'group')
       return restError(request, reply, 400, "type must be 'direct' or 'group'.");
     if (q.sortBy !== undefined && !['id', 'lastactivity', 'created'].includes(q.sortBy))
