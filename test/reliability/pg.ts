@@ -4,26 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+// The machine's test database and its availability check are the vault suite's: one definition for every suite.
+import { PG_URL, postgresAvailable } from '../vault/helpers.js';
 
-/** The machine's test database. */
-export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** True when PostgreSQL answers; throws when it does not and REQUIRE_POSTGRES=1. */
-export async function postgresAvailable(url = PG_URL): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch (err) {
-    if (process.env.REQUIRE_POSTGRES === '1') {
-      throw new Error(`REQUIRE_POSTGRES=1 but PostgreSQL at ${url} is not reachable: ${(err as Error).message}`);
-    }
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+export { PG_URL, postgresAvailable };
 
 /** Runs one statement. */
 export async function pgQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = [], url = PG_URL) {
