@@ -18,6 +18,7 @@ import {
   loadAverage,
   ROOT,
   report,
+  startEmulatorProcess,
   startProcess,
 } from './lib.mjs';
 
@@ -33,16 +34,7 @@ const { loadConfig } = await dist('config.js');
 const { openVault } = await dist('vault/index.js');
 const { DEMO_SEED } = await dist('emulator/index.js');
 
-const emu = await startProcess(process.execPath, [
-  BIN,
-  'emulator',
-  '--port',
-  '0',
-  '--auto-consent',
-  'alice@example.com',
-  '--token-cap',
-  '1000000000',
-]);
+const emu = await startEmulatorProcess();
 const apiBase = `${emu.match[1]}/v1`;
 const demo = DEMO_SEED.integrations[0];
 
@@ -55,9 +47,7 @@ async function prepare(kind) {
     WEBEX_REDIRECT_URI: demo.redirectUris[0],
     WEBEX_API_BASE: apiBase,
     WEBEX_SCOPES: 'spark:people_read',
-    ...(kind === 'postgres'
-      ? { DATABASE_URL: `${PG}?options=${encodeURIComponent(`-c search_path=${schema}`)}` }
-      : {}),
+    ...(kind === 'postgres' ? { DATABASE_URL: `${PG}?options=${encodeURIComponent(`-c search_path=${schema}`)}` } : {}),
   };
   const env = isolatedEnv(extra);
   const config = loadConfig({ env, dotenvDir: false });
@@ -98,13 +88,16 @@ function summary(result) {
 
 async function loadBroker(kind, beforeMeasuring) {
   const { env, connectionId, keys, schema } = await prepare(kind);
-  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=serve-${kind}.cpuprofile`] : [];
+  const profile = PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=serve-${kind}.cpuprofile`]
+    : [];
   const serve = await startProcess(process.execPath, [...profile, BIN, 'serve', '--port', '0'], { env });
   try {
     const base = serve.match[1].replace('localhost', '127.0.0.1');
     const path = `/api/v1/connections/${encodeURIComponent(connectionId)}/token`;
     const check = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${keys[0]}` } });
-    if (check.status !== 200) throw new Error(`${kind}: token endpoint answered ${check.status}: ${await check.text()}`);
+    if (check.status !== 200)
+      throw new Error(`${kind}: token endpoint answered ${check.status}: ${await check.text()}`);
     // Each key once (its first use records lastUsedAt, a write at most once a minute per key), then a 1 s warm-up
     // (JIT, pool), then the measured run.
     for (const key of keys) await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
@@ -131,7 +124,8 @@ async function loadBroker(kind, beforeMeasuring) {
 // seconds apart (the load of this shared machine changes from minute to minute).
 const bare = await startProcess(process.execPath, ['-e', BARE_JSON_SERVER]);
 await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: 1 });
-const measureFloor = async () => summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS }));
+const measureFloor = async () =>
+  summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS }));
 const floors = { fastify: await measureFloor() };
 const floor = floors.fastify;
 const fastify = await startProcess(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY_SERVER]);

@@ -3,7 +3,7 @@
 // autocannon against `webex-auth emulator` in a child process, ~5 s each, next to a bare node:http server measured
 // the same way in the same run. Also: emulator start-up (spawn → listening line), target < 1 s.
 import autocannon from 'autocannon';
-import { BIN, median, report, startProcess } from './lib.mjs';
+import { BIN, median, report, startEmulatorProcess, startProcess } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
@@ -51,16 +51,7 @@ const bare = await startProcess(process.execPath, ['-e', BARE]);
 const bareRate = rate(await cannon({ url: bare.match[1] }), 'bare');
 await stop(bare.child);
 
-const emu = await startProcess(process.execPath, [
-  BIN,
-  'emulator',
-  '--port',
-  '0',
-  '--auto-consent',
-  'alice@example.com',
-  '--token-cap',
-  '1000000000',
-]);
+const emu = await startEmulatorProcess();
 const url = emu.match[1];
 const { DEMO_SEED } = await import('../dist/emulator/index.js');
 const it = DEMO_SEED.integrations[0];

@@ -65,7 +65,8 @@ const go = (url, init = {}) => {
 };
 const cookieOf = (res) => (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
 const expect = (res, status, what) => {
-  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
+  if (res.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
   return res;
 };
 
@@ -97,7 +98,12 @@ async function sampleFlow() {
   const link = /href=["']?(https:\/\/api\.ciscospark\.com\/v1\/authorize[^"'\s>]+)/.exec(index.body)?.[1];
   if (!link) throw new Error('sample index page without the authorize link');
   const authorize = expect(
-    await go(link.replace(/&amp;/g, '&').replace(/&#34;|&quot;/g, '"').replace('https://api.ciscospark.com/v1', apiBase)),
+    await go(
+      link
+        .replace(/&amp;/g, '&')
+        .replace(/&#34;|&quot;/g, '"')
+        .replace('https://api.ciscospark.com/v1', apiBase),
+    ),
     302,
     'authorize',
   );
@@ -214,8 +220,10 @@ await stop(ours);
 if (sample) await stop(sample);
 const oursResult = merge(oursRounds);
 const sampleResult = sample ? merge(sampleRounds) : undefined;
-if (oursResult.failed) notes.push(`webex-auth: ${oursResult.failed} failed flows (first: ${oursResult.firstError.message})`);
-if (sampleResult?.failed) notes.push(`sample: ${sampleResult.failed} failed flows (first: ${sampleResult.firstError.message})`);
+if (oursResult.failed)
+  notes.push(`webex-auth: ${oursResult.failed} failed flows (first: ${oursResult.firstError.message})`);
+if (sampleResult?.failed)
+  notes.push(`sample: ${sampleResult.failed} failed flows (first: ${sampleResult.firstError.message})`);
 const stats = await (await fetch(`${emulator}/_emulator/stats`)).json();
 await stop(emu);
 agent.destroy();
@@ -236,7 +244,9 @@ rows.push({
   name: 'server CPU per flow (webex-auth)',
   value: oursResult.cpu.server,
   unit: 'ms',
-  ...(sampleResult ? { baseline: sampleResult.cpu.server, ratio: oursResult.cpu.server / sampleResult.cpu.server } : {}),
+  ...(sampleResult
+    ? { baseline: sampleResult.cpu.server, ratio: oursResult.cpu.server / sampleResult.cpu.server }
+    : {}),
 });
 notes.push(
   `emulator CPU per flow: ${oursResult.cpu.emulator.toFixed(1)} ms serving webex-auth's flows${sampleResult ? `, ${sampleResult.cpu.emulator.toFixed(1)} ms serving the sample's (which adds a refresh per flow)` : ''}; server CPU per flow: webex-auth ${oursResult.cpu.server.toFixed(1)} ms${sampleResult ? `, sample ${sampleResult.cpu.server.toFixed(1)} ms` : ''} (from /proc, 10 ms ticks)`,

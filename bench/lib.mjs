@@ -16,7 +16,14 @@ export const BENCH_KEYS = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
 /** A fresh, isolated environment for a webex-auth process (its own data dir and key). */
 export function isolatedEnv(extra = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'wa-bench-'));
-  return { ...process.env, XDG_DATA_HOME: dir, WEBEX_AUTH_KEYS: BENCH_KEYS, LOG_LEVEL: 'silent', NO_COLOR: '1', ...extra };
+  return {
+    ...process.env,
+    XDG_DATA_HOME: dir,
+    WEBEX_AUTH_KEYS: BENCH_KEYS,
+    LOG_LEVEL: 'silent',
+    NO_COLOR: '1',
+    ...extra,
+  };
 }
 
 /** Median of numbers. */
@@ -78,11 +85,16 @@ export function machine() {
  */
 export function report(bench, rows, notes = []) {
   mkdirSync(WORK, { recursive: true });
-  writeFileSync(join(WORK, `${bench}.json`), JSON.stringify({ bench, rows, notes, at: new Date().toISOString() }, null, 2));
+  writeFileSync(
+    join(WORK, `${bench}.json`),
+    JSON.stringify({ bench, rows, notes, at: new Date().toISOString() }, null, 2),
+  );
   for (const r of rows) {
     const ratio = r.ratio === undefined ? '' : `  ratio ${r.ratio.toFixed(2)}`;
     const target = r.target ? `  target ${r.target} → ${r.pass ? 'met' : 'MISSED'}` : '';
-    console.log(`${bench}: ${r.name}: ${fmt(r.value)} ${r.unit}${r.baseline === undefined ? '' : ` (baseline ${fmt(r.baseline)})`}${ratio}${target}`);
+    console.log(
+      `${bench}: ${r.name}: ${fmt(r.value)} ${r.unit}${r.baseline === undefined ? '' : ` (baseline ${fmt(r.baseline)})`}${ratio}${target}`,
+    );
   }
 }
 
@@ -178,4 +190,23 @@ export function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Starts `webex-auth emulator` on a random port with auto-consent for alice@example.com and a token cap high enough
+ * for load runs; resolves to the process and its base URL (`http://127.0.0.1:P`).
+ */
+export async function startEmulatorProcess(extraArgs = []) {
+  const emu = await startProcess(process.execPath, [
+    BIN,
+    'emulator',
+    '--port',
+    '0',
+    '--auto-consent',
+    'alice@example.com',
+    '--token-cap',
+    '1000000000',
+    ...extraArgs,
+  ]);
+  return { ...emu, url: emu.match[1] };
 }

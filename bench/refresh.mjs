@@ -10,7 +10,17 @@
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, httpRequest, isolatedEnv, loadAverage, median, ROOT, report, startProcess } from './lib.mjs';
+import {
+  BIN,
+  httpRequest,
+  isolatedEnv,
+  loadAverage,
+  median,
+  ROOT,
+  report,
+  startEmulatorProcess,
+  startProcess,
+} from './lib.mjs';
 
 const DUE = Number(process.env.BENCH_REFRESH_DUE ?? 10_000);
 const BIG = Number(process.env.BENCH_SWEEP_STORED ?? 100_000);
@@ -23,16 +33,7 @@ const { openVault } = await dist('vault/index.js');
 const { DEMO_SEED } = await dist('emulator/index.js');
 const demo = DEMO_SEED.integrations[0];
 
-const emu = await startProcess(process.execPath, [
-  BIN,
-  'emulator',
-  '--port',
-  '0',
-  '--auto-consent',
-  'alice@example.com',
-  '--token-cap',
-  '1000000000',
-]);
+const emu = await startEmulatorProcess();
 const emulator = emu.match[1];
 const apiBase = `${emulator}/v1`;
 const agent = new Agent({ keepAlive: true, maxSockets: GRANT_CONCURRENCY });

@@ -26,7 +26,11 @@ const loadAtStart = loadavg();
 const failed = [];
 for (const name of chosen) {
   console.log(`\n== ${name}`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`)], { cwd: ROOT, stdio: 'inherit', timeout: 10 * 60_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`)], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    timeout: 10 * 60_000,
+  });
   if (r.status !== 0) failed.push(name);
 }
 
@@ -42,7 +46,9 @@ const lines = [
   '',
   `Load average (1/5/15 min) ${reportOnly ? 'when this file was written' : `at the start of the run ${loadAtStart.map((n) => n.toFixed(2)).join(' / ')}, at its end`} ${loadavg()
     .map((n) => n.toFixed(2))
-    .join(' / ')}; the notes give it for each benchmark. The machine is shared with other engineers running tests, so absolute figures are noisy.`,
+    .join(
+      ' / ',
+    )}; the notes give it for each benchmark. The machine is shared with other engineers running tests, so absolute figures are noisy.`,
   '',
   '| bench | measure | value | baseline | ratio | target | met |',
   '| --- | --- | --- | --- | --- | --- | --- |',
@@ -60,4 +66,6 @@ if (failed.length) lines.push('', `Benchmarks that failed to run: ${failed.join(
 const limits = join(ROOT, 'bench', 'limits.md');
 if (existsSync(limits)) lines.push('', readFileSync(limits, 'utf8').trim());
 writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `${lines.join('\n')}\n`);
-console.log(`\nwrote bench/RESULTS.md (${results.length} benchmarks${failed.length ? `, failed: ${failed.join(', ')}` : ''})`);
+console.log(
+  `\nwrote bench/RESULTS.md (${results.length} benchmarks${failed.length ? `, failed: ${failed.join(', ')}` : ''})`,
+);

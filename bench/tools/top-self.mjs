@@ -7,7 +7,8 @@ const prof = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(prof.nodes.map((x) => [x.id, x]));
 const self = new Map();
 const dt = prof.timeDeltas;
-for (let i = 0; i < prof.samples.length; i++) self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + (dt[i] ?? 0));
+for (let i = 0; i < prof.samples.length; i++)
+  self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + (dt[i] ?? 0));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const fn = new Map();
 const file_ = new Map();
@@ -16,7 +17,12 @@ for (const [id, us] of self) {
   const where = c.url.replace(/^.*node_modules\//, 'nm:').replace(/^file:\/\/.*\/dist\//, 'dist/');
   const k = `${c.functionName || '(anon)'} ${where}:${c.lineNumber + 1}`;
   fn.set(k, (fn.get(k) ?? 0) + us);
-  const f = where.startsWith('nm:') ? where.split('/').slice(0, where.startsWith('nm:@') ? 2 : 1).join('/') : where || c.functionName;
+  const f = where.startsWith('nm:')
+    ? where
+        .split('/')
+        .slice(0, where.startsWith('nm:@') ? 2 : 1)
+        .join('/')
+    : where || c.functionName;
   file_.set(f, (file_.get(f) ?? 0) + us);
 }
 const show = (m) =>
