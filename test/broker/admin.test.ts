@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { fakeWebex } from '../vault/fake-webex.js';
-import { TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
+import { TEST_KEY, tempDir, testConfig, tokenSet } from '../vault/helpers.js';
 
 const DAY = 86_400_000;
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -42,16 +42,7 @@ describe('admin dashboard', () => {
     id = (
       await vault.connections.saveFromGrant({
         integrationId: integ.id,
-        tokens: {
-          accessToken: 'ACCESS-CANARY',
-          refreshToken: 'REFRESH-CANARY',
-          tokenType: 'Bearer',
-          expiresAt: now + 14 * DAY,
-          refreshExpiresAt: now + 90 * DAY,
-          scopes: ['spark:all'],
-          scopeReported: true,
-          receivedAt: now,
-        },
+        tokens: tokenSet({ accessToken: 'ACCESS-CANARY', refreshToken: 'REFRESH-CANARY' }, now),
         person: { id: 'p1', emails: ['alice@example.com'], displayName: 'Alice <Example>' },
         requestedScopes: ['spark:all'],
       })

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerRoutes, metricsRoutes, openApiDocument } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { fakeWebex } from '../vault/fake-webex.js';
-import { TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
+import { TEST_KEY, tempDir, testConfig, tokenSet } from '../vault/helpers.js';
 
 const DAY = 86_400_000;
 
@@ -36,16 +36,10 @@ describe('broker API', () => {
     const save = (id: string, email: string) =>
       vault.connections.saveFromGrant({
         integrationId: integ.id,
-        tokens: {
-          accessToken: `ACCESS-${id}`,
-          refreshToken: `REFRESH-CANARY-${id}`,
-          tokenType: 'Bearer',
-          expiresAt: now + 3_600_000,
-          refreshExpiresAt: now + 90 * DAY,
-          scopes: ['spark:all'],
-          scopeReported: true,
-          receivedAt: now,
-        },
+        tokens: tokenSet(
+          { accessToken: `ACCESS-${id}`, refreshToken: `REFRESH-CANARY-${id}`, expiresAt: now + 3_600_000 },
+          now,
+        ),
         person: { id, emails: [email], displayName: id },
         requestedScopes: ['spark:all'],
       });

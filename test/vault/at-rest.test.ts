@@ -18,6 +18,7 @@ import {
   TEST_KEY_2,
   tempDir,
   testConfig,
+  tokenSet,
 } from './helpers.js';
 
 const pgUp = await postgresAvailable();
@@ -35,16 +36,15 @@ async function exercise(vault: VaultInternals): Promise<string[]> {
   });
   const c = await vault.connections.saveFromGrant({
     integrationId: integ.id,
-    tokens: {
-      accessToken: 'ACCESSTOKENCANARY0123456789',
-      refreshToken: 'REFRESHTOKENCANARY0123456789',
-      tokenType: 'Bearer',
-      expiresAt: now - 1000,
-      refreshExpiresAt: now + 86_400_000,
-      scopes: ['spark:all'],
-      scopeReported: true,
-      receivedAt: now,
-    },
+    tokens: tokenSet(
+      {
+        accessToken: 'ACCESSTOKENCANARY0123456789',
+        refreshToken: 'REFRESHTOKENCANARY0123456789',
+        expiresAt: now - 1000,
+        refreshExpiresAt: now + 86_400_000,
+      },
+      now,
+    ),
     person: { id: 'p1', emails: ['alice@example.com'], displayName: 'Alice' },
     requestedScopes: ['spark:all'],
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config.js';
+import type { TokenSet } from '../../src/oauth/types.js';
 
 /** The test database of the machine's PostgreSQL. */
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -59,4 +60,23 @@ export const TEST_KEY_2 = `test2:${Buffer.alloc(32, 9).toString('base64')}`;
 /** A configuration for tests (no .env, no process env). */
 export function testConfig(env: Record<string, string | undefined>): Config {
   return loadConfig({ env: { HOME: tmpdir(), ...env }, dotenvDir: false });
+}
+
+/**
+ * A token set as a grant returns it: `spark:all`, received at `now`, the access token valid 14 days and the refresh
+ * token 90 days (Webex's lifetimes) unless `fields` say otherwise.
+ */
+export function tokenSet(
+  fields: Partial<TokenSet> & Pick<TokenSet, 'accessToken' | 'refreshToken'>,
+  now = Date.now(),
+): TokenSet {
+  return {
+    tokenType: 'Bearer',
+    expiresAt: now + 14 * 86_400_000,
+    refreshExpiresAt: now + 90 * 86_400_000,
+    scopes: ['spark:all'],
+    scopeReported: true,
+    receivedAt: now,
+    ...fields,
+  };
 }

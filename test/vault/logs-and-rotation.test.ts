@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { fakeWebex } from './fake-webex.js';
-import { TEST_KEY, TEST_KEY_2, tempDir, testConfig } from './helpers.js';
+import { TEST_KEY, TEST_KEY_2, tempDir, testConfig, tokenSet } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -21,16 +21,10 @@ async function seed(vault: VaultInternals, now: number, n: number) {
   for (let i = 0; i < n; i++) {
     const c = await vault.connections.saveFromGrant({
       integrationId: integ.id,
-      tokens: {
-        accessToken: `ACCESSCANARY${i}`,
-        refreshToken: `REFRESHCANARY${i}`,
-        tokenType: 'Bearer',
-        expiresAt: now + DAY,
-        refreshExpiresAt: now + 90 * DAY,
-        scopes: ['spark:all'],
-        scopeReported: true,
-        receivedAt: now,
-      },
+      tokens: tokenSet(
+        { accessToken: `ACCESSCANARY${i}`, refreshToken: `REFRESHCANARY${i}`, expiresAt: now + DAY },
+        now,
+      ),
       person: { id: `p${i}`, emails: [`p${i}@example.com`], displayName: `P${i}` },
       requestedScopes: ['spark:all'],
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openVault, signWebhook, VaultError, type VaultInternals } from '../../src/vault/index.js';
 import { fakeWebex } from './fake-webex.js';
-import { TEST_KEY, tempDir, testConfig } from './helpers.js';
+import { TEST_KEY, tempDir, testConfig, tokenSet } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -39,16 +39,7 @@ describe('vault lifecycle', () => {
     });
     const c = await vault.connections.saveFromGrant({
       integrationId: integ.id,
-      tokens: {
-        accessToken: 'ACCESS-0',
-        refreshToken: 'REFRESH-0',
-        tokenType: 'Bearer',
-        expiresAt: now + 14 * DAY,
-        refreshExpiresAt: now + 90 * DAY,
-        scopes: ['spark:all'],
-        scopeReported: true,
-        receivedAt: now,
-      },
+      tokens: tokenSet({ accessToken: 'ACCESS-0', refreshToken: 'REFRESH-0' }, now),
       person: { id: 'p1', emails: ['alice@example.com'], displayName: 'Alice' },
       requestedScopes: ['spark:all'],
     });
