@@ -7,7 +7,6 @@ import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { fakeWebex } from '../vault/fake-webex.js';
 import { TEST_KEY, tempDir, testConfig, tokenSet } from '../vault/helpers.js';
 
-const DAY = 86_400_000;
 const ADMIN = 'admin-token-0123456789abcdef';
 
 describe('admin dashboard', () => {
