@@ -12,7 +12,6 @@
  */
 import type { Logger } from 'pino';
 import { WebexOAuthError } from '../oauth/errors.js';
-import { refreshAccessToken } from '../oauth/tokens.js';
 import type { Clock, FetchLike, Integration, TokenSet } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
 import type { VaultMetrics } from './metrics.js';
@@ -184,6 +183,8 @@ export class Refresher {
     }
     const refreshToken = this.o.ring.decrypt(leased.refreshTokenEnc, refreshSlot(leased.id));
     const attempts = this.o.attempts ?? 3;
+    // Loaded on the first refresh: the OAuth client brings zod, which `webex-auth token` on a fresh token never needs.
+    const { refreshAccessToken } = await import('../oauth/tokens.js');
     for (let attempt = 1; ; attempt++) {
       let tokens: TokenSet;
       try {
