@@ -3,9 +3,9 @@
  * one small script) served from memory under /static/ with a long cache.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { CODE_ROOT } from '../../paths.js';
 import type { SafeHtml } from '../html.js';
 import { type ErrorInfo, errorView } from '../views/error.js';
 import { type LayoutContext, layout } from '../views/layout.js';
@@ -33,7 +33,7 @@ const STATIC: Record<string, string> = {
 
 /** Registers the page helpers and the static files. */
 export const viewsPlugin: FastifyPluginAsync<LayoutContext> = globalPlugin(async (app, ctx) => {
-  const publicDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+  const publicDir = join(CODE_ROOT, 'server', 'public');
   const files = new Map(
     Object.entries(STATIC).map(([name, type]) => [name, { type, body: readFileSync(join(publicDir, name)) }]),
   );

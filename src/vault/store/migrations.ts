@@ -1,11 +1,11 @@
 /** Reads the numbered migration files (`NNN_name.sql`) of one database kind, in order. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CODE_ROOT } from '../../paths.js';
 import type { Migration } from './sql.js';
 
-/** The migrations folder beside this module (the build copies the .sql files into dist/). */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+/** The migrations folder (the build copies the .sql files into dist/). */
+const root = join(CODE_ROOT, 'vault', 'migrations');
 
 /** Loads the migrations of `kind`, sorted by number. */
 export function loadMigrations(kind: 'sqlite' | 'postgres'): Migration[] {
