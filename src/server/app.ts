@@ -8,6 +8,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
+import { createKeepAliveFetch } from '../oauth/keepalive-fetch.js';
 import type { FetchLike } from '../oauth/types.js';
 // vault.js, not the vault's index: the index also re-exports both stores, which would load pg and better-sqlite3
 // eagerly; openVault imports only the driver the configuration selects.
@@ -32,7 +33,7 @@ export interface BuildAppOptions {
   vault?: ServerVault;
   /** Run the vault's keep-alive refresher while the app runs (only for a vault the app opens itself). */
   keepAlive?: boolean;
-  /** The fetch used to reach Webex (default: the global one). */
+  /** The fetch used to reach Webex (default: a keep-alive one over node:http, see oauth/keepalive-fetch.ts). */
   fetch?: FetchLike;
   /** Logger to use (default: a redacting pino logger at `config.logLevel`). */
   logger?: ReturnType<typeof createLogger>;
@@ -86,7 +87,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     },
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  // Not the global fetch: undici's WHATWG machinery cost more CPU per code exchange than the rest of it (bench/flow.mjs).
+  let fetchImpl: FetchLike;
+  if (options.fetch) fetchImpl = options.fetch;
+  else {
+    const own = createKeepAliveFetch();
+    app.addHook('onClose', async () => own.close());
+    fetchImpl = own;
+  }
   let vault: ServerVault;
   if (options.vault) vault = options.vault;
   else {
