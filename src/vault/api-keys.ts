@@ -1,22 +1,58 @@
 /**
  * Broker API keys: `wak_` + 32 random bytes (base64url), shown once; stored only as a SHA-256 hash — enough for
  * 256-bit random keys, which need no password stretching — and compared in constant time.
+ *
+ * Verified keys are cached in memory for a few seconds (see {@link ApiKeyCacheOptions}), so the broker's hot path
+ * does not read the store on every request.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
+import { BoundedCache } from './bounded-cache.js';
 import { apiKeyRecord } from './records.js';
 import type { ApiKeyRow, Store } from './store/types.js';
-import { type Vault, VaultError } from './types.js';
+import { type ApiKeyRecord, type Vault, VaultError } from './types.js';
 
 const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
+
+/** How often a key's `lastUsedAt` is written at most. */
+const TOUCH_EVERY_MS = 60_000;
 
 /** SHA-256 of an API key: enough for 256-bit random keys (no password stretching needed). */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** Options of the verified-key cache of {@link createApiKeys}. */
+export interface ApiKeyCacheOptions {
+  /**
+   * How long a verified key is trusted without reading the store again (default 5 s; 0 turns the cache off). This is
+   * the bound on how long a key revoked by *another* process (the CLI, another server) keeps working here; a key
+   * revoked through this vault stops at once.
+   */
+  ttlMs?: number;
+  /** Most keys held (default 10,000). */
+  max?: number;
+}
+
+interface CachedKey {
+  record: ApiKeyRecord;
+  /** Clock time after which the store is read again. */
+  until: number;
+  lastUsedAt: number;
+}
+
 /** The `apiKeys` part of the vault over a store. */
-export function createApiKeys(store: Store, clock: Clock): Vault['apiKeys'] {
+export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCacheOptions = {}): Vault['apiKeys'] {
+  // SECURITY (SECURITY.md, "Broker hot-path caches"): verified keys are kept in memory, keyed by the key's SHA-256
+  // (never the key itself), for at most `ttlMs`. Trade-off: a key revoked by another process stays usable here for
+  // up to `ttlMs` (5 s by default); revocation through this vault drops it at once. Only keys that verified are
+  // cached — an unknown or malformed key is never stored — and the cache is bounded, so guessing keys cannot grow it.
+  const ttlMs = cacheOptions.ttlMs ?? 5_000;
+  const cache = new BoundedCache<string, CachedKey>(cacheOptions.max ?? 10_000);
+  // Bumped by every revocation here: a verification whose store read began before a revocation must not cache the
+  // row it read (it may predate the revocation).
+  let revocations = 0;
+
   return {
     async create(input) {
       const name = input.name.trim();
@@ -43,16 +79,42 @@ export function createApiKeys(store: Store, clock: Clock): Vault['apiKeys'] {
     async verify(key) {
       if (typeof key !== 'string' || !API_KEY.test(key)) return undefined;
       const hash = hashApiKey(key);
+      const now = clock();
+      // The map look-up compares SHA-256 digests of the keys, not the keys: its timing reveals nothing usable about
+      // a stored key (learning a digest prefix does not help find a key that hashes to it).
+      const hit = ttlMs > 0 ? cache.get(hash) : undefined;
+      if (hit && now < hit.until) {
+        if (now - hit.lastUsedAt > TOUCH_EVERY_MS) {
+          hit.lastUsedAt = now;
+          await store.touchApiKey(hit.record.id, now);
+        }
+        return { ...hit.record, lastUsedAt: hit.lastUsedAt };
+      }
+      const seen = revocations;
       const row = await store.findApiKeyByHash(hash);
       // The look-up is by hash already; compare again in constant time so no timing depends on the match.
-      if (!row || !timingSafeEqual(Buffer.from(row.keyHash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
-      const now = clock();
-      if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) await store.touchApiKey(row.id, now);
-      return apiKeyRecord({ ...row, lastUsedAt: now });
+      if (!row || !timingSafeEqual(Buffer.from(row.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
+        cache.delete(hash);
+        return undefined;
+      }
+      const lastUsedAt = !row.lastUsedAt || now - row.lastUsedAt > TOUCH_EVERY_MS ? now : row.lastUsedAt;
+      if (lastUsedAt === now) await store.touchApiKey(row.id, now);
+      const record = apiKeyRecord({ ...row, lastUsedAt: now });
+      if (ttlMs > 0 && seen === revocations) cache.set(hash, { record, until: now + ttlMs, lastUsedAt });
+      return record;
     },
     async list() {
       return (await store.listApiKeys()).map(apiKeyRecord);
     },
-    revoke: (id) => store.revokeApiKey(id, clock()),
+    async revoke(id) {
+      revocations++;
+      cache.deleteWhere((e) => e.record.id === id);
+      const revoked = await store.revokeApiKey(id, clock());
+      // Again after the write: a verification whose read overlapped the write caches nothing (`revocations` moved
+      // since it began), and one that begins after this point reads the revoked row.
+      revocations++;
+      cache.deleteWhere((e) => e.record.id === id);
+      return revoked;
+    },
   };
 }

@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Integration } from '../oauth/types.js';
-import { createApiKeys } from './api-keys.js';
+import { type ApiKeyCacheOptions, createApiKeys } from './api-keys.js';
 import { resolveKeys } from './crypto/dev-key.js';
 import { type KeyRing } from './crypto/keyring.js';
 import { sweepKeepAlive } from './keepalive.js';
@@ -15,6 +15,7 @@ import { connectionOf, integrationRecord, secretSlot, validIntegration } from '.
 import { accessSlot, keepaliveDue, Refresher, refreshSlot } from './refresher.js';
 import { rotateKeys } from './rotation.js';
 import type { ConnectionRow, Store } from './store/types.js';
+import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import {
   type Connection,
   type IntegrationRecord,
@@ -42,12 +43,18 @@ export interface VaultTuning {
   store?: Store;
   /** PostgreSQL schema (created if missing). */
   schema?: string;
+  /** The verified-API-key cache (default 5 s, 10,000 keys; `ttlMs: 0` turns it off). */
+  apiKeyCache?: ApiKeyCacheOptions;
+  /** The connection-row and decrypted-token cache of `getFreshToken` (default 2 s, 10,000 connections). */
+  tokenCache?: TokenCacheOptions;
 }
 
 /** The vault plus what the broker's `/metrics` reads. */
 export interface VaultInternals extends Vault {
   readonly metrics: VaultMetrics;
   readonly store: Store;
+  /** The hot-path cache of `getFreshToken` (tests check its bound). */
+  readonly tokenCache: TokenCache;
   /** Waits for webhook deliveries in flight. */
   drainWebhooks(): Promise<void>;
 }
@@ -162,6 +169,15 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     return connectionOf(row);
   }
 
+  // SECURITY (SECURITY.md, "Broker hot-path caches"): access tokens of recently served connections stay decrypted in
+  // this process's memory (at most `tokenCache.max` of them) instead of being decrypted on every request, and the
+  // connection row is reused while the store reports no write since it was read. Trade-off: token plaintext lives in
+  // the heap for as long as the connection keeps being served (a heap or core dump of the server would show it — as
+  // it would any token in flight), in exchange for no AES-GCM work per request. A refresh, logout, `needs_reauth` or
+  // delete in another process is seen at the next request on SQLite, and within the notification delay (bounded by
+  // `tokenCache.maxAgeMs`, 2 s) on PostgreSQL; in this process at once.
+  const tokens = new TokenCache(store, ring, options.tokenCache);
+
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<SweepResult> | undefined;
   /** One sweep at a time in this process (the store's sweep lease covers other processes). */
@@ -184,6 +200,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   const vault: VaultInternals = {
     metrics,
     store,
+    tokenCache: tokens,
     keySource: keys.source,
     storeKind: store.kind,
     drainWebhooks: () => webhooks.drain(),
@@ -238,7 +255,12 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       async list() {
         return (await store.listConnections()).map(connectionOf);
       },
-      delete: (id) => store.deleteConnection(id),
+      async delete(id) {
+        tokens.forget(id);
+        const deleted = await store.deleteConnection(id);
+        tokens.forget(id);
+        return deleted;
+      },
       async revealTokens(id) {
         const row = await store.getConnection(id);
         if (!row) return undefined;
@@ -255,7 +277,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         }
         metrics.tokenRequests++;
         const enough = (r: ConnectionRow) => r.accessExpiresAt - clock() >= minValiditySeconds * 1000;
-        let row = await mustGet(id);
+        let row = await tokens.row(id);
+        if (!row) throw new VaultError('not_found', 'No such connection.');
         if (row.status === 'needs_reauth') {
           throw new VaultError('needs_reauth', 'Webex refused the refresh token: the person must authorize again.');
         }
@@ -265,9 +288,9 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
           row = await refresher.ensure(id, (r) => enough(r) || r.version > before);
         }
         return {
-          accessToken: ring.decrypt(row.accessTokenEnc, accessSlot(id)),
+          accessToken: tokens.accessToken(row),
           expiresAt: row.accessExpiresAt,
-          scopes: row.scopes,
+          scopes: [...row.scopes],
           person: { id: row.personId, email: row.personEmail, displayName: row.displayName },
         };
       },
@@ -277,12 +300,13 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       async markNeedsReauth(id, reason) {
         await mustGet(id);
         const now = clock();
+        tokens.forget(id);
         if (await store.setStatus(id, 'needs_reauth', reason ?? 'marked', now)) {
           webhooks.send('connection.needs_reauth', id, now);
         }
       },
     },
-    apiKeys: createApiKeys(store, clock),
+    apiKeys: createApiKeys(store, clock, options.apiKeyCache),
     rotateKeys: (onProgress) => rotateKeys({ store, ring, clock }, onProgress),
     startKeepAlive(opts = {}) {
       if (timer) return;

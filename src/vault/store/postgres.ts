@@ -18,14 +18,104 @@ function numbered(sql: string): string {
  * Named (prepared) statements: pg prepares each once per pooled connection and then only binds and executes, so
  * PostgreSQL does not parse and plan the same few statements on every request (bench/broker.mjs).
  */
-const prepared = new Map<string, { name: string; text: string }>();
-function statement(sql: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
+const prepared = new Map<string, { name: string; text: string; write: boolean }>();
+function statement(sql: string): { name: string; text: string; write: boolean } {
   let s = prepared.get(sql);
   if (!s) {
-    s = { name: `wa_${prepared.size + 1}`, text: numbered(sql) };
+    s = { name: `wa_${prepared.size + 1}`, text: numbered(sql), write: !/^\s*SELECT\b/i.test(sql) };
     prepared.set(sql, s);
   }
-  return { ...s, values };
+  return s;
+}
+
+/** The channel migration 002's trigger notifies on every write to `connections` (payload: the schema). */
+const CHANGES_CHANNEL = 'webex_auth_changes';
+/** Longest wait between attempts to listen again after the listening connection was lost. */
+const MAX_RELISTEN_MS = 30_000;
+
+/**
+ * The change stamp of a PostgreSQL store ({@link Store.changeStamp}): `local` counts this store's writes (bumped when
+ * one is sent and again when it completes, so a read overlapping it cannot be cached as current), `remote` counts
+ * change notifications for our schema (any process's writes, our own included) and every loss of the listening
+ * connection. While not listening the stamp is undefined and callers must not trust cached rows: a write in another
+ * process would go unnoticed.
+ */
+function changeWatch(connectionString: string, schema: string | undefined) {
+  let local = 0;
+  let remote = 0;
+  let listening = false;
+  let closed = false;
+  let current: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let delay = 1_000;
+
+  function lost(client: pg.Client) {
+    if (client !== current) return;
+    current = undefined;
+    listening = false;
+    remote++;
+    client.end().catch(() => {});
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void listen();
+    }, delay);
+    retry.unref();
+    delay = Math.min(delay * 2, MAX_RELISTEN_MS);
+  }
+
+  async function listen(): Promise<void> {
+    // keepAlive: a connection cut without a reset (a dead peer) is noticed by TCP keep-alive, not only at the next
+    // query; until then a cached row may be stale, which the vault's cache age bound covers.
+    const client = new pg.Client({
+      connectionString,
+      keepAlive: true,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    current = client;
+    client.on('error', () => lost(client));
+    client.on('end', () => lost(client));
+    try {
+      await client.connect();
+      const mine = String((await client.query('SELECT current_schema() AS s')).rows[0]?.s);
+      client.on('notification', (n) => {
+        if (n.channel === CHANGES_CHANNEL && n.payload === mine) remote++;
+      });
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+      if (closed || client !== current) {
+        await client.end().catch(() => {});
+        return;
+      }
+      remote++;
+      listening = true;
+      delay = 1_000;
+    } catch {
+      lost(client);
+    }
+  }
+
+  return {
+    listen,
+    stamp: (): number | undefined => (listening ? local + remote : undefined),
+    /** Wraps a statement: bumps `local` around a write. */
+    async around<T>(write: boolean, run: () => Promise<T>): Promise<T> {
+      if (!write) return run();
+      local++;
+      try {
+        return await run();
+      } finally {
+        local++;
+      }
+    },
+    async close() {
+      closed = true;
+      listening = false;
+      if (retry) clearTimeout(retry);
+      const client = current;
+      current = undefined;
+      await client?.end().catch(() => {});
+    },
+  };
 }
 
 /** An arbitrary constant identifying the vault's migration lock. */
@@ -51,14 +141,24 @@ export async function openPostgresStore(connectionString: string, options: Postg
   });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  const watch = changeWatch(connectionString, schema);
   const exec: Executor = {
     kind: 'postgres',
     async all(sql, params = []) {
-      return (await pool.query(statement(sql, params))).rows as Row[];
+      const s = statement(sql);
+      return watch.around(
+        s.write,
+        async () => (await pool.query({ name: s.name, text: s.text, values: params })).rows as Row[],
+      );
     },
     async run(sql, params = []) {
-      return (await pool.query(statement(sql, params))).rowCount ?? 0;
+      const s = statement(sql);
+      return watch.around(
+        s.write,
+        async () => (await pool.query({ name: s.name, text: s.text, values: params })).rowCount ?? 0,
+      );
     },
+    changeStamp: watch.stamp,
     async migrationLock(fn) {
       const client = await pool.connect();
       try {
@@ -75,6 +175,7 @@ export async function openPostgresStore(connectionString: string, options: Postg
       }
     },
     async close() {
+      await watch.close();
       await pool.end();
     },
   };
@@ -82,8 +183,11 @@ export async function openPostgresStore(connectionString: string, options: Postg
     if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     const store = new SqlStore(exec, loadMigrations('postgres'));
     await store.migrate();
+    // After the migrations (the trigger exists). A failure here only leaves the caches off until a retry listens.
+    await watch.listen();
     return store;
   } catch (err) {
+    await watch.close();
     await pool.end().catch(() => {});
     throw err;
   }

@@ -15,6 +15,8 @@ export interface Executor {
   all(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Runs a statement and returns the number of changed rows. */
   run(sql: string, params?: unknown[]): Promise<number>;
+  /** See {@link Store.changeStamp}. */
+  changeStamp?(): number | undefined;
   /** Runs `fn` holding the database-wide migration lock, inside one transaction. */
   migrationLock<T>(fn: (exec: (sql: string, params?: unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -98,6 +100,10 @@ export class SqlStore implements Store {
     private readonly migrations: Migration[],
   ) {
     this.kind = db.kind;
+  }
+
+  changeStamp(): number | undefined {
+    return this.db.changeStamp?.();
   }
 
   async migrate(): Promise<string[]> {

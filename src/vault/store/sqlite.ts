@@ -26,14 +26,30 @@ export async function openSqliteStore(path: string): Promise<Store> {
     }
     return s;
   };
+  // Change stamp for the vault's caches: `PRAGMA data_version` changes when another connection (another process)
+  // commits to the file; our own writes bump `epoch` directly (data_version does not count them). Statements run
+  // synchronously, so a write and its bump happen in the same tick: no read can interleave.
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  let seenVersion: unknown;
+  let epoch = 0;
   const exec: Executor = {
     kind: 'sqlite',
     async all(sql, params = []) {
       const s = prepare(sql);
+      if (!s.readonly) epoch++;
       return s.reader ? (s.all(...params) as Row[]) : (s.run(...params), []);
     },
     async run(sql, params = []) {
+      epoch++;
       return prepare(sql).run(...params).changes;
+    },
+    changeStamp() {
+      const v = dataVersion.get();
+      if (v !== seenVersion) {
+        seenVersion = v;
+        epoch++;
+      }
+      return epoch;
     },
     async migrationLock(fn) {
       // BEGIN IMMEDIATE takes the write lock, so two processes starting together apply each migration once.

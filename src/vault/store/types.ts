@@ -139,6 +139,15 @@ export interface Store {
   revokeApiKey(id: string, now: number): Promise<boolean>;
   touchApiKey(id: string, now: number): Promise<void>;
 
+  /**
+   * A number that changes whenever a connection row may have changed — written by this store or by another process —
+   * or undefined when the store cannot tell right now. A cache keeps a row read after taking stamp `s` only while the
+   * stamp is still `s` (vault/token-cache.ts). SQLite: `PRAGMA data_version` plus this store's writes (exact).
+   * PostgreSQL: notifications from a trigger (LISTEN/NOTIFY) plus this store's writes; undefined while not listening.
+   * Optional: a store without it is read on every request.
+   */
+  changeStamp?(): number | undefined;
+
   /** Takes a named lease (e.g. the keep-alive sweep) if free, expired or ours. */
   acquireNamedLease(name: string, holder: string, expiresAt: number, now: number): Promise<boolean>;
   releaseNamedLease(name: string, holder: string): Promise<void>;

@@ -121,6 +121,11 @@ function vaultProblem(reply: FastifyReply, err: unknown): FastifyReply {
 export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: FastifyInstance, options) => {
   const { vault } = options;
   const limit = createRateLimiter(options.rateLimit);
+  // The token route is the hot path (bots ask before every Webex call): at the default `info` level its two
+  // per-request lines ("incoming request", "request completed") would be most of the log and a measurable share of
+  // its CPU, so that route logs at `warn` — its errors and warnings still appear, and LOG_LEVEL=debug (or trace) keeps
+  // every request line. Other levels are left as configured.
+  const hotRouteLogLevel = app.log.level === 'info' ? 'warn' : undefined;
 
   app.setErrorHandler(async (error, request, reply) => {
     const e = error as { statusCode?: number; code?: string; validation?: unknown; message?: string };
@@ -170,7 +175,11 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
 
   app.get<{ Params: { id: string }; Querystring: { min_validity: number } }>(
     '/api/v1/connections/:id/token',
-    { onRequest: authenticate, schema: { params: idParams, querystring: tokenQuery } },
+    {
+      onRequest: authenticate,
+      schema: { params: idParams, querystring: tokenQuery },
+      ...(hotRouteLogLevel ? { logLevel: hotRouteLogLevel } : {}),
+    },
     async (request, reply) => {
       const { id } = request.params;
       if (!inScope(request, reply, id)) return reply;

@@ -1,0 +1,93 @@
+/**
+ * The hot-path cache of `getFreshToken` (the broker's `GET /api/v1/connections/:id/token`): connection rows, and the
+ * decrypted access token of each.
+ *
+ * - A row is reused while the store's change stamp ({@link Store.changeStamp}) is the one taken before it was read
+ *   and it is younger than `maxAgeMs`. The stamp moves on any write to the store by this process and, through
+ *   SQLite's `data_version` or PostgreSQL's LISTEN/NOTIFY, on any write by another process — so a refresh, a logout,
+ *   a `needs_reauth` or a delete elsewhere is seen at the next request (SQLite) or once its notification arrives,
+ *   normally within milliseconds (PostgreSQL). `maxAgeMs` bounds the rest: a listening connection that died silently.
+ *   A store without a stamp (or PostgreSQL while not listening) is read on every request.
+ * - A decrypted access token is reused while the row's ciphertext is the very one it was decrypted from: the same
+ *   ciphertext always opens to the same token, so this never serves a token the row no longer holds. A refresh or a
+ *   key rotation writes a new ciphertext and the next request decrypts again.
+ */
+import { BoundedCache } from './bounded-cache.js';
+import type { KeyRing } from './crypto/keyring.js';
+import { accessSlot } from './refresher.js';
+import type { ConnectionRow, Store } from './store/types.js';
+
+/** Options of {@link TokenCache}. */
+export interface TokenCacheOptions {
+  /** Most connections held (default 10,000). */
+  max?: number;
+  /** Longest a row is reused, even with an unchanged stamp (default 2 s; 0 turns the row cache off). */
+  maxAgeMs?: number;
+}
+
+interface CachedRow {
+  stamp: number;
+  /** performance.now() when read. */
+  at: number;
+  row: ConnectionRow;
+}
+
+interface CachedToken {
+  /** The ciphertext `token` was decrypted from. */
+  enc: string;
+  token: string;
+}
+
+/** Cached connection rows and decrypted access tokens (see the module comment for when each is reused). */
+export class TokenCache {
+  private readonly rows: BoundedCache<string, CachedRow>;
+  private readonly tokens: BoundedCache<string, CachedToken>;
+  private readonly maxAgeMs: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly ring: KeyRing,
+    options: TokenCacheOptions = {},
+  ) {
+    const max = options.max ?? 10_000;
+    this.rows = new BoundedCache(max);
+    this.tokens = new BoundedCache(max);
+    this.maxAgeMs = options.maxAgeMs ?? 2_000;
+  }
+
+  /** The connection row of `id` (treat it as read-only: it may be shared with later calls). */
+  async row(id: string): Promise<ConnectionRow | undefined> {
+    const stamp = this.maxAgeMs > 0 ? this.store.changeStamp?.() : undefined;
+    const now = performance.now();
+    if (stamp !== undefined) {
+      const hit = this.rows.get(id);
+      if (hit && hit.stamp === stamp && now - hit.at < this.maxAgeMs) return hit.row;
+    }
+    const row = await this.store.getConnection(id);
+    if (!row) this.forget(id);
+    // Kept with the stamp taken *before* the read: a write that landed during the read moved the stamp, so this
+    // entry is already stale and the next request reads again.
+    else if (stamp !== undefined) this.rows.set(id, { stamp, at: now, row });
+    return row;
+  }
+
+  /** The access token of `row` in clear, decrypting only when its ciphertext changed since last time. */
+  accessToken(row: ConnectionRow): string {
+    const hit = this.tokens.get(row.id);
+    if (hit && hit.enc === row.accessTokenEnc) return hit.token;
+    const token = this.ring.decrypt(row.accessTokenEnc, accessSlot(row.id));
+    this.tokens.set(row.id, { enc: row.accessTokenEnc, token });
+    return token;
+  }
+
+  /** Drops what is held for `id` (its row was deleted, or it must not be served from memory any more). */
+  forget(id: string): void {
+    this.rows.delete(id);
+    this.tokens.delete(id);
+  }
+
+  /** Entries held: rows and decrypted tokens (for tests of the bound). */
+  get size(): { rows: number; tokens: number } {
+    return { rows: this.rows.size, tokens: this.tokens.size };
+  }
+}
