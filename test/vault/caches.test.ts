@@ -1,0 +1,207 @@
+/**
+ * The broker's hot-path caches (SECURITY.md, "Broker hot-path caches"): verified API keys (by hash, a few seconds)
+ * and connection rows + decrypted access tokens (by the store's change stamp). Each case runs on SQLite (two vault
+ * instances on one file) and on PostgreSQL (two instances on one schema), the way two processes share a store.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BoundedCache } from '../../src/vault/bounded-cache.js';
+import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import { fakeWebex } from './fake-webex.js';
+import {
+  dropSchema,
+  freshSchema,
+  PG_URL,
+  postgresAvailable,
+  TEST_KEY,
+  TEST_KEY_2,
+  tempDir,
+  testConfig,
+  tokenSet,
+} from './helpers.js';
+
+const pgUp = await postgresAvailable();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('BoundedCache', () => {
+  it('never holds more than max entries, dropping the least recently set', () => {
+    const cache = new BoundedCache<number, string>(3);
+    for (let i = 0; i < 1000; i++) cache.set(i, `v${i}`);
+    expect(cache.size).toBe(3);
+    expect([cache.get(997), cache.get(998), cache.get(999), cache.get(0)]).toEqual(['v997', 'v998', 'v999', undefined]);
+    cache.set(997, 'again');
+    cache.set(1000, 'v1000');
+    expect(cache.get(998)).toBeUndefined();
+    expect(cache.get(997)).toBe('again');
+  });
+});
+
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe.skipIf(kind === 'postgres' && !pgUp)(`hot-path caches (${kind})`, () => {
+    const closers: Array<() => Promise<void> | void> = [];
+    let now = 1_700_000_000_000;
+    const webex = fakeWebex();
+
+    afterEach(async () => {
+      for (const close of closers.reverse()) await close();
+      closers.length = 0;
+    });
+
+    /** Two vault instances on one store (as two processes would be), `max` entries per cache. */
+    async function twoInstances({
+      max,
+      keysA = TEST_KEY,
+      keysB = TEST_KEY,
+    }: {
+      max?: number;
+      keysA?: string;
+      keysB?: string;
+    } = {}) {
+      let store: Record<string, string>;
+      let schema: string | undefined;
+      if (kind === 'sqlite') {
+        const t = tempDir();
+        closers.push(t.cleanup);
+        store = { WEBEX_AUTH_DB: join(t.dir, 'vault.db') };
+      } else {
+        schema = freshSchema('caches');
+        closers.push(() => dropSchema(schema as string));
+        store = { DATABASE_URL: PG_URL };
+      }
+      const open = async (instanceId: string, keys: string) => {
+        const v = await openVault(testConfig({ ...store, WEBEX_AUTH_KEYS: keys }), {
+          fetch: webex.fetch,
+          clock: () => now,
+          instanceId,
+          retryBaseDelayMs: 1,
+          ...(schema ? { schema } : {}),
+          ...(max ? { tokenCache: { max }, apiKeyCache: { max } } : {}),
+        });
+        closers.push(() => v.close());
+        return v;
+      };
+      const a = await open('A', keysA);
+      const b = await open('B', keysB);
+      const integration = await a.integrations.upsert({
+        clientId: 'C1',
+        clientSecret: 'SECRET',
+        redirectUri: 'http://localhost:8080/oauth',
+        scopes: ['spark:all'],
+        apiBase: 'https://webex.test/v1',
+      });
+      const connect = async (person: string, accessToken: string) =>
+        (
+          await a.connections.saveFromGrant({
+            integrationId: integration.id,
+            tokens: tokenSet({ accessToken, refreshToken: `REFRESH-${person}` }, now),
+            person: { id: person, emails: [`${person}@example.com`], displayName: person },
+            requestedScopes: ['spark:all'],
+          })
+        ).id;
+      return { a, b, connect };
+    }
+
+    /**
+     * Waits until `vault` has seen a write made elsewhere: at once on SQLite (data_version is read per call); on
+     * PostgreSQL when the trigger's notification has arrived.
+     */
+    async function seen(vault: VaultInternals, before: number | undefined) {
+      while (vault.store.changeStamp?.() === before) await sleep(5);
+    }
+
+    it('an API key revoked through this vault stops at once; one revoked elsewhere within the cache TTL', async () => {
+      const { a, b, connect } = await twoInstances();
+      const id = await connect('p1', 'ACCESS-0');
+      const one = await a.apiKeys.create({ name: 'one', connectionIds: [id] });
+      const two = await a.apiKeys.create({ name: 'two', connectionIds: [id] });
+      expect((await a.apiKeys.verify(one.key))?.id).toBe(one.record.id); // now cached in A
+      expect((await a.apiKeys.verify(two.key))?.id).toBe(two.record.id);
+      expect(await a.apiKeys.revoke(one.record.id)).toBe(true);
+      expect(await a.apiKeys.verify(one.key)).toBeUndefined();
+      // Revoked by another instance: A may trust its cached verification for the TTL (5 s), not longer.
+      expect(await b.apiKeys.revoke(two.record.id)).toBe(true);
+      expect((await b.apiKeys.verify(two.key))?.id).toBeUndefined();
+      expect((await a.apiKeys.verify(two.key))?.id).toBe(two.record.id);
+      now += 5_000;
+      expect(await a.apiKeys.verify(two.key)).toBeUndefined();
+      // Unknown keys are never cached: they stay unknown, and a revoked one does not come back.
+      const unknown = `wak_${'A'.repeat(43)}`;
+      expect(await a.apiKeys.verify(unknown)).toBeUndefined();
+      expect(await a.apiKeys.verify(unknown)).toBeUndefined();
+      expect(await a.apiKeys.verify(one.key)).toBeUndefined();
+    });
+
+    it('a refresh, needs_reauth or delete made by another instance is seen by the next request', async () => {
+      const { a, b, connect } = await twoInstances();
+      const id = await connect('p1', 'ACCESS-0');
+      expect((await a.connections.getFreshToken(id)).accessToken).toBe('ACCESS-0');
+      expect((await a.connections.getFreshToken(id)).accessToken).toBe('ACCESS-0'); // from A's cache
+
+      let before = a.store.changeStamp?.();
+      await b.connections.refresh(id);
+      const refreshed = (await b.connections.revealTokens(id))?.accessToken;
+      expect(refreshed).toMatch(/^ACCESS-\d+$/);
+      expect(refreshed).not.toBe('ACCESS-0');
+      await seen(a, before);
+      expect((await a.connections.getFreshToken(id)).accessToken).toBe(refreshed);
+
+      before = a.store.changeStamp?.();
+      await b.connections.markNeedsReauth(id, 'test');
+      await seen(a, before);
+      await expect(a.connections.getFreshToken(id)).rejects.toMatchObject({ code: 'needs_reauth' });
+
+      const other = await connect('p2', 'ACCESS-P2');
+      expect((await a.connections.getFreshToken(other)).accessToken).toBe('ACCESS-P2');
+      before = a.store.changeStamp?.();
+      expect(await b.connections.delete(other)).toBe(true);
+      await seen(a, before);
+      await expect(a.connections.getFreshToken(other)).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    it('changes made through the same instance are seen at once', async () => {
+      const { a, connect } = await twoInstances();
+      const id = await connect('p1', 'ACCESS-0');
+      expect((await a.connections.getFreshToken(id)).accessToken).toBe('ACCESS-0');
+      await a.connections.refresh(id);
+      const refreshed = (await a.connections.revealTokens(id))?.accessToken;
+      expect((await a.connections.getFreshToken(id)).accessToken).toBe(refreshed);
+      await a.connections.markNeedsReauth(id);
+      await expect(a.connections.getFreshToken(id)).rejects.toMatchObject({ code: 'needs_reauth' });
+      const other = await connect('p2', 'ACCESS-P2');
+      expect((await a.connections.getFreshToken(other)).accessToken).toBe('ACCESS-P2');
+      expect(await a.connections.delete(other)).toBe(true);
+      await expect(a.connections.getFreshToken(other)).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    it('a key rotation by another instance (new ciphertext, same token) is served correctly', async () => {
+      // A encrypts under key 1 and can read key 2; B rotates every secret to key 2.
+      const { a, b, connect } = await twoInstances({
+        keysA: `${TEST_KEY},${TEST_KEY_2}`,
+        keysB: `${TEST_KEY_2},${TEST_KEY}`,
+      });
+      const id = await connect('p1', 'ACCESS-0');
+      expect((await a.connections.getFreshToken(id)).accessToken).toBe('ACCESS-0');
+      const before = a.store.changeStamp?.();
+      expect(await b.rotateKeys()).toMatchObject({ done: 2 });
+      await seen(a, before);
+      expect((await a.connections.getFreshToken(id)).accessToken).toBe('ACCESS-0');
+    });
+
+    it('holds at most `max` connections and keys, and still answers every one correctly', async () => {
+      const { a, connect } = await twoInstances({ max: 3 });
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await connect(`p${i}`, `ACCESS-P${i}`));
+      for (let round = 0; round < 2; round++) {
+        for (const [i, id] of ids.entries()) {
+          expect((await a.connections.getFreshToken(id)).accessToken).toBe(`ACCESS-P${i}`);
+        }
+      }
+      expect(a.tokenCache.size.rows).toBeLessThanOrEqual(3);
+      expect(a.tokenCache.size.tokens).toBeLessThanOrEqual(3);
+      const keys = [];
+      for (let i = 0; i < 6; i++)
+        keys.push(await a.apiKeys.create({ name: `k${i}`, connectionIds: [ids[0] as string] }));
+      for (const k of [...keys, ...keys]) expect((await a.apiKeys.verify(k.key))?.id).toBe(k.record.id);
+    });
+  });
+}
