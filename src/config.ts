@@ -1,17 +1,18 @@
 /**
- * The one configuration schema of webex-auth: every setting has one name (its environment variable), one default,
- * and one check. CLI flags of the same meaning are passed in as `overrides` under the same names.
+ * The one configuration of webex-auth: every setting has one name (its environment variable), one check (`SETTINGS`)
+ * and one default (`loadConfig`). CLI flags of the same meaning are passed in as `overrides` under the same names.
  *
- * zod validates at the boundary so that a bad value is one line naming the setting and what is expected. This module
- * uses `zod/mini` (the same validator with a functional, tree-shakable API): the CLI loads the configuration before
- * every command, and bundled `zod/mini` costs ~6 ms where the chainable `zod` API costs ~35 ms, a quarter of the
- * `webex-auth token` budget.
+ * Validated at the boundary: a bad value is one line naming the setting and what is expected.
+ *
+ * Why not zod, which validates everything else from outside: the CLI loads this module before every command, and
+ * `webex-auth token` must start within 1.5× of bare `node` (it sits inside `$(…)` on every request). Building zod
+ * schemas costs 6–14 ms at start-up even with tree-shaken `zod/mini`, a fifth of that budget, for twenty flat string
+ * settings that each need one test. So each setting is one small rule below.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
-import * as z from 'zod/mini';
 
 /** The Webex commercial REST + OAuth base URL. */
 export const WEBEX_API_BASE = 'https://webexapis.com/v1';
@@ -28,73 +29,85 @@ const ALIASES: Record<string, string> = {
   SCOPES: 'WEBEX_SCOPES',
 };
 
-// Every setting arrives as a trimmed, non-empty string (see loadConfig): an empty value means "unset".
-const text = z.optional(z.string());
+/** Reads one setting's value (trimmed, never empty) or says what was expected. */
+type Rule<T> = (value: string) => { value: T } | { expected: string };
+
+const text: Rule<string> = (value) => ({ value });
+const matching =
+  (test: (v: string) => boolean, expected: string): Rule<string> =>
+  (value) =>
+    test(value) ? { value } : { expected };
 const httpUrl = (what: string) =>
-  z.string().check(
-    z.refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), `expected an http(s) URL ${what}`),
-  );
-const atLeast16 = z.optional(z.string().check(z.minLength(16, 'expected at least 16 characters')));
-const integer = (min: number, max: number, fallback: number, what: string) =>
-  z._default(
-    z.pipe(
-      z.string().check(z.refine((v) => /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max, what)),
-      z.transform(Number),
-    ),
-    fallback,
-  );
+  matching((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), `expected an http(s) URL ${what}`);
+const atLeast16 = matching((v) => v.length >= 16, 'expected at least 16 characters');
+const integer =
+  (min: number, max: number, expected: string): Rule<number> =>
+  (v) =>
+    /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max ? { value: Number(v) } : { expected };
+const oneOf =
+  <T extends string>(values: readonly T[]): Rule<T> =>
+  (v) =>
+    (values as readonly string[]).includes(v) ? { value: v as T } : { expected: `expected one of ${values.join(', ')}` };
+
 const keyRingEntry = /^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9+/_-]{43}=?$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const schema = z.object({
+/** Every setting by its environment-variable name, in the order they are checked. */
+const SETTINGS = {
   WEBEX_CLIENT_ID: text,
   WEBEX_CLIENT_SECRET: text,
-  WEBEX_REDIRECT_URI: z._default(httpUrl('such as http://localhost:8080/oauth'), DEFAULT_REDIRECT_URI),
-  WEBEX_SCOPES: z.optional(
-    z
-      .string()
-      .check(
-        z.regex(
-          /^[A-Za-z0-9_:.-]+( +[A-Za-z0-9_:.-]+)*$/,
-          'expected space-separated Webex scopes such as "spark:people_read spark:rooms_read"',
-        ),
-      ),
+  WEBEX_REDIRECT_URI: httpUrl('such as http://localhost:8080/oauth'),
+  WEBEX_SCOPES: matching(
+    (v) => /^[A-Za-z0-9_:.-]+( +[A-Za-z0-9_:.-]+)*$/.test(v),
+    'expected space-separated Webex scopes such as "spark:people_read spark:rooms_read"',
   ),
-  WEBEX_API_BASE: z._default(httpUrl('such as https://webexapis.com/v1'), WEBEX_API_BASE),
-  WEBEX_ISSUER: z.optional(httpUrl('such as https://idbroker-b-us.webex.com/idb')),
-  PORT: integer(0, 65535, 8080, 'expected a port number from 0 to 65535'),
-  HOST: z._default(z.string(), '127.0.0.1'),
-  DATABASE_URL: z.optional(
-    z
-      .string()
-      .check(
-        z.refine((v) => /^postgres(ql)?:\/\//.test(v), 'expected a postgres:// URL (leave it unset to use SQLite)'),
-      ),
+  WEBEX_API_BASE: httpUrl('such as https://webexapis.com/v1'),
+  WEBEX_ISSUER: httpUrl('such as https://idbroker-b-us.webex.com/idb'),
+  PORT: integer(0, 65535, 'expected a port number from 0 to 65535'),
+  HOST: text,
+  DATABASE_URL: matching(
+    (v) => /^postgres(ql)?:\/\//.test(v),
+    'expected a postgres:// URL (leave it unset to use SQLite)',
   ),
   WEBEX_AUTH_DB: text,
-  WEBEX_AUTH_KEYS: z.optional(
-    z
-      .string()
-      .check(
-        z.refine(
-          (v) => v.split(',').every((e) => keyRingEntry.test(e.trim())),
-          'expected a key ring "kid:base64,kid:base64" of 32-byte keys (generate one with `webex-auth keys generate`)',
-        ),
-      ),
+  WEBEX_AUTH_KEYS: matching(
+    (v) => v.split(',').every((e) => keyRingEntry.test(e.trim())),
+    'expected a key ring "kid:base64,kid:base64" of 32-byte keys (generate one with `webex-auth keys generate`)',
   ),
   ADMIN_TOKEN: atLeast16,
-  WEBHOOK_URL: z.optional(httpUrl('to POST connection events to')),
+  WEBHOOK_URL: httpUrl('to POST connection events to'),
   WEBHOOK_SECRET: atLeast16,
   BOT_TOKEN: text,
   SPACE_ID: text,
-  KEEPALIVE_DAYS: integer(1, 89, 30, 'expected a whole number of days from 1 to 89'),
-  LOG_LEVEL: z._default(z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`), 'info'),
-  NODE_ENV: z._default(z.string(), 'development'),
+  KEEPALIVE_DAYS: integer(1, 89, 'expected a whole number of days from 1 to 89'),
+  LOG_LEVEL: oneOf(LOG_LEVELS),
+  NODE_ENV: text,
   XDG_DATA_HOME: text,
-});
+} satisfies Record<string, Rule<unknown>>;
+
+type SettingName = keyof typeof SETTINGS;
 
 /** The raw settings by their environment-variable names, as CLI flags pass them in. */
-export type Settings = z.input<typeof schema>;
+export type Settings = { [K in SettingName]?: string };
+
+/** The checked settings; undefined where unset. */
+type Checked = { [K in SettingName]: ((typeof SETTINGS)[K] extends Rule<infer T> ? T : never) | undefined };
+
+/** Checks every set value in order; the first bad one throws. */
+function check(raw: Record<string, string>): Checked {
+  const checked: Record<string, unknown> = {};
+  for (const [name, rule] of Object.entries(SETTINGS) as [SettingName, Rule<unknown>][]) {
+    const given = raw[name];
+    if (given === undefined) continue;
+    const result = rule(given);
+    if ('expected' in result) {
+      const shown = /SECRET|TOKEN|KEYS/.test(name) ? '' : ` (got ${JSON.stringify(given)})`;
+      throw new ConfigError(`Invalid setting ${name}: ${result.expected}${shown}`, name);
+    }
+    checked[name] = result.value;
+  }
+  return checked as Checked;
+}
 
 /** Where the Webex API of this configuration lives. */
 export type Mode = 'webex' | 'fedramp' | 'demo' | 'custom';
@@ -193,30 +206,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   };
   for (const source of [dotenv, env]) {
     for (const [alias, name] of Object.entries(ALIASES)) if (source[name] === undefined) set(name, source[alias]);
-    for (const key of Object.keys(schema.shape)) set(key, source[key]);
+    for (const key of Object.keys(SETTINGS)) set(key, source[key]);
   }
   for (const [key, value] of Object.entries(options.overrides ?? {})) set(key, value);
 
-  const parsed = schema.safeParse(merged);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const setting = String(issue?.path[0] ?? 'configuration');
-    const given = merged[setting];
-    const shown =
-      given === undefined || /SECRET|TOKEN|KEYS/.test(setting) ? '' : ` (got ${JSON.stringify(String(given))})`;
-    throw new ConfigError(`Invalid setting ${setting}: ${issue?.message ?? 'invalid value'}${shown}`, setting);
-  }
-  const s = parsed.data;
+  const s = check(merged);
   const dataDir = dataDirectory({ ...env, XDG_DATA_HOME: s.XDG_DATA_HOME });
   const config: Config = {
     clientId: s.WEBEX_CLIENT_ID,
     clientSecret: s.WEBEX_CLIENT_SECRET,
-    redirectUri: s.WEBEX_REDIRECT_URI,
+    redirectUri: s.WEBEX_REDIRECT_URI ?? DEFAULT_REDIRECT_URI,
     scopes: s.WEBEX_SCOPES ? s.WEBEX_SCOPES.split(/ +/) : [],
-    apiBase: s.WEBEX_API_BASE.replace(/\/+$/, ''),
+    apiBase: (s.WEBEX_API_BASE ?? WEBEX_API_BASE).replace(/\/+$/, ''),
     issuer: s.WEBEX_ISSUER,
-    port: s.PORT,
-    host: s.HOST,
+    port: s.PORT ?? 8080,
+    host: s.HOST ?? '127.0.0.1',
     databaseUrl: s.DATABASE_URL,
     dbPath: s.WEBEX_AUTH_DB ?? join(dataDir, 'webex-auth.db'),
     keys: s.WEBEX_AUTH_KEYS,
@@ -225,10 +229,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     webhookSecret: s.WEBHOOK_SECRET,
     botToken: s.BOT_TOKEN,
     spaceId: s.SPACE_ID,
-    keepaliveDays: s.KEEPALIVE_DAYS,
-    logLevel: s.LOG_LEVEL,
+    keepaliveDays: s.KEEPALIVE_DAYS ?? 30,
+    logLevel: s.LOG_LEVEL ?? 'info',
     production: s.NODE_ENV === 'production',
-    mode: modeOf(s.WEBEX_CLIENT_ID, s.WEBEX_API_BASE),
+    mode: modeOf(s.WEBEX_CLIENT_ID, s.WEBEX_API_BASE ?? WEBEX_API_BASE),
     dataDir,
   };
   if (config.clientId && !config.clientSecret) {

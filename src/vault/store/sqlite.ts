@@ -2,17 +2,39 @@
  * The SQLite store: better-sqlite3 (synchronous, so every statement is atomic in-process) in WAL mode with a busy
  * timeout, so that the CLI and the server can share one file across processes.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { PACKAGE_ROOT } from '../../paths.js';
 import { loadMigrations } from './migrations.js';
 import { type Executor, type Row, SqlStore } from './sql.js';
 import type { Store } from './types.js';
 
+/**
+ * The compiled addon, handed to better-sqlite3 by path. Its default lookup (the `bindings` package) stats a dozen
+ * candidate paths on every start, about 3 ms of `webex-auth token`, and cannot work where better-sqlite3's JavaScript
+ * is bundled (the bin). Looked for where npm installs better-sqlite3: inside this package's node_modules, or beside
+ * this package when it is itself a dependency; else resolved by Node. Undefined: let better-sqlite3 look.
+ */
+function nativeBinding(): string | undefined {
+  const addon = (dir: string) => join(dir, 'build', 'Release', 'better_sqlite3.node');
+  for (const dir of [join(PACKAGE_ROOT, 'node_modules', 'better-sqlite3'), join(dirname(PACKAGE_ROOT), 'better-sqlite3')]) {
+    if (existsSync(addon(dir))) return addon(dir);
+  }
+  try {
+    const path = addon(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')));
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Opens (creating if needed) the SQLite database at `path` and applies pending migrations. */
 export async function openSqliteStore(path: string): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
+  const addon = nativeBinding();
+  const db = new Database(path, addon ? { nativeBinding: addon } : {});
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
