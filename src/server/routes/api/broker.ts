@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { Config } from '../../../config.js';
 import type { ApiKeyRecord, Connection, Vault } from '../../../vault/types.js';
 import { VaultError, VaultKeyError } from '../../../vault/types.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem } from './problem.js';
 import { createRateLimiter, type RateLimitOptions } from './ratelimit.js';
@@ -179,6 +180,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
       onRequest: authenticate,
       schema: { params: idParams, querystring: tokenQuery },
       ...(hotRouteLogLevel ? { logLevel: hotRouteLogLevel } : {}),
+      childLoggerFactory: lazyChildLogger,
     },
     async (request, reply) => {
       const { id } = request.params;
