@@ -15,6 +15,7 @@ import type { FetchLike } from '../oauth/types.js';
 import { openVault } from '../vault/vault.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
+import { lazyChildLoggerFactory } from './lazy-logger.js';
 import { lazyBuildValidator } from './lazy-validation.js';
 import { securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
@@ -62,7 +63,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'webex-auth' });
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: false,
+    // Each request's child logger is made on its first enabled log call, not for every request (lazy-logger.ts).
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.
     routerOptions: { maxParamLength: 200 },

@@ -25,8 +25,12 @@ const ESCAPES: Record<string, string> = {
   '`': '&#96;',
 };
 
+const NEEDS_ESCAPE = /[&<>"'`]/;
+
 /** Escapes a string for use in HTML text and in quoted attribute values. */
 export function escapeHtml(value: string): string {
+  // Most values (ids, scope names, tokens) have nothing to escape: one test instead of a replace with a callback.
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
 }
 

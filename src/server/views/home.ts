@@ -61,17 +61,35 @@ function scopeItem(s: ScopeInfo, checked: boolean): SafeHtml {
 <span><code>${s.name}</code><span class="meaning">${s.meaning}</span></span></label></li>`;
 }
 
+/** The scope lists of the picker by defaults and offered scopes: the same few on every home page, so built once. */
+const scopeListsCache = new Map<string, SafeHtml>();
+const SCOPE_LISTS_CACHED = 64;
+
 /** The scope picker (a form that POSTs to /oauth/start). */
 export function scopePicker(csrf: string, defaults: string[], offered?: string[]): SafeHtml {
+  const key = `${defaults.join(' ')}|${offered?.join(' ') ?? ''}`;
+  let lists = scopeListsCache.get(key);
+  if (!lists) {
+    lists = scopeLists(defaults, offered);
+    if (scopeListsCache.size >= SCOPE_LISTS_CACHED) scopeListsCache.clear();
+    scopeListsCache.set(key, lists);
+  }
+  return html`<form method="post" action="/oauth/start" class="picker">
+<input type="hidden" name="_csrf" value="${csrf}">
+${lists}
+<p><button type="submit" class="primary" id="start">Start</button></p>
+</form>`;
+}
+
+/** The presets and the checkboxes of the picker (nothing per request in them). */
+function scopeLists(defaults: string[], offered?: string[]): SafeHtml {
   const checked = new Set(defaults);
   const allowed = offered && offered.length > 0 ? new Set(offered) : undefined;
   const visible = SCOPES.filter((s) => !allowed || allowed.has(s.name) || OIDC_SCOPES.includes(s.name));
   const user = visible.filter((s) => s.kind === 'user');
   const oidc = visible.filter((s) => s.kind === 'oidc');
   const other = visible.filter((s) => s.kind !== 'user' && s.kind !== 'oidc');
-  return html`<form method="post" action="/oauth/start" class="picker">
-<input type="hidden" name="_csrf" value="${csrf}">
-<p class="muted">One click for a common need:</p>
+  return html`<p class="muted">One click for a common need:</p>
 <div class="presets">
 ${SCOPE_PRESETS.map((p) => html`<button type="submit" name="preset" value="${p.id}" title="${p.scopes.join(' ')}">${p.label} <span class="muted">— ${p.why}</span></button>`)}
 </div>
@@ -79,9 +97,7 @@ ${SCOPE_PRESETS.map((p) => html`<button type="submit" name="preset" value="${p.i
 <ul class="scopes">${user.map((s) => scopeItem(s, checked.has(s.name)))}</ul>
 </fieldset>
 ${oidc.length ? html`<fieldset><legend>Identity (OpenID Connect)</legend><ul class="scopes">${oidc.map((s) => scopeItem(s, checked.has(s.name)))}</ul></fieldset>` : ''}
-${other.length ? html`<details><summary>Admin and compliance scopes</summary><ul class="scopes">${other.map((s) => scopeItem(s, checked.has(s.name)))}</ul></details>` : ''}
-<p><button type="submit" class="primary" id="start">Start</button></p>
-</form>`;
+${other.length ? html`<details><summary>Admin and compliance scopes</summary><ul class="scopes">${other.map((s) => scopeItem(s, checked.has(s.name)))}</ul></details>` : ''}`;
 }
 
 /** The body of the home page. */
