@@ -8,6 +8,7 @@
 // BENCH_SAMPLE_DIR at it (default bench/.work/webex-integration-sample). It hard-codes https://api.ciscospark.com/v1;
 // bench/tools/sample-shim.cjs (preloaded with NODE_OPTIONS) rewrites that base to the emulator, without editing it.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -137,7 +138,7 @@ async function sampleFlow() {
 
 /** Runs `flow` in CONCURRENCY loops for `seconds`; flows/s, failures, and CPU ms per flow of the server and emulator. */
 async function drive(flow, seconds, serverPid) {
-  const cpu0 = serverPid ? [cpuMs(serverPid), cpuMs(emu.child.pid)] : undefined;
+  const cpu0 = serverPid ? [cpuMs(serverPid), cpuMs(emu.child.pid), process.cpuUsage()] : undefined;
   const end = Date.now() + seconds * 1000;
   let done = 0;
   let failed = 0;
@@ -158,7 +159,14 @@ async function drive(flow, seconds, serverPid) {
     }),
   );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = cpu0 ? { server: cpuMs(serverPid) - cpu0[0], emulator: cpuMs(emu.child.pid) - cpu0[1] } : undefined;
+  const client = cpu0 && process.cpuUsage(cpu0[2]);
+  const cpu = cpu0
+    ? {
+        server: cpuMs(serverPid) - cpu0[0],
+        emulator: cpuMs(emu.child.pid) - cpu0[1],
+        client: (client.user + client.system) / 1000,
+      }
+    : undefined;
   return { seconds: s, done, failed, firstError, cpu };
 }
 
@@ -171,7 +179,11 @@ function merge(rounds) {
     done,
     failed: sum((r) => r.failed),
     firstError: rounds.find((r) => r.firstError)?.firstError,
-    cpu: { server: sum((r) => r.cpu.server) / done, emulator: sum((r) => r.cpu.emulator) / done },
+    cpu: {
+      server: sum((r) => r.cpu.server) / done,
+      emulator: sum((r) => r.cpu.emulator) / done,
+      client: sum((r) => r.cpu.client) / done,
+    },
   };
 }
 
@@ -289,8 +301,13 @@ rows.push(cpuRow('server CPU per flow (webex-auth, to the stored connection)', s
 notes.push(
   "what each flow is: webex-auth's browser flow = home page (session cookie + CSRF token) → POST /oauth/start (state, PKCE) → emulator authorize (auto-consent) → callback (state check, code exchange, people/me, two AES-GCM envelopes, SQLite upsert) → the connection page it redirects to; 'to the stored connection' is the same without loading that last page (the flow is complete at the callback's 303, no security step is skipped); the sample's = index page → authorize → its callback (fixed state, no PKCE, nothing stored, plus one refresh), whose answer is its result page",
 );
+/** "server a + emulator b + client c = total ms" of one result. */
+const budget = (r) => {
+  const total = r.cpu.server + r.cpu.emulator + r.cpu.client;
+  return `server ${r.cpu.server.toFixed(2)} + emulator ${r.cpu.emulator.toFixed(2)} + load client ${r.cpu.client.toFixed(2)} = ${total.toFixed(2)} ms`;
+};
 notes.push(
-  `emulator CPU per flow: ${oursResult.cpu.emulator.toFixed(2)} ms serving webex-auth's flows${sampleResult ? `, ${sampleResult.cpu.emulator.toFixed(2)} ms serving the sample's (which adds a refresh per flow)` : ''}; server CPU per flow: webex-auth ${oursResult.cpu.server.toFixed(2)} ms (${storedResult.cpu.server.toFixed(2)} ms to the stored connection)${sampleResult ? `, sample ${sampleResult.cpu.server.toFixed(2)} ms` : ''} (from /proc, 10 ms ticks)`,
+  `CPU per flow (from /proc, 10 ms ticks; all three share the machine's ${availableParallelism()} cores): webex-auth browser flow ${budget(oursResult)}; to the stored connection ${budget(storedResult)}${sampleResult ? `; sample ${budget(sampleResult)} (its emulator part includes its refresh)` : ''}`,
 );
 notes.push(
   `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each (two alternating halves) after a 1 s warm-up; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
