@@ -6,6 +6,10 @@
 // connectViaFlow); then `webex-auth serve` (custom mode, pointed at the emulator) is started as a child and loaded with
 // autocannon. The broker limits each API key (burst 120, 20/s); the bench spreads its requests over KEYS keys, each
 // made for the connection, so it measures the token path and not that limit (which answers 429 early and cheaply).
+// Every baseline is sent the very same requests (path and rotating `Authorization` header): on this 2-core machine
+// autocannon shares the CPU with the server, so the client's work per request must be the same on both sides. The
+// requests are pre-built (see requestsFor): an earlier version built each in autocannon's setupRequest, which cost
+// the client more per request than the bare server's whole answer and was charged to the broker's run only.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -24,7 +28,8 @@ import {
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 50;
-const KEYS = Number(process.env.BENCH_BROKER_KEYS ?? 250);
+// 1000 keys: at 15,000 req/s each key sees 15 req/s, under the broker's 20/s per-key limit.
+const KEYS = Number(process.env.BENCH_BROKER_KEYS ?? 1000);
 // BENCH_PROFILE_DIR=… runs serve with --cpu-prof into that directory (the profile is written when serve exits).
 const PROFILE = process.env.BENCH_PROFILE_DIR;
 const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -76,6 +81,15 @@ async function dropSchema(schema) {
   await client.end();
 }
 
+/**
+ * The load: GET `path`, request i with key i of `keys` as its bearer token. A static list (no setupRequest), so
+ * autocannon builds each request once per connection and then only cycles through them: the client's CPU per
+ * request stays that of a fixed request.
+ */
+function requestsFor(path, keys) {
+  return keys.map((key) => ({ method: 'GET', path, headers: { authorization: `Bearer ${key}` } }));
+}
+
 function summary(result) {
   return {
     rps: result.requests.average,
@@ -101,15 +115,11 @@ async function loadBroker(kind, beforeMeasuring) {
     // Each key once (its first use records lastUsedAt, a write at most once a minute per key), then a 1 s warm-up
     // (JIT, pool), then the measured run.
     for (const key of keys) await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
-    let n = 0;
-    const request = {
-      method: 'GET',
-      path,
-      setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${keys[n++ % keys.length]}` } }),
-    };
-    await cannon({ url: base, connections: CONNECTIONS, duration: 1, requests: [request] });
-    await beforeMeasuring();
-    return summary(await cannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [request] }));
+    await cannon({ url: base, connections: CONNECTIONS, duration: 1, requests: requestsFor(path, keys) });
+    await beforeMeasuring(requestsFor(path, keys));
+    return summary(
+      await cannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: requestsFor(path, keys) }),
+    );
   } finally {
     if (serve.child.exitCode === null) {
       const exited = new Promise((r) => serve.child.once('exit', r));
@@ -122,24 +132,33 @@ async function loadBroker(kind, beforeMeasuring) {
 
 // The bare server stays up and is measured right before each contender, so that each ratio compares two runs a few
 // seconds apart (the load of this shared machine changes from minute to minute).
+// Keys of the same shape for the rows measured before a store exists (the floors themselves do not check them).
+const sampleKeys = Array.from({ length: KEYS }, (_, i) => `wak_${String(i).padStart(43, '0')}`);
+const samplePath = '/api/v1/connections/conn_bench/token';
 const bare = await startProcess(process.execPath, ['-e', BARE_JSON_SERVER]);
-await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: 1 });
-const measureFloor = async () =>
-  summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS }));
-const floors = { fastify: await measureFloor() };
+await cannon({
+  url: bare.match[1],
+  connections: CONNECTIONS,
+  duration: 1,
+  requests: requestsFor(samplePath, sampleKeys),
+});
+const measureFloor = async (requests) =>
+  summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS, requests }));
+const floors = { fastify: await measureFloor(requestsFor(samplePath, sampleKeys)) };
 const floor = floors.fastify;
 const fastify = await startProcess(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY_SERVER]);
-const fastifyUrl = `${fastify.match[1]}/api/v1/connections/c/token`;
-await cannon({ url: fastifyUrl, connections: CONNECTIONS, duration: 1 });
-const framework = summary(await cannon({ url: fastifyUrl, connections: CONNECTIONS, duration: SECONDS }));
+const fastifyUrl = fastify.match[1];
+const fastifyLoad = { url: fastifyUrl, connections: CONNECTIONS, requests: requestsFor(samplePath, sampleKeys) };
+await cannon({ ...fastifyLoad, duration: 1 });
+const framework = summary(await cannon({ ...fastifyLoad, duration: SECONDS }));
 fastify.child.kill();
 
 const results = {};
 const notes = [];
 for (const kind of ['sqlite', 'postgres']) {
   try {
-    results[kind] = await loadBroker(kind, async () => {
-      floors[kind] = await measureFloor();
+    results[kind] = await loadBroker(kind, async (requests) => {
+      floors[kind] = await measureFloor(requests);
     });
   } catch (error) {
     notes.push(`${kind} run failed: ${error.message.split('\n')[0]}`);
@@ -180,6 +199,6 @@ for (const [kind, r] of Object.entries(results)) {
   );
 }
 notes.push(
-  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; each baseline is the bare node:http server measured just before that row's run; bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; requests spread over ${KEYS} API keys (per-key limit burst 120, 20/s; each key used once before the warm-up); load average ${await loadAverage()}`,
+  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; each baseline is the bare node:http server measured just before that row's run, sent the same pre-built requests (same path, same rotating Authorization header); bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; requests spread over ${KEYS} API keys (per-key limit burst 120, 20/s; each key used once before the warm-up); load average ${await loadAverage()}`,
 );
 report('broker', rows, notes);

@@ -52,6 +52,24 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
   // Bumped by every revocation here: a verification whose store read began before a revocation must not cache the
   // row it read (it may predate the revocation).
   let revocations = 0;
+  // One store read per key hash at a time: a bot's many concurrent requests with a key not (or no longer) cached
+  // share one read instead of each reading the store. Keyed by hash, like the cache; bounded by requests in flight.
+  const reading = new Map<string, Promise<ApiKeyRecord | undefined>>();
+
+  async function lookUp(hash: string, now: number): Promise<ApiKeyRecord | undefined> {
+    const seen = revocations;
+    const row = await store.findApiKeyByHash(hash);
+    // The look-up is by hash already; compare again in constant time so no timing depends on the match.
+    if (!row || !timingSafeEqual(Buffer.from(row.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
+      cache.delete(hash);
+      return undefined;
+    }
+    const lastUsedAt = !row.lastUsedAt || now - row.lastUsedAt > TOUCH_EVERY_MS ? now : row.lastUsedAt;
+    if (lastUsedAt === now) await store.touchApiKey(row.id, now);
+    const record = apiKeyRecord({ ...row, lastUsedAt: now });
+    if (ttlMs > 0 && seen === revocations) cache.set(hash, { record, until: now + ttlMs, lastUsedAt });
+    return record;
+  }
 
   return {
     async create(input) {
@@ -90,29 +108,27 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
         }
         return { ...hit.record, lastUsedAt: hit.lastUsedAt };
       }
-      const seen = revocations;
-      const row = await store.findApiKeyByHash(hash);
-      // The look-up is by hash already; compare again in constant time so no timing depends on the match.
-      if (!row || !timingSafeEqual(Buffer.from(row.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
-        cache.delete(hash);
-        return undefined;
+      let flight = reading.get(hash);
+      if (!flight) {
+        flight = lookUp(hash, now).finally(() => reading.delete(hash));
+        reading.set(hash, flight);
       }
-      const lastUsedAt = !row.lastUsedAt || now - row.lastUsedAt > TOUCH_EVERY_MS ? now : row.lastUsedAt;
-      if (lastUsedAt === now) await store.touchApiKey(row.id, now);
-      const record = apiKeyRecord({ ...row, lastUsedAt: now });
-      if (ttlMs > 0 && seen === revocations) cache.set(hash, { record, until: now + ttlMs, lastUsedAt });
-      return record;
+      const record = await flight;
+      return record && { ...record };
     },
     async list() {
       return (await store.listApiKeys()).map(apiKeyRecord);
     },
     async revoke(id) {
       revocations++;
+      // A read in flight may predate the revocation: later verifications must not join it.
+      reading.clear();
       cache.deleteWhere((e) => e.record.id === id);
       const revoked = await store.revokeApiKey(id, clock());
       // Again after the write: a verification whose read overlapped the write caches nothing (`revocations` moved
       // since it began), and one that begins after this point reads the revoked row.
       revocations++;
+      reading.clear();
       cache.deleteWhere((e) => e.record.id === id);
       return revoked;
     },

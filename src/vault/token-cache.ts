@@ -43,6 +43,8 @@ export class TokenCache {
   private readonly rows: BoundedCache<string, CachedRow>;
   private readonly tokens: BoundedCache<string, CachedToken>;
   private readonly maxAgeMs: number;
+  /** Store reads in flight, by connection id, with the stamp taken before each began. */
+  private readonly reading = new Map<string, { stamp: number | undefined; row: Promise<ConnectionRow | undefined> }>();
 
   constructor(
     private readonly store: Store,
@@ -63,6 +65,20 @@ export class TokenCache {
       const hit = this.rows.get(id);
       if (hit && hit.stamp === stamp && now - hit.at < this.maxAgeMs) return hit.row;
     }
+    // Concurrent requests for one connection share one read, but only a read that began under the current stamp: one
+    // that began before a write may return the row as it was before it.
+    const flight = this.reading.get(id);
+    if (flight && stamp !== undefined && flight.stamp === stamp) return flight.row;
+    const row = this.read(id, stamp, now);
+    this.reading.set(id, { stamp, row });
+    try {
+      return await row;
+    } finally {
+      if (this.reading.get(id)?.row === row) this.reading.delete(id);
+    }
+  }
+
+  private async read(id: string, stamp: number | undefined, now: number): Promise<ConnectionRow | undefined> {
     const row = await this.store.getConnection(id);
     if (!row) this.forget(id);
     // Kept with the stamp taken *before* the read: a write that landed during the read moved the stamp, so this

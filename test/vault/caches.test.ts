@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedCache } from '../../src/vault/bounded-cache.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import { openSqliteStore } from '../../src/vault/store/sqlite.js';
 import { fakeWebex } from './fake-webex.js';
 import {
   dropSchema,
@@ -33,6 +34,54 @@ describe('BoundedCache', () => {
     cache.set(1000, 'v1000');
     expect(cache.get(998)).toBeUndefined();
     expect(cache.get(997)).toBe('again');
+  });
+});
+
+describe('hot-path caches under concurrency', () => {
+  it('concurrent requests for an uncached key or connection share one store read', async () => {
+    const t = tempDir();
+    const store = await openSqliteStore(join(t.dir, 'vault.db'));
+    const reads = { keys: 0, connections: 0 };
+    // The real store, counting the two reads of the token path.
+    const counted = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'findApiKeyByHash') reads.keys++;
+        if (name === 'getConnection') reads.connections++;
+        const value = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const vault = await openVault(testConfig({ WEBEX_AUTH_DB: join(t.dir, 'vault.db'), WEBEX_AUTH_KEYS: TEST_KEY }), {
+      store: counted,
+    });
+    try {
+      const integration = await vault.integrations.upsert({
+        clientId: 'C1',
+        clientSecret: 'SECRET',
+        redirectUri: 'http://localhost:8080/oauth',
+        scopes: ['spark:all'],
+        apiBase: 'https://webex.test/v1',
+      });
+      const { id } = await vault.connections.saveFromGrant({
+        integrationId: integration.id,
+        tokens: tokenSet({ accessToken: 'ACCESS-0', refreshToken: 'REFRESH-0' }),
+        person: { id: 'p1', emails: ['p1@example.com'], displayName: 'p1' },
+        requestedScopes: ['spark:all'],
+      });
+      const { key, record } = await vault.apiKeys.create({ name: 'bot', connectionIds: [id] });
+      reads.keys = 0;
+      reads.connections = 0;
+      const verified = await Promise.all(Array.from({ length: 50 }, () => vault.apiKeys.verify(key)));
+      expect(new Set(verified.map((r) => r?.id))).toEqual(new Set([record.id]));
+      expect(reads.keys).toBe(1);
+      const tokens = await Promise.all(Array.from({ length: 50 }, () => vault.connections.getFreshToken(id)));
+      expect(new Set(tokens.map((x) => x.accessToken))).toEqual(new Set(['ACCESS-0']));
+      expect(reads.connections).toBe(1);
+    } finally {
+      await vault.close();
+      await store.close();
+      t.cleanup();
+    }
   });
 });
 
