@@ -1,5 +1,5 @@
 /**
- * The per-request logger (src/server/lazy-logger.ts): at `info` every request still logs its start and end with its
+ * The per-request logger of the whole app (src/server/routes/api/lazy-logger.ts, set in app.ts): at `info` every request still logs its start and end with its
  * request id, query strings still stay out; at `warn` nothing is logged for a plain page, and an error still is,
  * with the request id.
  */
@@ -36,16 +36,26 @@ describe('request logger', () => {
       app.get('/boom', async () => {
         throw new Error('boom');
       });
+      app.get('/chatty', { logLevel: 'debug' }, async (request) => {
+        request.log.debug('chatty route line');
+        return 'ok';
+      });
       expect((await app.inject({ method: 'GET', url: '/home' })).statusCode).toBe(200);
       expect(lines.filter((l) => l.reqId !== undefined)).toEqual([]);
       expect((await app.inject({ method: 'GET', url: '/boom' })).statusCode).toBe(500);
       const failed = lines.filter((l) => l.msg === 'request failed');
       expect(failed).toHaveLength(1);
       expect(failed[0]?.reqId).toBeDefined();
+      // A route's own log level is kept: debug lines of a route at `debug` are written under a `warn` app.
+      await app.inject({ method: 'GET', url: '/chatty' });
+      expect(lines.filter((l) => l.msg === 'chatty route line')).toHaveLength(1);
       // A level raised at run time applies to requests made afterwards.
       logger.level = 'info';
       await app.inject({ method: 'GET', url: '/home' });
-      expect(lines.filter((l) => l.msg === 'incoming request')).toHaveLength(1);
+      const homeStarts = lines.filter(
+        (l) => l.msg === 'incoming request' && (l.req as { path?: string } | undefined)?.path === '/home',
+      );
+      expect(homeStarts).toHaveLength(1);
     } finally {
       await app.close();
     }
