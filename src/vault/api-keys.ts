@@ -5,6 +5,7 @@
  * Verified keys are cached in memory for a few seconds (see {@link ApiKeyCacheOptions}), so the broker's hot path
  * does not read the store on every request.
  */
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
 import { BoundedCache } from './bounded-cache.js';
@@ -17,17 +18,21 @@ const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
 /** How often a key's `lastUsedAt` is written at most. */
 const TOUCH_EVERY_MS = 60_000;
 
+/** One-shot `crypto.hash` (Node ≥ 20.12): no Hash object per call, on the broker's every request. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** SHA-256 of an API key: enough for 256-bit random keys (no password stretching needed). */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return oneShot ? oneShot('sha256', key, 'hex') : createHash('sha256').update(key).digest('hex');
 }
 
 /** Options of the verified-key cache of {@link createApiKeys}. */
 export interface ApiKeyCacheOptions {
   /**
-   * How long a verified key is trusted without reading the store again (default 5 s; 0 turns the cache off). This is
-   * the bound on how long a key revoked by *another* process (the CLI, another server) keeps working here; a key
-   * revoked through this vault stops at once.
+   * How long a verified key is trusted without reading the store again (default 5 s; 0 turns the cache off). A key
+   * revoked through this vault stops at once; one revoked by *another* process (the CLI, another server) stops when
+   * the store's change stamp moves — at the next request on SQLite, on the revocation's notification on PostgreSQL —
+   * and at the latest after `ttlMs` (PostgreSQL while its LISTEN connection is down, or a store without a stamp).
    */
   ttlMs?: number;
   /** Most keys held (default 10,000). */
@@ -36,6 +41,8 @@ export interface ApiKeyCacheOptions {
 
 interface CachedKey {
   record: ApiKeyRecord;
+  /** The store's `apiKeys` change stamp taken before the read. */
+  stamp: number | undefined;
   /** Clock time after which the store is read again. */
   until: number;
   lastUsedAt: number;
@@ -44,9 +51,11 @@ interface CachedKey {
 /** The `apiKeys` part of the vault over a store. */
 export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCacheOptions = {}): Vault['apiKeys'] {
   // SECURITY (SECURITY.md, "Broker hot-path caches"): verified keys are kept in memory, keyed by the key's SHA-256
-  // (never the key itself), for at most `ttlMs`. Trade-off: a key revoked by another process stays usable here for
-  // up to `ttlMs` (5 s by default); revocation through this vault drops it at once. Only keys that verified are
-  // cached — an unknown or malformed key is never stored — and the cache is bounded, so guessing keys cannot grow it.
+  // (never the key itself), while the store reports no revocation by another process and for at most `ttlMs`.
+  // Trade-off: when the store cannot report (PostgreSQL with its LISTEN connection down), a key revoked by another
+  // process stays usable here for up to `ttlMs` (5 s by default); revocation through this vault drops it at once.
+  // Only keys that verified are cached — an unknown or malformed key is never stored — and the cache is bounded, so
+  // guessing keys cannot grow it.
   const ttlMs = cacheOptions.ttlMs ?? 5_000;
   const cache = new BoundedCache<string, CachedKey>(cacheOptions.max ?? 10_000);
   // Bumped by every revocation here: a verification whose store read began before a revocation must not cache the
@@ -54,9 +63,9 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
   let revocations = 0;
   // One store read per key hash at a time: a bot's many concurrent requests with a key not (or no longer) cached
   // share one read instead of each reading the store. Keyed by hash, like the cache; bounded by requests in flight.
-  const reading = new Map<string, Promise<ApiKeyRecord | undefined>>();
+  const reading = new Map<string, { stamp: number | undefined; record: Promise<ApiKeyRecord | undefined> }>();
 
-  async function lookUp(hash: string, now: number): Promise<ApiKeyRecord | undefined> {
+  async function lookUp(hash: string, now: number, stamp: number | undefined): Promise<ApiKeyRecord | undefined> {
     const seen = revocations;
     const row = await store.findApiKeyByHash(hash);
     // The look-up is by hash already; compare again in constant time so no timing depends on the match.
@@ -67,7 +76,7 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
     const lastUsedAt = !row.lastUsedAt || now - row.lastUsedAt > TOUCH_EVERY_MS ? now : row.lastUsedAt;
     if (lastUsedAt === now) await store.touchApiKey(row.id, now);
     const record = apiKeyRecord({ ...row, lastUsedAt: now });
-    if (ttlMs > 0 && seen === revocations) cache.set(hash, { record, until: now + ttlMs, lastUsedAt });
+    if (ttlMs > 0 && seen === revocations) cache.set(hash, { record, stamp, until: now + ttlMs, lastUsedAt });
     return record;
   }
 
@@ -100,20 +109,29 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
       const now = clock();
       // The map look-up compares SHA-256 digests of the keys, not the keys: its timing reveals nothing usable about
       // a stored key (learning a digest prefix does not help find a key that hashes to it).
+      const stamp = store.changeStamp?.('apiKeys');
       const hit = ttlMs > 0 ? cache.get(hash) : undefined;
-      if (hit && now < hit.until) {
+      if (hit && now < hit.until && hit.stamp === stamp) {
         if (now - hit.lastUsedAt > TOUCH_EVERY_MS) {
           hit.lastUsedAt = now;
           await store.touchApiKey(hit.record.id, now);
         }
         return { ...hit.record, lastUsedAt: hit.lastUsedAt };
       }
+      // Join a read in flight only if it began under the same stamp (one begun before a revocation elsewhere may
+      // return the key as it was).
       let flight = reading.get(hash);
-      if (!flight) {
-        flight = lookUp(hash, now).finally(() => reading.delete(hash));
-        reading.set(hash, flight);
+      if (!flight || flight.stamp !== stamp) {
+        const mine = { stamp, record: lookUp(hash, now, stamp) };
+        mine.record
+          .finally(() => {
+            if (reading.get(hash) === mine) reading.delete(hash);
+          })
+          .catch(() => {});
+        reading.set(hash, mine);
+        flight = mine;
       }
-      const record = await flight;
+      const record = await flight.record;
       return record && { ...record };
     },
     async list() {

@@ -59,7 +59,7 @@ export class TokenCache {
 
   /** The connection row of `id` (treat it as read-only: it may be shared with later calls). */
   async row(id: string): Promise<ConnectionRow | undefined> {
-    const stamp = this.maxAgeMs > 0 ? this.store.changeStamp?.() : undefined;
+    const stamp = this.maxAgeMs > 0 ? this.store.changeStamp?.('connections') : undefined;
     const now = performance.now();
     if (stamp !== undefined) {
       const hit = this.rows.get(id);

@@ -28,7 +28,10 @@ function statement(sql: string): { name: string; text: string; write: boolean } 
   return s;
 }
 
-/** The channel migration 002's trigger notifies on every write to `connections` (payload: the schema). */
+/**
+ * The channel migration 003's triggers notify on every write to `connections` and on API-key revocations (payload:
+ * `<schema>.<table>`).
+ */
 const CHANGES_CHANNEL = 'webex_auth_changes';
 /** Longest wait between attempts to listen again after the listening connection was lost. */
 const MAX_RELISTEN_MS = 30_000;
@@ -43,6 +46,7 @@ const MAX_RELISTEN_MS = 30_000;
 function changeWatch(connectionString: string, schema: string | undefined) {
   let local = 0;
   let remote = 0;
+  let keys = 0;
   let listening = false;
   let closed = false;
   let current: pg.Client | undefined;
@@ -54,6 +58,7 @@ function changeWatch(connectionString: string, schema: string | undefined) {
     current = undefined;
     listening = false;
     remote++;
+    keys++;
     client.end().catch(() => {});
     if (closed || retry) return;
     retry = setTimeout(() => {
@@ -79,7 +84,9 @@ function changeWatch(connectionString: string, schema: string | undefined) {
       await client.connect();
       const mine = String((await client.query('SELECT current_schema() AS s')).rows[0]?.s);
       client.on('notification', (n) => {
-        if (n.channel === CHANGES_CHANNEL && n.payload === mine) remote++;
+        if (n.channel !== CHANGES_CHANNEL) return;
+        if (n.payload === `${mine}.connections`) remote++;
+        else if (n.payload === `${mine}.api_keys`) keys++;
       });
       await client.query(`LISTEN ${CHANGES_CHANNEL}`);
       if (closed || client !== current) {
@@ -87,6 +94,7 @@ function changeWatch(connectionString: string, schema: string | undefined) {
         return;
       }
       remote++;
+      keys++;
       listening = true;
       delay = 1_000;
     } catch {
@@ -96,7 +104,8 @@ function changeWatch(connectionString: string, schema: string | undefined) {
 
   return {
     listen,
-    stamp: (): number | undefined => (listening ? local + remote : undefined),
+    stamp: (scope: 'connections' | 'apiKeys'): number | undefined =>
+      listening ? (scope === 'apiKeys' ? keys : local + remote) : undefined,
     /** Wraps a statement: bumps `local` around a write. */
     async around<T>(write: boolean, run: () => Promise<T>): Promise<T> {
       if (!write) return run();

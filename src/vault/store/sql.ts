@@ -16,7 +16,7 @@ export interface Executor {
   /** Runs a statement and returns the number of changed rows. */
   run(sql: string, params?: unknown[]): Promise<number>;
   /** See {@link Store.changeStamp}. */
-  changeStamp?(): number | undefined;
+  changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
   /** Runs `fn` holding the database-wide migration lock, inside one transaction. */
   migrationLock<T>(fn: (exec: (sql: string, params?: unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -102,8 +102,8 @@ export class SqlStore implements Store {
     this.kind = db.kind;
   }
 
-  changeStamp(): number | undefined {
-    return this.db.changeStamp?.();
+  changeStamp(scope: 'connections' | 'apiKeys'): number | undefined {
+    return this.db.changeStamp?.(scope);
   }
 
   async migrate(): Promise<string[]> {

@@ -19,7 +19,10 @@ import type { Store } from './types.js';
  */
 function nativeBinding(): string | undefined {
   const addon = (dir: string) => join(dir, 'build', 'Release', 'better_sqlite3.node');
-  for (const dir of [join(PACKAGE_ROOT, 'node_modules', 'better-sqlite3'), join(dirname(PACKAGE_ROOT), 'better-sqlite3')]) {
+  for (const dir of [
+    join(PACKAGE_ROOT, 'node_modules', 'better-sqlite3'),
+    join(dirname(PACKAGE_ROOT), 'better-sqlite3'),
+  ]) {
     if (existsSync(addon(dir))) return addon(dir);
   }
   try {
@@ -48,30 +51,44 @@ export async function openSqliteStore(path: string): Promise<Store> {
     }
     return s;
   };
-  // Change stamp for the vault's caches: `PRAGMA data_version` changes when another connection (another process)
-  // commits to the file; our own writes bump `epoch` directly (data_version does not count them). Statements run
-  // synchronously, so a write and its bump happen in the same tick: no read can interleave.
+  // Change stamps for the vault's caches (Store.changeStamp). `PRAGMA data_version` changes when another connection
+  // (another process) commits to the file: `remote` counts those changes. Our own writes bump `local` (data_version
+  // does not count them); statements run synchronously, so a write and its bump happen in one tick.
+  // The pragma opens a read transaction (~5 % of the broker's token route if run on every call), so it is read once
+  // per event-loop turn: `checked` is cleared by a setImmediate, which runs after the poll phase. Every request served
+  // in a turn was read from its socket in that turn's poll phase, from data that had arrived before the poll began —
+  // so a commit made before a request arrived is seen by that request.
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   let seenVersion: unknown;
-  let epoch = 0;
+  let checked = false;
+  const uncheck = () => {
+    checked = false;
+  };
+  let remote = 0;
+  let local = 0;
   const exec: Executor = {
     kind: 'sqlite',
     async all(sql, params = []) {
       const s = prepare(sql);
-      if (!s.readonly) epoch++;
+      if (!s.readonly) local++;
       return s.reader ? (s.all(...params) as Row[]) : (s.run(...params), []);
     },
     async run(sql, params = []) {
-      epoch++;
+      local++;
       return prepare(sql).run(...params).changes;
     },
-    changeStamp() {
-      const v = dataVersion.get();
-      if (v !== seenVersion) {
-        seenVersion = v;
-        epoch++;
+    changeStamp(scope) {
+      if (!checked) {
+        checked = true;
+        setImmediate(uncheck);
+        const v = dataVersion.get();
+        if (v !== seenVersion) {
+          seenVersion = v;
+          remote++;
+        }
       }
-      return epoch;
+      // Two non-decreasing counters: their sum changes whenever either does.
+      return scope === 'apiKeys' ? remote : remote + local;
     },
     async migrationLock(fn) {
       // BEGIN IMMEDIATE takes the write lock, so two processes starting together apply each migration once.

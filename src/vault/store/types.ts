@@ -140,13 +140,20 @@ export interface Store {
   touchApiKey(id: string, now: number): Promise<void>;
 
   /**
-   * A number that changes whenever a connection row may have changed — written by this store or by another process —
-   * or undefined when the store cannot tell right now. A cache keeps a row read after taking stamp `s` only while the
-   * stamp is still `s` (vault/token-cache.ts). SQLite: `PRAGMA data_version` plus this store's writes (exact).
-   * PostgreSQL: notifications from a trigger (LISTEN/NOTIFY) plus this store's writes; undefined while not listening.
-   * Optional: a store without it is read on every request.
+   * For the vault's caches: a number that changes whenever a row of `scope` may have changed, or undefined when the
+   * store cannot tell right now. A cache keeps a row read after taking stamp `s` only while the stamp is still `s`
+   * (vault/token-cache.ts, vault/api-keys.ts).
+   *
+   * - `connections`: any write by this store, or any commit by another process (SQLite) / any write to `connections`
+   *   by any process (PostgreSQL).
+   * - `apiKeys`: writes by *other* processes only — any commit (SQLite) / a revocation or delete in `api_keys`
+   *   (PostgreSQL); the vault handles its own revocations itself, and its `lastUsedAt` writes do not move it.
+   *
+   * SQLite reads `PRAGMA data_version` at most once per event-loop turn; PostgreSQL counts LISTEN/NOTIFY messages
+   * from migration 003's triggers and is undefined while not listening. Optional: without it the vault reads the
+   * store on every request.
    */
-  changeStamp?(): number | undefined;
+  changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
 
   /** Takes a named lease (e.g. the keep-alive sweep) if free, expired or ours. */
   acquireNamedLease(name: string, holder: string, expiresAt: number, now: number): Promise<boolean>;
