@@ -2,7 +2,7 @@
  * The emulator seed file (design.md "Emulator seed file"), validated with zod. A bad seed is reported as one line that
  * names the field path, e.g. `seed: rooms[0].members[1]: unknown person "nobody@example.com"`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const email = z
   .string()

@@ -3,7 +3,7 @@
  * `POST {base}/device/token` with HTTP Basic client authentication. Webex answers HTTP 428 while the person has not
  * approved yet. The device grant does not support OIDC scopes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { trimBase } from './authorize.js';
 import { ScopeError, WebexOAuthError } from './errors.js';
 import { oauthErrorFromResponse, postForm, trackingIdOf } from './http.js';

@@ -6,7 +6,7 @@
  * so when several keys could match, each is tried in turn.
  */
 import * as jose from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { trimBase } from './authorize.js';
 import { IdTokenError, WebexOAuthError } from './errors.js';
 import { oauthErrorFromResponse, send, trackingIdOf } from './http.js';

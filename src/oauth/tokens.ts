@@ -6,7 +6,7 @@
  * legacy responses without `token_type`/`scope` and a second, REST-envelope error shape. Those quirks are normalised
  * here by hand, in one place; PKCE and random values still come from oauth4webapi (see authorize.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { trimBase } from './authorize.js';
 import { WebexOAuthError } from './errors.js';
 import { oauthErrorFromResponse, postForm } from './http.js';

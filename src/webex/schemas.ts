@@ -2,7 +2,7 @@
  * zod schemas of the Webex REST resources the toolkit reads. Only the fields we use are required; every other field
  * passes through untouched (Webex adds fields over time).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A Webex person (`GET /people/me`, `GET /people/{id}`). */
 export const personSchema = z.looseObject({

@@ -2,7 +2,7 @@
  * The test-only control API under `/_emulator` (design.md): clock, faults, stats, revoke, reset. Never under `/v1`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { restError, sendJson } from '../envelope.js';
 

@@ -3,7 +3,7 @@
  * a person to a space is what the space demo needs; a duplicate is 409 `Person is already in the room.`
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import { parseRestId } from '../ids.js';

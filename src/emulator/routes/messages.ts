@@ -3,7 +3,7 @@
  * `roomId` (400 `Required String parameter 'roomId' is not present`), newest first.
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import type { PersonRec, RoomRec } from '../state.js';

@@ -1,6 +1,6 @@
 /** `GET/POST /v1/rooms`, `GET /v1/rooms/{roomId}` (scopes `spark:rooms_read` / `spark:rooms_write`). */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import { roomJson } from '../views/json.js';

@@ -4,7 +4,7 @@
  * else gets the same 404 as for an unknown id.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { constantTimeEqual } from '../../oauth/callback.js';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';

@@ -3,7 +3,7 @@
  * secret goes to the vault, encrypted; the session keeps only the integration's id.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../../config.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import type { ServerContext } from '../context.js';

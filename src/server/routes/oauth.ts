@@ -5,7 +5,7 @@
  * exchange, so a reused callback URL never exchanges twice.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAuthorizationRequest } from '../../oauth/authorize.js';
 import { parseCallback } from '../../oauth/callback.js';
 import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';

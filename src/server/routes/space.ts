@@ -3,7 +3,7 @@
  * the space (`SPACE_ID`), and `/space` shows its messages and a composer through the person's own token.
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
 import type { Person } from '../../webex/schemas.js';
