@@ -25,6 +25,8 @@ beforeAll(async () => {
     });
     req.on('end', () => handler(req, body, res));
   });
+  // Never closes an idle keep-alive socket itself: closing them is then the client's doing.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   f = createKeepAliveFetch();
@@ -135,6 +137,22 @@ describe('keep-alive fetch', () => {
       expect((await (await small(`${base}/ok`, { redirect: 'manual' })).text()).length).toBe(1000);
     } finally {
       small.close();
+    }
+  });
+
+  it('closes a kept-alive socket left unused longer than its free-socket timeout', async () => {
+    const brief = createKeepAliveFetch({ freeSocketTimeoutMs: 100 });
+    try {
+      let closed: Promise<void> | undefined;
+      handler = (req, _body, res) => {
+        closed = new Promise((resolve) => req.socket.once('close', () => resolve()));
+        res.end('ok');
+      };
+      expect(await (await brief(`${base}/idle`, { redirect: 'manual' })).text()).toBe('ok');
+      // This server never closes idle sockets (keepAliveTimeout 0): the client side does.
+      await closed;
+    } finally {
+      brief.close();
     }
   });
 
