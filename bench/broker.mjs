@@ -10,6 +10,7 @@
 // autocannon shares the CPU with the server, so the client's work per request must be the same on both sides. The
 // requests are pre-built (see requestsFor): an earlier version built each in autocannon's setupRequest, which cost
 // the client more per request than the bare server's whole answer and was charged to the broker's run only.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -90,6 +91,19 @@ function requestsFor(path, keys) {
   return keys.map((key) => ({ method: 'GET', path, headers: { authorization: `Bearer ${key}` } }));
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (10 ms ticks). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Runs `load` while measuring the CPU `pid` used: the result's summary plus `cpuUs`, server CPU µs per request. */
+async function measured(pid, load) {
+  const before = cpuMs(pid);
+  const r = summary(await cannon(load));
+  return { ...r, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, r.total) };
+}
+
 function summary(result) {
   return {
     rps: result.requests.average,
@@ -117,9 +131,12 @@ async function loadBroker(kind, beforeMeasuring) {
     for (const key of keys) await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
     await cannon({ url: base, connections: CONNECTIONS, duration: 1, requests: requestsFor(path, keys) });
     await beforeMeasuring(requestsFor(path, keys));
-    return summary(
-      await cannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: requestsFor(path, keys) }),
-    );
+    return await measured(serve.child.pid, {
+      url: base,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: requestsFor(path, keys),
+    });
   } finally {
     if (serve.child.exitCode === null) {
       const exited = new Promise((r) => serve.child.once('exit', r));
@@ -142,15 +159,15 @@ await cannon({
   duration: 1,
   requests: requestsFor(samplePath, sampleKeys),
 });
-const measureFloor = async (requests) =>
-  summary(await cannon({ url: bare.match[1], connections: CONNECTIONS, duration: SECONDS, requests }));
+const measureFloor = (requests) =>
+  measured(bare.child.pid, { url: bare.match[1], connections: CONNECTIONS, duration: SECONDS, requests });
 const floors = { fastify: await measureFloor(requestsFor(samplePath, sampleKeys)) };
 const floor = floors.fastify;
 const fastify = await startProcess(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY_SERVER]);
 const fastifyUrl = fastify.match[1];
 const fastifyLoad = { url: fastifyUrl, connections: CONNECTIONS, requests: requestsFor(samplePath, sampleKeys) };
 await cannon({ ...fastifyLoad, duration: 1 });
-const framework = summary(await cannon({ ...fastifyLoad, duration: SECONDS }));
+const framework = await measured(fastify.child.pid, { ...fastifyLoad, duration: SECONDS });
 fastify.child.kill();
 
 const results = {};
@@ -175,6 +192,13 @@ const rows = [
     baseline: floor.rps,
     ratio: framework.rps / floor.rps,
   },
+  {
+    name: 'server CPU per request (bare Fastify route)',
+    value: framework.cpuUs,
+    unit: 'µs',
+    baseline: floor.cpuUs,
+    ratio: framework.cpuUs / floor.cpuUs,
+  },
 ];
 for (const [kind, r] of Object.entries(results)) {
   if (r.bad) notes.push(`${kind}: ${r.bad} of ${r.total} responses were errors or non-2xx`);
@@ -187,6 +211,13 @@ for (const [kind, r] of Object.entries(results)) {
       ratio: r.rps / floors[kind].rps,
       target: '≥ 0.6× bare',
       pass: r.rps / floors[kind].rps >= 0.6 && r.bad === 0,
+    },
+    {
+      name: `server CPU per request (${kind})`,
+      value: r.cpuUs,
+      unit: 'µs',
+      baseline: floors[kind].cpuUs,
+      ratio: r.cpuUs / floors[kind].cpuUs,
     },
     {
       name: `broker token (${kind}) p99 latency`,
