@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { CliError, type CommandIO, EXIT } from './io.js';
-import { VERSION } from './version.js';
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
@@ -68,6 +67,8 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '-v' || name === '--version' || name === 'version') {
+    // Loaded here only: reading package.json is no business of the other commands' start-up.
+    const { VERSION } = await import('./version.js');
     io.stdout.write(`webex-auth ${VERSION}\n`);
     return EXIT.ok;
   }
