@@ -34,9 +34,10 @@ copyAssets(src);
 // esbuild-wasm, not esbuild: npm here cannot lock esbuild's per-platform native packages, and the WebAssembly build is
 // one package with nothing to download.
 const esbuild = await import('esbuild-wasm');
-// better-sqlite3's JavaScript is bundled (its addon is loaded by path, see src/vault/store/sqlite.ts); pg (optional
-// native driver) and pino (transports run in worker threads by file path) stay as installed.
-const EXTERNAL = ['pg', 'pino', 'pino-pretty'];
+// better-sqlite3's JavaScript is bundled (its addon is loaded by path, see src/vault/store/sqlite.ts), and pino (we use
+// no transports, the one part of pino that needs its own files: they run in worker threads by file path); pg, whose
+// optional native driver is looked up at run time, stays as installed.
+const EXTERNAL = ['pg', 'pg-native'];
 const cliDir = join(dist, 'cli');
 
 const built = await esbuild.build({
