@@ -8,8 +8,8 @@
 // BENCH_SAMPLE_DIR at it (default bench/.work/webex-integration-sample). It hard-codes https://api.ciscospark.com/v1;
 // bench/tools/sample-shim.cjs (preloaded with NODE_OPTIONS) rewrites that base to the emulator, without editing it.
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { Agent } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
