@@ -3,10 +3,15 @@
  * the global fetch for what our clients send, sockets reused, redirects never followed, aborts and failures reported
  * as fetch reports them, oversized answers refused, and everything else handed to the global fetch.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKeepAliveFetch, type KeepAliveFetch } from '../../src/oauth/keepalive-fetch.js';
+import { selfSignedCertificate } from '../../src/server/https.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 let handler: Handler;
@@ -153,6 +158,23 @@ describe('keep-alive fetch', () => {
       await closed;
     } finally {
       brief.close();
+    }
+  });
+
+  it('checks https certificates as fetch does: a self-signed one is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepalive-fetch-'));
+    const tls = selfSignedCertificate(dir);
+    const secure = createHttpsServer({ key: tls.key, cert: tls.cert }, (_req, res) => res.end('secret'));
+    await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+    try {
+      const url = `https://localhost:${(secure.address() as AddressInfo).port}/v1/access_token`;
+      const refused = await f(url, { method: 'POST', body: 'x=1', redirect: 'manual' }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TypeError);
+      expect(String((refused as TypeError).cause)).toMatch(/self[- ]signed/i);
+    } finally {
+      secure.closeAllConnections();
+      await new Promise((r) => secure.close(r));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
