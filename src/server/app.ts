@@ -186,6 +186,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ],
     imageOrigins: [new URL(config.apiBase).origin],
   });
+  // The token broker (vault engineer's plugin) needs the API keys; a page-only stand-in vault (tests) has none.
+  // Registered before the session plugin, so its routes do not run the cookie and session hooks: the broker API is
+  // bearer-authenticated, CSRF-exempt and never uses a session, and those hooks cost its hot path ~10–25 µs per
+  // request (bench/limits.md). It keeps the security headers and the closing hook above.
+  const fullVault = isFullVault(vault) ? vault : undefined;
+  if (fullVault) await app.register(brokerRoutes, { vault: fullVault, config });
   await app.register(viewsPlugin, { demo: config.mode === 'demo', modeLabel: modeLabel(config), selfSigned: https });
   // A random signing key per process: sessions live in memory, so they end with the process anyway.
   await app.register(sessionPlugin, { secret: randomBytes(32).toString('base64url'), secure: https });
@@ -194,11 +200,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(oauthRoutes(ctx));
   await app.register(connectionRoutes(ctx));
   await app.register(spaceRoutes(ctx));
-  // The token broker (vault engineer's plugin) needs the API keys; a page-only stand-in vault (tests) has none.
-  if (isFullVault(vault)) {
-    await app.register(brokerRoutes, { vault, config });
-    await app.register(metricsRoutes, { vault, config });
-    await app.register(adminConnectionsRoutes, { vault, config });
+  if (fullVault) {
+    await app.register(metricsRoutes, { vault: fullVault, config });
+    await app.register(adminConnectionsRoutes, { vault: fullVault, config });
   }
 
   app.setNotFoundHandler(async (request, reply) => {
