@@ -46,6 +46,11 @@ const profileAs = (name) =>
   process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
     : [];
+// A failed run (a server that does not start, a flow that throws) must not leave the other children running.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+});
 const emu = await startProcess(process.execPath, [
   ...profileAs('emulator-flow'),
   BIN,
@@ -59,6 +64,7 @@ const emu = await startProcess(process.execPath, [
   '--token-cap',
   '1000000000',
 ]);
+children.add(emu.child);
 const emulator = emu.match[1];
 const apiBase = `${emulator}/v1`;
 
@@ -210,6 +216,7 @@ const ours = await startProcess(
     }),
   },
 );
+children.add(ours.child);
 await oursFlow();
 await drive(oursFlow, 1);
 
@@ -235,6 +242,7 @@ if (!existsSync(join(SAMPLE_DIR, 'server.js')) || !existsSync(join(SAMPLE_DIR, '
       NODE_OPTIONS: `--require ${join(ROOT, 'bench', 'tools', 'sample-shim.cjs')}`,
     },
   });
+  children.add(sample.child);
   try {
     await sampleFlow();
     await drive(sampleFlow, 1);
