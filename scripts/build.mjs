@@ -27,7 +27,7 @@ function copyAssets(dir) {
 }
 copyAssets(src);
 
-// The bin is bundled: one ESM entry (dist/cli/main.js, replacing tsc's) plus lazily loaded chunks, one per command and
+// The bin is bundled: one ESM entry (dist/cli/main.js, from tsc's dist/cli/bin.js) plus lazily loaded chunks, one per command and
 // per heavy part (server, emulator, vault). Node's ESM loader resolves and links every file of a module graph one by
 // one; zod, Fastify and our own modules are hundreds of files, which cost `webex-auth token` 3× the start-up of bare
 // `node`. Bundled from tsc's output, so the code that runs is the code the type-checker saw.
@@ -41,9 +41,9 @@ const EXTERNAL = ['pg', 'pg-native'];
 const cliDir = join(dist, 'cli');
 
 const built = await esbuild.build({
-  entryPoints: { main: join(cliDir, 'main.js') },
+  // Never bundled in place: the input must always be tsc's fresh output, not an earlier bundle.
+  entryPoints: { main: join(cliDir, 'bin.js') },
   outdir: cliDir,
-  allowOverwrite: true,
   bundle: true,
   splitting: true,
   format: 'esm',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `webex-auth` bin: wires the real process IO into runCli. */
+/** The `webex-auth` bin (bundled by scripts/build.mjs into dist/cli/main.js): wires the real process IO into runCli. */
 import { runCli } from './run.js';
 
 /** Opens a URL with the platform's opener; rejects when there is none. */
