@@ -52,7 +52,9 @@ const built = await esbuild.build({
   external: EXTERNAL,
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS packages (Fastify and friends) call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __waRequire } from 'node:module'; const require = __waRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __waRequire } from 'node:module'; const require = __waRequire(import.meta.url);",
+  },
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',

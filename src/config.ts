@@ -47,7 +47,9 @@ const integer =
 const oneOf =
   <T extends string>(values: readonly T[]): Rule<T> =>
   (v) =>
-    (values as readonly string[]).includes(v) ? { value: v as T } : { expected: `expected one of ${values.join(', ')}` };
+    (values as readonly string[]).includes(v)
+      ? { value: v as T }
+      : { expected: `expected one of ${values.join(', ')}` };
 
 const keyRingEntry = /^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9+/_-]{43}=?$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

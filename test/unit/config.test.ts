@@ -51,7 +51,10 @@ describe('loadConfig', () => {
     [{ PORT: 'abc' }, /^Invalid setting PORT: .*\(got "abc"\)$/],
     [{ PORT: '70000' }, /^Invalid setting PORT: expected a port number from 0 to 65535 \(got "70000"\)$/],
     [{ KEEPALIVE_DAYS: '90' }, /^Invalid setting KEEPALIVE_DAYS: expected a whole number of days from 1 to 89/],
-    [{ LOG_LEVEL: 'loud' }, /^Invalid setting LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent/],
+    [
+      { LOG_LEVEL: 'loud' },
+      /^Invalid setting LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent/,
+    ],
     [{ WEBEX_REDIRECT_URI: 'localhost:8080/oauth' }, /^Invalid setting WEBEX_REDIRECT_URI: expected an http\(s\) URL/],
     [{ WEBEX_SCOPES: 'spark:all,openid' }, /^Invalid setting WEBEX_SCOPES: expected space-separated/],
     [{ DATABASE_URL: 'mysql://x' }, /^Invalid setting DATABASE_URL: expected a postgres/],

@@ -39,7 +39,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
   const addon = nativeBinding();
   const db = new Database(path, addon ? { nativeBinding: addon } : {});
   // One exec, not four db.pragma() calls (each prepares a statement): this runs on every CLI command.
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+  db.exec(
+    'PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;',
+  );
   const statements = new Map<string, Database.Statement>();
   const prepare = (sql: string) => {
     let s = statements.get(sql);
