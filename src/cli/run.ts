@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands.js';
-import { CliError, type CommandIO, EXIT } from './io.js';
+import type { CliError, CommandIO } from './io.js';
+import { EXIT } from './io.js';
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
@@ -101,10 +102,15 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
 
 /**
  * Turns any error into one line, a "what to do" line and an exit code. Errors are recognised by name so that this
- * module imports neither the configuration schema (zod) nor the OAuth client: `--help` and `token` stay fast.
+ * module imports neither the configuration nor the OAuth client (`--help` and `token` stay fast), and so that errors
+ * from the separately bundled `token` command (its own copies of the classes) are recognised too.
  */
 async function describeError(error: unknown): Promise<{ message: string; hint: string | undefined; code: number }> {
-  if (error instanceof CliError) return { message: error.message, hint: error.hint, code: error.exitCode };
+  // By name, like the others: the `token` command is bundled on its own, with its own copy of CliError.
+  if (error instanceof Error && error.name === 'CliError') {
+    const { hint, exitCode } = error as CliError;
+    return { message: error.message, hint, code: exitCode };
+  }
   const name = error instanceof Error ? error.name : '';
   const message = oneLine(error instanceof Error ? error.message : String(error));
   if (name === 'ConfigError') {

@@ -2,7 +2,7 @@
  * Human explanations of every error the OAuth client (and the REST client) raises, for the web app and the CLI.
  * Plain text only, never a secret: Webex's own description is reduced to printable text and shortened.
  */
-import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from './errors.js';
+import type { WebexOAuthError } from './errors.js';
 
 /** What went wrong, why, and what to do — three short plain-text sentences. */
 export interface OAuthErrorExplanation {
@@ -164,11 +164,19 @@ function explainApiError(e: Error & Record<string, unknown>): OAuthErrorExplanat
 }
 
 /**
+ * Whether `error` is the error class called `name`. By name, not `instanceof`: the error may come from another copy
+ * of its module (the CLI's `token` command is bundled on its own, with its own copy of the OAuth client).
+ */
+function named<T extends Error = Error>(error: unknown, name: string): error is T {
+  return error instanceof Error && error.name === name;
+}
+
+/**
  * Explains any error the OAuth or REST client raises (and, generically, any other) for a person: title, what
  * happened, and what to do. Never includes secrets or markup.
  */
 export function explainOAuthError(error: unknown): OAuthErrorExplanation {
-  if (error instanceof WebexOAuthError) {
+  if (named<WebexOAuthError>(error, 'WebexOAuthError')) {
     const known = byCode[error.code];
     const described = error.description ? ` Webex says: ${plainText(error.description)}` : '';
     const base = known ?? {
@@ -181,7 +189,7 @@ export function explainOAuthError(error: unknown): OAuthErrorExplanation {
       action = `Wait ${error.retryAfter} s, then try again.`;
     return { title: base.title, explanation: withTracking(base.explanation + described, error.trackingId), action };
   }
-  if (error instanceof StateMismatchError) {
+  if (named(error, 'StateMismatchError')) {
     return {
       title: 'Authorization could not be matched',
       explanation:
@@ -189,14 +197,14 @@ export function explainOAuthError(error: unknown): OAuthErrorExplanation {
       action: 'Start the authorization again from this browser.',
     };
   }
-  if (error instanceof CallbackError) {
+  if (named(error, 'CallbackError')) {
     return {
       title: 'Malformed authorization answer',
       explanation: `The redirect back from Webex is incomplete: ${plainText(error.message)}`,
       action: 'Start the authorization again; do not edit or reload the redirect URL.',
     };
   }
-  if (error instanceof IdTokenError) {
+  if (named(error, 'IdTokenError')) {
     return {
       title: 'Identity could not be verified',
       explanation: `The id_token from Webex failed verification: ${plainText(error.message)}`,
@@ -204,16 +212,15 @@ export function explainOAuthError(error: unknown): OAuthErrorExplanation {
         'Authorize again; if it persists, check the expected issuer setting (Webex issuers are cluster-specific).',
     };
   }
-  if (error instanceof ScopeError) {
+  if (named(error, 'ScopeError')) {
     return {
       title: 'Invalid scope list',
       explanation: plainText(error.message),
       action: 'Choose scopes from the Webex scope catalog.',
     };
   }
-  if (error instanceof Error && error.name === 'WebexApiError')
-    return explainApiError(error as Error & Record<string, unknown>);
-  if (error instanceof Error && error.name === 'AbortError') {
+  if (named<Error & Record<string, unknown>>(error, 'WebexApiError')) return explainApiError(error);
+  if (named(error, 'AbortError')) {
     return { title: 'Cancelled', explanation: 'The operation was cancelled.', action: 'Start it again when ready.' };
   }
   return {

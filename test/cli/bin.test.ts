@@ -109,12 +109,22 @@ describe.skipIf(!emulatorModule)('the built bin', () => {
     expect(doctor.code).toBe(0);
   });
 
+  it('token with no connection yet: exit 4 and what to run', async () => {
+    const r = await runBin(['token'], isolatedEnv());
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/no connection yet\n.*webex-auth login/);
+  });
+
   it('bad input: one line plus a hint, exit 2, no stack trace', async () => {
     const cases: [string[], Record<string, string | undefined>, RegExp][] = [
       [['token', '--nope'], env, /Unknown option '--nope'/],
       [['login', '--no-browser', '--scopes', 'spark:nope'], env, /Unknown Webex scope "spark:nope"/],
       [['login', '--no-browser'], isolatedEnv(), /no Webex integration configured/],
       [['status'], isolatedEnv({ WEBEX_API_BASE: 'ftp://x' }), /Invalid setting WEBEX_API_BASE/],
+      // Raised inside the separately bundled `token` command (its own copies of the error classes).
+      [['token', '--min-validity', 'soon'], env, /invalid --min-validity "soon"/],
+      [['token'], isolatedEnv({ PORT: 'x' }), /Invalid setting PORT/],
     ];
     for (const [args, e, message] of cases) {
       const r = await runBin(args, e);

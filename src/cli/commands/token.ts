@@ -21,7 +21,11 @@ const command: Command = {
     const raw = args.values['min-validity'];
     const minValidity = raw === undefined ? 60 : Number(raw);
     if (!/^\d+$/.test(String(raw ?? '60')) || minValidity > 14 * 86_400) {
-      throw new CliError(`invalid --min-validity "${String(raw).slice(0, 20)}": expected seconds`, EXIT.usage);
+      throw new CliError(
+        `invalid --min-validity "${String(raw).slice(0, 20)}": expected seconds`,
+        EXIT.usage,
+        'Give whole seconds up to 14 days, e.g. --min-validity 300.',
+      );
     }
     const config = await loadCliConfig(io);
     const fresh = await withVault(
