@@ -101,6 +101,11 @@ describe.skipIf(!emulatorModule)('the built bin', () => {
     expect(token.code).toBe(0);
     expect(token.stdout).toMatch(/^\S+\n$/);
     expect(token.stderr).toBe('');
+    // Asking for 14 days of validity forces a refresh: the OAuth client loads from the token bundle's lazy chunk.
+    const refreshed = await runBin(['token', '--min-validity', String(14 * 86_400)], env);
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    expect(refreshed.stdout).toMatch(/^\S+\n$/);
+    expect(refreshed.stdout).not.toBe(token.stdout);
     const status = await runBin(['status', '--json'], env);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).connections[0]).toMatchObject({ person: { email: ALICE }, status: 'active' });
