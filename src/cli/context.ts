@@ -26,11 +26,13 @@ export interface OpenCliVaultOptions {
 
 /** Opens the vault of `config`; the caller closes it. */
 export async function openCliVault(config: Config, options: OpenCliVaultOptions = {}): Promise<Vault> {
-  if (options.quiet) return openVault(config, {});
+  // A command is one short process: it has no use for the change-notification connection PostgreSQL caches need.
+  const oneShot = { watchChanges: false };
+  if (options.quiet) return openVault(config, oneShot);
   const { createLogger } = await import('../log.js');
   // The CLI's stdout is data: vault logs go to stderr, and only warnings unless LOG_LEVEL says otherwise.
   const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
-  return openVault(config, { logger: createLogger({ level, name: 'webex-auth' }) });
+  return openVault(config, { ...oneShot, logger: createLogger({ level, name: 'webex-auth' }) });
 }
 
 /** Runs `fn` with an open vault and closes it afterwards, also on error. */

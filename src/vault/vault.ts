@@ -47,6 +47,8 @@ export interface VaultTuning {
   apiKeyCache?: ApiKeyCacheOptions;
   /** The connection-row and decrypted-token cache of `getFreshToken` (default 2 s, 10,000 connections). */
   tokenCache?: TokenCacheOptions;
+  /** PostgreSQL: listen for other processes' writes so the caches can be used (default true; see PostgresStoreOptions). */
+  watchChanges?: boolean;
 }
 
 /** The vault plus what the broker's `/metrics` reads. */
@@ -74,7 +76,10 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     (config.databaseUrl
       ? await (await import('./store/postgres.js')).openPostgresStore(
           config.databaseUrl,
-          options.schema ? { schema: options.schema } : {},
+          {
+            ...(options.schema ? { schema: options.schema } : {}),
+            ...(options.watchChanges === false ? { watchChanges: false } : {}),
+          },
         )
       : await (await import('./store/sqlite.js')).openSqliteStore(config.dbPath));
 

@@ -305,3 +305,36 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe.skipIf(!pgUp)('PostgreSQL opened by a one-shot command (watchChanges: false)', () => {
+  it('opens no listening connection and trusts no cache: another instance’s delete is seen at once', async () => {
+    const schema = freshSchema('oneshot');
+    const config = testConfig({ DATABASE_URL: PG_URL, WEBEX_AUTH_KEYS: TEST_KEY });
+    const server = await openVault(config, { schema, fetch: fakeWebex().fetch });
+    const cli = await openVault(config, { schema, watchChanges: false });
+    try {
+      expect(server.store.changeStamp?.('connections')).toBeTypeOf('number');
+      expect(cli.store.changeStamp?.('connections')).toBeUndefined();
+      const integration = await server.integrations.upsert({
+        clientId: 'C1',
+        clientSecret: 'SECRET',
+        redirectUri: 'http://localhost:8080/oauth',
+        scopes: ['spark:all'],
+        apiBase: 'https://webex.test/v1',
+      });
+      const { id } = await server.connections.saveFromGrant({
+        integrationId: integration.id,
+        tokens: tokenSet({ accessToken: 'ACCESS-1', refreshToken: 'REFRESH-1' }),
+        person: { id: 'p', emails: ['p@example.com'], displayName: 'P' },
+        requestedScopes: ['spark:all'],
+      });
+      expect((await cli.connections.getFreshToken(id, 60)).accessToken).toBe('ACCESS-1');
+      await server.connections.delete(id);
+      await expect(cli.connections.getFreshToken(id, 60)).rejects.toMatchObject({ code: 'not_found' });
+    } finally {
+      await cli.close();
+      await server.close();
+      await dropSchema(schema);
+    }
+  });
+});

@@ -136,6 +136,11 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size (default 10). */
   max?: number;
+  /**
+   * Listen for change notifications on a connection of its own (default true), so that the vault's caches can trust
+   * what they hold. A one-shot process (a CLI command) passes false: it caches nothing worth a connection.
+   */
+  watchChanges?: boolean;
 }
 
 /** Connects to PostgreSQL at `connectionString` and applies pending migrations. */
@@ -193,7 +198,7 @@ export async function openPostgresStore(connectionString: string, options: Postg
     const store = new SqlStore(exec, loadMigrations('postgres'));
     await store.migrate();
     // After the migrations (the trigger exists). A failure here only leaves the caches off until a retry listens.
-    await watch.listen();
+    if (options.watchChanges !== false) await watch.listen();
     return store;
   } catch (err) {
     await watch.close();
