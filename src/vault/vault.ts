@@ -74,13 +74,10 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   const store =
     options.store ??
     (config.databaseUrl
-      ? await (await import('./store/postgres.js')).openPostgresStore(
-          config.databaseUrl,
-          {
-            ...(options.schema ? { schema: options.schema } : {}),
-            ...(options.watchChanges === false ? { watchChanges: false } : {}),
-          },
-        )
+      ? await (await import('./store/postgres.js')).openPostgresStore(config.databaseUrl, {
+          ...(options.schema ? { schema: options.schema } : {}),
+          ...(options.watchChanges === false ? { watchChanges: false } : {}),
+        })
       : await (await import('./store/sqlite.js')).openSqliteStore(config.dbPath));
 
   try {
