@@ -29,27 +29,38 @@ const ALIASES: Record<string, string> = {
   SCOPES: 'WEBEX_SCOPES',
 };
 
-/** Reads one setting's value (trimmed, never empty) or says what was expected. */
+/** Reads one setting's value (never blank) or says what was expected. */
 type Rule<T> = (value: string) => { value: T } | { expected: string };
 
-const text: Rule<string> = (value) => ({ value });
+/** Text, trimmed. */
+const text: Rule<string> = (value) => ({ value: value.trim() });
+/** Text as given, spaces included (a secret is used exactly as written). */
+const verbatim: Rule<string> = (value) => ({ value });
 const matching =
   (test: (v: string) => boolean, expected: string): Rule<string> =>
-  (value) =>
-    test(value) ? { value } : { expected };
+  (raw) => {
+    const value = raw.trim();
+    return test(value) ? { value } : { expected };
+  };
 const httpUrl = (what: string) =>
   matching((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), `expected an http(s) URL ${what}`);
-const atLeast16 = matching((v) => v.length >= 16, 'expected at least 16 characters');
-const integer =
-  (min: number, max: number, expected: string): Rule<number> =>
-  (v) =>
-    /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max ? { value: Number(v) } : { expected };
+const atLeast16: Rule<string> = (value) =>
+  value.length >= 16 ? { value } : { expected: 'expected at least 16 characters' };
+/** A number as JavaScript reads one (`8080`, `1e3`, `0x1F90`), within [min, max], whole if `whole`. */
+const numberIn =
+  (min: number, max: number, whole: boolean, expected: string): Rule<number> =>
+  (v) => {
+    const n = Number(v);
+    return Number.isFinite(n) && (!whole || Number.isInteger(n)) && n >= min && n <= max ? { value: n } : { expected };
+  };
 const oneOf =
   <T extends string>(values: readonly T[]): Rule<T> =>
-  (v) =>
-    (values as readonly string[]).includes(v)
+  (raw) => {
+    const v = raw.trim();
+    return (values as readonly string[]).includes(v)
       ? { value: v as T }
       : { expected: `expected one of ${values.join(', ')}` };
+  };
 
 const keyRingEntry = /^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9+/_-]{43}=?$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -65,7 +76,7 @@ const SETTINGS = {
   ),
   WEBEX_API_BASE: httpUrl('such as https://webexapis.com/v1'),
   WEBEX_ISSUER: httpUrl('such as https://idbroker-b-us.webex.com/idb'),
-  PORT: integer(0, 65535, 'expected a port number from 0 to 65535'),
+  PORT: numberIn(0, 65535, true, 'expected a port number from 0 to 65535'),
   HOST: text,
   DATABASE_URL: matching(
     (v) => /^postgres(ql)?:\/\//.test(v),
@@ -81,9 +92,9 @@ const SETTINGS = {
   WEBHOOK_SECRET: atLeast16,
   BOT_TOKEN: text,
   SPACE_ID: text,
-  KEEPALIVE_DAYS: integer(1, 89, 'expected a whole number of days from 1 to 89'),
+  KEEPALIVE_DAYS: numberIn(1, 89, false, 'expected a number of days from 1 to 89'),
   LOG_LEVEL: oneOf(LOG_LEVELS),
-  NODE_ENV: text,
+  NODE_ENV: verbatim,
   XDG_DATA_HOME: text,
 } satisfies Record<string, Rule<unknown>>;
 
@@ -103,7 +114,8 @@ function check(raw: Record<string, string>): Checked {
     if (given === undefined) continue;
     const result = rule(given);
     if ('expected' in result) {
-      const shown = /SECRET|TOKEN|KEYS/.test(name) ? '' : ` (got ${JSON.stringify(given)})`;
+      // Secrets are never echoed, nor URLs that may carry credentials (postgres://user:password@…).
+      const shown = /SECRET|TOKEN|KEYS|_URL$/.test(name) ? '' : ` (got ${JSON.stringify(given)})`;
       throw new ConfigError(`Invalid setting ${name}: ${result.expected}${shown}`, name);
     }
     checked[name] = result.value;
@@ -201,10 +213,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const dotenv = options.dotenvDir === false ? {} : readDotenv(options.dotenvDir ?? process.cwd());
   const merged: Record<string, string> = {};
-  /** Sets a setting from a source, trimmed; an empty value means unset (and does not hide a lower source's). */
+  /** A present value replaces a lower source's, as with dotenv; an empty (or blank) one means unset. */
   const set = (key: string, value: unknown) => {
-    const v = value === undefined || value === null ? '' : String(value).trim();
-    if (v !== '') merged[key] = v;
+    if (value === undefined || value === null) return;
+    const v = String(value);
+    if (v.trim() === '') delete merged[key];
+    else merged[key] = v;
   };
   for (const source of [dotenv, env]) {
     for (const [alias, name] of Object.entries(ALIASES)) if (source[name] === undefined) set(name, source[alias]);

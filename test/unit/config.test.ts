@@ -50,7 +50,7 @@ describe('loadConfig', () => {
   it.each([
     [{ PORT: 'abc' }, /^Invalid setting PORT: .*\(got "abc"\)$/],
     [{ PORT: '70000' }, /^Invalid setting PORT: expected a port number from 0 to 65535 \(got "70000"\)$/],
-    [{ KEEPALIVE_DAYS: '90' }, /^Invalid setting KEEPALIVE_DAYS: expected a whole number of days from 1 to 89/],
+    [{ KEEPALIVE_DAYS: '90' }, /^Invalid setting KEEPALIVE_DAYS: expected a number of days from 1 to 89/],
     [
       { LOG_LEVEL: 'loud' },
       /^Invalid setting LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent/,
@@ -78,6 +78,27 @@ describe('loadConfig', () => {
       /^Invalid setting WEBEX_AUTH_KEYS: expected a key ring/,
     );
     expect(() => load({ WEBEX_AUTH_KEYS: 'supersecretvalue' })).not.toThrow(/supersecretvalue/);
+    // A URL may carry credentials.
+    expect(() => load({ DATABASE_URL: 'postgress://u:hunter2@db/x' })).toThrow(/^Invalid setting DATABASE_URL/);
+    expect(() => load({ DATABASE_URL: 'postgress://u:hunter2@db/x' })).not.toThrow(/hunter2/);
+  });
+
+  it('reads numbers as JavaScript does, and uses secrets exactly as written', () => {
+    expect(load({ PORT: '0x1F90', KEEPALIVE_DAYS: '1.5' })).toMatchObject({ port: 8080, keepaliveDays: 1.5 });
+    expect(() => load({ PORT: '80.5' })).toThrow(/^Invalid setting PORT/);
+    const secret = ' sixteen-chars-secret ';
+    expect(load({ ADMIN_TOKEN: secret, WEBHOOK_SECRET: secret }).adminToken).toBe(secret);
+    expect(load({ WEBEX_CLIENT_ID: ' C1 ', WEBEX_CLIENT_SECRET: ' s ' })).toMatchObject({
+      clientId: 'C1',
+      clientSecret: 's',
+    });
+  });
+
+  it('an empty value in the environment unsets what .env sets, as with dotenv', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wa-env-'));
+    writeFileSync(join(dir, '.env'), 'WEBEX_CLIENT_ID=Cfile\nWEBEX_CLIENT_SECRET=s\nDATABASE_URL=postgres://db/x\n');
+    const c = loadConfig({ env: { WEBEX_CLIENT_ID: '', DATABASE_URL: ' ' }, dotenvDir: dir });
+    expect(c).toMatchObject({ clientId: undefined, databaseUrl: undefined, mode: 'demo' });
   });
 
   it('reads .env, and the environment wins over it', () => {
