@@ -1,7 +1,7 @@
 // Build: TypeScript to dist/, then copy the non-TypeScript assets (SQL migrations, CSS, static files)
 // that live beside the code, so that dist/ mirrors src/. Run by `npm ci` through `prepare`.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,8 @@ copyAssets(src);
 // esbuild-wasm, not esbuild: npm here cannot lock esbuild's per-platform native packages, and the WebAssembly build is
 // one package with nothing to download.
 const esbuild = await import('esbuild-wasm');
-// better-sqlite3's JavaScript is bundled (its addon is loaded by path, see src/vault/store/sqlite.ts), and pino (we use
+// better-sqlite3's JavaScript is bundled (its addon is loaded by path, see src/vault/store/sqlite.ts; package.json pins
+// its exact version, so the bundled JavaScript and the installed addon always match), and pino (we use
 // no transports, the one part of pino that needs its own files: they run in worker threads by file path); pg, whose
 // optional native driver is looked up at run time, stays as installed.
 const EXTERNAL = ['pg', 'pg-native'];
@@ -58,18 +59,19 @@ const common = {
 // `webex-auth token` sits inside `$(…)` on every request, so its command is bundled a second time on its own: all it
 // runs on a fresh cached token in one file (with its own copies of the configuration and the vault), what it needs
 // only to refresh (the OAuth client) or for PostgreSQL in lazily loaded chunks beside it. Loading the dozen chunks it
-// shares with other commands in the main bundle costs it ~0.2× of bare `node`'s start-up. The command table's import
-// of it is pointed at that file. Nothing crosses between the copies but plain objects and errors, which the CLI
-// recognises by name.
+// shares with other commands in the main bundle costs it ~0.2× of bare `node`'s start-up. The command table imports it
+// as `#token-command`, a subpath import package.json maps to that file, so the import is right wherever the chunk
+// holding it lands and in an installed copy. Nothing crosses between the copies but plain objects and errors, which
+// the CLI recognises by name.
 const TOKEN_COMMAND = join(cliDir, 'commands', 'token.js');
 const TOKEN_DIR = join(cliDir, 'token');
 const TOKEN_BUNDLE = join(TOKEN_DIR, 'token.js');
-const PLACEHOLDER = './token-command-bundle.js';
+const TOKEN_IMPORT = '#token-command';
 const tokenOnItsOwn = {
   name: 'token-command-on-its-own',
   setup(build) {
     build.onResolve({ filter: /\/commands\/token\.js$/ }, (args) =>
-      join(args.resolveDir, args.path) === TOKEN_COMMAND ? { path: PLACEHOLDER, external: true } : undefined,
+      join(args.resolveDir, args.path) === TOKEN_COMMAND ? { path: TOKEN_IMPORT, external: true } : undefined,
     );
   },
 };
@@ -92,17 +94,10 @@ const tokenBuilt = await esbuild.build({
 });
 await esbuild.stop();
 
-// The placeholder import becomes the path from the file that holds the command table to the token bundle.
-let pointed = 0;
-for (const out of Object.keys(built.metafile.outputs)) {
-  const path = join(root, out);
-  const code = readFileSync(path, 'utf8');
-  if (!code.includes(PLACEHOLDER)) continue;
-  const target = relative(dirname(path), TOKEN_BUNDLE);
-  writeFileSync(path, code.replaceAll(PLACEHOLDER, target.startsWith('.') ? target : `./${target}`));
-  pointed++;
+const pkgImports = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).imports ?? {};
+if (join(root, pkgImports[TOKEN_IMPORT] ?? '') !== TOKEN_BUNDLE) {
+  throw new Error(`build: package.json "imports" must map ${TOKEN_IMPORT} to ./${relative(root, TOKEN_BUNDLE)}`);
 }
-if (pointed !== 1) throw new Error(`build: expected one import of the token command, found ${pointed}`);
 
 // Chunks of earlier builds are removed once they are an hour old (a process started before this build may still load one).
 const current = new Set(
