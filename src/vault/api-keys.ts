@@ -5,8 +5,7 @@
  * Verified keys are cached in memory for a few seconds (see {@link ApiKeyCacheOptions}), so the broker's hot path
  * does not read the store on every request.
  */
-import * as crypto from 'node:crypto';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash as digest, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
 import { BoundedCache } from './bounded-cache.js';
 import { apiKeyRecord } from './records.js';
@@ -18,12 +17,11 @@ const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
 /** How often a key's `lastUsedAt` is written at most. */
 const TOUCH_EVERY_MS = 60_000;
 
-/** One-shot `crypto.hash` (Node ≥ 20.12): no Hash object per call, on the broker's every request. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-
 /** SHA-256 of an API key: enough for 256-bit random keys (no password stretching needed). */
 export function hashApiKey(key: string): string {
-  return oneShot ? oneShot('sha256', key, 'hex') : createHash('sha256').update(key).digest('hex');
+  // One-shot `crypto.hash` (Node ≥ 20.12, and package.json asks for ≥ 20.19): no Hash object per call, on the
+  // broker's every request.
+  return digest('sha256', key, 'hex');
 }
 
 /** Options of the verified-key cache of {@link createApiKeys}. */
@@ -64,6 +62,13 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
   // One store read per key hash at a time: a bot's many concurrent requests with a key not (or no longer) cached
   // share one read instead of each reading the store. Keyed by hash, like the cache; bounded by requests in flight.
   const reading = new Map<string, { stamp: number | undefined; record: Promise<ApiKeyRecord | undefined> }>();
+
+  /** Drops key `id` from the cache, and makes reads in flight (which may predate its revocation) unjoinable. */
+  function forgetKey(id: string): void {
+    revocations++;
+    reading.clear();
+    cache.deleteWhere((e) => e.record.id === id);
+  }
 
   async function lookUp(hash: string, now: number, stamp: number | undefined): Promise<ApiKeyRecord | undefined> {
     const seen = revocations;
@@ -138,16 +143,11 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
       return (await store.listApiKeys()).map(apiKeyRecord);
     },
     async revoke(id) {
-      revocations++;
-      // A read in flight may predate the revocation: later verifications must not join it.
-      reading.clear();
-      cache.deleteWhere((e) => e.record.id === id);
+      forgetKey(id);
       const revoked = await store.revokeApiKey(id, clock());
       // Again after the write: a verification whose read overlapped the write caches nothing (`revocations` moved
       // since it began), and one that begins after this point reads the revoked row.
-      revocations++;
-      reading.clear();
-      cache.deleteWhere((e) => e.record.id === id);
+      forgetKey(id);
       return revoked;
     },
   };
