@@ -156,21 +156,18 @@ export async function openPostgresStore(connectionString: string, options: Postg
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const watch = changeWatch(connectionString, schema);
+  /** Runs one statement as a named prepared statement, counting it as a write for the change stamp if it is one. */
+  const query = (sql: string, params: unknown[]) => {
+    const s = statement(sql);
+    return watch.around(s.write, () => pool.query({ name: s.name, text: s.text, values: params }));
+  };
   const exec: Executor = {
     kind: 'postgres',
     async all(sql, params = []) {
-      const s = statement(sql);
-      return watch.around(
-        s.write,
-        async () => (await pool.query({ name: s.name, text: s.text, values: params })).rows as Row[],
-      );
+      return (await query(sql, params)).rows as Row[];
     },
     async run(sql, params = []) {
-      const s = statement(sql);
-      return watch.around(
-        s.write,
-        async () => (await pool.query({ name: s.name, text: s.text, values: params })).rowCount ?? 0,
-      );
+      return (await query(sql, params)).rowCount ?? 0;
     },
     changeStamp: watch.stamp,
     async migrationLock(fn) {
