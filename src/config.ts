@@ -53,14 +53,8 @@ const numberIn =
     const n = Number(v);
     return Number.isFinite(n) && (!whole || Number.isInteger(n)) && n >= min && n <= max ? { value: n } : { expected };
   };
-const oneOf =
-  <T extends string>(values: readonly T[]): Rule<T> =>
-  (raw) => {
-    const v = raw.trim();
-    return (values as readonly string[]).includes(v)
-      ? { value: v as T }
-      : { expected: `expected one of ${values.join(', ')}` };
-  };
+const oneOf = <T extends string>(values: readonly T[]): Rule<T> =>
+  matching((v) => (values as readonly string[]).includes(v), `expected one of ${values.join(', ')}`) as Rule<T>;
 
 const keyRingEntry = /^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9+/_-]{43}=?$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
