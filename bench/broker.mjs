@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  addDemoIntegration,
   BARE_FASTIFY_SERVER,
   BARE_JSON_SERVER,
   BIN,
@@ -58,14 +59,7 @@ async function prepare(kind) {
   const env = isolatedEnv(extra);
   const config = loadConfig({ env, dotenvDir: false });
   const vault = await openVault(config, kind === 'postgres' ? { schema } : {});
-  const integration = await vault.integrations.upsert({
-    clientId: demo.clientId,
-    clientSecret: demo.clientSecret,
-    redirectUri: demo.redirectUris[0],
-    scopes: ['spark:people_read'],
-    apiBase,
-  });
-  const connection = await connectViaFlow(vault, integration.id);
+  const connection = await connectViaFlow(vault, await addDemoIntegration(vault, demo, apiBase));
   const keys = [];
   for (let i = 0; i < KEYS; i++) {
     keys.push((await vault.apiKeys.create({ name: `bench-${i}`, connectionIds: [connection.id] })).key);

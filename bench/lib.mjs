@@ -164,6 +164,18 @@ export async function httpRequest(url, { method = 'GET', headers = {}, body, age
   });
 }
 
+/** Stores the emulator's demo integration `demo` (from DEMO_SEED) in `vault`, for `spark:people_read`; its id. */
+export async function addDemoIntegration(vault, demo, apiBase) {
+  const integration = await vault.integrations.upsert({
+    clientId: demo.clientId,
+    clientSecret: demo.clientSecret,
+    redirectUri: demo.redirectUris[0],
+    scopes: ['spark:people_read'],
+    apiBase,
+  });
+  return integration.id;
+}
+
 /**
  * Connects a person through a real authorization-code flow against the emulator (authorize with auto-consent →
  * callback parameters → code exchange → people/me) with the library, and stores the connection in `vault`.

@@ -11,6 +11,7 @@ import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  addDemoIntegration,
   BIN,
   httpRequest,
   isolatedEnv,
@@ -92,14 +93,7 @@ const clock = () => Date.now() + shift;
 async function freshVault() {
   const env = isolatedEnv({ LOG_LEVEL: 'silent' });
   const vault = await openVault(loadConfig({ env, dotenvDir: false }), { keepAliveJitterMs: 0, clock });
-  const integration = await vault.integrations.upsert({
-    clientId: demo.clientId,
-    clientSecret: demo.clientSecret,
-    redirectUri: demo.redirectUris[0],
-    scopes: ['spark:people_read'],
-    apiBase,
-  });
-  return { vault, integrationId: integration.id };
+  return { vault, integrationId: await addDemoIntegration(vault, demo, apiBase) };
 }
 
 /**
