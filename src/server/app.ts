@@ -15,13 +15,13 @@ import type { FetchLike } from '../oauth/types.js';
 import { openVault } from '../vault/vault.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { lazyBuildValidator } from './lazy-validation.js';
 import { securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
 import type { ServerVault } from './ports.js';
 import { adminConnectionsRoutes, type BrokerVault, brokerRoutes, metricsRoutes } from './routes/api/index.js';
-import { lazyChildLogger } from './routes/api/lazy-logger.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
@@ -64,7 +64,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Each request's child logger is made on its first enabled log call, not for every request: pino redacted every
-    // child's bindings although nothing was logged at LOG_LEVEL=warn/silent (routes/api/lazy-logger.ts).
+    // child's bindings although nothing was logged at LOG_LEVEL=warn/silent (lazy-logger.ts).
     childLoggerFactory: lazyChildLogger,
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.

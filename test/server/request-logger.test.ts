@@ -1,5 +1,5 @@
 /**
- * The per-request logger of the whole app (src/server/routes/api/lazy-logger.ts, set in app.ts): at `info` every request still logs its start and end with its
+ * The per-request logger of the whole app (src/server/lazy-logger.ts, set in app.ts): at `info` every request still logs its start and end with its
  * request id, query strings still stay out; at `warn` nothing is logged for a plain page, and an error still is,
  * with the request id.
  */

@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { Config } from '../../../config.js';
 import type { ApiKeyRecord, Connection, Vault } from '../../../vault/types.js';
 import { VaultError, VaultKeyError } from '../../../vault/types.js';
-import { lazyChildLogger } from './lazy-logger.js';
+import { lazyChildLogger } from '../../lazy-logger.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem } from './problem.js';
 import { createRateLimiter, type RateLimitOptions } from './ratelimit.js';

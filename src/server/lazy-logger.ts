@@ -1,5 +1,5 @@
 /**
- * A per-request logger for hot routes that is only made when something is logged.
+ * A per-request logger that is only made when something is logged (the whole app uses it, see app.ts).
  *
  * Fastify makes a pino child logger for every request (`{ reqId }` bindings). With the redaction paths of src/log.ts
  * (wildcards included), pino runs those bindings through its redactor on every child: ~6 % of the broker token
