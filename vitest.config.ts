@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/long/**', 'node_modules/**'],
     pool: 'forks',
+    // Tests never put keys in the developer's own OS keychain (the keychain tests start a private one and opt in).
+    env: { WEBEX_AUTH_KEYCHAIN: 'off' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],

@@ -81,6 +81,7 @@ const SETTINGS = {
     (v) => v.split(',').every((e) => keyRingEntry.test(e.trim())),
     'expected a key ring "kid:base64,kid:base64" of 32-byte keys (generate one with `webex-auth keys generate`)',
   ),
+  WEBEX_AUTH_KEYCHAIN: oneOf(['auto', 'off'] as const),
   ADMIN_TOKEN: atLeast16,
   WEBHOOK_URL: httpUrl('to POST connection events to'),
   WEBHOOK_SECRET: atLeast16,
@@ -138,6 +139,8 @@ export interface Config {
   dbPath: string;
   /** The key ring `kid:base64,…`; the first key encrypts. */
   keys: string | undefined;
+  /** Whether a new development key goes to the OS keychain when one can be reached (`WEBEX_AUTH_KEYCHAIN`, not `off`). */
+  keychain: boolean;
   adminToken: string | undefined;
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
@@ -234,6 +237,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     databaseUrl: s.DATABASE_URL,
     dbPath: s.WEBEX_AUTH_DB ?? join(dataDir, 'webex-auth.db'),
     keys: s.WEBEX_AUTH_KEYS,
+    keychain: s.WEBEX_AUTH_KEYCHAIN !== 'off',
     adminToken: s.ADMIN_TOKEN,
     webhookUrl: s.WEBHOOK_URL,
     webhookSecret: s.WEBHOOK_SECRET,

@@ -7,7 +7,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Integration } from '../oauth/types.js';
 import { type ApiKeyCacheOptions, createApiKeys } from './api-keys.js';
-import { resolveKeys } from './crypto/dev-key.js';
+import { type ResolvedKeys, resolveKeys } from './crypto/dev-key.js';
+import { KEYCHAIN_SERVICE } from './crypto/keychain.js';
 import { type KeyRing } from './crypto/keyring.js';
 import { sweepKeepAlive } from './keepalive.js';
 import { VaultMetrics } from './metrics.js';
@@ -89,10 +90,13 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     throw err;
   }
   logger?.info(
-    { keySource: keys.source, ...(keys.path ? { keyFile: keys.path } : {}), store: store.kind },
-    keys.source === 'env'
-      ? 'vault: encryption key from WEBEX_AUTH_KEYS'
-      : `vault: development encryption key kept in ${keys.path} (set WEBEX_AUTH_KEYS in production)`,
+    {
+      keySource: keys.source,
+      ...(keys.path ? { keyFile: keys.path } : {}),
+      ...(keys.account ? { keychainAccount: keys.account } : {}),
+      store: store.kind,
+    },
+    keyMessage(keys),
   );
 
   const metrics = new VaultMetrics();
@@ -204,6 +208,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     store,
     tokenCache: tokens,
     keySource: keys.source,
+    keyLocation: { ...(keys.path ? { path: keys.path } : {}), ...(keys.account ? { account: keys.account } : {}) },
     storeKind: store.kind,
     drainWebhooks: () => webhooks.drain(),
     integrations: {
@@ -333,4 +338,14 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     },
   };
   return vault;
+}
+
+/** The one log line that says where the key ring came from. */
+function keyMessage(keys: ResolvedKeys): string {
+  if (keys.source === 'env') return 'vault: encryption key from WEBEX_AUTH_KEYS';
+  if (keys.source === 'keychain') {
+    return `vault: development encryption key kept in the OS keychain (service "${KEYCHAIN_SERVICE}", account "${keys.account}"; set WEBEX_AUTH_KEYS in production)`;
+  }
+  const why = keys.keychainSkipped ? ` (not in the OS keychain: ${keys.keychainSkipped})` : '';
+  return `vault: development encryption key kept in ${keys.path}${why} (set WEBEX_AUTH_KEYS in production)`;
 }

@@ -55,6 +55,7 @@ export async function serveDemo(extraEnv: Record<string, string> = {}): Promise<
     HOST: '127.0.0.1',
     WEBEX_REDIRECT_URI: `http://localhost:${port}/oauth`,
     LOG_LEVEL: 'warn',
+    WEBEX_AUTH_KEYCHAIN: 'off',
     ...extraEnv,
   };
   const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve'], {

@@ -68,7 +68,7 @@ export interface ServerProcess {
 export async function spawnServer(args: string[], env: Record<string, string>, port: number): Promise<ServerProcess> {
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', WEBEX_AUTH_KEYCHAIN: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -17,7 +17,9 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       keepaliveDays: 30,
       dbPath: join('/home/u', '.local', 'share', 'webex-auth', 'webex-auth.db'),
+      keychain: true,
     });
+    expect(load({ WEBEX_AUTH_KEYCHAIN: 'off' }).keychain).toBe(false);
   });
 
   it('uses XDG_DATA_HOME for the database', () => {
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
     [{ WEBEX_REDIRECT_URI: 'localhost:8080/oauth' }, /^Invalid setting WEBEX_REDIRECT_URI: expected an http\(s\) URL/],
     [{ WEBEX_SCOPES: 'spark:all,openid' }, /^Invalid setting WEBEX_SCOPES: expected space-separated/],
     [{ DATABASE_URL: 'mysql://x' }, /^Invalid setting DATABASE_URL: expected a postgres/],
+    [{ WEBEX_AUTH_KEYCHAIN: 'no' }, /^Invalid setting WEBEX_AUTH_KEYCHAIN: expected one of auto, off \(got "no"\)$/],
     [{ WEBEX_CLIENT_ID: 'C' }, /^Invalid setting WEBEX_CLIENT_SECRET: required/],
     [{ NODE_ENV: 'production' }, /^Invalid setting WEBEX_AUTH_KEYS: required when NODE_ENV=production$/],
   ])('rejects %j with one clear line', (env, message) => {

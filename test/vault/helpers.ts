@@ -57,9 +57,9 @@ export const TEST_KEY = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
 /** A second test key. */
 export const TEST_KEY_2 = `test2:${Buffer.alloc(32, 9).toString('base64')}`;
 
-/** A configuration for tests (no .env, no process env). */
+/** A configuration for tests (no .env, no process env, and no OS keychain unless `env` asks for it). */
 export function testConfig(env: Record<string, string | undefined>): Config {
-  return loadConfig({ env: { HOME: tmpdir(), ...env }, dotenvDir: false });
+  return loadConfig({ env: { HOME: tmpdir(), WEBEX_AUTH_KEYCHAIN: 'off', ...env }, dotenvDir: false });
 }
 
 /**

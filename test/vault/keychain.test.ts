@@ -1,0 +1,221 @@
+/**
+ * The development key in the OS keychain, against a real Secret Service (GNOME Keyring on a private D-Bus session bus):
+ * where a new key goes, that the key file then only points to it, that processes starting at once agree on one key,
+ * and that every way the keychain can fail either falls back to the file (new key) or stops with a clear error
+ * (existing key) — never a second key for a store that has one.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resolveKeys } from '../../src/vault/crypto/dev-key.js';
+import { openKeychain } from '../../src/vault/crypto/keychain.js';
+import type { SecretSlot } from '../../src/vault/crypto/keyring.js';
+import { openVault, VaultKeyError } from '../../src/vault/index.js';
+import { tempDir, testConfig, tokenSet } from './helpers.js';
+import { type SecretService, secretServiceAvailable, startSecretService } from './secret-service.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const available = secretServiceAvailable();
+
+describe.skipIf(!available)('development key in the OS keychain', () => {
+  const cleanups: Array<() => unknown> = [];
+  /** This process's keychain: libdbus reads the session bus address once per process, so one bus serves the file. */
+  let service: SecretService;
+  beforeAll(async () => {
+    service = await startSecretService({ unlocked: true });
+    Object.assign(process.env, service.env);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  function store(extra: Record<string, string> = {}) {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const dbPath = join(dir, 'db', 'vault.db');
+    return {
+      keyFile: join(dir, 'db', 'keys'),
+      config: testConfig({ WEBEX_AUTH_DB: dbPath, WEBEX_AUTH_KEYCHAIN: 'auto', ...extra }),
+    };
+  }
+
+  /** Resolves the key of `dbPath` in a child process reaching the keychain through `bus`. */
+  async function resolveInChild(dbPath: string, bus: Record<string, string>): Promise<Record<string, unknown>> {
+    const env = {
+      ...process.env,
+      ...bus,
+      DIST: join(ROOT, 'dist'),
+      WEBEX_AUTH_DB: dbPath,
+      WEBEX_AUTH_KEYCHAIN: 'auto',
+      WEBEX_AUTH_KEYS: '',
+    };
+    const child = spawn(process.execPath, [join(ROOT, 'test', 'vault', 'fixtures', 'resolve-key.mjs')], { env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((res) => child.on('exit', res));
+    if (code !== 0 && code !== 3) throw new Error(`resolve-key exited ${code}: ${err}`);
+    return JSON.parse(out);
+  }
+
+  it('keeps a new key in the keychain; the key file only names the entry', async () => {
+    const { config, keyFile } = store();
+    const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const logger = { info: (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg }) };
+    const vault = await openVault(config, { logger: logger as never });
+    expect(vault.keySource).toBe('keychain');
+    const account = vault.keyLocation.account as string;
+    expect(account).toContain(dirname(keyFile));
+    const entry = service.lookup(account);
+    expect(entry).toMatch(/^dev1:[A-Za-z0-9+/]{43}=$/);
+    const pointer = readFileSync(keyFile, 'utf8');
+    expect(pointer).toContain(`keychain ${account}`);
+    expect(pointer).not.toContain((entry as string).split(':')[1]);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(lines.some((l) => l.msg.includes('kept in the OS keychain') && l.obj.keychainAccount === account)).toBe(
+      true,
+    );
+
+    const i = await vault.integrations.upsert({
+      clientId: 'C1',
+      clientSecret: 'SECRET-CANARY',
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: [],
+      apiBase: 'https://webexapis.com/v1',
+    });
+    await vault.close();
+    // A second open reads the same key from the keychain and decrypts what the first stored.
+    const again = await openVault(config);
+    expect(again.keySource).toBe('keychain');
+    expect((await again.getIntegrationWithSecret(i.id))?.clientSecret).toBe('SECRET-CANARY');
+    await again.close();
+  });
+
+  it('gives every process that starts on an empty store at once the same key', async () => {
+    const { config, keyFile } = store();
+    const outputs = await Promise.all(Array.from({ length: 6 }, () => resolveInChild(config.dbPath, service.env)));
+    const { ring, source } = resolveKeys(config);
+    expect(source).toBe('keychain');
+    for (const { source: theirs, slot, sealed } of outputs) {
+      expect(theirs).toBe('keychain');
+      expect(ring.decrypt(sealed as string, slot as SecretSlot)).toBe('same key');
+    }
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^keychain /m);
+  });
+
+  it('keeps the key in the file when WEBEX_AUTH_KEYCHAIN=off', () => {
+    const { config, keyFile } = store({ WEBEX_AUTH_KEYCHAIN: 'off' });
+    const keys = resolveKeys(config);
+    expect(keys.source).toBe('file');
+    expect(keys.keychainSkipped).toBeUndefined();
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
+  });
+
+  it('falls back to the file when the keychain refuses the new key (locked, no prompt possible), and says why', async () => {
+    const locked = await startSecretService({ unlocked: false });
+    cleanups.push(() => locked.stop());
+    const { config, keyFile } = store();
+    const result = await resolveInChild(config.dbPath, locked.env);
+    expect(result).toMatchObject({ source: 'file', keychainSkipped: expect.stringMatching(/refused/) });
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    // From then on the file is used without asking the keychain.
+    const next = resolveKeys(config);
+    expect(next.source).toBe('file');
+    expect(next.keychainSkipped).toBeUndefined();
+  });
+
+  it('falls back to the file when no keychain can be reached (no session bus), and says why', async () => {
+    const { config, keyFile } = store();
+    const result = await resolveInChild(config.dbPath, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
+    expect(result).toMatchObject({ source: 'file', keychainSkipped: expect.stringMatching(/DBus|bus|connect/i) });
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
+  });
+
+  it('stops with a clear error, writing nothing, when the keychain holding the key cannot be reached', async () => {
+    const { config, keyFile } = store();
+    const account = resolveKeys(config).account as string;
+    const pointer = readFileSync(keyFile, 'utf8');
+    const result = await resolveInChild(config.dbPath, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
+    expect(result.error).toBe('VaultKeyError');
+    expect(result.message).toContain(`account "${account}"`);
+    expect(result.message).toContain('cannot be reached');
+    expect(readFileSync(keyFile, 'utf8')).toBe(pointer);
+  });
+
+  it('stops with a clear error when the entry is gone from the keychain, instead of making a second key', () => {
+    const { config, keyFile } = store();
+    const account = resolveKeys(config).account as string;
+    const access = openKeychain();
+    if (!('keychain' in access)) throw new Error(access.unavailable);
+    expect(access.keychain.delete(account)).toBe(true);
+    expect(service.lookup(account)).toBeUndefined();
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(keyFile, old, old);
+    expect(() => resolveKeys(config)).toThrow(VaultKeyError);
+    expect(() => resolveKeys(config)).toThrow(/entry is missing.*delete .*keys together with the database/);
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^keychain /m);
+  });
+
+  it('waits for a process still storing its new key, and takes the file key if that process fell back', async () => {
+    const { config, keyFile } = store();
+    mkdirSync(dirname(keyFile), { recursive: true });
+    // A claim in progress: the pointer is written, the entry not yet; then the claimant falls back to the file.
+    writeFileSync(keyFile, 'keychain an-account-being-created\n', { mode: 0o600 });
+    setTimeout(() => writeFileSync(keyFile, `dev1:${Buffer.alloc(32, 3).toString('base64')}\n`), 300);
+    const result = await resolveInChild(config.dbPath, service.env);
+    expect(result.source).toBe('file');
+  });
+
+  it('the built bin reads the key from the keychain: `token` prints the stored token, `doctor` says where the key is', async () => {
+    const { config } = store();
+    const vault = await openVault(config);
+    const integration = await vault.integrations.upsert({
+      clientId: 'C1',
+      clientSecret: 'SECRET-CANARY',
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: ['spark:people_read'],
+      apiBase: 'http://127.0.0.1:9/v1',
+    });
+    await vault.connections.saveFromGrant({
+      integrationId: integration.id,
+      tokens: tokenSet({ accessToken: 'ACCESS-FROM-KEYCHAIN-STORE', refreshToken: 'REFRESH-CANARY' }),
+      person: { id: 'p1', emails: ['p1@example.com'], displayName: 'P 1' },
+      requestedScopes: ['spark:people_read'],
+    });
+    const account = vault.keyLocation.account as string;
+    await vault.close();
+
+    const env = {
+      ...process.env,
+      WEBEX_AUTH_DB: config.dbPath,
+      WEBEX_AUTH_KEYCHAIN: 'auto',
+      WEBEX_AUTH_KEYS: '',
+      LOG_LEVEL: 'silent',
+      NO_COLOR: '1',
+    };
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+        const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args], { env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('exit', (code) => res({ code, stdout, stderr }));
+      });
+    const token = await run(['token']);
+    expect(token.stderr).toBe('');
+    expect(token).toMatchObject({ code: 0, stdout: 'ACCESS-FROM-KEYCHAIN-STORE\n' });
+    const doctor = await run(['doctor', '--json']);
+    const findings = JSON.parse(doctor.stdout) as Array<{ check: string; message: string }>;
+    expect(findings.find((f) => f.check === 'store')?.message).toContain(
+      `encryption key from the OS keychain (service "webex-auth", account "${account}")`,
+    );
+  });
+});
