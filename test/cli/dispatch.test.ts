@@ -1,4 +1,6 @@
 // Dispatch and commands that need no Webex: help, unknown command/flag, completion, keys generate.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isolatedEnv, runInProcess } from './helpers.js';
 
@@ -57,5 +59,20 @@ describe('dispatch', () => {
     const check = await runInProcess(['list', '--json'], { env: isolatedEnv({ WEBEX_AUTH_KEYS: entry }) });
     expect(check.code).toBe(0);
     expect(JSON.parse(check.stdout)).toEqual([]);
+  });
+  it('keys local prints the development key a store was made with, so it can become WEBEX_AUTH_KEYS', async () => {
+    const env = isolatedEnv({ WEBEX_AUTH_KEYS: '' });
+    const none = await runInProcess(['keys', 'local'], { env });
+    expect(none).toMatchObject({ code: 1, stdout: '' });
+    expect(none.stderr).toContain('no development key yet');
+    expect((await runInProcess(['list'], { env })).code).toBe(0);
+    const r = await runInProcess(['keys', 'local'], { env });
+    expect(r.code).toBe(0);
+    const entry = r.stdout.trim();
+    expect(entry).toBe(readFileSync(join(env.XDG_DATA_HOME as string, 'webex-auth', 'keys'), 'utf8').trim());
+    // The store opens with it as WEBEX_AUTH_KEYS, and then has no development key to print.
+    const moved = { ...env, WEBEX_AUTH_KEYS: entry };
+    expect((await runInProcess(['list'], { env: moved })).code).toBe(0);
+    expect((await runInProcess(['keys', 'local'], { env: moved })).code).toBe(2);
   });
 });

@@ -16,6 +16,7 @@ export function isolatedEnv(extra: Record<string, string | undefined> = {}): Rec
     HOME: dir,
     XDG_DATA_HOME: join(dir, 'data'),
     WEBEX_AUTH_KEYS: TEST_KEYS,
+    WEBEX_AUTH_KEYCHAIN: 'off',
     LOG_LEVEL: 'silent',
     PATH: process.env.PATH,
     ...extra,

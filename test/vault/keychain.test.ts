@@ -212,6 +212,9 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const token = await run(['token']);
     expect(token.stderr).toBe('');
     expect(token).toMatchObject({ code: 0, stdout: 'ACCESS-FROM-KEYCHAIN-STORE\n' });
+    const local = await run(['keys', 'local']);
+    expect(local.code).toBe(0);
+    expect(local.stdout.trim()).toBe(service.lookup(account));
     const doctor = await run(['doctor', '--json']);
     const findings = JSON.parse(doctor.stdout) as Array<{ check: string; message: string }>;
     expect(findings.find((f) => f.check === 'store')?.message).toContain(

@@ -1,6 +1,7 @@
 /**
- * `webex-auth keys create|list|revoke|rotate|generate`: broker API keys (shown once, stored as a hash) and the
- * encryption key ring (re-encrypt everything under the first key, with a progress bar; generate a new key entry).
+ * `webex-auth keys create|list|revoke|rotate|generate|local`: broker API keys (shown once, stored as a hash) and the
+ * encryption key ring (re-encrypt everything under the first key, with a progress bar; generate a new key entry;
+ * print the development key, to carry a store to where `WEBEX_AUTH_KEYS` is set).
  */
 import type { Command } from '../command.js';
 import { loadCliConfig, resolveConnection, withVault } from '../context.js';
@@ -9,11 +10,11 @@ import { stripAnsi, table } from '../ui/format.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 import { startProgress } from '../ui/progress.js';
 
-const SUBCOMMANDS = ['create', 'list', 'revoke', 'rotate', 'generate'];
+const SUBCOMMANDS = ['create', 'list', 'revoke', 'rotate', 'generate', 'local'];
 
 const command: Command = {
   summary: 'Manage broker API keys and rotate the encryption key',
-  usage: 'keys create [--name <name>] [--connection <id|email>]… | list | revoke <id> | rotate | generate',
+  usage: 'keys create [--name <name>] [--connection <id|email>]… | list | revoke <id> | rotate | generate | local',
   flags: {
     name: { type: 'string' },
     connection: { type: 'string', short: 'c', multiple: true },
@@ -34,6 +35,7 @@ const command: Command = {
     'revoke    revoke an API key by id',
     'rotate    re-encrypt every stored secret under the first key of WEBEX_AUTH_KEYS',
     'generate  print a new key ring entry; prepend it to WEBEX_AUTH_KEYS, then run `keys rotate`',
+    'local     print the development key (OS keychain or key file) as a WEBEX_AUTH_KEYS entry, to move the store',
   ].join('\n'),
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
@@ -63,6 +65,29 @@ const command: Command = {
       return EXIT.ok;
     }
     const config = await loadCliConfig(io);
+    if (sub === 'local') {
+      if (config.keys) {
+        throw new CliError(
+          'the key ring comes from WEBEX_AUTH_KEYS, so this store has no development key',
+          EXIT.usage,
+          'Unset WEBEX_AUTH_KEYS to print the key a development store was made with.',
+        );
+      }
+      const { readDevelopmentKey } = await import('../../vault/crypto/dev-key.js');
+      const found = readDevelopmentKey(config);
+      if (!found) {
+        throw new CliError(
+          'this store has no development key yet',
+          EXIT.failure,
+          'It is made the first time the store is opened (any command that reads connections).',
+        );
+      }
+      out.data({ entry: found.entry, source: found.source }, () => `${found.entry}\n`);
+      out.info(
+        'This is a secret. Set it as WEBEX_AUTH_KEYS where the store moves to; add a new key later with `keys generate`.',
+      );
+      return EXIT.ok;
+    }
     return withVault(config, async (vault) => {
       if (sub === 'list') {
         const keys = await vault.apiKeys.list();

@@ -58,11 +58,26 @@ export function resolveKeys(config: KeyConfig): ResolvedKeys {
 
 /** Reads the key file: the key itself, or a pointer to the keychain entry that holds it. */
 function fromKeyFile(path: string): ResolvedKeys {
+  const { entry, ...where } = readKeyEntry(path);
+  return { ring: new KeyRing(entry), ...where };
+}
+
+/** The key ring entry the key file holds or names, and where it is. */
+function readKeyEntry(path: string): { entry: string; source: KeySource; path: string; account?: string } {
   const content = readFileSync(path, 'utf8');
   const account = POINTER.exec(content)?.[1]?.trim();
   if (account) return fromKeychain(path, account);
   if (statSync(path).mode & 0o077) chmodSync(path, 0o600);
-  return { ring: new KeyRing(content.trim()), source: 'file', path };
+  return { entry: content.trim(), source: 'file', path };
+}
+
+/**
+ * The development key ring entry of the store `config` names (from the key file or the keychain entry it names),
+ * to carry the store to a place that sets `WEBEX_AUTH_KEYS`; undefined when the store has no development key yet.
+ */
+export function readDevelopmentKey(config: KeyConfig): { entry: string; source: KeySource; path: string } | undefined {
+  const path = keyFilePath(config);
+  return existsSync(path) ? readKeyEntry(path) : undefined;
 }
 
 /** Creates the key file with a new key; if another process just created it, uses theirs. */
@@ -98,7 +113,10 @@ function createInKeychain(path: string, keychain: Keychain): ResolvedKeys {
 }
 
 /** Reads the key from the keychain entry the pointer file names, waiting briefly on a claim in progress. */
-function fromKeychain(path: string, account: string): ResolvedKeys {
+function fromKeychain(
+  path: string,
+  account: string,
+): { entry: string; source: KeySource; path: string; account?: string } {
   const where = `the OS keychain (service "${KEYCHAIN_SERVICE}", account "${account}", named in ${path})`;
   const access = openKeychain();
   if ('unavailable' in access) {
@@ -116,10 +134,10 @@ function fromKeychain(path: string, account: string): ResolvedKeys {
         `This store's encryption key is in ${where}, which refused to give it: ${keychainErrorReason(err)}. Unlock the keychain and try again.`,
       );
     }
-    if (entry) return { ring: new KeyRing(entry), source: 'keychain', path, account };
+    if (entry) return { entry, source: 'keychain', path, account };
     // The claimant may still be storing it, or may have fallen back to the file.
     const content = readFileSync(path, 'utf8');
-    if (!POINTER.test(content)) return fromKeyFile(path);
+    if (!POINTER.test(content)) return readKeyEntry(path);
     if (Date.now() - claimedAt > CLAIM_WAIT_MS) {
       throw new VaultKeyError(
         `This store's encryption key should be in ${where}, but the entry is missing. Restore it; or, if the store holds nothing you need, delete ${path} together with the database to start afresh.`,
