@@ -165,8 +165,8 @@ export interface Vault {
   stopKeepAlive(): void;
   sweepOnce(): Promise<SweepResult>;
   readonly keySource: KeySource;
-  /** Where a development key is kept: the key file, or the keychain account its pointer file names. */
-  readonly keyLocation: { path?: string; account?: string };
+  /** Where the key ring is kept: the key file, or the keychain account its pointer file names. */
+  readonly keyLocation: { source: KeySource; path?: string | undefined; account?: string | undefined };
   /** `postgres` or `sqlite`. */
   readonly storeKind: 'sqlite' | 'postgres';
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { Integration } from '../oauth/types.js';
 import { type ApiKeyCacheOptions, createApiKeys } from './api-keys.js';
 import { type ResolvedKeys, resolveKeys } from './crypto/dev-key.js';
-import { KEYCHAIN_SERVICE } from './crypto/keychain.js';
+import { describeKeychainEntry } from './crypto/keychain.js';
 import { type KeyRing } from './crypto/keyring.js';
 import { sweepKeepAlive } from './keepalive.js';
 import { VaultMetrics } from './metrics.js';
@@ -67,8 +67,6 @@ export interface VaultInternals extends Vault {
  * @throws {VaultKeyError} when the key ring is missing (production), malformed, or cannot decrypt stored secrets.
  */
 export async function openVault(config: Config, options: OpenVaultOptions & VaultTuning = {}): Promise<VaultInternals> {
-  const keys = resolveKeys(config);
-  const ring: KeyRing = keys.ring;
   const clock = options.clock ?? Date.now;
   const logger = options.logger;
   const instanceId = options.instanceId ?? `${process.pid}-${randomUUID()}`;
@@ -81,14 +79,17 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         })
       : await (await import('./store/sqlite.js')).openSqliteStore(config.dbPath));
 
+  let keys: ResolvedKeys;
   try {
     // Fail closed at start: a wrong key ring is reported now, not at the first request.
     const sample = (await store.listIntegrations())[0];
-    if (sample) ring.decrypt(sample.secretEnc, secretSlot(sample.id));
+    keys = await resolveKeys(config, { storeHasSecrets: async () => sample !== undefined });
+    if (sample) keys.ring.decrypt(sample.secretEnc, secretSlot(sample.id));
   } catch (err) {
     if (!options.store) await store.close();
     throw err;
   }
+  const ring: KeyRing = keys.ring;
   logger?.info(
     {
       keySource: keys.source,
@@ -208,7 +209,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     store,
     tokenCache: tokens,
     keySource: keys.source,
-    keyLocation: { ...(keys.path ? { path: keys.path } : {}), ...(keys.account ? { account: keys.account } : {}) },
+    keyLocation: { source: keys.source, path: keys.path, account: keys.account },
     storeKind: store.kind,
     drainWebhooks: () => webhooks.drain(),
     integrations: {
@@ -343,9 +344,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
 /** The one log line that says where the key ring came from. */
 function keyMessage(keys: ResolvedKeys): string {
   if (keys.source === 'env') return 'vault: encryption key from WEBEX_AUTH_KEYS';
-  if (keys.source === 'keychain') {
-    return `vault: development encryption key kept in the OS keychain (service "${KEYCHAIN_SERVICE}", account "${keys.account}"; set WEBEX_AUTH_KEYS in production)`;
-  }
+  const where = keys.account ? describeKeychainEntry(keys.account) : keys.path;
   const why = keys.keychainSkipped ? ` (not in the OS keychain: ${keys.keychainSkipped})` : '';
-  return `vault: development encryption key kept in ${keys.path}${why} (set WEBEX_AUTH_KEYS in production)`;
+  return `vault: development encryption key kept in ${where}${why} (set WEBEX_AUTH_KEYS in production)`;
 }

@@ -85,8 +85,10 @@ describe('vault key handling', () => {
     await again.close();
   });
 
-  it('refuses to invent a key in production', () => {
-    expect(() => resolveKeys({ ...testConfig({}), production: true, keys: undefined })).toThrow(VaultKeyError);
+  it('refuses to invent a key in production', async () => {
+    await expect(
+      resolveKeys({ ...testConfig({}), production: true, keys: undefined }, { storeHasSecrets: async () => false }),
+    ).rejects.toThrow(VaultKeyError);
   });
 
   it('fails closed at open with the wrong key, and rotation moves every secret to the new key', async () => {

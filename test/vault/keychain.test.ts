@@ -5,12 +5,12 @@
  * (existing key) — never a second key for a store that has one.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveKeys } from '../../src/vault/crypto/dev-key.js';
-import { openKeychain } from '../../src/vault/crypto/keychain.js';
+import { keychainEntry } from '../../src/vault/crypto/keychain.js';
 import type { SecretSlot } from '../../src/vault/crypto/keyring.js';
 import { openVault, VaultKeyError } from '../../src/vault/index.js';
 import { tempDir, testConfig, tokenSet } from './helpers.js';
@@ -23,13 +23,21 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
   const cleanups: Array<() => unknown> = [];
   /** This process's keychain: libdbus reads the session bus address once per process, so one bus serves the file. */
   let service: SecretService;
+  const saved = { ...process.env };
   beforeAll(async () => {
     service = await startSecretService({ unlocked: true });
     Object.assign(process.env, service.env);
   });
   afterAll(async () => {
     await service?.stop();
+    for (const k of Object.keys(service?.env ?? {})) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
   });
+  /** Resolves the key of an empty store (or of one holding secrets) in this process. */
+  const resolve = (config: Parameters<typeof resolveKeys>[0], hasSecrets = false) =>
+    resolveKeys(config, { storeHasSecrets: async () => hasSecrets });
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
@@ -44,15 +52,15 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     };
   }
 
-  /** Resolves the key of `dbPath` in a child process reaching the keychain through `bus`. */
+  /** Resolves the key of `dbPath` in a child process reaching the keychain through `bus` (and other settings). */
   async function resolveInChild(dbPath: string, bus: Record<string, string>): Promise<Record<string, unknown>> {
     const env = {
       ...process.env,
-      ...bus,
       DIST: join(ROOT, 'dist'),
       WEBEX_AUTH_DB: dbPath,
       WEBEX_AUTH_KEYCHAIN: 'auto',
       WEBEX_AUTH_KEYS: '',
+      ...bus,
     };
     const child = spawn(process.execPath, [join(ROOT, 'test', 'vault', 'fixtures', 'resolve-key.mjs')], { env });
     let out = '';
@@ -100,7 +108,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
   it('gives every process that starts on an empty store at once the same key', async () => {
     const { config, keyFile } = store();
     const outputs = await Promise.all(Array.from({ length: 6 }, () => resolveInChild(config.dbPath, service.env)));
-    const { ring, source } = resolveKeys(config);
+    const { ring, source } = await resolve(config);
     expect(source).toBe('keychain');
     for (const { source: theirs, slot, sealed } of outputs) {
       expect(theirs).toBe('keychain');
@@ -109,9 +117,9 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     expect(readFileSync(keyFile, 'utf8')).toMatch(/^keychain /m);
   });
 
-  it('keeps the key in the file when WEBEX_AUTH_KEYCHAIN=off', () => {
+  it('keeps the key in the file when WEBEX_AUTH_KEYCHAIN=off', async () => {
     const { config, keyFile } = store({ WEBEX_AUTH_KEYCHAIN: 'off' });
-    const keys = resolveKeys(config);
+    const keys = await resolve(config);
     expect(keys.source).toBe('file');
     expect(keys.keychainSkipped).toBeUndefined();
     expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
@@ -126,7 +134,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     // From then on the file is used without asking the keychain.
-    const next = resolveKeys(config);
+    const next = await resolve(config);
     expect(next.source).toBe('file');
     expect(next.keychainSkipped).toBeUndefined();
   });
@@ -135,12 +143,13 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const { config, keyFile } = store();
     const result = await resolveInChild(config.dbPath, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
     expect(result).toMatchObject({ source: 'file', keychainSkipped: expect.stringMatching(/DBus|bus|connect/i) });
+    expect(result.keychainSkipped).not.toMatch(/refused/);
     expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
   });
 
   it('stops with a clear error, writing nothing, when the keychain holding the key cannot be reached', async () => {
     const { config, keyFile } = store();
-    const account = resolveKeys(config).account as string;
+    const account = (await resolve(config)).account as string;
     const pointer = readFileSync(keyFile, 'utf8');
     const result = await resolveInChild(config.dbPath, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
     expect(result.error).toBe('VaultKeyError');
@@ -149,28 +158,67 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     expect(readFileSync(keyFile, 'utf8')).toBe(pointer);
   });
 
-  it('stops with a clear error when the entry is gone from the keychain, instead of making a second key', () => {
+  it('stops with a clear error when the entry is gone from the keychain, instead of making a second key', async () => {
     const { config, keyFile } = store();
-    const account = resolveKeys(config).account as string;
-    const access = openKeychain();
-    if (!('keychain' in access)) throw new Error(access.unavailable);
-    expect(access.keychain.delete(account)).toBe(true);
+    const account = (await resolve(config)).account as string;
+    const access = keychainEntry(account);
+    if (!('entry' in access)) throw new Error(access.unavailable);
+    expect(await access.entry.delete()).toBe(true);
     expect(service.lookup(account)).toBeUndefined();
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(keyFile, old, old);
-    expect(() => resolveKeys(config)).toThrow(VaultKeyError);
-    expect(() => resolveKeys(config)).toThrow(/entry is missing.*delete .*keys together with the database/);
-    expect(readFileSync(keyFile, 'utf8')).toMatch(/^keychain /m);
+    await expect(resolve(config)).rejects.toThrow(VaultKeyError);
+    await expect(resolve(config)).rejects.toThrow(/entry is missing.*delete .*keys together with the database/);
+    expect(readFileSync(keyFile, 'utf8')).toContain(`keychain ${account}`);
+    expect(service.lookup(account)).toBeUndefined();
   });
 
-  it('waits for a process still storing its new key, and takes the file key if that process fell back', async () => {
+  it('never makes a new key for a store that holds secrets and lost its key file; names the entries that may hold it', async () => {
+    const { config, keyFile } = store();
+    const vault = await openVault(config);
+    const account = vault.keyLocation.account as string;
+    await vault.integrations.upsert({
+      clientId: 'C1',
+      clientSecret: 'SECRET-CANARY',
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: [],
+      apiBase: 'https://webexapis.com/v1',
+    });
+    await vault.close();
+    const pointer = readFileSync(keyFile, 'utf8');
+    rmSync(keyFile);
+    const error = await openVault(config).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VaultKeyError);
+    expect((error as Error).message).toContain(`key file ${keyFile} is missing, so no new key is made`);
+    expect((error as Error).message).toContain(JSON.stringify(account));
+    expect(existsSync(keyFile)).toBe(false);
+    // Putting the pointer back is the whole repair.
+    writeFileSync(keyFile, pointer, { mode: 0o600 });
+    const back = await openVault(config);
+    expect(back.keyLocation.account).toBe(account);
+    await back.close();
+  });
+
+  it('rejects a key file naming an account with control characters, without echoing it', async () => {
     const { config, keyFile } = store();
     mkdirSync(dirname(keyFile), { recursive: true });
-    // A claim in progress: the pointer is written, the entry not yet; then the claimant falls back to the file.
-    writeFileSync(keyFile, 'keychain an-account-being-created\n', { mode: 0o600 });
-    setTimeout(() => writeFileSync(keyFile, `dev1:${Buffer.alloc(32, 3).toString('base64')}\n`), 300);
-    const result = await resolveInChild(config.dbPath, service.env);
-    expect(result.source).toBe('file');
+    writeFileSync(keyFile, 'keychain evil\u001b[31maccount\n', { mode: 0o600 });
+    const error = await resolve(config).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VaultKeyError);
+    expect((error as Error).message).toMatch(/names no valid keychain entry/);
+    expect((error as Error).message).not.toContain('\u001b');
+  });
+
+  it('processes racing on an empty store with the key file (keychain off) never read it half-written', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { config } = store();
+      const outputs = await Promise.all(
+        Array.from({ length: 12 }, () => resolveInChild(config.dbPath, { ...service.env, WEBEX_AUTH_KEYCHAIN: 'off' })),
+      );
+      const { ring } = await resolve(config);
+      for (const out of outputs) {
+        expect(out.error).toBeUndefined();
+        expect(ring.decrypt(out.sealed as string, out.slot as SecretSlot)).toBe('same key');
+      }
+    }
   });
 
   it('the built bin reads the key from the keychain: `token` prints the stored token, `doctor` says where the key is', async () => {

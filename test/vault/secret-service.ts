@@ -11,6 +11,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KEYCHAIN_SERVICE } from '../../src/vault/crypto/keychain.js';
 
 const TOOLS = ['/usr/bin/dbus-daemon', '/usr/bin/dbus-send', '/usr/bin/gnome-keyring-daemon', '/usr/bin/secret-tool'];
 
@@ -39,7 +40,9 @@ export async function startSecretService({ unlocked }: { unlocked: boolean }): P
   const root = mkdtempSync(join(tmpdir(), 'webex-auth-keychain-'));
   const runtime = join(root, 'run');
   mkdirSync(runtime, { mode: 0o700 });
-  const base = { ...process.env, XDG_DATA_HOME: join(root, 'data'), XDG_RUNTIME_DIR: runtime, HOME: root };
+  // No display: a keyring daemon the bus starts on demand must not put an unlock prompt on a developer's screen.
+  const { DISPLAY: _x, WAYLAND_DISPLAY: _w, DBUS_SESSION_BUS_ADDRESS: _b, ...inherited } = process.env;
+  const base = { ...inherited, XDG_DATA_HOME: join(root, 'data'), XDG_RUNTIME_DIR: runtime, HOME: root };
   const bus = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1'], {
     env: base,
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -58,7 +61,22 @@ export async function startSecretService({ unlocked }: { unlocked: boolean }): P
     XDG_DATA_HOME: base.XDG_DATA_HOME,
   };
   let keyring: ChildProcess | undefined;
+  const stop = async () => {
+    keyring?.kill();
+    bus.kill();
+    // A daemon the bus started on demand exits with the bus.
+    await new Promise((r) => setTimeout(r, 50));
+    rmSync(root, { recursive: true, force: true });
+  };
   if (unlocked) {
+    try {
+      await startUnlockedKeyring();
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+  async function startUnlockedKeyring() {
     keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
       env: { ...base, ...env },
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -88,7 +106,7 @@ export async function startSecretService({ unlocked }: { unlocked: boolean }): P
     env,
     lookup(account) {
       try {
-        return execFileSync('secret-tool', ['lookup', 'service', 'webex-auth', 'username', account], {
+        return execFileSync('secret-tool', ['lookup', 'service', KEYCHAIN_SERVICE, 'username', account], {
           env: { ...base, ...env },
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'ignore'],
@@ -97,12 +115,6 @@ export async function startSecretService({ unlocked }: { unlocked: boolean }): P
         return undefined;
       }
     },
-    async stop() {
-      keyring?.kill();
-      bus.kill();
-      // A daemon the bus started on demand exits with the bus.
-      await new Promise((r) => setTimeout(r, 50));
-      rmSync(root, { recursive: true, force: true });
-    },
+    stop,
   };
 }

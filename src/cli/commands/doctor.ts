@@ -4,7 +4,7 @@
  * line; the exit code is the worst finding's (2 configuration, 4 authorization needed, 1 anything else).
  */
 import type { Config } from '../../config.js';
-import { KEYCHAIN_SERVICE } from '../../vault/crypto/keychain.js';
+import { describeKeychainEntry } from '../../vault/crypto/keychain.js';
 import type { Command } from '../command.js';
 import { loadCliConfig, openCliVault } from '../context.js';
 import { type CommandIO, EXIT } from '../io.js';
@@ -127,7 +127,7 @@ export async function diagnose(io: CommandIO): Promise<Finding[]> {
     const { path, account } = vault.keyLocation;
     const keyFrom = {
       env: 'WEBEX_AUTH_KEYS',
-      keychain: `the OS keychain (service "${KEYCHAIN_SERVICE}", account "${account}")`,
+      keychain: describeKeychainEntry(account ?? ''),
       file: `the 0600 key file ${path}`,
     }[vault.keySource];
     findings.push({ check: 'store', level: 'ok', message: `${where}; encryption key from ${keyFrom}` });

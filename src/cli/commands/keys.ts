@@ -74,7 +74,7 @@ const command: Command = {
         );
       }
       const { readDevelopmentKey } = await import('../../vault/crypto/dev-key.js');
-      const found = readDevelopmentKey(config);
+      const found = await readDevelopmentKey(config);
       if (!found) {
         throw new CliError(
           'this store has no development key yet',

@@ -1,26 +1,48 @@
 /**
  * Where the vault's key ring comes from: `WEBEX_AUTH_KEYS` when set; in production nothing else (fail closed); in
- * development a generated key, kept in the OS keychain where one can be reached, else in a 0600 key file. Either way
- * a file `keys` sits next to the SQLite database (in the data directory with PostgreSQL): the key itself, or a pointer
- * naming the keychain entry. The file is created exclusively, so two processes starting on an empty store agree on
- * one key; a key already in use is never replaced. `WEBEX_AUTH_KEYCHAIN=off` keeps new keys in the file.
+ * development a generated key, kept in the OS keychain where one can be reached, else in a 0600 key file.
+ *
+ * Either way a file `keys` sits next to the SQLite database (in the data directory with PostgreSQL): the key itself,
+ * or a pointer naming the keychain entry that holds it. The file is only ever published whole and exclusively (written
+ * aside, then hard-linked into place), and a pointer only once its entry is stored, so:
+ * - processes starting at once on an empty store agree on one key, and none reads a half-written file;
+ * - a crash leaves at worst an unused keychain entry, never a pointer to nothing;
+ * - a store that holds secrets never gets a new key: when its key file is gone, opening it stops and says why.
+ * `WEBEX_AUTH_KEYCHAIN=off` keeps new keys in the file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config.js';
 import { type KeySource, VaultKeyError } from '../types.js';
-import { KEYCHAIN_SERVICE, type Keychain, keychainErrorReason, openKeychain } from './keychain.js';
+import { describeKeychainEntry, errorReason, keychainAccounts, keychainEntry } from './keychain.js';
 import { generateKeyEntry, KeyRing } from './keyring.js';
 
-/** The key ring and where it came from. */
-export interface ResolvedKeys {
-  ring: KeyRing;
+/** Where a development key is kept: the key file, or the keychain account its pointer file names. */
+export interface KeyLocation {
   source: KeySource;
   /** The key file (`file`), or the pointer file naming the keychain entry (`keychain`). */
   path?: string;
   /** The keychain account under service `webex-auth`, when `source` is `keychain`. */
   account?: string;
+}
+
+/** The key ring and where it came from. */
+export interface ResolvedKeys extends KeyLocation {
+  ring: KeyRing;
   /** Why a new key went to the file although the keychain was wanted; said once, in the log. */
   keychainSkipped?: string;
 }
@@ -28,17 +50,28 @@ export interface ResolvedKeys {
 /** The settings key resolution reads. */
 export type KeyConfig = Pick<Config, 'keys' | 'production' | 'databaseUrl' | 'dbPath' | 'dataDir' | 'keychain'>;
 
+/** What key resolution needs to know about the store. */
+export interface KeyResolutionOptions {
+  /** True when the store holds encrypted secrets; asked only when there is no key file, before making a key. */
+  storeHasSecrets(): Promise<boolean>;
+}
+
 /** The development key file's path for `config`. */
 export function keyFilePath(config: Pick<Config, 'databaseUrl' | 'dbPath' | 'dataDir'>): string {
   return join(config.databaseUrl ? config.dataDir : dirname(config.dbPath), 'keys');
 }
 
-const POINTER = /^keychain (.+)$/m;
-/** How long a reader waits for the process that claimed a new keychain key to store it. */
-const CLAIM_WAIT_MS = 5_000;
+/** The pointer line of a key file whose key is in the keychain: `keychain <account>`. */
+const POINTER = /^keychain (.*)$/m;
+/** A keychain account as webex-auth names one: printable, bounded (it reaches messages and the keychain's UI). */
+const ACCOUNT = /^[^\p{Cc}]{1,512}$/u;
 
-/** Resolves the key ring for `config`; throws {@link VaultKeyError} in production without `WEBEX_AUTH_KEYS`. */
-export function resolveKeys(config: KeyConfig): ResolvedKeys {
+/**
+ * Resolves the key ring for `config`.
+ * @throws {VaultKeyError} in production without `WEBEX_AUTH_KEYS`; when the key file or the keychain entry it names
+ * cannot be read; when a store holding secrets has lost its key file.
+ */
+export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptions): Promise<ResolvedKeys> {
   if (config.keys) return { ring: new KeyRing(config.keys), source: 'env' };
   if (config.production) {
     throw new VaultKeyError(
@@ -47,126 +80,149 @@ export function resolveKeys(config: KeyConfig): ResolvedKeys {
   }
   const path = keyFilePath(config);
   if (existsSync(path)) return fromKeyFile(path);
+  if (await options.storeHasSecrets()) throw await lostKeyError(path);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const entry = generateKeyEntry('dev1');
+  let keychainSkipped: string | undefined;
   if (config.keychain) {
-    const access = openKeychain();
-    if ('keychain' in access) return createInKeychain(path, access.keychain);
-    return { ...createKeyFile(path), keychainSkipped: access.unavailable };
+    const account = `${dirname(path)}#${randomBytes(4).toString('hex')}`;
+    const access = keychainEntry(account);
+    if ('entry' in access) {
+      try {
+        await access.entry.set(entry);
+      } catch (err) {
+        keychainSkipped = `the keychain refused it (${errorReason(err)})`;
+      }
+      if (!keychainSkipped) {
+        if (publish(path, pointerText(account))) return { ring: new KeyRing(entry), source: 'keychain', path, account };
+        // Another process published first: use its key, and drop the entry nobody will point to.
+        await access.entry.delete().catch(() => false);
+        return fromKeyFile(path);
+      }
+    } else {
+      keychainSkipped = access.unavailable;
+    }
   }
-  return createKeyFile(path);
-}
-
-/** Reads the key file: the key itself, or a pointer to the keychain entry that holds it. */
-function fromKeyFile(path: string): ResolvedKeys {
-  const { entry, ...where } = readKeyEntry(path);
-  return { ring: new KeyRing(entry), ...where };
-}
-
-/** The key ring entry the key file holds or names, and where it is. */
-function readKeyEntry(path: string): { entry: string; source: KeySource; path: string; account?: string } {
-  const content = readFileSync(path, 'utf8');
-  const account = POINTER.exec(content)?.[1]?.trim();
-  if (account) return fromKeychain(path, account);
-  if (statSync(path).mode & 0o077) chmodSync(path, 0o600);
-  return { entry: content.trim(), source: 'file', path };
+  if (!publish(path, `${entry}\n`)) return fromKeyFile(path);
+  return { ring: new KeyRing(entry), source: 'file', path, ...(keychainSkipped ? { keychainSkipped } : {}) };
 }
 
 /**
- * The development key ring entry of the store `config` names (from the key file or the keychain entry it names),
- * to carry the store to a place that sets `WEBEX_AUTH_KEYS`; undefined when the store has no development key yet.
+ * The development key ring entry of the store `config` names (from the key file or the keychain entry it names), to
+ * carry the store to a place that sets `WEBEX_AUTH_KEYS`; undefined when the store has no development key yet.
  */
-export function readDevelopmentKey(config: KeyConfig): { entry: string; source: KeySource; path: string } | undefined {
+export async function readDevelopmentKey(config: KeyConfig): Promise<(KeyLocation & { entry: string }) | undefined> {
   const path = keyFilePath(config);
   return existsSync(path) ? readKeyEntry(path) : undefined;
 }
 
-/** Creates the key file with a new key; if another process just created it, uses theirs. */
-function createKeyFile(path: string): ResolvedKeys {
-  // `wx`: never overwrite a key file another process just created (that would orphan its ciphertexts).
-  if (!claim(path, `${generateKeyEntry('dev1')}\n`)) return fromKeyFile(path);
-  return { ring: new KeyRing(readFileSync(path, 'utf8').trim()), source: 'file', path };
+/** Reads the key file: the key itself, or a pointer to the keychain entry that holds it. */
+async function fromKeyFile(path: string): Promise<ResolvedKeys> {
+  const { entry, ...where } = await readKeyEntry(path);
+  return { ring: keyRingIn(entry, where), ...where };
+}
+
+/** The key ring entry the key file holds or names, and where it is. */
+async function readKeyEntry(path: string): Promise<KeyLocation & { entry: string }> {
+  const content = readFileSync(path, 'utf8');
+  const pointer = POINTER.exec(content);
+  if (pointer) {
+    const account = (pointer[1] ?? '').trim();
+    if (!ACCOUNT.test(account)) {
+      throw new VaultKeyError(`The key file ${path} names no valid keychain entry; restore it from a backup.`);
+    }
+    return { entry: await fromKeychain(path, account), source: 'keychain', path, account };
+  }
+  if (statSync(path).mode & 0o077) chmodSync(path, 0o600);
+  return { entry: content.trim(), source: 'file', path };
+}
+
+/** Reads the key from the keychain entry the key file names. */
+async function fromKeychain(path: string, account: string): Promise<string> {
+  const where = `${describeKeychainEntry(account)}, named in ${path}`;
+  const access = keychainEntry(account);
+  if ('unavailable' in access) {
+    throw new VaultKeyError(
+      `This store's encryption key is in ${where}, which cannot be reached: ${access.unavailable}. Run where that keychain is reachable and unlocked (on Linux, a session with a Secret Service on its D-Bus session bus).`,
+    );
+  }
+  let entry: string | undefined;
+  try {
+    entry = await access.entry.get();
+  } catch (err) {
+    throw new VaultKeyError(
+      `This store's encryption key is in ${where}, which refused to give it: ${errorReason(err)}. Unlock the keychain (or allow this node binary to read the entry) and try again.`,
+    );
+  }
+  if (!entry) {
+    throw new VaultKeyError(
+      `This store's encryption key should be in ${where}, but the entry is missing. Restore it; or, if the store holds nothing you need, delete ${path} together with the database to start afresh.`,
+    );
+  }
+  return entry;
+}
+
+/** The key ring of a key-file or keychain entry; a malformed one is named by where it is, not as `WEBEX_AUTH_KEYS`. */
+function keyRingIn(entry: string, where: KeyLocation): KeyRing {
+  try {
+    return new KeyRing(entry);
+  } catch {
+    const place = where.account ? describeKeychainEntry(where.account) : `the key file ${where.path}`;
+    throw new VaultKeyError(`${place} does not hold a key ring entry ("kid:base64" of a 32-byte key).`);
+  }
+}
+
+/** The store holds secrets but its key file is gone: making a new key would orphan them all. */
+async function lostKeyError(path: string): Promise<VaultKeyError> {
+  const candidates = (await keychainAccounts()).filter((a) => a.startsWith(`${dirname(path)}#`));
+  const hint =
+    candidates.length > 0
+      ? ` The OS keychain holds webex-auth keys for this directory under account ${candidates.map((a) => JSON.stringify(a)).join(', ')}: a key file with the line "keychain <account>" points to one.`
+      : '';
+  return new VaultKeyError(
+    `This store holds encrypted secrets but its key file ${path} is missing, so no new key is made. Put the file back, or set WEBEX_AUTH_KEYS to the key it held.${hint}`,
+  );
 }
 
 /**
- * Claims the store by creating the pointer file, then stores a new key in the keychain. If the keychain refuses
- * (locked, its unlock prompt dismissed), the claimant writes the key into the file instead; readers waiting on the
- * claim see either.
+ * Publishes `content` (mode 0600) at `path` whole and only if nothing is there yet: written and synced aside, then
+ * hard-linked into place, so no reader ever sees it half-written. False when `path` already exists.
  */
-function createInKeychain(path: string, keychain: Keychain): ResolvedKeys {
-  const account = `${dirname(path)}#${randomBytes(4).toString('hex')}`;
-  if (!claim(path, pointerText(account))) return fromKeyFile(path);
-  const entry = generateKeyEntry('dev1');
+function publish(path: string, content: string): boolean {
+  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(aside, 'wx', 0o600);
   try {
-    keychain.set(account, entry);
-  } catch (err) {
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${entry}\n`, { mode: 0o600 });
-    renameSync(tmp, path);
-    return {
-      ring: new KeyRing(entry),
-      source: 'file',
-      path,
-      keychainSkipped: `the keychain refused it (${keychainErrorReason(err)})`,
-    };
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
-  return { ring: new KeyRing(entry), source: 'keychain', path, account };
-}
-
-/** Reads the key from the keychain entry the pointer file names, waiting briefly on a claim in progress. */
-function fromKeychain(
-  path: string,
-  account: string,
-): { entry: string; source: KeySource; path: string; account?: string } {
-  const where = `the OS keychain (service "${KEYCHAIN_SERVICE}", account "${account}", named in ${path})`;
-  const access = openKeychain();
-  if ('unavailable' in access) {
-    throw new VaultKeyError(
-      `This store's encryption key is in ${where}, which cannot be reached: ${access.unavailable}. Run where the keychain is unlocked (on Linux, a desktop session with a Secret Service).`,
-    );
-  }
-  const claimedAt = statSync(path).mtimeMs;
-  for (;;) {
-    let entry: string | undefined;
-    try {
-      entry = access.keychain.get(account);
-    } catch (err) {
-      throw new VaultKeyError(
-        `This store's encryption key is in ${where}, which refused to give it: ${keychainErrorReason(err)}. Unlock the keychain and try again.`,
-      );
-    }
-    if (entry) return { entry, source: 'keychain', path, account };
-    // The claimant may still be storing it, or may have fallen back to the file.
-    const content = readFileSync(path, 'utf8');
-    if (!POINTER.test(content)) return readKeyEntry(path);
-    if (Date.now() - claimedAt > CLAIM_WAIT_MS) {
-      throw new VaultKeyError(
-        `This store's encryption key should be in ${where}, but the entry is missing. Restore it; or, if the store holds nothing you need, delete ${path} together with the database to start afresh.`,
-      );
-    }
-    sleepSync(50);
-  }
-}
-
-/** Creates `path` exclusively with `content` (mode 0600); false when it already exists. */
-function claim(path: string, content: string): boolean {
   try {
-    writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+    linkSync(aside, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links: exclusive create, which a concurrent reader might see before it is written.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
+    try {
+      writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  } finally {
+    unlinkSync(aside);
   }
 }
 
+/** The key file of a store whose key is in the keychain: a comment for people, then the {@link POINTER} line. */
 function pointerText(account: string): string {
   return [
-    '# webex-auth keeps the encryption key of this store in the OS keychain, not in this file:',
-    `# service "${KEYCHAIN_SERVICE}", account as below. Deleting this file does not delete the key.`,
+    '# webex-auth keeps the encryption key of this store in the OS keychain, under the account below',
+    '# (service "webex-auth"). Without this file the store cannot be opened; keep it with the database.',
     `keychain ${account}`,
     '',
   ].join('\n');
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

@@ -5,7 +5,10 @@ import { memoryVault } from './memory-vault.js';
 
 /** A configuration from `env` only (no .env file, silent logs). */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { LOG_LEVEL: 'silent', XDG_DATA_HOME: '/nonexistent', ...env }, dotenvDir: false });
+  return loadConfig({
+    env: { LOG_LEVEL: 'silent', XDG_DATA_HOME: '/nonexistent', WEBEX_AUTH_KEYCHAIN: 'off', ...env },
+    dotenvDir: false,
+  });
 }
 
 /** Builds the app on a memory vault unless one is given. */
