@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveKeys } from '../../src/vault/crypto/dev-key.js';
 import { KeyRing, parseKeyRing } from '../../src/vault/crypto/keyring.js';
 import { openVault, VaultKeyError } from '../../src/vault/index.js';
-import { TEST_KEY, TEST_KEY_2, tempDir, testConfig } from './helpers.js';
+import { CANARY_INTEGRATION, TEST_KEY, TEST_KEY_2, tempDir, testConfig } from './helpers.js';
 
 const slot = { table: 'connections', rowId: 'conn_1', column: 'access_token' };
 const tokens = (now: number) => ({
@@ -72,13 +72,7 @@ describe('vault key handling', () => {
     expect(vault.keySource).toBe('file');
     const keyFile = join(dir, 'db', 'keys');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    const i = await vault.integrations.upsert({
-      clientId: 'C1',
-      clientSecret: 'SECRET-CANARY',
-      redirectUri: 'http://localhost:8080/oauth',
-      scopes: [],
-      apiBase: 'https://webexapis.com/v1',
-    });
+    const i = await vault.integrations.upsert(CANARY_INTEGRATION);
     await vault.close();
     const again = await openVault(config);
     expect((await again.getIntegrationWithSecret(i.id))?.clientSecret).toBe('SECRET-CANARY');
@@ -97,13 +91,7 @@ describe('vault key handling', () => {
     const db = join(dir, 'vault.db');
     const v1 = await openVault(testConfig({ WEBEX_AUTH_DB: db, WEBEX_AUTH_KEYS: TEST_KEY }));
     const now = Date.now();
-    const integ = await v1.integrations.upsert({
-      clientId: 'C1',
-      clientSecret: 'SECRET-CANARY',
-      redirectUri: 'http://localhost:8080/oauth',
-      scopes: [],
-      apiBase: 'https://webexapis.com/v1',
-    });
+    const integ = await v1.integrations.upsert(CANARY_INTEGRATION);
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
       const c = await v1.connections.saveFromGrant({

@@ -52,6 +52,15 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** An integration whose client secret is a canary (to look for in logs and files). */
+export const CANARY_INTEGRATION = {
+  clientId: 'C1',
+  clientSecret: 'SECRET-CANARY',
+  redirectUri: 'http://localhost:8080/oauth',
+  scopes: [] as string[],
+  apiBase: 'https://webexapis.com/v1',
+};
+
 /** A fixed test key ring entry. */
 export const TEST_KEY = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
 /** A second test key. */

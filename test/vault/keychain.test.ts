@@ -13,7 +13,7 @@ import { resolveKeys } from '../../src/vault/crypto/dev-key.js';
 import { keychainEntry } from '../../src/vault/crypto/keychain.js';
 import type { SecretSlot } from '../../src/vault/crypto/keyring.js';
 import { openVault, VaultKeyError } from '../../src/vault/index.js';
-import { tempDir, testConfig, tokenSet } from './helpers.js';
+import { CANARY_INTEGRATION, tempDir, testConfig, tokenSet } from './helpers.js';
 import { type SecretService, secretServiceAvailable, startSecretService } from './secret-service.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,13 +90,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
       true,
     );
 
-    const i = await vault.integrations.upsert({
-      clientId: 'C1',
-      clientSecret: 'SECRET-CANARY',
-      redirectUri: 'http://localhost:8080/oauth',
-      scopes: [],
-      apiBase: 'https://webexapis.com/v1',
-    });
+    const i = await vault.integrations.upsert(CANARY_INTEGRATION);
     await vault.close();
     // A second open reads the same key from the keychain and decrypts what the first stored.
     const again = await openVault(config);
@@ -175,13 +169,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const { config, keyFile } = store();
     const vault = await openVault(config);
     const account = vault.keyLocation.account as string;
-    await vault.integrations.upsert({
-      clientId: 'C1',
-      clientSecret: 'SECRET-CANARY',
-      redirectUri: 'http://localhost:8080/oauth',
-      scopes: [],
-      apiBase: 'https://webexapis.com/v1',
-    });
+    await vault.integrations.upsert(CANARY_INTEGRATION);
     await vault.close();
     const pointer = readFileSync(keyFile, 'utf8');
     rmSync(keyFile);
@@ -225,9 +213,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const { config } = store();
     const vault = await openVault(config);
     const integration = await vault.integrations.upsert({
-      clientId: 'C1',
-      clientSecret: 'SECRET-CANARY',
-      redirectUri: 'http://localhost:8080/oauth',
+      ...CANARY_INTEGRATION,
       scopes: ['spark:people_read'],
       apiBase: 'http://127.0.0.1:9/v1',
     });
