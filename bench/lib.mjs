@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const BIN = join(ROOT, 'dist', 'cli', 'main.js');
+// The installed bin (package.json "bin"), as `webex-auth` runs it.
+export const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
 export const WORK = join(ROOT, 'bench', '.work');
 
 /** A 32-byte key ring entry for benchmarks only. */

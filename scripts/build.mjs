@@ -56,24 +56,23 @@ const common = {
   logLevel: 'warning',
 };
 
-// `webex-auth token` sits inside `$(…)` on every request, so its command is bundled a second time on its own: all it
-// runs on a fresh cached token in one file (with its own copies of the configuration and the vault), what it needs
-// only to refresh (the OAuth client) or for PostgreSQL in lazily loaded chunks beside it. Loading the dozen chunks it
-// shares with other commands in the main bundle costs it ~0.2× of bare `node`'s start-up. The command table imports it
-// as `#token-command`, a subpath import package.json maps to that file, so the import is right wherever the chunk
-// holding it lands and in an installed copy. Nothing crosses between the copies but plain objects and errors, which
-// the CLI recognises by name.
-const TOKEN_COMMAND = join(cliDir, 'commands', 'token.js');
+// `webex-auth token` sits inside `$(…)` on every request, so the bin (src/cli/webex-auth.cts, CommonJS) hands it
+// straight to a bundle of its own (src/cli/token-main.ts): all its cached-token path runs in one CommonJS file,
+// dist/cli/token/token.cjs, loaded with require(). Node 20's CommonJS loader reads and compiles a file synchronously;
+// its ESM loader first starts itself, then resolves, fetches and links every file in promise jobs: with the
+// dispatcher's chunks, ~45 M instructions more (7 % of a bare `node` start here, callgrind). The bundle has its own
+// copies of the configuration, the vault and the error classes, which the CLI recognises by name.
+// esbuild does not split CommonJS output: an import() of a bundled module becomes a lazily run function in the same
+// file, which still costs parsing at every start. The big parts the token path seldom runs — the OAuth client with zod
+// (a refresh) and pino (a vault with a logger) — are therefore built as ESM entries beside it (LAZY), and the bundle's
+// import() of them points at those files. The two builds must share no module (checked below): a class copied into
+// both would fail `instanceof` across them (so the refresher imports the OAuth error class with the OAuth client).
 const TOKEN_DIR = join(cliDir, 'token');
-const TOKEN_BUNDLE = join(TOKEN_DIR, 'token.js');
-const TOKEN_IMPORT = '#token-command';
-const tokenOnItsOwn = {
-  name: 'token-command-on-its-own',
-  setup(build) {
-    build.onResolve({ filter: /\/commands\/token\.js$/ }, (args) =>
-      join(args.resolveDir, args.path) === TOKEN_COMMAND ? { path: TOKEN_IMPORT, external: true } : undefined,
-    );
-  },
+const TOKEN_BUNDLE = join(TOKEN_DIR, 'token.cjs');
+const LAZY = {
+  tokens: join(dist, 'oauth', 'tokens.js'),
+  errors: join(dist, 'oauth', 'errors.js'),
+  log: join(dist, 'log.js'),
 };
 
 const built = await esbuild.build({
@@ -83,25 +82,69 @@ const built = await esbuild.build({
   outdir: cliDir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [tokenOnItsOwn],
 });
-const tokenBuilt = await esbuild.build({
+const lazyBuilt = await esbuild.build({
   ...common,
-  entryPoints: [TOKEN_COMMAND],
+  entryPoints: LAZY,
   outdir: TOKEN_DIR,
   splitting: true,
+  entryNames: '[name]-[hash]',
   chunkNames: '[name]-[hash]',
+});
+const lazyFile = new Map(
+  Object.entries(lazyBuilt.metafile.outputs)
+    .filter(([, o]) => o.entryPoint)
+    .map(([out, o]) => [join(root, o.entryPoint), `./${relative(TOKEN_DIR, join(root, out))}`]),
+);
+const tokenBuilt = await esbuild.build({
+  ...common,
+  format: 'cjs',
+  entryPoints: [join(cliDir, 'token-main.js')],
+  outfile: TOKEN_BUNDLE,
+  // No require() shim needed in CommonJS; import.meta.url (paths.ts, the SQLite addon's and the keychain's
+  // createRequire) is this file's URL.
+  banner: { js: `"use strict";\nconst __waImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+  define: { 'import.meta.url': '__waImportMetaUrl' },
+  plugins: [
+    {
+      name: 'token-lazy-parts',
+      setup(build) {
+        build.onResolve({ filter: /^\./ }, (args) => {
+          if (args.kind !== 'dynamic-import') return undefined;
+          const file = lazyFile.get(join(args.resolveDir, args.path));
+          return file ? { path: file, external: true } : undefined;
+        });
+      },
+    },
+  ],
 });
 await esbuild.stop();
 
-const pkgImports = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).imports ?? {};
-if (join(root, pkgImports[TOKEN_IMPORT] ?? '') !== TOKEN_BUNDLE) {
-  throw new Error(`build: package.json "imports" must map ${TOKEN_IMPORT} to ./${relative(root, TOKEN_BUNDLE)}`);
+const inputs = (b) => new Set(Object.keys(b.metafile.inputs));
+const lazyInputs = inputs(lazyBuilt);
+const shared = [...inputs(tokenBuilt)].filter((i) => lazyInputs.has(i));
+if (shared.length > 0) {
+  throw new Error(
+    `build: the token bundle and its lazy parts must share no module, but both hold ${shared.join(', ')}`,
+  );
+}
+const missed = Object.values(LAZY).filter(
+  (f) => !tokenBuilt.metafile.outputs[relative(root, TOKEN_BUNDLE)]?.imports.some((i) => i.path === lazyFile.get(f)),
+);
+if (missed.length > 0) throw new Error(`build: the token bundle does not import its lazy parts ${missed.join(', ')}`);
+
+// The bin requires the token bundle by its path relative to dist/cli/, and package.json names the bin.
+const BIN = join(cliDir, 'webex-auth.cjs');
+if (!readFileSync(BIN, 'utf8').includes(`require('./${relative(cliDir, TOKEN_BUNDLE)}')`)) {
+  throw new Error(`build: ${relative(root, BIN)} must require ./${relative(cliDir, TOKEN_BUNDLE)}`);
+}
+if (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin?.['webex-auth'] !== relative(root, BIN)) {
+  throw new Error(`build: package.json "bin" must name ${relative(root, BIN)}`);
 }
 
 // Chunks of earlier builds are removed once they are an hour old (a process started before this build may still load one).
 const current = new Set(
-  [...Object.keys(built.metafile.outputs), ...Object.keys(tokenBuilt.metafile.outputs)].map((p) => join(root, p)),
+  [built, lazyBuilt, tokenBuilt].flatMap((b) => Object.keys(b.metafile.outputs)).map((p) => join(root, p)),
 );
 for (const dir of [join(cliDir, 'chunks'), TOKEN_DIR]) {
   for (const name of readdirSync(dir)) {
@@ -109,4 +152,4 @@ for (const dir of [join(cliDir, 'chunks'), TOKEN_DIR]) {
     if (!current.has(path) && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path);
   }
 }
-chmodSync(join(cliDir, 'main.js'), 0o755);
+chmodSync(BIN, 0o755);

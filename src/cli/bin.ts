@@ -1,53 +1,8 @@
-#!/usr/bin/env node
-/** The `webex-auth` bin (bundled by scripts/build.mjs into dist/cli/main.js): wires the real process IO into runCli. */
+/**
+ * The CLI's ESM entry (bundled by scripts/build.mjs into dist/cli/main.js): wires the real process IO into runCli.
+ * The installed bin is webex-auth.cts, which hands `webex-auth token` to its own bundle and everything else to this.
+ */
+import { processIO } from './process-io.js';
 import { runCli } from './run.js';
 
-/** Opens a URL with the platform's opener; rejects when there is none. */
-async function openBrowser(url: string): Promise<void> {
-  // Loaded on use: node:child_process costs every command ~1.5 ms at start-up, and only `login` opens a browser.
-  const { spawn } = await import('node:child_process');
-  const [cmd, args] =
-    process.platform === 'darwin'
-      ? ['open', [url]]
-      : process.platform === 'win32'
-        ? ['cmd', ['/c', 'start', '""', url]]
-        : ['xdg-open', [url]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
-    child.once('error', reject);
-    child.once('spawn', () => {
-      child.unref();
-      resolve();
-    });
-  });
-}
-
-let interrupted: Promise<void> | undefined;
-/** Signal handlers are installed only when a command asks, so that commands that don't wait keep Node's defaults. */
-function onInterrupt(): Promise<void> {
-  interrupted ??= new Promise<void>((resolve) => {
-    const handler = () => {
-      resolve();
-      // A second Ctrl-C means "now".
-      process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
-  });
-  return interrupted;
-}
-
-const code = await runCli(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  isTTY: Boolean(process.stdin.isTTY && process.stderr.isTTY),
-  stdoutIsTTY: Boolean(process.stdout.isTTY),
-  openBrowser,
-  get interrupted() {
-    return onInterrupt();
-  },
-});
-process.exitCode = code;
+process.exitCode = await runCli(process.argv.slice(2), processIO());

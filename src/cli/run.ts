@@ -1,12 +1,11 @@
 /**
- * Dispatch: `webex-auth <command> [flags]`. Parses flags strictly (an unknown flag is a usage error, exit 2),
- * prints help and version, and turns every error into one line plus a "what to do" line — never a stack trace.
+ * Dispatch: `webex-auth <command> [flags]`: prints help and version, finds the command and runs it (run-command.ts:
+ * strict flags, one-line errors). The bin sends `webex-auth token` straight to token-main.ts instead.
  */
-import { parseArgs } from 'node:util';
-import type { Command } from './command.js';
 import { COMMANDS } from './commands.js';
-import type { CliError, CommandIO } from './io.js';
+import type { CommandIO } from './io.js';
 import { EXIT } from './io.js';
+import { commandHelp, fail, runCommand } from './run-command.js';
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
@@ -26,33 +25,6 @@ function mainHelp(): string {
     "Run `webex-auth <command> --help` for a command's flags.",
     '',
   ].join('\n');
-}
-
-/** Renders a command's help text. */
-export function commandHelp(command: Command): string {
-  const flagLines = Object.entries(command.flags).map(([flag, def]) => {
-    const short = def.short ? `-${def.short}, ` : '    ';
-    const arg = def.type === 'string' ? ` <${flag.replace(/^.*-/, '')}>` : '';
-    return [`  ${short}--${flag}${arg}`, command.help[flag] ?? ''] as const;
-  });
-  flagLines.push(['  -h, --help', 'Show this help']);
-  const width = Math.max(...flagLines.map(([l]) => l.length));
-  return [
-    command.summary,
-    '',
-    `Usage: webex-auth ${command.usage}`,
-    '',
-    'Flags:',
-    ...flagLines.map(([l, h]) => `${l.padEnd(width)}  ${h}`),
-    ...(command.details ? ['', command.details] : []),
-    '',
-  ].join('\n');
-}
-
-function fail(io: CommandIO, message: string, hint: string | undefined, code: number): number {
-  io.stderr.write(`error: ${message}\n`);
-  if (hint) io.stderr.write(`${hint}\n`);
-  return code;
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -76,81 +48,5 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) return fail(io, `unknown command "${name}"`, 'Run `webex-auth --help` to see the commands.', EXIT.usage);
   const command = (await entry.load()).default;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(commandHelp(command));
-    return EXIT.ok;
-  }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: command.flags,
-      strict: true,
-      allowPositionals: command.positionals ?? false,
-    });
-  } catch (error) {
-    const message = error instanceof Error ? (error.message.split('\n')[0] ?? 'bad arguments') : 'bad arguments';
-    return fail(io, message.replace(/\.$/, ''), `Run \`webex-auth ${name} --help\` for usage.`, EXIT.usage);
-  }
-  try {
-    return await command.run(parsed as never, io);
-  } catch (error) {
-    const { message, hint, code } = await describeError(error);
-    return fail(io, message, hint, code);
-  }
-}
-
-/**
- * Turns any error into one line, a "what to do" line and an exit code. Errors are recognised by name so that this
- * module imports neither the configuration nor the OAuth client (`--help` and `token` stay fast), and so that errors
- * from the separately bundled `token` command (its own copies of the classes) are recognised too.
- */
-async function describeError(error: unknown): Promise<{ message: string; hint: string | undefined; code: number }> {
-  // By name, like the others: the `token` command is bundled on its own, with its own copy of CliError.
-  if (error instanceof Error && error.name === 'CliError') {
-    const { hint, exitCode } = error as CliError;
-    return { message: error.message, hint, code: exitCode };
-  }
-  const name = error instanceof Error ? error.name : '';
-  const message = oneLine(error instanceof Error ? error.message : String(error));
-  if (name === 'ConfigError') {
-    return { message, hint: 'Fix the setting in the environment, .env or the matching flag.', code: EXIT.usage };
-  }
-  if (name === 'VaultError') {
-    const code = (error as { code?: string }).code;
-    const retryAfter = (error as { retryAfter?: number }).retryAfter;
-    if (code === 'needs_reauth')
-      return { message, hint: 'Run `webex-auth login` to authorize again.', code: EXIT.authNeeded };
-    if (code === 'not_found')
-      return { message, hint: 'Run `webex-auth list` to see the connections.', code: EXIT.failure };
-    if (code === 'upstream_unavailable') {
-      const wait = retryAfter ? `Wait ${retryAfter} s and try again` : 'Try again in a moment';
-      return { message, hint: `${wait}; the connection is kept.`, code: EXIT.failure };
-    }
-    return { message, hint: undefined, code: EXIT.failure };
-  }
-  if (name === 'VaultKeyError') {
-    return {
-      message,
-      hint: 'Set WEBEX_AUTH_KEYS to the key ring the store was written with (see `webex-auth doctor`).',
-      code: EXIT.failure,
-    };
-  }
-  if (
-    ['WebexOAuthError', 'WebexApiError', 'StateMismatchError', 'CallbackError', 'IdTokenError', 'ScopeError'].includes(
-      name,
-    )
-  ) {
-    const { explainOAuthError } = await import('../oauth/explain.js');
-    const e = explainOAuthError(error);
-    const needsReauth = (error as { needsReauth?: boolean }).needsReauth === true;
-    const code = name === 'ScopeError' ? EXIT.usage : needsReauth ? EXIT.authNeeded : EXIT.failure;
-    return { message: `${e.title}: ${e.explanation}`, hint: e.action, code };
-  }
-  return { message, hint: 'If this keeps happening, run `webex-auth doctor`.', code: EXIT.failure };
-}
-
-/** The first line of a message, without a trailing period. */
-function oneLine(message: string): string {
-  return (message.split('\n')[0] ?? '').trim() || 'unexpected error';
+  return runCommand(name, command, rest, io);
 }

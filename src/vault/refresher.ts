@@ -11,7 +11,6 @@
  *   honours `Retry-After`, then `upstream_unavailable`; the connection stays `active`.
  */
 import type { Logger } from 'pino';
-import { WebexOAuthError } from '../oauth/errors.js';
 import type { Clock, FetchLike, Integration, TokenSet } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
 import type { VaultMetrics } from './metrics.js';
@@ -184,7 +183,12 @@ export class Refresher {
     const refreshToken = this.o.ring.decrypt(leased.refreshTokenEnc, refreshSlot(leased.id));
     const attempts = this.o.attempts ?? 3;
     // Loaded on the first refresh: the OAuth client brings zod, which `webex-auth token` on a fresh token never needs.
-    const { refreshAccessToken } = await import('../oauth/tokens.js');
+    // The error class comes along from the same place as the client that throws it (never a static import here): the
+    // `token` bundle keeps the client in a separately built chunk, and `instanceof` needs the class of that copy.
+    const [{ refreshAccessToken }, { WebexOAuthError }] = await Promise.all([
+      import('../oauth/tokens.js'),
+      import('../oauth/errors.js'),
+    ]);
     for (let attempt = 1; ; attempt++) {
       let tokens: TokenSet;
       try {

@@ -18,7 +18,8 @@ import {
 import { isolatedEnv } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'dist', 'cli', 'main.js');
+// The installed bin (package.json "bin"): `token` goes to its own CommonJS bundle, everything else to dist/cli/main.js.
+const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
 const emulatorModule = await import('../../src/emulator/index.js').catch(() => undefined);
 
 interface Done {

@@ -7,7 +7,8 @@ import { CLIENT_ID, CLIENT_SECRET, consent, freePort, printedAuthorizeUrl, seedW
 import { isolatedEnv } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'dist', 'cli', 'main.js');
+// The installed bin (package.json "bin"): `token` goes to its own CommonJS bundle, everything else to dist/cli/main.js.
+const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const emulatorModule = await import('../../src/emulator/index.js').catch(() => undefined);
 const session = `wa-cli-${process.pid}`;
