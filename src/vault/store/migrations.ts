@@ -7,7 +7,10 @@ import type { Migration } from './sql.js';
 /** The migrations folder (the build copies the .sql files into dist/). */
 const root = join(CODE_ROOT, 'vault', 'migrations');
 
-/** Loads the migrations of `kind`, sorted by number. */
+/**
+ * Lists the migrations of `kind`, sorted by number. A migration's SQL is read from its file when first asked for: most
+ * opens find every migration applied (SqlStore.migrate), and every CLI command opens the store.
+ */
 export function loadMigrations(kind: 'sqlite' | 'postgres'): Migration[] {
   const dir = join(root, kind);
   return readdirSync(dir)
@@ -16,6 +19,8 @@ export function loadMigrations(kind: 'sqlite' | 'postgres'): Migration[] {
     .map((f) => ({
       id: Number(f.slice(0, 3)),
       name: f.replace(/\.sql$/, ''),
-      sql: readFileSync(join(dir, f), 'utf8'),
+      get sql() {
+        return readFileSync(join(dir, f), 'utf8');
+      },
     }));
 }

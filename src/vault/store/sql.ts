@@ -107,6 +107,10 @@ export class SqlStore implements Store {
   }
 
   async migrate(): Promise<string[]> {
+    // Most opens find every migration applied: that is checked first without the migration lock, which on SQLite is
+    // the database's write lock (BEGIN IMMEDIATE) and would make every CLI command wait for a writing server.
+    // Migrations are only ever added, each recorded in the transaction that applies it, so a recorded id stays applied.
+    if (await this.allApplied()) return [];
     return this.db.migrationLock(async (exec) => {
       await exec(
         'CREATE TABLE IF NOT EXISTS vault_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
@@ -121,6 +125,18 @@ export class SqlStore implements Store {
       }
       return applied;
     });
+  }
+
+  /** Whether every known migration is recorded as applied (false also when the store has no record table yet). */
+  private async allApplied(): Promise<boolean> {
+    let rows: Row[];
+    try {
+      rows = await this.db.all('SELECT id FROM vault_migrations');
+    } catch {
+      return false;
+    }
+    const done = new Set(rows.map((r) => num(r.id)));
+    return this.migrations.every((m) => done.has(m.id));
   }
 
   async upsertIntegration(row: IntegrationRow): Promise<IntegrationRow> {
