@@ -74,7 +74,9 @@ function measure(runEnv) {
       const lines = order.map((k) => [commands[k][0], ...commands[k][1]].map(quote).join(' '));
       const h = spawnSync(
         'hyperfine',
-        ['-N', '--warmup', '2', '--runs', String(perRound), '--export-json', out, ...lines],
+        // stdout is a pipe, as inside $(webex-auth token). hyperfine's default, /dev/null, is a character device, which the
+        // CLI cannot tell from a terminal without loading node:tty, so it would get Node's stdout stream instead.
+        ['-N', '--output=pipe', '--warmup', '2', '--runs', String(perRound), '--export-json', out, ...lines],
         { env: runEnv, stdio: ['ignore', 'ignore', 'inherit'] },
       );
       if (h.status !== 0) throw new Error('hyperfine failed');

@@ -1,13 +1,18 @@
 /**
  * The IO a CLI command runs with, injected so that tests run commands in-process and the bin passes the real one.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+
+/** Where a command writes text: a stream, or the process's own descriptor written directly (process-io.ts). */
+export interface TextOut {
+  write(text: string): unknown;
+}
 
 /** Everything a command may touch outside itself. */
 export interface CommandIO {
   stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
+  stdout: TextOut;
+  stderr: TextOut;
   env: Record<string, string | undefined>;
   cwd: string;
   /** Whether stdin and stderr are terminals (interactive prompts, spinners, opening a browser). */

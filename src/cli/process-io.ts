@@ -1,5 +1,6 @@
 /** The real process's IO for a command: what the bin hands runCli, and the `token` fast path its command. */
-import type { CommandIO } from './io.js';
+import { fstatSync, writeSync } from 'node:fs';
+import type { CommandIO, TextOut } from './io.js';
 
 /** Opens a URL with the platform's opener; rejects when there is none. */
 async function openBrowser(url: string): Promise<void> {
@@ -36,23 +37,63 @@ function onInterrupt(): Promise<void> {
   return interrupted;
 }
 
-/** The process's IO. stdin is made only when a command reads it or asks whether it is a terminal (~8 M instructions). */
+/**
+ * The process's IO. stdin is made only when a command reads it or asks whether it is a terminal (~8 M instructions).
+ * stdout and stderr that are pipes, files or sockets — `$(webex-auth token)`, `> file`, `| jq` — are written directly
+ * and synchronously: making `process.stdout` loads Node's whole stream stack, 7 ms of a 30 ms bare start-up here.
+ * Terminals (and character devices such as /dev/null, which fstat cannot tell apart) get the process's own streams.
+ */
 export function processIO(): CommandIO {
+  const stdoutPlain = isPlainFile(1);
   return {
     get stdin() {
       return process.stdin;
     },
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: stdoutPlain ? descriptorOut(1) : process.stdout,
+    stderr: isPlainFile(2) ? descriptorOut(2) : process.stderr,
     env: process.env,
     cwd: process.cwd(),
     get isTTY() {
       return Boolean(process.stdin.isTTY && process.stderr.isTTY);
     },
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stdoutIsTTY: !stdoutPlain && Boolean(process.stdout.isTTY),
     openBrowser,
     get interrupted() {
       return onInterrupt();
+    },
+  };
+}
+
+/** True when `fd` is a pipe, socket or regular file: never a terminal. */
+function isPlainFile(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isFile() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes text to `fd` synchronously and whole: a non-blocking pipe that is full is retried; a reader that has gone
+ * away (EPIPE, `webex-auth status | head -1`) ends the output quietly, as it would for a stream.
+ */
+function descriptorOut(fd: number): TextOut {
+  let closed = false;
+  return {
+    write(text: string) {
+      let rest = Buffer.from(text, 'utf8');
+      while (!closed && rest.length > 0) {
+        try {
+          rest = rest.subarray(writeSync(fd, rest));
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EPIPE') closed = true;
+          else if (code === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+          else throw err;
+        }
+      }
+      return true;
     },
   };
 }

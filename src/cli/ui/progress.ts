@@ -1,5 +1,5 @@
 /** A progress bar on stderr for work with a known size (key rotation); drawn only on a terminal. */
-import type { Writable } from 'node:stream';
+import type { TextOut } from '../io.js';
 
 /** A progress bar. */
 export interface ProgressBar {
@@ -17,7 +17,7 @@ export function renderBar(done: number, total: number, label: string, width = 24
 }
 
 /** Starts a progress bar labelled `label`; on a non-terminal it prints nothing until `stop`. */
-export function startProgress(stream: Writable, label: string, tty: boolean): ProgressBar {
+export function startProgress(stream: TextOut, label: string, tty: boolean): ProgressBar {
   return {
     update(done, total) {
       if (tty) stream.write(`\r\u001b[2K${renderBar(done, total, label)}`);

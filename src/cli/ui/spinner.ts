@@ -2,7 +2,7 @@
  * A spinner for long waits, drawn on stderr only when it is a terminal; elsewhere the message is printed once as a
  * plain line so logs stay readable.
  */
-import type { Writable } from 'node:stream';
+import type { TextOut } from '../io.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -15,7 +15,7 @@ export interface Spinner {
 }
 
 /** Starts a spinner with `text` on `stream`; animated only when `tty` is true. */
-export function startSpinner(stream: Writable, text: string, tty: boolean): Spinner {
+export function startSpinner(stream: TextOut, text: string, tty: boolean): Spinner {
   let current = text;
   if (!tty) {
     stream.write(`${text}\n`);
