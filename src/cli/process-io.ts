@@ -38,28 +38,42 @@ function onInterrupt(): Promise<void> {
 }
 
 /**
- * The process's IO. stdin is made only when a command reads it or asks whether it is a terminal (~8 M instructions).
- * stdout and stderr that are pipes, files or sockets — `$(webex-auth token)`, `> file`, `| jq` — are written directly
- * and synchronously: making `process.stdout` loads Node's whole stream stack, 7 ms of a 30 ms bare start-up here.
- * Terminals (and character devices such as /dev/null, which fstat cannot tell apart) get the process's own streams.
+ * The process's IO. Nothing is made before a command uses it: stdin only when a command reads it or asks whether it is
+ * a terminal (~8 M instructions), stdout and stderr at their first write. Then stdout and stderr that are pipes, files
+ * or sockets — `$(webex-auth token)`, `> file`, `| jq` — are written directly and synchronously: `process.stdout`
+ * loads Node's stream stack, and for a pipe a `net.Socket`, ~4 ms of a 30 ms bare start-up here; for a terminal it
+ * also loads `tty` and `net` (~10 ms), which `token` would pay for the stderr it never writes to. Terminals (and
+ * character devices such as /dev/null, which fstat cannot tell apart from them) get the process's own streams.
  */
 export function processIO(): CommandIO {
-  const stdoutPlain = isPlainFile(1);
   return {
     get stdin() {
       return process.stdin;
     },
-    stdout: stdoutPlain ? descriptorOut(1) : process.stdout,
-    stderr: isPlainFile(2) ? descriptorOut(2) : process.stderr,
+    stdout: outputTo(1, () => process.stdout),
+    stderr: outputTo(2, () => process.stderr),
     env: process.env,
     cwd: process.cwd(),
     get isTTY() {
       return Boolean(process.stdin.isTTY && process.stderr.isTTY);
     },
-    stdoutIsTTY: !stdoutPlain && Boolean(process.stdout.isTTY),
+    get stdoutIsTTY() {
+      return !isPlainFile(1) && Boolean(process.stdout.isTTY);
+    },
     openBrowser,
     get interrupted() {
       return onInterrupt();
+    },
+  };
+}
+
+/** Text out to `fd`, chosen at the first write: the descriptor itself when it is a plain file, else `stream()`. */
+function outputTo(fd: number, stream: () => TextOut): TextOut {
+  let target: TextOut | undefined;
+  return {
+    write(text: string) {
+      target ??= isPlainFile(fd) ? descriptorOut(fd) : stream();
+      return target.write(text);
     },
   };
 }
@@ -88,7 +102,8 @@ function descriptorOut(fd: number): TextOut {
           rest = rest.subarray(writeSync(fd, rest));
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'EPIPE') closed = true;
+          // EOF: how Windows reports a pipe whose reader has gone.
+          if (code === 'EPIPE' || code === 'EOF') closed = true;
           else if (code === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
           else throw err;
         }

@@ -4,10 +4,31 @@
  * a CommonJS entry that loads one CommonJS bundle (dist/cli/token/token.cjs) never starts Node's ESM loader, which
  * costs ~30 M instructions (5 % of a bare `node` start here) before the first line of our code runs. Every other
  * command is the ESM bundle, main.js (src/cli/bin.ts); both are written beside this file by scripts/build.mjs.
+ *
+ * A failure to load is one line and exit 1, never a stack trace; a command whose work never settles (nothing left to
+ * wait on) exits 13, as an ESM entry's would, not 0.
  */
-if (process.argv[2] === 'token') {
-  void (require('./token/token.cjs') as { main(args: string[]): Promise<void> }).main(process.argv.slice(3));
-} else {
+let settled = false;
+function start(): Promise<unknown> {
   // @ts-expect-error main.js is the bundle scripts/build.mjs writes, not a source file.
-  void import('./main.js');
+  if (process.argv[2] !== 'token') return import('./main.js');
+  try {
+    return (require('./token/token.cjs') as { main(args: string[]): Promise<void> }).main(process.argv.slice(3));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
+start().then(
+  () => {
+    settled = true;
+  },
+  (error: unknown) => {
+    settled = true;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`webex-auth: ${message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  },
+);
+process.on('exit', (code) => {
+  if (!settled && code === 0) process.exitCode = 13;
+});

@@ -1,4 +1,4 @@
-// The built bin (dist/cli/main.js) as a real child process against the emulator: login by pasting the redirect,
+// The built bin (dist/cli/webex-auth.cjs, as package.json installs it) as a real child process against the emulator: login by pasting the redirect,
 // the device grant, token, status --json, doctor, and bad input (one line, exit 2, no stack trace).
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -113,6 +113,21 @@ describe.skipIf(!emulatorModule)('the built bin', () => {
     const doctor = await runBin(['doctor'], env);
     expect(doctor.stdout).toContain('✓ store');
     expect(doctor.code).toBe(0);
+  });
+
+  it('token after Webex revoked the grant: exit 4 from the refresh path of the separate token bundle', async () => {
+    // The OAuth error comes from the lazily loaded client chunk: the fast path must still recognise it (exit 4, not 1).
+    const revoked = await fetch(`${emulator.url}/_emulator/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ALICE }),
+    });
+    expect(revoked.ok).toBe(true);
+    const r = await runBin(['token', '--min-validity', String(14 * 86_400)], env);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/webex-auth login/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('token with no connection yet: exit 4 and what to run', async () => {
