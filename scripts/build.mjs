@@ -43,6 +43,8 @@ const EXTERNAL = ['pg', 'pg-native'];
 const cliDir = join(dist, 'cli');
 
 const common = {
+  // Metafile paths are relative to this, and the checks below read them relative to the repository root.
+  absWorkingDir: root,
   bundle: true,
   format: 'esm',
   platform: 'node',
