@@ -64,7 +64,7 @@ describe('dispatch', () => {
     const env = isolatedEnv({ WEBEX_AUTH_KEYS: '' });
     const none = await runInProcess(['keys', 'local'], { env });
     expect(none).toMatchObject({ code: 1, stdout: '' });
-    expect(none.stderr).toContain('no development key yet');
+    expect(none.stderr).toContain('no development key file');
     expect((await runInProcess(['list'], { env })).code).toBe(0);
     const r = await runInProcess(['keys', 'local'], { env });
     expect(r.code).toBe(0);

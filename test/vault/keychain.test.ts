@@ -81,7 +81,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const account = vault.keyLocation.account as string;
     expect(account).toContain(dirname(keyFile));
     const entry = service.lookup(account);
-    expect(entry).toMatch(/^dev1:[A-Za-z0-9+/]{43}=$/);
+    expect(entry).toMatch(/^devk\d{8}[0-9a-f]{6}:[A-Za-z0-9+/]{43}=$/);
     const pointer = readFileSync(keyFile, 'utf8');
     expect(pointer).toContain(`keychain ${account}`);
     expect(pointer).not.toContain((entry as string).split(':')[1]);
@@ -116,7 +116,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const keys = await resolve(config);
     expect(keys.source).toBe('file');
     expect(keys.keychainSkipped).toBeUndefined();
-    expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^devk\d{8}[0-9a-f]{6}:/);
   });
 
   it('falls back to the file when the keychain refuses the new key (locked, no prompt possible), and says why', async () => {
@@ -125,7 +125,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const { config, keyFile } = store();
     const result = await resolveInChild(config.dbPath, locked.env);
     expect(result).toMatchObject({ source: 'file', keychainSkipped: expect.stringMatching(/refused/) });
-    expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^devk\d{8}[0-9a-f]{6}:/);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     // From then on the file is used without asking the keychain.
     const next = await resolve(config);
@@ -138,7 +138,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const result = await resolveInChild(config.dbPath, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
     expect(result).toMatchObject({ source: 'file', keychainSkipped: expect.stringMatching(/DBus|bus|connect/i) });
     expect(result.keychainSkipped).not.toMatch(/refused/);
-    expect(readFileSync(keyFile, 'utf8')).toMatch(/^dev1:/);
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^devk\d{8}[0-9a-f]{6}:/);
   });
 
   it('stops with a clear error, writing nothing, when the keychain holding the key cannot be reached', async () => {
@@ -176,6 +176,7 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const error = await openVault(config).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VaultKeyError);
     expect((error as Error).message).toContain(`key file ${keyFile} is missing, so no new key is made`);
+    expect((error as Error).message).toContain('webex-auth keys local');
     expect((error as Error).message).toContain(JSON.stringify(account));
     expect(existsSync(keyFile)).toBe(false);
     // Putting the pointer back is the whole repair.
@@ -183,6 +184,31 @@ describe.skipIf(!available)('development key in the OS keychain', () => {
     const back = await openVault(config);
     expect(back.keyLocation.account).toBe(account);
     await back.close();
+  });
+
+  it('a store in a directory whose name has a control character gets a printable account, and opens again', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const config = testConfig({ WEBEX_AUTH_DB: join(dir, 'tab\there', 'vault.db'), WEBEX_AUTH_KEYCHAIN: 'auto' });
+    const first = await openVault(config);
+    expect(first.keyLocation.account).toMatch(/tab\?here#[0-9a-f]{8}$/);
+    await first.integrations.upsert(CANARY_INTEGRATION);
+    await first.close();
+    const again = await openVault(config);
+    expect(again.keySource).toBe('keychain');
+    await again.close();
+  });
+
+  it('names the development key, not WEBEX_AUTH_KEYS, when it does not open the store', async () => {
+    const { config, keyFile } = store({ WEBEX_AUTH_KEYCHAIN: 'off' });
+    const vault = await openVault(config);
+    await vault.integrations.upsert(CANARY_INTEGRATION);
+    await vault.close();
+    writeFileSync(keyFile, `devother:${Buffer.alloc(32, 5).toString('base64')}\n`);
+    const error = await openVault(config).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VaultKeyError);
+    expect((error as Error).message).toContain(`not in the key file ${keyFile}`);
+    expect((error as Error).message).not.toContain('WEBEX_AUTH_KEYS');
   });
 
   it('rejects a key file naming an account with control characters, without echoing it', async () => {

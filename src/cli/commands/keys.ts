@@ -77,9 +77,9 @@ const command: Command = {
       const found = await readDevelopmentKey(config);
       if (!found) {
         throw new CliError(
-          'this store has no development key yet',
+          'this store has no development key file',
           EXIT.failure,
-          'It is made the first time the store is opened (any command that reads connections).',
+          'A new store gets one the first time it is opened; if this one already holds secrets, `webex-auth doctor` says what to do.',
         );
       }
       out.data({ entry: found.entry, source: found.source }, () => `${found.entry}\n`);

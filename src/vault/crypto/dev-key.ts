@@ -19,13 +19,14 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
+  rmSync,
   statSync,
-  unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Config } from '../../config.js';
 import { type KeySource, VaultKeyError } from '../types.js';
 import { describeKeychainEntry, errorReason, keychainAccounts, keychainEntry } from './keychain.js';
@@ -82,10 +83,12 @@ export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptio
   if (existsSync(path)) return fromKeyFile(path);
   if (await options.storeHasSecrets()) throw await lostKeyError(path);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const entry = generateKeyEntry('dev1');
+  // A key id of its own (not a fixed "dev1"): should two stores' keys ever have to meet in one ring — say two machines
+  // that each made a key for one shared PostgreSQL database — they can.
+  const entry = generateKeyEntry(`dev${generateKeyEntry().split(':')[0]}`);
   let keychainSkipped: string | undefined;
   if (config.keychain) {
-    const account = `${dirname(path)}#${randomBytes(4).toString('hex')}`;
+    const account = keychainAccount(path);
     const access = keychainEntry(account);
     if ('entry' in access) {
       try {
@@ -94,7 +97,15 @@ export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptio
         keychainSkipped = `the keychain refused it (${errorReason(err)})`;
       }
       if (!keychainSkipped) {
-        if (publish(path, pointerText(account))) return { ring: new KeyRing(entry), source: 'keychain', path, account };
+        let published: boolean;
+        try {
+          published = publish(path, pointerText(account));
+        } catch (err) {
+          await access.entry.delete().catch(() => false);
+          throw err;
+        }
+        if (published)
+          return { ring: new KeyRing(entry, describeKeychainEntry(account)), source: 'keychain', path, account };
         // Another process published first: use its key, and drop the entry nobody will point to.
         await access.entry.delete().catch(() => false);
         return fromKeyFile(path);
@@ -104,7 +115,26 @@ export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptio
     }
   }
   if (!publish(path, `${entry}\n`)) return fromKeyFile(path);
-  return { ring: new KeyRing(entry), source: 'file', path, ...(keychainSkipped ? { keychainSkipped } : {}) };
+  return {
+    ring: new KeyRing(entry, `the key file ${path}`),
+    source: 'file',
+    path,
+    ...(keychainSkipped ? { keychainSkipped } : {}),
+  };
+}
+
+/**
+ * The start of every keychain account for the store whose key file is `path`: its absolute directory, made printable
+ * and at most 400 characters (the end, which names the store), then `#`.
+ */
+function accountPrefix(path: string): string {
+  const dir = resolve(dirname(path)).replace(/\p{Cc}/gu, '?');
+  return `${dir.length > 400 ? `…${dir.slice(-399)}` : dir}#`;
+}
+
+/** A new keychain account for the store whose key file is `path`: {@link accountPrefix} and 8 random hex digits. */
+function keychainAccount(path: string): string {
+  return `${accountPrefix(path)}${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -127,7 +157,7 @@ async function readKeyEntry(path: string): Promise<KeyLocation & { entry: string
   const content = readFileSync(path, 'utf8');
   const pointer = POINTER.exec(content);
   if (pointer) {
-    const account = (pointer[1] ?? '').trim();
+    const account = (pointer[1] ?? '').replace(/\r$/, '');
     if (!ACCOUNT.test(account)) {
       throw new VaultKeyError(`The key file ${path} names no valid keychain entry; restore it from a backup.`);
     }
@@ -143,7 +173,7 @@ async function fromKeychain(path: string, account: string): Promise<string> {
   const access = keychainEntry(account);
   if ('unavailable' in access) {
     throw new VaultKeyError(
-      `This store's encryption key is in ${where}, which cannot be reached: ${access.unavailable}. Run where that keychain is reachable and unlocked (on Linux, a session with a Secret Service on its D-Bus session bus).`,
+      `This store's encryption key is in ${where}, which cannot be reached: ${access.unavailable}. Run where that keychain is reachable and unlocked (on Linux, a session with a Secret Service on its D-Bus session bus); for a service without one, run \`webex-auth keys local\` where it is reachable and set WEBEX_AUTH_KEYS to what it prints.`,
     );
   }
   let entry: string | undefined;
@@ -162,25 +192,31 @@ async function fromKeychain(path: string, account: string): Promise<string> {
   return entry;
 }
 
-/** The key ring of a key-file or keychain entry; a malformed one is named by where it is, not as `WEBEX_AUTH_KEYS`. */
+/** The key ring of a key-file or keychain entry, named by where it is in every error (never as `WEBEX_AUTH_KEYS`). */
 function keyRingIn(entry: string, where: KeyLocation): KeyRing {
+  const place = where.account ? describeKeychainEntry(where.account) : `the key file ${where.path}`;
   try {
-    return new KeyRing(entry);
+    return new KeyRing(entry, place);
   } catch {
-    const place = where.account ? describeKeychainEntry(where.account) : `the key file ${where.path}`;
     throw new VaultKeyError(`${place} does not hold a key ring entry ("kid:base64" of a 32-byte key).`);
   }
 }
 
 /** The store holds secrets but its key file is gone: making a new key would orphan them all. */
 async function lostKeyError(path: string): Promise<VaultKeyError> {
-  const candidates = (await keychainAccounts()).filter((a) => a.startsWith(`${dirname(path)}#`));
-  const hint =
-    candidates.length > 0
-      ? ` The OS keychain holds webex-auth keys for this directory under account ${candidates.map((a) => JSON.stringify(a)).join(', ')}: a key file with the line "keychain <account>" points to one.`
-      : '';
+  const prefix = accountPrefix(path);
+  const accounts = (await keychainAccounts()).filter((a) => a.startsWith(prefix));
+  const copies = readdirSync(dirname(path)).filter((f) => f.startsWith(`${basename(path)}.`) && f.endsWith('.tmp'));
+  const hints = [
+    accounts.length > 0
+      ? ` The OS keychain holds webex-auth keys for this directory under account ${accounts.map((a) => JSON.stringify(a)).join(', ')}: a key file with the line "keychain <account>" points to one.`
+      : '',
+    copies.length > 0
+      ? ` Left-over copies that may hold it: ${copies.map((f) => join(dirname(path), f)).join(', ')}.`
+      : '',
+  ];
   return new VaultKeyError(
-    `This store holds encrypted secrets but its key file ${path} is missing, so no new key is made. Put the file back, or set WEBEX_AUTH_KEYS to the key it held.${hint}`,
+    `This store holds encrypted secrets but its key file ${path} is missing, so no new key is made. Put the file back; or, if another machine made this store (a shared PostgreSQL database), run \`webex-auth keys local\` there and set WEBEX_AUTH_KEYS here to what it prints.${hints.join('')}`,
   );
 }
 
@@ -190,30 +226,47 @@ async function lostKeyError(path: string): Promise<VaultKeyError> {
  */
 function publish(path: string, content: string): boolean {
   const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(aside, 'wx', 0o600);
   try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(aside, path);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    // A file system without hard links: exclusive create, which a concurrent reader might see before it is written.
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
+    const fd = openSync(aside, 'wx', 0o600);
     try {
-      writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
+    try {
+      linkSync(aside, path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // A file system without hard links: exclusive create, which a concurrent reader might see before it is written.
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
+      try {
+        writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      }
+    }
+    syncDirectory(dirname(path));
+    return true;
   } finally {
-    unlinkSync(aside);
+    // Whatever happened, no copy of the key is left beside the file (a crash before this line can leave one: the
+    // error for a lost key file lists such copies).
+    rmSync(aside, { force: true });
+  }
+}
+
+/** Makes a new directory entry durable (a power cut must not lose the key file of secrets already stored). */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not every platform can open or sync a directory (Windows): the file's own fsync is what there is.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

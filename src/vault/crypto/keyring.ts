@@ -79,7 +79,11 @@ const aadOf = (slot: SecretSlot) => Buffer.from(`webex-auth/v1|${slot.table}|${s
 export class KeyRing {
   readonly keys: RingKey[];
 
-  constructor(ring: string | RingKey[]) {
+  /** `origin` names where the ring came from in error messages (a development key is not in `WEBEX_AUTH_KEYS`). */
+  constructor(
+    ring: string | RingKey[],
+    readonly origin = 'WEBEX_AUTH_KEYS',
+  ) {
     this.keys = typeof ring === 'string' ? parseKeyRing(ring) : ring;
     if (this.keys.length === 0) throw new VaultKeyError('the key ring is empty');
   }
@@ -120,7 +124,7 @@ export class KeyRing {
     const ringKey = this.keys.find((k) => k.kid === kid);
     if (!ringKey) {
       throw new VaultKeyError(
-        `The vault cannot decrypt ${where}: it is encrypted under key "${kid}", which is not in WEBEX_AUTH_KEYS. Add that key to the ring.`,
+        `The vault cannot decrypt ${where}: it is encrypted under key "${kid}", which is not in ${this.origin}. Add that key to the ring.`,
       );
     }
     const aad = aadOf(slot);
@@ -129,7 +133,7 @@ export class KeyRing {
       dataKey = open(ringKey.key, unb64(wrapIv), unb64(wrapped), Buffer.concat([Buffer.from(`${kid}|`), aad]));
     } catch {
       throw new VaultKeyError(
-        `The vault cannot decrypt ${where}: key "${kid}" in WEBEX_AUTH_KEYS is not the key it was encrypted with (or the value was altered).`,
+        `The vault cannot decrypt ${where}: key "${kid}" in ${this.origin} is not the key it was encrypted with (or the value was altered).`,
       );
     }
     try {
