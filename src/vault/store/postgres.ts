@@ -169,6 +169,9 @@ export async function openPostgresStore(connectionString: string, options: Postg
     async run(sql, params = []) {
       return (await query(sql, params)).rowCount ?? 0;
     },
+    async hasTable(name) {
+      return (await query('SELECT to_regclass(?) IS NOT NULL AS present', [name])).rows[0]?.present === true;
+    },
     changeStamp: watch.stamp,
     async migrationLock(fn) {
       const client = await pool.connect();

@@ -15,6 +15,8 @@ export interface Executor {
   all(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Runs a statement and returns the number of changed rows. */
   run(sql: string, params?: unknown[]): Promise<number>;
+  /** Whether the table `name` exists (in the store's schema), asked without an error on the server when it does not. */
+  hasTable(name: string): Promise<boolean>;
   /** See {@link Store.changeStamp}. */
   changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
   /** Runs `fn` holding the database-wide migration lock, inside one transaction. */
@@ -129,13 +131,8 @@ export class SqlStore implements Store {
 
   /** Whether every known migration is recorded as applied (false also when the store has no record table yet). */
   private async allApplied(): Promise<boolean> {
-    let rows: Row[];
-    try {
-      rows = await this.db.all('SELECT id FROM vault_migrations');
-    } catch {
-      return false;
-    }
-    const done = new Set(rows.map((r) => num(r.id)));
+    if (!(await this.db.hasTable('vault_migrations'))) return false;
+    const done = new Set((await this.db.all('SELECT id FROM vault_migrations')).map((r) => num(r.id)));
     return this.migrations.every((m) => done.has(m.id));
   }
 

@@ -77,6 +77,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
       local++;
       return prepare(sql).run(...params).changes;
     },
+    async hasTable(name) {
+      return prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    },
     changeStamp(scope) {
       if (!checked) {
         checked = true;
