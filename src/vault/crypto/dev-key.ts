@@ -6,7 +6,8 @@
  * or a pointer naming the keychain entry that holds it. The file is only ever published whole and exclusively (written
  * aside, then hard-linked into place), and a pointer only once its entry is stored, so:
  * - processes starting at once on an empty store agree on one key, and none reads a half-written file;
- * - a crash leaves at worst an unused keychain entry, never a pointer to nothing;
+ * - a crash leaves at worst an unused keychain entry or a 0600 copy of the key beside the file, never a pointer to
+ *   nothing;
  * - a store that holds secrets never gets a new key: when its key file is gone, opening it stops and says why.
  * `WEBEX_AUTH_KEYCHAIN=off` keeps new keys in the file.
  */
@@ -30,7 +31,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Config } from '../../config.js';
 import { type KeySource, VaultKeyError } from '../types.js';
 import { describeKeychainEntry, errorReason, keychainAccounts, keychainEntry } from './keychain.js';
-import { generateKeyEntry, KeyRing } from './keyring.js';
+import { generateKeyEntry, KeyRing, newKeyId } from './keyring.js';
 
 /** Where a development key is kept: the key file, or the keychain account its pointer file names. */
 export interface KeyLocation {
@@ -85,7 +86,7 @@ export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptio
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // A key id of its own (not a fixed "dev1"): should two stores' keys ever have to meet in one ring — say two machines
   // that each made a key for one shared PostgreSQL database — they can.
-  const entry = generateKeyEntry(`dev${generateKeyEntry().split(':')[0]}`);
+  const entry = generateKeyEntry(newKeyId('devk'));
   let keychainSkipped: string | undefined;
   if (config.keychain) {
     const account = keychainAccount(path);
@@ -104,8 +105,10 @@ export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptio
           await access.entry.delete().catch(() => false);
           throw err;
         }
-        if (published)
-          return { ring: new KeyRing(entry, describeKeychainEntry(account)), source: 'keychain', path, account };
+        if (published) {
+          const where: KeyLocation = { source: 'keychain', path, account };
+          return { ring: keyRingIn(entry, where), ...where };
+        }
         // Another process published first: use its key, and drop the entry nobody will point to.
         await access.entry.delete().catch(() => false);
         return fromKeyFile(path);
@@ -115,12 +118,8 @@ export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptio
     }
   }
   if (!publish(path, `${entry}\n`)) return fromKeyFile(path);
-  return {
-    ring: new KeyRing(entry, `the key file ${path}`),
-    source: 'file',
-    path,
-    ...(keychainSkipped ? { keychainSkipped } : {}),
-  };
+  const where: KeyLocation = { source: 'file', path };
+  return { ring: keyRingIn(entry, where), ...where, ...(keychainSkipped ? { keychainSkipped } : {}) };
 }
 
 /**

@@ -47,10 +47,13 @@ export function parseKeyRing(ring: string): RingKey[] {
   return keys;
 }
 
+/** A new key id: `prefix`, today's date and 6 random hex digits (`k20261123a1b2c3`), so that ids rarely meet. */
+export function newKeyId(prefix = 'k'): string {
+  return `${prefix}${new Date().toISOString().slice(0, 10).replace(/-/g, '')}${randomBytes(3).toString('hex')}`;
+}
+
 /** Generates a new ring entry `kid:base64` with a random 32-byte key. */
-export function generateKeyEntry(
-  kid = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}${randomBytes(3).toString('hex')}`,
-): string {
+export function generateKeyEntry(kid = newKeyId()): string {
   return `${kid}:${randomBytes(32).toString('base64')}`;
 }
 
