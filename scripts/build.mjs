@@ -29,9 +29,10 @@ copyAssets(src);
 
 // The CLI is bundled. The installed bin, dist/cli/webex-auth.cjs (tsc's output of src/cli/webex-auth.cts), hands
 // `token` to its own bundle (below) and every other command to one ESM entry, dist/cli/main.js (from tsc's
-// dist/cli/bin.js), plus lazily loaded chunks, one per command and per heavy part (server, emulator, vault). Node's ESM loader resolves and links every file of a module graph one by
-// one; zod, Fastify and our own modules are hundreds of files, which cost `webex-auth token` 3× the start-up of bare
-// `node`. Bundled from tsc's output, so the code that runs is the code the type-checker saw.
+// dist/cli/bin.js), plus lazily loaded chunks, one per command and per heavy part (server, emulator, vault). Node's
+// ESM loader resolves and links every file of a module graph one by one; zod, Fastify and our own modules are hundreds
+// of files, which cost `webex-auth token` 3× the start-up of bare `node`. Bundled from tsc's output, so the code that
+// runs is the code the type-checker saw.
 // esbuild-wasm, not esbuild: npm here cannot lock esbuild's per-platform native packages, and the WebAssembly build is
 // one package with nothing to download.
 const esbuild = await import('esbuild-wasm');
