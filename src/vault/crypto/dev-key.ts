@@ -30,7 +30,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Config } from '../../config.js';
 import { type KeySource, VaultKeyError } from '../types.js';
-import { describeKeychainEntry, errorReason, keychainAccounts, keychainEntry } from './keychain.js';
+import { describeKeychainEntry, errorReason, KEYCHAIN_SERVICE, keychainAccounts, keychainEntry } from './keychain.js';
 import { generateKeyEntry, KeyRing, newKeyId } from './keyring.js';
 
 /** Where a development key is kept: the key file, or the keychain account its pointer file names. */
@@ -273,7 +273,7 @@ function syncDirectory(dir: string): void {
 function pointerText(account: string): string {
   return [
     '# webex-auth keeps the encryption key of this store in the OS keychain, under the account below',
-    '# (service "webex-auth"). Without this file the store cannot be opened; keep it with the database.',
+    `# (service "${KEYCHAIN_SERVICE}"). Without this file the store cannot be opened; keep it with the database.`,
     `keychain ${account}`,
     '',
   ].join('\n');
