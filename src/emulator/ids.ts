@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /** The REST resource types the emulator mints ids for. */
-export type IdType = 'PEOPLE' | 'ROOM' | 'ORGANIZATION' | 'MESSAGE' | 'MEMBERSHIP' | 'TEAM';
+export type IdType = 'PEOPLE' | 'ROOM' | 'ORGANIZATION' | 'MESSAGE' | 'MEMBERSHIP' | 'TEAM' | 'ROLE';
 
 /** The REST id of a resource: unpadded base64 of `ciscospark://us/<TYPE>/<uuid>`. */
 export function restId(type: IdType, uuid: string): string {
@@ -25,24 +25,45 @@ export function stableUuid(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The emulator's one organization. */
+/** The emulator's default organization (bots, and users whose seed entry names no `orgId`). */
 export const ORG_UUID = stableUuid('webex-auth emulator organization');
+
+/** The REST id of the default organization. */
+export const ORG_ID = restId('ORGANIZATION', ORG_UUID);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * An organization's REST id from a seed's `orgId`: either the REST form (unpadded base64 of
+ * `ciscospark://us/ORGANIZATION/<uuid>`; trailing `=` padding is dropped) or a bare UUID (lower-cased, then encoded).
+ * Returns `{ id, uuid }`, or `undefined` when the value is neither.
+ */
+export function parseOrgId(value: string): { id: string; uuid: string } | undefined {
+  if (UUID.test(value)) {
+    const uuid = value.toLowerCase();
+    return { id: restId('ORGANIZATION', uuid), uuid };
+  }
+  const parsed = parseRestId(value);
+  if (parsed?.type !== 'ORGANIZATION' || !UUID.test(parsed.uuid)) return undefined;
+  const id = restId('ORGANIZATION', parsed.uuid);
+  // Only the canonical encoding of `ciscospark://us/ORGANIZATION/<uuid>` (Buffer's base64 decoding is lenient).
+  return id === value.replace(/=+$/, '') ? { id, uuid: parsed.uuid } : undefined;
+}
 
 /** A fresh `TrackingID` header value, `ROUTER_<UUID>` as Webex's router sends. */
 export function trackingId(): string {
   return `ROUTER_${randomUUID().toUpperCase()}`;
 }
 
-const SUFFIX = `_PF84_${ORG_UUID}`;
-
 /**
  * A fresh opaque credential (code, access token, refresh token): 64 base64 characters that decode to a UUID plus 12 more
- * characters, then `_PF84_<orgUuid>`, as every Cisco example looks. Only characters that need no URL encoding appear.
+ * characters, then `_PF84_<orgUuid>` (the org of the person it is for; default the emulator's org), as every Cisco
+ * example looks. Only characters that need no URL encoding appear.
  */
-export function opaqueToken(): string {
+export function opaqueToken(orgUuid: string = ORG_UUID): string {
   // randomUUID draws from node:crypto's pooled entropy, cheaper per call than randomBytes (hot path: one per grant).
   const extra = randomUUID();
-  return Buffer.from(randomUUID() + extra.slice(0, 8) + extra.slice(9, 13)).toString('base64') + SUFFIX;
+  return `${Buffer.from(randomUUID() + extra.slice(0, 8) + extra.slice(9, 13)).toString('base64')}_PF84_${orgUuid}`;
 }
 
 /** A user code for the device grant: 8 consonants without look-alikes, e.g. `BDWPHQRT`. */

@@ -3,6 +3,7 @@
  * names the field path, e.g. `seed: rooms[0].members[1]: unknown person "nobody@example.com"`.
  */
 import * as z from 'zod';
+import { parseOrgId } from './ids.js';
 
 const email = z
   .string()
@@ -29,6 +30,21 @@ const integration = z.object({
   scopes: z.array(z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces')).min(1),
 });
 
+/** The admin roles a seeded user may hold (Webex role ids `ciscospark://us/ROLE/id_<name>`). */
+export const ADMIN_ROLES = ['full_admin', 'user_admin', 'device_admin'] as const;
+/** An admin role name. */
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+/** An org id as the REST API shows it, or a bare UUID; normalized to the REST form (unpadded base64). */
+const orgId = z
+  .string()
+  .max(200)
+  .refine(
+    (s) => parseOrgId(s) !== undefined,
+    'must be a Webex org id (base64 of ciscospark://us/ORGANIZATION/<uuid>) or a bare UUID',
+  )
+  .transform((s) => parseOrgId(s)?.id ?? s);
+
 const user = z.object({
   email,
   displayName: z.string().min(1).max(200),
@@ -37,6 +53,9 @@ const user = z.object({
   nickName: z.string().max(200).optional(),
   locale: z.string().max(20).optional(),
   phone: z.string().max(50).optional(),
+  /** Default: the emulator's one org. */
+  orgId: orgId.optional(),
+  roles: z.array(z.enum(ADMIN_ROLES)).optional(),
 });
 
 const bot = z.object({
@@ -74,7 +93,13 @@ const seedSchema = z
       if (people.has(key)) ctx.addIssue({ code: 'custom', path, message: `duplicate person "${e}"` });
       people.add(key);
     };
-    seed.users.forEach((u, i) => add(u.email, ['users', i, 'email']));
+    seed.users.forEach((u, i) => {
+      add(u.email, ['users', i, 'email']);
+      u.roles?.forEach((r, j) => {
+        if (u.roles?.indexOf(r) !== j)
+          ctx.addIssue({ code: 'custom', path: ['users', i, 'roles', j], message: `duplicate role "${r}"` });
+      });
+    });
     seed.bots.forEach((b, i) => add(b.email, ['bots', i, 'email']));
     const clients = new Set<string>();
     seed.integrations.forEach((it, i) => {

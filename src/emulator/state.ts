@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.js';
-import { restId, stableUuid } from './ids.js';
-import type { Seed } from './seed.js';
+import { ORG_ID, ORG_UUID, parseOrgId, restId, stableUuid } from './ids.js';
+import type { AdminRole, Seed } from './seed.js';
 
 /** A registered integration. */
 export interface IntegrationRec {
@@ -30,6 +30,11 @@ export interface PersonRec {
   locale?: string;
   phone?: string;
   type: 'person' | 'bot';
+  /** The org's REST id (base64 of `ciscospark://us/ORGANIZATION/<orgUuid>`). */
+  orgId: string;
+  orgUuid: string;
+  /** Admin roles (seeded users only; empty for everyone else). */
+  roles: readonly AdminRole[];
   created: string;
 }
 
@@ -40,6 +45,8 @@ export interface RoomRec {
   title: string;
   type: 'group' | 'direct';
   creatorId: string;
+  /** The creator's org (Webex shows the owning org's id as a room's `ownerId`). */
+  ownerId: string;
   created: string;
   lastActivity: string;
   /** person uuid → membership */
@@ -221,6 +228,7 @@ export class EmulatorState {
       title,
       type,
       creatorId: members[0]?.id ?? '',
+      ownerId: members[0]?.orgId ?? ORG_ID,
       created: now,
       lastActivity: now,
       members: new Map(),
@@ -246,9 +254,24 @@ export class EmulatorState {
     return msg;
   }
 
-  private addPerson(p: Omit<PersonRec, 'uuid' | 'id' | 'created'>): PersonRec {
+  private addPerson(
+    p: Omit<PersonRec, 'uuid' | 'id' | 'created' | 'orgId' | 'orgUuid' | 'roles'> & {
+      orgId?: string;
+      roles?: readonly AdminRole[];
+    },
+  ): PersonRec {
     const uuid = stableUuid(`person:${p.email.toLowerCase()}`);
-    const rec: PersonRec = { ...p, uuid, id: restId('PEOPLE', uuid), created: '2024-01-15T09:30:00.000Z' };
+    // The seed schema has already checked and normalized orgId; no orgId means the default org.
+    const org = p.orgId !== undefined ? parseOrgId(p.orgId) : undefined;
+    const rec: PersonRec = {
+      ...p,
+      uuid,
+      id: restId('PEOPLE', uuid),
+      orgId: org?.id ?? ORG_ID,
+      orgUuid: org?.uuid ?? ORG_UUID,
+      roles: p.roles ?? [],
+      created: '2024-01-15T09:30:00.000Z',
+    };
     this.people.set(rec.id, rec);
     this.peopleByEmail.set(p.email.toLowerCase(), rec);
     this.peopleByUuid.set(uuid, rec);
@@ -269,6 +292,7 @@ export class EmulatorState {
     }
     for (const u of s.users) this.addPerson({ ...u, type: 'person' });
     for (const b of s.bots) {
+      // Bots keep the default org.
       const bot = this.addPerson({ email: b.email, displayName: b.displayName, type: 'bot' });
       // Bot tokens never expire in practice ("100 years") and carry every user scope.
       this.accessTokens.set(b.token, {

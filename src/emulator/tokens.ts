@@ -49,9 +49,14 @@ export class Tokens {
     return live.size < this.options.tokenCap;
   }
 
+  /** The org UUID that ends a person's credentials (`…_PF84_<orgUuid>`). */
+  private orgOf(personUuid: string): string | undefined {
+    return this.state.personByUuid(personUuid)?.orgUuid;
+  }
+
   /** Mints an access token on a grant. */
   mintAccess(grant: RefreshRec, ttlSeconds: number): AccessRec {
-    const token = opaqueToken();
+    const token = opaqueToken(this.orgOf(grant.personUuid));
     const rec: AccessRec = {
       token,
       clientId: grant.clientId,
@@ -74,7 +79,7 @@ export class Tokens {
   /** Creates a new grant (refresh token) for a person. */
   mintRefresh(clientId: string, personUuid: string, scopes: string[], authTime: number): RefreshRec {
     const rec: RefreshRec = {
-      token: opaqueToken(),
+      token: opaqueToken(this.orgOf(personUuid)),
       clientId,
       personUuid,
       scopes,
@@ -94,7 +99,7 @@ export class Tokens {
    */
   rotate(grant: RefreshRec): RefreshRec {
     this.state.retiredRefreshTokens.set(grant.token, this.clock.now() + this.options.rotationGraceSeconds * 1000);
-    grant.token = opaqueToken();
+    grant.token = opaqueToken(this.orgOf(grant.personUuid));
     this.state.refreshTokens.set(grant.token, grant);
     return grant;
   }

@@ -34,7 +34,7 @@ function sessionPerson(ctx: EmulatorContext, request: FastifyRequest): string | 
 }
 
 function issueCode(ctx: EmulatorContext, p: PendingAuthorization, personUuid: string): string {
-  const code = opaqueToken();
+  const code = opaqueToken(ctx.state.personByUuid(personUuid)?.orgUuid);
   const now = ctx.clock.now();
   ctx.state.codes.set(code, {
     clientId: p.clientId,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EmulatorContext } from '../context.js';
 import { JSON_TYPE, restError, sendJson } from '../envelope.js';
 import type { PersonRec } from '../state.js';
-import { personJson } from '../views/json.js';
+import { personJson, seesRoles } from '../views/json.js';
 import { authenticate, beginList, paginate, requiredScopes } from './rest.js';
 
 /** Registers the people endpoints. */
@@ -11,12 +11,14 @@ export async function peopleRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
   const meScopes = requiredScopes('GET', '/people/me');
   const oneScopes = requiredScopes('GET', '/people/{personId}');
   const listScopes = requiredScopes('GET', '/people');
-  // A person's JSON never changes, so people/me sends a cached string (the hot path of the broker benchmarks).
-  const cache = new WeakMap<PersonRec, string>();
-  const serialized = (p: PersonRec) => {
+  // A person's JSON never changes, so people/me sends a cached string (the hot path of the broker benchmarks). There
+  // are two views: with `roles` (the person themself, or an admin of their org) and without.
+  const caches = [new WeakMap<PersonRec, string>(), new WeakMap<PersonRec, string>()] as const;
+  const serialized = (p: PersonRec, withRoles: boolean) => {
+    const cache = caches[withRoles ? 1 : 0];
     let s = cache.get(p);
     if (s === undefined) {
-      s = JSON.stringify(personJson(p));
+      s = JSON.stringify(personJson(p, withRoles));
       cache.set(p, s);
     }
     return s;
@@ -25,7 +27,7 @@ export async function peopleRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
   app.get('/v1/people/me', { config: { fault: 'rest' } }, async (request, reply) => {
     const caller = authenticate(ctx, request, reply, meScopes);
     if (!caller) return reply;
-    return reply.code(200).type(JSON_TYPE).send(serialized(caller.person));
+    return reply.code(200).type(JSON_TYPE).send(serialized(caller.person, true));
   });
 
   app.get('/v1/people/:personId', { config: { fault: 'rest' } }, async (request, reply) => {
@@ -34,7 +36,10 @@ export async function peopleRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
     const { personId } = request.params as { personId: string };
     const person = ctx.state.people.get(personId);
     if (!person) return restError(request, reply, 404, 'Person not found.');
-    return reply.code(200).type(JSON_TYPE).send(serialized(person));
+    return reply
+      .code(200)
+      .type(JSON_TYPE)
+      .send(serialized(person, seesRoles(caller.person, person)));
   });
 
   app.get('/v1/people', { config: { fault: 'rest' } }, async (request, reply) => {
@@ -50,6 +55,8 @@ export async function peopleRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
         (!q.displayName || p.displayName.toLowerCase().startsWith(q.displayName.toLowerCase())) &&
         (!ids || ids.has(p.id)),
     );
-    return sendJson(reply, 200, { items: paginate(request, reply, all, offset, max).map(personJson) });
+    return sendJson(reply, 200, {
+      items: paginate(request, reply, all, offset, max).map((p) => personJson(p, seesRoles(caller.person, p))),
+    });
   });
 }

@@ -1,11 +1,26 @@
 /** Webex REST resource bodies (webex-api.md §6) built from the emulator's records. */
-import { ORG_UUID, restId } from '../ids.js';
+import { restId } from '../ids.js';
+import type { AdminRole } from '../seed.js';
 import type { EmulatorState, MembershipRec, MessageRec, PersonRec, RoomRec } from '../state.js';
 
-const ORG_ID = restId('ORGANIZATION', ORG_UUID);
+/** A role's REST id, as Webex shows it in `roles`: base64 of `ciscospark://us/ROLE/id_<name>`, e.g. id_full_admin. */
+export function roleId(role: AdminRole): string {
+  return restId('ROLE', `id_${role}`);
+}
 
-/** A Person object. */
-export function personJson(p: PersonRec): Record<string, unknown> {
+/** Whether `viewer` sees `p`'s `roles`: p itself (people/me), or a full or user admin of p's org. */
+export function seesRoles(viewer: PersonRec, p: PersonRec): boolean {
+  return (
+    viewer === p ||
+    (viewer.orgId === p.orgId && (viewer.roles.includes('full_admin') || viewer.roles.includes('user_admin')))
+  );
+}
+
+/**
+ * A Person object. `roles` (role ids, only when the person has any) appears only with `withRoles`, i.e. when
+ * {@link seesRoles} says the caller may see them.
+ */
+export function personJson(p: PersonRec, withRoles = false): Record<string, unknown> {
   const body: Record<string, unknown> = {
     id: p.id,
     emails: [p.email],
@@ -15,8 +30,9 @@ export function personJson(p: PersonRec): Record<string, unknown> {
   if (p.nickName) body.nickName = p.nickName;
   if (p.firstName !== undefined) body.firstName = p.firstName;
   if (p.lastName !== undefined) body.lastName = p.lastName;
-  body.avatar = `https://avatar-prod-us-east-2.webexcontent.com/Avtr~V1~${ORG_UUID}/V1~${p.uuid}~1600`;
-  body.orgId = ORG_ID;
+  body.avatar = `https://avatar-prod-us-east-2.webexcontent.com/Avtr~V1~${p.orgUuid}/V1~${p.uuid}~1600`;
+  body.orgId = p.orgId;
+  if (withRoles && p.roles.length > 0) body.roles = p.roles.map(roleId);
   body.created = p.created;
   body.lastModified = p.created;
   body.lastActivity = p.created;
@@ -40,7 +56,7 @@ export function roomJson(state: EmulatorState, r: RoomRec, viewer: PersonRec): R
     lastActivity: r.lastActivity,
     creatorId: r.creatorId,
     created: r.created,
-    ownerId: ORG_ID,
+    ownerId: r.ownerId,
     isAnnouncementOnly: false,
     isReadOnly: false,
   };
@@ -55,7 +71,7 @@ export function membershipJson(state: EmulatorState, room: RoomRec, m: Membershi
     personId: p?.id,
     personEmail: p?.email,
     personDisplayName: p?.displayName,
-    personOrgId: ORG_ID,
+    personOrgId: p?.orgId,
     isModerator: m.isModerator,
     isMonitor: false,
     isRoomHidden: false,
