@@ -1,11 +1,13 @@
 /**
  * What most commands start with: the configuration (env, `.env`, flags), the shared vault (the same store the web app
- * uses), and the connection the command is about (`--connection <id|email>`, else the only or most recent one).
+ * uses), and the connection the command is about (`--connection <id|email>`, else the only or most recent one of the
+ * local operator: the store may be shared with a team server, whose members' connections are never picked by default).
  * Only commands that work on connections import this module (each command is loaded on demand), so the configuration
  * and the vault are imported statically here: one chunk of the bundled bin instead of several small ones.
  */
 import { type Config, loadConfig, type Settings } from '../config.js';
-import type { Connection, Vault } from '../vault/types.js';
+// types.js is already part of every vault chunk (vault.js imports its error class): no new module at start-up.
+import { type Connection, LOCAL_OPERATOR, type Vault } from '../vault/types.js';
 // vault.js, not the index: the index re-exports the PostgreSQL store, whose driver (pg) costs ~90 ms at start-up.
 import { openVault } from '../vault/vault.js';
 import { CliError, type CommandIO, EXIT } from './io.js';
@@ -53,27 +55,46 @@ export async function withVault<T>(
 export const CONNECTION_FLAG = { connection: { type: 'string', short: 'c' } } as const;
 /** Help of {@link CONNECTION_FLAG}. */
 export const CONNECTION_HELP = {
-  connection: 'Connection id or person email (default: the only or most recently used connection)',
+  connection: "Connection id or person email (default: the local operator's only or most recently used connection)",
 } as const;
+
+/** The connections the CLI may pick by default: the local operator's (a team server's members own the others). */
+export function localConnections(connections: Connection[]): Connection[] {
+  return connections.filter((c) => c.ownerId === LOCAL_OPERATOR);
+}
 
 /**
  * Picks the connection a command is about. `wanted` matches a connection id exactly or a person's email
- * (case-insensitive); without it, the only connection, else the most recently updated one.
+ * (case-insensitive) among every connection — the CLI holds the key ring, it is the operator — preferring the local
+ * operator's when an email matches connections of several owners. Without `wanted`, the local operator's only
+ * connection, else its most recently updated one: never a connection a team member authorized on the web.
  * @throws {CliError} exit 4 when there is none to pick, exit 1 when `wanted` matches none.
  */
 export function pickConnection(connections: Connection[], wanted: string | undefined): Connection {
   if (connections.length === 0) {
     throw new CliError('no connection yet', EXIT.authNeeded, 'Run `webex-auth login` to connect a Webex account.');
   }
+  const recentFirst = (a: Connection, b: Connection) => b.updatedAt - a.updatedAt;
   if (wanted === undefined || wanted === '') {
-    return [...connections].sort((a, b) => b.updatedAt - a.updatedAt)[0] as Connection;
+    const local = localConnections(connections).sort(recentFirst);
+    if (local[0]) return local[0];
+    const n = connections.length;
+    const others =
+      n === 1 ? 'one connection of another owner is stored' : `${n} connections of other owners are stored`;
+    throw new CliError(
+      `no connection of the local operator (${others})`,
+      EXIT.authNeeded,
+      'Pass `--connection <id|email>` to use one of them (see `webex-auth list`), or run `webex-auth login`.',
+    );
   }
   const byId = connections.find((c) => c.id === wanted);
   if (byId) return byId;
   const email = wanted.toLowerCase();
+  const localFirst = (a: Connection, b: Connection) =>
+    Number(b.ownerId === LOCAL_OPERATOR) - Number(a.ownerId === LOCAL_OPERATOR) || recentFirst(a, b);
   const byEmail = connections
     .filter((c) => [c.personEmail, ...c.person.emails].some((e) => e.toLowerCase() === email))
-    .sort((a, b) => b.updatedAt - a.updatedAt);
+    .sort(localFirst);
   if (byEmail[0]) return byEmail[0];
   throw new CliError(
     `no connection matches "${wanted.slice(0, 100)}"`,

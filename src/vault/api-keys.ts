@@ -8,9 +8,10 @@
 import { hash as digest, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
 import { BoundedCache } from './bounded-cache.js';
+import { ownerOf } from './owners.js';
 import { apiKeyRecord } from './records.js';
 import type { ApiKeyRow, Store } from './store/types.js';
-import { type ApiKeyRecord, type Vault, VaultError } from './types.js';
+import { type ApiKeyRecord, LOCAL_OPERATOR, type Vault, VaultError } from './types.js';
 
 const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
 
@@ -90,13 +91,18 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
       const name = input.name.trim();
       if (!name || name.length > 100)
         throw new VaultError('invalid_request', 'An API key needs a name of 1–100 characters.');
+      const ownerId = ownerOf(input.ownerId);
       for (const cid of input.connectionIds) {
-        if (!(await store.getConnection(cid)))
+        const connection = await store.getConnection(cid);
+        // An account's key may only read that account's connections: another owner's connection is "no such
+        // connection" (its existence is not revealed). The local operator may name any connection, as before owners.
+        if (!connection || (ownerId !== LOCAL_OPERATOR && connection.ownerId !== ownerId))
           throw new VaultError('not_found', `No such connection: ${cid.slice(0, 64)}`);
       }
       const key = `wak_${randomBytes(32).toString('base64url')}`;
       const row: ApiKeyRow = {
         id: `key_${randomBytes(9).toString('base64url')}`,
+        ownerId,
         name,
         keyHash: hashApiKey(key),
         prefix: key.slice(0, 8),
@@ -139,8 +145,8 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
       const record = await flight.record;
       return record && { ...record };
     },
-    async list() {
-      return (await store.listApiKeys()).map(apiKeyRecord);
+    async list(ownerId) {
+      return (await store.listApiKeys(ownerId)).map(apiKeyRecord);
     },
     async revoke(id) {
       forgetKey(id);

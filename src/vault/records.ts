@@ -1,6 +1,7 @@
 /** Row ↔ public-record mapping and input checks of the vault (no token material ever leaves through a record). */
-import type { ApiKeyRow, ConnectionRow, IntegrationRow } from './store/types.js';
+import type { AccountRow, ApiKeyRow, ConnectionRow, IntegrationRow } from './store/types.js';
 import {
+  type AccountRecord,
   type ApiKeyRecord,
   type Connection,
   type IntegrationInput,
@@ -15,6 +16,7 @@ export const secretSlot = (id: string) => ({ table: 'integrations', rowId: id, c
 export function integrationRecord(r: IntegrationRow): IntegrationRecord {
   return {
     id: r.id,
+    ownerId: r.ownerId,
     clientId: r.clientId,
     redirectUri: r.redirectUri,
     scopes: r.scopes,
@@ -27,6 +29,7 @@ export function integrationRecord(r: IntegrationRow): IntegrationRecord {
 export function connectionOf(r: ConnectionRow): Connection {
   return {
     id: r.id,
+    ownerId: r.ownerId,
     integrationId: r.integrationId,
     personId: r.personId,
     personEmail: r.personEmail,
@@ -56,11 +59,25 @@ export function connectionOf(r: ConnectionRow): Connection {
 export function apiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
   return {
     id: r.id,
+    ownerId: r.ownerId,
     name: r.name,
     connectionIds: r.connectionIds,
     prefix: r.prefix,
     createdAt: r.createdAt,
     lastUsedAt: r.lastUsedAt,
+  };
+}
+
+/** The public view of an account row. */
+export function accountRecord(r: AccountRow): AccountRecord {
+  return {
+    id: r.id,
+    personId: r.personId,
+    email: r.email,
+    displayName: r.displayName,
+    orgId: r.orgId,
+    createdAt: r.createdAt,
+    lastSignInAt: r.lastSignInAt,
   };
 }
 

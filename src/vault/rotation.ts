@@ -2,6 +2,13 @@
  * Key rotation: re-encrypts every secret not under the ring's active key, in batches of 50, while the vault serves.
  * Each row is replaced by compare-and-set (an integration on its old ciphertext, a connection on its version and only
  * when no refresh holds its lease), so a rotation never overwrites a concurrent refresh.
+ *
+ * Web sessions and pending authorizations (sessions.ts) are encrypted with the ring too, but are not re-encrypted:
+ * they are short-lived (hours; minutes for a pending authorization) and every session write seals its data under
+ * the active key again. `countNotUnderKey`/`rowsNotUnderKey` count and return integrations and connections only, so
+ * a rotation reports done when every long-lived secret is under the active key. A session still sealed under a key
+ * then removed from the ring cannot be opened and counts as no session (the browser signs in again); keep the old
+ * key in the ring for a session lifetime after rotating to avoid that.
  */
 import type { Clock } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';

@@ -4,7 +4,7 @@
  * No type here carries token material except {@link RevealedTokens} and {@link FreshToken}.
  */
 import type { Logger } from 'pino';
-import type { Clock, FetchLike, Integration, TokenSet } from '../oauth/types.js';
+import type { Clock, FetchLike, Integration, PendingAuthorization, TokenSet } from '../oauth/types.js';
 
 /** Where the vault's encryption key came from: `WEBEX_AUTH_KEYS`, the OS keychain, or a 0600 key file. */
 export type KeySource = 'env' | 'keychain' | 'file';
@@ -12,6 +12,8 @@ export type KeySource = 'env' | 'keychain' | 'file';
 /** A stored Webex integration, without its secret. */
 export interface IntegrationRecord {
   id: string;
+  /** Who owns it: {@link CONFIGURED_OWNER} for the configured integration, else the account that brought it. */
+  ownerId: string;
   clientId: string;
   redirectUri: string;
   scopes: string[];
@@ -22,6 +24,11 @@ export interface IntegrationRecord {
 
 /** What `integrations.upsert` takes; the client secret is stored encrypted. */
 export interface IntegrationInput {
+  /**
+   * The owner (default {@link LOCAL_OPERATOR}). Integrations are keyed by owner + client id + API base: an upsert
+   * never changes another owner's row. The configured (env) integration is owned by {@link CONFIGURED_OWNER}.
+   */
+  ownerId?: string;
   clientId: string;
   clientSecret: string;
   redirectUri: string;
@@ -44,6 +51,8 @@ export type ConnectionStatus = 'active' | 'needs_reauth';
 /** A connection (one integration + one Webex person), without token material. Times are epoch ms. */
 export interface Connection {
   id: string;
+  /** The owner account id ({@link LOCAL_OPERATOR} in local mode and for the CLI). */
+  ownerId: string;
   integrationId: string;
   personId: string;
   personEmail: string;
@@ -67,6 +76,8 @@ export interface Connection {
 
 /** What `connections.saveFromGrant` takes. */
 export interface SaveGrantInput {
+  /** The owner (default {@link LOCAL_OPERATOR}); a connection is keyed by integration + person + owner. */
+  ownerId?: string;
   integrationId: string;
   tokens: TokenSet;
   person: ConnectionPerson;
@@ -93,6 +104,8 @@ export interface FreshToken {
 /** A broker API key as stored (the key itself only as a hash). */
 export interface ApiKeyRecord {
   id: string;
+  /** The owner account id. */
+  ownerId: string;
   name: string;
   /** The connections this key may read. */
   connectionIds: string[];
@@ -100,6 +113,79 @@ export interface ApiKeyRecord {
   prefix: string;
   createdAt: number;
   lastUsedAt?: number | undefined;
+}
+
+/** The owner of everything the local operator (local mode, the CLI) makes, and of rows made before accounts existed. */
+export const LOCAL_OPERATOR = 'local';
+/** The owner of the configured integration (WEBEX_CLIENT_ID …): no account, and no form may change it. */
+export const CONFIGURED_OWNER = 'configured';
+
+/** A person who signed in with Webex (team mode). */
+export interface AccountRecord {
+  id: string;
+  /** The Webex person id (the id_token's `sub`). */
+  personId: string;
+  email: string;
+  displayName: string;
+  orgId?: string | undefined;
+  createdAt: number;
+  lastSignInAt: number;
+}
+
+/** What `accounts.upsert` takes. */
+export interface AccountInput {
+  personId: string;
+  email: string;
+  displayName: string;
+  orgId?: string | undefined;
+}
+
+/** A web session as the server sees it; the id is the cookie's value and is stored only as a hash. */
+export interface WebSession {
+  id: string;
+  accountId: string | undefined;
+  /** The server's session data (JSON), stored encrypted. */
+  data: Record<string, unknown>;
+  expiresAt: number;
+  createdAt: number;
+}
+
+/** An authorization a session started. */
+export interface PendingEntry {
+  purpose: 'signin' | 'connect';
+  integrationId: string;
+  pending: PendingAuthorization;
+}
+
+/** What is known of a state a session started, answered or not. */
+export interface PendingInfo {
+  purpose: 'signin' | 'connect';
+  integrationId: string;
+  redirectPath: string;
+  taken: boolean;
+  connectionId: string | undefined;
+}
+
+/** Web sessions and their pending authorizations, in the store (shared by every instance on it). */
+export interface WebSessions {
+  create(input: { accountId?: string | undefined; data?: Record<string, unknown>; ttlMs: number }): Promise<WebSession>;
+  /** The live session with this id; undefined when unknown, expired, or not decryptable with the key ring. */
+  get(id: string): Promise<WebSession | undefined>;
+  /** Writes `session.data`/`accountId` and extends the expiry by `ttlMs`; false when the session is gone. */
+  save(session: WebSession, ttlMs: number): Promise<boolean>;
+  /** A new id for the same session (its pending authorizations move along); the old id stops working. */
+  rotate(session: WebSession, ttlMs: number): Promise<WebSession>;
+  destroy(id: string): Promise<void>;
+  addPending(sessionId: string, entry: PendingEntry, ttlMs: number): Promise<void>;
+  /** Takes the pending authorization of `state` for this session: at most once, across processes. */
+  takePending(sessionId: string, state: string): Promise<PendingEntry | undefined>;
+  /** What this session's `state` is, taken or not (no secret). */
+  findPending(sessionId: string, state: string): Promise<PendingInfo | undefined>;
+  completePending(state: string, connectionId: string): Promise<void>;
+  /** Untaken, unexpired pending authorizations of this session. */
+  countPending(sessionId: string): Promise<number>;
+  /** Deletes expired sessions and pending rows; returns how many rows went. */
+  purgeExpired(): Promise<number>;
 }
 
 /** Events the vault sends to `WEBHOOK_URL`. */
@@ -130,16 +216,32 @@ export interface Vault {
   integrations: {
     upsert(input: IntegrationInput): Promise<IntegrationRecord>;
     get(id: string): Promise<IntegrationRecord | undefined>;
-    findByClientId(clientId: string, apiBase: string): Promise<IntegrationRecord | undefined>;
-    list(): Promise<IntegrationRecord[]>;
+    /** The integration of `ownerId` (default {@link LOCAL_OPERATOR}) with this client id and API base. */
+    findByClientId(clientId: string, apiBase: string, ownerId?: string): Promise<IntegrationRecord | undefined>;
+    /** Every integration, or those of one owner. */
+    list(ownerId?: string): Promise<IntegrationRecord[]>;
+    count(ownerId: string): Promise<number>;
   };
+  accounts: {
+    /** Creates or updates the account of a Webex person (at each sign-in). */
+    upsert(input: AccountInput): Promise<AccountRecord>;
+    get(id: string): Promise<AccountRecord | undefined>;
+    list(): Promise<AccountRecord[]>;
+  };
+  sessions: WebSessions;
+  /**
+   * Keys derived (HKDF-SHA256) from every key of the key ring for `purpose`, the active key's first: a signer signs
+   * with the first and accepts any, so instances sharing WEBEX_AUTH_KEYS share cookies and a rotation keeps them.
+   */
+  deriveKeys(purpose: string): Buffer[];
   /** The integration with its decrypted secret, for the OAuth calls. */
   getIntegrationWithSecret(id: string): Promise<(Integration & IntegrationRecord) | undefined>;
   connections: {
     /** Stores a grant; authorizing the same (integration, person) again updates the connection. */
     saveFromGrant(input: SaveGrantInput): Promise<Connection>;
     get(id: string): Promise<Connection | undefined>;
-    list(): Promise<Connection[]>;
+    /** Every connection, or those of one owner. */
+    list(ownerId?: string): Promise<Connection[]>;
     /** True when a connection was deleted. */
     delete(id: string): Promise<boolean>;
     revealTokens(id: string): Promise<RevealedTokens | undefined>;
@@ -153,9 +255,15 @@ export interface Vault {
     markNeedsReauth(id: string, reason?: string): Promise<void>;
   };
   apiKeys: {
-    create(input: { name: string; connectionIds: string[] }): Promise<{ key: string; record: ApiKeyRecord }>;
+    create(input: {
+      name: string;
+      connectionIds: string[];
+      /** Default {@link LOCAL_OPERATOR}. */
+      ownerId?: string;
+    }): Promise<{ key: string; record: ApiKeyRecord }>;
     verify(key: string): Promise<ApiKeyRecord | undefined>;
-    list(): Promise<ApiKeyRecord[]>;
+    /** Every key, or those of one owner. */
+    list(ownerId?: string): Promise<ApiKeyRecord[]>;
     /** True when a key was revoked. */
     revoke(id: string): Promise<boolean>;
   };

@@ -1,20 +1,25 @@
 /**
  * `openVault(config)`: the token vault over a store (PostgreSQL when `DATABASE_URL` is set, else SQLite at
- * `WEBEX_AUTH_DB`), a key ring, the refresher, the keep-alive sweep, broker API keys and webhooks out.
+ * `WEBEX_AUTH_DB`), a key ring, the refresher, the keep-alive sweep, broker API keys and webhooks out, plus the
+ * accounts, web sessions and owners of team mode (accounts.ts, sessions.ts, owners.ts).
  * The database driver is imported when the vault opens, so importing the library loads neither native SQLite nor pg.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Integration } from '../oauth/types.js';
+import { createAccounts } from './accounts.js';
 import { type ApiKeyCacheOptions, createApiKeys } from './api-keys.js';
 import { type ResolvedKeys, resolveKeys } from './crypto/dev-key.js';
 import { describeKeychainEntry } from './crypto/keychain.js';
 import { type KeyRing } from './crypto/keyring.js';
+import { createIntegrations } from './integrations.js';
 import { sweepKeepAlive } from './keepalive.js';
 import { VaultMetrics } from './metrics.js';
-import { connectionOf, integrationRecord, secretSlot, validIntegration } from './records.js';
+import { ownerOf } from './owners.js';
+import { connectionOf, integrationRecord, secretSlot } from './records.js';
 import { accessSlot, keepaliveDue, Refresher, refreshSlot } from './refresher.js';
 import { rotateKeys } from './rotation.js';
+import { createWebSessions } from './sessions.js';
 import type { ConnectionRow, Store } from './store/types.js';
 import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import {
@@ -140,12 +145,14 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   async function saveFromGrant(input: SaveGrantInput, retry = true): Promise<Connection> {
     const integration = await store.getIntegration(input.integrationId);
     if (!integration) throw new VaultError('not_found', 'No such integration.');
+    const ownerId = ownerOf(input.ownerId);
     const now = clock();
-    const existing = await store.findConnection(input.integrationId, input.person.id);
+    const existing = await store.findConnection(input.integrationId, input.person.id, ownerId);
     const id = existing?.id ?? `conn_${randomBytes(12).toString('base64url')}`;
     const t = input.tokens;
     const { row, created } = await store.upsertConnection({
       id,
+      ownerId,
       integrationId: input.integrationId,
       personId: input.person.id,
       personEmail: input.person.emails[0] ?? '',
@@ -212,47 +219,10 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     keyLocation: { source: keys.source, path: keys.path, account: keys.account },
     storeKind: store.kind,
     drainWebhooks: () => webhooks.drain(),
-    integrations: {
-      async upsert(raw) {
-        const input = validIntegration(raw);
-        const now = clock();
-        const existing = await store.findIntegration(input.clientId, input.apiBase);
-        const id = existing?.id ?? `int_${randomBytes(12).toString('base64url')}`;
-        let row = await store.upsertIntegration({
-          id,
-          clientId: input.clientId,
-          apiBase: input.apiBase,
-          redirectUri: input.redirectUri,
-          scopes: input.scopes,
-          secretEnc: ring.encrypt(input.clientSecret, secretSlot(id)),
-          keyId: ring.activeKeyId,
-          createdAt: now,
-          updatedAt: now,
-        });
-        if (row.id !== id) {
-          // Lost an insert race: the stored row has another id, so its ciphertext must be bound to that id.
-          await store.reencryptIntegration(
-            row.id,
-            row.secretEnc,
-            ring.encrypt(input.clientSecret, secretSlot(row.id)),
-            ring.activeKeyId,
-          );
-          row = (await store.getIntegration(row.id)) ?? row;
-        }
-        return integrationRecord(row);
-      },
-      async get(id) {
-        const row = await store.getIntegration(id);
-        return row ? integrationRecord(row) : undefined;
-      },
-      async findByClientId(clientId, apiBase) {
-        const row = await store.findIntegration(clientId.trim(), apiBase.replace(/\/+$/, ''));
-        return row ? integrationRecord(row) : undefined;
-      },
-      async list() {
-        return (await store.listIntegrations()).map(integrationRecord);
-      },
-    },
+    integrations: createIntegrations(store, ring, clock),
+    accounts: createAccounts(store, clock),
+    sessions: createWebSessions(store, ring, clock),
+    deriveKeys: (purpose) => ring.deriveKeys(purpose),
     getIntegrationWithSecret,
     connections: {
       saveFromGrant: (input) => saveFromGrant(input),
@@ -260,8 +230,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         const row = await store.getConnection(id);
         return row ? connectionOf(row) : undefined;
       },
-      async list() {
-        return (await store.listConnections()).map(connectionOf);
+      async list(ownerId) {
+        return (await store.listConnections(ownerId)).map(connectionOf);
       },
       async delete(id) {
         tokens.forget(id);

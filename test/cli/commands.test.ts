@@ -1,6 +1,9 @@
 // Every command in-process with injected IO against the real emulator on a random loopback port.
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { CONFIGURED_OWNER, LOCAL_OPERATOR } from '../../src/vault/types.js';
+import { openVault } from '../../src/vault/vault.js';
 import {
   ALICE,
   approveDevice,
@@ -81,7 +84,17 @@ d('login', () => {
     expect(r.stderr).toContain('granted scopes: spark:people_read spark:rooms_read');
     expect(r.code).toBe(0);
     const list = await runInProcess(['list', '--json'], { env });
-    expect(JSON.parse(list.stdout)).toMatchObject([{ person: { email: ALICE }, status: 'active' }]);
+    expect(JSON.parse(list.stdout)).toMatchObject([
+      { person: { email: ALICE }, status: 'active', owner: { id: LOCAL_OPERATOR, label: 'local operator' } },
+    ]);
+    // The integration is the configured one (one row shared with the web app); the connection the local operator's.
+    const vault = await openVault(loadConfig({ env, dotenvDir: false }));
+    try {
+      expect(await vault.integrations.list()).toMatchObject([{ ownerId: CONFIGURED_OWNER, clientId: CLIENT_ID }]);
+      expect(await vault.connections.list(LOCAL_OPERATOR)).toHaveLength(1);
+    } finally {
+      await vault.close();
+    }
   });
 
   it('with a terminal: opens the browser, the loopback server catches the redirect and tells the browser', async () => {
@@ -190,6 +203,14 @@ d('login', () => {
     const none = await runInProcess(['login', '--no-browser'], { env: isolatedEnv() });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no Webex integration configured');
+  });
+
+  it('a login without the client secret takes it from the stored configured integration', async () => {
+    const env = cliEnv();
+    expect((await pasteLogin(env)).code).toBe(0);
+    const again = await pasteLogin({ ...env, WEBEX_CLIENT_SECRET: undefined });
+    expect(again.code).toBe(0);
+    expect(JSON.parse((await runInProcess(['list', '--json'], { env })).stdout)).toHaveLength(1);
   });
 
   it('--auth-url takes the client id, redirect URI and scopes from the portal URL', async () => {

@@ -6,7 +6,7 @@ import { pickConnection } from '../../src/cli/context.js';
 import { formatCountdown, formatDuration, maskToken, stripAnsi, table } from '../../src/cli/ui/format.js';
 import { renderBar } from '../../src/cli/ui/progress.js';
 import { readLine } from '../../src/cli/ui/prompt.js';
-import type { Connection } from '../../src/vault/types.js';
+import { type Connection, LOCAL_OPERATOR } from '../../src/vault/types.js';
 
 describe('format', () => {
   it('shows the two largest units of a duration', () => {
@@ -56,6 +56,7 @@ describe('readLine', () => {
 
 const connection = (over: Partial<Connection>): Connection => ({
   id: 'c1',
+  ownerId: LOCAL_OPERATOR,
   integrationId: 'i1',
   personId: 'p1',
   personEmail: 'alice@example.com',
@@ -87,6 +88,21 @@ describe('pickConnection', () => {
   it('says what to do when there is none', () => {
     expect(() => pickConnection([], undefined)).toThrow(expect.objectContaining({ exitCode: 4 }));
     expect(() => pickConnection([a], 'nobody')).toThrow(expect.objectContaining({ exitCode: 1 }));
+  });
+  it("by default picks only the local operator's connections; --connection may name any, local first", () => {
+    const visitor = connection({ id: 'v', ownerId: 'acct_x', updatedAt: 9 });
+    expect(pickConnection([a, visitor], undefined).id).toBe('a');
+    expect(pickConnection([a, visitor], 'v').id).toBe('v');
+    // Both are alice@example.com: the local operator's wins though the visitor's is more recent.
+    expect(pickConnection([visitor, a], 'alice@example.com').id).toBe('a');
+    expect(pickConnection([visitor], 'alice@example.com').id).toBe('v');
+    expect(() => pickConnection([visitor], undefined)).toThrow(
+      expect.objectContaining({
+        exitCode: 4,
+        message: expect.stringContaining('no connection of the local operator'),
+        hint: expect.stringContaining('--connection'),
+      }),
+    );
   });
 });
 

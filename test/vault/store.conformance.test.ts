@@ -5,13 +5,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/vault/store/postgres.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
-import type { ConnectionRow, IntegrationRow, Store, TokenWrite } from '../../src/vault/store/types.js';
+import type {
+  ConnectionRow,
+  IntegrationRow,
+  PendingRow,
+  SessionRow,
+  Store,
+  TokenWrite,
+} from '../../src/vault/store/types.js';
 import { dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from './helpers.js';
 
 const pgUp = await postgresAvailable();
 
+const DAY = 86_400_000;
+
 const integration = (over: Partial<IntegrationRow> = {}): IntegrationRow => ({
   id: 'int_1',
+  ownerId: 'local',
   clientId: 'C1',
   apiBase: 'https://webexapis.com/v1',
   redirectUri: 'http://localhost:8080/oauth',
@@ -25,6 +35,7 @@ const integration = (over: Partial<IntegrationRow> = {}): IntegrationRow => ({
 
 const connection = (over: Partial<ConnectionRow> = {}): ConnectionRow => ({
   id: 'conn_1',
+  ownerId: 'local',
   integrationId: 'int_1',
   personId: 'person-1',
   personEmail: 'alice@example.com',
@@ -88,20 +99,22 @@ function conformance(
       await again.close();
     });
 
-    it('upserts an integration by (clientId, apiBase), keeping its id', async () => {
+    it('upserts an integration by (ownerId, clientId, apiBase), keeping its id', async () => {
       const stored = await store.upsertIntegration(
         integration({ id: 'int_other', secretEnc: 'v1:new', scopes: ['a', 'b'] }),
       );
       expect(stored.id).toBe('int_1');
       expect(stored.secretEnc).toBe('v1:new');
       expect(stored.scopes).toEqual(['a', 'b']);
-      expect((await store.findIntegration('C1', 'https://webexapis.com/v1'))?.id).toBe('int_1');
-      expect(await store.findIntegration('C1', 'https://api-usgov.webex.com/v1')).toBeUndefined();
+      expect(stored.ownerId).toBe('local');
+      expect((await store.findIntegration('local', 'C1', 'https://webexapis.com/v1'))?.id).toBe('int_1');
+      expect(await store.findIntegration('local', 'C1', 'https://api-usgov.webex.com/v1')).toBeUndefined();
+      expect(await store.findIntegration('acct_A', 'C1', 'https://webexapis.com/v1')).toBeUndefined();
       expect(await store.getIntegration('nope')).toBeUndefined();
       expect((await store.listIntegrations()).map((i) => i.id)).toEqual(['int_1']);
     });
 
-    it('upserts a connection by (integration, person): the second grant updates it', async () => {
+    it('upserts a connection by (integration, person, owner): the second grant updates it', async () => {
       const first = await store.upsertConnection(connection());
       expect(first.created).toBe(true);
       expect(first.row.version).toBe(1);
@@ -115,7 +128,9 @@ function conformance(
       expect(second.row.accessTokenEnc).toBe('v1:a9');
       expect(second.row.displayName).toBe('Alice E.');
       expect(second.row.createdAt).toBe(1000);
-      expect((await store.findConnection('int_1', 'person-1'))?.id).toBe('conn_1');
+      expect(second.row.ownerId).toBe('local');
+      expect((await store.findConnection('int_1', 'person-1', 'local'))?.id).toBe('conn_1');
+      expect(await store.findConnection('int_1', 'person-1', 'acct_A')).toBeUndefined();
       expect(await store.listConnections()).toHaveLength(1);
     });
 
@@ -213,6 +228,7 @@ function conformance(
     it('stores API keys by hash, lists and revokes them', async () => {
       await store.insertApiKey({
         id: 'key_1',
+        ownerId: 'local',
         name: 'bot',
         keyHash: 'ab'.repeat(32),
         prefix: 'wak_abcd',
@@ -246,6 +262,262 @@ function conformance(
       expect(await store.deleteConnection('conn_due1')).toBe(true);
       expect(await store.deleteConnection('conn_due1')).toBe(false);
       expect(await store.getConnection('conn_due1')).toBeUndefined();
+    });
+
+    // Owners, accounts, sessions and pending authorizations (migration 002 on SQLite, 004 on PostgreSQL).
+
+    it('keys integrations by owner: the same client id brought by two owners is two rows, each upserted alone', async () => {
+      const a = await store.upsertIntegration(integration({ id: 'int_A', ownerId: 'acct_A', secretEnc: 'v1:a' }));
+      const b = await store.upsertIntegration(integration({ id: 'int_B', ownerId: 'acct_B', secretEnc: 'v1:b' }));
+      expect([a.id, a.ownerId, b.id, b.ownerId]).toEqual(['int_A', 'acct_A', 'int_B', 'acct_B']);
+      const local = (await store.getIntegration('int_1')) as IntegrationRow;
+      const again = await store.upsertIntegration(
+        integration({ id: 'int_A2', ownerId: 'acct_A', secretEnc: 'v1:a2', scopes: ['x'], updatedAt: 2000 }),
+      );
+      expect(again).toMatchObject({
+        id: 'int_A',
+        ownerId: 'acct_A',
+        secretEnc: 'v1:a2',
+        scopes: ['x'],
+        createdAt: 1000,
+      });
+      expect(await store.getIntegration('int_B')).toMatchObject({ secretEnc: 'v1:b', scopes: ['spark:all'] });
+      expect(await store.getIntegration('int_1')).toEqual(local);
+      expect((await store.findIntegration('acct_B', 'C1', 'https://webexapis.com/v1'))?.id).toBe('int_B');
+      expect(await store.findIntegration('acct_C', 'C1', 'https://webexapis.com/v1')).toBeUndefined();
+      expect((await store.listIntegrations('acct_A')).map((i) => i.id)).toEqual(['int_A']);
+      expect((await store.listIntegrations()).map((i) => i.id).sort()).toEqual(['int_1', 'int_A', 'int_B']);
+      expect(await store.listIntegrations('nobody')).toEqual([]);
+      expect(await store.countIntegrations('acct_A')).toBe(1);
+      expect(await store.countIntegrations('local')).toBe(1);
+      expect(await store.countIntegrations('nobody')).toBe(0);
+    });
+
+    it('hands an integration to another owner only from the owner it has', async () => {
+      await store.upsertIntegration(integration({ id: 'int_L2', clientId: 'C2' }));
+      expect(await store.setIntegrationOwner('int_L2', 'acct_A', 'configured')).toBe(false);
+      expect(await store.setIntegrationOwner('nope', 'local', 'configured')).toBe(false);
+      expect(await store.setIntegrationOwner('int_L2', 'local', 'configured')).toBe(true);
+      expect(await store.setIntegrationOwner('int_L2', 'local', 'configured')).toBe(false);
+      expect((await store.findIntegration('configured', 'C2', 'https://webexapis.com/v1'))?.id).toBe('int_L2');
+      expect(await store.findIntegration('local', 'C2', 'https://webexapis.com/v1')).toBeUndefined();
+      // The upsert key follows the owner.
+      const up = await store.upsertIntegration(integration({ id: 'x', ownerId: 'configured', clientId: 'C2' }));
+      expect(up.id).toBe('int_L2');
+    });
+
+    it('keys connections by owner: the same person connected by two owners is two rows, each upserted alone', async () => {
+      const local = (await store.getConnection('conn_1')) as ConnectionRow;
+      const a = await store.upsertConnection(connection({ id: 'conn_A', ownerId: 'acct_A', accessTokenEnc: 'v1:A' }));
+      const b = await store.upsertConnection(connection({ id: 'conn_B', ownerId: 'acct_B', accessTokenEnc: 'v1:B' }));
+      expect([a.created, a.row.id, a.row.ownerId, a.row.version]).toEqual([true, 'conn_A', 'acct_A', 1]);
+      expect([b.created, b.row.id, b.row.ownerId]).toEqual([true, 'conn_B', 'acct_B']);
+      const again = await store.upsertConnection(connection({ id: 'x', ownerId: 'acct_A', accessTokenEnc: 'v1:A2' }));
+      expect([again.created, again.row.id, again.row.version, again.row.accessTokenEnc]).toEqual([
+        false,
+        'conn_A',
+        2,
+        'v1:A2',
+      ]);
+      expect(await store.getConnection('conn_B')).toMatchObject({ accessTokenEnc: 'v1:B', version: 1 });
+      expect(await store.getConnection('conn_1')).toEqual(local);
+      expect((await store.findConnection('int_1', 'person-1', 'acct_B'))?.id).toBe('conn_B');
+      expect((await store.listConnections('acct_A')).map((c) => c.id)).toEqual(['conn_A']);
+      expect((await store.listConnections('local')).map((c) => c.id)).not.toContain('conn_A');
+      expect((await store.listConnections()).map((c) => c.id)).toEqual(
+        expect.arrayContaining(['conn_1', 'conn_A', 'conn_B']),
+      );
+      expect(await store.listConnections('nobody')).toEqual([]);
+    });
+
+    it('lists API keys by owner', async () => {
+      const key = (id: string, ownerId: string, hash: string) => ({
+        id,
+        ownerId,
+        name: id,
+        keyHash: hash,
+        prefix: 'wak_abcd',
+        connectionIds: [],
+        createdAt: 2,
+        lastUsedAt: undefined,
+        revokedAt: undefined,
+      });
+      await store.insertApiKey(key('key_A', 'acct_A', 'a1'.repeat(32)));
+      await store.insertApiKey(key('key_L', 'local', 'b1'.repeat(32)));
+      expect((await store.findApiKeyByHash('a1'.repeat(32)))?.ownerId).toBe('acct_A');
+      expect((await store.listApiKeys('acct_A')).map((k) => k.id)).toEqual(['key_A']);
+      expect((await store.listApiKeys('local')).map((k) => k.id)).toEqual(['key_L']);
+      expect((await store.listApiKeys()).map((k) => k.id)).toEqual(['key_A', 'key_L']);
+      await store.revokeApiKey('key_A', 3);
+      expect(await store.listApiKeys('acct_A')).toEqual([]);
+    });
+
+    it('upserts an account by person id, keeping its id and createdAt', async () => {
+      const first = await store.upsertAccount({
+        id: 'acct_1',
+        personId: 'wp-1',
+        email: 'alice@example.com',
+        displayName: 'Alice',
+        orgId: 'org-1',
+        createdAt: 10,
+        lastSignInAt: 10,
+      });
+      expect(first).toEqual({
+        id: 'acct_1',
+        personId: 'wp-1',
+        email: 'alice@example.com',
+        displayName: 'Alice',
+        orgId: 'org-1',
+        createdAt: 10,
+        lastSignInAt: 10,
+      });
+      const second = await store.upsertAccount({
+        id: 'acct_other',
+        personId: 'wp-1',
+        email: 'alice@new.example.com',
+        displayName: 'Alice E.',
+        orgId: undefined,
+        createdAt: 20,
+        lastSignInAt: 20,
+      });
+      expect(second).toEqual({
+        id: 'acct_1',
+        personId: 'wp-1',
+        email: 'alice@new.example.com',
+        displayName: 'Alice E.',
+        orgId: undefined,
+        createdAt: 10,
+        lastSignInAt: 20,
+      });
+      await store.upsertAccount({ ...first, id: 'acct_2', personId: 'wp-2', createdAt: 30, lastSignInAt: 30 });
+      expect(await store.getAccount('acct_1')).toEqual(second);
+      expect(await store.getAccount('acct_other')).toBeUndefined();
+      expect((await store.listAccounts()).map((a) => a.id)).toEqual(['acct_1', 'acct_2']);
+    });
+
+    const session = (over: Partial<SessionRow> = {}): SessionRow => ({
+      idHash: 'h1',
+      accountId: undefined,
+      dataEnc: 'v1:data',
+      keyId: 'k1',
+      expiresAt: 10_000,
+      createdAt: 1000,
+      updatedAt: 1000,
+      ...over,
+    });
+    const pending = (over: Partial<PendingRow> = {}): PendingRow => ({
+      stateHash: 's1',
+      sessionHash: 'h1',
+      purpose: 'connect',
+      integrationId: 'int_1',
+      redirectPath: '/oauth',
+      dataEnc: 'v1:pending',
+      keyId: 'k1',
+      expiresAt: 10_000,
+      createdAt: 1000,
+      takenAt: undefined,
+      connectionId: undefined,
+      ...over,
+    });
+
+    it('stores a session by hash until it expires; updates it while live; deleting it deletes its pending rows', async () => {
+      await store.insertSession(session());
+      expect(await store.getSession('h1', 5000)).toEqual(session());
+      expect(await store.getSession('h1', 10_000)).toBeUndefined(); // expired at its expiry
+      expect(await store.getSession('nope', 5000)).toBeUndefined();
+      const write = { accountId: 'acct_1', dataEnc: 'v1:data2', keyId: 'k2', expiresAt: 20_000, updatedAt: 6000 };
+      expect(await store.updateSession('h1', write)).toBe(true);
+      expect(await store.getSession('h1', 15_000)).toEqual({ ...session(), ...write });
+      expect(await store.updateSession('nope', write)).toBe(false);
+      // An expired session is gone even before the purge: an update does not revive it.
+      expect(await store.updateSession('h1', { ...write, expiresAt: 90_000, updatedAt: 20_000 })).toBe(false);
+      await store.insertPending(pending({ stateHash: 'sd1' }));
+      await store.insertPending(pending({ stateHash: 'sd2', sessionHash: 'h-other' }));
+      expect(await store.deleteSession('h1')).toBe(true);
+      expect(await store.deleteSession('h1')).toBe(false);
+      expect(await store.getSession('h1', 0)).toBeUndefined();
+      expect(await store.getPending('sd1', 'h1')).toBeUndefined();
+      expect(await store.getPending('sd2', 'h-other')).toBeDefined();
+    });
+
+    it('takes a pending authorization once, only for its session and before it expires', async () => {
+      await store.insertSession(session({ idHash: 'h2' }));
+      await store.insertPending(pending({ stateHash: 'st1', sessionHash: 'h2' }));
+      await store.insertPending(pending({ stateHash: 'st2', sessionHash: 'h2', purpose: 'signin', expiresAt: 2000 }));
+      expect(await store.countPending('h2', 1000)).toBe(2);
+      expect(await store.countPending('h2', 2000)).toBe(1); // st2 expired
+      expect(await store.takePending('st1', 'h-other', 1500)).toBeUndefined();
+      const taken = await store.takePending('st1', 'h2', 1500);
+      expect(taken).toEqual(pending({ stateHash: 'st1', sessionHash: 'h2', takenAt: 1500 }));
+      expect(await store.takePending('st1', 'h2', 1600)).toBeUndefined();
+      expect(await store.countPending('h2', 1000)).toBe(1);
+      expect(await store.takePending('st2', 'h2', 2000)).toBeUndefined(); // expired
+      expect(await store.takePending('nope', 'h2', 1000)).toBeUndefined();
+      // The row stays for the "already used" page, and records the connection it produced.
+      expect(await store.getPending('st1', 'h2')).toMatchObject({ takenAt: 1500, connectionId: undefined });
+      expect(await store.getPending('st1', 'h-other')).toBeUndefined();
+      await store.completePending('st1', 'conn_1');
+      expect((await store.getPending('st1', 'h2'))?.connectionId).toBe('conn_1');
+      await store.completePending('st2', 'conn_1'); // never taken: records nothing
+      expect(await store.getPending('st2', 'h2')).toMatchObject({ purpose: 'signin', connectionId: undefined });
+      // st2 can still be taken once, by an earlier clock (expiry is the caller's now).
+      expect((await store.takePending('st2', 'h2', 1999))?.takenAt).toBe(1999);
+    });
+
+    it('lets exactly one of concurrent takes win, across store instances', async () => {
+      const other = await reopen();
+      try {
+        for (let round = 0; round < 5; round++) {
+          await store.insertPending(pending({ stateHash: `race${round}`, sessionHash: 'h2' }));
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).takePending(`race${round}`, 'h2', 1000 + i)),
+          );
+          expect(results.filter(Boolean)).toHaveLength(1);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("moves a session's pending authorizations to another session", async () => {
+      await store.insertPending(pending({ stateHash: 'mv1', sessionHash: 'h3' }));
+      await store.insertPending(pending({ stateHash: 'mv2', sessionHash: 'h3' }));
+      await store.movePending('h3', 'h4');
+      expect(await store.getPending('mv1', 'h3')).toBeUndefined();
+      expect(await store.countPending('h3', 1000)).toBe(0);
+      expect(await store.countPending('h4', 1000)).toBe(2);
+      expect(await store.takePending('mv1', 'h3', 1000)).toBeUndefined();
+      expect((await store.takePending('mv1', 'h4', 1000))?.sessionHash).toBe('h4');
+    });
+
+    it('purges expired sessions, expired pending rows, and taken ones a day after their expiry', async () => {
+      const now = 1_000_000_000_000;
+      await store.purgeExpired(now - 10 * DAY); // what the tests above left
+      await store.insertSession(session({ idHash: 'p-live', expiresAt: now + 1 }));
+      await store.insertSession(session({ idHash: 'p-dead', expiresAt: now - 1 }));
+      await store.insertPending(pending({ stateHash: 'p-open', expiresAt: now + 1 }));
+      await store.insertPending(pending({ stateHash: 'p-expired', expiresAt: now - 1 }));
+      await store.insertPending(pending({ stateHash: 'p-taken-recent', expiresAt: now - 1000, takenAt: now - 2000 }));
+      await store.insertPending(
+        pending({ stateHash: 'p-taken-old', expiresAt: now - DAY - 1, takenAt: now - 2 * DAY }),
+      );
+      expect(await store.purgeExpired(now)).toBe(3);
+      expect(await store.getSession('p-live', 0)).toBeDefined();
+      expect(await store.getSession('p-dead', 0)).toBeUndefined();
+      expect(await store.getPending('p-open', 'h1')).toBeDefined();
+      expect(await store.getPending('p-expired', 'h1')).toBeUndefined();
+      expect(await store.getPending('p-taken-recent', 'h1')).toBeDefined();
+      expect(await store.getPending('p-taken-old', 'h1')).toBeUndefined();
+      expect(await store.purgeExpired(now)).toBe(0);
+    });
+
+    it('counts neither sessions nor pending rows as secrets to re-encrypt', async () => {
+      const before = await store.countNotUnderKey('k-none');
+      await store.insertSession(session({ idHash: 'rot', keyId: 'k-old', expiresAt: Number.MAX_SAFE_INTEGER }));
+      await store.insertPending(pending({ stateHash: 'rot', keyId: 'k-old', expiresAt: Number.MAX_SAFE_INTEGER }));
+      expect(await store.countNotUnderKey('k-none')).toBe(before);
+      const rows = await store.rowsNotUnderKey('k-none', 1000);
+      expect(rows.integrations.length + rows.connections.length).toBe(before);
     });
   });
 }

@@ -1,10 +1,11 @@
 /**
- * `webex-auth doctor`: checks the configuration, the redirect URI, the clock against Webex's, the store and its key,
- * and every connection (tokens decrypt, a live people/me call, scopes granted vs wanted). Each finding has a fix-it
+ * `webex-auth doctor`: checks the configuration (and, in team mode, what Sign in with Webex needs), the redirect URI,
+ * the clock against Webex's, the store and its key, and every connection (tokens decrypt, a live people/me call, scopes granted vs wanted). Each finding has a fix-it
  * line; the exit code is the worst finding's (2 configuration, 4 authorization needed, 1 anything else).
  */
-import type { Config } from '../../config.js';
+import { type Config, isLoopbackHost } from '../../config.js';
 import { describeKeychainEntry } from '../../vault/crypto/keychain.js';
+import { LOCAL_OPERATOR } from '../../vault/types.js';
 import type { Command } from '../command.js';
 import { loadCliConfig, openCliVault } from '../context.js';
 import { type CommandIO, EXIT } from '../io.js';
@@ -49,6 +50,69 @@ function redirectFindings(config: Config): Finding[] {
       level: 'warn',
       message: `the web app listens on port ${config.port} but the redirect URI points to port ${port}`,
       fix: `Set PORT=${port} for \`webex-auth serve\`, or register http://localhost:${config.port}${url.pathname} (\`webex-auth login\` serves the redirect URI's port itself).`,
+    });
+  }
+  return findings;
+}
+
+/** The scopes of Sign in with Webex that WEBEX_SCOPES must list when it lists any (it also asks spark:people_read). */
+const SIGNIN_OIDC_SCOPES = ['openid', 'email', 'profile'];
+
+/**
+ * Which access mode the server runs in with this configuration, and why; in team mode, what Sign in with Webex needs:
+ * the configured integration (without it the server refuses to start), admins, and the OpenID scopes.
+ */
+export function accessModeFindings(config: Config): Finding[] {
+  if (config.accessMode === 'local') {
+    const why = config.accessModeSet ? 'WEBEX_AUTH_MODE=local' : 'loopback HOST, no PUBLIC_URL, not production';
+    return [{ check: 'access mode', level: 'ok', message: `local — one local operator, no sign-in (${why})` }];
+  }
+  const reasons = config.accessModeSet
+    ? ['WEBEX_AUTH_MODE=team']
+    : [
+        ...(config.production ? ['NODE_ENV=production'] : []),
+        ...(isLoopbackHost(config.host) ? [] : [`non-loopback HOST ${config.host}`]),
+        ...(config.publicUrl ? [`PUBLIC_URL ${config.publicUrl}`] : []),
+      ];
+  const findings: Finding[] = [
+    {
+      check: 'access mode',
+      level: 'ok',
+      message: `team — people Sign in with Webex and own their connections (${reasons.join(', ')})`,
+    },
+  ];
+  if (!config.clientId) {
+    findings.push({
+      check: 'team mode',
+      level: 'fail',
+      message: 'no configured integration: team mode signs people in with it, so the server refuses to start',
+      fix: 'Set WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET (or WEBEX_AUTH_MODE=local for a demo).',
+      exitCode: EXIT.usage,
+    });
+  } else {
+    findings.push({
+      check: 'team mode',
+      level: 'ok',
+      message: `people sign in through the configured integration ${config.clientId.slice(0, 12)}…`,
+    });
+  }
+  if (config.adminEmails.length === 0) {
+    findings.push({
+      check: 'team mode',
+      level: 'warn',
+      message: 'ADMIN_EMAILS is not set: no one can use the admin pages except with ADMIN_TOKEN',
+      fix: "Set ADMIN_EMAILS to the admins' Webex emails, e.g. ADMIN_EMAILS=ops@example.com.",
+    });
+  } else {
+    findings.push({ check: 'team mode', level: 'ok', message: `admins: ${config.adminEmails.join(', ')}` });
+  }
+  const missing = SIGNIN_OIDC_SCOPES.filter((x) => !config.scopes.includes(x));
+  if (config.clientId && config.scopes.length > 0 && missing.length > 0) {
+    findings.push({
+      check: 'team mode',
+      level: 'warn',
+      message: `WEBEX_SCOPES lacks ${missing.join(' ')}: Sign in with Webex asks for openid email profile spark:people_read`,
+      fix: 'Register openid, email and profile on the integration at developer.webex.com and add them to WEBEX_SCOPES.',
     });
   }
   return findings;
@@ -107,6 +171,7 @@ export async function diagnose(io: CommandIO): Promise<Finding[]> {
   const findings: Finding[] = [
     { check: 'configuration', level: 'ok', message: `loaded (${config.mode} mode, API ${config.apiBase})` },
   ];
+  findings.push(...accessModeFindings(config));
   findings.push(...redirectFindings(config));
   findings.push(await clockFinding(config));
   let vault: Awaited<ReturnType<typeof openCliVault>>;
@@ -167,7 +232,7 @@ export async function diagnose(io: CommandIO): Promise<Finding[]> {
     }
     const { WebexClient } = await import('../../webex/client.js');
     for (const c of connections) {
-      const label = `connection ${c.personEmail || c.displayName}`;
+      const label = `connection ${c.personEmail || c.displayName}${c.ownerId === LOCAL_OPERATOR ? '' : ` (owner ${c.ownerId})`}`;
       try {
         await vault.connections.revealTokens(c.id);
       } catch (error) {
@@ -202,10 +267,11 @@ export async function diagnose(io: CommandIO): Promise<Finding[]> {
             : noScope
               ? 'people/me is refused: the connection lacks spark:people_read'
               : `the live check failed: ${e.message?.split('\n')[0] ?? 'unknown error'}`,
-          fix:
-            reauth || noScope
+          fix: !(reauth || noScope)
+            ? 'Run `webex-auth refresh` later; check the network.'
+            : c.ownerId === LOCAL_OPERATOR
               ? `Run \`webex-auth login\`${noScope ? ' --scopes "spark:people_read …"' : ''}.`
-              : 'Run `webex-auth refresh` later; check the network.',
+              : "Its owner authorizes it again on the web app (a team member's connection).",
           exitCode: reauth ? EXIT.authNeeded : EXIT.failure,
         });
       }

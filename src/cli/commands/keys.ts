@@ -3,9 +3,11 @@
  * encryption key ring (re-encrypt everything under the first key, with a progress bar; generate a new key entry;
  * print the development key, to carry a store to where `WEBEX_AUTH_KEYS` is set).
  */
+import { type Connection, LOCAL_OPERATOR } from '../../vault/types.js';
 import type { Command } from '../command.js';
-import { loadCliConfig, resolveConnection, withVault } from '../context.js';
+import { loadCliConfig, localConnections, resolveConnection, withVault } from '../context.js';
 import { CliError, EXIT } from '../io.js';
+import { ownerEmails, ownerJson, ownerText } from '../ui/connection.js';
 import { stripAnsi, table } from '../ui/format.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 import { startProgress } from '../ui/progress.js';
@@ -23,14 +25,15 @@ const command: Command = {
   },
   help: {
     name: 'A name for the new API key (default "cli")',
-    connection: 'A connection the key may read (repeatable; default: the only or most recent)',
-    all: 'With create: the key may read every connection stored now',
+    connection:
+      "A connection the key may read (repeatable, all of one owner; default: the local operator's only or most recent)",
+    all: 'With create: the key may read every connection of the local operator stored now',
     ...JSON_HELP,
   },
   positionals: true,
   completions: SUBCOMMANDS,
   details: [
-    'create    make a broker API key (wak_…), shown once',
+    'create    make a broker API key (wak_…), shown once; it belongs to the owner of its connections',
     'list      list API keys (never the keys themselves)',
     'revoke    revoke an API key by id',
     'rotate    re-encrypt every stored secret under the first key of WEBEX_AUTH_KEYS',
@@ -91,21 +94,31 @@ const command: Command = {
     return withVault(config, async (vault) => {
       if (sub === 'list') {
         const keys = await vault.apiKeys.list();
+        const owners = await ownerEmails(
+          vault,
+          keys.map((k) => k.ownerId),
+        );
         const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
         out.data(
-          keys.map((k) => ({ ...k, createdAt: iso(k.createdAt), lastUsedAt: iso(k.lastUsedAt) })),
+          keys.map((k) => ({
+            ...k,
+            owner: ownerJson(k.ownerId, owners),
+            createdAt: iso(k.createdAt),
+            lastUsedAt: iso(k.lastUsedAt),
+          })),
           () =>
             keys.length === 0
               ? ''
               : table(
                   [
-                    ['ID', 'NAME', 'PREFIX', 'CONNECTIONS', 'LAST USED'].map((h) => out.out.bold(h)),
+                    ['ID', 'NAME', 'PREFIX', 'CONNECTIONS', 'LAST USED', 'OWNER'].map((h) => out.out.bold(h)),
                     ...keys.map((k) => [
                       k.id,
                       k.name,
                       `${k.prefix}…`,
                       String(k.connectionIds.length),
                       iso(k.lastUsedAt) ?? 'never',
+                      ownerText(k.ownerId, owners),
                     ]),
                   ],
                   (s) => stripAnsi(s).length,
@@ -125,15 +138,43 @@ const command: Command = {
       }
       if (sub === 'create') {
         const wanted = (args.values.connection as string[] | undefined) ?? [];
-        let connectionIds: string[];
-        if (args.values.all === true) connectionIds = (await vault.connections.list()).map((c) => c.id);
-        else if (wanted.length === 0) connectionIds = [(await resolveConnection(vault, undefined)).id];
-        else connectionIds = await Promise.all(wanted.map(async (w) => (await resolveConnection(vault, w)).id));
+        let connections: Connection[];
+        if (args.values.all === true) {
+          connections = localConnections(await vault.connections.list());
+          if (connections.length === 0) {
+            throw new CliError(
+              'the local operator has no connection',
+              EXIT.authNeeded,
+              'Run `webex-auth login`, or name connections with --connection (see `webex-auth list`).',
+            );
+          }
+        } else if (wanted.length === 0) connections = [await resolveConnection(vault, undefined)];
+        else connections = await Promise.all(wanted.map((w) => resolveConnection(vault, w)));
+        // A key reads the connections of one owner (the broker answers its owner's requests): it belongs to them.
+        const ownerIds = [...new Set(connections.map((c) => c.ownerId))];
+        if (ownerIds.length > 1) {
+          const owners = await ownerEmails(vault, ownerIds);
+          throw new CliError(
+            `these connections belong to different owners (${ownerIds.map((o) => ownerText(o, owners)).join(', ')}); an API key reads the connections of one owner`,
+            EXIT.usage,
+          );
+        }
         const name = (args.values.name as string | undefined) ?? 'cli';
-        const { key, record } = await vault.apiKeys.create({ name, connectionIds: [...new Set(connectionIds)] });
-        out.data({ key, id: record.id, name: record.name, connectionIds: record.connectionIds }, () => `${key}\n`);
+        const { key, record } = await vault.apiKeys.create({
+          name,
+          connectionIds: [...new Set(connections.map((c) => c.id))],
+          ownerId: ownerIds[0] as string,
+        });
+        out.data(
+          { key, id: record.id, name: record.name, ownerId: record.ownerId, connectionIds: record.connectionIds },
+          () => `${key}\n`,
+        );
+        const owner =
+          record.ownerId === LOCAL_OPERATOR
+            ? ''
+            : ` (owner ${ownerText(record.ownerId, await ownerEmails(vault, [record.ownerId]))})`;
         out.success(
-          `Created API key ${record.id} for ${record.connectionIds.length} connection(s); it is shown only once.`,
+          `Created API key ${record.id} for ${record.connectionIds.length} connection(s)${owner}; it is shown only once.`,
         );
         return EXIT.ok;
       }

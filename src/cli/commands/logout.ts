@@ -1,6 +1,13 @@
 /** `webex-auth logout`: remove a local connection, and say plainly what that does not do at Webex. */
 import type { Command } from '../command.js';
-import { CONNECTION_FLAG, CONNECTION_HELP, loadCliConfig, resolveConnection, withVault } from '../context.js';
+import {
+  CONNECTION_FLAG,
+  CONNECTION_HELP,
+  loadCliConfig,
+  localConnections,
+  resolveConnection,
+  withVault,
+} from '../context.js';
 import { CliError, EXIT } from '../io.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 
@@ -21,10 +28,11 @@ const command: Command = {
     const out = createOutput(io, args.values);
     const config = await loadCliConfig(io);
     const removed = await withVault(config, async (vault) => {
-      const all = await vault.connections.list();
-      if (all.length > 1 && typeof args.values.connection !== 'string') {
+      // Without --connection the default is the local operator's connection: ask only when it has several.
+      const own = localConnections(await vault.connections.list());
+      if (own.length > 1 && typeof args.values.connection !== 'string') {
         throw new CliError(
-          `${all.length} connections are stored; say which one to remove`,
+          `${own.length} connections of the local operator are stored; say which one to remove`,
           EXIT.usage,
           'Run `webex-auth logout --connection <id|email>` (see `webex-auth list`).',
         );

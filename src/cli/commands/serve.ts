@@ -2,7 +2,7 @@
  * `webex-auth serve`: the web app and token broker (what `npm start` runs). Without a client id it runs in demo mode
  * against the emulator started in-process; with an https redirect URI it serves https with a self-signed certificate.
  */
-import { loadConfig } from '../../config.js';
+import { assertServable, loadConfig } from '../../config.js';
 import type { Command } from '../command.js';
 import { CliError } from '../io.js';
 
@@ -26,6 +26,8 @@ const command: Command = {
       dotenvDir: io.cwd,
       overrides: { PORT: args.values.port as string | undefined, HOST: args.values.host as string | undefined },
     });
+    // Before the demo starts: team mode without an integration is refused with the reason, not turned into a demo.
+    assertServable(config);
     const { buildApp, listen } = await import('../../server/app.js');
     let closeDemo: (() => Promise<void>) | undefined;
     if (config.mode === 'demo') {
@@ -53,6 +55,11 @@ const command: Command = {
       const app = await buildApp(config, { tls, keepAlive: true });
       const url = await listen(app, config, tls ? 'https' : 'http');
       io.stderr.write(`webex-auth listening on ${url}\n`);
+      io.stderr.write(
+        config.accessMode === 'team'
+          ? 'Team mode: people sign in with Webex; ADMIN_EMAILS are admins.\n'
+          : 'Local mode: one local operator, no sign-in (set PUBLIC_URL or WEBEX_AUTH_MODE=team to share this server).\n',
+      );
       if (tls)
         io.stderr.write('Serving https with a self-signed certificate for localhost (your browser warns once).\n');
       const redirect = new URL(config.redirectUri);

@@ -1,8 +1,8 @@
-/** `webex-auth status`: every connection with its status and expiry countdowns. */
+/** `webex-auth status`: every connection with its owner, status and expiry countdowns. */
 import type { Command } from '../command.js';
 import { loadCliConfig, withVault } from '../context.js';
 import { EXIT } from '../io.js';
-import { connectionBlock, connectionJson } from '../ui/connection.js';
+import { connectionBlock, connectionJson, ownerEmails } from '../ui/connection.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 
 const command: Command = {
@@ -15,20 +15,27 @@ const command: Command = {
     const out = createOutput(io, args.values);
     const config = await loadCliConfig(io);
     const now = Date.now();
-    const rows = await withVault(config, async (vault) => {
+    const { rows, owners } = await withVault(config, async (vault) => {
       const list = (await vault.connections.list()).sort((a, b) => b.updatedAt - a.updatedAt);
-      return Promise.all(
+      const rows = await Promise.all(
         list.map(async (c) => {
           const revealed = out.showTokens ? await vault.connections.revealTokens(c.id) : undefined;
           return { c, revealed };
         }),
       );
+      return {
+        rows,
+        owners: await ownerEmails(
+          vault,
+          list.map((c) => c.ownerId),
+        ),
+      };
     });
     out.data(
       {
         store: config.databaseUrl ? 'postgres' : config.dbPath,
         connections: rows.map(({ c, revealed }) => ({
-          ...connectionJson(c),
+          ...connectionJson(c, owners),
           ...(revealed ? { accessToken: revealed.accessToken, refreshToken: revealed.refreshToken } : {}),
         })),
       },
@@ -42,6 +49,7 @@ const command: Command = {
                   now,
                   out.out,
                   revealed ? { access: revealed.accessToken, refresh: revealed.refreshToken } : undefined,
+                  owners,
                 ),
               )
               .join('\n'),

@@ -3,7 +3,13 @@
  * connection (only now, so that an interrupted login writes nothing), and tell the user what was granted.
  */
 import type { Integration, TokenSet } from '../../oauth/types.js';
-import type { Connection, ConnectionPerson, Vault } from '../../vault/types.js';
+import {
+  CONFIGURED_OWNER,
+  type Connection,
+  type ConnectionPerson,
+  LOCAL_OPERATOR,
+  type Vault,
+} from '../../vault/types.js';
 import type { Output } from '../ui/output.js';
 
 /** Who the token belongs to: people/me, else OIDC userinfo, else a placeholder (no spark:people_read). */
@@ -49,7 +55,10 @@ export async function completeLogin(args: {
   const { vault, out, integration, tokens, requestedScopes } = args;
   const person = await personOf(integration, tokens, args.signal);
   // From here on nothing is cancelled: the two writes are quick, and the integration row alone is harmless.
+  // The integration comes from the CLI's configuration: it is the configured integration, one row shared with the web
+  // app (which upserts the same one). The connection is the local operator's: the CLI holds the key ring.
   const record = await vault.integrations.upsert({
+    ownerId: CONFIGURED_OWNER,
     clientId: integration.clientId,
     clientSecret: integration.clientSecret,
     redirectUri: integration.redirectUri,
@@ -57,6 +66,7 @@ export async function completeLogin(args: {
     scopes: requestedScopes,
   });
   const connection = await vault.connections.saveFromGrant({
+    ownerId: LOCAL_OPERATOR,
     integrationId: record.id,
     tokens,
     person,

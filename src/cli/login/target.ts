@@ -1,10 +1,10 @@
 /**
  * Which integration `login` runs with and which scopes it asks for: from `--auth-url` (the portal's "OAuth
- * Authorization URL"), flags, the configuration, or the one integration already in the store, in that order.
+ * Authorization URL"), flags, the configuration, or the CLI's integration already in the store, in that order.
  */
 import type { Config } from '../../config.js';
 import type { Integration } from '../../oauth/types.js';
-import type { Vault } from '../../vault/types.js';
+import { CONFIGURED_OWNER, type IntegrationRecord, LOCAL_OPERATOR, type Vault } from '../../vault/types.js';
 import { loadCliConfig, type Overrides } from '../context.js';
 import { CliError, type CommandIO, EXIT } from '../io.js';
 import { readSecret } from '../ui/prompt.js';
@@ -89,6 +89,27 @@ export async function resolveConfig(io: CommandIO, flags: TargetFlags): Promise<
   }
 }
 
+/**
+ * The integrations the CLI may take a secret from: the configured one (which `login` stores) and the local
+ * operator's (rows from before owners). Integrations team members brought on the web are theirs, never used here.
+ */
+const CLI_OWNERS = [CONFIGURED_OWNER, LOCAL_OPERATOR];
+
+/** The CLI's stored integration with this client id and API base, if any (the configured row first). */
+async function findOwn(vault: Vault, clientId: string, apiBase: string): Promise<IntegrationRecord | undefined> {
+  for (const owner of CLI_OWNERS) {
+    const found = await vault.integrations.findByClientId(clientId, apiBase, owner);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The CLI's most recently stored integration, if any. */
+async function latestOwn(vault: Vault): Promise<IntegrationRecord | undefined> {
+  const own = (await Promise.all(CLI_OWNERS.map((owner) => vault.integrations.list(owner)))).flat();
+  return own.sort((a, b) => b.createdAt - a.createdAt)[0];
+}
+
 /** Reads a client secret from the terminal (the caller has said what is wanted). */
 async function askSecret(io: CommandIO, signal: AbortSignal): Promise<string> {
   io.stderr.write('Client secret (from your integration at developer.webex.com; not shown): ');
@@ -120,9 +141,7 @@ export async function resolveTarget(
   const explicitRedirect = Boolean(
     flags['redirect-uri'] ?? flags['auth-url'] ?? io.env.WEBEX_REDIRECT_URI ?? io.env.REDIRECT_URI,
   );
-  const stored = clientId
-    ? await vault.integrations.findByClientId(clientId, apiBase)
-    : (await vault.integrations.list()).sort((a, b) => b.createdAt - a.createdAt)[0];
+  const stored = clientId ? await findOwn(vault, clientId, apiBase) : await latestOwn(vault);
   if (stored && (!clientId || !clientSecret)) {
     const full = await vault.getIntegrationWithSecret(stored.id);
     if (full) {

@@ -1,13 +1,45 @@
-/** How a connection is shown: the JSON shape of `--json` and the text lines, shared by status, list, whoami, refresh. */
-import type { Connection } from '../../vault/types.js';
+/**
+ * How a connection is shown: the JSON shape of `--json` and the text lines, shared by status, list, whoami, refresh;
+ * and how its owner is (the local operator, or a team member who authorized it on the web).
+ */
+import { type Connection, LOCAL_OPERATOR, type Vault } from '../../vault/types.js';
 import { formatCountdown } from './format.js';
 import type { Styles } from './output.js';
 
+/** The emails of the accounts that own connections or keys, by account id (see {@link ownerEmails}). */
+export type OwnerEmails = ReadonlyMap<string, string>;
+
+/** Looks up the email of each account among `ownerIds` (the local operator has none; unknown ids are left out). */
+export async function ownerEmails(vault: Pick<Vault, 'accounts'>, ownerIds: Iterable<string>): Promise<OwnerEmails> {
+  const emails = new Map<string, string>();
+  const accounts = [...new Set(ownerIds)].filter((id) => id !== LOCAL_OPERATOR);
+  await Promise.all(
+    accounts.map(async (id) => {
+      const account = await vault.accounts.get(id);
+      if (account) emails.set(id, account.email);
+    }),
+  );
+  return emails;
+}
+
+/** An owner as printed: `local operator`, else the account id and, when known, its email. */
+export function ownerText(ownerId: string, emails: OwnerEmails = new Map()): string {
+  if (ownerId === LOCAL_OPERATOR) return 'local operator';
+  const email = emails.get(ownerId);
+  return email ? `${ownerId} (${email})` : ownerId;
+}
+
+/** An owner as printed with `--json`: its id, the text {@link ownerText} shows, and the account's email if known. */
+export function ownerJson(ownerId: string, emails: OwnerEmails = new Map()): Record<string, unknown> {
+  return { id: ownerId, label: ownerText(ownerId, emails), email: emails.get(ownerId) };
+}
+
 /** A connection as printed with `--json` (no token material; times as ISO 8601). */
-export function connectionJson(c: Connection): Record<string, unknown> {
+export function connectionJson(c: Connection, owners?: OwnerEmails): Record<string, unknown> {
   const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
   return {
     id: c.id,
+    owner: ownerJson(c.ownerId, owners),
     integrationId: c.integrationId,
     person: { id: c.personId, email: c.personEmail, displayName: c.displayName },
     status: c.status,
@@ -35,9 +67,11 @@ export function connectionBlock(
   now: number,
   s: Styles,
   tokens?: { access: string; refresh: string },
+  owners?: OwnerEmails,
 ): string {
   const lines = [
     `${s.bold(c.displayName)}${c.personEmail ? ` <${c.personEmail}>` : ''}  ${s.dim(c.id)}`,
+    `  owner:          ${ownerText(c.ownerId, owners)}`,
     `  status:         ${statusWord(c, now, s)}`,
     `  access token:   ${tokens ? `${tokens.access}  ` : ''}expires ${formatCountdown(c.accessExpiresAt, now)}`,
     `  refresh token:  ${tokens ? `${tokens.refresh}  ` : ''}expires ${formatCountdown(c.refreshExpiresAt, now)}`,

@@ -7,7 +7,7 @@
  * node:crypto's AES-GCM is used as is (no hand-rolled primitives): a 96-bit random IV per seal, a 128-bit tag.
  * Stored form: `v1:<kid>:<wrap iv>:<wrapped key+tag>:<iv>:<ciphertext+tag>` (base64url parts).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { VaultKeyError } from '../types.js';
 
 /** One key of the ring. */
@@ -105,6 +105,18 @@ export class KeyRing {
     const wrap = seal(active.key, dataKey, Buffer.concat([Buffer.from(`${active.kid}|`), aad]));
     dataKey.fill(0);
     return ['v1', active.kid, b64(wrap.iv), b64(wrap.sealed), b64(data.iv), b64(data.sealed)].join(':');
+  }
+
+  /**
+   * 32-byte keys derived from every key of the ring for `purpose` (HKDF-SHA256, empty salt, info
+   * `webex-auth <purpose>`), the active key's first. Distinct purposes give unrelated keys, and none reveals a ring
+   * key. A signer signs with the first and accepts any: processes sharing the ring share signatures, and a rotation
+   * (a new active key, the old one kept) keeps what the old key signed valid.
+   */
+  deriveKeys(purpose: string): Buffer[] {
+    if (typeof purpose !== 'string' || purpose.length === 0) throw new TypeError('deriveKeys needs a purpose');
+    const info = `webex-auth ${purpose}`;
+    return this.keys.map((k) => Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), info, 32)));
   }
 
   /** The key id a stored value was sealed under. */

@@ -1,12 +1,23 @@
 /**
  * One `Store` implementation written once in the SQL both SQLite (≥ 3.35) and PostgreSQL understand
  * (`ON CONFLICT … DO UPDATE`, `RETURNING`), over a tiny executor per database. Placeholders are written `?` and
- * numbered for PostgreSQL by the executor. Every racing write is one atomic statement.
+ * numbered for PostgreSQL by the executor. Every racing write is one atomic statement. The statements of accounts,
+ * web sessions and pending authorizations are in sql-sessions.ts; the row-mapping helpers in sql-rows.ts.
  */
-import type { ApiKeyRow, ConnectionRow, IntegrationRow, Store, TokenWrite } from './types.js';
+import { list, nil, num, optNum, optStr, type Row } from './sql-rows.js';
+import { SessionStatements } from './sql-sessions.js';
+import type {
+  AccountRow,
+  ApiKeyRow,
+  ConnectionRow,
+  IntegrationRow,
+  PendingRow,
+  SessionRow,
+  Store,
+  TokenWrite,
+} from './types.js';
 
-/** A database row as the driver returns it. */
-export type Row = Record<string, unknown>;
+export type { Row } from './sql-rows.js';
 
 /** What a database must offer the SQL store. */
 export interface Executor {
@@ -24,15 +35,10 @@ export interface Executor {
   close(): Promise<void>;
 }
 
-const num = (v: unknown): number => Number(v);
-const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
-const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-const list = (v: unknown): string[] => JSON.parse(String(v)) as string[];
-const nil = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
-
 function integrationOf(r: Row): IntegrationRow {
   return {
     id: String(r.id),
+    ownerId: String(r.owner_id),
     clientId: String(r.client_id),
     apiBase: String(r.api_base),
     redirectUri: String(r.redirect_uri),
@@ -47,6 +53,7 @@ function integrationOf(r: Row): IntegrationRow {
 function connectionOf(r: Row): ConnectionRow {
   return {
     id: String(r.id),
+    ownerId: String(r.owner_id),
     integrationId: String(r.integration_id),
     personId: String(r.person_id),
     personEmail: String(r.person_email),
@@ -76,6 +83,7 @@ function connectionOf(r: Row): ConnectionRow {
 function apiKeyOf(r: Row): ApiKeyRow {
   return {
     id: String(r.id),
+    ownerId: String(r.owner_id),
     name: String(r.name),
     keyHash: String(r.key_hash),
     prefix: String(r.prefix),
@@ -97,11 +105,15 @@ export interface Migration {
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
 
+  /** Accounts, web sessions and pending authorizations (sql-sessions.ts). */
+  private readonly web: SessionStatements;
+
   constructor(
     private readonly db: Executor,
     private readonly migrations: Migration[],
   ) {
     this.kind = db.kind;
+    this.web = new SessionStatements(db);
   }
 
   changeStamp(scope: 'connections' | 'apiKeys'): number | undefined {
@@ -138,13 +150,15 @@ export class SqlStore implements Store {
 
   async upsertIntegration(row: IntegrationRow): Promise<IntegrationRow> {
     const rows = await this.db.all(
-      `INSERT INTO integrations (id, client_id, api_base, redirect_uri, scopes, secret_enc, key_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (client_id, api_base) DO UPDATE SET redirect_uri = excluded.redirect_uri, scopes = excluded.scopes,
+      `INSERT INTO integrations (id, owner_id, client_id, api_base, redirect_uri, scopes, secret_enc, key_id, created_at,
+         updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (owner_id, client_id, api_base) DO UPDATE SET redirect_uri = excluded.redirect_uri, scopes = excluded.scopes,
          secret_enc = excluded.secret_enc, key_id = excluded.key_id, updated_at = excluded.updated_at
        RETURNING *`,
       [
         row.id,
+        row.ownerId,
         row.clientId,
         row.apiBase,
         row.redirectUri,
@@ -163,25 +177,48 @@ export class SqlStore implements Store {
     return r ? integrationOf(r) : undefined;
   }
 
-  async findIntegration(clientId: string, apiBase: string): Promise<IntegrationRow | undefined> {
+  async findIntegration(ownerId: string, clientId: string, apiBase: string): Promise<IntegrationRow | undefined> {
     const r = (
-      await this.db.all('SELECT * FROM integrations WHERE client_id = ? AND api_base = ?', [clientId, apiBase])
+      await this.db.all('SELECT * FROM integrations WHERE owner_id = ? AND client_id = ? AND api_base = ?', [
+        ownerId,
+        clientId,
+        apiBase,
+      ])
     )[0];
     return r ? integrationOf(r) : undefined;
   }
 
-  async listIntegrations(): Promise<IntegrationRow[]> {
-    return (await this.db.all('SELECT * FROM integrations ORDER BY created_at, id')).map(integrationOf);
+  async listIntegrations(ownerId?: string): Promise<IntegrationRow[]> {
+    const rows =
+      ownerId === undefined
+        ? await this.db.all('SELECT * FROM integrations ORDER BY created_at, id')
+        : await this.db.all('SELECT * FROM integrations WHERE owner_id = ? ORDER BY created_at, id', [ownerId]);
+    return rows.map(integrationOf);
+  }
+
+  async countIntegrations(ownerId: string): Promise<number> {
+    const rows = await this.db.all('SELECT COUNT(*) AS n FROM integrations WHERE owner_id = ?', [ownerId]);
+    return num(rows[0]?.n ?? 0);
+  }
+
+  async setIntegrationOwner(id: string, fromOwner: string, toOwner: string): Promise<boolean> {
+    return (
+      (await this.db.run('UPDATE integrations SET owner_id = ? WHERE id = ? AND owner_id = ?', [
+        toOwner,
+        id,
+        fromOwner,
+      ])) > 0
+    );
   }
 
   async upsertConnection(row: ConnectionRow): Promise<{ row: ConnectionRow; created: boolean }> {
     const rows = await this.db.all(
-      `INSERT INTO connections (id, integration_id, person_id, person_email, person_emails, display_name, avatar, org_id,
+      `INSERT INTO connections (id, owner_id, integration_id, person_id, person_email, person_emails, display_name, avatar, org_id,
          scopes, requested_scopes, status, access_token_enc, refresh_token_enc, key_id, access_expires_at,
          refresh_expires_at, keepalive_due_at, last_refresh_at, last_error, version, lease_holder, lease_expires_at,
          created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL, NULL, ?, ?)
-       ON CONFLICT (integration_id, person_id) DO UPDATE SET person_email = excluded.person_email,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL, NULL, ?, ?)
+       ON CONFLICT (integration_id, person_id, owner_id) DO UPDATE SET person_email = excluded.person_email,
          person_emails = excluded.person_emails, display_name = excluded.display_name, avatar = excluded.avatar,
          org_id = excluded.org_id, scopes = excluded.scopes, requested_scopes = excluded.requested_scopes,
          status = 'active', access_token_enc = excluded.access_token_enc, refresh_token_enc = excluded.refresh_token_enc,
@@ -192,6 +229,7 @@ export class SqlStore implements Store {
        RETURNING *`,
       [
         row.id,
+        row.ownerId,
         row.integrationId,
         row.personId,
         row.personEmail,
@@ -221,18 +259,23 @@ export class SqlStore implements Store {
     return r ? connectionOf(r) : undefined;
   }
 
-  async findConnection(integrationId: string, personId: string): Promise<ConnectionRow | undefined> {
+  async findConnection(integrationId: string, personId: string, ownerId: string): Promise<ConnectionRow | undefined> {
     const r = (
-      await this.db.all('SELECT * FROM connections WHERE integration_id = ? AND person_id = ?', [
+      await this.db.all('SELECT * FROM connections WHERE integration_id = ? AND person_id = ? AND owner_id = ?', [
         integrationId,
         personId,
+        ownerId,
       ])
     )[0];
     return r ? connectionOf(r) : undefined;
   }
 
-  async listConnections(): Promise<ConnectionRow[]> {
-    return (await this.db.all('SELECT * FROM connections ORDER BY created_at, id')).map(connectionOf);
+  async listConnections(ownerId?: string): Promise<ConnectionRow[]> {
+    const rows =
+      ownerId === undefined
+        ? await this.db.all('SELECT * FROM connections ORDER BY created_at, id')
+        : await this.db.all('SELECT * FROM connections WHERE owner_id = ? ORDER BY created_at, id', [ownerId]);
+    return rows.map(connectionOf);
   }
 
   async deleteConnection(id: string): Promise<boolean> {
@@ -372,9 +415,9 @@ export class SqlStore implements Store {
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
     await this.db.run(
-      `INSERT INTO api_keys (id, name, key_hash, prefix, connection_ids, created_at, last_used_at, revoked_at)
-       VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)`,
-      [row.id, row.name, row.keyHash, row.prefix, JSON.stringify(row.connectionIds), row.createdAt],
+      `INSERT INTO api_keys (id, owner_id, name, key_hash, prefix, connection_ids, created_at, last_used_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
+      [row.id, row.ownerId, row.name, row.keyHash, row.prefix, JSON.stringify(row.connectionIds), row.createdAt],
     );
   }
 
@@ -383,8 +426,15 @@ export class SqlStore implements Store {
     return r ? apiKeyOf(r) : undefined;
   }
 
-  async listApiKeys(): Promise<ApiKeyRow[]> {
-    return (await this.db.all('SELECT * FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id')).map(apiKeyOf);
+  async listApiKeys(ownerId?: string): Promise<ApiKeyRow[]> {
+    const rows =
+      ownerId === undefined
+        ? await this.db.all('SELECT * FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id')
+        : await this.db.all(
+            'SELECT * FROM api_keys WHERE revoked_at IS NULL AND owner_id = ? ORDER BY created_at, id',
+            [ownerId],
+          );
+    return rows.map(apiKeyOf);
   }
 
   async revokeApiKey(id: string, now: number): Promise<boolean> {
@@ -393,6 +443,67 @@ export class SqlStore implements Store {
 
   async touchApiKey(id: string, now: number): Promise<void> {
     await this.db.run('UPDATE api_keys SET last_used_at = ? WHERE id = ?', [now, id]);
+  }
+
+  // Accounts, web sessions and pending authorizations: see sql-sessions.ts.
+
+  upsertAccount(row: AccountRow): Promise<AccountRow> {
+    return this.web.upsertAccount(row);
+  }
+
+  getAccount(id: string): Promise<AccountRow | undefined> {
+    return this.web.getAccount(id);
+  }
+
+  listAccounts(): Promise<AccountRow[]> {
+    return this.web.listAccounts();
+  }
+
+  insertSession(row: SessionRow): Promise<void> {
+    return this.web.insertSession(row);
+  }
+
+  getSession(idHash: string, now: number): Promise<SessionRow | undefined> {
+    return this.web.getSession(idHash, now);
+  }
+
+  updateSession(
+    idHash: string,
+    write: Pick<SessionRow, 'accountId' | 'dataEnc' | 'keyId' | 'expiresAt' | 'updatedAt'>,
+  ): Promise<boolean> {
+    return this.web.updateSession(idHash, write);
+  }
+
+  deleteSession(idHash: string): Promise<boolean> {
+    return this.web.deleteSession(idHash);
+  }
+
+  movePending(fromSessionHash: string, toSessionHash: string): Promise<void> {
+    return this.web.movePending(fromSessionHash, toSessionHash);
+  }
+
+  insertPending(row: PendingRow): Promise<void> {
+    return this.web.insertPending(row);
+  }
+
+  takePending(stateHash: string, sessionHash: string, now: number): Promise<PendingRow | undefined> {
+    return this.web.takePending(stateHash, sessionHash, now);
+  }
+
+  getPending(stateHash: string, sessionHash: string): Promise<PendingRow | undefined> {
+    return this.web.getPending(stateHash, sessionHash);
+  }
+
+  completePending(stateHash: string, connectionId: string): Promise<void> {
+    return this.web.completePending(stateHash, connectionId);
+  }
+
+  countPending(sessionHash: string, now: number): Promise<number> {
+    return this.web.countPending(sessionHash, now);
+  }
+
+  purgeExpired(now: number): Promise<number> {
+    return this.web.purgeExpired(now);
   }
 
   async acquireNamedLease(name: string, holder: string, expiresAt: number, now: number): Promise<boolean> {

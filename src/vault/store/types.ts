@@ -7,6 +7,8 @@
 /** A stored integration row. */
 export interface IntegrationRow {
   id: string;
+  /** The owner account id (`local`, `configured`, or an account's id); see vault/owners.ts. */
+  ownerId: string;
   clientId: string;
   apiBase: string;
   redirectUri: string;
@@ -20,6 +22,8 @@ export interface IntegrationRow {
 /** A stored connection row, with its encrypted token pair, fencing `version` and refresh lease. */
 export interface ConnectionRow {
   id: string;
+  /** The owner account id (`local` or an account's id); see vault/owners.ts. */
+  ownerId: string;
   integrationId: string;
   personId: string;
   personEmail: string;
@@ -63,6 +67,8 @@ export interface TokenWrite {
 /** A stored broker API key (hash only). */
 export interface ApiKeyRow {
   id: string;
+  /** The owner account id (`local` or an account's id). */
+  ownerId: string;
   name: string;
   keyHash: string;
   prefix: string;
@@ -72,26 +78,77 @@ export interface ApiKeyRow {
   revokedAt: number | undefined;
 }
 
+/** A person who signed in with Webex (team mode). Keyed by the Webex person id (the id_token's `sub`). */
+export interface AccountRow {
+  id: string;
+  /** The Webex person id (OIDC `sub`); unique. */
+  personId: string;
+  email: string;
+  displayName: string;
+  orgId: string | undefined;
+  createdAt: number;
+  lastSignInAt: number;
+}
+
+/** A web session. The store never sees the session id: rows are keyed by its SHA-256. */
+export interface SessionRow {
+  idHash: string;
+  /** The signed-in account, if any (also inside the encrypted data; here for sign-out-everywhere and counts). */
+  accountId: string | undefined;
+  /** The session's data, envelope-encrypted (slot bound to `idHash`). */
+  dataEnc: string;
+  keyId: string;
+  expiresAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An authorization a session started and Webex has not yet answered (or has: `takenAt`). Keyed by SHA-256 of state. */
+export interface PendingRow {
+  stateHash: string;
+  sessionHash: string;
+  /** `signin`: Sign in with Webex; `connect`: a connection for the session's owner. */
+  purpose: 'signin' | 'connect';
+  integrationId: string;
+  /** The path of the redirect URI the flow uses (the callback is served there only for this flow). */
+  redirectPath: string;
+  /** The PendingAuthorization (PKCE verifier, nonce, …) as JSON, envelope-encrypted (slot bound to `stateHash`). */
+  dataEnc: string;
+  keyId: string;
+  expiresAt: number;
+  createdAt: number;
+  /** When the callback took it (it is answered at most once). */
+  takenAt: number | undefined;
+  /** The connection the answered flow produced. */
+  connectionId: string | undefined;
+}
+
 /** The vault's storage. All writes that race are single atomic statements (compare-and-set), never read-then-write. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies the numbered migrations not yet recorded; safe to call concurrently from several processes. */
   migrate(): Promise<string[]>;
 
-  /** Inserts, or updates the row with the same (clientId, apiBase), keeping its id; returns the stored row. */
+  /** Inserts, or updates the row with the same (ownerId, clientId, apiBase), keeping its id; returns the stored row. */
   upsertIntegration(row: IntegrationRow): Promise<IntegrationRow>;
   getIntegration(id: string): Promise<IntegrationRow | undefined>;
-  findIntegration(clientId: string, apiBase: string): Promise<IntegrationRow | undefined>;
-  listIntegrations(): Promise<IntegrationRow[]>;
+  findIntegration(ownerId: string, clientId: string, apiBase: string): Promise<IntegrationRow | undefined>;
+  /** Every integration, or those of one owner. */
+  listIntegrations(ownerId?: string): Promise<IntegrationRow[]>;
+  /** How many integrations `ownerId` owns (the per-account cap). */
+  countIntegrations(ownerId: string): Promise<number>;
+  /** Hands a `fromOwner` row to `toOwner` (the configured integration adopting the local operator's row of the same client id). */
+  setIntegrationOwner(id: string, fromOwner: string, toOwner: string): Promise<boolean>;
 
   /**
-   * Inserts, or updates the row with the same (integrationId, personId) keeping its id and createdAt (version + 1,
-   * lease cleared, status active); `created` tells which.
+   * Inserts, or updates the row with the same (integrationId, personId, ownerId) keeping its id and createdAt
+   * (version + 1, lease cleared, status active); `created` tells which.
    */
   upsertConnection(row: ConnectionRow): Promise<{ row: ConnectionRow; created: boolean }>;
   getConnection(id: string): Promise<ConnectionRow | undefined>;
-  findConnection(integrationId: string, personId: string): Promise<ConnectionRow | undefined>;
-  listConnections(): Promise<ConnectionRow[]>;
+  findConnection(integrationId: string, personId: string, ownerId: string): Promise<ConnectionRow | undefined>;
+  /** Every connection, or those of one owner. */
+  listConnections(ownerId?: string): Promise<ConnectionRow[]>;
   deleteConnection(id: string): Promise<boolean>;
 
   /** Takes the refresh lease if free, expired or already ours; returns the row as leased, else undefined. */
@@ -135,9 +192,44 @@ export interface Store {
 
   insertApiKey(row: ApiKeyRow): Promise<void>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>;
-  listApiKeys(): Promise<ApiKeyRow[]>;
+  /** Every API key, or those of one owner. */
+  listApiKeys(ownerId?: string): Promise<ApiKeyRow[]>;
   revokeApiKey(id: string, now: number): Promise<boolean>;
   touchApiKey(id: string, now: number): Promise<void>;
+
+  /** Inserts or updates the account with the same personId (keeping its id and createdAt); returns the stored row. */
+  upsertAccount(row: AccountRow): Promise<AccountRow>;
+  getAccount(id: string): Promise<AccountRow | undefined>;
+  listAccounts(): Promise<AccountRow[]>;
+
+  insertSession(row: SessionRow): Promise<void>;
+  /** The session with this hash, unless expired at `now`. */
+  getSession(idHash: string, now: number): Promise<SessionRow | undefined>;
+  /** Replaces a session's data, account and expiry; false when it is gone. */
+  updateSession(
+    idHash: string,
+    write: Pick<SessionRow, 'accountId' | 'dataEnc' | 'keyId' | 'expiresAt' | 'updatedAt'>,
+  ): Promise<boolean>;
+  /** Deletes a session and its pending authorizations. */
+  deleteSession(idHash: string): Promise<boolean>;
+  /** Moves a session's pending authorizations to another session (the session id rotates at sign-in). */
+  movePending(fromSessionHash: string, toSessionHash: string): Promise<void>;
+
+  insertPending(row: PendingRow): Promise<void>;
+  /**
+   * Atomically takes the pending authorization of `stateHash` iff it belongs to `sessionHash`, is not yet taken and
+   * not expired at `now` (one UPDATE … WHERE taken_at IS NULL … RETURNING): a state is answered at most once, across
+   * every process sharing the store.
+   */
+  takePending(stateHash: string, sessionHash: string, now: number): Promise<PendingRow | undefined>;
+  /** The pending row of `stateHash` for `sessionHash`, taken or not (the "already used" page; the callback path check). */
+  getPending(stateHash: string, sessionHash: string): Promise<PendingRow | undefined>;
+  /** Records the connection a taken authorization produced. */
+  completePending(stateHash: string, connectionId: string): Promise<void>;
+  /** How many untaken, unexpired pending authorizations `sessionHash` holds (a per-session bound). */
+  countPending(sessionHash: string, now: number): Promise<number>;
+  /** Deletes sessions expired before `now` and pending rows expired before `now` (taken ones a day later). */
+  purgeExpired(now: number): Promise<number>;
 
   /**
    * For the vault's caches: a number that changes whenever a row of `scope` may have changed, or undefined when the

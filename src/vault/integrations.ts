@@ -1,0 +1,62 @@
+/**
+ * The `integrations` part of the vault: Webex integrations keyed by owner + client id + API base (owners.ts), their
+ * client secret envelope-encrypted and bound to the row's id.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../oauth/types.js';
+import type { KeyRing } from './crypto/keyring.js';
+import { adoptLocalIntegration, ownerOf } from './owners.js';
+import { integrationRecord, secretSlot, validIntegration } from './records.js';
+import type { Store } from './store/types.js';
+import { CONFIGURED_OWNER, LOCAL_OPERATOR, type Vault } from './types.js';
+
+/** The `integrations` part of the vault over a store and key ring. */
+export function createIntegrations(store: Store, ring: KeyRing, clock: Clock): Vault['integrations'] {
+  return {
+    async upsert(raw) {
+      const input = validIntegration(raw);
+      const ownerId = ownerOf(raw.ownerId);
+      if (ownerId === CONFIGURED_OWNER) await adoptLocalIntegration(store, input.clientId, input.apiBase);
+      const now = clock();
+      const existing = await store.findIntegration(ownerId, input.clientId, input.apiBase);
+      const id = existing?.id ?? `int_${randomBytes(12).toString('base64url')}`;
+      let row = await store.upsertIntegration({
+        id,
+        ownerId,
+        clientId: input.clientId,
+        apiBase: input.apiBase,
+        redirectUri: input.redirectUri,
+        scopes: input.scopes,
+        secretEnc: ring.encrypt(input.clientSecret, secretSlot(id)),
+        keyId: ring.activeKeyId,
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (row.id !== id) {
+        // Lost an insert race: the stored row has another id, so its ciphertext must be bound to that id.
+        await store.reencryptIntegration(
+          row.id,
+          row.secretEnc,
+          ring.encrypt(input.clientSecret, secretSlot(row.id)),
+          ring.activeKeyId,
+        );
+        row = (await store.getIntegration(row.id)) ?? row;
+      }
+      return integrationRecord(row);
+    },
+    async get(id) {
+      const row = await store.getIntegration(id);
+      return row ? integrationRecord(row) : undefined;
+    },
+    async findByClientId(clientId, apiBase, ownerId = LOCAL_OPERATOR) {
+      const row = await store.findIntegration(ownerId, clientId.trim(), apiBase.replace(/\/+$/, ''));
+      return row ? integrationRecord(row) : undefined;
+    },
+    async list(ownerId) {
+      return (await store.listIntegrations(ownerId)).map(integrationRecord);
+    },
+    async count(ownerId) {
+      return store.countIntegrations(ownerOf(ownerId));
+    },
+  };
+}
