@@ -46,6 +46,28 @@ const httpUrl = (what: string) =>
   matching((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), `expected an http(s) URL ${what}`);
 const atLeast16: Rule<string> = (value) =>
   value.length >= 16 ? { value } : { expected: 'expected at least 16 characters' };
+/** A comma-separated list of items that each pass `test` (lower-cased: host names, emails, domains). */
+const commaList =
+  (test: (v: string) => boolean, expected: string, lower = true): Rule<string[]> =>
+  (raw) => {
+    const items = raw
+      .split(',')
+      .map((v) => (lower ? v.trim().toLowerCase() : v.trim()))
+      .filter((v) => v !== '');
+    return items.length > 0 && items.every(test) ? { value: items } : { expected };
+  };
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** `TRUST_PROXY`: `true`, a hop count, or proxy addresses/CIDRs (as Fastify's `trustProxy` takes them). */
+const trustProxy: Rule<boolean | number | string[]> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return { value: true };
+  if (v === 'false' || v === '0' || v === 'no') return { value: false };
+  if (/^hops:\d{1,2}$/.test(v)) return { value: Number(v.slice(5)) };
+  const list = v.split(',').map((x) => x.trim());
+  return list.every((x) => /^[0-9a-f.:]+(\/\d{1,3})?$/.test(x) && x.length <= 50)
+    ? { value: list }
+    : { expected: 'expected true, false, hops:<n>, or proxy addresses such as 10.0.0.1,10.1.0.0/16' };
+};
 /** A number as JavaScript reads one (`8080`, `1e3`, `0x1F90`), within [min, max], whole if `whole`. */
 const numberIn =
   (min: number, max: number, whole: boolean, expected: string): Rule<number> =>
@@ -82,6 +104,20 @@ const SETTINGS = {
     'expected a key ring "kid:base64,kid:base64" of 32-byte keys (generate one with `webex-auth keys generate`)',
   ),
   WEBEX_AUTH_KEYCHAIN: oneOf(['auto', 'off'] as const),
+  WEBEX_AUTH_MODE: oneOf(['local', 'team'] as const),
+  PUBLIC_URL: matching(
+    (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).pathname === '/' && !new URL(v).search,
+    'expected the origin people open, such as https://webex-auth.example.com',
+  ),
+  ALLOWED_HOSTS: commaList((v) => HOSTNAME.test(v), 'expected host names such as auth.example.com,auth.internal'),
+  TRUST_PROXY: trustProxy,
+  ADMIN_EMAILS: commaList((v) => /^[^\s@,]+@[^\s@,]+$/.test(v), 'expected email addresses such as ops@example.com'),
+  ALLOWED_EMAIL_DOMAINS: commaList((v) => HOSTNAME.test(v), 'expected email domains such as example.com'),
+  ALLOWED_ORG_IDS: commaList(
+    (v) => /^[A-Za-z0-9+/=_-]{8,200}$/.test(v),
+    'expected Webex org ids (as people/me shows orgId)',
+    false,
+  ),
   ADMIN_TOKEN: atLeast16,
   WEBHOOK_URL: httpUrl('to POST connection events to'),
   WEBHOOK_SECRET: atLeast16,
@@ -121,6 +157,19 @@ function check(raw: Record<string, string>): Checked {
 /** Where the Webex API of this configuration lives. */
 export type Mode = 'webex' | 'fedramp' | 'demo' | 'custom';
 
+/**
+ * Who the server serves: `local` — one local operator, no sign-in (not production, loopback HOST, no PUBLIC_URL);
+ * `team` — Sign in with Webex before anything but the landing page. `WEBEX_AUTH_MODE` overrides the inference.
+ */
+export type AccessMode = 'local' | 'team';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
+
+/** Whether `host` (a listen address or a URL host name) is a loopback name. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** The validated configuration every face of webex-auth runs with. */
 export interface Config {
   /** The default integration's client id; undefined means demo mode unless the web form adds one. */
@@ -142,6 +191,22 @@ export interface Config {
   /** Whether a new development key goes to the OS keychain when one can be reached (`WEBEX_AUTH_KEYCHAIN`, not `off`). */
   keychain: boolean;
   adminToken: string | undefined;
+  /** `local` or `team` (see {@link AccessMode}). */
+  accessMode: AccessMode;
+  /** Whether `accessMode` came from WEBEX_AUTH_MODE rather than the inference. */
+  accessModeSet: boolean;
+  /** The origin people open (`PUBLIC_URL`), without a trailing slash. */
+  publicUrl: string | undefined;
+  /** Extra host names a request's Host may carry (besides loopback, the redirect URI's and PUBLIC_URL's). */
+  allowedHosts: string[];
+  /** Fastify's `trustProxy` (`TRUST_PROXY`): X-Forwarded-Proto/For/Host count only when set. */
+  trustProxy: boolean | number | string[];
+  /** Emails of admins (lower case). */
+  adminEmails: string[];
+  /** Email domains allowed to sign in (lower case; empty: any). */
+  allowedEmailDomains: string[];
+  /** Webex org ids allowed to sign in (empty: any). */
+  allowedOrgIds: string[];
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   botToken: string | undefined;
@@ -164,6 +229,23 @@ export class ConfigError extends Error {
     readonly setting: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Checks that `config` can serve the web app: team mode signs people in with the configured integration, so it
+ * needs one (a demo against the built-in emulator is local mode only).
+ * @throws {ConfigError} naming what to set.
+ */
+export function assertServable(config: Pick<Config, 'accessMode' | 'accessModeSet' | 'clientId'>): void {
+  if (config.accessMode === 'team' && !config.clientId) {
+    const why = config.accessModeSet
+      ? 'WEBEX_AUTH_MODE=team'
+      : 'team mode (NODE_ENV=production, a non-loopback HOST or PUBLIC_URL)';
+    throw new ConfigError(
+      `Invalid setting WEBEX_CLIENT_ID: ${why} signs people in with Webex through the configured integration; set WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET (or WEBEX_AUTH_MODE=local for a demo)`,
+      'WEBEX_CLIENT_ID',
+    );
   }
 }
 
@@ -239,6 +321,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keys: s.WEBEX_AUTH_KEYS,
     keychain: s.WEBEX_AUTH_KEYCHAIN !== 'off',
     adminToken: s.ADMIN_TOKEN,
+    accessMode:
+      s.WEBEX_AUTH_MODE ??
+      (s.NODE_ENV === 'production' || !isLoopbackHost(s.HOST ?? '127.0.0.1') || s.PUBLIC_URL ? 'team' : 'local'),
+    accessModeSet: s.WEBEX_AUTH_MODE !== undefined,
+    publicUrl: s.PUBLIC_URL ? new URL(s.PUBLIC_URL).origin : undefined,
+    allowedHosts: s.ALLOWED_HOSTS ?? [],
+    trustProxy: s.TRUST_PROXY ?? false,
+    adminEmails: s.ADMIN_EMAILS ?? [],
+    allowedEmailDomains: s.ALLOWED_EMAIL_DOMAINS ?? [],
+    allowedOrgIds: s.ALLOWED_ORG_IDS ?? [],
     webhookUrl: s.WEBHOOK_URL,
     webhookSecret: s.WEBHOOK_SECRET,
     botToken: s.BOT_TOKEN,
@@ -261,6 +353,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       ['ADMIN_TOKEN', config.adminToken],
     ] as const) {
       if (!value) throw new ConfigError(`Invalid setting ${name}: required when NODE_ENV=production`, name);
+    }
+    if ((config.adminToken as string).length < 32) {
+      throw new ConfigError(
+        'Invalid setting ADMIN_TOKEN: expected at least 32 characters when NODE_ENV=production (e.g. `openssl rand -base64 32`)',
+        'ADMIN_TOKEN',
+      );
     }
     if (config.webhookUrl && !config.webhookSecret) {
       throw new ConfigError(

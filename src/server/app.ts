@@ -3,16 +3,17 @@
  * `listen()` is separate so tests use `app.inject()` and the CLI's `serve` listens. One plugin per concern:
  * security headers, session (+ CSRF), views, home, OAuth, connection pages, space demo, health, broker API.
  */
-import { randomBytes } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
+import { assertServable, type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
 import { createKeepAliveFetch } from '../oauth/keepalive-fetch.js';
 import type { FetchLike } from '../oauth/types.js';
 // vault.js, not the vault's index: the index also re-exports both stores, which would load pg and better-sqlite3
 // eagerly; openVault imports only the driver the configuration selects.
+import { CONFIGURED_OWNER } from '../vault/types.js';
 import { openVault } from '../vault/vault.js';
+import { hostCheck } from './access/hosts.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
 import { lazyChildLogger } from './lazy-logger.js';
@@ -25,7 +26,8 @@ import { adminConnectionsRoutes, type BrokerVault, brokerRoutes, metricsRoutes }
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
-import { handleCallback, oauthRoutes } from './routes/oauth.js';
+import { handleCallback, isPendingCallback, oauthRoutes } from './routes/oauth.js';
+import { signinRoutes } from './routes/signin.js';
 import { spaceRoutes } from './routes/space.js';
 
 /** Options of {@link buildApp} beyond the configuration. */
@@ -58,8 +60,15 @@ export function callbackPathsFor(config: Pick<Config, 'redirectUri'>): Set<strin
   return new Set([new URL(config.redirectUri).pathname, '/oauth', '/webex-auth.html']);
 }
 
-/** Builds the web app + broker for `config`. */
+/** How often expired sessions and pending authorizations are deleted from the store. */
+const SESSION_PURGE_MS = 10 * 60_000;
+
+/**
+ * Builds the web app + broker for `config`.
+ * @throws {ConfigError} in team mode without a configured integration (Sign in with Webex needs one).
+ */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  assertServable(config);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'webex-auth' });
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -88,8 +97,16 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         .type('text/html; charset=utf-8')
         .send('<!doctype html><title>Bad request</title><p>This address is not valid here. <a href="/">Home</a></p>');
     },
+    // TRUST_PROXY: only then do X-Forwarded-Proto/For/Host count (request.protocol, .ip, .host).
+    // A hop count becomes the function Fastify makes of one (its types take no number).
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
+  // First of all hooks, before any route (the broker's included): a Host this server does not answer for is 421.
+  await app.register(hostCheck, { config });
   // Not the global fetch: undici's WHATWG machinery cost more CPU per code exchange than the rest of it (bench/flow.mjs).
   let fetchImpl: FetchLike;
   if (options.fetch) fetchImpl = options.fetch;
@@ -113,6 +130,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   let defaultIntegrationId: string | undefined;
   if (config.clientId && config.clientSecret) {
     const stored = await vault.integrations.upsert({
+      ownerId: CONFIGURED_OWNER,
       clientId: config.clientId,
       clientSecret: config.clientSecret,
       redirectUri: config.redirectUri,
@@ -193,29 +211,42 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // request (bench/limits.md). It keeps the security headers and the closing hook above.
   const fullVault = isFullVault(vault) ? vault : undefined;
   if (fullVault) await app.register(brokerRoutes, { vault: fullVault, config });
-  await app.register(viewsPlugin, { demo: config.mode === 'demo', modeLabel: modeLabel(config), selfSigned: https });
-  // A random signing key per process: sessions live in memory, so they end with the process anyway.
-  await app.register(sessionPlugin, { secret: randomBytes(32).toString('base64url'), secure: https });
-  await app.register(healthRoutes(ctx));
-  await app.register(homeRoutes(ctx));
-  await app.register(oauthRoutes(ctx));
-  await app.register(connectionRoutes(ctx));
-  await app.register(spaceRoutes(ctx));
+  await app.register(viewsPlugin, {
+    demo: config.mode === 'demo',
+    modeLabel: modeLabel(config),
+    selfSigned: https,
+    accessMode: config.accessMode,
+  });
+  // Sessions live in the store; the cookie and CSRF keys derive from the key ring, so instances sharing
+  // DATABASE_URL and WEBEX_AUTH_KEYS share sessions, and a restart loses none.
+  await app.register(sessionPlugin, {
+    config,
+    sessions: vault.sessions,
+    cookieKeys: vault.deriveKeys('session cookie'),
+    csrfKeys: vault.deriveKeys('csrf'),
+  });
+  const purge = setInterval(() => {
+    vault.sessions.purgeExpired().catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'session purge failed'));
+  }, SESSION_PURGE_MS);
+  purge.unref();
+  app.addHook('onClose', async () => clearInterval(purge));
+  await app.register(healthRoutes, { ctx });
+  await app.register(homeRoutes, { ctx });
+  await app.register(signinRoutes, { ctx });
+  await app.register(oauthRoutes, { ctx });
+  await app.register(connectionRoutes, { ctx });
+  await app.register(spaceRoutes, { ctx });
   if (fullVault) {
-    await app.register(metricsRoutes, { vault: fullVault, config });
+    await app.register(metricsRoutes, { vault: fullVault });
     await app.register(adminConnectionsRoutes, { vault: fullVault, config });
   }
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const isCallback =
-      request.method === 'GET' &&
-      request.url.includes('?') &&
-      (ctx.callbackPaths.has(path) ||
-        [...(request.session?.pending.values() ?? [])].some(
-          (p) => URL.canParse(p.pending.redirectUri) && new URL(p.pending.redirectUri).pathname === path,
-        ));
-    if (isCallback && request.session) return handleCallback(ctx, request, reply);
+    // A brought integration's redirect path is served only for a flow this browser started there.
+    if (request.method === 'GET' && request.url.includes('?') && (await isPendingCallback(ctx, request, path))) {
+      return handleCallback(ctx, request, reply);
+    }
     if (path.startsWith('/api/')) {
       return reply
         .code(404)

@@ -11,4 +11,7 @@ export type {
 } from '../vault/types.js';
 
 /** The vault calls the web app makes. */
-export type ServerVault = Pick<Vault, 'integrations' | 'getIntegrationWithSecret' | 'connections' | 'close'>;
+export type ServerVault = Pick<
+  Vault,
+  'integrations' | 'getIntegrationWithSecret' | 'connections' | 'accounts' | 'sessions' | 'deriveKeys' | 'close'
+>;

@@ -1,17 +1,17 @@
 /**
- * Server-side sessions of the web app, kept in memory: the browser holds only a signed cookie with a random session
- * id. A session holds the authorizations it started (one per `state`, so two tabs can run flows at once), the
- * connections it completed (only this browser may see them), the integration it brought, and its CSRF token.
+ * Web sessions, kept in the store (SQLite or PostgreSQL) through the vault, so every instance sharing `DATABASE_URL`
+ * and `WEBEX_AUTH_KEYS` sees the same sessions and a restart loses none. The browser holds a signed cookie with a
+ * random session id; the store keeps only its hash and the session's data encrypted, and each pending authorization
+ * (its PKCE verifier and nonce) encrypted in a row of its own, taken at most once by the callback.
+ *
+ * No anonymous GET makes a session: one is made when state must be kept (a flow starts, a sign-in, `/configure`),
+ * and making one is rate-limited per client address.
  */
-import { randomBytes } from 'node:crypto';
-import type { PendingAuthorization } from '../oauth/types.js';
-
-/** An authorization started in this session and not yet answered. */
-export interface SessionPending {
-  pending: PendingAuthorization;
-  /** The vault integration it was started for. */
-  integrationId: string;
-}
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { WebSession, WebSessions } from '../vault/types.js';
+import type { SessionAccount } from './access/principal.js';
+import { createRateLimiter, type RateLimiter } from './routes/api/ratelimit.js';
 
 /** The outcome of a "Try it" call, shown once on the connection page. */
 export interface TryResult {
@@ -24,116 +24,152 @@ export interface TryResult {
   requiredScopes?: string[];
 }
 
-/** One browser session. */
+/** What the server keeps in a session (stored encrypted). */
 export interface SessionData {
-  id: string;
-  /** The CSRF token every state-changing form of this session carries. */
-  csrf: string;
-  /** Pending authorizations by `state`. */
-  pending: Map<string, SessionPending>;
-  /** States already answered, with the connection they produced (a reused callback URL never exchanges twice). */
-  completed: Map<string, string | null>;
-  /** Connection ids this browser completed. */
-  connections: Set<string>;
-  /** The integration this browser configured with the bring-your-own form (its secret is encrypted in the vault). */
-  integrationId: string | undefined;
-  /** One-shot results per connection id. */
-  flash: Map<string, TryResult>;
-  lastSeen: number;
+  /** The signed-in Webex account (team mode). */
+  account?: SessionAccount;
+  /** Local mode with ADMIN_TOKEN: the token was entered in this session. */
+  adminUnlocked?: boolean;
+  /** The integration this browser brought with the bring-your-own form (owned by this session's owner). */
+  integrationId?: string;
+  /** One-shot Try-it results per connection id. */
+  flash?: Record<string, TryResult>;
 }
 
-/** Limits that keep one browser (or many) from growing memory without bound. */
+/** Limits of sessions and their pending authorizations. */
 export const SESSION_LIMITS = {
-  /** Sessions kept at most; the least recently seen is dropped first. */
-  maxSessions: 10_000,
-  /** Pending authorizations per session; the oldest is dropped first. */
-  maxPending: 20,
+  /** Idle lifetime of a session; each use extends it (written at most every `touchEveryMs`). */
+  idleTtlMs: 12 * 60 * 60_000,
+  touchEveryMs: 10 * 60_000,
   /** How long a pending authorization lives (Webex codes live 5 minutes; the consent page may take a while). */
   pendingTtlMs: 15 * 60_000,
-  /** Idle session lifetime. */
-  idleTtlMs: 12 * 60 * 60_000,
-  maxCompleted: 100,
+  /** Pending authorizations per session. */
+  maxPending: 20,
+  /** Session creation per client address: a burst, then this many per minute. */
+  createBurst: 30,
+  createPerMinute: 12,
 } as const;
 
-/** The in-memory session store. */
-export class SessionStore {
-  readonly #sessions = new Map<string, SessionData>();
-  constructor(private readonly clock: () => number = Date.now) {}
+/** The cookie names: `__Host-` (Secure, path /, no Domain) when the public scheme is https. */
+export const SESSION_COOKIE = 'webex_auth_session';
+export const SECURE_SESSION_COOKIE = '__Host-webex_auth_session';
 
-  /** The session with this id, if alive (and marks it as recently seen). */
-  get(id: string | undefined): SessionData | undefined {
-    if (!id) return undefined;
-    const s = this.#sessions.get(id);
-    if (!s) return undefined;
-    const now = this.clock();
-    if (now - s.lastSeen > SESSION_LIMITS.idleTtlMs) {
-      this.#sessions.delete(id);
-      return undefined;
+/** Too many sessions were made from one client address: answer 429 with `retryAfter` seconds. */
+export class SessionLimitError extends Error {
+  override name = 'SessionLimitError';
+  constructor(readonly retryAfter: number) {
+    super('too many new sessions from this address');
+  }
+}
+
+/** The client-address key of the creation limit: the address, or its /64 for IPv6. */
+export function addressKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1] as string;
+  const [head = '', tail] = ip.toLowerCase().split('%')[0]?.split('::') ?? [];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0');
+  return [...headGroups, ...fill, ...tailGroups].slice(0, 4).join(':');
+}
+
+/** Session operations of the server: cookie handling, creation limit, rotation; over the vault's session store. */
+export class SessionManager {
+  readonly #limit: RateLimiter;
+  readonly #secureHost: string | undefined;
+
+  constructor(
+    readonly store: WebSessions,
+    config: Pick<Config, 'publicUrl'>,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.#limit = createRateLimiter({
+      burst: SESSION_LIMITS.createBurst,
+      perSecond: SESSION_LIMITS.createPerMinute / 60,
+    });
+    const pub = config.publicUrl ? new URL(config.publicUrl) : undefined;
+    this.#secureHost = pub?.protocol === 'https:' ? pub.hostname : undefined;
+  }
+
+  /** Whether this request's public scheme is https (directly, through a trusted proxy, or by PUBLIC_URL). */
+  secure(request: FastifyRequest): boolean {
+    return request.protocol === 'https' || (this.#secureHost !== undefined && request.hostname === this.#secureHost);
+  }
+
+  /** The cookie name for this request. */
+  cookieName(request: FastifyRequest): string {
+    return this.secure(request) ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+  }
+
+  /** The typed data of the request's session ({} when there is none). */
+  data(request: FastifyRequest): SessionData {
+    return (request.session?.data ?? {}) as SessionData;
+  }
+
+  /**
+   * The request's session, made (and its cookie set) when it has none.
+   * @throws {SessionLimitError} when this client address made too many sessions lately.
+   */
+  async ensure(request: FastifyRequest, reply: FastifyReply): Promise<WebSession> {
+    if (request.session) return request.session;
+    this.spend(request);
+    const session = await this.store.create({ data: {}, ttlMs: SESSION_LIMITS.idleTtlMs });
+    this.#adopt(request, reply, session);
+    return session;
+  }
+
+  /**
+   * Takes one unit of this client address's budget (a new session, a wrong admin-token guess).
+   * @throws {SessionLimitError} when it is spent.
+   */
+  spend(request: FastifyRequest): void {
+    const wait = this.#limit(addressKey(request.ip), this.clock());
+    if (wait > 0) throw new SessionLimitError(wait);
+  }
+
+  /** Writes the request's session data (and extends its life). */
+  async save(request: FastifyRequest): Promise<void> {
+    if (request.session) await this.store.save(request.session, SESSION_LIMITS.idleTtlMs);
+  }
+
+  /** Extends the session's life when it was last extended a while ago (one write per `touchEveryMs` at most). */
+  async touch(request: FastifyRequest): Promise<void> {
+    const s = request.session;
+    if (s && s.expiresAt - this.clock() < SESSION_LIMITS.idleTtlMs - SESSION_LIMITS.touchEveryMs) {
+      await this.store.save(s, SESSION_LIMITS.idleTtlMs);
     }
-    s.lastSeen = now;
-    // Re-insert so that Map order is least-recently-seen first.
-    this.#sessions.delete(id);
-    this.#sessions.set(id, s);
-    this.#expirePending(s, now);
-    return s;
   }
 
-  /** A new, empty session with a random id and CSRF token. */
-  create(): SessionData {
-    const s: SessionData = {
-      id: randomBytes(32).toString('base64url'),
-      csrf: randomBytes(32).toString('base64url'),
-      pending: new Map(),
-      completed: new Map(),
-      connections: new Set(),
-      integrationId: undefined,
-      flash: new Map(),
-      lastSeen: this.clock(),
-    };
-    this.#sessions.set(s.id, s);
-    while (this.#sessions.size > SESSION_LIMITS.maxSessions) {
-      const oldest = this.#sessions.keys().next().value;
-      if (oldest === undefined) break;
-      this.#sessions.delete(oldest);
-    }
-    return s;
+  /**
+   * Gives the session a new id (sign-in, a completed authorization, `/configure`): a cookie planted before — session
+   * fixation — stops working, and so do forms rendered for the old id.
+   */
+  async rotate(request: FastifyRequest, reply: FastifyReply): Promise<WebSession> {
+    const old = request.session;
+    if (!old) return this.ensure(request, reply);
+    const next = await this.store.rotate(old, SESSION_LIMITS.idleTtlMs);
+    this.#adopt(request, reply, next);
+    return next;
   }
 
-  /** Remembers a pending authorization under its state. */
-  addPending(s: SessionData, entry: SessionPending): void {
-    s.pending.set(entry.pending.state, entry);
-    while (s.pending.size > SESSION_LIMITS.maxPending) {
-      const oldest = s.pending.keys().next().value;
-      if (oldest === undefined) break;
-      s.pending.delete(oldest);
-    }
+  /** Ends the session (sign-out) and clears its cookie. */
+  async destroy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.session) await this.store.destroy(request.session.id);
+    request.session = undefined;
+    reply.clearCookie(this.cookieName(request), { path: '/' });
+    request.csrf = request.server.csrf.issue(undefined);
   }
 
-  /** Takes (and removes) the pending authorization of `state`: each one is answered at most once. */
-  takePending(s: SessionData, state: string): SessionPending | undefined {
-    const entry = s.pending.get(state);
-    if (entry) s.pending.delete(state);
-    return entry;
-  }
-
-  /** Records that `state` was answered, producing `connectionId` (or nothing). */
-  markCompleted(s: SessionData, state: string, connectionId: string | null): void {
-    s.completed.set(state, connectionId);
-    while (s.completed.size > SESSION_LIMITS.maxCompleted) {
-      const oldest = s.completed.keys().next().value;
-      if (oldest === undefined) break;
-      s.completed.delete(oldest);
-    }
-  }
-
-  /** Number of live sessions. */
-  get size(): number {
-    return this.#sessions.size;
-  }
-
-  #expirePending(s: SessionData, now: number): void {
-    for (const [state, entry] of s.pending) {
-      if (now - entry.pending.createdAt > SESSION_LIMITS.pendingTtlMs) s.pending.delete(state);
-    }
+  #adopt(request: FastifyRequest, reply: FastifyReply, session: WebSession): void {
+    request.session = session;
+    reply.setCookie(this.cookieName(request), session.id, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure(request),
+      path: '/',
+    });
+    request.csrf = request.server.csrf.issue(session.id);
   }
 }

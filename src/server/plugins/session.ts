@@ -1,81 +1,128 @@
 /**
- * The session plugin: a signed cookie (`HttpOnly`, `SameSite=Lax`, `Secure` over https) carrying a random session id,
- * `request.session` for every page, and a CSRF check on every state-changing POST outside the API.
+ * The session plugin: reads the signed session cookie, loads the session from the store, works out who is asking
+ * (`request.principal`, see access/principal.ts), enforces each route's access level, and checks CSRF on every
+ * state-changing form POST (a stateless signed token plus a Fetch Metadata / Origin check).
+ *
+ * Routes declare their level as `config: { access: 'anyone' | 'member' | 'admin' }`; a route that declares nothing
+ * needs a member. The broker API (`/api/`) is registered before this plugin and authenticates API keys itself.
  */
 import cookie from '@fastify/cookie';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { constantTimeEqual } from '../../oauth/callback.js';
-import { type SessionData, SessionStore } from '../session.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config.js';
+import type { WebSession, WebSessions } from '../../vault/types.js';
+import { type Access, allows, hasAdminBearer, type Principal, principalOf } from '../access/principal.js';
+import { CsrfTokens, crossSiteRequest } from '../access/csrf.js';
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE, type SessionData, SessionManager } from '../session.js';
+import { adminUnlockView, localPath } from '../views/signin.js';
 import { globalPlugin } from './global.js';
-
-/** The name of the session cookie. */
-export const SESSION_COOKIE = 'webex_auth_session';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** This browser's session (created on first use). */
-    session: SessionData;
+    /** This browser's session, when it has one (none is made for an anonymous GET). */
+    session: WebSession | undefined;
+    /** Who this request acts for. */
+    principal: Principal;
+    /** The CSRF token for forms on this request's page. */
+    csrf: string;
   }
   interface FastifyInstance {
-    sessions: SessionStore;
+    sessions: SessionManager;
+    csrf: CsrfTokens;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route (default `member`). */
+    access?: Access;
   }
 }
 
 /** Options of {@link sessionPlugin}. */
 export interface SessionPluginOptions {
-  /** Key that signs the session cookie. */
-  secret: string;
-  /** Whether the app is served over https (adds `Secure`). */
-  secure: boolean;
+  config: Pick<Config, 'accessMode' | 'adminToken' | 'adminEmails' | 'publicUrl'>;
+  sessions: WebSessions;
+  /** Keys derived from the key ring: cookie signing (first signs, any verifies). */
+  cookieKeys: Buffer[];
+  /** Keys derived from the key ring: CSRF tokens. */
+  csrfKeys: Buffer[];
   clock?: () => number;
 }
 
-/** Paths whose POSTs are not form posts from our pages (the bearer-token broker API). */
-function csrfExempt(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/');
-}
+/** Paths that never use a session (static files, health, metrics are read by scripts). */
+const SESSIONLESS = /^\/(static\/|healthz|readyz)/;
 
-/** Registers cookies, sessions and CSRF protection. */
+/** Registers cookies, sessions, the access check and CSRF protection. */
 export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlugin(async (app, options) => {
-  await app.register(cookie, { secret: options.secret });
-  const store = new SessionStore(options.clock);
-  app.decorate('sessions', store);
-  app.decorateRequest('session', null as unknown as SessionData);
+  const { config } = options;
+  await app.register(cookie, { secret: options.cookieKeys.map((k) => k.toString('base64url')) });
+  const manager = new SessionManager(options.sessions, config, options.clock);
+  const csrf = new CsrfTokens(options.csrfKeys, options.clock);
+  app.decorate('sessions', manager);
+  app.decorate('csrf', csrf);
+  app.decorateRequest('session', undefined);
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('csrf', '');
 
   app.addHook('onRequest', async (request, reply) => {
-    if (/^\/(api\/|static\/|metrics|healthz|readyz)/.test(request.url)) return;
-    const signed = request.cookies[SESSION_COOKIE];
-    const unsigned = signed ? request.unsignCookie(signed) : undefined;
-    let session = unsigned?.valid ? store.get(unsigned.value ?? undefined) : undefined;
-    if (!session) {
-      session = store.create();
-      reply.setCookie(SESSION_COOKIE, session.id, {
-        signed: true,
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: options.secure,
-        path: '/',
-      });
+    if (request.url.startsWith('/api/')) return;
+    if (!SESSIONLESS.test(request.url)) {
+      const signed = request.cookies[manager.cookieName(request)];
+      const unsigned = signed && signed.length < 400 ? request.unsignCookie(signed) : undefined;
+      if (unsigned?.valid && unsigned.value) request.session = await manager.store.get(unsigned.value);
+      if (signed && !request.session) reply.clearCookie(manager.cookieName(request), { path: '/' });
     }
-    request.session = session;
+    request.principal = principalOf(config, request.session?.data as SessionData | undefined, request.headers.authorization);
+    request.csrf = csrf.issue(request.session?.id);
+    const access: Access = request.is404 ? 'anyone' : (request.routeOptions.config.access ?? 'member');
+    if (!allows(request.principal, access)) return deny(request, reply, access);
+    await manager.touch(request);
   });
 
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || csrfExempt(request)) return;
+    if (request.method !== 'POST' || request.url.startsWith('/api/')) return;
+    // A script holding the admin token is not a browser: nothing for another site to forge.
+    if (hasAdminBearer(config, request.headers.authorization)) return;
+    const own = [`${request.protocol}://${request.host}`.toLowerCase()];
     const body = request.body as Record<string, unknown> | undefined;
     const sent = typeof body?._csrf === 'string' ? body._csrf : request.headers['x-csrf-token'];
-    if (typeof sent !== 'string' || !request.session || !constantTimeEqual(sent, request.session.csrf)) {
-      return reply
-        .code(403)
-        .type('text/html; charset=utf-8')
-        .send(
-          app.renderError(request, {
-            status: 403,
-            title: 'Form expired',
-            explanation: 'This form was not sent from a page of this session (it expired, or another site sent it).',
-            action: 'Go back, reload the page and try again.',
-          }),
-        );
+    const data = request.session?.data as SessionData | undefined;
+    // A form rendered before this browser had a session carries an anonymous token; it stays good until the session
+    // holds something worth forging a request for (a signed-in account, an unlocked admin).
+    const allowAnonymous = !data?.account && !data?.adminUnlocked;
+    if (crossSiteRequest(request.headers, own) || !csrf.verify(sent, request.session?.id, allowAnonymous)) {
+      return reply.errorPage({
+        status: 403,
+        title: 'Form expired',
+        explanation: 'This form was not sent from a current page of this site (it expired, or another site sent it).',
+        action: 'Go back, reload the page and try again.',
+      });
     }
   });
+
+  /** Answers a request that does not meet its route's level. */
+  function deny(request: FastifyRequest, reply: FastifyReply, access: Access) {
+    const p = request.principal;
+    if (config.accessMode === 'team' && !p.account && !p.admin) {
+      if (request.method === 'GET') return reply.code(303).redirect('/?signin=required');
+      return reply.errorPage({
+        status: 401,
+        title: 'Sign in first',
+        explanation: 'This server is shared by a team: sign in with Webex before using it.',
+        action: 'Go to the home page and press “Sign in with Webex”.',
+      });
+    }
+    if (access === 'admin' && config.accessMode === 'local' && config.adminToken) {
+      const next = request.method === 'GET' ? localPath(request.url) : '/';
+      return reply.code(401).page('Admin token required', adminUnlockView({ csrf: request.csrf, next }));
+    }
+    return reply.errorPage({
+      status: 403,
+      title: 'Admins only',
+      explanation:
+        config.accessMode === 'team'
+          ? 'This page is for the admins listed in ADMIN_EMAILS.'
+          : 'This page needs the admin token.',
+      action: 'Go to the home page.',
+    });
+  }
 });
+
+export { SECURE_SESSION_COOKIE, SESSION_COOKIE };

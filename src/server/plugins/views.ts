@@ -8,7 +8,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { CODE_ROOT } from '../../paths.js';
 import type { SafeHtml } from '../html.js';
 import { type ErrorInfo, errorView } from '../views/error.js';
-import { type LayoutContext, layout } from '../views/layout.js';
+import { type LayoutContext, layout, type Viewer } from '../views/layout.js';
 import { globalPlugin } from './global.js';
 
 declare module 'fastify' {
@@ -38,20 +38,29 @@ export const viewsPlugin: FastifyPluginAsync<LayoutContext> = globalPlugin(async
     Object.entries(STATIC).map(([name, type]) => [name, { type, body: readFileSync(join(publicDir, name)) }]),
   );
 
-  app.decorate('renderPage', (_request: FastifyRequest, title: string, body: SafeHtml) => layout(ctx, title, body));
-  app.decorate('renderError', (_request: FastifyRequest, info: ErrorInfo) => layout(ctx, info.title, errorView(info)));
+  /** Who the page is for (no principal yet: the Host check or a framework error answered before the session plugin). */
+  const viewer = (request: FastifyRequest): Viewer | undefined =>
+    request.principal
+      ? { account: request.principal.account, admin: request.principal.admin, csrf: request.csrf }
+      : undefined;
+  app.decorate('renderPage', (request: FastifyRequest, title: string, body: SafeHtml) =>
+    layout(ctx, title, body, viewer(request)),
+  );
+  app.decorate('renderError', (request: FastifyRequest, info: ErrorInfo) =>
+    layout(ctx, info.title, errorView(info), viewer(request)),
+  );
   app.decorateReply('page', function (title: string, body: SafeHtml, status = 200) {
     return this.code(status)
       .type('text/html; charset=utf-8')
-      .send(layout(ctx, title, body));
+      .send(layout(ctx, title, body, viewer(this.request)));
   });
   app.decorateReply('errorPage', function (info: ErrorInfo) {
     return this.code(info.status)
       .type('text/html; charset=utf-8')
-      .send(layout(ctx, info.title, errorView(info)));
+      .send(layout(ctx, info.title, errorView(info), viewer(this.request)));
   });
 
-  app.get<{ Params: { file: string } }>('/static/:file', async (request, reply) => {
+  app.get<{ Params: { file: string } }>('/static/:file', { config: { access: 'anyone' } }, async (request, reply) => {
     const file = files.get(request.params.file);
     if (!file)
       return reply.errorPage({

@@ -1,16 +1,16 @@
 /**
- * The result page `/connections/:id` and its actions (refresh, try it, delete). Only the browser session that
- * completed the flow, or an admin (`Authorization: Bearer <ADMIN_TOKEN>`), may see or act on a connection; anyone
- * else gets the same 404 as for an unknown id.
+ * The result page `/connections/:id` and its actions (refresh, try it, delete). Only the connection's owner, or an
+ * admin, may see or act on it; anyone else gets the same 404 as for an unknown id.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import * as z from 'zod';
-import { constantTimeEqual } from '../../oauth/callback.js';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';
-import type { ServerContext } from '../context.js';
+import { owns } from '../access/principal.js';
+import type { TryResult } from '../session.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { connectionView } from '../views/connection.js';
+import type { RouteOptions } from './signin.js';
 
 const idParams = z.object({
   id: z
@@ -26,28 +26,22 @@ const TRY_CALLS = {
   rooms: { label: 'GET /rooms', method: 'GET', path: '/rooms', query: { max: 10 } },
 } as const;
 
-/** True when the request carries the admin token. */
-export function isAdmin(ctx: ServerContext, request: FastifyRequest): boolean {
-  const admin = ctx.config.adminToken;
-  const header = request.headers.authorization;
-  return !!admin && typeof header === 'string' && constantTimeEqual(header, `Bearer ${admin}`);
-}
-
 /** Registers the connection pages. */
-export function connectionRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
     /** The connection of `:id` if this request may see it. */
     async function load(request: FastifyRequest) {
       const parsed = idParams.safeParse(request.params);
       if (!parsed.success) return undefined;
-      const id = parsed.data.id;
-      if (!request.session.connections.has(id) && !isAdmin(ctx, request)) return undefined;
-      return ctx.vault.connections.get(id);
+      const connection = await ctx.vault.connections.get(parsed.data.id);
+      return connection && owns(request.principal, connection.ownerId) ? connection : undefined;
     }
+    /** The one-shot Try-it results of this session. */
+    const flash = (request: FastifyRequest): Record<string, TryResult> | undefined =>
+      request.server.sessions.data(request).flash;
     const notFound = {
       status: 404,
       title: 'Connection not found',
-      explanation: 'There is no connection with this id that this browser completed (or it was deleted).',
+      explanation: 'There is no connection with this id that you own (or it was deleted).',
       action: 'Authorize again from the home page.',
     };
 
@@ -55,13 +49,16 @@ export function connectionRoutes(ctx: ServerContext): FastifyPluginAsync {
       const connection = await load(request);
       if (!connection) return reply.errorPage(notFound);
       const tokens = await ctx.vault.connections.revealTokens(connection.id);
-      const tryResult = request.session.flash.get(connection.id);
-      request.session.flash.delete(connection.id);
+      const tryResult = flash(request)?.[connection.id];
+      if (tryResult) {
+        delete flash(request)?.[connection.id];
+        await request.server.sessions.save(request);
+      }
       const integration = await ctx.vault.integrations.get(connection.integrationId);
       return reply.page(
         connection.person.displayName,
         connectionView({
-          csrf: request.session.csrf,
+          csrf: request.csrf,
           connection,
           tokens,
           apiBase: integration?.apiBase ?? ctx.config.apiBase,
@@ -107,14 +104,20 @@ export function connectionRoutes(ctx: ServerContext): FastifyPluginAsync {
           fetch: ctx.fetch,
         });
         const r = await client.request(call.method, call.path, { query: call.query });
-        request.session.flash.set(connection.id, {
+        const result: TryResult = {
           label: call.label,
           status: r.status,
           durationMs: r.durationMs,
           trackingId: r.trackingId,
           body: r.body,
-          requiredScopes: r.status === 403 ? scopesForEndpoint(call.method, call.path) : undefined,
-        });
+          ...(r.status === 403 ? { requiredScopes: scopesForEndpoint(call.method, call.path) } : {}),
+        };
+        // The result is shown once on the next page: a session holds it (made here when the browser had none).
+        const session = await request.server.sessions.ensure(request, reply);
+        const data = session.data as { flash?: Record<string, TryResult> };
+        // One result kept per connection, and results of at most 20 connections.
+        data.flash = Object.fromEntries([...Object.entries(data.flash ?? {}), [connection.id, result]].slice(-20));
+        await request.server.sessions.save(request);
       } catch (error) {
         const e = explainOAuthError(error);
         return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
@@ -126,8 +129,6 @@ export function connectionRoutes(ctx: ServerContext): FastifyPluginAsync {
       const connection = await load(request);
       if (!connection) return reply.errorPage(notFound);
       await ctx.vault.connections.delete(connection.id);
-      request.session.connections.delete(connection.id);
       return reply.code(303).redirect('/');
     });
-  };
-}
+};

@@ -1,18 +1,20 @@
-/** `/healthz` (the process answers) and `/readyz` (the vault answers too). */
+/**
+ * `/healthz` (the process answers) and `/readyz` (the vault answers too). Open to anyone, but behind the Host check
+ * like every route: a probe sends an allowed Host (or its name goes in ALLOWED_HOSTS).
+ */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { ServerContext } from '../context.js';
+import type { RouteOptions } from './signin.js';
 
 /** Registers the health routes. */
-export function healthRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
-    app.get('/healthz', async () => ({ status: 'ok' }));
-    app.get('/readyz', async (_request, reply) => {
+export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
+    const open = { config: { access: 'anyone' as const } };
+    app.get('/healthz', open, async () => ({ status: 'ok' }));
+    app.get('/readyz', open, async (_request, reply) => {
       try {
         await ctx.vault.connections.list();
-        return { status: 'ready', mode: ctx.config.mode };
+        return { status: 'ready', mode: ctx.config.mode, access_mode: ctx.config.accessMode };
       } catch {
         return reply.code(503).send({ status: 'unavailable', reason: 'the token store does not answer' });
       }
     });
-  };
-}
+};

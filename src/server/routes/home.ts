@@ -10,7 +10,13 @@ import type { ServerContext } from '../context.js';
 import { parseAuthorizationUrl } from '../paste.js';
 import { type ByoModel, byoView } from '../views/byo.js';
 import { type HomeModel, homeView, maskId } from '../views/home.js';
+import { landingView } from '../views/signin.js';
 import { integrationIdFor } from './oauth.js';
+import { type RouteOptions, sessionLimitPage } from './signin.js';
+import { SessionLimitError } from '../session.js';
+
+/** How many integrations one owner may bring with the form. */
+export const MAX_BROUGHT_INTEGRATIONS = 10;
 
 /** How the home page describes where tokens come from. */
 export function modeDescription(ctx: ServerContext): string {
@@ -57,29 +63,35 @@ const configureBody = z.object({
 const pasteBody = z.object({ _csrf: z.string(), url: z.string().max(10_000) });
 
 /** Registers the home page and the bring-your-own form. */
-export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
     async function render(request: FastifyRequest, reply: FastifyReply, byo?: Partial<ByoModel>, status = 200) {
-      const session = request.session;
+      const principal = request.principal;
+      if (principal.ownerId === undefined && !principal.admin) {
+        const notice = (request.query as { signin?: unknown }).signin;
+        return reply.page(
+          'Sign in',
+          landingView({
+            csrf: request.csrf,
+            modeDescription: modeDescription(ctx),
+            notice: notice === 'required' || notice === 'signed-out' ? notice : undefined,
+            allowedDomains: ctx.config.allowedEmailDomains,
+          }),
+          status,
+        );
+      }
+      const brought = request.server.sessions.data(request).integrationId;
       const integrationId = integrationIdFor(ctx, request);
       const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
-      const source: 'configured' | 'demo' | 'this browser' = session.integrationId
+      const source: 'configured' | 'demo' | 'this browser' = brought
         ? 'this browser'
         : ctx.config.mode === 'demo'
           ? 'demo'
           : 'configured';
-      const connections = [];
-      for (const id of session.connections) {
-        const c = await ctx.vault.connections.get(id);
-        if (c)
-          connections.push({
-            id: c.id,
-            name: c.person.displayName,
-            email: c.person.email ?? c.person.emails?.[0] ?? '',
-          });
-      }
+      const connections = (await ctx.vault.connections.list(principal.ownerId))
+        .sort((a, b) => b.updatedAt - a.updatedAt)
+        .map((c) => ({ id: c.id, name: c.person.displayName, email: c.person.email ?? c.person.emails?.[0] ?? '' }));
       const model: HomeModel = {
-        csrf: session.csrf,
+        csrf: request.csrf,
         modeDescription: modeDescription(ctx),
         integration: integration
           ? {
@@ -93,10 +105,10 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
         connections,
         selfSigned: integration ? integration.redirectUri.startsWith('https://') : false,
         byo: byoView({
-          csrf: session.csrf,
+          csrf: request.csrf,
           redirectUri: ctx.config.redirectUri,
           primary: !integration,
-          brought: session.integrationId !== undefined,
+          brought: brought !== undefined,
           ...byo,
         }),
       };
@@ -122,8 +134,8 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
       }
       return render(request, reply);
     }
-    app.get('/home', home);
-    if (!ctx.callbackPaths.has('/')) app.get('/', home);
+    app.get('/home', { config: { access: 'anyone' } }, home);
+    if (!ctx.callbackPaths.has('/')) app.get('/', { config: { access: 'anyone' } }, home);
 
     app.post('/configure/paste', async (request, reply) => {
       const body = pasteBody.safeParse(request.body ?? {});
@@ -142,7 +154,10 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
     });
 
     app.post('/configure/forget', async (request, reply) => {
-      request.session.integrationId = undefined;
+      if (request.session) {
+        delete request.server.sessions.data(request).integrationId;
+        await request.server.sessions.save(request);
+      }
       return reply.code(303).redirect('/');
     });
 
@@ -153,18 +168,44 @@ export function homeRoutes(ctx: ServerContext): FastifyPluginAsync {
         return render(request, reply, { message: first?.message ?? 'Check the form.' }, 400);
       }
       const d = body.data;
-      const redirectPath = new URL(d.redirectUri).pathname;
+      const ownerId = request.principal.ownerId;
+      if (ownerId === undefined) {
+        return reply.errorPage({
+          status: 403,
+          title: 'Sign in first',
+          explanation: 'A brought integration belongs to the account that brings it.',
+          action: 'Sign in with Webex, then bring your integration.',
+        });
+      }
+      const apiBase = d.apiBase ?? (ctx.config.mode === 'demo' ? WEBEX_API_BASE : ctx.config.apiBase);
+      const mine = await ctx.vault.integrations.findByClientId(d.clientId, apiBase, ownerId);
+      if (!mine && (await ctx.vault.integrations.count(ownerId)) >= MAX_BROUGHT_INTEGRATIONS) {
+        return render(
+          request,
+          reply,
+          { message: `You have brought ${MAX_BROUGHT_INTEGRATIONS} integrations already; this server keeps no more per account.` },
+          429,
+        );
+      }
+      try {
+        await request.server.sessions.ensure(request, reply);
+      } catch (error) {
+        if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
+        throw error;
+      }
+      // Keyed by owner + client id + API base: it never changes another owner's row, nor the configured integration.
       const stored = await ctx.vault.integrations.upsert({
+        ownerId,
         clientId: d.clientId,
         clientSecret: d.clientSecret,
         redirectUri: d.redirectUri,
         // In demo mode the configured base is the emulator; a brought integration lives at Webex.
-        apiBase: d.apiBase ?? (ctx.config.mode === 'demo' ? WEBEX_API_BASE : ctx.config.apiBase),
+        apiBase,
         scopes: d.scopes,
       });
-      request.session.integrationId = stored.id;
-      ctx.callbackPaths.add(redirectPath);
+      await request.server.sessions.rotate(request, reply);
+      request.server.sessions.data(request).integrationId = stored.id;
+      await request.server.sessions.save(request);
       return reply.code(303).redirect('/');
     });
-  };
-}
+};

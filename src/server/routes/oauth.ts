@@ -13,7 +13,11 @@ import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
+import { CONFIGURED_OWNER } from '../../vault/types.js';
+import { owns } from '../access/principal.js';
 import type { ServerContext } from '../context.js';
+import { SESSION_LIMITS, SessionLimitError } from '../session.js';
+import { completeSignIn, type RouteOptions, sessionLimitPage } from './signin.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { SCOPE_PRESETS } from '../views/home.js';
 import { addPersonToSpace } from './space.js';
@@ -31,14 +35,17 @@ const startBody = z.object({
 
 /** Which integration a flow in this session uses: the one the browser brought, else the configured one. */
 export function integrationIdFor(ctx: ServerContext, request: FastifyRequest): string | undefined {
-  return request.session.integrationId ?? ctx.defaultIntegrationId;
+  return request.server.sessions.data(request).integrationId ?? ctx.defaultIntegrationId;
 }
 
 /** Starts an authorization for `scopes` and redirects to Webex. */
 async function start(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, scopes: string[]) {
   const integrationId = integrationIdFor(ctx, request);
   const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
-  if (!integrationId || !integration) {
+  // A brought integration serves only its owner's flows; the configured one serves every member.
+  const usable =
+    integration && (integration.ownerId === CONFIGURED_OWNER || owns(request.principal, integration.ownerId));
+  if (!integrationId || !integration || !usable) {
     return reply.errorPage({
       status: 400,
       title: 'No integration configured',
@@ -54,7 +61,26 @@ async function start(ctx: ServerContext, request: FastifyRequest, reply: Fastify
     const e = explainOAuthError(error);
     return reply.errorPage({ status: 400, ...e });
   }
-  request.server.sessions.addPending(request.session, { pending: authorization.pending, integrationId });
+  let session: Awaited<ReturnType<typeof request.server.sessions.ensure>>;
+  try {
+    session = await request.server.sessions.ensure(request, reply);
+  } catch (error) {
+    if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
+    throw error;
+  }
+  if ((await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) {
+    return reply.header('retry-after', '60').errorPage({
+      status: 429,
+      title: 'Too many authorizations in progress',
+      explanation: `This browser has ${SESSION_LIMITS.maxPending} authorizations waiting for an answer from Webex.`,
+      action: 'Finish or abandon them (they expire after 15 minutes), then start again.',
+    });
+  }
+  await ctx.vault.sessions.addPending(
+    session.id,
+    { purpose: 'connect', integrationId, pending: authorization.pending },
+    SESSION_LIMITS.pendingTtlMs,
+  );
   // The URL is built from the stored integration's API base, never from the request: no open redirect.
   return reply.code(303).redirect(authorization.url);
 }
@@ -68,9 +94,20 @@ function personIdFromSub(sub: string): string {
   return Buffer.from(`ciscospark://us/PEOPLE/${sub}`).toString('base64').replace(/=+$/, '');
 }
 
-/** Handles the authorization callback at `request.url`. */
+/**
+ * Whether `path` serves the callback of a flow this browser started (a brought integration's redirect URI): served
+ * only for its owner's flows, never as a path open to everyone.
+ */
+export async function isPendingCallback(ctx: ServerContext, request: FastifyRequest, path: string): Promise<boolean> {
+  const state = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)).get('state');
+  if (!request.session || !state || state.length > 512) return false;
+  const info = await ctx.vault.sessions.findPending(request.session.id, state);
+  return info?.redirectPath === path;
+}
+
+/** Handles the authorization callback at `request.url`: a sign-in, or a connection for the session's owner. */
 export async function handleCallback(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
-  const sessions = request.server.sessions;
+  const sessions = ctx.vault.sessions;
   const session = request.session;
   const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
   if (rawQuery.length > MAX_CALLBACK_QUERY) {
@@ -83,16 +120,16 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
   }
   const params = new URLSearchParams(rawQuery);
   const state = params.get('state') ?? '';
-  let taken: ReturnType<typeof sessions.takePending>;
+  // Taken before parsing, at most once across every instance sharing the store (an atomic UPDATE … RETURNING).
+  const taken = session && state && state.length <= 512 ? await sessions.takePending(session.id, state) : undefined;
   try {
-    const parsed = parseCallback(params, (s) => {
-      taken = sessions.takePending(session, s);
-      return taken?.pending;
-    });
-    if (!taken) throw new StateMismatchError('no pending authorization');
-    sessions.markCompleted(session, parsed.pending.state, null);
+    const parsed = parseCallback(params, (s) => (taken && s === taken.pending.state ? taken.pending : undefined));
+    if (!taken || !session) throw new StateMismatchError('no pending authorization');
     const integration = await ctx.vault.getIntegrationWithSecret(taken.integrationId);
     if (!integration) throw new StateMismatchError('integration gone');
+    if (taken.purpose === 'signin') return await completeSignIn(ctx, request, reply, integration, parsed);
+    const ownerId = request.principal.ownerId;
+    if (ownerId === undefined) throw new StateMismatchError('signed out since the flow started');
     const tokens = await exchangeCode(integration, parsed, { fetch: ctx.fetch });
     // With openid, the id_token is verified (signature against the JWKS, audience, nonce, issuer) before anything is
     // stored: a token set whose id_token fails is not from this flow. Its `sub` identifies the person when people/me is refused.
@@ -110,6 +147,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       throw error;
     });
     const connection = await ctx.vault.connections.saveFromGrant({
+      ownerId,
       integrationId: taken.integrationId,
       tokens,
       person: person ?? {
@@ -119,15 +157,15 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       },
       requestedScopes: parsed.pending.scopes,
     });
-    // Re-adding moves it last: the space demo uses the most recent connection.
-    session.connections.delete(connection.id);
-    session.connections.add(connection.id);
-    sessions.markCompleted(session, parsed.pending.state, connection.id);
+    await sessions.completePending(parsed.pending.state, connection.id);
+    // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
+    await request.server.sessions.rotate(request, reply);
     if (person) await addPersonToSpace(ctx, person, request.log);
     return reply.code(303).redirect(`/connections/${encodeURIComponent(connection.id)}`);
   } catch (error) {
-    if (error instanceof StateMismatchError && session.completed.has(state)) {
-      const connectionId = session.completed.get(state);
+    const used = !taken && session && state && state.length <= 512 ? await sessions.findPending(session.id, state) : undefined;
+    if (error instanceof StateMismatchError && used?.taken) {
+      const connectionId = used.connectionId;
       return reply.errorPage({
         status: 409,
         title: 'This authorization was already used',
@@ -144,7 +182,6 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       error instanceof WebexOAuthError ||
       error instanceof WebexApiError
     ) {
-      if (params.has('error') && state) sessions.takePending(session, state);
       const e = explainOAuthError(error);
       const code = error instanceof WebexOAuthError ? String(error.code) : (error as { code?: string }).code;
       const status = error instanceof WebexOAuthError && error.retryable ? 502 : 400;
@@ -156,8 +193,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
 }
 
 /** Registers `/oauth/start` and the callback paths. */
-export function oauthRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export const oauthRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
     app.post('/oauth/start', async (request, reply) => {
       const parsed = startBody.safeParse(request.body ?? {});
       if (!parsed.success) {
@@ -203,12 +239,12 @@ export function oauthRoutes(ctx: ServerContext): FastifyPluginAsync {
       }
       return start(ctx, request, reply, scopes);
     });
+    // The sign-in callback and the configured integration's: open to anyone (the handler checks the state).
     for (const path of ctx.callbackPaths) {
-      app.get(path, async (request, reply) => {
+      app.get(path, { config: { access: 'anyone' } }, async (request, reply) => {
         const query = request.query as Record<string, unknown>;
         if (path === '/' && !hasCallbackParams(query)) return reply.redirect('/home');
         return handleCallback(ctx, request, reply);
       });
     }
-  };
-}
+};

@@ -8,6 +8,7 @@ import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
 import type { Person } from '../../webex/schemas.js';
 import type { ServerContext } from '../context.js';
+import type { RouteOptions } from './signin.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { type SpaceMessage, spaceView } from '../views/space.js';
 
@@ -38,24 +39,22 @@ function shortTime(iso: unknown): string {
     : String(iso ?? '');
 }
 
-/** The latest connection this browser completed, if still stored. */
+/** The owner's most recently updated connection of the configured integration (the demo space lives at its API base). */
 async function latestConnection(ctx: ServerContext, request: FastifyRequest) {
-  const ids = [...request.session.connections].reverse();
-  for (const id of ids) {
-    const c = await ctx.vault.connections.get(id);
-    if (c) return c;
-  }
-  return undefined;
+  const ownerId = request.principal.ownerId;
+  if (ownerId === undefined) return undefined;
+  return (await ctx.vault.connections.list(ownerId))
+    .filter((c) => c.integrationId === ctx.defaultIntegrationId && c.status === 'active')
+    .sort((a, b) => b.updatedAt - a.updatedAt)[0];
 }
 
 const messageBody = z.object({ _csrf: z.string(), text: z.string().trim().min(1).max(7000) });
 
 /** Registers `/space` and `POST /space/messages`. */
-export function spaceRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app: FastifyInstance) => {
+export const spaceRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
     app.get('/space', async (request, reply) => {
       const { botToken, spaceId } = ctx.config;
-      const csrf = request.session.csrf;
+      const csrf = request.csrf;
       if (!botToken || !spaceId) return reply.page('Space demo', spaceView({ kind: 'unconfigured' }));
       const connection = await latestConnection(ctx, request);
       if (!connection)
@@ -135,5 +134,4 @@ export function spaceRoutes(ctx: ServerContext): FastifyPluginAsync {
       }
       return reply.code(303).redirect('/space');
     });
-  };
-}
+};

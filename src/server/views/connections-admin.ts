@@ -16,6 +16,8 @@ export interface AdminConnectionsModel {
   keepaliveDays: number;
   /** A short status line after an action. */
   notice?: string | undefined;
+  /** Who owns what: owner id → a label (the account's email, or "local operator"). */
+  owners: Map<string, string>;
 }
 
 const fmt = (ms: number | undefined) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 16) : '—');
@@ -65,6 +67,7 @@ function row(c: Connection, m: AdminConnectionsModel): SafeHtml {
   }</h2>
 <dl class="kv">
 <dt>Connection</dt><dd><code>${c.id}</code></dd>
+<dt>Owner</dt><dd class="owner">${m.owners.get(c.ownerId) ?? c.ownerId}</dd>
 <dt>Scopes</dt><dd>${c.scopes.map((s) => html`<span class="badge ok">${s}</span> `)}</dd>
 <dt>Last refresh</dt><dd>${fmt(c.lastRefreshAt)}${c.lastError ? html` <span class="badge missing">${c.lastError}</span>` : ''}</dd>
 <dt>Access token</dt><dd>expires ${fmt(c.accessExpiresAt)} (${days(c.accessExpiresAt, m.now)})</dd>

@@ -9,13 +9,38 @@ export interface LayoutContext {
   modeLabel: string;
   /** Whether the page is served over https with a self-signed certificate. */
   selfSigned?: boolean;
+  /** `local` (one local operator, no sign-in) or `team` (Sign in with Webex). */
+  accessMode: 'local' | 'team';
+}
+
+/** What the frame shows about the person asking. */
+export interface Viewer {
+  /** The signed-in account (team mode). */
+  account?: { displayName: string; email: string } | undefined;
+  admin: boolean;
+  /** The CSRF token of the sign-out form. */
+  csrf: string;
+}
+
+/** The header's mode text: who this server serves. */
+export function accessModeLabel(mode: 'local' | 'team'): string {
+  return mode === 'team' ? 'Team mode: Sign in with Webex' : 'Local mode: one local operator, no sign-in';
+}
+
+function viewerBar(ctx: LayoutContext, viewer: Viewer | undefined): SafeHtml | string {
+  if (!viewer) return '';
+  if (ctx.accessMode === 'local') return viewer.admin ? html`<a href="/connections">Dashboard</a>` : '';
+  if (!viewer.account) return '';
+  return html`<span class="who">${viewer.account.displayName} (${viewer.account.email})${viewer.admin ? ' · admin' : ''}</span>
+${viewer.admin ? html`<a href="/connections">Dashboard</a>` : ''}
+<form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrf}"><button type="submit" id="signout">Sign out</button></form>`;
 }
 
 /** The text of the demo-mode banner. */
 export const DEMO_BANNER = 'Demo mode — tokens come from the local Webex emulator, not from Webex';
 
 /** Renders a whole HTML document. */
-export function layout(ctx: LayoutContext, title: string, body: SafeHtml): string {
+export function layout(ctx: LayoutContext, title: string, body: SafeHtml, viewer?: Viewer): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -28,7 +53,7 @@ export function layout(ctx: LayoutContext, title: string, body: SafeHtml): strin
 </head>
 <body>
 ${ctx.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''}
-<header class="top"><a class="brand" href="/">webex-auth</a><span class="mode">${ctx.modeLabel}</span></header>
+<header class="top"><a class="brand" href="/">webex-auth</a><span class="mode">${ctx.modeLabel}</span><span class="access-mode" data-mode="${ctx.accessMode}">${accessModeLabel(ctx.accessMode)}</span>${viewerBar(ctx, viewer)}</header>
 <main>
 ${body}
 </main>

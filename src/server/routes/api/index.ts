@@ -1,5 +1,5 @@
 /** The broker API, `/metrics` and the admin dashboard plugins. */
-export { type AdminOptions, adminAllowed, adminConnectionsRoutes } from './admin.js';
+export { type AdminOptions, adminConnectionsRoutes } from './admin.js';
 export { type BrokerOptions, type BrokerVault, brokerRoutes, connectionJson } from './broker.js';
 export { type MetricsOptions, metricsRoutes, renderMetrics } from './metrics.js';
 export { openApiDocument } from './openapi.js';

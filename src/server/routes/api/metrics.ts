@@ -1,26 +1,15 @@
 /**
  * `/metrics` in the Prometheus text format: refreshes by outcome, the refresh-latency histogram, token requests, and
- * connections by status (read from the store at scrape time). Needs `Authorization: Bearer <ADMIN_TOKEN>` when an
- * admin token is configured and the server does not listen on loopback only.
+ * connections by status (read from the store at scrape time). Admins only, by the one access check every route uses
+ * (access/principal.ts): scrapers send `Authorization: Bearer $ADMIN_TOKEN`.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Config } from '../../../config.js';
 import { LATENCY_BUCKETS, type VaultMetrics } from '../../../vault/metrics.js';
 import type { Vault } from '../../../vault/types.js';
 
 /** Options of {@link metricsRoutes}. */
 export interface MetricsOptions {
   vault: Pick<Vault, 'connections'> & { metrics?: VaultMetrics };
-  config: Pick<Config, 'adminToken' | 'host'>;
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Renders the metrics text. */
@@ -56,14 +45,15 @@ export async function renderMetrics(vault: MetricsOptions['vault']): Promise<str
 
 /** The `/metrics` plugin. */
 export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, options) => {
-  const { vault, config } = options;
-  const needsToken = config.adminToken !== undefined && !LOOPBACK.has(config.host);
-  app.get('/metrics', async (request, reply) => {
-    if (needsToken) {
-      const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-      if (!m || !sameSecret(m[1] as string, config.adminToken as string)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').type('text/plain').send('admin token required\n');
-      }
+  const { vault } = options;
+  // A scraper is not a browser: a refusal is plain text with a Bearer challenge, not the admin pages' redirect or form.
+  app.get('/metrics', { config: { access: 'anyone' } }, async (request, reply) => {
+    if (!request.principal.admin) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="webex-auth"')
+        .type('text/plain; charset=utf-8')
+        .send('admin only: send Authorization: Bearer $ADMIN_TOKEN\n');
     }
     return reply
       .header('cache-control', 'no-store')
