@@ -3,12 +3,12 @@
  * Chromium driven by playwright-core with a fresh profile. Tests skip when Chromium is absent unless REQUIRE_BROWSER=1.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -119,4 +119,111 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+// ——— Additions for the team-mode and two-instance tests (new exports only; nothing above changes). ———
+
+/** The Chromium flags every browser test launches with (the same as {@link launchBrowser}'s). */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches Chromium without a persistent profile: each `browser.newContext()` is a fresh, isolated browser. */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
+}
+
+/** The team seed (test/e2e/fixtures/team-seed.json) as a file in `dir` whose integration registers `redirectUris`. */
+export function writeTeamSeed(dir: string, redirectUris: string[]): string {
+  const seed = JSON.parse(readFileSync(join(root, 'test', 'e2e', 'fixtures', 'team-seed.json'), 'utf8')) as {
+    integrations: { clientId: string; clientSecret: string; redirectUris: string[] }[];
+  };
+  for (const integration of seed.integrations) integration.redirectUris = [...redirectUris];
+  const file = join(dir, 'team-seed.json');
+  writeFileSync(file, JSON.stringify(seed, null, 2));
+  return file;
+}
+
+/** The team seed's integration (client id and secret). */
+export function teamIntegration(): { clientId: string; clientSecret: string } {
+  const seed = JSON.parse(readFileSync(join(root, 'test', 'e2e', 'fixtures', 'team-seed.json'), 'utf8')) as {
+    integrations: { clientId: string; clientSecret: string }[];
+  };
+  const first = seed.integrations[0];
+  if (!first) throw new Error('the team seed has no integration');
+  return { clientId: first.clientId, clientSecret: first.clientSecret };
+}
+
+/** A `dist/cli/main.js` child process that serves HTTP (`serve`, `emulator`). */
+export interface CliServer {
+  /** The URL it printed after "listening on". */
+  url: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`; resolves once it exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Runs `node dist/cli/main.js <args>` with exactly `env` (plus PATH and WEBEX_AUTH_KEYCHAIN=off) in `cwd`, and
+ * resolves once it prints "listening on <url>"; rejects with its output when it exits first or `timeoutMs` passes.
+ */
+export async function startCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd: string; timeoutMs?: number },
+): Promise<CliServer> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const child: ChildProcess = spawn(process.execPath, [MAIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', WEBEX_AUTH_KEYCHAIN: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const stop = async (graceMs = 10_000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }, graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /listening on (https?:\/\/\S+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('error', reject);
+      child.once('exit', (code, signal) => reject(new Error(`${args[0]} exited (${code ?? signal}):\n${out}`)));
+      timer = setTimeout(
+        () => reject(new Error(`${args[0]} did not print "listening on" within ${timeoutMs} ms:\n${out}`)),
+        timeoutMs,
+      );
+    });
+    return { url, output: () => out, stop };
+  } catch (error) {
+    await stop(2_000);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
