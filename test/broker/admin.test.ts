@@ -1,9 +1,15 @@
-/** The admin dashboard `/connections` and the broker as registered by the server's buildApp. */
+/**
+ * The admin dashboard `/connections` and the broker as registered by the server's buildApp. Who is admin (SECURITY.md
+ * "Modes and what each protects"): in local mode the local operator, unless ADMIN_TOKEN is set — then only after
+ * entering it once (form POST /admin/unlock); in team mode an ADMIN_EMAILS account; in both, a script sending
+ * `Authorization: Bearer $ADMIN_TOKEN`. No rule depends on the client's address, and HTTP Basic is no login.
+ */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import { Browser } from '../server/support/app.js';
 import { fakeWebex } from '../vault/fake-webex.js';
 import { TEST_KEY, tempDir, testConfig, tokenSet } from '../vault/helpers.js';
 
@@ -69,44 +75,161 @@ describe('admin dashboard', () => {
     expect(res.body).not.toMatch(/ACCESS-CANARY|REFRESH-CANARY|CLIENT-SECRET-CANARY/);
   });
 
-  it('refreshes and deletes from the dashboard with the session’s CSRF token only', async () => {
+  it('refreshes from the dashboard with a current token of this browser only; cross-site posts are refused', async () => {
     const a = await app();
+    // Local mode without ADMIN_TOKEN: the local operator is admin, and a GET makes no session.
     const page = await a.inject({ method: 'GET', url: '/connections' });
-    const cookie = String(page.headers['set-cookie']).split(';')[0] as string;
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['set-cookie']).toBeUndefined();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] as string;
-    const post = (url: string, body: string) =>
+    expect(csrf).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]+$/);
+    // A token bound to another browser's session (one was made when that browser started a flow).
+    const other = new Browser(a);
+    await other.get('/');
+    expect((await other.post('/oauth/start', { scope: 'spark:all' })).statusCode).toBe(303);
+    expect(other.cookies.size).toBe(1);
+    await other.get('/connections');
+    expect(other.csrf).not.toBe('');
+    const post = (url: string, body: string, headers: Record<string, string> = {}) =>
       a.inject({
         method: 'POST',
         url,
-        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
         payload: body,
       });
-    expect((await post(`/admin/connections/${id}/refresh`, '_csrf=forged')).statusCode).toBe(403);
-    const ok = await post(`/admin/connections/${id}/refresh`, `_csrf=${encodeURIComponent(csrf)}`);
+    const valid = `_csrf=${encodeURIComponent(csrf)}`;
+    for (const [why, body, headers] of [
+      ['forged token', '_csrf=forged', {}],
+      ['no token', '', {}],
+      ['tampered token', `_csrf=${encodeURIComponent(`${csrf}x`)}`, {}],
+      ['another session’s token', `_csrf=${encodeURIComponent(other.csrf)}`, {}],
+      ['cross-site (Fetch Metadata)', valid, { 'sec-fetch-site': 'cross-site' }],
+      ['same-site sibling (Fetch Metadata)', valid, { 'sec-fetch-site': 'same-site' }],
+      ['foreign Origin', valid, { origin: 'https://evil.example' }],
+    ] as const) {
+      const res = await post(`/admin/connections/${id}/refresh`, body, headers);
+      expect(res.statusCode, why).toBe(403);
+      expect(res.body, why).toContain('Form expired');
+    }
+    expect(webex.tokenCalls).toHaveLength(0);
+    const ok = await post(`/admin/connections/${id}/refresh`, valid, { 'sec-fetch-site': 'same-origin' });
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe('/connections?notice=refreshed');
     expect(webex.tokenCalls).toHaveLength(1);
-    const after = await a.inject({ method: 'GET', url: '/connections?notice=refreshed', headers: { cookie } });
+    const after = await a.inject({ method: 'GET', url: '/connections?notice=refreshed' });
     expect(after.body).toContain('Refreshed: a new access token is stored.');
   });
 
-  it('needs ADMIN_TOKEN when not on loopback (Bearer or Basic)', async () => {
-    const a = await app({ HOST: '0.0.0.0', ADMIN_TOKEN: ADMIN });
-    const denied = await a.inject({ method: 'GET', url: '/connections' });
-    expect(denied.statusCode).toBe(401);
-    expect(denied.headers['www-authenticate']).toContain('Basic');
+  it('local mode with ADMIN_TOKEN: the dashboard asks for the token once (POST /admin/unlock); Basic is no login', async () => {
+    const a = await app({ ADMIN_TOKEN: ADMIN });
+    const b = new Browser(a);
+    // This browser already has a session (a flow started): the unlock must not stay with that id.
+    await b.get('/');
+    await b.post('/oauth/start', { scope: 'spark:all' });
+    const before = new Map(b.cookies);
+    expect(before.size).toBe(1);
+
     const basic = Buffer.from(`admin:${ADMIN}`).toString('base64');
-    expect(
-      (await a.inject({ method: 'GET', url: '/connections', headers: { authorization: `Basic ${basic}` } })).statusCode,
-    ).toBe(200);
-    expect(
-      (await a.inject({ method: 'GET', url: '/connections', headers: { authorization: `Bearer ${ADMIN}` } }))
-        .statusCode,
-    ).toBe(200);
-    const wrong = Buffer.from('admin:nope').toString('base64');
-    expect(
-      (await a.inject({ method: 'GET', url: '/connections', headers: { authorization: `Basic ${wrong}` } })).statusCode,
-    ).toBe(401);
+    for (const [why, headers] of [
+      ['no token', {}],
+      ['HTTP Basic with the right token', { authorization: `Basic ${basic}` }],
+      ['a wrong Bearer token', { authorization: 'Bearer wrong-token-0123456789abcdef' }],
+    ] as const) {
+      const denied = await b.get('/connections', headers);
+      expect(denied.body, why).toContain('Admin token required');
+      expect(denied.body, why).toContain('action="/admin/unlock"');
+      expect(denied.body, why).not.toContain('Alice');
+      expect(denied.body, why).not.toContain(id);
+      expect(denied.headers['www-authenticate'], why).toBeUndefined();
+      expect.soft(denied.statusCode, `${why}: status`).toBe(401);
+    }
+    // Admin actions are refused the same way, even with a valid CSRF token; nothing is refreshed.
+    const calls = webex.tokenCalls.length;
+    const action = await b.post(`/admin/connections/${id}/refresh`, {});
+    expect(action.body).toContain('Admin token required');
+    expect(action.headers.location).toBeUndefined();
+    expect.soft(action.statusCode, 'admin action: status').toBe(401);
+    expect(webex.tokenCalls).toHaveLength(calls);
+    // A script with the token as a Bearer header is admin, without a session.
+    const script = await a.inject({
+      method: 'GET',
+      url: '/connections',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(script.statusCode).toBe(200);
+    expect(script.body).toContain('Alice &lt;Example&gt;');
+
+    // A wrong token at the form: refused, still locked.
+    await b.get('/connections');
+    const wrong = await b.post('/admin/unlock', { token: 'not-the-admin-token', next: '/connections' });
+    expect(wrong.body).toContain('That is not the admin token.');
+    expect(wrong.headers.location).toBeUndefined();
+    expect.soft(wrong.statusCode, 'wrong token at /admin/unlock: status').toBe(401);
+    expect((await b.get('/connections')).body).toContain('Admin token required');
+    // The right one: back to the page asked for, under a new session id.
+    await b.get('/connections');
+    const unlocked = await b.post('/admin/unlock', { token: ADMIN, next: '/connections' });
+    expect(unlocked.statusCode).toBe(303);
+    expect(unlocked.headers.location).toBe('/connections');
+    expect([...b.cookies.values()]).not.toEqual([...before.values()]);
+    const dashboard = await b.get('/connections');
+    expect(dashboard.statusCode).toBe(200);
+    expect(dashboard.body).toContain('Alice &lt;Example&gt;');
+    // The id the browser had before unlocking is not admin, and neither is any other browser.
+    const planted = new Browser(a);
+    for (const [k, v] of before) planted.cookies.set(k, v);
+    expect((await planted.get('/connections')).body).toContain('Admin token required');
+    expect((await new Browser(a).get('/connections')).body).toContain('Admin token required');
+    // Once unlocked, a form token issued to a browser without a session no longer counts for this one.
+    const anonymous = await a.inject({ method: 'GET', url: '/' });
+    const anonymousToken = /name="_csrf" value="([^"]+)"/.exec(anonymous.body)?.[1] as string;
+    expect(anonymousToken).toBeTruthy();
+    b.csrf = anonymousToken;
+    const forged = await b.post('/admin/connections/conn_nope/delete', {});
+    expect(forged.statusCode).toBe(403);
+    expect(forged.body).toContain('Form expired');
+  });
+
+  it('team mode (a non-loopback HOST): only the admin token or an ADMIN_EMAILS account; Basic and a wrong token are no login', async () => {
+    const a = await app({ HOST: '0.0.0.0', ADMIN_TOKEN: ADMIN });
+    const basic = Buffer.from(`admin:${ADMIN}`).toString('base64');
+    const wrongBasic = Buffer.from('admin:nope').toString('base64');
+    for (const [why, headers] of [
+      ['no credentials', {}],
+      ['HTTP Basic with the right token', { authorization: `Basic ${basic}` }],
+      ['HTTP Basic with a wrong token', { authorization: `Basic ${wrongBasic}` }],
+      ['a wrong Bearer token', { authorization: 'Bearer wrong-token-0123456789abcdef' }],
+    ] as const) {
+      const denied = await a.inject({ method: 'GET', url: '/connections', headers });
+      expect(denied.statusCode, why).toBe(303);
+      expect(denied.headers.location, why).toBe('/?signin=required');
+      expect(denied.body, why).not.toContain('Alice');
+      // An admin action without sign-in: refused before CSRF is even looked at; nothing is deleted.
+      const action = await a.inject({
+        method: 'POST',
+        url: `/admin/connections/${id}/delete`,
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: '',
+      });
+      expect(action.statusCode, why).toBe(401);
+      expect(await vault.connections.get(id), why).toBeDefined();
+    }
+    const bearer = await a.inject({
+      method: 'GET',
+      url: '/connections',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(bearer.statusCode).toBe(200);
+    expect(bearer.body).toContain('Alice &lt;Example&gt;');
+    // A script is no browser: with the admin token, an action needs no CSRF token.
+    const scripted = await a.inject({
+      method: 'POST',
+      url: '/admin/connections/conn_nope/delete',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
+    });
+    expect(scripted.statusCode).toBe(303);
+    expect(scripted.headers.location).toBe('/connections?notice=missing');
   });
 
   it('serves the broker through buildApp', async () => {

@@ -2,12 +2,15 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionPlugin } from '../../src/server/plugins/session.js';
 import { brokerRoutes, metricsRoutes, openApiDocument } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { fakeWebex } from '../vault/fake-webex.js';
 import { TEST_KEY, tempDir, testConfig, tokenSet } from '../vault/helpers.js';
 
 const DAY = 86_400_000;
+/** The admin token a Prometheus scraper sends to `/metrics`. */
+const ADMIN_TOKEN = 'metrics-admin-token-0123456789abcdef';
 
 describe('broker API', () => {
   let app: FastifyInstance;
@@ -24,7 +27,7 @@ describe('broker API', () => {
     const t = tempDir();
     cleanup = t.cleanup;
     webex = fakeWebex();
-    const config = testConfig({ WEBEX_AUTH_DB: join(t.dir, 'v.db'), WEBEX_AUTH_KEYS: TEST_KEY });
+    const config = testConfig({ WEBEX_AUTH_DB: join(t.dir, 'v.db'), WEBEX_AUTH_KEYS: TEST_KEY, ADMIN_TOKEN });
     vault = await openVault(config, { fetch: webex.fetch, clock: () => now, retryBaseDelayMs: 1 });
     const integ = await vault.integrations.upsert({
       clientId: 'C1',
@@ -49,7 +52,15 @@ describe('broker API', () => {
     bobKey = (await vault.apiKeys.create({ name: 'bob-bot', connectionIds: [bob] })).key;
     app = Fastify();
     await app.register(brokerRoutes, { vault, config, rateLimit: { burst: 1000, perSecond: 1000 } });
-    await app.register(metricsRoutes, { vault, config });
+    // `/metrics` is admin-only through the server's one access check, which the session plugin runs (the broker API,
+    // registered before it, authenticates API keys itself), as buildApp registers them.
+    await app.register(sessionPlugin, {
+      config,
+      sessions: vault.sessions,
+      cookieKeys: vault.deriveKeys('session cookie'),
+      csrfKeys: vault.deriveKeys('csrf'),
+    });
+    await app.register(metricsRoutes, { vault });
     await app.ready();
   });
   afterAll(async () => {
@@ -151,8 +162,22 @@ describe('broker API', () => {
     expect(list.json().connections[0].status).toBe('needs_reauth');
   });
 
-  it('serves metrics in the Prometheus format', async () => {
-    const res = await app.inject({ method: 'GET', url: '/metrics' });
+  it('serves metrics in the Prometheus format, to an admin (Bearer ADMIN_TOKEN) only', async () => {
+    for (const authorization of [undefined, 'Bearer wrong-token-0123456789abcdef', `Bearer ${key}`]) {
+      const refused = await app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: authorization ? { authorization } : {},
+      });
+      expect(refused.statusCode, authorization).toBe(401);
+      expect(refused.headers['www-authenticate'], authorization).toContain('Bearer');
+      expect(refused.body, authorization).not.toContain('webex_auth_');
+    }
+    const res = await app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('webex_auth_refreshes_total{outcome="success"} 2');
     expect(res.body).toContain('webex_auth_refreshes_total{outcome="needs_reauth"} 1');

@@ -88,22 +88,25 @@ export async function serveDemo(extraEnv: Record<string, string> = {}): Promise<
   };
 }
 
+/** The Chromium flags every browser test launches with. */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** Launches Chromium with a fresh profile. */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'webex-auth-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1100, height: 900 },
   });
   return {
@@ -121,19 +124,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-// ——— Additions for the team-mode and two-instance tests (new exports only; nothing above changes). ———
-
-/** The Chromium flags every browser test launches with (the same as {@link launchBrowser}'s). */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+// ——— For the team-mode and two-instance tests. ———
 
 /** Launches Chromium without a persistent profile: each `browser.newContext()` is a fresh, isolated browser. */
 export async function launchChromium(): Promise<Browser> {

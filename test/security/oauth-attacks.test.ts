@@ -163,9 +163,17 @@ describe('OAuth flow attacks', () => {
     const a = browser();
     const connectionPath = await a.connect(['spark:all', 'spark:people_read']);
     const id = connectionPath.split('/').pop() ?? '';
+    await a.get(connectionPath);
+    // b: a token issued before it had a session (anonymous), then one bound to the session its flow made.
     const b = browser();
     await b.get('/home');
+    const anonymousToken = b.csrf;
+    expect((await b.post('/oauth/start', { scope: 'spark:all' })).res.status).toBe(303);
+    await b.get('/home');
+    const otherSessionToken = b.csrf;
+    expect(otherSessionToken).not.toBe(anonymousToken);
     const refreshesBefore = (await grants(stack.emulator.url)).refresh_token;
+    const form = { scope: 'spark:all', text: 'hi', clientId: 'C1', clientSecret: 's', endpoint: 'people-me' };
     const posts = [
       '/oauth/start',
       '/configure',
@@ -179,15 +187,32 @@ describe('OAuth flow attacks', () => {
       `/admin/connections/${id}/delete`,
     ];
     for (const path of posts) {
-      for (const csrf of [null, b.csrf, '', `${a.csrf}x`]) {
-        const r = await a.post(path, { scope: 'spark:all', text: 'hi', clientId: 'C1', clientSecret: 's' }, csrf);
+      for (const csrf of [null, otherSessionToken, '', `${a.csrf}x`]) {
+        const r = await a.post(path, form, csrf);
         expect(r.res.status, `${path} csrf=${csrf}`).toBe(403);
+      }
+      // What another site can make a browser send: this browser's cookie with a token of this site's public page
+      // (or even this session's own token), but never a same-origin request.
+      for (const csrf of [anonymousToken, a.csrf]) {
+        for (const headers of [
+          { 'sec-fetch-site': 'cross-site' },
+          { 'sec-fetch-site': 'same-site' },
+          { origin: 'https://evil.example' },
+        ] as Record<string, string>[]) {
+          const body = new URLSearchParams({ ...form, _csrf: csrf });
+          const r = await a.request(path, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+            body: body.toString(),
+          });
+          expect(r.res.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+        }
       }
       // A JSON body (what a cross-site fetch could send) is refused the same way.
       const json = await a.request(path, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ _csrf: b.csrf }),
+        body: JSON.stringify({ _csrf: otherSessionToken }),
       });
       expect([403, 415], path).toContain(json.res.status);
     }
@@ -195,19 +220,56 @@ describe('OAuth flow attacks', () => {
     expect((await a.get(connectionPath)).res.status).toBe(200);
   });
 
-  it('session cookie flags: HttpOnly, SameSite=Lax, Path=/, signed; no token in any cookie', async () => {
+  it('session cookie flags: none for a GET; HttpOnly, SameSite=Lax, Path=/, signed once a flow starts; no token in any cookie', async () => {
     const r = await fetch(`${stack.server.url}/home`);
-    const cookies = r.headers.getSetCookie();
+    expect(r.headers.getSetCookie()).toEqual([]);
+    await r.body?.cancel();
+    const a = browser();
+    await a.get('/home');
+    expect(a.cookies.size).toBe(0);
+    const start = await a.post('/oauth/start', { scope: ['spark:all', 'spark:people_read'] });
+    expect(start.res.status).toBe(303);
+    const cookies = start.res.headers.getSetCookie();
     expect(cookies).toHaveLength(1);
     const [cookie] = cookies as [string];
+    expect(cookie).toMatch(/^webex_auth_session=/);
     expect(cookie).toMatch(/; HttpOnly/i);
     expect(cookie).toMatch(/; SameSite=Lax/i);
     expect(cookie).toMatch(/; Path=\//);
-    // Signed: tampering with the value gives a fresh session, not the old one.
-    const a = browser();
-    await a.connect(['spark:all']);
     const [[name, value]] = [...a.cookies] as [[string, string]];
-    const forged = await fetch(`${stack.server.url}/home`, { headers: { cookie: `${name}=${value.slice(0, -2)}xx` } });
-    expect(forged.headers.getSetCookie()).toHaveLength(1);
+    // A random id and its signature, nothing else.
+    expect(value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9%+/=_-]+$/);
+    expect(value.length).toBeLessThan(200);
+
+    // Signed: a tampered value is no session — the server clears it, and the flow started under the real one cannot
+    // be finished with it (no code exchange); the real cookie still finishes it.
+    const consent = await a.request(start.res.headers.get('location') ?? '');
+    const callback = consent.res.headers.get('location') ?? '';
+    expect(callback).toContain('state=');
+    const before = await codeGrants();
+    const forged = await fetch(new URL(callback, stack.server.url), {
+      headers: { cookie: `${name}=${value.slice(0, -2)}${value.endsWith('xx') ? 'yy' : 'xx'}` },
+      redirect: 'manual',
+    });
+    expect(forged.status).toBe(400);
+    await forged.body?.cancel();
+    const cleared = forged.headers.getSetCookie();
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0]).toMatch(new RegExp(`^${name}=;`));
+    expect(cleared[0]).toMatch(/Expires=Thu, 01 Jan 1970|Max-Age=0/i);
+    expect(await codeGrants()).toBe(before);
+    const done = await a.get(callback);
+    expect(done.res.status).toBe(303);
+    expect(await codeGrants()).toBe(before + 1);
+    // The session id rotated at the completed authorization; no cookie holds token material.
+    expect(a.cookies.get(name)).not.toBe(value);
+    const page = await a.get(done.res.headers.get('location') ?? '');
+    expect(page.res.status).toBe(200);
+    const tokens = [...page.body.matchAll(/data-value="([^"]{20,})"/g)].map((m) => m[1] as string);
+    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    for (const [k, v] of a.cookies) {
+      expect(v, k).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9%+/=_-]+$/);
+      for (const t of tokens) expect(decodeURIComponent(v), k).not.toContain(t);
+    }
   });
 });

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { Browser, testApp } from './support/app.js';
+import { ADMIN_TOKEN, connect, type RunningEmulator, signIn, startTeamEmulator, teamEnv } from '../accounts/support.js';
+import { Browser, testApp, testAppWithVault } from './support/app.js';
 import { type FakeWebexOptions, fakeWebex } from './support/fake-webex.js';
 
 const CONFIGURED = { WEBEX_CLIENT_ID: 'C0123456789abcdef', WEBEX_CLIENT_SECRET: 'canary-client-secret-123' };
@@ -12,7 +13,7 @@ afterEach(async () => {
 
 async function setup(webex: FakeWebexOptions = {}, env: Record<string, string> = {}) {
   const fake = fakeWebex(webex);
-  const t = await testApp({ ...CONFIGURED, ...env }, { fetch: fake.fetch });
+  const t = await testAppWithVault({ ...CONFIGURED, ...env }, { fetch: fake.fetch });
   close = () => t.app.close();
   const browser = new Browser(t.app);
   await browser.get('/');
@@ -113,20 +114,33 @@ describe('a completed flow', () => {
     expect(again.body).toContain(location);
     expect(fake.calls.token).toBe(1);
 
-    // Another browser does not see the connection.
-    const stranger = new Browser(app);
-    expect((await stranger.get(location)).statusCode).toBe(404);
-    expect((await stranger.get(location)).body).not.toContain('ACCESS_canary');
+    // Local mode: the connection belongs to the local operator, and every browser on this machine is the local
+    // operator — a second browser sees it too. (Strangers exist in team mode: see "team mode" below.)
+    const sameOperator = new Browser(app);
+    const second = await sameOperator.get(location);
+    expect(second.statusCode).toBe(200);
+    expect(second.headers['set-cookie']).toBeUndefined();
+    // An unknown id is the same 404 as ever.
+    expect((await sameOperator.get('/connections/conn_doesnotexist')).statusCode).toBe(404);
   });
 
-  it('an admin (Authorization: Bearer ADMIN_TOKEN) may open any connection; a wrong token may not', async () => {
+  it('local mode with ADMIN_TOKEN: connection pages stay the local operator’s; the dashboard needs the token', async () => {
     const adminToken = 'admin-token-0123456789abcdef';
     const { browser, app } = await setup({}, { ADMIN_TOKEN: adminToken });
     const state = await startFlow(browser);
     const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers.location);
-    const admin = new Browser(app);
-    expect((await admin.get(location, { authorization: `Bearer ${adminToken}` })).statusCode).toBe(200);
-    expect((await admin.get(location, { authorization: 'Bearer wrong-token-0123456789' })).statusCode).toBe(404);
+    const other = new Browser(app);
+    expect((await other.get(location)).statusCode).toBe(200);
+    expect((await other.get(location, { authorization: `Bearer ${adminToken}` })).statusCode).toBe(200);
+    expect((await other.get(location, { authorization: 'Bearer wrong-token-0123456789' })).statusCode).toBe(200);
+    // The admin dashboard is another matter: it needs the token (test/broker/admin.test.ts checks it in full).
+    const id = location.split('/').pop() as string;
+    expect((await other.get('/connections', { authorization: `Bearer ${adminToken}` })).body).toContain(id);
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }] as Record<string, string>[]) {
+      const refused = await other.get('/connections', headers);
+      expect(refused.body).toContain('Admin token required');
+      expect(refused.body).not.toContain(id);
+    }
   });
 
   it('works at /webex-auth.html too, and two tabs complete independently', async () => {
@@ -165,6 +179,87 @@ describe('a completed flow', () => {
     expect((await browser.post(`${location}/delete`, {})).statusCode).toBe(303);
     expect(await vault.connections.list()).toEqual([]);
     expect((await browser.get(location)).statusCode).toBe(404);
+  });
+});
+
+describe('team mode: a connection is visible to its owner and admins only', () => {
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    emulator = await startTeamEmulator();
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  /** A team server on the emulator with alice's connection; returns it, its page and its tokens. */
+  async function aliceConnected() {
+    const t = await testAppWithVault({ ...teamEnv(emulator), ADMIN_TOKEN });
+    close = () => t.app.close();
+    const alice = new Browser(t.app);
+    expect((await signIn(alice, 'alice@example.com')).statusCode).toBe(303);
+    const id = await connect(alice, 'alice@example.com');
+    const location = `/connections/${id}`;
+    const tokens = await t.vault.connections.revealTokens(id);
+    expect(tokens?.accessToken.length).toBeGreaterThan(20);
+    const own = await alice.get(location);
+    expect(own.statusCode).toBe(200);
+    expect(own.body).toContain(tokens?.accessToken);
+    return { ...t, alice, id, location, tokens: tokens as NonNullable<typeof tokens> };
+  }
+
+  it('another signed-in account gets the 404 of an unknown id, on the page and on every action; nothing changes', async () => {
+    const { app, vault, alice, id, location, tokens } = await aliceConnected();
+    const erin = new Browser(app);
+    expect((await signIn(erin, 'erin@example.com')).statusCode).toBe(303);
+    const home = await erin.get('/');
+    expect(home.statusCode).toBe(200);
+    expect(home.body).not.toContain(id);
+    const unknown = await erin.get('/connections/conn_doesnotexist');
+    expect(unknown.statusCode).toBe(404);
+    for (const url of [location, `${location}?token=1`]) {
+      const seen = await erin.get(url);
+      expect(seen.statusCode, url).toBe(404);
+      expect(seen.body, url).toContain('Connection not found');
+      expect(seen.body, url).not.toContain(tokens.accessToken);
+      expect(seen.body, url).not.toContain(tokens.refreshToken);
+    }
+    // Her forms carry her own valid CSRF token: the refusal is the owner check, not CSRF.
+    await erin.get('/');
+    for (const action of ['refresh', 'try', 'delete']) {
+      const res = await erin.post(`${location}/${action}`, { endpoint: 'people-me' });
+      expect(res.statusCode, action).toBe(404);
+      expect(res.body, action).not.toContain(tokens.accessToken);
+    }
+    expect(await vault.connections.get(id)).toBeDefined();
+    expect(await vault.connections.revealTokens(id)).toEqual(tokens);
+    expect((await alice.get(location)).statusCode).toBe(200);
+  });
+
+  it('an anonymous visitor is sent to sign in; the admin token and an ADMIN_EMAILS account may open it, a wrong token may not', async () => {
+    const { app, location, tokens } = await aliceConnected();
+    const anonymous = new Browser(app);
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abcdef0123' }] as Record<
+      string,
+      string
+    >[]) {
+      const res = await anonymous.get(location, headers);
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe('/?signin=required');
+      expect(res.body).not.toContain(tokens.accessToken);
+    }
+    const erin = new Browser(app);
+    await signIn(erin, 'erin@example.com');
+    const wrong = await erin.get(location, { authorization: 'Bearer wrong-token-0123456789abcdef0123' });
+    expect(wrong.statusCode).toBe(404);
+    expect(wrong.body).not.toContain(tokens.accessToken);
+
+    const script = new Browser(app);
+    const admin = await script.get(location, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.body).toContain(tokens.accessToken);
+    const carol = new Browser(app);
+    await signIn(carol, 'carol@example.com');
+    expect((await carol.get(location)).statusCode).toBe(200);
   });
 });
 

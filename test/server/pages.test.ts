@@ -1,11 +1,12 @@
 import { mkdtempSync, statSync } from 'node:fs';
-import { get as httpsGet } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server/app.js';
 import { selfSignedCertificate } from '../../src/server/https.js';
-import { Browser, testApp } from './support/app.js';
+import { LOCAL_OPERATOR } from '../../src/vault/types.js';
+import { Browser, testApp, testAppWithVault } from './support/app.js';
 
 const CONFIGURED = { WEBEX_CLIENT_ID: 'C0123456789abcdef', WEBEX_CLIENT_SECRET: 'canary-client-secret-123' };
 let close: (() => Promise<void>) | undefined;
@@ -14,7 +15,7 @@ afterEach(async () => {
   close = undefined;
 });
 async function app(env: Record<string, string> = CONFIGURED) {
-  const t = await testApp(env);
+  const t = await testAppWithVault(env);
   close = () => t.app.close();
   return t;
 }
@@ -36,7 +37,7 @@ describe('pages and headers', () => {
     expect(res.body).not.toMatch(/<script>(?!<\/script>)/);
   });
 
-  it('sets strict security headers and a HttpOnly SameSite=Lax signed session cookie', async () => {
+  it('sets strict security headers; no cookie for a GET, a HttpOnly SameSite=Lax signed session cookie once a flow starts', async () => {
     const { app: a } = await app();
     const res = await a.inject('/');
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
@@ -45,14 +46,25 @@ describe('pages and headers', () => {
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['cache-control']).toBe('no-store');
-    const cookie = String(res.headers['set-cookie']);
+    // No session is made for an anonymous GET; the first state to keep (a flow's PKCE verifier) makes one.
+    expect(res.headers['set-cookie']).toBeUndefined();
+    const b = new Browser(a);
+    await b.get('/');
+    expect(b.cookies.size).toBe(0);
+    const start = await b.post('/oauth/start', { scope: 'spark:people_read' });
+    expect(start.statusCode).toBe(303);
+    const set = start.headers['set-cookie'];
+    const cookies = Array.isArray(set) ? set : [String(set)];
+    expect(cookies).toHaveLength(1);
+    const [cookie] = cookies as [string];
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Path=\//);
     expect(cookie).not.toMatch(/Secure/);
     expect(cookie).toMatch(/^webex_auth_session=[^;]+\.[^;]+;/);
   });
 
-  it('serves https with a generated self-signed certificate and marks the cookie Secure', async () => {
+  it('serves https with a generated self-signed certificate and marks the session cookie Secure (__Host-)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'webex-auth-tls-'));
     const tls = selfSignedCertificate(dir);
     expect(tls.cert).toContain('BEGIN CERTIFICATE');
@@ -60,21 +72,52 @@ describe('pages and headers', () => {
     const t = await testApp({ ...CONFIGURED, WEBEX_REDIRECT_URI: 'https://localhost:8443/oauth' }, { tls });
     close = () => t.app.close();
     const res = await t.app.inject('/');
-    expect(String(res.headers['set-cookie'])).toMatch(/Secure/);
+    expect(res.headers['set-cookie']).toBeUndefined();
     expect(res.body).toContain('self-signed certificate');
     const url = await listen(t.app, { port: 0, host: '127.0.0.1' }, 'https');
     expect(url).toMatch(/^https:\/\/localhost:\d+$/);
     const port = new URL(url).port;
-    const body = await new Promise<string>((resolve, reject) => {
-      httpsGet({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false }, (r) => {
-        let data = '';
-        r.on('data', (c) => {
-          data += c;
-        });
-        r.on('end', () => resolve(data));
-      }).on('error', reject);
+    /** One request over the real TLS socket (inject() is not TLS). */
+    const request = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+        (resolve, reject) => {
+          const req = httpsRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              path,
+              method: init.method ?? 'GET',
+              headers: init.headers,
+              rejectUnauthorized: false,
+            },
+            (r) => {
+              let data = '';
+              r.on('data', (c) => {
+                data += c;
+              });
+              r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body: data }));
+            },
+          );
+          req.on('error', reject);
+          req.end(init.body);
+        },
+      );
+    expect(JSON.parse((await request('/healthz')).body)).toEqual({ status: 'ok' });
+    const home = await request('/');
+    expect(home.headers['set-cookie']).toBeUndefined();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)?.[1] ?? '';
+    const start = await request('/oauth/start', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, scope: 'spark:people_read' }).toString(),
     });
-    expect(JSON.parse(body)).toEqual({ status: 'ok' });
+    expect(start.status).toBe(303);
+    const cookie = String(start.headers['set-cookie']);
+    expect(cookie).toMatch(/^__Host-webex_auth_session=/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).not.toMatch(/Domain=/i);
   });
 
   it('serves the stylesheet and script, health and readiness, and a 404 page', async () => {
@@ -179,6 +222,8 @@ describe('bring your own integration', () => {
     expect(after.body).not.toContain('byo-canary-secret');
     const [stored] = await vault.integrations.list();
     expect(stored?.apiBase).toBe('https://webexapis.com/v1');
+    // Local mode: what a browser brings belongs to the local operator.
+    expect(stored?.ownerId).toBe(LOCAL_OPERATOR);
     const start = await b.post('/oauth/start', { scope: 'spark:people_read' });
     const url = new URL(String(start.headers.location));
     expect(url.origin).toBe('https://webexapis.com');

@@ -19,7 +19,7 @@ declare module 'fastify' {
     renderError(request: FastifyRequest, info: ErrorInfo): string;
   }
   interface FastifyReply {
-    /** Sends an HTML page. */
+    /** Sends an HTML page (with `status`, else the status already set, else 200). */
     page(title: string, body: SafeHtml, status?: number): FastifyReply;
     /** Sends an error page with `info.status`. */
     errorPage(info: ErrorInfo): FastifyReply;
@@ -49,8 +49,9 @@ export const viewsPlugin: FastifyPluginAsync<LayoutContext> = globalPlugin(async
   app.decorate('renderError', (request: FastifyRequest, info: ErrorInfo) =>
     layout(ctx, info.title, errorView(info), viewer(request)),
   );
-  app.decorateReply('page', function (title: string, body: SafeHtml, status = 200) {
-    return this.code(status)
+  // Without a status, the one already set stays (`reply.code(401).page(…)`), else 200.
+  app.decorateReply('page', function (title: string, body: SafeHtml, status?: number) {
+    return this.code(status ?? this.statusCode)
       .type('text/html; charset=utf-8')
       .send(layout(ctx, title, body, viewer(this.request)));
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Config, loadConfig } from '../../../src/config.js';
 import { type BuildAppOptions, buildApp } from '../../../src/server/app.js';
 import { generateKeyEntry } from '../../../src/vault/crypto/keyring.js';
+import { openVault, type VaultInternals } from '../../../src/vault/vault.js';
 
 /** A configuration from `env` only (no .env file, silent logs). */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -29,6 +30,20 @@ export async function testApp(env: Record<string, string> = {}, options: BuildAp
   const app = await buildApp(config, options);
   app.addHook('onClose', async () => rmSync(dir, { recursive: true, force: true }));
   return { app, config, dir };
+}
+
+/**
+ * {@link testApp} plus a second vault opened on the app's store (the app keeps its own vault to itself), to read and
+ * seed what the app stores; closed with the app. Call before the app's first request (hooks cannot be added later).
+ */
+export async function testAppWithVault(
+  env: Record<string, string> = {},
+  options: BuildAppOptions = {},
+): Promise<Awaited<ReturnType<typeof testApp>> & { vault: VaultInternals }> {
+  const t = await testApp(env, options);
+  const vault = await openVault(t.config);
+  t.app.addHook('onClose', async () => vault.close());
+  return { ...t, vault };
 }
 
 /** A browser's cookie jar for app.inject(): keeps every cookie it is given and reads the CSRF token off a page. */
@@ -56,7 +71,12 @@ export class Browser {
     return res;
   }
 
-  async post(url: string, form: Record<string, string | string[]>, withCsrf = true, headers: Record<string, string> = {}) {
+  async post(
+    url: string,
+    form: Record<string, string | string[]>,
+    withCsrf = true,
+    headers: Record<string, string> = {},
+  ) {
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
     if (withCsrf) body.set('_csrf', this.csrf);
