@@ -60,13 +60,17 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 /** `TRUST_PROXY`: `true`, a hop count, or proxy addresses/CIDRs (as Fastify's `trustProxy` takes them). */
 const trustProxy: Rule<boolean | number | string[]> = (raw) => {
   const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1' || v === 'yes') return { value: true };
-  if (v === 'false' || v === '0' || v === 'no') return { value: false };
-  if (/^hops:\d{1,2}$/.test(v)) return { value: Number(v.slice(5)) };
+  if (v === 'true' || v === 'yes') return { value: true };
+  if (v === 'false' || v === 'no') return { value: false };
+  // A number is a hop count, as Express reads it: `1` trusts the one proxy in front, not every X-Forwarded-For entry.
+  if (/^(hops:)?\d{1,2}$/.test(v)) return { value: Number(v.replace('hops:', '')) };
   const list = v.split(',').map((x) => x.trim());
   return list.every((x) => /^[0-9a-f.:]+(\/\d{1,3})?$/.test(x) && x.length <= 50)
     ? { value: list }
-    : { expected: 'expected true, false, hops:<n>, or proxy addresses such as 10.0.0.1,10.1.0.0/16' };
+    : {
+        expected:
+          'expected a hop count such as 1, true (every hop), false, or proxy addresses such as 10.0.0.1,10.1.0.0/16',
+      };
 };
 /** A number as JavaScript reads one (`8080`, `1e3`, `0x1F90`), within [min, max], whole if `whole`. */
 const numberIn =
@@ -106,13 +110,17 @@ const SETTINGS = {
   WEBEX_AUTH_KEYCHAIN: oneOf(['auto', 'off'] as const),
   WEBEX_AUTH_MODE: oneOf(['local', 'team'] as const),
   PUBLIC_URL: matching(
-    (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).pathname === '/' && !new URL(v).search,
+    (v) =>
+      URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).pathname === '/' && !new URL(v).search,
     'expected the origin people open, such as https://webex-auth.example.com',
   ),
   ALLOWED_HOSTS: commaList((v) => HOSTNAME.test(v), 'expected host names such as auth.example.com,auth.internal'),
   TRUST_PROXY: trustProxy,
   ADMIN_EMAILS: commaList((v) => /^[^\s@,]+@[^\s@,]+$/.test(v), 'expected email addresses such as ops@example.com'),
-  ALLOWED_EMAIL_DOMAINS: commaList((v) => HOSTNAME.test(v), 'expected email domains such as example.com'),
+  ALLOWED_EMAIL_DOMAINS: commaList(
+    (v) => v === '*' || HOSTNAME.test(v),
+    'expected email domains such as example.com (or * for any Webex account)',
+  ),
   ALLOWED_ORG_IDS: commaList(
     (v) => /^[A-Za-z0-9+/=_-]{8,200}$/.test(v),
     'expected Webex org ids (as people/me shows orgId)',
@@ -164,6 +172,31 @@ export type Mode = 'webex' | 'fedramp' | 'demo' | 'custom';
 export type AccessMode = 'local' | 'team';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
+
+/**
+ * The mode when WEBEX_AUTH_MODE does not say: team as soon as anything suggests the server is reached by others —
+ * production, a non-loopback listen address, a PUBLIC_URL, a redirect URI on a non-loopback host, extra allowed host
+ * names, or a trusted proxy (a proxy on the same machine forwards to a loopback HOST; its requests are not the
+ * local operator's).
+ */
+function inferAccessMode(s: {
+  NODE_ENV?: string | undefined;
+  HOST?: string | undefined;
+  PUBLIC_URL?: string | undefined;
+  WEBEX_REDIRECT_URI?: string | undefined;
+  ALLOWED_HOSTS?: string[] | undefined;
+  TRUST_PROXY?: boolean | number | string[] | undefined;
+}): AccessMode {
+  const redirectHost = new URL(s.WEBEX_REDIRECT_URI ?? DEFAULT_REDIRECT_URI).hostname;
+  const shared =
+    s.NODE_ENV === 'production' ||
+    !isLoopbackHost(s.HOST ?? '127.0.0.1') ||
+    s.PUBLIC_URL !== undefined ||
+    !isLoopbackHost(redirectHost) ||
+    (s.ALLOWED_HOSTS?.length ?? 0) > 0 ||
+    (s.TRUST_PROXY !== undefined && s.TRUST_PROXY !== false && s.TRUST_PROXY !== 0);
+  return shared ? 'team' : 'local';
+}
 
 /** Whether `host` (a listen address or a URL host name) is a loopback name. */
 export function isLoopbackHost(host: string): boolean {
@@ -243,7 +276,7 @@ export function assertServable(config: Pick<Config, 'accessMode' | 'accessModeSe
       ? 'WEBEX_AUTH_MODE=team'
       : 'team mode (NODE_ENV=production, a non-loopback HOST or PUBLIC_URL)';
     throw new ConfigError(
-      `Invalid setting WEBEX_CLIENT_ID: ${why} signs people in with Webex through the configured integration; set WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET (or WEBEX_AUTH_MODE=local for a demo)`,
+      `Invalid setting WEBEX_CLIENT_ID: ${why} signs people in with Webex through the configured integration; set WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET (a demo without them runs in local mode, on this machine only)`,
       'WEBEX_CLIENT_ID',
     );
   }
@@ -321,9 +354,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keys: s.WEBEX_AUTH_KEYS,
     keychain: s.WEBEX_AUTH_KEYCHAIN !== 'off',
     adminToken: s.ADMIN_TOKEN,
-    accessMode:
-      s.WEBEX_AUTH_MODE ??
-      (s.NODE_ENV === 'production' || !isLoopbackHost(s.HOST ?? '127.0.0.1') || s.PUBLIC_URL ? 'team' : 'local'),
+    accessMode: s.WEBEX_AUTH_MODE ?? inferAccessMode(s),
     accessModeSet: s.WEBEX_AUTH_MODE !== undefined,
     publicUrl: s.PUBLIC_URL ? new URL(s.PUBLIC_URL).origin : undefined,
     allowedHosts: s.ALLOWED_HOSTS ?? [],
@@ -341,6 +372,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     mode: modeOf(s.WEBEX_CLIENT_ID, s.WEBEX_API_BASE ?? WEBEX_API_BASE),
     dataDir,
   };
+  if (/^\/(api|static)\//.test(new URL(config.redirectUri).pathname)) {
+    throw new ConfigError(
+      'Invalid setting WEBEX_REDIRECT_URI: its path may not start with /api/ or /static/ (those paths are the broker API and static files)',
+      'WEBEX_REDIRECT_URI',
+    );
+  }
+  if (config.accessMode === 'local' && config.production) {
+    throw new ConfigError(
+      'Invalid setting WEBEX_AUTH_MODE: local mode (no sign-in, every request is the operator) cannot run with NODE_ENV=production',
+      'WEBEX_AUTH_MODE',
+    );
+  }
   if (config.clientId && !config.clientSecret) {
     throw new ConfigError(
       'Invalid setting WEBEX_CLIENT_SECRET: required when WEBEX_CLIENT_ID is set (copy it from your integration on developer.webex.com)',
@@ -358,6 +401,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       throw new ConfigError(
         'Invalid setting ADMIN_TOKEN: expected at least 32 characters when NODE_ENV=production (e.g. `openssl rand -base64 32`)',
         'ADMIN_TOKEN',
+      );
+    }
+    if (config.accessMode === 'team' && !config.allowedEmailDomains.length && !config.allowedOrgIds.length) {
+      throw new ConfigError(
+        'Invalid setting ALLOWED_EMAIL_DOMAINS: a production team server says who may sign in (e.g. example.com), with ALLOWED_ORG_IDS, or * for any Webex account',
+        'ALLOWED_EMAIL_DOMAINS',
       );
     }
     if (config.webhookUrl && !config.webhookSecret) {

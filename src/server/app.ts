@@ -226,7 +226,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     csrfKeys: vault.deriveKeys('csrf'),
   });
   const purge = setInterval(() => {
-    vault.sessions.purgeExpired().catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'session purge failed'));
+    vault.sessions
+      .purgeExpired()
+      .catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'session purge failed'));
   }, SESSION_PURGE_MS);
   purge.unref();
   app.addHook('onClose', async () => clearInterval(purge));

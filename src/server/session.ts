@@ -78,12 +78,15 @@ export function addressKey(ip: string): string {
 export class SessionManager {
   readonly #limit: RateLimiter;
   readonly #secureHost: string | undefined;
+  /** The life of a new session: in team mode one without an account lives as long as a pending sign-in. */
+  readonly #newTtlMs: number;
 
   constructor(
     readonly store: WebSessions,
-    config: Pick<Config, 'publicUrl'>,
+    config: Pick<Config, 'publicUrl' | 'accessMode'>,
     private readonly clock: () => number = Date.now,
   ) {
+    this.#newTtlMs = config.accessMode === 'team' ? SESSION_LIMITS.pendingTtlMs : SESSION_LIMITS.idleTtlMs;
     this.#limit = createRateLimiter({
       burst: SESSION_LIMITS.createBurst,
       perSecond: SESSION_LIMITS.createPerMinute / 60,
@@ -114,7 +117,7 @@ export class SessionManager {
   async ensure(request: FastifyRequest, reply: FastifyReply): Promise<WebSession> {
     if (request.session) return request.session;
     this.spend(request);
-    const session = await this.store.create({ data: {}, ttlMs: SESSION_LIMITS.idleTtlMs });
+    const session = await this.store.create({ data: {}, ttlMs: this.#newTtlMs });
     this.#adopt(request, reply, session);
     return session;
   }
@@ -136,7 +139,9 @@ export class SessionManager {
   /** Extends the session's life when it was last extended a while ago (one write per `touchEveryMs` at most). */
   async touch(request: FastifyRequest): Promise<void> {
     const s = request.session;
-    if (s && s.expiresAt - this.clock() < SESSION_LIMITS.idleTtlMs - SESSION_LIMITS.touchEveryMs) {
+    // Only a session holding something is extended (an account, an unlocked admin, local mode's operator state).
+    const worth = this.#newTtlMs === SESSION_LIMITS.idleTtlMs || s?.accountId !== undefined || s?.data.adminUnlocked;
+    if (s && worth && s.expiresAt - this.clock() < SESSION_LIMITS.idleTtlMs - SESSION_LIMITS.touchEveryMs) {
       await this.store.save(s, SESSION_LIMITS.idleTtlMs);
     }
   }

@@ -49,13 +49,19 @@ function checkTtl(ttlMs: number): void {
 }
 
 /** A PendingAuthorization read back from JSON, or undefined when it is not one (or not for `state`). */
-function pendingOf(json: string, state: string): PendingAuthorization | undefined {
-  const p = JSON.parse(json) as unknown;
+function pendingOf(
+  json: string,
+  state: string,
+): { pending: PendingAuthorization; ownerId: string | undefined } | undefined {
+  const { ownerId, ...p } = JSON.parse(json) as Record<string, unknown>;
   if (!isObject(p) || p.state !== state) return undefined;
   if (typeof p.codeVerifier !== 'string' || typeof p.redirectUri !== 'string' || !Array.isArray(p.scopes)) {
     return undefined;
   }
-  return p as unknown as PendingAuthorization;
+  return {
+    pending: p as unknown as PendingAuthorization,
+    ownerId: typeof ownerId === 'string' ? ownerId : undefined,
+  };
 }
 
 /** The vault's {@link WebSessions} over a store and key ring; times from `clock`. */
@@ -166,7 +172,11 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
         purpose: entry.purpose,
         integrationId: entry.integrationId,
         redirectPath: new URL(entry.pending.redirectUri).pathname,
-        dataEnc: ring.encrypt(JSON.stringify(entry.pending), pendingSlot(stateHash)),
+        // The owner travels inside the encrypted data, beside the verifier: nothing in clear says whose flow it is.
+        dataEnc: ring.encrypt(
+          JSON.stringify({ ...entry.pending, ...(entry.ownerId ? { ownerId: entry.ownerId } : {}) }),
+          pendingSlot(stateHash),
+        ),
         keyId: ring.activeKeyId,
         expiresAt: now + ttlMs,
         createdAt: now,
@@ -180,13 +190,20 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
       if (!isSessionId(sessionId) || !isState(state)) return undefined;
       const row = await store.takePending(sha256(state), sha256(sessionId), clock());
       if (!row) return undefined;
-      let pending: PendingAuthorization | undefined;
+      let opened: ReturnType<typeof pendingOf>;
       try {
-        pending = pendingOf(ring.decrypt(row.dataEnc, pendingSlot(row.stateHash)), state);
+        opened = pendingOf(ring.decrypt(row.dataEnc, pendingSlot(row.stateHash)), state);
       } catch {
         return undefined;
       }
-      return pending && { purpose: row.purpose, integrationId: row.integrationId, pending };
+      return (
+        opened && {
+          purpose: row.purpose,
+          integrationId: row.integrationId,
+          pending: opened.pending,
+          ownerId: opened.ownerId,
+        }
+      );
     },
 
     async findPending(sessionId, state) {

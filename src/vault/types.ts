@@ -155,6 +155,8 @@ export interface PendingEntry {
   purpose: 'signin' | 'connect';
   integrationId: string;
   pending: PendingAuthorization;
+  /** The owner a `connect` flow was started for; its callback stores the connection for this owner only. */
+  ownerId?: string | undefined;
 }
 
 /** What is known of a state a session started, answered or not. */

@@ -68,7 +68,9 @@ describe('1. an anonymous POST /configure cannot overwrite the configured integr
     const visitor = new Browser(app);
     await visitor.get('/');
     const start = await visitor.post('/signin', {});
-    expect(new URL(String(start.headers.location)).searchParams.get('redirect_uri')).toBe('http://localhost:18481/oauth');
+    expect(new URL(String(start.headers.location)).searchParams.get('redirect_uri')).toBe(
+      'http://localhost:18481/oauth',
+    );
     expect((await signIn(new Browser(app), 'carol@example.com')).statusCode).toBe(303);
     await app.close();
   });
@@ -96,11 +98,17 @@ describe('2. a forged Host never reaches a route (DNS rebinding)', () => {
       expect((await app.inject({ url: '/healthz', headers: { host: '[::1]:8080' } })).statusCode).toBe(200);
       await app.close();
     }
-    const { app } = await testApp({ ALLOWED_HOSTS: 'auth.internal', PUBLIC_URL: 'https://auth.example.com', ...teamEnv(emulator) });
+    const { app } = await testApp({
+      ALLOWED_HOSTS: 'auth.internal',
+      PUBLIC_URL: 'https://auth.example.com',
+      ...teamEnv(emulator),
+    });
     for (const host of ['auth.internal', 'auth.example.com', 'AUTH.example.com:443']) {
       expect((await app.inject({ url: '/healthz', headers: { host } })).statusCode, host).toBe(200);
     }
-    expect((await app.inject({ url: '/healthz', headers: { host: 'auth.example.com.attacker.example' } })).statusCode).toBe(421);
+    expect(
+      (await app.inject({ url: '/healthz', headers: { host: 'auth.example.com.attacker.example' } })).statusCode,
+    ).toBe(421);
     await app.close();
   });
 });
@@ -259,55 +267,58 @@ describe('7. one admin policy: /metrics and the dashboard', () => {
 });
 
 const pgUp = await postgresAvailable();
-describe.skipIf(!pgUp && !process.env.REQUIRE_POSTGRES)('8. two instances on one PostgreSQL share flows and sessions', () => {
-  let schema: string;
-  beforeAll(() => {
-    schema = freshSchema('accounts');
-  });
-  afterAll(async () => {
-    await dropSchema(schema);
-  });
+describe.skipIf(!pgUp && !process.env.REQUIRE_POSTGRES)(
+  '8. two instances on one PostgreSQL share flows and sessions',
+  () => {
+    let schema: string;
+    beforeAll(() => {
+      schema = freshSchema('accounts');
+    });
+    afterAll(async () => {
+      await dropSchema(schema);
+    });
 
-  it('finishes on B a flow started on A, and a restart of both keeps the browser signed in', async () => {
-    const keys = (await import('../../src/vault/crypto/keyring.js')).generateKeyEntry('k1');
-    const config = testConfig({ ...teamEnv(emulator), DATABASE_URL: PG_URL, WEBEX_AUTH_KEYS: keys });
-    const instance = async () => {
-      const vault: VaultInternals = await openVault(config, { schema });
-      const app: FastifyInstance = await buildApp(config, { vault });
-      app.addHook('onClose', async () => vault.close());
-      return app;
-    };
-    let a = await instance();
-    let b = await instance();
-    // One browser; its requests alternate between the instances as a load balancer would send them.
-    const browser = new Browser({ inject: ((opts: never) => a.inject(opts)) as never });
-    const onB = new Browser({ inject: ((opts: never) => b.inject(opts)) as never });
-    const share = () => {
-      for (const [k, v] of browser.cookies) onB.cookies.set(k, v);
-      onB.csrf = browser.csrf;
-    };
-    await browser.get('/');
-    const start = await browser.post('/signin', {});
-    share();
-    const signedIn = await onB.get(await consent(String(start.headers.location), 'alice@example.com'));
-    expect(signedIn.statusCode, signedIn.body.slice(0, 300)).toBe(303);
-    for (const [k, v] of onB.cookies) browser.cookies.set(k, v);
-    await browser.get('/');
-    const flow = await browser.post('/oauth/start', { scope: ['spark:people_read'] });
-    share();
-    const done = await onB.get(await consent(String(flow.headers.location), 'alice@example.com'));
-    expect(done.statusCode, done.body.slice(0, 300)).toBe(303);
-    const page = String(done.headers.location);
-    for (const [k, v] of onB.cookies) browser.cookies.set(k, v);
-    expect((await browser.get(page)).statusCode).toBe(200);
+    it('finishes on B a flow started on A, and a restart of both keeps the browser signed in', async () => {
+      const keys = (await import('../../src/vault/crypto/keyring.js')).generateKeyEntry('k1');
+      const config = testConfig({ ...teamEnv(emulator), DATABASE_URL: PG_URL, WEBEX_AUTH_KEYS: keys });
+      const instance = async () => {
+        const vault: VaultInternals = await openVault(config, { schema });
+        const app: FastifyInstance = await buildApp(config, { vault });
+        app.addHook('onClose', async () => vault.close());
+        return app;
+      };
+      let a = await instance();
+      let b = await instance();
+      // One browser; its requests alternate between the instances as a load balancer would send them.
+      const browser = new Browser({ inject: ((opts: never) => a.inject(opts)) as never });
+      const onB = new Browser({ inject: ((opts: never) => b.inject(opts)) as never });
+      const share = () => {
+        for (const [k, v] of browser.cookies) onB.cookies.set(k, v);
+        onB.csrf = browser.csrf;
+      };
+      await browser.get('/');
+      const start = await browser.post('/signin', {});
+      share();
+      const signedIn = await onB.get(await consent(String(start.headers.location), 'alice@example.com'));
+      expect(signedIn.statusCode, signedIn.body.slice(0, 300)).toBe(303);
+      for (const [k, v] of onB.cookies) browser.cookies.set(k, v);
+      await browser.get('/');
+      const flow = await browser.post('/oauth/start', { scope: ['spark:people_read'] });
+      share();
+      const done = await onB.get(await consent(String(flow.headers.location), 'alice@example.com'));
+      expect(done.statusCode, done.body.slice(0, 300)).toBe(303);
+      const page = String(done.headers.location);
+      for (const [k, v] of onB.cookies) browser.cookies.set(k, v);
+      expect((await browser.get(page)).statusCode).toBe(200);
 
-    await a.close();
-    await b.close();
-    a = await instance();
-    b = await instance();
-    expect((await browser.get('/')).body).toContain('Alice Example');
-    expect((await browser.get(page)).statusCode).toBe(200);
-    await a.close();
-    await b.close();
-  });
-});
+      await a.close();
+      await b.close();
+      a = await instance();
+      b = await instance();
+      expect((await browser.get('/')).body).toContain('Alice Example');
+      expect((await browser.get(page)).statusCode).toBe(200);
+      await a.close();
+      await b.close();
+    });
+  },
+);

@@ -2,7 +2,7 @@
  * `webex-auth serve`: the web app and token broker (what `npm start` runs). Without a client id it runs in demo mode
  * against the emulator started in-process; with an https redirect URI it serves https with a self-signed certificate.
  */
-import { assertServable, loadConfig } from '../../config.js';
+import { assertServable, isLoopbackHost, loadConfig } from '../../config.js';
 import type { Command } from '../command.js';
 import { CliError } from '../io.js';
 
@@ -60,6 +60,11 @@ const command: Command = {
           ? 'Team mode: people sign in with Webex; ADMIN_EMAILS are admins.\n'
           : 'Local mode: one local operator, no sign-in (set PUBLIC_URL or WEBEX_AUTH_MODE=team to share this server).\n',
       );
+      if (config.accessMode === 'local' && !isLoopbackHost(config.host)) {
+        io.stderr.write(
+          `Warning: local mode on ${config.host}: whoever reaches this port and sends "Host: localhost" acts as the local operator (every connection, its tokens). Use it only inside a container or a trusted network.\n`,
+        );
+      }
       if (tls)
         io.stderr.write('Serving https with a self-signed certificate for localhost (your browser warns once).\n');
       const redirect = new URL(config.redirectUri);

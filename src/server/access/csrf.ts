@@ -59,7 +59,10 @@ export class CsrfTokens {
  * `Referrer-Policy: no-referrer`, under which a browser sends `null` for its own form posts too. Requests with
  * neither header (curl, old browsers) fall back to the token alone.
  */
-export function crossSiteRequest(headers: Record<string, string | string[] | undefined>, ownOrigins: string[]): boolean {
+export function crossSiteRequest(
+  headers: Record<string, string | string[] | undefined>,
+  ownOrigins: string[],
+): boolean {
   const site = headers['sec-fetch-site'];
   if (typeof site === 'string') return site === 'cross-site' || site === 'same-site';
   const origin = headers.origin;

@@ -8,11 +8,19 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { globalPlugin } from '../plugins/global.js';
 
-/** The host names (lower case, no port, IPv6 in brackets) a request's Host may carry under `config`. */
-export function allowedHostNames(config: Pick<Config, 'redirectUri' | 'publicUrl' | 'allowedHosts'>): Set<string> {
+/**
+ * The host names (lower case, no port, IPv6 in brackets) a request's Host may carry under `config`. In local mode only
+ * loopback names (and ALLOWED_HOSTS, which an operator forcing local mode set on purpose): a name that reaches this
+ * server from elsewhere is not the local operator.
+ */
+export function allowedHostNames(
+  config: Pick<Config, 'redirectUri' | 'publicUrl' | 'allowedHosts' | 'accessMode'>,
+): Set<string> {
   const names = new Set(['localhost', '127.0.0.1', '[::1]']);
-  names.add(new URL(config.redirectUri).hostname.toLowerCase());
-  if (config.publicUrl) names.add(new URL(config.publicUrl).hostname.toLowerCase());
+  if (config.accessMode === 'team') {
+    names.add(new URL(config.redirectUri).hostname.toLowerCase());
+    if (config.publicUrl) names.add(new URL(config.publicUrl).hostname.toLowerCase());
+  }
   for (const h of config.allowedHosts) names.add(h.toLowerCase());
   return names;
 }
@@ -38,17 +46,29 @@ export function hostNameOf(host: string | undefined): string | undefined {
 
 /** Options of {@link hostCheck}. */
 export interface HostCheckOptions {
-  config: Pick<Config, 'redirectUri' | 'publicUrl' | 'allowedHosts'>;
+  config: Pick<Config, 'redirectUri' | 'publicUrl' | 'allowedHosts' | 'accessMode'>;
 }
+
+/** Host names logged as refused at most once each, and this many at most (a scanner cannot flood the log). */
+const LOGGED_REFUSALS = 100;
 
 /** Answers 421 to a request whose Host (X-Forwarded-Host under TRUST_PROXY) is not allowed, before any route. */
 export const hostCheck: FastifyPluginAsync<HostCheckOptions> = globalPlugin(async (app, { config }) => {
   const allowed = allowedHostNames(config);
+  const local = config.accessMode === 'local';
+  const logged = new Set<string>();
   // A callback hook (no promise per request): it runs on the broker's hot path too.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     const name = hostNameOf(request.host);
-    if (name !== undefined && allowed.has(name)) return done();
-    request.log.warn({ host: String(request.host ?? '').slice(0, 100) }, 'request refused: Host not allowed');
+    // In local mode a request relayed by a proxy (it says so in Forwarded / X-Forwarded-For) is not the local operator's.
+    const relayed =
+      local && (request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined);
+    if (name !== undefined && allowed.has(name) && !relayed) return done();
+    const shown = relayed ? 'relayed by a proxy' : String(request.host ?? '').slice(0, 100);
+    if (!logged.has(shown) && logged.size < LOGGED_REFUSALS) {
+      logged.add(shown);
+      request.log.warn({ host: shown }, 'request refused: Host not allowed (further refusals of it are not logged)');
+    }
     reply.code(421).header('cache-control', 'no-store');
     if (request.url.startsWith('/api/')) {
       reply.type('application/problem+json').send({
@@ -56,14 +76,18 @@ export const hostCheck: FastifyPluginAsync<HostCheckOptions> = globalPlugin(asyn
         title: 'Misdirected request',
         status: 421,
         code: 'misdirected_request',
-        detail: 'This server does not answer for that host name. Add it to ALLOWED_HOSTS if it is yours.',
+        detail: relayed
+          ? 'This server runs in local mode and does not answer through a proxy. Set PUBLIC_URL (team mode) to share it.'
+          : 'This server does not answer for that host name. Add it to ALLOWED_HOSTS if it is yours.',
       });
       return;
     }
     reply
       .type('text/html; charset=utf-8')
       .send(
-        '<!doctype html><title>Misdirected request</title><p>This server does not answer for that host name. If it is yours, add it to ALLOWED_HOSTS (or set PUBLIC_URL) and restart.</p>',
+        relayed
+          ? '<!doctype html><title>Misdirected request</title><p>This server runs in local mode (no sign-in) and does not answer through a proxy. To share it, set PUBLIC_URL (team mode: Sign in with Webex) and restart.</p>'
+          : '<!doctype html><title>Misdirected request</title><p>This server does not answer for that host name. If it is yours, add it to ALLOWED_HOSTS (or set PUBLIC_URL) and restart.</p>',
       );
   });
 });

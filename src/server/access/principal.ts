@@ -21,6 +21,27 @@ export interface SessionAccount {
   email: string;
   displayName: string;
   orgId?: string | undefined;
+  /** Epoch ms of the sign-in (a session's account counts for {@link SIGN_IN_LIFETIME_MS} at most). */
+  signedInAt?: number | undefined;
+}
+
+/** How long a sign-in counts, however active the session: then the person signs in again. */
+export const SIGN_IN_LIFETIME_MS = 7 * 86_400_000;
+
+/**
+ * Whether a signed-in account still may use the server: the allow-lists are checked again on every request, so
+ * narrowing ALLOWED_EMAIL_DOMAINS or ALLOWED_ORG_IDS (and restarting) ends the sessions they no longer allow.
+ */
+export function stillAllowed(
+  config: Pick<Config, 'allowedEmailDomains' | 'allowedOrgIds'>,
+  account: SessionAccount,
+  now: number,
+): boolean {
+  if (typeof account.signedInAt !== 'number' || now - account.signedInAt > SIGN_IN_LIFETIME_MS) return false;
+  const domain = account.email.slice(account.email.lastIndexOf('@') + 1);
+  const domains = config.allowedEmailDomains;
+  if (domains.length && !domains.includes('*') && !domains.includes(domain)) return false;
+  return !config.allowedOrgIds.length || (!!account.orgId && config.allowedOrgIds.includes(account.orgId));
 }
 
 /** Who a request acts for. */
@@ -56,16 +77,22 @@ export function isAdminEmail(config: Pick<Config, 'adminEmails'>, email: string 
 
 /** The principal of a request, from the configuration, its session's account and its Authorization header. */
 export function principalOf(
-  config: Pick<Config, 'accessMode' | 'adminToken' | 'adminEmails'>,
+  config: Pick<Config, 'accessMode' | 'adminToken' | 'adminEmails' | 'allowedEmailDomains' | 'allowedOrgIds'>,
   session: { account?: SessionAccount | undefined; adminUnlocked?: boolean | undefined } | undefined,
   authorization: string | undefined,
+  now: number = Date.now(),
 ): Principal {
   const bearer = hasAdminBearer(config, authorization);
   if (config.accessMode === 'local') {
     const admin = bearer || !config.adminToken || session?.adminUnlocked === true;
-    return { ownerId: LOCAL_OPERATOR, account: undefined, admin, via: bearer ? 'admin-token' : admin ? 'local' : 'none' };
+    return {
+      ownerId: LOCAL_OPERATOR,
+      account: undefined,
+      admin,
+      via: bearer ? 'admin-token' : admin ? 'local' : 'none',
+    };
   }
-  const account = session?.account;
+  const account = session?.account && stillAllowed(config, session.account, now) ? session.account : undefined;
   if (account) {
     const admin = isAdminEmail(config, account.email) || bearer;
     return { ownerId: account.id, account, admin, via: admin ? (bearer ? 'admin-token' : 'session') : 'none' };

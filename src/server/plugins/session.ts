@@ -10,8 +10,8 @@ import cookie from '@fastify/cookie';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import type { WebSession, WebSessions } from '../../vault/types.js';
-import { type Access, allows, hasAdminBearer, type Principal, principalOf } from '../access/principal.js';
 import { CsrfTokens, crossSiteRequest } from '../access/csrf.js';
+import { type Access, allows, hasAdminBearer, type Principal, principalOf } from '../access/principal.js';
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE, type SessionData, SessionManager } from '../session.js';
 import { adminUnlockView, localPath } from '../views/signin.js';
 import { globalPlugin } from './global.js';
@@ -37,7 +37,10 @@ declare module 'fastify' {
 
 /** Options of {@link sessionPlugin}. */
 export interface SessionPluginOptions {
-  config: Pick<Config, 'accessMode' | 'adminToken' | 'adminEmails' | 'publicUrl'>;
+  config: Pick<
+    Config,
+    'accessMode' | 'adminToken' | 'adminEmails' | 'publicUrl' | 'allowedEmailDomains' | 'allowedOrgIds'
+  >;
   sessions: WebSessions;
   /** Keys derived from the key ring: cookie signing (first signs, any verifies). */
   cookieKeys: Buffer[];
@@ -52,6 +55,7 @@ const SESSIONLESS = /^\/(static\/|healthz|readyz)/;
 /** Registers cookies, sessions, the access check and CSRF protection. */
 export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlugin(async (app, options) => {
   const { config } = options;
+  const publicOrigin = config.publicUrl?.toLowerCase();
   await app.register(cookie, { secret: options.cookieKeys.map((k) => k.toString('base64url')) });
   const manager = new SessionManager(options.sessions, config, options.clock);
   const csrf = new CsrfTokens(options.csrfKeys, options.clock);
@@ -69,7 +73,12 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
       if (unsigned?.valid && unsigned.value) request.session = await manager.store.get(unsigned.value);
       if (signed && !request.session) reply.clearCookie(manager.cookieName(request), { path: '/' });
     }
-    request.principal = principalOf(config, request.session?.data as SessionData | undefined, request.headers.authorization);
+    request.principal = principalOf(
+      config,
+      request.session?.data as SessionData | undefined,
+      request.headers.authorization,
+      (options.clock ?? Date.now)(),
+    );
     request.csrf = csrf.issue(request.session?.id);
     const access: Access = request.is404 ? 'anyone' : (request.routeOptions.config.access ?? 'member');
     if (!allows(request.principal, access)) return deny(request, reply, access);
@@ -80,7 +89,8 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
     if (request.method !== 'POST' || request.url.startsWith('/api/')) return;
     // A script holding the admin token is not a browser: nothing for another site to forge.
     if (hasAdminBearer(config, request.headers.authorization)) return;
-    const own = [`${request.protocol}://${request.host}`.toLowerCase()];
+    // Behind a TLS proxy without TRUST_PROXY the request looks like http; browsers send PUBLIC_URL's origin.
+    const own = [`${request.protocol}://${request.host}`.toLowerCase(), ...(publicOrigin ? [publicOrigin] : [])];
     const body = request.body as Record<string, unknown> | undefined;
     const sent = typeof body?._csrf === 'string' ? body._csrf : request.headers['x-csrf-token'];
     const data = request.session?.data as SessionData | undefined;

@@ -7,8 +7,8 @@ import * as z from 'zod';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
 import { WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
-import type { TryResult } from '../session.js';
 import { explainError as explainOAuthError } from '../explain.js';
+import type { TryResult } from '../session.js';
 import { connectionView } from '../views/connection.js';
 import type { RouteOptions } from './signin.js';
 
@@ -28,107 +28,107 @@ const TRY_CALLS = {
 
 /** Registers the connection pages. */
 export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
-    /** The connection of `:id` if this request may see it. */
-    async function load(request: FastifyRequest) {
-      const parsed = idParams.safeParse(request.params);
-      if (!parsed.success) return undefined;
-      const connection = await ctx.vault.connections.get(parsed.data.id);
-      return connection && owns(request.principal, connection.ownerId) ? connection : undefined;
+  /** The connection of `:id` if this request may see it. */
+  async function load(request: FastifyRequest) {
+    const parsed = idParams.safeParse(request.params);
+    if (!parsed.success) return undefined;
+    const connection = await ctx.vault.connections.get(parsed.data.id);
+    return connection && owns(request.principal, connection.ownerId) ? connection : undefined;
+  }
+  /** The one-shot Try-it results of this session. */
+  const flash = (request: FastifyRequest): Record<string, TryResult> | undefined =>
+    request.server.sessions.data(request).flash;
+  const notFound = {
+    status: 404,
+    title: 'Connection not found',
+    explanation: 'There is no connection with this id that you own (or it was deleted).',
+    action: 'Authorize again from the home page.',
+  };
+
+  app.get('/connections/:id', async (request, reply) => {
+    const connection = await load(request);
+    if (!connection) return reply.errorPage(notFound);
+    const tokens = await ctx.vault.connections.revealTokens(connection.id);
+    const tryResult = flash(request)?.[connection.id];
+    if (tryResult) {
+      delete flash(request)?.[connection.id];
+      await request.server.sessions.save(request);
     }
-    /** The one-shot Try-it results of this session. */
-    const flash = (request: FastifyRequest): Record<string, TryResult> | undefined =>
-      request.server.sessions.data(request).flash;
-    const notFound = {
-      status: 404,
-      title: 'Connection not found',
-      explanation: 'There is no connection with this id that you own (or it was deleted).',
-      action: 'Authorize again from the home page.',
-    };
+    const integration = await ctx.vault.integrations.get(connection.integrationId);
+    return reply.page(
+      connection.person.displayName,
+      connectionView({
+        csrf: request.csrf,
+        connection,
+        tokens,
+        apiBase: integration?.apiBase ?? ctx.config.apiBase,
+        now: Date.now(),
+        tryResult,
+        showAvatar: ctx.config.mode !== 'demo',
+      }),
+    );
+  });
 
-    app.get('/connections/:id', async (request, reply) => {
-      const connection = await load(request);
-      if (!connection) return reply.errorPage(notFound);
-      const tokens = await ctx.vault.connections.revealTokens(connection.id);
-      const tryResult = flash(request)?.[connection.id];
-      if (tryResult) {
-        delete flash(request)?.[connection.id];
-        await request.server.sessions.save(request);
-      }
-      const integration = await ctx.vault.integrations.get(connection.integrationId);
-      return reply.page(
-        connection.person.displayName,
-        connectionView({
-          csrf: request.csrf,
-          connection,
-          tokens,
-          apiBase: integration?.apiBase ?? ctx.config.apiBase,
-          now: Date.now(),
-          tryResult,
-          showAvatar: ctx.config.mode !== 'demo',
-        }),
-      );
-    });
+  app.post('/connections/:id/refresh', async (request, reply) => {
+    const connection = await load(request);
+    if (!connection) return reply.errorPage(notFound);
+    try {
+      await ctx.vault.connections.refresh(connection.id);
+    } catch (error) {
+      const e = explainOAuthError(error);
+      return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
+    }
+    return reply.code(303).redirect(`/connections/${connection.id}`);
+  });
 
-    app.post('/connections/:id/refresh', async (request, reply) => {
-      const connection = await load(request);
-      if (!connection) return reply.errorPage(notFound);
-      try {
-        await ctx.vault.connections.refresh(connection.id);
-      } catch (error) {
-        const e = explainOAuthError(error);
-        return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
-      }
-      return reply.code(303).redirect(`/connections/${connection.id}`);
-    });
+  app.post('/connections/:id/try', async (request, reply) => {
+    const connection = await load(request);
+    if (!connection) return reply.errorPage(notFound);
+    const body = tryBody.safeParse(request.body ?? {});
+    if (!body.success) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Unknown call',
+        explanation: 'Try it offers GET /people/me and GET /rooms only.',
+        action: 'Pick one of the buttons.',
+        retryHref: `/connections/${connection.id}`,
+      });
+    }
+    const call = TRY_CALLS[body.data.endpoint];
+    const integration = await ctx.vault.integrations.get(connection.integrationId);
+    try {
+      const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
+      const client = new WebexClient({
+        apiBase: integration?.apiBase ?? ctx.config.apiBase,
+        accessToken,
+        fetch: ctx.fetch,
+      });
+      const r = await client.request(call.method, call.path, { query: call.query });
+      const result: TryResult = {
+        label: call.label,
+        status: r.status,
+        durationMs: r.durationMs,
+        trackingId: r.trackingId,
+        body: r.body,
+        ...(r.status === 403 ? { requiredScopes: scopesForEndpoint(call.method, call.path) } : {}),
+      };
+      // The result is shown once on the next page: a session holds it (made here when the browser had none).
+      const session = await request.server.sessions.ensure(request, reply);
+      const data = session.data as { flash?: Record<string, TryResult> };
+      // One result kept per connection, and results of at most 20 connections.
+      data.flash = Object.fromEntries([...Object.entries(data.flash ?? {}), [connection.id, result]].slice(-20));
+      await request.server.sessions.save(request);
+    } catch (error) {
+      const e = explainOAuthError(error);
+      return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
+    }
+    return reply.code(303).redirect(`/connections/${connection.id}#try`);
+  });
 
-    app.post('/connections/:id/try', async (request, reply) => {
-      const connection = await load(request);
-      if (!connection) return reply.errorPage(notFound);
-      const body = tryBody.safeParse(request.body ?? {});
-      if (!body.success) {
-        return reply.errorPage({
-          status: 400,
-          title: 'Unknown call',
-          explanation: 'Try it offers GET /people/me and GET /rooms only.',
-          action: 'Pick one of the buttons.',
-          retryHref: `/connections/${connection.id}`,
-        });
-      }
-      const call = TRY_CALLS[body.data.endpoint];
-      const integration = await ctx.vault.integrations.get(connection.integrationId);
-      try {
-        const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
-        const client = new WebexClient({
-          apiBase: integration?.apiBase ?? ctx.config.apiBase,
-          accessToken,
-          fetch: ctx.fetch,
-        });
-        const r = await client.request(call.method, call.path, { query: call.query });
-        const result: TryResult = {
-          label: call.label,
-          status: r.status,
-          durationMs: r.durationMs,
-          trackingId: r.trackingId,
-          body: r.body,
-          ...(r.status === 403 ? { requiredScopes: scopesForEndpoint(call.method, call.path) } : {}),
-        };
-        // The result is shown once on the next page: a session holds it (made here when the browser had none).
-        const session = await request.server.sessions.ensure(request, reply);
-        const data = session.data as { flash?: Record<string, TryResult> };
-        // One result kept per connection, and results of at most 20 connections.
-        data.flash = Object.fromEntries([...Object.entries(data.flash ?? {}), [connection.id, result]].slice(-20));
-        await request.server.sessions.save(request);
-      } catch (error) {
-        const e = explainOAuthError(error);
-        return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
-      }
-      return reply.code(303).redirect(`/connections/${connection.id}#try`);
-    });
-
-    app.post('/connections/:id/delete', async (request, reply) => {
-      const connection = await load(request);
-      if (!connection) return reply.errorPage(notFound);
-      await ctx.vault.connections.delete(connection.id);
-      return reply.code(303).redirect('/');
-    });
+  app.post('/connections/:id/delete', async (request, reply) => {
+    const connection = await load(request);
+    if (!connection) return reply.errorPage(notFound);
+    await ctx.vault.connections.delete(connection.id);
+    return reply.code(303).redirect('/');
+  });
 };

@@ -7,14 +7,14 @@ import type { RouteOptions } from './signin.js';
 
 /** Registers the health routes. */
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
-    const open = { config: { access: 'anyone' as const } };
-    app.get('/healthz', open, async () => ({ status: 'ok' }));
-    app.get('/readyz', open, async (_request, reply) => {
-      try {
-        await ctx.vault.connections.list();
-        return { status: 'ready', mode: ctx.config.mode, access_mode: ctx.config.accessMode };
-      } catch {
-        return reply.code(503).send({ status: 'unavailable', reason: 'the token store does not answer' });
-      }
-    });
+  const open = { config: { access: 'anyone' as const } };
+  app.get('/healthz', open, async () => ({ status: 'ok' }));
+  app.get('/readyz', open, async (_request, reply) => {
+    try {
+      await ctx.vault.connections.list();
+      return { status: 'ready', mode: ctx.config.mode, access_mode: ctx.config.accessMode };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', reason: 'the token store does not answer' });
+    }
+  });
 };

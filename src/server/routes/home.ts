@@ -8,12 +8,12 @@ import { WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../../config.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import type { ServerContext } from '../context.js';
 import { parseAuthorizationUrl } from '../paste.js';
+import { SessionLimitError } from '../session.js';
 import { type ByoModel, byoView } from '../views/byo.js';
 import { type HomeModel, homeView, maskId } from '../views/home.js';
 import { landingView } from '../views/signin.js';
 import { integrationIdFor } from './oauth.js';
 import { type RouteOptions, sessionLimitPage } from './signin.js';
-import { SessionLimitError } from '../session.js';
 
 /** How many integrations one owner may bring with the form. */
 export const MAX_BROUGHT_INTEGRATIONS = 10;
@@ -64,148 +64,150 @@ const pasteBody = z.object({ _csrf: z.string(), url: z.string().max(10_000) });
 
 /** Registers the home page and the bring-your-own form. */
 export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
-    async function render(request: FastifyRequest, reply: FastifyReply, byo?: Partial<ByoModel>, status = 200) {
-      const principal = request.principal;
-      if (principal.ownerId === undefined && !principal.admin) {
-        const notice = (request.query as { signin?: unknown }).signin;
-        return reply.page(
-          'Sign in',
-          landingView({
-            csrf: request.csrf,
-            modeDescription: modeDescription(ctx),
-            notice: notice === 'required' || notice === 'signed-out' ? notice : undefined,
-            allowedDomains: ctx.config.allowedEmailDomains,
-          }),
-          status,
-        );
-      }
-      const brought = request.server.sessions.data(request).integrationId;
-      const integrationId = integrationIdFor(ctx, request);
-      const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
-      const source: 'configured' | 'demo' | 'this browser' = brought
-        ? 'this browser'
-        : ctx.config.mode === 'demo'
-          ? 'demo'
-          : 'configured';
-      const connections = (await ctx.vault.connections.list(principal.ownerId))
-        .sort((a, b) => b.updatedAt - a.updatedAt)
-        .map((c) => ({ id: c.id, name: c.person.displayName, email: c.person.email ?? c.person.emails?.[0] ?? '' }));
-      const model: HomeModel = {
-        csrf: request.csrf,
-        modeDescription: modeDescription(ctx),
-        integration: integration
-          ? {
-              clientIdMasked: maskId(integration.clientId),
-              redirectUri: integration.redirectUri,
-              source,
-              scopes: integration.scopes,
-            }
-          : undefined,
-        defaultScopes: ctx.config.scopes.length ? ctx.config.scopes : ['spark:people_read', 'spark:rooms_read'],
-        connections,
-        selfSigned: integration ? integration.redirectUri.startsWith('https://') : false,
-        byo: byoView({
+  async function render(request: FastifyRequest, reply: FastifyReply, byo?: Partial<ByoModel>, status = 200) {
+    const principal = request.principal;
+    if (principal.ownerId === undefined && !principal.admin) {
+      const notice = (request.query as { signin?: unknown }).signin;
+      return reply.page(
+        'Sign in',
+        landingView({
           csrf: request.csrf,
-          redirectUri: ctx.config.redirectUri,
-          primary: !integration,
-          brought: brought !== undefined,
-          ...byo,
+          modeDescription: modeDescription(ctx),
+          notice: notice === 'required' || notice === 'signed-out' ? notice : undefined,
+          allowedDomains: ctx.config.allowedEmailDomains,
         }),
-      };
-      return reply.page('Get a Webex token', homeView(model), status);
+        status,
+      );
     }
+    const brought = request.server.sessions.data(request).integrationId;
+    const integrationId = integrationIdFor(ctx, request);
+    const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
+    const source: 'configured' | 'demo' | 'this browser' = brought
+      ? 'this browser'
+      : ctx.config.mode === 'demo'
+        ? 'demo'
+        : 'configured';
+    const connections = (await ctx.vault.connections.list(principal.ownerId))
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .map((c) => ({ id: c.id, name: c.person.displayName, email: c.person.email ?? c.person.emails?.[0] ?? '' }));
+    const model: HomeModel = {
+      csrf: request.csrf,
+      modeDescription: modeDescription(ctx),
+      integration: integration
+        ? {
+            clientIdMasked: maskId(integration.clientId),
+            redirectUri: integration.redirectUri,
+            source,
+            scopes: integration.scopes,
+          }
+        : undefined,
+      defaultScopes: ctx.config.scopes.length ? ctx.config.scopes : ['spark:people_read', 'spark:rooms_read'],
+      connections,
+      selfSigned: integration ? integration.redirectUri.startsWith('https://') : false,
+      byo: byoView({
+        csrf: request.csrf,
+        redirectUri: ctx.config.redirectUri,
+        primary: !integration,
+        brought: brought !== undefined,
+        ...byo,
+      }),
+    };
+    return reply.page('Get a Webex token', homeView(model), status);
+  }
 
-    /**
-     * `localhost` and `127.0.0.1` keep separate cookies: a flow started on one and answered on the other (the redirect
-     * URI's) cannot find its session. The home page therefore moves to the redirect URI's loopback name first.
-     */
-    async function home(request: FastifyRequest, reply: FastifyReply) {
-      const want = new URL(ctx.config.redirectUri);
-      const here = URL.canParse(`http://${request.host}`) ? new URL(`http://${request.host}`) : undefined;
-      const samePort = here && (here.port || '80') === (want.port || (want.protocol === 'https:' ? '443' : '80'));
-      if (
-        here &&
-        samePort &&
-        here.hostname !== want.hostname &&
-        LOOPBACK.has(here.hostname) &&
-        LOOPBACK.has(want.hostname)
-      ) {
-        return reply.redirect(`${want.origin}/`);
-      }
-      return render(request, reply);
+  /**
+   * `localhost` and `127.0.0.1` keep separate cookies: a flow started on one and answered on the other (the redirect
+   * URI's) cannot find its session. The home page therefore moves to the redirect URI's loopback name first.
+   */
+  async function home(request: FastifyRequest, reply: FastifyReply) {
+    const want = new URL(ctx.config.redirectUri);
+    const here = URL.canParse(`http://${request.host}`) ? new URL(`http://${request.host}`) : undefined;
+    const samePort = here && (here.port || '80') === (want.port || (want.protocol === 'https:' ? '443' : '80'));
+    if (
+      here &&
+      samePort &&
+      here.hostname !== want.hostname &&
+      LOOPBACK.has(here.hostname) &&
+      LOOPBACK.has(want.hostname)
+    ) {
+      return reply.redirect(`${want.origin}/`);
     }
-    app.get('/home', { config: { access: 'anyone' } }, home);
-    if (!ctx.callbackPaths.has('/')) app.get('/', { config: { access: 'anyone' } }, home);
+    return render(request, reply);
+  }
+  app.get('/home', { config: { access: 'anyone' } }, home);
+  if (!ctx.callbackPaths.has('/')) app.get('/', { config: { access: 'anyone' } }, home);
 
-    app.post('/configure/paste', async (request, reply) => {
-      const body = pasteBody.safeParse(request.body ?? {});
-      if (!body.success) return render(request, reply, { message: 'Paste a URL of at most 10,000 characters.' }, 400);
-      const result = parseAuthorizationUrl(body.data.url);
-      if (!result.ok) return render(request, reply, { message: result.message }, 400);
-      const i = result.integration;
-      return render(request, reply, {
-        apiBase: i.apiBase,
-        clientId: i.clientId,
-        redirectUri: i.redirectUri,
-        scopes: i.scopes.join(' '),
-        message: 'Filled from the URL. Now enter the client secret (the URL never contains it).',
-        messageOk: true,
-      });
+  app.post('/configure/paste', async (request, reply) => {
+    const body = pasteBody.safeParse(request.body ?? {});
+    if (!body.success) return render(request, reply, { message: 'Paste a URL of at most 10,000 characters.' }, 400);
+    const result = parseAuthorizationUrl(body.data.url);
+    if (!result.ok) return render(request, reply, { message: result.message }, 400);
+    const i = result.integration;
+    return render(request, reply, {
+      apiBase: i.apiBase,
+      clientId: i.clientId,
+      redirectUri: i.redirectUri,
+      scopes: i.scopes.join(' '),
+      message: 'Filled from the URL. Now enter the client secret (the URL never contains it).',
+      messageOk: true,
     });
+  });
 
-    app.post('/configure/forget', async (request, reply) => {
-      if (request.session) {
-        delete request.server.sessions.data(request).integrationId;
-        await request.server.sessions.save(request);
-      }
-      return reply.code(303).redirect('/');
-    });
-
-    app.post('/configure', async (request, reply) => {
-      const body = configureBody.safeParse(request.body ?? {});
-      if (!body.success) {
-        const first = body.error.issues[0];
-        return render(request, reply, { message: first?.message ?? 'Check the form.' }, 400);
-      }
-      const d = body.data;
-      const ownerId = request.principal.ownerId;
-      if (ownerId === undefined) {
-        return reply.errorPage({
-          status: 403,
-          title: 'Sign in first',
-          explanation: 'A brought integration belongs to the account that brings it.',
-          action: 'Sign in with Webex, then bring your integration.',
-        });
-      }
-      const apiBase = d.apiBase ?? (ctx.config.mode === 'demo' ? WEBEX_API_BASE : ctx.config.apiBase);
-      const mine = await ctx.vault.integrations.findByClientId(d.clientId, apiBase, ownerId);
-      if (!mine && (await ctx.vault.integrations.count(ownerId)) >= MAX_BROUGHT_INTEGRATIONS) {
-        return render(
-          request,
-          reply,
-          { message: `You have brought ${MAX_BROUGHT_INTEGRATIONS} integrations already; this server keeps no more per account.` },
-          429,
-        );
-      }
-      try {
-        await request.server.sessions.ensure(request, reply);
-      } catch (error) {
-        if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
-        throw error;
-      }
-      // Keyed by owner + client id + API base: it never changes another owner's row, nor the configured integration.
-      const stored = await ctx.vault.integrations.upsert({
-        ownerId,
-        clientId: d.clientId,
-        clientSecret: d.clientSecret,
-        redirectUri: d.redirectUri,
-        // In demo mode the configured base is the emulator; a brought integration lives at Webex.
-        apiBase,
-        scopes: d.scopes,
-      });
-      await request.server.sessions.rotate(request, reply);
-      request.server.sessions.data(request).integrationId = stored.id;
+  app.post('/configure/forget', async (request, reply) => {
+    if (request.session) {
+      delete request.server.sessions.data(request).integrationId;
       await request.server.sessions.save(request);
-      return reply.code(303).redirect('/');
+    }
+    return reply.code(303).redirect('/');
+  });
+
+  app.post('/configure', async (request, reply) => {
+    const body = configureBody.safeParse(request.body ?? {});
+    if (!body.success) {
+      const first = body.error.issues[0];
+      return render(request, reply, { message: first?.message ?? 'Check the form.' }, 400);
+    }
+    const d = body.data;
+    const ownerId = request.principal.ownerId;
+    if (ownerId === undefined) {
+      return reply.errorPage({
+        status: 403,
+        title: 'Sign in first',
+        explanation: 'A brought integration belongs to the account that brings it.',
+        action: 'Sign in with Webex, then bring your integration.',
+      });
+    }
+    const apiBase = d.apiBase ?? (ctx.config.mode === 'demo' ? WEBEX_API_BASE : ctx.config.apiBase);
+    const mine = await ctx.vault.integrations.findByClientId(d.clientId, apiBase, ownerId);
+    if (!mine && (await ctx.vault.integrations.count(ownerId)) >= MAX_BROUGHT_INTEGRATIONS) {
+      return render(
+        request,
+        reply,
+        {
+          message: `You have brought ${MAX_BROUGHT_INTEGRATIONS} integrations already; this server keeps no more per account.`,
+        },
+        429,
+      );
+    }
+    try {
+      await request.server.sessions.ensure(request, reply);
+    } catch (error) {
+      if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
+      throw error;
+    }
+    // Keyed by owner + client id + API base: it never changes another owner's row, nor the configured integration.
+    const stored = await ctx.vault.integrations.upsert({
+      ownerId,
+      clientId: d.clientId,
+      clientSecret: d.clientSecret,
+      redirectUri: d.redirectUri,
+      // In demo mode the configured base is the emulator; a brought integration lives at Webex.
+      apiBase,
+      scopes: d.scopes,
     });
+    await request.server.sessions.rotate(request, reply);
+    request.server.sessions.data(request).integrationId = stored.id;
+    await request.server.sessions.save(request);
+    return reply.code(303).redirect('/');
+  });
 };

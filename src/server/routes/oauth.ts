@@ -11,15 +11,15 @@ import { parseCallback } from '../../oauth/callback.js';
 import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
 import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
+import { CONFIGURED_OWNER } from '../../vault/types.js';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
-import { CONFIGURED_OWNER } from '../../vault/types.js';
 import { owns } from '../access/principal.js';
 import type { ServerContext } from '../context.js';
-import { SESSION_LIMITS, SessionLimitError } from '../session.js';
-import { completeSignIn, type RouteOptions, sessionLimitPage } from './signin.js';
 import { explainError as explainOAuthError } from '../explain.js';
+import { SESSION_LIMITS, SessionLimitError } from '../session.js';
 import { SCOPE_PRESETS } from '../views/home.js';
+import { completeSignIn, type RouteOptions, sessionLimitPage } from './signin.js';
 import { addPersonToSpace } from './space.js';
 
 /** The largest query string the callback accepts (Webex codes and states are well below 1 KB). */
@@ -78,7 +78,7 @@ async function start(ctx: ServerContext, request: FastifyRequest, reply: Fastify
   }
   await ctx.vault.sessions.addPending(
     session.id,
-    { purpose: 'connect', integrationId, pending: authorization.pending },
+    { purpose: 'connect', integrationId, pending: authorization.pending, ownerId: request.principal.ownerId },
     SESSION_LIMITS.pendingTtlMs,
   );
   // The URL is built from the stored integration's API base, never from the request: no open redirect.
@@ -128,8 +128,11 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
     const integration = await ctx.vault.getIntegrationWithSecret(taken.integrationId);
     if (!integration) throw new StateMismatchError('integration gone');
     if (taken.purpose === 'signin') return await completeSignIn(ctx, request, reply, integration, parsed);
+    // The connection belongs to whoever started the flow; if the browser signed in as someone else since, it is refused.
     const ownerId = request.principal.ownerId;
-    if (ownerId === undefined) throw new StateMismatchError('signed out since the flow started');
+    if (ownerId === undefined || taken.ownerId !== ownerId) {
+      throw new StateMismatchError('the flow was started by another account of this browser');
+    }
     const tokens = await exchangeCode(integration, parsed, { fetch: ctx.fetch });
     // With openid, the id_token is verified (signature against the JWKS, audience, nonce, issuer) before anything is
     // stored: a token set whose id_token fails is not from this flow. Its `sub` identifies the person when people/me is refused.
@@ -160,10 +163,12 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
     await sessions.completePending(parsed.pending.state, connection.id);
     // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
     await request.server.sessions.rotate(request, reply);
-    if (person) await addPersonToSpace(ctx, person, request.log);
+    // The space demo belongs to the local demo: a team server never adds its members to the bot's space.
+    if (person && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, person, request.log);
     return reply.code(303).redirect(`/connections/${encodeURIComponent(connection.id)}`);
   } catch (error) {
-    const used = !taken && session && state && state.length <= 512 ? await sessions.findPending(session.id, state) : undefined;
+    const used =
+      !taken && session && state && state.length <= 512 ? await sessions.findPending(session.id, state) : undefined;
     if (error instanceof StateMismatchError && used?.taken) {
       const connectionId = used.connectionId;
       return reply.errorPage({
@@ -194,57 +199,57 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
 
 /** Registers `/oauth/start` and the callback paths. */
 export const oauthRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
-    app.post('/oauth/start', async (request, reply) => {
-      const parsed = startBody.safeParse(request.body ?? {});
-      if (!parsed.success) {
-        return reply.errorPage({
-          status: 400,
-          title: 'Invalid scope list',
-          explanation: 'The form sent something that is not a list of scopes.',
-          action: 'Go back to the home page and pick scopes again.',
-        });
-      }
-      const { preset, scope, scopes: extra } = parsed.data;
-      let scopes: string[];
-      if (preset) {
-        const p = SCOPE_PRESETS.find((x) => x.id === preset);
-        if (!p)
-          return reply.errorPage({
-            status: 400,
-            title: 'Unknown preset',
-            explanation: 'That preset does not exist.',
-            action: 'Pick scopes on the home page.',
-          });
-        scopes = [...p.scopes];
-      } else {
-        scopes = [...(Array.isArray(scope) ? scope : scope ? [scope] : []), ...(extra ? extra.split(/\s+/) : [])];
-      }
-      scopes = scopes.filter((s) => s !== '');
-      if (scopes.length === 0) {
-        return reply.errorPage({
-          status: 400,
-          title: 'No scope chosen',
-          explanation: 'Webex needs at least one scope to issue a token.',
-          action: 'Pick at least one scope, or one of the presets.',
-        });
-      }
-      const unknown = scopes.find((s) => !scopeInfo(s));
-      if (unknown !== undefined) {
-        return reply.errorPage({
-          status: 400,
-          title: 'Unknown scope',
-          explanation: `"${unknown.length > 80 ? `${unknown.slice(0, 80)}…` : unknown}" is not a Webex scope.`,
-          action: 'Pick scopes from the list on the home page.',
-        });
-      }
-      return start(ctx, request, reply, scopes);
-    });
-    // The sign-in callback and the configured integration's: open to anyone (the handler checks the state).
-    for (const path of ctx.callbackPaths) {
-      app.get(path, { config: { access: 'anyone' } }, async (request, reply) => {
-        const query = request.query as Record<string, unknown>;
-        if (path === '/' && !hasCallbackParams(query)) return reply.redirect('/home');
-        return handleCallback(ctx, request, reply);
+  app.post('/oauth/start', async (request, reply) => {
+    const parsed = startBody.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Invalid scope list',
+        explanation: 'The form sent something that is not a list of scopes.',
+        action: 'Go back to the home page and pick scopes again.',
       });
     }
+    const { preset, scope, scopes: extra } = parsed.data;
+    let scopes: string[];
+    if (preset) {
+      const p = SCOPE_PRESETS.find((x) => x.id === preset);
+      if (!p)
+        return reply.errorPage({
+          status: 400,
+          title: 'Unknown preset',
+          explanation: 'That preset does not exist.',
+          action: 'Pick scopes on the home page.',
+        });
+      scopes = [...p.scopes];
+    } else {
+      scopes = [...(Array.isArray(scope) ? scope : scope ? [scope] : []), ...(extra ? extra.split(/\s+/) : [])];
+    }
+    scopes = scopes.filter((s) => s !== '');
+    if (scopes.length === 0) {
+      return reply.errorPage({
+        status: 400,
+        title: 'No scope chosen',
+        explanation: 'Webex needs at least one scope to issue a token.',
+        action: 'Pick at least one scope, or one of the presets.',
+      });
+    }
+    const unknown = scopes.find((s) => !scopeInfo(s));
+    if (unknown !== undefined) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Unknown scope',
+        explanation: `"${unknown.length > 80 ? `${unknown.slice(0, 80)}…` : unknown}" is not a Webex scope.`,
+        action: 'Pick scopes from the list on the home page.',
+      });
+    }
+    return start(ctx, request, reply, scopes);
+  });
+  // The sign-in callback and the configured integration's: open to anyone (the handler checks the state).
+  for (const path of ctx.callbackPaths) {
+    app.get(path, { config: { access: 'anyone' } }, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      if (path === '/' && !hasCallbackParams(query)) return reply.redirect('/home');
+      return handleCallback(ctx, request, reply);
+    });
+  }
 };

@@ -13,12 +13,12 @@ import type { Config } from '../../config.js';
 import { createAuthorizationRequest } from '../../oauth/authorize.js';
 import type { ParsedCallback } from '../../oauth/callback.js';
 import { exchangeCode } from '../../oauth/tokens.js';
+import type { Integration } from '../../oauth/types.js';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
-import type { Integration } from '../../oauth/types.js';
 import { sameSecret } from '../access/principal.js';
 import type { ServerContext } from '../context.js';
-import { type SessionData, SESSION_LIMITS, SessionLimitError } from '../session.js';
+import { SESSION_LIMITS, type SessionData, SessionLimitError } from '../session.js';
 import { adminUnlockView, localPath } from '../views/signin.js';
 
 /** The scopes of Sign in with Webex. */
@@ -32,12 +32,20 @@ export interface RouteOptions {
 /** Why a person may not sign in, or undefined when they may. Plain text for the refusal page. */
 export function signInRefusal(
   config: Pick<Config, 'allowedEmailDomains' | 'allowedOrgIds'>,
-  who: { email: string | undefined; emailVerified: boolean | undefined; orgId: string | undefined },
+  who: { email: string | undefined; emailVerified: boolean; orgId: string | undefined },
 ): string | undefined {
   if (!who.email) return 'Webex did not share an email address for this account.';
-  if (who.emailVerified === false) return `Webex says the email address ${who.email} is not verified.`;
+  // ASCII only: String#toLowerCase folds some other letters into ASCII ("\u212Aate" → "kate"), which would let a
+  // look-alike address match an admin's or an allowed domain.
+  if (!/^[\x21-\x7e]+@[\x21-\x7e]+$/.test(who.email))
+    return 'This account’s email address is not one this server accepts.';
+  if (!who.emailVerified) return `Webex does not say that the email address ${who.email} is verified.`;
   const domain = who.email.slice(who.email.lastIndexOf('@') + 1).toLowerCase();
-  if (config.allowedEmailDomains.length && !config.allowedEmailDomains.includes(domain)) {
+  if (
+    config.allowedEmailDomains.length &&
+    !config.allowedEmailDomains.includes('*') &&
+    !config.allowedEmailDomains.includes(domain)
+  ) {
     return `Accounts of ${domain} may not sign in to this server (it is open to ${config.allowedEmailDomains.join(', ')}).`;
   }
   if (config.allowedOrgIds.length && (!who.orgId || !config.allowedOrgIds.includes(who.orgId))) {
@@ -85,7 +93,11 @@ export async function completeSignIn(
     if (error instanceof WebexApiError && error.status === 403) return undefined;
     throw error;
   });
-  const emailVerified = verified === undefined ? undefined : verified === true || verified === 'true';
+  // Verified when the id_token or userinfo says so, or (when they say nothing) when people/me lists the address.
+  const emailVerified =
+    verified === true ||
+    verified === 'true' ||
+    (verified === undefined && !!email && !!person?.emails?.some((e) => e.toLowerCase() === email?.toLowerCase()));
   const refusal = signInRefusal(ctx.config, { email, emailVerified, orgId: person?.orgId });
   if (refusal || !email) {
     await request.server.sessions.destroy(request, reply);
@@ -105,7 +117,13 @@ export async function completeSignIn(
   });
   const session = await request.server.sessions.rotate(request, reply);
   const data: SessionData = {
-    account: { id: account.id, email: account.email, displayName: account.displayName, orgId: account.orgId },
+    account: {
+      id: account.id,
+      email: account.email,
+      displayName: account.displayName,
+      orgId: account.orgId,
+      signedInAt: Date.now(),
+    },
   };
   session.data = data as Record<string, unknown>;
   session.accountId = account.id;
@@ -123,7 +141,17 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
     const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
     if (!integrationId || !integration) throw new Error('team mode runs with a configured integration');
     try {
+      // Every sign-in start spends the address's budget, with or without a session (each leaves a pending row).
+      if (request.session) request.server.sessions.spend(request);
       const session = await request.server.sessions.ensure(request, reply);
+      if ((await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) {
+        return reply.header('retry-after', '60').errorPage({
+          status: 429,
+          title: 'Too many sign-ins in progress',
+          explanation: 'This browser started many sign-ins that Webex has not answered yet.',
+          action: 'Finish one, or wait 15 minutes, then try again.',
+        });
+      }
       const authorization = createAuthorizationRequest({ integration, scopes: [...SIGNIN_SCOPES] });
       await ctx.vault.sessions.addPending(
         session.id,

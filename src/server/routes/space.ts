@@ -8,9 +8,9 @@ import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
 import type { Person } from '../../webex/schemas.js';
 import type { ServerContext } from '../context.js';
-import type { RouteOptions } from './signin.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { type SpaceMessage, spaceView } from '../views/space.js';
+import type { RouteOptions } from './signin.js';
 
 /** The scopes the space demo needs from the person. */
 export const SPACE_SCOPES = ['spark:people_read', 'spark:rooms_read', 'spark:messages_read', 'spark:messages_write'];
@@ -52,86 +52,86 @@ const messageBody = z.object({ _csrf: z.string(), text: z.string().trim().min(1)
 
 /** Registers `/space` and `POST /space/messages`. */
 export const spaceRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
-    app.get('/space', async (request, reply) => {
-      const { botToken, spaceId } = ctx.config;
-      const csrf = request.csrf;
-      if (!botToken || !spaceId) return reply.page('Space demo', spaceView({ kind: 'unconfigured' }));
-      const connection = await latestConnection(ctx, request);
-      if (!connection)
-        return reply.page('Space demo', spaceView({ kind: 'needs-connection', csrf, scopes: SPACE_SCOPES }));
-      try {
-        const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
-        const client = new WebexClient({ apiBase: ctx.config.apiBase, accessToken, fetch: ctx.fetch });
-        const room = await client.request('GET', `/rooms/${encodeURIComponent(spaceId)}`);
-        if (room.status !== 200)
-          throw new WebexApiError({
-            method: 'GET',
-            path: '/rooms/{roomId}',
-            status: room.status,
-            trackingId: room.trackingId,
-          });
-        const messages: SpaceMessage[] = [];
-        for await (const m of client.listMessages({ roomId: spaceId, max: 50 })) {
-          messages.push({
-            who: String(m.personEmail ?? ''),
-            text: String(m.text ?? ''),
-            created: shortTime(m.created),
-          });
-          if (messages.length >= 50) break;
-        }
-        const title =
-          typeof (room.body as { title?: unknown })?.title === 'string'
-            ? (room.body as { title: string }).title
-            : 'Space';
-        return reply.page(
-          'Space demo',
-          spaceView({
-            kind: 'space',
-            csrf,
-            title,
-            person: connection.person.displayName,
-            messages: messages.reverse(),
-          }),
-        );
-      } catch (error) {
-        const status = (error as { status?: number }).status;
-        const e = explainOAuthError(error);
-        const explanation =
-          status === 404
-            ? 'You are not a member of the demo space (the bot adds you when you authorize).'
-            : status === 403
-              ? `Your token lacks a scope the space demo needs (${SPACE_SCOPES.join(', ')}).`
-              : e.explanation;
-        return reply.page(
-          'Space demo',
-          spaceView({ kind: 'problem', csrf, title: e.title, explanation, scopes: SPACE_SCOPES }),
-          200,
-        );
-      }
-    });
-
-    app.post('/space/messages', async (request, reply) => {
-      const { spaceId } = ctx.config;
-      const parsed = messageBody.safeParse(request.body ?? {});
-      if (!parsed.success) {
-        return reply.errorPage({
-          status: 400,
-          title: 'Empty message',
-          explanation: 'A message needs between 1 and 7000 characters.',
-          action: 'Write a message and send it again.',
-          retryHref: '/space',
+  app.get('/space', async (request, reply) => {
+    const { botToken, spaceId } = ctx.config;
+    const csrf = request.csrf;
+    if (!botToken || !spaceId) return reply.page('Space demo', spaceView({ kind: 'unconfigured' }));
+    const connection = await latestConnection(ctx, request);
+    if (!connection)
+      return reply.page('Space demo', spaceView({ kind: 'needs-connection', csrf, scopes: SPACE_SCOPES }));
+    try {
+      const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
+      const client = new WebexClient({ apiBase: ctx.config.apiBase, accessToken, fetch: ctx.fetch });
+      const room = await client.request('GET', `/rooms/${encodeURIComponent(spaceId)}`);
+      if (room.status !== 200)
+        throw new WebexApiError({
+          method: 'GET',
+          path: '/rooms/{roomId}',
+          status: room.status,
+          trackingId: room.trackingId,
         });
+      const messages: SpaceMessage[] = [];
+      for await (const m of client.listMessages({ roomId: spaceId, max: 50 })) {
+        messages.push({
+          who: String(m.personEmail ?? ''),
+          text: String(m.text ?? ''),
+          created: shortTime(m.created),
+        });
+        if (messages.length >= 50) break;
       }
-      const connection = await latestConnection(ctx, request);
-      if (!spaceId || !connection) return reply.code(303).redirect('/space');
-      try {
-        const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
-        const client = new WebexClient({ apiBase: ctx.config.apiBase, accessToken, fetch: ctx.fetch });
-        await client.createMessage({ roomId: spaceId, text: parsed.data.text });
-      } catch (error) {
-        const e = explainOAuthError(error);
-        return reply.errorPage({ status: 502, ...e, retryHref: '/space' });
-      }
-      return reply.code(303).redirect('/space');
-    });
+      const title =
+        typeof (room.body as { title?: unknown })?.title === 'string'
+          ? (room.body as { title: string }).title
+          : 'Space';
+      return reply.page(
+        'Space demo',
+        spaceView({
+          kind: 'space',
+          csrf,
+          title,
+          person: connection.person.displayName,
+          messages: messages.reverse(),
+        }),
+      );
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      const e = explainOAuthError(error);
+      const explanation =
+        status === 404
+          ? 'You are not a member of the demo space (the bot adds you when you authorize).'
+          : status === 403
+            ? `Your token lacks a scope the space demo needs (${SPACE_SCOPES.join(', ')}).`
+            : e.explanation;
+      return reply.page(
+        'Space demo',
+        spaceView({ kind: 'problem', csrf, title: e.title, explanation, scopes: SPACE_SCOPES }),
+        200,
+      );
+    }
+  });
+
+  app.post('/space/messages', async (request, reply) => {
+    const { spaceId } = ctx.config;
+    const parsed = messageBody.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Empty message',
+        explanation: 'A message needs between 1 and 7000 characters.',
+        action: 'Write a message and send it again.',
+        retryHref: '/space',
+      });
+    }
+    const connection = await latestConnection(ctx, request);
+    if (!spaceId || !connection) return reply.code(303).redirect('/space');
+    try {
+      const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
+      const client = new WebexClient({ apiBase: ctx.config.apiBase, accessToken, fetch: ctx.fetch });
+      await client.createMessage({ roomId: spaceId, text: parsed.data.text });
+    } catch (error) {
+      const e = explainOAuthError(error);
+      return reply.errorPage({ status: 502, ...e, retryHref: '/space' });
+    }
+    return reply.code(303).redirect('/space');
+  });
 };
