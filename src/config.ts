@@ -132,6 +132,9 @@ const SETTINGS = {
   BOT_TOKEN: text,
   SPACE_ID: text,
   KEEPALIVE_DAYS: numberIn(1, 89, false, 'expected a number of days from 1 to 89'),
+  FORCED_REFRESH_MIN_INTERVAL: numberIn(0, 86_400, true, 'expected a number of seconds from 0 to 86400'),
+  AUDIT_RETENTION_DAYS: numberIn(1, 3650, true, 'expected a number of days from 1 to 3650'),
+  WEBEX_AUTH_KEYS_FILE: text,
   LOG_LEVEL: oneOf(LOG_LEVELS),
   NODE_ENV: verbatim,
   XDG_DATA_HOME: text,
@@ -245,6 +248,12 @@ export interface Config {
   botToken: string | undefined;
   spaceId: string | undefined;
   keepaliveDays: number;
+  /** Seconds between two forced refreshes of one connection (`FORCED_REFRESH_MIN_INTERVAL`, default 30; 0: no limit). */
+  forcedRefreshMinInterval: number;
+  /** Days the audit log keeps an entry (`AUDIT_RETENTION_DAYS`, default 90). */
+  auditRetentionDays: number;
+  /** A file holding the key ring, read at start and again on SIGHUP (`WEBEX_AUTH_KEYS_FILE`). */
+  keysFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   production: boolean;
   /** webex, fedramp or custom by base URL; demo when no client id is configured. */
@@ -367,6 +376,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     botToken: s.BOT_TOKEN,
     spaceId: s.SPACE_ID,
     keepaliveDays: s.KEEPALIVE_DAYS ?? 30,
+    forcedRefreshMinInterval: s.FORCED_REFRESH_MIN_INTERVAL ?? 30,
+    auditRetentionDays: s.AUDIT_RETENTION_DAYS ?? 90,
+    keysFile: s.WEBEX_AUTH_KEYS_FILE,
     logLevel: s.LOG_LEVEL ?? 'info',
     production: s.NODE_ENV === 'production',
     mode: modeOf(s.WEBEX_CLIENT_ID, s.WEBEX_API_BASE ?? WEBEX_API_BASE),
@@ -401,6 +413,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       throw new ConfigError(
         'Invalid setting ADMIN_TOKEN: expected at least 32 characters when NODE_ENV=production (e.g. `openssl rand -base64 32`)',
         'ADMIN_TOKEN',
+      );
+    }
+    const api = new URL(config.apiBase);
+    if (api.protocol === 'http:' && !isLoopbackHost(api.hostname.replace(/^\[|\]$/g, ''))) {
+      throw new ConfigError(
+        'Invalid setting WEBEX_API_BASE: expected https in production (plain http is accepted only on loopback, for the emulator)',
+        'WEBEX_API_BASE',
       );
     }
     if (config.accessMode === 'team' && !config.allowedEmailDomains.length && !config.allowedOrgIds.length) {

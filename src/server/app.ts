@@ -4,7 +4,7 @@
  * security headers, session (+ CSRF), views, home, OAuth, connection pages, space demo, health, broker API.
  */
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { assertServable, type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
 import { createKeepAliveFetch } from '../oauth/keepalive-fetch.js';
@@ -18,7 +18,7 @@ import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { lazyBuildValidator } from './lazy-validation.js';
-import { securityHeaders } from './plugins/security.js';
+import { type SecurityHeadersOptions, securityHeaderSetter, securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
 import type { ServerVault } from './ports.js';
@@ -69,6 +69,17 @@ const SESSION_PURGE_MS = 10 * 60_000;
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   assertServable(config);
+  const security: SecurityHeadersOptions = {
+    formActionOrigins: [
+      ...new Set([
+        new URL(config.apiBase).origin,
+        new URL(WEBEX_API_BASE).origin,
+        new URL(WEBEX_FEDRAMP_API_BASE).origin,
+      ]),
+    ],
+    imageOrigins: [new URL(config.apiBase).origin],
+  };
+  const setSecurityHeaders = securityHeaderSetter(security);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'webex-auth' });
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -85,6 +96,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     frameworkErrors: (error, request, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      setSecurityHeaders(request as unknown as FastifyRequest, reply);
       if (request.url.startsWith('/api/')) {
         reply
           .code(status)
@@ -195,16 +207,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     done(null, payload);
   });
   await app.register(formbody);
-  await app.register(securityHeaders, {
-    formActionOrigins: [
-      ...new Set([
-        new URL(config.apiBase).origin,
-        new URL(WEBEX_API_BASE).origin,
-        new URL(WEBEX_FEDRAMP_API_BASE).origin,
-      ]),
-    ],
-    imageOrigins: [new URL(config.apiBase).origin],
-  });
+  await app.register(securityHeaders, security);
   // The token broker (vault engineer's plugin) needs the API keys; a page-only stand-in vault (tests) has none.
   // Registered before the session plugin, so its routes do not run the cookie and session hooks: the broker API is
   // bearer-authenticated, CSRF-exempt and never uses a session, and those hooks cost its hot path ~10–25 µs per

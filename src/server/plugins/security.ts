@@ -3,7 +3,7 @@
  * no inline script), no referrer (authorization codes live in URLs), no framing, no MIME sniffing, and no caching of
  * pages (they may show tokens).
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { globalPlugin } from './global.js';
 
 /** Options of {@link securityHeaders}. */
@@ -29,12 +29,15 @@ export function contentSecurityPolicy(options: SecurityHeadersOptions): string {
   ].join('; ');
 }
 
-/** Adds the security headers to every response. */
-export const securityHeaders: FastifyPluginAsync<SecurityHeadersOptions> = globalPlugin(async (app, options) => {
+/**
+ * Returns a function that puts the security headers on a reply. The plugin below applies it to every response; the
+ * router's own error answers (a malformed URL, an over-long path parameter) bypass hooks, so they call it directly.
+ */
+export function securityHeaderSetter(
+  options: SecurityHeadersOptions,
+): (request: FastifyRequest, reply: FastifyReply) => void {
   const csp = contentSecurityPolicy(options);
-  // A callback hook, not an async one: it runs on every response (the broker's token route included), and an async
-  // hook costs a promise and a microtask turn per response (~5–10 µs here, bench/limits.md).
-  app.addHook('onSend', (request, reply, payload, done) => {
+  return (request, reply) => {
     reply.header('Content-Security-Policy', csp);
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');
@@ -43,6 +46,16 @@ export const securityHeaders: FastifyPluginAsync<SecurityHeadersOptions> = globa
     reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
     if (!request.url.startsWith('/static/')) reply.header('Cache-Control', 'no-store');
     if (request.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000');
+  };
+}
+
+/** Adds the security headers to every response. */
+export const securityHeaders: FastifyPluginAsync<SecurityHeadersOptions> = globalPlugin(async (app, options) => {
+  const set = securityHeaderSetter(options);
+  // A callback hook, not an async one: it runs on every response (the broker's token route included), and an async
+  // hook costs a promise and a microtask turn per response (~5–10 µs here, bench/limits.md).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    set(request, reply);
     done(null, payload);
   });
 });

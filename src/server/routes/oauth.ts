@@ -123,8 +123,10 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
   // Taken before parsing, at most once across every instance sharing the store (an atomic UPDATE … RETURNING).
   const taken = session && state && state.length <= 512 ? await sessions.takePending(session.id, state) : undefined;
   try {
-    const parsed = parseCallback(params, (s) => (taken && s === taken.pending.state ? taken.pending : undefined));
+    // Checked before parseCallback reads `error`: Webex's error_description is shown only for an answer to a flow
+    // this browser started; any other callback (a link another site planted) gets the fixed mismatch text.
     if (!taken || !session) throw new StateMismatchError('no pending authorization');
+    const parsed = parseCallback(params, (s) => (s === taken.pending.state ? taken.pending : undefined));
     const integration = await ctx.vault.getIntegrationWithSecret(taken.integrationId);
     if (!integration) throw new StateMismatchError('integration gone');
     if (taken.purpose === 'signin') return await completeSignIn(ctx, request, reply, integration, parsed);

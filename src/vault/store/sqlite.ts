@@ -2,7 +2,7 @@
  * The SQLite store: better-sqlite3 (synchronous, so every statement is atomic in-process) in WAL mode with a busy
  * timeout, so that the CLI and the server can share one file across processes.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,7 +35,12 @@ function nativeBinding(): string | undefined {
 
 /** Opens (creating if needed) the SQLite database at `path` and applies pending migrations. */
 export async function openSqliteStore(path: string): Promise<Store> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Created 0600 before SQLite opens it (SQLite would make it 0644 under the usual umask); its -wal and -shm files
+    // take the database file's mode. An existing file keeps the mode its owner gave it.
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  }
   const addon = nativeBinding();
   const db = new Database(path, addon ? { nativeBinding: addon } : {});
   // One exec, not four db.pragma() calls (each prepares a statement): this runs on every CLI command.
