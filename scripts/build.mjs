@@ -76,6 +76,8 @@ const TOKEN_BUNDLE = join(TOKEN_DIR, 'token.cjs');
 const LAZY = {
   tokens: join(dist, 'oauth', 'tokens.js'),
   errors: join(dist, 'oauth', 'errors.js'),
+  // The one Retry-After/backoff helper: the OAuth client holds it, so the refresher and webhooks import() it.
+  retryAfter: join(dist, 'oauth', 'retry-after.js'),
   log: join(dist, 'log.js'),
 };
 

@@ -43,6 +43,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/doctor.js'),
   },
   keys: { summary: 'Manage broker API keys and rotate the encryption key', load: () => import('./commands/keys.js') },
+  audit: {
+    summary: 'Show the audit log: sign-ins, connections, refreshes, keys, deletes',
+    load: () => import('./commands/audit.js'),
+  },
   completion: {
     summary: 'Print a shell completion script (bash, zsh or fish)',
     load: () => import('./commands/completion.js'),

@@ -1,7 +1,8 @@
 /**
  * What most commands start with: the configuration (env, `.env`, flags), the shared vault (the same store the web app
- * uses), and the connection the command is about (`--connection <id|email>`, else the only or most recent one of the
- * local operator: the store may be shared with a team server, whose members' connections are never picked by default).
+ * uses), and the connection the command is about (`--connection <id|email>`, else `WEBEX_AUTH_CONNECTION`, else the
+ * only or most recent one of the local operator: the store may be shared with a team server, whose members'
+ * connections are never picked by default).
  * Only commands that work on connections import this module (each command is loaded on demand), so the configuration
  * and the vault are imported statically here: one chunk of the bundled bin instead of several small ones.
  */
@@ -11,13 +12,27 @@ import { type Connection, LOCAL_OPERATOR, type Vault } from '../vault/types.js';
 // vault.js, not the index: the index re-exports the PostgreSQL store, whose driver (pg) costs ~90 ms at start-up.
 import { openVault } from '../vault/vault.js';
 import { CliError, type CommandIO, EXIT } from './io.js';
+import { terminalSafe } from './ui/terminal-safe.js';
 
 /** Flag overrides, by setting name. */
 export type Overrides = Partial<Record<keyof Settings, string | undefined>>;
 
+/** The environment variable that names the default connection, as `--connection` does (the flag wins). */
+export const CONNECTION_ENV = 'WEBEX_AUTH_CONNECTION';
+
+/**
+ * The connection `WEBEX_AUTH_CONNECTION` names, carried from the environment a configuration was loaded from to the
+ * vault opened with it, so that every command's `resolveConnection(vault, flag)` honours it without a new parameter.
+ * (A CLI setting, not a server one: it is read from `io.env` here, not added to the server's configuration.)
+ */
+const envConnection = new WeakMap<object, string>();
+
 /** Loads the configuration as every command does: flags over environment over `.env` in the working directory. */
 export async function loadCliConfig(io: CommandIO, overrides: Overrides = {}): Promise<Config> {
-  return loadConfig({ env: io.env, dotenvDir: io.cwd, overrides });
+  const config = await loadConfig({ env: io.env, dotenvDir: io.cwd, overrides });
+  const named = io.env[CONNECTION_ENV]?.trim();
+  if (named) envConnection.set(config, named);
+  return config;
 }
 
 /** Options of {@link openCliVault}. */
@@ -30,11 +45,17 @@ export interface OpenCliVaultOptions {
 export async function openCliVault(config: Config, options: OpenCliVaultOptions = {}): Promise<Vault> {
   // A command is one short process: it has no use for the change-notification connection PostgreSQL caches need.
   const oneShot = { watchChanges: false };
-  if (options.quiet) return openVault(config, oneShot);
-  const { createLogger } = await import('../log.js');
-  // The CLI's stdout is data: vault logs go to stderr, and only warnings unless LOG_LEVEL says otherwise.
-  const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
-  return openVault(config, { ...oneShot, logger: createLogger({ level, name: 'webex-auth' }) });
+  let vault: Vault;
+  if (options.quiet) vault = await openVault(config, oneShot);
+  else {
+    const { createLogger } = await import('../log.js');
+    // The CLI's stdout is data: vault logs go to stderr, and only warnings unless LOG_LEVEL says otherwise.
+    const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
+    vault = await openVault(config, { ...oneShot, logger: createLogger({ level, name: 'webex-auth' }) });
+  }
+  const named = envConnection.get(config);
+  if (named) envConnection.set(vault, named);
+  return vault;
 }
 
 /** Runs `fn` with an open vault and closes it afterwards, also on error. */
@@ -55,7 +76,8 @@ export async function withVault<T>(
 export const CONNECTION_FLAG = { connection: { type: 'string', short: 'c' } } as const;
 /** Help of {@link CONNECTION_FLAG}. */
 export const CONNECTION_HELP = {
-  connection: "Connection id or person email (default: the local operator's only or most recently used connection)",
+  connection:
+    "Connection id or person email (default: WEBEX_AUTH_CONNECTION, else the local operator's only or most recently used connection)",
 } as const;
 
 /** The connections the CLI may pick by default: the local operator's (a team server's members own the others). */
@@ -68,9 +90,14 @@ export function localConnections(connections: Connection[]): Connection[] {
  * (case-insensitive) among every connection — the CLI holds the key ring, it is the operator — preferring the local
  * operator's when an email matches connections of several owners. Without `wanted`, the local operator's only
  * connection, else its most recently updated one: never a connection a team member authorized on the web.
+ * `from` names where `wanted` came from, for the error (the flag by default).
  * @throws {CliError} exit 4 when there is none to pick, exit 1 when `wanted` matches none.
  */
-export function pickConnection(connections: Connection[], wanted: string | undefined): Connection {
+export function pickConnection(
+  connections: Connection[],
+  wanted: string | undefined,
+  from: '--connection' | typeof CONNECTION_ENV = '--connection',
+): Connection {
   if (connections.length === 0) {
     throw new CliError('no connection yet', EXIT.authNeeded, 'Run `webex-auth login` to connect a Webex account.');
   }
@@ -96,14 +123,22 @@ export function pickConnection(connections: Connection[], wanted: string | undef
     .filter((c) => [c.personEmail, ...c.person.emails].some((e) => e.toLowerCase() === email))
     .sort(localFirst);
   if (byEmail[0]) return byEmail[0];
+  const source = from === CONNECTION_ENV ? ` (from ${CONNECTION_ENV})` : '';
   throw new CliError(
-    `no connection matches "${wanted.slice(0, 100)}"`,
+    `no connection matches "${terminalSafe(wanted.slice(0, 100))}"${source}`,
     EXIT.failure,
-    'Run `webex-auth list` to see the connections.',
+    from === CONNECTION_ENV
+      ? `Set ${CONNECTION_ENV} to an id or email from \`webex-auth list\`, or unset it.`
+      : 'Run `webex-auth list` to see the connections.',
   );
 }
 
-/** Loads the connections and picks one (see {@link pickConnection}). */
+/**
+ * Loads the connections and picks one (see {@link pickConnection}): `wanted` (the `--connection` flag) when given,
+ * else the `WEBEX_AUTH_CONNECTION` of the environment the vault's configuration was loaded from.
+ */
 export async function resolveConnection(vault: Vault, wanted: unknown): Promise<Connection> {
-  return pickConnection(await vault.connections.list(), typeof wanted === 'string' ? wanted : undefined);
+  const flag = typeof wanted === 'string' && wanted !== '' ? wanted : undefined;
+  const named = flag === undefined ? envConnection.get(vault) : undefined;
+  return pickConnection(await vault.connections.list(), flag ?? named, named ? CONNECTION_ENV : '--connection');
 }

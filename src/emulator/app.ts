@@ -1,11 +1,14 @@
 /**
  * The emulator's Fastify app: hooks every response shares (TrackingID, CORS, no-cache, stats, faults), the form
- * parser, Webex-shaped errors for anything the framework rejects, and the route plugins.
+ * parser, Webex-shaped errors for anything the framework rejects, and the route plugins. CORS is for the Webex
+ * endpoints only: the control API `/_emulator` sends none and refuses other origins and non-JSON bodies
+ * (control-guard.ts).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Clock } from './clock.js';
 import type { EmulatorContext } from './context.js';
+import { isControlRequest, refuseControlRequest } from './control-guard.js';
 import { Faults, Stats } from './control-state.js';
 import { DEMO_SEED } from './demo-seed.js';
 import { oauthError, restError, tooManyRequests } from './envelope.js';
@@ -31,7 +34,7 @@ const EXPOSED = 'TrackingID, Retry-After, Link';
 
 function corsHeaders(request: FastifyRequest, reply: FastifyReply): void {
   const origin = request.headers.origin;
-  if (origin === undefined) return;
+  if (origin === undefined || isControlRequest(request)) return;
   reply.header('Access-Control-Allow-Origin', origin);
   reply.header('Vary', 'Origin');
   reply.header('Access-Control-Expose-Headers', EXPOSED);
@@ -105,6 +108,8 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
     // Set on the raw response so the name keeps Webex's spelling (Fastify lower-cases the names it manages).
     reply.raw.setHeader('TrackingID', request.id);
     reply.header('Cache-Control', 'no-cache');
+    // The control API before its body is read: a refused request is answered here and goes no further.
+    if (isControlRequest(request) && refuseControlRequest(request, reply)) return;
     corsHeaders(request, reply);
     done();
   });

@@ -4,15 +4,16 @@
  * `{message, errors:[{description}], trackingId}`), `Retry-After`, `TrackingID`, and network failures.
  */
 import { WebexOAuthError, type WebexOAuthErrorCode } from './errors.js';
+import { parseRetryAfter, toSeconds } from './retry-after.js';
 import type { ClientAuthMethod, FetchLike, Integration, RequestOptions } from './types.js';
 
-/** `Retry-After` in seconds (delta-seconds or an HTTP date), or `undefined`. */
+/**
+ * `Retry-After` in whole seconds (delta-seconds or an HTTP date), or `undefined`.
+ * Kept for the library's callers; the reading itself is {@link parseRetryAfter}'s.
+ */
 export function retryAfterSeconds(headers: Headers, now: number = Date.now()): number | undefined {
-  const v = headers.get('retry-after');
-  if (v === null || v.trim() === '') return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim());
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+  const ms = parseRetryAfter(headers.get('retry-after'), now);
+  return ms === undefined ? undefined : toSeconds(ms);
 }
 
 /** The `TrackingID` header (Webex puts one on every response). */

@@ -16,6 +16,7 @@ import { openVault } from '../vault/vault.js';
 import { hostCheck } from './access/hosts.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
+import { missingKeyOf, sendKeyUnavailable } from './key-unavailable.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { lazyBuildValidator } from './lazy-validation.js';
 import { type SecurityHeadersOptions, securityHeaderSetter, securityHeaders } from './plugins/security.js';
@@ -23,9 +24,11 @@ import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
 import type { ServerVault } from './ports.js';
 import { adminConnectionsRoutes, type BrokerVault, brokerRoutes, metricsRoutes } from './routes/api/index.js';
+import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
+import { keysRoutes } from './routes/keys.js';
 import { handleCallback, isPendingCallback, oauthRoutes } from './routes/oauth.js';
 import { signinRoutes } from './routes/signin.js';
 import { spaceRoutes } from './routes/space.js';
@@ -163,6 +166,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // Set before any route is registered: Fastify gives each route the error handler current at its registration, so
   // a handler set after the plugins would leave their routes with the default JSON one (a 413 form post got JSON).
   app.setErrorHandler(async (error, request, reply) => {
+    // Stored data under a key another process rotated to: 503 naming the key until this server loads it (never 500).
+    const missingKey = missingKeyOf(error);
+    if (missingKey) return sendKeyUnavailable(reply, missingKey);
     const status =
       typeof (error as { statusCode?: number }).statusCode === 'number'
         ? (error as { statusCode: number }).statusCode
@@ -232,14 +238,20 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     vault.sessions
       .purgeExpired()
       .catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'session purge failed'));
+    // The audit log keeps AUDIT_RETENTION_DAYS: older entries go on the same timer.
+    vault.audit
+      .purge()
+      .catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'audit purge failed'));
   }, SESSION_PURGE_MS);
   purge.unref();
   app.addHook('onClose', async () => clearInterval(purge));
   await app.register(healthRoutes, { ctx });
   await app.register(homeRoutes, { ctx });
   await app.register(signinRoutes, { ctx });
+  await app.register(auditRoutes, { ctx });
   await app.register(oauthRoutes, { ctx });
   await app.register(connectionRoutes, { ctx });
+  await app.register(keysRoutes, { ctx });
   await app.register(spaceRoutes, { ctx });
   if (fullVault) {
     await app.register(metricsRoutes, { vault: fullVault });

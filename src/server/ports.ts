@@ -13,5 +13,12 @@ export type {
 /** The vault calls the web app makes. */
 export type ServerVault = Pick<
   Vault,
-  'integrations' | 'getIntegrationWithSecret' | 'connections' | 'accounts' | 'sessions' | 'deriveKeys' | 'close'
+  | 'integrations'
+  | 'getIntegrationWithSecret'
+  | 'connections'
+  | 'accounts'
+  | 'sessions'
+  | 'audit'
+  | 'deriveKeys'
+  | 'close'
 >;

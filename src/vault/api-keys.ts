@@ -2,6 +2,9 @@
  * Broker API keys: `wak_` + 32 random bytes (base64url), shown once; stored only as a SHA-256 hash — enough for
  * 256-bit random keys, which need no password stretching — and compared in constant time.
  *
+ * Each key has permissions (`token`, `refresh`, `proxy`, `delete`, `guests`; `token` by default): a key made before
+ * permissions existed has none stored and keeps the powers it had (`LEGACY_KEY_PERMISSIONS`) until narrowed.
+ *
  * Verified keys are cached in memory for a few seconds (see {@link ApiKeyCacheOptions}), so the broker's hot path
  * does not read the store on every request.
  */
@@ -9,7 +12,7 @@ import { hash as digest, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
 import { BoundedCache } from './bounded-cache.js';
 import { ownerOf } from './owners.js';
-import { apiKeyRecord } from './records.js';
+import { apiKeyRecord, validKeyMethods, validKeyPaths, validKeyPermissions } from './records.js';
 import type { ApiKeyRow, Store } from './store/types.js';
 import { type ApiKeyRecord, LOCAL_OPERATOR, type Vault, VaultError } from './types.js';
 
@@ -92,6 +95,11 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
       if (!name || name.length > 100)
         throw new VaultError('invalid_request', 'An API key needs a name of 1–100 characters.');
       const ownerId = ownerOf(input.ownerId);
+      const permissions = validKeyPermissions(input.permissions ?? ['token']);
+      const paths = input.paths === undefined ? undefined : validKeyPaths(input.paths);
+      const methods = input.methods === undefined ? undefined : validKeyMethods(input.methods);
+      if ((paths || methods) && !permissions.includes('proxy'))
+        throw new VaultError('invalid_request', 'Paths and methods limit the "proxy" permission; the key lacks it.');
       for (const cid of input.connectionIds) {
         const connection = await store.getConnection(cid);
         // An account's key may only read that account's connections: another owner's connection is "no such
@@ -107,6 +115,9 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
         keyHash: hashApiKey(key),
         prefix: key.slice(0, 8),
         connectionIds: [...new Set(input.connectionIds)],
+        permissions,
+        paths,
+        methods,
         createdAt: clock(),
         lastUsedAt: undefined,
         revokedAt: undefined,
@@ -147,6 +158,19 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
     },
     async list(ownerId) {
       return (await store.listApiKeys(ownerId)).map(apiKeyRecord);
+    },
+    /**
+     * Replaces key `id`'s permissions (validated as in `create`; a legacy key stops being one). It takes effect at once
+     * in this process: the key's verified-cache entry is dropped, as on revocation. Other processes sharing the store
+     * (another server, the CLI) drop theirs within the cache's bounds (see {@link ApiKeyCacheOptions}): when the
+     * store's change stamp moves, and at the latest after `ttlMs`.
+     */
+    async narrow(id, permissions) {
+      const valid = validKeyPermissions(permissions);
+      forgetKey(id);
+      const changed = await store.setApiKeyPermissions(id, valid);
+      forgetKey(id);
+      return changed;
     },
     async revoke(id) {
       forgetKey(id);

@@ -6,6 +6,9 @@ import {
   type Connection,
   type IntegrationInput,
   type IntegrationRecord,
+  KEY_PERMISSIONS,
+  type KeyPermission,
+  LEGACY_KEY_PERMISSIONS,
   VaultError,
 } from './types.js';
 
@@ -55,13 +58,22 @@ export function connectionOf(r: ConnectionRow): Connection {
   };
 }
 
-/** The public view of an API key row: no hash. */
+/**
+ * The public view of an API key row: no hash. A row without permissions (NULL: made before permissions existed) is a
+ * legacy key with {@link LEGACY_KEY_PERMISSIONS}; unknown names in a stored list are dropped (they grant nothing).
+ */
 export function apiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
+  const legacy = r.permissions === undefined;
+  const stored = r.permissions ?? LEGACY_KEY_PERMISSIONS;
   return {
     id: r.id,
     ownerId: r.ownerId,
     name: r.name,
     connectionIds: r.connectionIds,
+    permissions: KEY_PERMISSIONS.filter((p) => stored.includes(p)),
+    legacy,
+    paths: r.paths,
+    methods: r.methods,
     prefix: r.prefix,
     createdAt: r.createdAt,
     lastUsedAt: r.lastUsedAt,
@@ -96,4 +108,52 @@ export function validIntegration(input: IntegrationInput): IntegrationInput {
     throw bad('scopes must be a list of scope names');
   }
   return { ...input, clientId: input.clientId.trim(), apiBase: input.apiBase.replace(/\/+$/, '') };
+}
+
+/** The HTTP methods a `proxy` key may be limited to. */
+export const KEY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/** A path prefix a `proxy` key may be limited to (e.g. `rooms`, `messages`, `meetings/preferences`). */
+const KEY_PATH = /^[a-z][a-zA-Z0-9/_-]{0,100}$/;
+
+/** A user-given value for an error message: quoted and escaped (no control character reaches a terminal or log). */
+const shown = (v: unknown) => JSON.stringify(String(v).slice(0, 40));
+
+/** A non-empty list of distinct strings, each accepted by `ok`, or a VaultError naming the first bad one. */
+function distinctList(field: string, input: unknown, ok: (v: string) => boolean, max: number): string[] {
+  const bad = (why: string) => new VaultError('invalid_request', `Invalid API key ${field}: ${why}.`);
+  if (!Array.isArray(input) || input.length === 0) throw bad('expected a non-empty list');
+  if (input.length > max) throw bad(`at most ${max} entries`);
+  const seen = new Set<string>();
+  for (const v of input) {
+    if (typeof v !== 'string' || !ok(v)) throw bad(`${shown(v)} is not allowed`);
+    if (seen.has(v)) throw bad(`${shown(v)} appears twice`);
+    seen.add(v);
+  }
+  return [...seen];
+}
+
+/**
+ * Checks a key's permissions at the vault's boundary: a non-empty list of distinct {@link KEY_PERMISSIONS}; returned
+ * in display order.
+ * @throws {VaultError} `invalid_request` naming the bad value.
+ */
+export function validKeyPermissions(input: unknown): KeyPermission[] {
+  const given = distinctList('permissions', input, (v) => (KEY_PERMISSIONS as readonly string[]).includes(v), 10);
+  return KEY_PERMISSIONS.filter((p) => given.includes(p));
+}
+
+/**
+ * Checks a `proxy` key's path prefixes: distinct, each `^[a-z][a-zA-Z0-9/_-]{0,100}$` without `..` or `//`.
+ * @throws {VaultError} `invalid_request` naming the bad value.
+ */
+export function validKeyPaths(input: unknown): string[] {
+  return distinctList('paths', input, (v) => KEY_PATH.test(v) && !v.includes('..') && !v.includes('//'), 50);
+}
+
+/**
+ * Checks a `proxy` key's HTTP methods: distinct, each one of {@link KEY_METHODS} (upper case).
+ * @throws {VaultError} `invalid_request` naming the bad value.
+ */
+export function validKeyMethods(input: unknown): string[] {
+  return distinctList('methods', input, (v) => (KEY_METHODS as readonly string[]).includes(v), KEY_METHODS.length);
 }

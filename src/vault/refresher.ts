@@ -38,7 +38,7 @@ export interface RefresherOptions {
   pollMs?: number;
   /** Refresh attempts on 429/5xx/network before giving up (default 3). */
   attempts?: number;
-  /** First retry delay without Retry-After (default 250 ms, doubled per attempt). */
+  /** First retry delay's ceiling without Retry-After (default 250 ms, doubled per attempt, fully jittered). */
   baseDelayMs?: number;
   /** Longest Retry-After waited for inside one call (default 5 s); longer ones fail at once with that hint. */
   maxRetryWaitMs?: number;
@@ -185,9 +185,11 @@ export class Refresher {
     // Loaded on the first refresh: the OAuth client brings zod, which `webex-auth token` on a fresh token never needs.
     // The error class comes along from the same place as the client that throws it (never a static import here): the
     // `token` bundle keeps the client in a separately built chunk, and `instanceof` needs the class of that copy.
-    const [{ refreshAccessToken }, { WebexOAuthError }] = await Promise.all([
+    // The backoff helper too: the OAuth client holds it, and the `token` bundle shares no module with that chunk.
+    const [{ refreshAccessToken }, { WebexOAuthError }, { backoffDelay }] = await Promise.all([
       import('../oauth/tokens.js'),
       import('../oauth/errors.js'),
+      import('../oauth/retry-after.js'),
     ]);
     for (let attempt = 1; ; attempt++) {
       let tokens: TokenSet;
@@ -226,19 +228,25 @@ export class Refresher {
             `Webex refused the refresh (${e.code}); check the integration's client secret.`,
           );
         }
-        const wait =
-          e.retryAfter !== undefined ? e.retryAfter * 1000 : (this.o.baseDelayMs ?? 250) * 2 ** (attempt - 1);
-        if (attempt >= attempts || wait > (this.o.maxRetryWaitMs ?? 5000)) {
+        // One backoff rule for every outbound retry (oauth/retry-after.ts): a Retry-After beyond the cap is not
+        // waited out inside a call; the caller is told when to come back instead.
+        const next = backoffDelay(attempt, {
+          baseMs: this.o.baseDelayMs ?? 250,
+          capMs: this.o.maxRetryWaitMs ?? 5000,
+          retryAfterMs: e.retryAfter !== undefined ? e.retryAfter * 1000 : undefined,
+        });
+        if (attempt >= attempts || !next.wait) {
           metrics.observeRefresh('retryable_error', elapsed());
           await store.recordError(leased.id, instanceId, 'upstream_unavailable', now);
+          const comeBackMs = next.wait ? Math.max(next.ms, this.o.baseDelayMs ?? 250) : next.retryAfterMs;
           throw new VaultError(
             'upstream_unavailable',
             'Webex is unavailable right now; the connection stays active, try again later.',
-            Math.max(1, Math.ceil(wait / 1000)),
+            Math.max(1, Math.ceil(comeBackMs / 1000)),
           );
         }
         this.o.logger?.info({ connectionId: leased.id, error: e.code, attempt }, 'refresh failed, retrying');
-        await sleep(wait * (0.8 + Math.random() * 0.4));
+        await sleep(next.ms);
         // Extend our lease for the next attempt; if it was taken over meanwhile, start over.
         const t = this.o.clock();
         if (!(await store.acquireLease(leased.id, instanceId, t + this.leaseMs, t))) throw new Stale();

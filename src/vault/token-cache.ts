@@ -108,6 +108,11 @@ export class TokenCache {
     this.tokens.delete(id);
   }
 
+  /** Drops every decrypted token (the key ring was reloaded: the next request decrypts with the new ring). */
+  dropDecrypted(): void {
+    this.tokens.clear();
+  }
+
   /** Entries held: rows and decrypted tokens (for tests of the bound). */
   get size(): { rows: number; tokens: number } {
     return { rows: this.rows.size, tokens: this.tokens.size };

@@ -101,11 +101,29 @@ export interface FreshToken {
   person: { id: string; email: string; displayName: string };
 }
 
+/**
+ * What a broker API key may do: `token` (read a fresh access token), `refresh` (force a refresh), `proxy` (call Webex
+ * through the broker), `delete` (delete the connection), `guests` (mint guest tokens through a Service App).
+ */
+export type KeyPermission = 'token' | 'refresh' | 'proxy' | 'delete' | 'guests';
+/** Every permission, in display order. */
+export const KEY_PERMISSIONS: readonly KeyPermission[] = ['token', 'refresh', 'proxy', 'delete', 'guests'];
+/** The powers every key had before permissions existed; such keys keep them until narrowed. */
+export const LEGACY_KEY_PERMISSIONS: readonly KeyPermission[] = ['token', 'refresh', 'delete'];
+
 /** A broker API key as stored (the key itself only as a hash). */
 export interface ApiKeyRecord {
   id: string;
   /** The owner account id. */
   ownerId: string;
+  /** What it may do (a legacy key: {@link LEGACY_KEY_PERMISSIONS}). */
+  permissions: KeyPermission[];
+  /** Made before permissions existed (it keeps the powers it had until narrowed). */
+  legacy: boolean;
+  /** `proxy` only: path prefixes it may call (e.g. `rooms`, `messages`); undefined: any. */
+  paths?: string[] | undefined;
+  /** `proxy` only: HTTP methods it may use; undefined: any. */
+  methods?: string[] | undefined;
   name: string;
   /** The connections this key may read. */
   connectionIds: string[];
@@ -190,6 +208,64 @@ export interface WebSessions {
   purgeExpired(): Promise<number>;
 }
 
+/** What the audit log records. */
+export type AuditAction =
+  | 'signin'
+  | 'signin.refused'
+  | 'signout'
+  | 'connect'
+  | 'reauthorize'
+  | 'refresh.forced'
+  | 'refresh.refused'
+  | 'key.create'
+  | 'key.revoke'
+  | 'key.narrow'
+  | 'connection.delete'
+  | 'integration.configure'
+  | 'admin.unlock';
+
+/** Who did it. */
+export interface AuditActor {
+  kind: 'account' | 'local' | 'admin-token' | 'key' | 'cli' | 'anonymous';
+  /** The account id or API key id. */
+  id?: string | undefined;
+  /** A readable name (the account's email, the key's prefix). */
+  label?: string | undefined;
+}
+
+/** One audit entry. Never holds a secret. */
+export interface AuditEntry {
+  id: string;
+  /** Epoch ms. */
+  at: number;
+  actor: AuditActor;
+  action: AuditAction;
+  /** Whose thing it concerned (members see the entries of their own things and their own actions). */
+  ownerId?: string | undefined;
+  /** The connection, key or integration id. */
+  target?: string | undefined;
+  /** The client address (server) or `cli`. */
+  address?: string | undefined;
+  /** A short plain-text note (e.g. the permissions of a new key). */
+  detail?: string | undefined;
+}
+
+/** Which audit entries `audit.list` returns, newest first. */
+export interface AuditFilter {
+  /** A member's view: entries whose `ownerId` or `actor.id` is this. */
+  ownerId?: string | undefined;
+  /** Only entries at or after this time (epoch ms). */
+  since?: number | undefined;
+  /** Only entries before this time (epoch ms): the next page after an entry at `before`… */
+  before?: number | undefined;
+  /** …and, with it, after that entry's id (entries of one millisecond are split across pages without a loss). */
+  beforeId?: string | undefined;
+  /** Only this action. */
+  action?: AuditAction | undefined;
+  /** At most this many (default 50, at most 1,000). */
+  limit?: number | undefined;
+}
+
 /** Events the vault sends to `WEBHOOK_URL`. */
 export type VaultEvent = 'connection.created' | 'connection.refreshed' | 'connection.needs_reauth';
 
@@ -231,9 +307,18 @@ export interface Vault {
     list(): Promise<AccountRecord[]>;
   };
   sessions: WebSessions;
+  audit: {
+    /** Appends an entry (id and time are the vault's). */
+    record(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;
+    /** Newest first: every entry, or those a member may see (`ownerId` or `actor.id` is theirs). */
+    list(filter?: AuditFilter): Promise<AuditEntry[]>;
+    /** Deletes entries older than `AUDIT_RETENTION_DAYS`; returns how many. */
+    purge(): Promise<number>;
+  };
   /**
    * Keys derived (HKDF-SHA256) from every key of the key ring for `purpose`, the active key's first: a signer signs
    * with the first and accepts any, so instances sharing WEBEX_AUTH_KEYS share cookies and a rotation keeps them.
+   * One array per purpose, refilled in place by {@link Vault.reloadKeys}: read it at each use to follow a reload.
    */
   deriveKeys(purpose: string): Buffer[];
   /** The integration with its decrypted secret, for the OAuth calls. */
@@ -252,7 +337,11 @@ export interface Vault {
      * @throws {VaultError} `not_found`, `needs_reauth`, `upstream_unavailable` (with `retryAfter`).
      */
     getFreshToken(id: string, minValiditySeconds?: number): Promise<FreshToken>;
-    /** Refreshes now (single flight), whatever the remaining validity. */
+    /**
+     * Refreshes now (single flight), whatever the remaining validity: a *forced* refresh, at most one per connection
+     * per `FORCED_REFRESH_MIN_INTERVAL` seconds across every process sharing the store.
+     * @throws {VaultError} `rate_limited` (with `retryAfter`) inside that interval.
+     */
     refresh(id: string): Promise<Connection>;
     markNeedsReauth(id: string, reason?: string): Promise<void>;
   };
@@ -262,7 +351,13 @@ export interface Vault {
       connectionIds: string[];
       /** Default {@link LOCAL_OPERATOR}. */
       ownerId?: string;
+      /** Default `['token']`. */
+      permissions?: KeyPermission[];
+      paths?: string[];
+      methods?: string[];
     }): Promise<{ key: string; record: ApiKeyRecord }>;
+    /** Replaces a key's permissions (a legacy key stops being one); false when it is unknown or revoked. */
+    narrow(id: string, permissions: KeyPermission[]): Promise<boolean>;
     verify(key: string): Promise<ApiKeyRecord | undefined>;
     /** Every key, or those of one owner. */
     list(ownerId?: string): Promise<ApiKeyRecord[]>;
@@ -271,6 +366,20 @@ export interface Vault {
   };
   /** Re-encrypts every secret under the active key, in batches, while serving. */
   rotateKeys(onProgress?: (p: RotationProgress) => void): Promise<RotationProgress>;
+  /**
+   * Reads the key ring again from `WEBEX_AUTH_KEYS_FILE` (what `webex-auth serve` does on SIGHUP) and swaps it in
+   * place: token reads, refreshes, sessions, rotation and the derived cookie/CSRF keys use the new keys from their
+   * next call, and decrypted tokens held in memory are dropped. Logs one line naming the key ids (never a key).
+   * @throws {ConfigError} when `WEBEX_AUTH_KEYS_FILE` is not set or the file is readable by others;
+   * {@link VaultKeyError} when the file is malformed, lacks a key stored data is encrypted under, or holds a wrong
+   * key. Either way the old ring stays and an error line is logged.
+   */
+  reloadKeys(): Promise<KeyReloadResult>;
+  /**
+   * A key id stored integrations or connections were met encrypted under in the last minute and that the ring
+   * lacks (another process rotated to it); undefined when none. `/readyz` and the dashboard report it.
+   */
+  missingKeyId(): string | undefined;
   startKeepAlive(options?: KeepAliveOptions): void;
   stopKeepAlive(): void;
   sweepOnce(): Promise<SweepResult>;
@@ -291,6 +400,14 @@ export interface OpenVaultOptions {
   instanceId?: string;
 }
 
+/** What {@link Vault.reloadKeys} loaded. */
+export interface KeyReloadResult {
+  /** The ring's key ids, the active (encrypting) one first. */
+  keyIds: string[];
+  /** The file read. */
+  path: string;
+}
+
 /** Stable codes of {@link VaultError}. */
 export type VaultErrorCode =
   | 'not_found'
@@ -298,6 +415,7 @@ export type VaultErrorCode =
   | 'upstream_unavailable'
   | 'refresh_failed'
   | 'invalid_request'
+  | 'rate_limited'
   | 'conflict';
 
 /** A vault operation failed in a way callers branch on; never carries a secret. */
@@ -306,7 +424,7 @@ export class VaultError extends Error {
   constructor(
     readonly code: VaultErrorCode,
     message: string,
-    /** Seconds to wait before retrying (`upstream_unavailable`). */
+    /** Seconds to wait before retrying (`upstream_unavailable`, `rate_limited`). */
     readonly retryAfter?: number,
   ) {
     super(message);
@@ -317,4 +435,14 @@ export class VaultError extends Error {
 export class VaultKeyError extends Error {
   override name = 'VaultKeyError';
   readonly code = 'vault_key' as const;
+  constructor(
+    message: string,
+    /**
+     * Set when stored data is encrypted under this key id and the ring lacks it (another process rotated to a key
+     * this one has not loaded yet): a temporary state, cured by loading the new ring.
+     */
+    readonly keyId?: string,
+  ) {
+    super(message);
+  }
 }

@@ -9,11 +9,13 @@ import type { Config } from '../config.js';
 import type { Integration } from '../oauth/types.js';
 import { createAccounts } from './accounts.js';
 import { type ApiKeyCacheOptions, createApiKeys } from './api-keys.js';
+import { createAudit } from './audit.js';
 import { type ResolvedKeys, resolveKeys } from './crypto/dev-key.js';
 import { describeKeychainEntry } from './crypto/keychain.js';
 import { type KeyRing } from './crypto/keyring.js';
 import { createIntegrations } from './integrations.js';
 import { sweepKeepAlive } from './keepalive.js';
+import { LiveKeys } from './key-reload.js';
 import { VaultMetrics } from './metrics.js';
 import { ownerOf } from './owners.js';
 import { connectionOf, integrationRecord, secretSlot } from './records.js';
@@ -191,6 +193,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   // delete in another process is seen at the next request on SQLite, and within the notification delay (bounded by
   // `tokenCache.maxAgeMs`, 2 s) on PostgreSQL; in this process at once.
   const tokens = new TokenCache(store, ring, options.tokenCache);
+  // WEBEX_AUTH_KEYS_FILE reloads (key-reload.ts): the ring is swapped in place, decrypted tokens dropped.
+  const live = new LiveKeys({ ring, store, keysFile: config.keysFile, logger, onReload: () => tokens.dropDecrypted() });
 
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<SweepResult> | undefined;
@@ -222,7 +226,9 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     integrations: createIntegrations(store, ring, clock),
     accounts: createAccounts(store, clock),
     sessions: createWebSessions(store, ring, clock),
-    deriveKeys: (purpose) => ring.deriveKeys(purpose),
+    deriveKeys: (purpose) => live.deriveKeys(purpose),
+    reloadKeys: () => live.reload(),
+    missingKeyId: () => ring.missingKeyId(),
     getIntegrationWithSecret,
     connections: {
       saveFromGrant: (input) => saveFromGrant(input),
@@ -273,6 +279,22 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         };
       },
       async refresh(id) {
+        // A forced refresh (broker POST …/refresh, dashboard, "Refresh now", CLI `refresh`): at most one per connection
+        // per FORCED_REFRESH_MIN_INTERVAL, claimed in the store so every process sharing it shares the limit. Refreshes
+        // because the token is expiring (getFreshToken → refresher.ensure) or refused never come through here.
+        // Claimed before the refresh, and a refresh that then fails still counts: the limit is about the tokens minted
+        // (Webex caps live tokens per person), and a failed attempt may have minted one whose answer was lost. With no
+        // limit (0) the claim always succeeds but still stamps the time, for the processes that have one.
+        const intervalMs = forcedRefreshIntervalMs(config);
+        const claim = await store.claimForcedRefresh(id, clock(), intervalMs);
+        if (!claim) throw new VaultError('not_found', 'No such connection.');
+        if (!claim.claimed) {
+          throw new VaultError(
+            'rate_limited',
+            `This connection was refreshed less than ${intervalMs / 1000} s ago.`,
+            Math.max(1, Math.ceil(claim.retryAfterMs / 1000)),
+          );
+        }
         return connectionOf(await refresher.force(id));
       },
       async markNeedsReauth(id, reason) {
@@ -285,6 +307,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       },
     },
     apiKeys: createApiKeys(store, clock, options.apiKeyCache),
+    // Who did what, when, from where (audit.ts): no secret ever, kept AUDIT_RETENTION_DAYS.
+    audit: createAudit(store, clock, config.auditRetentionDays),
     rotateKeys: (onProgress) => rotateKeys({ store, ring, clock }, onProgress),
     startKeepAlive(opts = {}) {
       if (timer) return;
@@ -311,8 +335,15 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   return vault;
 }
 
+/** FORCED_REFRESH_MIN_INTERVAL in ms (default 30 s when a hand-made configuration lacks it; 0: no limit). */
+function forcedRefreshIntervalMs(config: Pick<Config, 'forcedRefreshMinInterval'>): number {
+  const seconds = (config as Partial<Config>).forcedRefreshMinInterval ?? 30;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) * 1000 : 30_000;
+}
+
 /** The one log line that says where the key ring came from. */
 function keyMessage(keys: ResolvedKeys): string {
+  if (keys.source === 'env' && keys.path) return `vault: encryption keys from WEBEX_AUTH_KEYS_FILE ${keys.path}`;
   if (keys.source === 'env') return 'vault: encryption key from WEBEX_AUTH_KEYS';
   const where = keys.account ? describeKeychainEntry(keys.account) : keys.path;
   const why = keys.keychainSkipped ? ` (not in the OS keychain: ${keys.keychainSkipped})` : '';

@@ -1,9 +1,11 @@
 /**
  * A thin Webex REST client: people, rooms (paginated), memberships, messages, and a raw `request` for a "try it"
  * console. 401/403/404/429/5xx become {@link WebexApiError} with the tracking id; 429 is retried after `Retry-After`
- * up to `maxRetries` times. The access token is only ever sent to the `apiBase` origin (also when following `Link`).
+ * (else a jittered backoff) up to `maxRetries` times, never waiting longer than `maxRetryWaitMs`: a longer
+ * `Retry-After` fails at once with it in the error's `retryAfter`. The access token is only ever sent to the `apiBase` origin (also when following `Link`).
  */
 import type { z } from 'zod';
+import { backoffDelay, retryAfterOf, toSeconds } from '../oauth/retry-after.js';
 import type { FetchLike } from '../oauth/types.js';
 import { WebexApiError } from './errors.js';
 import { nextLink } from './link.js';
@@ -29,8 +31,18 @@ export interface WebexClientOptions {
   fetch?: FetchLike;
   /** How many times a 429 is retried after waiting `Retry-After` (default 2). */
   maxRetries?: number;
-  /** Seconds to wait on a 429 without `Retry-After` (default 5, as wxc_sdk). */
+  /**
+   * Seconds of the first backoff on a 429 without `Retry-After` (default 5, as wxc_sdk): the wait is drawn in
+   * [0, this·2^(retry−1)] (full jitter).
+   */
   defaultRetryAfter?: number;
+  /**
+   * The longest wait before a retry, in ms (default 30 000: a page request must not hang). A `Retry-After` beyond it
+   * is not waited out: the call fails at once with {@link WebexApiError.retryAfter} set.
+   */
+  maxRetryWaitMs?: number;
+  /** A random number in [0, 1) for the backoff's jitter (injectable for tests). */
+  random?: () => number;
   /** Waits `ms` milliseconds (injectable for tests). */
   sleep?: (ms: number) => Promise<void>;
   /** Monotonic milliseconds for `durationMs` (injectable for tests). */
@@ -89,6 +101,8 @@ export class WebexClient {
   readonly #fetch: FetchLike;
   readonly #maxRetries: number;
   readonly #defaultRetryAfter: number;
+  readonly #maxRetryWaitMs: number;
+  readonly #random: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
 
@@ -99,6 +113,8 @@ export class WebexClient {
     this.#fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#maxRetries = opts.maxRetries ?? 2;
     this.#defaultRetryAfter = opts.defaultRetryAfter ?? 5;
+    this.#maxRetryWaitMs = opts.maxRetryWaitMs ?? 30_000;
+    this.#random = opts.random ?? Math.random;
     this.#sleep = opts.sleep ?? sleepMs;
     this.#now = opts.now ?? (() => performance.now());
   }
@@ -206,16 +222,26 @@ export class WebexClient {
     }
   }
 
-  /** Sends with 429 retries and throws {@link WebexApiError} for any non-2xx answer. */
+  /** Sends with 429 retries (each wait capped) and throws {@link WebexApiError} for any non-2xx answer. */
   async #call(method: string, url: URL, body?: unknown): Promise<Response> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       const response = await this.#send(method, url, body);
       if (response.ok) return response;
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-      if (response.status === 429 && attempt < this.#maxRetries) {
-        await response.body?.cancel().catch(() => undefined);
-        await this.#sleep((retryAfter ?? this.#defaultRetryAfter) * 1000);
-        continue;
+      const retryAfterMs = retryAfterOf(response);
+      const retryAfter = retryAfterMs === undefined ? undefined : toSeconds(retryAfterMs);
+      if (response.status === 429 && attempt <= this.#maxRetries) {
+        const next = backoffDelay(attempt, {
+          baseMs: this.#defaultRetryAfter * 1000,
+          capMs: this.#maxRetryWaitMs,
+          retryAfterMs,
+          random: this.#random,
+        });
+        // Webex asked for longer than a caller may be kept waiting: fail now, saying when to come back.
+        if (next.wait) {
+          await response.body?.cancel().catch(() => undefined);
+          await this.#sleep(next.ms);
+          continue;
+        }
       }
       throw await this.#error(method, url, response, retryAfter);
     }
@@ -286,12 +312,4 @@ export class WebexClient {
       url = next;
     }
   }
-}
-
-/** `Retry-After` seconds (delta or HTTP date). */
-function parseRetryAfter(v: string | null): number | undefined {
-  if (v === null || v.trim() === '') return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim());
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }

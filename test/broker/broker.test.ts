@@ -1,10 +1,12 @@
 /** The broker API through app.inject, over a real SQLite vault and a hand-made token endpoint. */
+
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionPlugin } from '../../src/server/plugins/session.js';
 import { brokerRoutes, metricsRoutes, openApiDocument } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import type { KeyPermission } from '../../src/vault/types.js';
 import { fakeWebex } from '../vault/fake-webex.js';
 import { TEST_KEY, tempDir, testConfig, tokenSet } from '../vault/helpers.js';
 
@@ -27,7 +29,13 @@ describe('broker API', () => {
     const t = tempDir();
     cleanup = t.cleanup;
     webex = fakeWebex();
-    const config = testConfig({ WEBEX_AUTH_DB: join(t.dir, 'v.db'), WEBEX_AUTH_KEYS: TEST_KEY, ADMIN_TOKEN });
+    // Forced refreshes unlimited here: these tests force several in a row (test/broker/forced-refresh.test.ts covers the limit).
+    const config = testConfig({
+      WEBEX_AUTH_DB: join(t.dir, 'v.db'),
+      WEBEX_AUTH_KEYS: TEST_KEY,
+      ADMIN_TOKEN,
+      FORCED_REFRESH_MIN_INTERVAL: '0',
+    });
     vault = await openVault(config, { fetch: webex.fetch, clock: () => now, retryBaseDelayMs: 1 });
     const integ = await vault.integrations.upsert({
       clientId: 'C1',
@@ -48,8 +56,9 @@ describe('broker API', () => {
       });
     alice = (await save('alice', 'alice@example.com')).id;
     bob = (await save('bob', 'bob@example.com')).id;
-    key = (await vault.apiKeys.create({ name: 'alice-bot', connectionIds: [alice] })).key;
-    bobKey = (await vault.apiKeys.create({ name: 'bob-bot', connectionIds: [bob] })).key;
+    const permissions: KeyPermission[] = ['token', 'refresh', 'delete'];
+    key = (await vault.apiKeys.create({ name: 'alice-bot', connectionIds: [alice], permissions })).key;
+    bobKey = (await vault.apiKeys.create({ name: 'bob-bot', connectionIds: [bob], permissions })).key;
     app = Fastify();
     await app.register(brokerRoutes, { vault, config, rateLimit: { burst: 1000, perSecond: 1000 } });
     // `/metrics` is admin-only through the server's one access check, which the session plugin runs (the broker API,

@@ -79,13 +79,14 @@ describe('token route logging', () => {
     const b = await broker('info');
     const row = await b.vault.store.getConnection(b.connection.id);
     if (!row) throw new Error('no row');
-    // A ciphertext under a key the ring does not have: the broker answers 500 vault_key and logs why.
+    // A ciphertext that the ring's own key does not open (a wrong key, or an altered value): the broker answers 500
+    // vault_key and logs why. (A key the ring lacks is a 503 vault_key_unavailable: test/reliability/rotation-fleet.)
     const bad =
-      'v1:gone:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAA:AAAA';
+      'v1:test1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAA:AAAA';
     await b.vault.store.reencryptConnection(b.connection.id, row.version, Date.now(), {
       accessTokenEnc: bad,
       refreshTokenEnc: bad,
-      keyId: 'gone',
+      keyId: 'test1',
     });
     const res = await b.token();
     expect(res.statusCode).toBe(500);

@@ -61,10 +61,12 @@ export async function seedConnection(
   return { id: connection.id, tokens };
 }
 
-/** Makes `n` API keys for `connectionIds` (each key has its own rate limit). */
+/** Makes `n` API keys for `connectionIds` (each key has its own rate limit) that may read tokens and force refreshes. */
 export async function makeKeys(vault: VaultInternals, connectionIds: string[], n: number): Promise<string[]> {
   const keys: string[] = [];
-  for (let i = 0; i < n; i++) keys.push((await vault.apiKeys.create({ name: `k${i}`, connectionIds })).key);
+  for (let i = 0; i < n; i++) {
+    keys.push((await vault.apiKeys.create({ name: `k${i}`, connectionIds, permissions: ['token', 'refresh'] })).key);
+  }
   return keys;
 }
 

@@ -54,7 +54,9 @@ describe('row 11: production settings and the router’s own answers', () => {
   it('refuses a plain-http API base off loopback in production, keeps the emulator’s loopback one', () => {
     expect(() => testConfig({ ...PROD, WEBEX_API_BASE: 'http://webexapis.example.com/v1' })).toThrow(ConfigError);
     expect(() => testConfig({ ...PROD, WEBEX_API_BASE: 'http://10.0.0.5:9000/v1' })).toThrow(/https in production/);
-    expect(testConfig({ ...PROD, WEBEX_API_BASE: 'http://127.0.0.1:9000/v1' }).apiBase).toBe('http://127.0.0.1:9000/v1');
+    expect(testConfig({ ...PROD, WEBEX_API_BASE: 'http://127.0.0.1:9000/v1' }).apiBase).toBe(
+      'http://127.0.0.1:9000/v1',
+    );
     expect(testConfig({ ...PROD, WEBEX_API_BASE: 'http://[::1]:9000/v1' }).apiBase).toBe('http://[::1]:9000/v1');
     expect(testConfig({ WEBEX_API_BASE: 'http://10.0.0.5:9000/v1' }).apiBase).toBe('http://10.0.0.5:9000/v1');
   });
@@ -65,7 +67,11 @@ describe('row 11: production settings and the router’s own answers', () => {
 
   it('puts the security headers on the router’s 400 and 414 answers', async () => {
     const { app } = await testApp();
-    for (const url of [`/connections/${'a'.repeat(300)}`, '/%E0%A4%A', `/api/v1/connections/${'a'.repeat(300)}/token`]) {
+    for (const url of [
+      `/connections/${'a'.repeat(300)}`,
+      '/%E0%A4%A',
+      `/api/v1/connections/${'a'.repeat(300)}/token`,
+    ]) {
       const res = await app.inject({ url });
       expect([400, 404, 414]).toContain(res.statusCode);
       expect(res.headers['content-security-policy'], url).toContain("default-src 'none'");

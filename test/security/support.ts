@@ -68,7 +68,15 @@ export interface ServerProcess {
 export async function spawnServer(args: string[], env: Record<string, string>, port: number): Promise<ServerProcess> {
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', WEBEX_AUTH_KEYCHAIN: 'off', ...env },
+    // Forced refreshes unlimited unless a test says otherwise: these suites force refreshes in a row on purpose (the
+    // limit itself is test/broker/forced-refresh.test.ts's).
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'info',
+      WEBEX_AUTH_KEYCHAIN: 'off',
+      FORCED_REFRESH_MIN_INTERVAL: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

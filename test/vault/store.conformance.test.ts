@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/vault/store/postgres.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
 import type {
+  ApiKeyRow,
+  AuditRow,
   ConnectionRow,
   IntegrationRow,
   PendingRow,
@@ -518,6 +520,231 @@ function conformance(
       expect(await store.countNotUnderKey('k-none')).toBe(before);
       const rows = await store.rowsNotUnderKey('k-none', 1000);
       expect(rows.integrations.length + rows.connections.length).toBe(before);
+    });
+
+    describe('forced refresh claims', () => {
+      const T = 1_700_000_000_000;
+      const claimRow = (id: string) => store.upsertConnection(connection({ id, personId: `p-${id}` }));
+
+      it('of concurrent claims from two store connections exactly one wins; the others learn how long to wait', async () => {
+        await claimRow('fr_race');
+        const other = await reopen();
+        try {
+          const claims = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).claimForcedRefresh('fr_race', T, 30_000)),
+          );
+          expect(claims.filter((c) => c?.claimed)).toHaveLength(1);
+          for (const c of claims.filter((c) => !c?.claimed)) {
+            expect(c).toEqual({ claimed: false, retryAfterMs: 30_000 });
+          }
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('is claimable again once the interval has passed, and not a millisecond before', async () => {
+        await claimRow('fr_interval');
+        expect(await store.claimForcedRefresh('fr_interval', T, 30_000)).toEqual({ claimed: true });
+        expect(await store.claimForcedRefresh('fr_interval', T + 12_000, 30_000)).toEqual({
+          claimed: false,
+          retryAfterMs: 18_000,
+        });
+        expect(await store.claimForcedRefresh('fr_interval', T + 29_999, 30_000)).toEqual({
+          claimed: false,
+          retryAfterMs: 1,
+        });
+        expect(await store.claimForcedRefresh('fr_interval', T + 30_000, 30_000)).toEqual({ claimed: true });
+        // A refused claim does not move the stamp: the wait counts from the last claim that won.
+        expect(await store.claimForcedRefresh('fr_interval', T + 40_000, 30_000)).toEqual({
+          claimed: false,
+          retryAfterMs: 20_000,
+        });
+      });
+
+      it('a refused claim writes nothing (SQLite: the change stamp of the caches stays)', async () => {
+        await claimRow('fr_quiet');
+        expect(await store.claimForcedRefresh('fr_quiet', T, 30_000)).toEqual({ claimed: true });
+        // PostgreSQL's stamp also counts notifications, which arrive when they arrive: checked on SQLite only, where
+        // it counts this store's writes synchronously (the read-first path is the same SQL on both).
+        if (store.kind !== 'sqlite') return;
+        const stamp = store.changeStamp?.('connections');
+        for (let i = 1; i <= 5; i++) {
+          expect((await store.claimForcedRefresh('fr_quiet', T + i, 30_000))?.claimed).toBe(false);
+        }
+        expect(store.changeStamp?.('connections')).toBe(stamp);
+      });
+
+      it('with interval 0 is always claimed', async () => {
+        await claimRow('fr_zero');
+        for (let i = 0; i < 5; i++) expect(await store.claimForcedRefresh('fr_zero', T, 0)).toEqual({ claimed: true });
+      });
+
+      it('counts a stamp from a clock more than one interval ahead as stale', async () => {
+        await claimRow('fr_skew');
+        expect(await store.claimForcedRefresh('fr_skew', T + 3_600_000, 30_000)).toEqual({ claimed: true });
+        expect(await store.claimForcedRefresh('fr_skew', T, 30_000)).toEqual({ claimed: true });
+        expect((await store.claimForcedRefresh('fr_skew', T + 1000, 30_000))?.claimed).toBe(false);
+      });
+
+      it('is undefined for an unknown connection, and leaves the rest of the row alone', async () => {
+        expect(await store.claimForcedRefresh('fr_nope', T, 30_000)).toBeUndefined();
+        const { row } = await claimRow('fr_row');
+        await store.claimForcedRefresh('fr_row', T, 30_000);
+        expect(await store.getConnection('fr_row')).toEqual(row);
+      });
+    });
+
+    describe('audit log', () => {
+      const entry = (over: Partial<AuditRow> = {}): AuditRow => ({
+        id: 'aud_1',
+        at: 5000,
+        actorKind: 'account',
+        actorId: 'acct_A',
+        actorLabel: 'a@example.com',
+        action: 'signin',
+        ownerId: 'acct_A',
+        target: undefined,
+        address: '192.0.2.7',
+        detail: undefined,
+        ...over,
+      });
+
+      it('stores entries and reads them newest first, by owner or actor, since, action, before (at, id)', async () => {
+        await store.insertAudit(entry());
+        await store.insertAudit(entry({ id: 'aud_2', at: 6000, action: 'connect', target: 'conn_1', detail: 'Alice' }));
+        await store.insertAudit(
+          entry({
+            id: 'aud_3',
+            at: 6000,
+            actorKind: 'admin-token',
+            actorId: undefined,
+            actorLabel: undefined,
+            action: 'connection.delete',
+            ownerId: 'acct_A',
+          }),
+        );
+        await store.insertAudit(
+          entry({ id: 'aud_4', at: 7000, actorId: 'acct_B', actorLabel: 'b@example.com', ownerId: 'acct_A' }),
+        );
+        await store.insertAudit(
+          entry({
+            id: 'aud_5',
+            at: 8000,
+            actorKind: 'cli',
+            actorId: undefined,
+            actorLabel: undefined,
+            ownerId: undefined,
+            address: 'cli',
+          }),
+        );
+        const ids = (rows: AuditRow[]) => rows.map((r) => r.id);
+        expect(ids(await store.listAudit({ limit: 10 }))).toEqual(['aud_5', 'aud_4', 'aud_3', 'aud_2', 'aud_1']);
+        expect((await store.listAudit({ limit: 10 }))[3]).toEqual(
+          entry({ id: 'aud_2', at: 6000, action: 'connect', target: 'conn_1', detail: 'Alice' }),
+        );
+        expect(ids(await store.listAudit({ limit: 2 }))).toEqual(['aud_5', 'aud_4']);
+        expect(ids(await store.listAudit({ ownerId: 'acct_B', limit: 10 }))).toEqual(['aud_4']);
+        expect(ids(await store.listAudit({ ownerId: 'acct_A', limit: 10 }))).toEqual([
+          'aud_4',
+          'aud_3',
+          'aud_2',
+          'aud_1',
+        ]);
+        expect(ids(await store.listAudit({ since: 6000, limit: 10 }))).toEqual(['aud_5', 'aud_4', 'aud_3', 'aud_2']);
+        expect(ids(await store.listAudit({ action: 'signin', limit: 10 }))).toEqual(['aud_5', 'aud_4', 'aud_1']);
+        expect(ids(await store.listAudit({ before: 7000, limit: 10 }))).toEqual(['aud_3', 'aud_2', 'aud_1']);
+        expect(ids(await store.listAudit({ before: 6000, beforeId: 'aud_3', limit: 10 }))).toEqual(['aud_2', 'aud_1']);
+        expect(ids(await store.listAudit({ ownerId: 'acct_A', before: 7000, action: 'signin', limit: 10 }))).toEqual([
+          'aud_1',
+        ]);
+      });
+
+      it('purges entries older than a time, and counts them', async () => {
+        expect(await store.purgeAudit(6000)).toBe(1);
+        expect(await store.purgeAudit(6000)).toBe(0);
+        expect((await store.listAudit({ limit: 10 })).map((r) => r.id)).toEqual(['aud_5', 'aud_4', 'aud_3', 'aud_2']);
+        expect(await store.purgeAudit(Number.MAX_SAFE_INTEGER)).toBe(4);
+        expect(await store.listAudit({ limit: 10 })).toEqual([]);
+      });
+
+      it('purges a backlog larger than one slice, with more than a slice in one millisecond', async () => {
+        // 1,200 entries in one millisecond, then 1,300 one a millisecond (PURGE_BATCH is 1,000).
+        const rows = [
+          ...Array.from({ length: 1200 }, (_, i) => entry({ id: `aud_same_${i}`, at: 1000 })),
+          ...Array.from({ length: 1300 }, (_, i) => entry({ id: `aud_seq_${i}`, at: 2000 + i })),
+        ];
+        for (let i = 0; i < rows.length; i += 100) {
+          await Promise.all(rows.slice(i, i + 100).map((r) => store.insertAudit(r)));
+        }
+        expect(await store.purgeAudit(3000)).toBe(2200);
+        const left = await store.listAudit({ limit: 1000 });
+        expect(left).toHaveLength(300);
+        expect(Math.min(...left.map((r) => r.at))).toBe(3000);
+        expect(await store.purgeAudit(Number.MAX_SAFE_INTEGER)).toBe(300);
+      });
+    });
+
+    describe('API key permissions', () => {
+      const apiKey = (id: string, hash: string, over: Partial<ApiKeyRow> = {}): ApiKeyRow => ({
+        id,
+        ownerId: 'local',
+        name: id,
+        keyHash: hash,
+        prefix: 'wak_perm',
+        connectionIds: ['conn_1'],
+        createdAt: 10,
+        lastUsedAt: undefined,
+        revokedAt: undefined,
+        ...over,
+      });
+      /** Waits until `s` reports a change stamp (PostgreSQL: once it listens), and returns it. */
+      async function stampOf(s: Store): Promise<number> {
+        for (;;) {
+          const stamp = s.changeStamp?.('apiKeys');
+          if (stamp !== undefined) return stamp;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+
+      it('stores permissions, paths and methods; a row without permissions reads back as legacy (undefined)', async () => {
+        await store.insertApiKey(
+          apiKey('kp_new', 'c1'.repeat(32), { permissions: ['token', 'proxy'], paths: ['rooms'], methods: ['GET'] }),
+        );
+        await store.insertApiKey(apiKey('kp_legacy', 'c2'.repeat(32)));
+        expect(await store.findApiKeyByHash('c1'.repeat(32))).toMatchObject({
+          permissions: ['token', 'proxy'],
+          paths: ['rooms'],
+          methods: ['GET'],
+        });
+        const legacy = await store.findApiKeyByHash('c2'.repeat(32));
+        expect(legacy?.permissions).toBeUndefined();
+        expect(legacy?.paths).toBeUndefined();
+        expect(legacy?.methods).toBeUndefined();
+        expect((await store.listApiKeys()).find((k) => k.id === 'kp_new')?.permissions).toEqual(['token', 'proxy']);
+      });
+
+      it('replaces the permissions of a live key only (a legacy key stops being one)', async () => {
+        expect(await store.setApiKeyPermissions('kp_legacy', ['token'])).toBe(true);
+        expect((await store.findApiKeyByHash('c2'.repeat(32)))?.permissions).toEqual(['token']);
+        expect(await store.setApiKeyPermissions('kp_nope', ['token'])).toBe(false);
+        await store.revokeApiKey('kp_legacy', 20);
+        expect(await store.setApiKeyPermissions('kp_legacy', ['token', 'refresh'])).toBe(false);
+        await store.revokeApiKey('kp_new', 20);
+      });
+
+      it('a change of permissions by another connection moves the apiKeys change stamp', async () => {
+        await store.insertApiKey(apiKey('kp_stamp', 'c3'.repeat(32), { permissions: ['token', 'delete'] }));
+        const other = await reopen();
+        try {
+          const before = await stampOf(store);
+          expect(await other.setApiKeyPermissions('kp_stamp', ['token'])).toBe(true);
+          while ((await stampOf(store)) === before) await new Promise((resolve) => setTimeout(resolve, 5));
+          expect((await store.findApiKeyByHash('c3'.repeat(32)))?.permissions).toEqual(['token']);
+        } finally {
+          await other.close();
+          await store.revokeApiKey('kp_stamp', 30);
+        }
+      });
     });
   });
 }

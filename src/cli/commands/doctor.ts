@@ -10,6 +10,7 @@ import type { Command } from '../command.js';
 import { loadCliConfig, openCliVault } from '../context.js';
 import { type CommandIO, EXIT } from '../io.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+import { terminalSafe as safe } from '../ui/terminal-safe.js';
 
 /** One finding. `exitCode` is what it contributes when it is a failure. */
 export interface Finding {
@@ -308,10 +309,12 @@ const command: Command = {
     const out = createOutput(io, args.values);
     const findings = await diagnose(io);
     const mark = { ok: out.out.green('✓'), warn: out.out.yellow('!'), fail: out.out.red('✗') };
+    // Findings quote Webex text (display names, error descriptions): made terminal-safe here; --json keeps it raw.
     out.data(findings, () =>
       findings
         .map(
-          (f) => `${mark[f.level]} ${f.check}: ${f.message}\n${f.fix && f.level !== 'ok' ? `    fix: ${f.fix}\n` : ''}`,
+          (f) =>
+            `${mark[f.level]} ${safe(f.check)}: ${safe(f.message)}\n${f.fix && f.level !== 'ok' ? `    fix: ${safe(f.fix)}\n` : ''}`,
         )
         .join(''),
     );

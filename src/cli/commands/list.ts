@@ -5,6 +5,7 @@ import { EXIT } from '../io.js';
 import { connectionJson, ownerEmails, ownerText } from '../ui/connection.js';
 import { formatCountdown, stripAnsi, table } from '../ui/format.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+import { terminalSafe } from '../ui/terminal-safe.js';
 
 const command: Command = {
   summary: 'List the stored connections',
@@ -36,8 +37,8 @@ const command: Command = {
                 ['ID', 'PERSON', 'EMAIL', 'STATUS', 'REFRESH TOKEN', 'OWNER'].map((h) => out.out.bold(h)),
                 ...list.map((c) => [
                   c.id,
-                  c.displayName,
-                  c.personEmail,
+                  terminalSafe(c.displayName),
+                  terminalSafe(c.personEmail),
                   c.status === 'needs_reauth' ? out.out.red(c.status) : c.status,
                   `expires ${formatCountdown(c.refreshExpiresAt, now)}`,
                   ownerText(c.ownerId, owners),

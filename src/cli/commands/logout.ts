@@ -1,4 +1,6 @@
 /** `webex-auth logout`: remove a local connection, and say plainly what that does not do at Webex. */
+import { plainText } from '../../vault/audit.js';
+import { recordCliAudit } from '../audit.js';
 import type { Command } from '../command.js';
 import {
   CONNECTION_FLAG,
@@ -10,6 +12,7 @@ import {
 } from '../context.js';
 import { CliError, EXIT } from '../io.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+import { terminalSafe } from '../ui/terminal-safe.js';
 
 /** Where a person can revoke their own Webex tokens (webex-api.md §8). */
 export const IDBROKER_TOKENS_PAGE = 'https://idbroker.webex.com/idb/profile#/tokens';
@@ -40,11 +43,25 @@ const command: Command = {
       const connection = await resolveConnection(vault, args.values.connection);
       const integration = await vault.integrations.get(connection.integrationId);
       await vault.connections.delete(connection.id);
+      // The delete stands whatever happens to its audit entry.
+      await recordCliAudit(
+        vault,
+        {
+          action: 'connection.delete',
+          ownerId: connection.ownerId,
+          target: connection.id,
+          detail: plainText(
+            `${terminalSafe(connection.displayName)}${connection.personEmail ? ` <${terminalSafe(connection.personEmail)}>` : ''}`,
+            200,
+          ),
+        },
+        (line) => out.warn(line),
+      );
       return { connection, clientId: integration?.clientId };
     });
     const { connection, clientId } = removed;
     out.success(
-      `Removed the connection of ${connection.displayName}${connection.personEmail ? ` <${connection.personEmail}>` : ''}`,
+      `Removed the connection of ${terminalSafe(connection.displayName)}${connection.personEmail ? ` <${terminalSafe(connection.personEmail)}>` : ''}`,
     );
     out.warn('Webex has no self-service token revocation: the removed tokens stay valid until they expire.');
     out.info(`  To revoke them now, the person can use ${IDBROKER_TOKENS_PAGE}`);

@@ -30,6 +30,7 @@ const command: Command = {
     assertServable(config);
     const { buildApp, listen } = await import('../../server/app.js');
     let closeDemo: (() => Promise<void>) | undefined;
+    let closeVault: (() => Promise<void>) | undefined;
     if (config.mode === 'demo') {
       const { startDemo } = await import('../../server/demo.js');
       const demo = await startDemo(config);
@@ -52,7 +53,10 @@ const command: Command = {
           throw error;
         }
       }
-      const app = await buildApp(config, { tls, keepAlive: true });
+      // Opened here, not in buildApp: SIGHUP reloads the key ring from WEBEX_AUTH_KEYS_FILE (serve-vault.ts).
+      const served = await (await import('../serve-vault.js')).openServedVault(config);
+      closeVault = served.close;
+      const app = await buildApp(config, { tls, vault: served.vault, fetch: served.fetch, logger: served.logger });
       const url = await listen(app, config, tls ? 'https' : 'http');
       io.stderr.write(`webex-auth listening on ${url}\n`);
       io.stderr.write(
@@ -76,6 +80,7 @@ const command: Command = {
       await io.interrupted;
       await app.close();
     } finally {
+      await closeVault?.();
       await closeDemo?.();
     }
     return 0;

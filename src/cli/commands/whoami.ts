@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { CONNECTION_FLAG, CONNECTION_HELP, loadCliConfig, resolveConnection, withVault } from '../context.js';
 import { EXIT } from '../io.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
+import { terminalSafe as safe } from '../ui/terminal-safe.js';
 
 const command: Command = {
   summary: 'Show who a connection acts as (a live people/me call)',
@@ -37,10 +38,10 @@ const command: Command = {
     if (!live) out.warn('Webex refused people/me (no spark:people_read): showing the person stored at login.');
     out.data({ connectionId: connection.id, person, live }, () => {
       const lines = [
-        `${out.out.bold(person.displayName)}${person.emails[0] ? ` <${person.emails[0]}>` : ''}`,
-        `  person id:   ${person.id}`,
-        ...('orgId' in person && person.orgId ? [`  org id:      ${person.orgId}`] : []),
-        ...('type' in person && person.type ? [`  type:        ${person.type}`] : []),
+        `${out.out.bold(safe(person.displayName))}${person.emails[0] ? ` <${safe(person.emails[0])}>` : ''}`,
+        `  person id:   ${safe(person.id)}`,
+        ...('orgId' in person && person.orgId ? [`  org id:      ${safe(String(person.orgId))}`] : []),
+        ...('type' in person && person.type ? [`  type:        ${safe(String(person.type))}`] : []),
         `  connection:  ${connection.id}`,
       ];
       return `${lines.join('\n')}\n`;

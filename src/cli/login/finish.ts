@@ -11,6 +11,7 @@ import {
   type Vault,
 } from '../../vault/types.js';
 import type { Output } from '../ui/output.js';
+import { terminalSafe as safe } from '../ui/terminal-safe.js';
 
 /** Who the token belongs to: people/me, else OIDC userinfo, else a placeholder (no spark:people_read). */
 async function personOf(integration: Integration, tokens: TokenSet, signal: AbortSignal): Promise<ConnectionPerson> {
@@ -74,11 +75,11 @@ export async function completeLogin(args: {
   });
   const { scopeDiff } = await import('../../oauth/scopes.js');
   const diff = scopeDiff(requestedScopes, tokens.scopes);
-  const email = connection.personEmail ? ` (${connection.personEmail})` : '';
-  out.success(`Logged in as ${out.err.bold(connection.displayName)}${email}`);
+  const email = connection.personEmail ? ` (${safe(connection.personEmail)})` : '';
+  out.success(`Logged in as ${out.err.bold(safe(connection.displayName))}${email}`);
   out.info(`  connection ${connection.id}`);
-  out.info(`  granted scopes: ${diff.granted.join(' ') || '(none)'}`);
-  if (diff.missing.length) out.warn(`Webex did not grant: ${diff.missing.join(' ')}`);
+  out.info(`  granted scopes: ${safe(diff.granted.join(' ')) || '(none)'}`);
+  if (diff.missing.length) out.warn(`Webex did not grant: ${safe(diff.missing.join(' '))}`);
   out.data(
     {
       connection: {

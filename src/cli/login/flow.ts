@@ -10,9 +10,11 @@ import { CliError, type CommandIO, EXIT } from '../io.js';
 import { createOutput, type Output } from '../ui/output.js';
 import { readLine } from '../ui/prompt.js';
 import { startSpinner } from '../ui/spinner.js';
+import { terminalSafe } from '../ui/terminal-safe.js';
 import { type CallbackServer, isLoopbackRedirect, startCallbackServer } from './callback-server.js';
 import { completeLogin } from './finish.js';
 import { type LoginTarget, resolveConfig, resolveTarget, type TargetFlags } from './target.js';
+import { verifyLoginIdToken } from './verify.js';
 
 const DEFAULT_TIMEOUT_S = 300;
 
@@ -116,7 +118,8 @@ async function codeLogin(
 
   let server: CallbackServer | undefined;
   if (isLoopbackRedirect(redirectUri)) {
-    server = await startCallbackServer(redirectUri).catch((error: NodeJS.ErrnoException) => {
+    const expected = { state: auth.pending.state };
+    server = await startCallbackServer(redirectUri, expected).catch((error: NodeJS.ErrnoException) => {
       // Without a browser the paste is the way anyway; with one, say why the callback cannot be caught.
       if (interactive) {
         const why = error.code === 'EADDRINUSE' ? `port ${new URL(redirectUri).port || 80} is in use` : error.message;
@@ -167,7 +170,10 @@ async function codeLogin(
   }
 }
 
-/** Checks a callback URL and exchanges its code; answers the browser on failure. */
+/**
+ * Checks a callback URL, exchanges its code and verifies the id_token as the web app does; answers the browser on
+ * failure.
+ */
 async function exchange(
   url: string,
   auth: AuthorizationRequest,
@@ -180,6 +186,7 @@ async function exchange(
   try {
     const parsed = parseCallback(url, auth.pending);
     const tokens = await exchangeCode(target.integration, parsed, { signal });
+    await verifyLoginIdToken(tokens, target.integration, parsed.pending, target.config, signal);
     return { tokens, reply };
   } catch (error) {
     reply?.(false, error instanceof Error ? error.message : 'The login failed.');
@@ -216,7 +223,7 @@ async function pasteLoop(
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
       if (!io.isTTY || !['CallbackError', 'StateMismatchError'].includes(name)) throw error;
-      out.warn(`That is not the redirect of this login: ${(error as Error).message}`);
+      out.warn(`That is not the redirect of this login: ${terminalSafe((error as Error).message)}`);
       io.stderr.write('Redirected URL: ');
     }
   }
@@ -244,6 +251,9 @@ async function deviceLogin(io: CommandIO, out: Output, target: LoginTarget, sign
       },
     });
     spinner.stop();
+    // The device grant sends no nonce (and OIDC scopes are refused for it before we get here); should Webex return an
+    // id_token anyway, it is checked as any other (issuer, audience, signature) before anything is stored.
+    await verifyLoginIdToken(tokens, target.integration, {}, target.config, signal);
     return { tokens };
   } catch (error) {
     spinner.stop();

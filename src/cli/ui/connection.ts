@@ -5,6 +5,7 @@
 import { type Connection, LOCAL_OPERATOR, type Vault } from '../../vault/types.js';
 import { formatCountdown } from './format.js';
 import type { Styles } from './output.js';
+import { terminalSafe } from './terminal-safe.js';
 
 /** The emails of the accounts that own connections or keys, by account id (see {@link ownerEmails}). */
 export type OwnerEmails = ReadonlyMap<string, string>;
@@ -22,11 +23,11 @@ export async function ownerEmails(vault: Pick<Vault, 'accounts'>, ownerIds: Iter
   return emails;
 }
 
-/** An owner as printed: `local operator`, else the account id and, when known, its email. */
+/** An owner as printed: `local operator`, else the account id and, when known, its email (terminal-safe). */
 export function ownerText(ownerId: string, emails: OwnerEmails = new Map()): string {
   if (ownerId === LOCAL_OPERATOR) return 'local operator';
   const email = emails.get(ownerId);
-  return email ? `${ownerId} (${email})` : ownerId;
+  return terminalSafe(email ? `${ownerId} (${email})` : ownerId);
 }
 
 /** An owner as printed with `--json`: its id, the text {@link ownerText} shows, and the account's email if known. */
@@ -61,7 +62,7 @@ export function statusWord(c: Connection, now: number, s: Styles): string {
   return c.accessExpiresAt <= now ? s.yellow('active (access token expired; refreshes on use)') : s.green('active');
 }
 
-/** The multi-line text block of one connection, as `status` prints it. */
+/** The multi-line text block of one connection, as `status` prints it (Webex text made terminal-safe). */
 export function connectionBlock(
   c: Connection,
   now: number,
@@ -69,17 +70,18 @@ export function connectionBlock(
   tokens?: { access: string; refresh: string },
   owners?: OwnerEmails,
 ): string {
+  const safe = terminalSafe;
   const lines = [
-    `${s.bold(c.displayName)}${c.personEmail ? ` <${c.personEmail}>` : ''}  ${s.dim(c.id)}`,
+    `${s.bold(safe(c.displayName))}${c.personEmail ? ` <${safe(c.personEmail)}>` : ''}  ${s.dim(c.id)}`,
     `  owner:          ${ownerText(c.ownerId, owners)}`,
     `  status:         ${statusWord(c, now, s)}`,
     `  access token:   ${tokens ? `${tokens.access}  ` : ''}expires ${formatCountdown(c.accessExpiresAt, now)}`,
     `  refresh token:  ${tokens ? `${tokens.refresh}  ` : ''}expires ${formatCountdown(c.refreshExpiresAt, now)}`,
-    `  scopes:         ${c.scopes.join(' ') || '(none)'}`,
+    `  scopes:         ${safe(c.scopes.join(' ')) || '(none)'}`,
   ];
   const missing = c.requestedScopes.filter((x) => !c.scopes.includes(x));
-  if (missing.length) lines.push(`  not granted:    ${s.yellow(missing.join(' '))}`);
-  if (c.lastError) lines.push(`  last error:     ${c.lastError}`);
+  if (missing.length) lines.push(`  not granted:    ${s.yellow(safe(missing.join(' ')))}`);
+  if (c.lastError) lines.push(`  last error:     ${safe(c.lastError)}`);
   if (c.status === 'needs_reauth') lines.push(`  ${s.yellow('→ run `webex-auth login` to authorize again')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -10,6 +10,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import type { WebSession, WebSessions } from '../../vault/types.js';
+import { liveCookieSigner } from '../access/cookie-signer.js';
 import { CsrfTokens, crossSiteRequest } from '../access/csrf.js';
 import { type Access, allows, hasAdminBearer, type Principal, principalOf } from '../access/principal.js';
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE, type SessionData, SessionManager } from '../session.js';
@@ -56,7 +57,8 @@ const SESSIONLESS = /^\/(static\/|healthz|readyz)/;
 export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlugin(async (app, options) => {
   const { config } = options;
   const publicOrigin = config.publicUrl?.toLowerCase();
-  await app.register(cookie, { secret: options.cookieKeys.map((k) => k.toString('base64url')) });
+  // Read at each use (cookieKeys and csrfKeys are live arrays a key ring reload refills in place).
+  await app.register(cookie, { secret: liveCookieSigner(options.cookieKeys) });
   const manager = new SessionManager(options.sessions, config, options.clock);
   const csrf = new CsrfTokens(options.csrfKeys, options.clock);
   app.decorate('sessions', manager);

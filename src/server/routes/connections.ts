@@ -5,11 +5,14 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
+import { VaultError } from '../../vault/types.js';
 import { WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
+import { personDetail, recordAudit } from '../audit.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import type { TryResult } from '../session.js';
 import { connectionView } from '../views/connection.js';
+import { auditRefresh, refusedText, retrySeconds } from './forced-refresh.js';
 import type { RouteOptions } from './signin.js';
 
 const idParams = z.object({
@@ -72,12 +75,29 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
   app.post('/connections/:id/refresh', async (request, reply) => {
     const connection = await load(request);
     if (!connection) return reply.errorPage(notFound);
+    const audited = ctx.vault;
     try {
       await ctx.vault.connections.refresh(connection.id);
     } catch (error) {
+      if (error instanceof VaultError && error.code === 'rate_limited') {
+        await auditRefresh(audited, request, 'refresh.refused', connection);
+        const seconds = retrySeconds(error.retryAfter);
+        reply.header('retry-after', String(seconds));
+        return reply.errorPage({
+          status: 429,
+          title: 'Refreshed moments ago',
+          explanation: `${refusedText(seconds)} Webex caps the live tokens of a person, so forced refreshes are limited per connection.`,
+          action: `Wait ${seconds} s, then try again. The stored access token stays valid meanwhile.`,
+          retryHref: `/connections/${connection.id}`,
+        });
+      }
+      if (!(error instanceof VaultError && error.code === 'not_found')) {
+        await auditRefresh(audited, request, 'refresh.forced', connection, 'failed');
+      }
       const e = explainOAuthError(error);
       return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
     }
+    await auditRefresh(audited, request, 'refresh.forced', connection);
     return reply.code(303).redirect(`/connections/${connection.id}`);
   });
 
@@ -128,7 +148,14 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
   app.post('/connections/:id/delete', async (request, reply) => {
     const connection = await load(request);
     if (!connection) return reply.errorPage(notFound);
-    await ctx.vault.connections.delete(connection.id);
+    if (await ctx.vault.connections.delete(connection.id)) {
+      await recordAudit(ctx, request, {
+        action: 'connection.delete',
+        ownerId: connection.ownerId,
+        target: connection.id,
+        detail: personDetail(connection),
+      });
+    }
     return reply.code(303).redirect('/');
   });
 };

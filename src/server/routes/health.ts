@@ -3,6 +3,7 @@
  * like every route: a probe sends an allowed Host (or its name goes in ALLOWED_HOSTS).
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { vaultMissingKey } from '../key-unavailable.js';
 import type { RouteOptions } from './signin.js';
 
 /** Registers the health routes. */
@@ -12,6 +13,9 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
   app.get('/readyz', open, async (_request, reply) => {
     try {
       await ctx.vault.connections.list();
+      // Stored data met under a key this ring lacks (a rotation elsewhere): not ready until the new ring is loaded.
+      const keyId = vaultMissingKey(ctx.vault);
+      if (keyId) return reply.code(503).send({ status: 'unavailable', reason: 'key_missing', keyId });
       return { status: 'ready', mode: ctx.config.mode, access_mode: ctx.config.accessMode };
     } catch {
       return reply.code(503).send({ status: 'unavailable', reason: 'the token store does not answer' });

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import * as z from 'zod';
 import { WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../../config.js';
 import { scopeInfo } from '../../scopes/catalog.js';
+import { recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
 import { parseAuthorizationUrl } from '../paste.js';
 import { SessionLimitError } from '../session.js';
@@ -204,6 +205,13 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
       // In demo mode the configured base is the emulator; a brought integration lives at Webex.
       apiBase,
       scopes: d.scopes,
+    });
+    // Neither the client id (a 64-character hex run) nor its secret: the integration id and where it points.
+    await recordAudit(ctx, request, {
+      action: 'integration.configure',
+      ownerId,
+      target: stored.id,
+      detail: `${mine ? 'updated' : 'added'}; API ${new URL(apiBase).host}`,
     });
     await request.server.sessions.rotate(request, reply);
     request.server.sessions.data(request).integrationId = stored.id;

@@ -15,6 +15,7 @@ import { CONFIGURED_OWNER } from '../../vault/types.js';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
 import { owns } from '../access/principal.js';
+import { personDetail, recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { SESSION_LIMITS, SessionLimitError } from '../session.js';
@@ -163,6 +164,13 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       requestedScopes: parsed.pending.scopes,
     });
     await sessions.completePending(parsed.pending.state, connection.id);
+    // An update keeps the row's createdAt: a grant for a person this owner had connected is a re-authorization.
+    await recordAudit(ctx, request, {
+      action: connection.createdAt === connection.updatedAt ? 'connect' : 'reauthorize',
+      ownerId,
+      target: connection.id,
+      detail: personDetail(connection),
+    });
     // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
     await request.server.sessions.rotate(request, reply);
     // The space demo belongs to the local demo: a team server never adds its members to the bot's space.

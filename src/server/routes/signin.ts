@@ -14,9 +14,12 @@ import { createAuthorizationRequest } from '../../oauth/authorize.js';
 import type { ParsedCallback } from '../../oauth/callback.js';
 import { exchangeCode } from '../../oauth/tokens.js';
 import type { Integration } from '../../oauth/types.js';
+import { plainText } from '../../vault/audit.js';
+import { LOCAL_OPERATOR } from '../../vault/types.js';
 import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
 import { sameSecret } from '../access/principal.js';
+import { recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
 import { SESSION_LIMITS, type SessionData, SessionLimitError } from '../session.js';
 import { adminUnlockView, localPath } from '../views/signin.js';
@@ -102,6 +105,13 @@ export async function completeSignIn(
   if (refusal || !email) {
     await request.server.sessions.destroy(request, reply);
     request.log.info({ domain: email?.slice(email.lastIndexOf('@') + 1) }, 'sign-in refused');
+    // The domain only: the person is not an account, and the refusal text names them.
+    const domain = email ? plainText(email.slice(email.lastIndexOf('@') + 1), 100) : undefined;
+    await recordAudit(ctx, request, {
+      actor: { kind: 'anonymous' },
+      action: 'signin.refused',
+      detail: domain ? `domain ${domain}` : 'no email address',
+    });
     return reply.errorPage({
       status: 403,
       title: 'Sign-in refused',
@@ -128,6 +138,11 @@ export async function completeSignIn(
   session.data = data as Record<string, unknown>;
   session.accountId = account.id;
   await request.server.sessions.save(request);
+  await recordAudit(ctx, request, {
+    actor: { kind: 'account', id: account.id, label: account.email },
+    action: 'signin',
+    ownerId: account.id,
+  });
   return reply.code(303).redirect('/');
 }
 
@@ -166,6 +181,9 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
   });
 
   app.post('/signout', { config: { access: 'anyone' } }, async (request, reply) => {
+    // Only a signed-in account's sign-out is an event (anyone may post here: no entry for an empty session).
+    const account = request.principal.account;
+    if (account) await recordAudit(ctx, request, { action: 'signout', ownerId: account.id });
     await request.server.sessions.destroy(request, reply);
     return reply.code(303).redirect(ctx.config.accessMode === 'team' ? '/?signin=signed-out' : '/');
   });
@@ -194,6 +212,7 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
     await request.server.sessions.rotate(request, reply);
     (request.session as { data: SessionData }).data.adminUnlocked = true;
     await request.server.sessions.save(request);
+    await recordAudit(ctx, request, { actor: { kind: 'local' }, action: 'admin.unlock', ownerId: LOCAL_OPERATOR });
     return reply.code(303).redirect(next);
   });
 };

@@ -18,6 +18,17 @@ export interface AdminConnectionsModel {
   notice?: string | undefined;
   /** Who owns what: owner id → a label (the account's email, or "local operator"). */
   owners: Map<string, string>;
+  /** A key id stored data was recently met under that this server's ring lacks (a rotation elsewhere). */
+  missingKeyId?: string | undefined;
+}
+
+/** The banner while this server lacks a key stored data is encrypted under. */
+function missingKeyBanner(keyId: string): SafeHtml {
+  return html`<section class="card error" role="alert" id="key-missing">
+<h2>Encryption key "${keyId}" is not loaded</h2>
+<p>Stored data is encrypted under key <code>${keyId}</code>, which this server's key ring lacks (another process rotated to it), so requests that need it get 503.
+Load the new ring: with <code>WEBEX_AUTH_KEYS_FILE</code>, update the file and send SIGHUP (<code>kill -HUP &lt;pid&gt;</code>); else restart with the new <code>WEBEX_AUTH_KEYS</code>.</p>
+</section>`;
 }
 
 const fmt = (ms: number | undefined) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 16) : '—');
@@ -90,7 +101,7 @@ ${
 export function adminConnectionsView(m: AdminConnectionsModel): SafeHtml {
   const byStatus = { active: 0, needs_reauth: 0 };
   for (const c of m.connections) byStatus[c.status]++;
-  return html`${m.notice ? html`<p class="notice" role="status">${m.notice}</p>` : ''}
+  return html`${m.missingKeyId ? missingKeyBanner(m.missingKeyId) : ''}${m.notice ? html`<p class="notice" role="status">${m.notice}</p>` : ''}
 <section class="card">
 <h1>Connections</h1>
 <p>${m.connections.length} connection${m.connections.length === 1 ? '' : 's'}: ${byStatus.active} active, ${byStatus.needs_reauth} needing re-authorization.

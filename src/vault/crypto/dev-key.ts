@@ -28,10 +28,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Config } from '../../config.js';
+import { type Config, ConfigError } from '../../config.js';
 import { type KeySource, VaultKeyError } from '../types.js';
 import { describeKeychainEntry, errorReason, KEYCHAIN_SERVICE, keychainAccounts, keychainEntry } from './keychain.js';
 import { generateKeyEntry, KeyRing, newKeyId } from './keyring.js';
+import { keysFileOrigin, readKeysFile } from './keys-file.js';
 
 /** Where a development key is kept: the key file, or the keychain account its pointer file names. */
 export interface KeyLocation {
@@ -49,8 +50,9 @@ export interface ResolvedKeys extends KeyLocation {
   keychainSkipped?: string;
 }
 
-/** The settings key resolution reads. */
-export type KeyConfig = Pick<Config, 'keys' | 'production' | 'databaseUrl' | 'dbPath' | 'dataDir' | 'keychain'>;
+/** The settings key resolution reads (`keysFile`: `WEBEX_AUTH_KEYS_FILE`, see keys-file.ts). */
+export type KeyConfig = Pick<Config, 'keys' | 'production' | 'databaseUrl' | 'dbPath' | 'dataDir' | 'keychain'> &
+  Partial<Pick<Config, 'keysFile'>>;
 
 /** What key resolution needs to know about the store. */
 export interface KeyResolutionOptions {
@@ -69,15 +71,27 @@ const POINTER = /^keychain (.*)$/m;
 const ACCOUNT = /^[^\p{Cc}]{1,512}$/u;
 
 /**
- * Resolves the key ring for `config`.
- * @throws {VaultKeyError} in production without `WEBEX_AUTH_KEYS`; when the key file or the keychain entry it names
- * cannot be read; when a store holding secrets has lost its key file.
+ * Resolves the key ring for `config`: `WEBEX_AUTH_KEYS`, or the file `WEBEX_AUTH_KEYS_FILE` names (source `env`, with
+ * `path`: both are the operator's ring), else a development key.
+ * @throws {ConfigError} when both `WEBEX_AUTH_KEYS` and `WEBEX_AUTH_KEYS_FILE` are set, or the keys file cannot be read
+ * or is open to other users. {@link VaultKeyError} in production without either; when the ring is malformed; when the
+ * key file or the keychain entry it names cannot be read; when a store holding secrets has lost its key file.
  */
 export async function resolveKeys(config: KeyConfig, options: KeyResolutionOptions): Promise<ResolvedKeys> {
+  if (config.keys && config.keysFile) {
+    throw new ConfigError(
+      'WEBEX_AUTH_KEYS and WEBEX_AUTH_KEYS_FILE are both set: set one (the file lets a running server reload the ring on SIGHUP).',
+      'WEBEX_AUTH_KEYS_FILE',
+    );
+  }
+  if (config.keysFile) {
+    const path = config.keysFile;
+    return { ring: new KeyRing(readKeysFile(path), keysFileOrigin(path)), source: 'env', path };
+  }
   if (config.keys) return { ring: new KeyRing(config.keys), source: 'env' };
   if (config.production) {
     throw new VaultKeyError(
-      'WEBEX_AUTH_KEYS is required when NODE_ENV=production (generate one with `webex-auth keys generate`).',
+      'WEBEX_AUTH_KEYS (or WEBEX_AUTH_KEYS_FILE) is required when NODE_ENV=production (generate one with `webex-auth keys generate`).',
     );
   }
   const path = keyFilePath(config);

@@ -25,8 +25,11 @@ export interface SecretSlot {
 
 const KID = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** Parses a key ring string; throws {@link VaultKeyError} naming the bad entry's position (never its value). */
-export function parseKeyRing(ring: string): RingKey[] {
+/**
+ * Parses a key ring string; throws {@link VaultKeyError} naming the bad entry's position (never its value).
+ * `origin` names where the ring came from in those errors (default `WEBEX_AUTH_KEYS`).
+ */
+export function parseKeyRing(ring: string, origin = 'WEBEX_AUTH_KEYS'): RingKey[] {
   const keys = ring
     .split(',')
     .map((e) => e.trim())
@@ -37,13 +40,13 @@ export function parseKeyRing(ring: string): RingKey[] {
       const key = Buffer.from(entry.slice(sep + 1), 'base64');
       if (sep < 1 || !KID.test(kid) || key.length !== 32) {
         throw new VaultKeyError(
-          `WEBEX_AUTH_KEYS entry ${i + 1} is not "kid:base64" of a 32-byte key (generate one with \`webex-auth keys generate\`)`,
+          `${origin} entry ${i + 1} is not "kid:base64" of a 32-byte key (generate one with \`webex-auth keys generate\`)`,
         );
       }
       return { kid, key };
     });
-  if (keys.length === 0) throw new VaultKeyError('WEBEX_AUTH_KEYS is empty');
-  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new VaultKeyError('WEBEX_AUTH_KEYS repeats a key id');
+  if (keys.length === 0) throw new VaultKeyError(`${origin} is empty`);
+  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new VaultKeyError(`${origin} repeats a key id`);
   return keys;
 }
 
@@ -78,27 +81,67 @@ function open(key: Buffer, iv: Buffer, sealed: Buffer, aad: Buffer): Buffer {
 
 const aadOf = (slot: SecretSlot) => Buffer.from(`webex-auth/v1|${slot.table}|${slot.rowId}|${slot.column}`);
 
-/** Encrypts and decrypts secrets with a key ring; fails closed with {@link VaultKeyError}. */
+/** How long a key met in stored data but missing from the ring is reported ({@link KeyRing.missingKeyId}). */
+export const MISSING_KEY_WINDOW_MS = 60_000;
+
+/** The tables of long-lived secrets (rotation.ts): a session sealed under a dropped key is no alarm, it is no session. */
+const TRACKED_TABLES = new Set(['integrations', 'connections']);
+
+/**
+ * Encrypts and decrypts secrets with a key ring; fails closed with {@link VaultKeyError}. The ring can be swapped in
+ * place ({@link KeyRing.replace}): everything holding this object sees the new keys at its next call.
+ */
 export class KeyRing {
-  readonly keys: RingKey[];
+  #keys: RingKey[];
+  /** Key ids met in stored long-lived data but missing from the ring → when last met (epoch ms). */
+  readonly #missing = new Map<string, number>();
 
   /** `origin` names where the ring came from in error messages (a development key is not in `WEBEX_AUTH_KEYS`). */
   constructor(
     ring: string | RingKey[],
-    readonly origin = 'WEBEX_AUTH_KEYS',
+    public origin = 'WEBEX_AUTH_KEYS',
   ) {
-    this.keys = typeof ring === 'string' ? parseKeyRing(ring) : ring;
-    if (this.keys.length === 0) throw new VaultKeyError('the key ring is empty');
+    this.#keys = typeof ring === 'string' ? parseKeyRing(ring, origin) : ring;
+    if (this.#keys.length === 0) throw new VaultKeyError('the key ring is empty');
+  }
+
+  /** The keys, the active (encrypting) one first. */
+  get keys(): readonly RingKey[] {
+    return this.#keys;
+  }
+
+  /**
+   * Swaps the keys in place (a reloaded ring) and names where they now come from; the caller checked that they open
+   * what the store holds. Keys met missing before and present now stop being reported.
+   */
+  replace(keys: RingKey[], origin = this.origin): void {
+    if (keys.length === 0) throw new VaultKeyError('the key ring is empty');
+    this.#keys = keys;
+    this.origin = origin;
+    for (const kid of [...this.#missing.keys()]) if (keys.some((k) => k.kid === kid)) this.#missing.delete(kid);
+  }
+
+  /**
+   * A key id that stored integrations or connections were met encrypted under in the last
+   * {@link MISSING_KEY_WINDOW_MS} and that the ring still lacks (the most recently met); undefined when none.
+   */
+  missingKeyId(now = Date.now()): string | undefined {
+    let found: { kid: string; at: number } | undefined;
+    for (const [kid, at] of this.#missing) {
+      if (now - at > MISSING_KEY_WINDOW_MS || this.#keys.some((k) => k.kid === kid)) continue;
+      if (!found || at > found.at) found = { kid, at };
+    }
+    return found?.kid;
   }
 
   /** The id of the key that encrypts. */
   get activeKeyId(): string {
-    return (this.keys[0] as RingKey).kid;
+    return (this.#keys[0] as RingKey).kid;
   }
 
   /** Seals `plaintext` for `slot` under a fresh data key wrapped by the active key. */
   encrypt(plaintext: string, slot: SecretSlot): string {
-    const active = this.keys[0] as RingKey;
+    const active = this.#keys[0] as RingKey;
     const aad = aadOf(slot);
     const dataKey = randomBytes(32);
     const data = seal(dataKey, Buffer.from(plaintext, 'utf8'), aad);
@@ -116,7 +159,7 @@ export class KeyRing {
   deriveKeys(purpose: string): Buffer[] {
     if (typeof purpose !== 'string' || purpose.length === 0) throw new TypeError('deriveKeys needs a purpose');
     const info = `webex-auth ${purpose}`;
-    return this.keys.map((k) => Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), info, 32)));
+    return this.#keys.map((k) => Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), info, 32)));
   }
 
   /** The key id a stored value was sealed under. */
@@ -126,8 +169,8 @@ export class KeyRing {
 
   /**
    * Opens a stored value for `slot`.
-   * @throws {VaultKeyError} when the value's key is not in the ring, the key is wrong, or the value was tampered with
-   * or moved — never returns garbage or the stored text.
+   * @throws {VaultKeyError} when the value's key is not in the ring (then with that `keyId`), the key is wrong, or the
+   * value was tampered with or moved — never returns garbage or the stored text.
    */
   decrypt(stored: string, slot: SecretSlot): string {
     const parts = stored.split(':');
@@ -136,10 +179,12 @@ export class KeyRing {
       throw new VaultKeyError(`The vault cannot read ${where}: it is not an encrypted value this version understands.`);
     }
     const [, kid, wrapIv, wrapped, iv, sealed] = parts as [string, string, string, string, string, string];
-    const ringKey = this.keys.find((k) => k.kid === kid);
+    const ringKey = this.#keys.find((k) => k.kid === kid);
     if (!ringKey) {
+      if (TRACKED_TABLES.has(slot.table) && KID.test(kid)) this.#noteMissing(kid);
       throw new VaultKeyError(
         `The vault cannot decrypt ${where}: it is encrypted under key "${kid}", which is not in ${this.origin}. Add that key to the ring.`,
+        KID.test(kid) ? kid : undefined,
       );
     }
     const aad = aadOf(slot);
@@ -158,5 +203,12 @@ export class KeyRing {
     } finally {
       dataKey.fill(0);
     }
+  }
+
+  #noteMissing(kid: string): void {
+    this.#missing.delete(kid);
+    this.#missing.set(kid, Date.now());
+    // Bounded (ids come from the store, which another process writes): the oldest goes first.
+    if (this.#missing.size > 16) this.#missing.delete(this.#missing.keys().next().value as string);
   }
 }

@@ -2,14 +2,21 @@
  * One `Store` implementation written once in the SQL both SQLite (≥ 3.35) and PostgreSQL understand
  * (`ON CONFLICT … DO UPDATE`, `RETURNING`), over a tiny executor per database. Placeholders are written `?` and
  * numbered for PostgreSQL by the executor. Every racing write is one atomic statement. The statements of accounts,
- * web sessions and pending authorizations are in sql-sessions.ts; the row-mapping helpers in sql-rows.ts.
+ * web sessions and pending authorizations are in sql-sessions.ts, those of broker API keys in sql-api-keys.ts; the
+ * row-mapping helpers in sql-rows.ts.
  */
+import { ApiKeyStatements } from './sql-api-keys.js';
+import { AuditStatements } from './sql-audit.js';
+import { ForcedRefreshStatements } from './sql-forced.js';
 import { list, nil, num, optNum, optStr, type Row } from './sql-rows.js';
 import { SessionStatements } from './sql-sessions.js';
 import type {
   AccountRow,
   ApiKeyRow,
+  AuditQuery,
+  AuditRow,
   ConnectionRow,
+  ForcedRefreshClaim,
   IntegrationRow,
   PendingRow,
   SessionRow,
@@ -80,20 +87,6 @@ function connectionOf(r: Row): ConnectionRow {
   };
 }
 
-function apiKeyOf(r: Row): ApiKeyRow {
-  return {
-    id: String(r.id),
-    ownerId: String(r.owner_id),
-    name: String(r.name),
-    keyHash: String(r.key_hash),
-    prefix: String(r.prefix),
-    connectionIds: list(r.connection_ids),
-    createdAt: num(r.created_at),
-    lastUsedAt: optNum(r.last_used_at),
-    revokedAt: optNum(r.revoked_at),
-  };
-}
-
 /** Numbered migration files (`NNN_name.sql`) with their SQL. */
 export interface Migration {
   id: number;
@@ -107,6 +100,12 @@ export class SqlStore implements Store {
 
   /** Accounts, web sessions and pending authorizations (sql-sessions.ts). */
   private readonly web: SessionStatements;
+  /** The audit log (sql-audit.ts). */
+  private readonly audit: AuditStatements;
+  /** Broker API keys (sql-api-keys.ts). */
+  private readonly keys: ApiKeyStatements;
+  /** The forced-refresh claim (sql-forced.ts). */
+  private readonly forced: ForcedRefreshStatements;
 
   constructor(
     private readonly db: Executor,
@@ -114,6 +113,9 @@ export class SqlStore implements Store {
   ) {
     this.kind = db.kind;
     this.web = new SessionStatements(db);
+    this.audit = new AuditStatements(db);
+    this.keys = new ApiKeyStatements(db);
+    this.forced = new ForcedRefreshStatements(db);
   }
 
   changeStamp(scope: 'connections' | 'apiKeys'): number | undefined {
@@ -362,6 +364,10 @@ export class SqlStore implements Store {
     return rows.map(connectionOf);
   }
 
+  async claimForcedRefresh(id: string, now: number, minIntervalMs: number): Promise<ForcedRefreshClaim | undefined> {
+    return this.forced.claim(id, now, minIntervalMs);
+  }
+
   async rowsNotUnderKey(
     activeKeyId: string,
     limit: number,
@@ -413,36 +419,30 @@ export class SqlStore implements Store {
     return changed > 0;
   }
 
-  async insertApiKey(row: ApiKeyRow): Promise<void> {
-    await this.db.run(
-      `INSERT INTO api_keys (id, owner_id, name, key_hash, prefix, connection_ids, created_at, last_used_at, revoked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
-      [row.id, row.ownerId, row.name, row.keyHash, row.prefix, JSON.stringify(row.connectionIds), row.createdAt],
-    );
+  // Broker API keys: see sql-api-keys.ts.
+
+  insertApiKey(row: ApiKeyRow): Promise<void> {
+    return this.keys.insertApiKey(row);
   }
 
-  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined> {
-    const r = (await this.db.all('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [keyHash]))[0];
-    return r ? apiKeyOf(r) : undefined;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined> {
+    return this.keys.findApiKeyByHash(keyHash);
   }
 
-  async listApiKeys(ownerId?: string): Promise<ApiKeyRow[]> {
-    const rows =
-      ownerId === undefined
-        ? await this.db.all('SELECT * FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id')
-        : await this.db.all(
-            'SELECT * FROM api_keys WHERE revoked_at IS NULL AND owner_id = ? ORDER BY created_at, id',
-            [ownerId],
-          );
-    return rows.map(apiKeyOf);
+  listApiKeys(ownerId?: string): Promise<ApiKeyRow[]> {
+    return this.keys.listApiKeys(ownerId);
   }
 
-  async revokeApiKey(id: string, now: number): Promise<boolean> {
-    return (await this.db.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now, id])) > 0;
+  revokeApiKey(id: string, now: number): Promise<boolean> {
+    return this.keys.revokeApiKey(id, now);
   }
 
-  async touchApiKey(id: string, now: number): Promise<void> {
-    await this.db.run('UPDATE api_keys SET last_used_at = ? WHERE id = ?', [now, id]);
+  touchApiKey(id: string, now: number): Promise<void> {
+    return this.keys.touchApiKey(id, now);
+  }
+
+  setApiKeyPermissions(id: string, permissions: string[]): Promise<boolean> {
+    return this.keys.setApiKeyPermissions(id, permissions);
   }
 
   // Accounts, web sessions and pending authorizations: see sql-sessions.ts.
@@ -504,6 +504,20 @@ export class SqlStore implements Store {
 
   purgeExpired(now: number): Promise<number> {
     return this.web.purgeExpired(now);
+  }
+
+  // The audit log: see sql-audit.ts.
+
+  insertAudit(row: AuditRow): Promise<void> {
+    return this.audit.insertAudit(row);
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditRow[]> {
+    return this.audit.listAudit(query);
+  }
+
+  purgeAudit(before: number): Promise<number> {
+    return this.audit.purgeAudit(before);
   }
 
   async acquireNamedLease(name: string, holder: string, expiresAt: number, now: number): Promise<boolean> {

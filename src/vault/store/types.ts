@@ -64,6 +64,9 @@ export interface TokenWrite {
   updatedAt: number;
 }
 
+/** The outcome of {@link Store.claimForcedRefresh} for an existing connection. */
+export type ForcedRefreshClaim = { claimed: true } | { claimed: false; retryAfterMs: number };
+
 /** A stored broker API key (hash only). */
 export interface ApiKeyRow {
   id: string;
@@ -73,6 +76,12 @@ export interface ApiKeyRow {
   keyHash: string;
   prefix: string;
   connectionIds: string[];
+  /** What the key may do (permission names); undefined (NULL): a legacy key, made before permissions existed. */
+  permissions?: string[] | undefined;
+  /** `proxy` only: the path prefixes it may call; undefined (NULL): any. */
+  paths?: string[] | undefined;
+  /** `proxy` only: the HTTP methods it may use; undefined (NULL): any. */
+  methods?: string[] | undefined;
   createdAt: number;
   lastUsedAt: number | undefined;
   revokedAt: number | undefined;
@@ -121,6 +130,35 @@ export interface PendingRow {
   takenAt: number | undefined;
   /** The connection the answered flow produced. */
   connectionId: string | undefined;
+}
+
+/** An audit log entry as stored (vault/audit.ts validates it first: no secret, no control character). */
+export interface AuditRow {
+  id: string;
+  /** Epoch ms. */
+  at: number;
+  actorKind: string;
+  actorId: string | undefined;
+  actorLabel: string | undefined;
+  action: string;
+  ownerId: string | undefined;
+  target: string | undefined;
+  address: string | undefined;
+  detail: string | undefined;
+}
+
+/** Which audit entries to read, newest first. */
+export interface AuditQuery {
+  /** A member's view: entries whose owner_id or actor_id is this. */
+  ownerId?: string | undefined;
+  /** Only entries at or after this time. */
+  since?: number | undefined;
+  /** Only entries before this time (a page's cursor); with `beforeId`, before (before, beforeId) in (at, id) order. */
+  before?: number | undefined;
+  beforeId?: string | undefined;
+  /** Only entries of this action. */
+  action?: string | undefined;
+  limit: number;
 }
 
 /** The vault's storage. All writes that race are single atomic statements (compare-and-set), never read-then-write. */
@@ -172,6 +210,15 @@ export interface Store {
   recordError(id: string, holder: string, lastError: string, now: number): Promise<void>;
   /** Active connections due for keep-alive at `now`, earliest first, at most `limit` (served by the due-time index). */
   dueForKeepAlive(now: number, limit: number): Promise<ConnectionRow[]>;
+  /**
+   * Claims a forced refresh of connection `id` at `now` unless one was claimed less than `minIntervalMs` before (one
+   * atomic `UPDATE … WHERE forced_refresh_at IS NULL OR forced_refresh_at <= now - minIntervalMs RETURNING`): of
+   * concurrent claims inside one interval, across every process sharing the store, exactly one gets `claimed: true`;
+   * the others get how long until the next claim can succeed (1 ms to `minIntervalMs`). `minIntervalMs` 0: always
+   * claimed. A stamp more than one interval in the future (a clock that was ahead) counts as stale. Undefined when the
+   * connection does not exist.
+   */
+  claimForcedRefresh(id: string, now: number, minIntervalMs: number): Promise<ForcedRefreshClaim | undefined>;
 
   /** Rows whose secrets are encrypted under another key than `activeKeyId`, at most `limit` of each. */
   rowsNotUnderKey(
@@ -196,6 +243,11 @@ export interface Store {
   listApiKeys(ownerId?: string): Promise<ApiKeyRow[]>;
   revokeApiKey(id: string, now: number): Promise<boolean>;
   touchApiKey(id: string, now: number): Promise<void>;
+  /**
+   * Replaces the permissions of a key that is not revoked (a legacy key stops being one); false when it is unknown or
+   * revoked. Moves the `apiKeys` change stamp of other processes, as a revocation does.
+   */
+  setApiKeyPermissions(id: string, permissions: string[]): Promise<boolean>;
 
   /** Inserts or updates the account with the same personId (keeping its id and createdAt); returns the stored row. */
   upsertAccount(row: AccountRow): Promise<AccountRow>;
@@ -230,6 +282,13 @@ export interface Store {
   countPending(sessionHash: string, now: number): Promise<number>;
   /** Deletes sessions expired before `now` and pending rows expired before `now` (taken ones a day later). */
   purgeExpired(now: number): Promise<number>;
+
+  /** Appends an audit entry. */
+  insertAudit(row: AuditRow): Promise<void>;
+  /** Audit entries matching `query`, newest first (at, then id, descending), at most `query.limit`. */
+  listAudit(query: AuditQuery): Promise<AuditRow[]>;
+  /** Deletes audit entries older than `before` (epoch ms); returns how many. */
+  purgeAudit(before: number): Promise<number>;
 
   /**
    * For the vault's caches: a number that changes whenever a row of `scope` may have changed, or undefined when the

@@ -7,11 +7,14 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
 import type { Vault } from '../../../vault/types.js';
 import { LOCAL_OPERATOR, VaultError } from '../../../vault/types.js';
+import { personDetail, recordAudit } from '../../audit.js';
+import { vaultMissingKey } from '../../key-unavailable.js';
 import { adminConnectionsView } from '../../views/connections-admin.js';
+import { auditRefresh, refusedText, retrySeconds } from '../forced-refresh.js';
 
 /** Options of {@link adminConnectionsRoutes}. */
 export interface AdminOptions {
-  vault: Pick<Vault, 'connections' | 'accounts'>;
+  vault: Pick<Vault, 'connections' | 'accounts' | 'audit'>;
   config: Pick<Config, 'keepaliveDays'>;
 }
 
@@ -24,6 +27,17 @@ const NOTICES: Record<string, string> = {
   missing: 'There is no such connection.',
 };
 
+/** The notice of `?notice=` (`rate_limited` with `retry_after` seconds, 1–86400; anything else shows none). */
+function noticeText(notice: unknown, retryAfter: unknown): string | undefined {
+  if (notice !== 'rate_limited') {
+    return typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? NOTICES[notice] : undefined;
+  }
+  const seconds = typeof retryAfter === 'string' && /^[1-9]\d{0,4}$/.test(retryAfter) ? Number(retryAfter) : undefined;
+  return seconds !== undefined && seconds <= 86_400
+    ? refusedText(seconds)
+    : 'This connection was refreshed moments ago: try the forced refresh again shortly.';
+}
+
 /** The dashboard plugin. */
 export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (app, { vault, config }) => {
   const admin = { config: { access: 'admin' as const } };
@@ -34,7 +48,7 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
   };
 
   app.get('/connections', admin, async (request, reply) => {
-    const notice = (request.query as { notice?: unknown }).notice;
+    const { notice, retry_after: retryAfter } = request.query as { notice?: unknown; retry_after?: unknown };
     const connections = await vault.connections.list();
     const owners = new Map([[LOCAL_OPERATOR, 'local operator']]);
     for (const a of await vault.accounts.list()) owners.set(a.id, a.email);
@@ -46,19 +60,29 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
         csrf: request.csrf,
         keepaliveDays: config.keepaliveDays,
         owners,
-        notice: typeof notice === 'string' ? NOTICES[notice] : undefined,
+        missingKeyId: vaultMissingKey(vault),
+        notice: noticeText(notice, retryAfter),
       }),
     );
   });
 
   app.post('/admin/connections/:id/refresh', admin, async (request, reply) => {
     const id = idOf(request);
-    if (!id) return reply.code(303).redirect('/connections?notice=missing');
+    const connection = id ? await vault.connections.get(id) : undefined;
+    if (!connection) return reply.code(303).redirect('/connections?notice=missing');
     let notice = 'refreshed';
     try {
-      await vault.connections.refresh(id);
+      await vault.connections.refresh(connection.id);
+      await auditRefresh(vault, request, 'refresh.forced', connection);
     } catch (err) {
       const code = err instanceof VaultError ? err.code : undefined;
+      if (code === 'rate_limited') {
+        // The dashboard's notice says when it can run again (the limit is per connection, whoever asks).
+        await auditRefresh(vault, request, 'refresh.refused', connection);
+        const seconds = retrySeconds((err as VaultError).retryAfter);
+        return reply.code(303).redirect(`/connections?notice=rate_limited&retry_after=${seconds}`);
+      }
+      if (code !== 'not_found') await auditRefresh(vault, request, 'refresh.forced', connection, 'failed');
       notice =
         code === 'needs_reauth'
           ? 'needs_reauth'
@@ -67,14 +91,26 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
             : code === 'not_found'
               ? 'missing'
               : 'failed';
-      if (notice === 'failed') request.log.warn({ connectionId: id, error: code ?? 'unknown' }, 'admin refresh failed');
+      if (notice === 'failed') {
+        request.log.warn({ connectionId: connection.id, error: code ?? 'unknown' }, 'admin refresh failed');
+      }
     }
     return reply.code(303).redirect(`/connections?notice=${notice}`);
   });
 
   app.post('/admin/connections/:id/delete', admin, async (request, reply) => {
     const id = idOf(request);
-    const deleted = id ? await vault.connections.delete(id) : false;
+    // Read first: the audit entry names the connection's owner (whose log shows the delete) and person.
+    const connection = id ? await vault.connections.get(id) : undefined;
+    const deleted = connection ? await vault.connections.delete(connection.id) : false;
+    if (connection && deleted) {
+      await recordAudit({ vault }, request, {
+        action: 'connection.delete',
+        ownerId: connection.ownerId,
+        target: connection.id,
+        detail: personDetail(connection),
+      });
+    }
     return reply.code(303).redirect(`/connections?notice=${deleted ? 'deleted' : 'missing'}`);
   });
 };

@@ -7,21 +7,26 @@
  * - `POST /api/v1/connections/:id/refresh`, `DELETE /api/v1/connections/:id`;
  * - `GET /api/v1/openapi.json`.
  *
- * Auth is `Authorization: Bearer wak_…` (an API key made for given connections); errors are problem+json with a
- * stable `code`; each key has a rate limit; bodies are limited to 1 KiB. Input is validated by Fastify's JSON
- * schemas (ajv), so bad input is a 400 naming the field, never a 500.
+ * Auth is `Authorization: Bearer wak_…` (an API key made for given connections, with permissions: `token` for the token
+ * route, `refresh` and `delete` for theirs; any key may list); errors are problem+json with a stable `code`; each key
+ * has a rate limit, and each client address a budget of failed key attempts; bodies are limited to 1 KiB. Input is
+ * validated by Fastify's JSON schemas (ajv), so bad input is a 400 naming the field, never a 500.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
-import type { ApiKeyRecord, Connection, Vault } from '../../../vault/types.js';
+import type { ApiKeyRecord, AuditAction, Connection, KeyPermission, Vault } from '../../../vault/types.js';
 import { VaultError, VaultKeyError } from '../../../vault/types.js';
+import { recordAudit } from '../../audit.js';
+import { sendKeyUnavailable } from '../../key-unavailable.js';
 import { lazyChildLogger } from '../../lazy-logger.js';
+import { addressKey } from '../../session.js';
+import { createKeyGate, type GuessLimitOptions } from './guess-limit.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem } from './problem.js';
 import { createRateLimiter, type RateLimitOptions } from './ratelimit.js';
 
 /** The vault calls the broker makes. */
-export type BrokerVault = Pick<Vault, 'connections' | 'apiKeys'>;
+export type BrokerVault = Pick<Vault, 'connections' | 'apiKeys' | 'audit'>;
 
 /** Options of {@link brokerRoutes}. */
 export interface BrokerOptions {
@@ -29,6 +34,8 @@ export interface BrokerOptions {
   config: Pick<Config, 'keepaliveDays'>;
   /** Per-key rate limit (default burst 120, 20/s). */
   rateLimit?: RateLimitOptions;
+  /** Failed API-key attempts per client address (IPv6 per /64) (default burst 20, then one per 2 s). */
+  guessLimit?: GuessLimitOptions;
 }
 
 declare module 'fastify' {
@@ -97,11 +104,18 @@ function vaultProblem(reply: FastifyReply, err: unknown): FastifyReply {
         return sendProblem(reply, 502, 'upstream_error', err.message);
       case 'invalid_request':
         return sendProblem(reply, 400, 'invalid_request', err.message);
+      case 'rate_limited':
+        // A forced refresh inside FORCED_REFRESH_MIN_INTERVAL (the vault's message names the interval, no secret).
+        return sendProblem(reply, 429, 'rate_limited', err.message, {
+          'retry-after': String(Math.max(1, Math.ceil(err.retryAfter ?? 1))),
+        });
       default:
         return sendProblem(reply, 409, 'invalid_request', err.message);
     }
   }
   if (err instanceof VaultKeyError) {
+    // Data under a key another process rotated to and this one has not loaded: temporary, so 503 naming the key.
+    if (err.keyId) return sendKeyUnavailable(reply, err.keyId);
     reply.request.log.error({ err: { name: err.name, message: err.message } }, 'vault key error');
     return sendProblem(reply, 500, 'vault_key', 'The server cannot decrypt its token store; check WEBEX_AUTH_KEYS.');
   }
@@ -122,6 +136,7 @@ function vaultProblem(reply: FastifyReply, err: unknown): FastifyReply {
 export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: FastifyInstance, options) => {
   const { vault } = options;
   const limit = createRateLimiter(options.rateLimit);
+  const gate = createKeyGate((key) => vault.apiKeys.verify(key), options.guessLimit);
   // The token route is the hot path (bots ask before every Webex call): at the default `info` level its two
   // per-request lines ("incoming request", "request completed") would be most of the log and a measurable share of
   // its CPU, so that route logs at `warn` — its errors and warnings still appear, and LOG_LEVEL=debug (or trace) keeps
@@ -138,23 +153,53 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     return vaultProblem(reply, error);
   });
 
-  /** Authenticates the API key and applies its rate limit. */
+  /**
+   * Authenticates the API key and applies its rate limit. A client address that sent too many wrong keys lately gets
+   * 429 before its key is even looked at (SECURITY.md, "Broker API"): guessing costs it time, and costs the server no
+   * hash and no store read. Every well-formed key costs the same to check (a SHA-256 and one indexed look-up), so a
+   * near miss cannot be told from a random key by timing.
+   */
   async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const record = match ? await vault.apiKeys.verify(match[1] as string) : undefined;
+    const checked = match ? await gate.check(match[1] as string, addressKey(request.ip)) : { record: undefined };
+    if (checked.wait !== undefined) {
+      return sendProblem(reply, 429, 'rate_limited', 'Too many wrong API keys from this address; try again later.', {
+        'retry-after': String(checked.wait),
+      });
+    }
+    const record = checked.record;
     if (!record) {
       return sendProblem(reply, 401, 'unauthorized', 'Send `Authorization: Bearer wak_…` with a broker API key.', {
         'www-authenticate': 'Bearer realm="webex-auth"',
       });
     }
-    const wait = limit(record.id);
-    if (wait > 0) {
+    const keyWait = limit(record.id);
+    if (keyWait > 0) {
       return sendProblem(reply, 429, 'rate_limited', 'This API key sent too many requests.', {
-        'retry-after': String(wait),
+        'retry-after': String(keyWait),
       });
     }
     request.apiKey = record;
+  }
+
+  /** 403 naming the permission unless the key has it. */
+  function permitted(request: FastifyRequest, reply: FastifyReply, permission: KeyPermission): boolean {
+    if (request.apiKey?.permissions.includes(permission)) return true;
+    sendProblem(reply, 403, 'forbidden', `This API key lacks the "${permission}" permission.`);
+    return false;
+  }
+
+  /** Records what a key did, through the server's one audit helper (its failure never fails the request). */
+  function audit(request: FastifyRequest, action: AuditAction, target: string, ownerId?: string, detail?: string) {
+    const key = request.apiKey as ApiKeyRecord;
+    return recordAudit({ vault }, request, {
+      actor: { kind: 'key', id: key.id, label: key.prefix },
+      action,
+      target,
+      ownerId: ownerId ?? key.ownerId,
+      ...(detail ? { detail } : {}),
+    });
   }
 
   /** 403 unless the key was made for this connection. */
@@ -184,7 +229,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!inScope(request, reply, id)) return reply;
+      if (!permitted(request, reply, 'token') || !inScope(request, reply, id)) return reply;
       try {
         const t = await vault.connections.getFreshToken(id, request.query.min_validity);
         return reply.header('cache-control', 'no-store').send({
@@ -206,11 +251,18 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     { onRequest: authenticate, bodyLimit: 1024, schema: { params: idParams } },
     async (request, reply) => {
       const { id } = request.params;
-      if (!inScope(request, reply, id)) return reply;
+      if (!permitted(request, reply, 'refresh') || !inScope(request, reply, id)) return reply;
       try {
         const c = await vault.connections.refresh(id);
+        await audit(request, 'refresh.forced', id, c.ownerId);
         return reply.header('cache-control', 'no-store').send({ connection: connectionJson(c) });
       } catch (err) {
+        // A forced refresh that ran and failed is recorded too (as the web pages do). One refused inside the interval
+        // is not: nothing ran, and a key could otherwise write an audit row per request.
+        const code = err instanceof VaultError ? err.code : undefined;
+        if (code !== 'rate_limited' && code !== 'not_found') {
+          await audit(request, 'refresh.forced', id, undefined, 'failed');
+        }
         return vaultProblem(reply, err);
       }
     },
@@ -221,8 +273,10 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     { onRequest: authenticate, bodyLimit: 1024, schema: { params: idParams } },
     async (request, reply) => {
       const { id } = request.params;
-      if (!inScope(request, reply, id)) return reply;
+      if (!permitted(request, reply, 'delete') || !inScope(request, reply, id)) return reply;
+      const ownerId = (await vault.connections.get(id))?.ownerId;
       if (!(await vault.connections.delete(id))) return sendProblem(reply, 404, 'not_found', 'No such connection.');
+      await audit(request, 'connection.delete', id, ownerId);
       return reply.code(204).send();
     },
   );

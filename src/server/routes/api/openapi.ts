@@ -7,7 +7,11 @@ const problem = {
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } };
 const common = {
   '401': { ...problem, description: '`unauthorized`: missing or invalid API key.' },
-  '403': { ...problem, description: '`forbidden`: the key was not made for this connection.' },
+  '403': {
+    ...problem,
+    description:
+      '`forbidden`: the key was not made for this connection, or lacks the permission this route needs (the `detail` names it, e.g. `This API key lacks the "refresh" permission.`).',
+  },
   '404': { ...problem, description: '`not_found`.' },
   '429': { ...problem, description: '`rate_limited`, with `Retry-After`.' },
 };
@@ -25,7 +29,12 @@ export const openApiDocument = {
   security: [{ apiKey: [] }],
   components: {
     securitySchemes: {
-      apiKey: { type: 'http', scheme: 'bearer', description: 'A broker API key `wak_…`, shown once at creation.' },
+      apiKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'A broker API key `wak_…`, shown once at creation. Each key has permissions: `token` (GET …/token), `refresh` (POST …/refresh), `delete` (DELETE a connection), `proxy` and `guests`; any key may list its connections. New keys get `token` only unless made with more (`webex-auth keys create --allow token,refresh`); keys made before permissions existed keep `token`, `refresh` and `delete` until narrowed. After too many wrong keys from one client address, requests from it get 429 `rate_limited` with `Retry-After` before their key is checked.',
+      },
     },
     schemas: {
       Problem: {
@@ -50,6 +59,7 @@ export const openApiDocument = {
               'rate_limited',
               'payload_too_large',
               'vault_key',
+              'vault_key_unavailable',
               'internal',
             ],
           },
@@ -111,6 +121,7 @@ export const openApiDocument = {
     '/api/v1/connections/{id}/token': {
       get: {
         summary: 'An access token valid for at least `min_validity` seconds, refreshing first if needed.',
+        description: 'Needs the `token` permission.',
         parameters: [
           idParam,
           {
@@ -139,6 +150,7 @@ export const openApiDocument = {
     '/api/v1/connections/{id}/refresh': {
       post: {
         summary: 'Refresh now (single flight).',
+        description: 'Needs the `refresh` permission. Recorded in the audit log (`refresh.forced`).',
         parameters: [idParam],
         responses: {
           '200': {
@@ -159,6 +171,7 @@ export const openApiDocument = {
     '/api/v1/connections/{id}': {
       delete: {
         summary: 'Forget a connection (its tokens are deleted from the vault).',
+        description: 'Needs the `delete` permission. Recorded in the audit log (`connection.delete`).',
         parameters: [idParam],
         responses: { '204': { description: 'Deleted' }, ...common },
       },

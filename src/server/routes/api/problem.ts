@@ -16,6 +16,7 @@ export type ProblemCode =
   | 'rate_limited'
   | 'payload_too_large'
   | 'vault_key'
+  | 'vault_key_unavailable'
   | 'internal';
 
 const TITLES: Record<ProblemCode, string> = {
@@ -29,6 +30,7 @@ const TITLES: Record<ProblemCode, string> = {
   rate_limited: 'Too many requests',
   payload_too_large: 'Request body too large',
   vault_key: 'The vault cannot decrypt its secrets',
+  vault_key_unavailable: 'The server lacks the key stored data is encrypted under',
   internal: 'Internal error',
 };
 

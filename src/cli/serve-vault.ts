@@ -1,0 +1,54 @@
+/**
+ * The vault `webex-auth serve` runs on, opened here rather than inside `buildApp` so the command can reach it: with
+ * `WEBEX_AUTH_KEYS_FILE` set, SIGHUP reloads the key ring from that file (`vault.reloadKeys()`), so a key rotation
+ * across a fleet needs no restart. The reload logs its outcome itself (the key ids loaded, or why it was refused and
+ * the ring in use kept). Without the file, SIGHUP keeps Node's default (the process ends).
+ */
+import type { Config } from '../config.js';
+import { createLogger } from '../log.js';
+import { createKeepAliveFetch, type KeepAliveFetch } from '../oauth/keepalive-fetch.js';
+import { openVault, type VaultInternals } from '../vault/vault.js';
+
+/** The served vault and what `buildApp` shares with it. */
+export interface ServedVault {
+  vault: VaultInternals;
+  /** The keep-alive fetch the vault's refresher and the web app share (see oauth/keepalive-fetch.ts). */
+  fetch: KeepAliveFetch;
+  logger: ReturnType<typeof createLogger>;
+  /** Removes the SIGHUP handler, stops keep-alive, closes the vault and the fetch's sockets. */
+  close(): Promise<void>;
+}
+
+/** Opens the vault for `serve`, starts its keep-alive refresher and, with a keys file, reloads it on SIGHUP. */
+export async function openServedVault(config: Config): Promise<ServedVault> {
+  const logger = createLogger({ level: config.logLevel, name: 'webex-auth' });
+  const fetch = createKeepAliveFetch();
+  let vault: VaultInternals;
+  try {
+    vault = await openVault(config, { fetch, logger });
+  } catch (err) {
+    fetch.close();
+    throw err;
+  }
+  const onHangup = () => {
+    logger.info('SIGHUP: reloading the key ring from WEBEX_AUTH_KEYS_FILE');
+    // Refused reloads are logged by the vault, which keeps the ring in use.
+    vault.reloadKeys().catch(() => {});
+  };
+  if (config.keysFile) process.on('SIGHUP', onHangup);
+  vault.startKeepAlive();
+  return {
+    vault,
+    fetch,
+    logger,
+    async close() {
+      process.off('SIGHUP', onHangup);
+      vault.stopKeepAlive();
+      try {
+        await vault.close();
+      } finally {
+        fetch.close();
+      }
+    },
+  };
+}

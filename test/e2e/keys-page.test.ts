@@ -1,0 +1,192 @@
+/**
+ * The keys page in a real browser: one standalone emulator (`dist/cli/main.js emulator`, the team seed) and one
+ * `dist/cli/main.js serve` in team mode. Alice signs in, connects, makes a key on /keys, copies it with the copy
+ * button (the clipboard is read back), uses it on the broker (200), and revokes it (the same call: 401); erin, another
+ * member, does not see alice's key on her /keys. Screenshots go to test/e2e/__screenshots__.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyEntry } from '../../src/vault/crypto/keyring.js';
+import {
+  browserAvailable,
+  browserRequired,
+  type CliServer,
+  freePort,
+  launchChromium,
+  screenshot,
+  startCli,
+  teamIntegration,
+  writeTeamSeed,
+} from './support.js';
+
+const run = browserAvailable || browserRequired;
+
+describe.runIf(run)('the keys page in Chromium (team mode)', () => {
+  let dir: string;
+  let emulator: CliServer;
+  let served: CliServer;
+  /** http://localhost:<port> (the redirect URI's origin). */
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    if (!browserAvailable) throw new Error('REQUIRE_BROWSER=1 but /usr/bin/chromium is missing');
+    dir = mkdtempSync(join(tmpdir(), 'webex-auth-keys-e2e-'));
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    const seed = writeTeamSeed(dir, [`${base}/oauth`]);
+    emulator = await startCli(['emulator', '--port', '0', '--seed', seed], { HOME: dir }, { cwd: dir });
+    const home = join(dir, 'serve');
+    mkdirSync(home);
+    const { clientId, clientSecret } = teamIntegration();
+    served = await startCli(
+      ['serve', '--port', String(port), '--host', '127.0.0.1'],
+      {
+        HOME: home,
+        XDG_DATA_HOME: join(home, 'data'),
+        WEBEX_AUTH_DB: join(home, 'webex-auth.db'),
+        WEBEX_AUTH_MODE: 'team',
+        WEBEX_CLIENT_ID: clientId,
+        WEBEX_CLIENT_SECRET: clientSecret,
+        WEBEX_API_BASE: `${emulator.url}/v1`,
+        WEBEX_REDIRECT_URI: `${base}/oauth`,
+        ADMIN_EMAILS: 'carol@example.com',
+        ALLOWED_EMAIL_DOMAINS: 'example.com',
+        WEBEX_AUTH_KEYS: generateKeyEntry(),
+        LOG_LEVEL: 'warn',
+      },
+      { cwd: home },
+    );
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await served?.stop();
+    await emulator?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh browser context (no cookies, clipboard allowed for this origin) with one page. */
+  async function fresh(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    contexts.push(context);
+    context.setDefaultTimeout(15_000);
+    return { context, page: await context.newPage() };
+  }
+
+  /** Clicks `selector`, a form button that leaves for the emulator's consent page; fails with the page if it did not. */
+  async function clickToConsent(page: Page, selector: string) {
+    await page.click(selector);
+    await page.waitForLoadState('domcontentloaded');
+    const where = new URL(page.url());
+    if (where.origin !== emulator.url) {
+      const text = ((await page.textContent('main').catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
+      expect.fail(`${selector} led to ${where.pathname} "${await page.title()}": ${text.slice(0, 300)}`);
+    }
+  }
+
+  /** On the emulator's consent page: signs in as `email` and accepts; waits until back on the server. */
+  async function consentAs(page: Page, email: string) {
+    await page.waitForSelector('input[name="email"]');
+    await page.fill('input[name="email"]', email);
+    await Promise.all([
+      page.waitForURL((u) => u.origin === base),
+      page.click('button[name="decision"][value="accept"]'),
+    ]);
+    await page.waitForLoadState('domcontentloaded');
+  }
+
+  /** Landing page → Sign in with Webex → consent as `email`. */
+  async function signIn(page: Page, email: string) {
+    await page.goto(`${base}/`);
+    await clickToConsent(page, '#signin');
+    await consentAs(page, email);
+    expect(await page.textContent('header .who')).toContain(email);
+  }
+
+  /** Home page → Start with the default scopes → consent as `email`; returns the connection id. */
+  async function connect(page: Page, email: string) {
+    await page.goto(`${base}/`);
+    await clickToConsent(page, '#start');
+    await consentAs(page, email);
+    await page.waitForSelector('#person-name');
+    const id = /\/connections\/([A-Za-z0-9_-]+)$/.exec(new URL(page.url()).pathname)?.[1];
+    expect(id, page.url()).toBeTruthy();
+    return id as string;
+  }
+
+  /** The broker's answer to `key` for the token of `connection`. */
+  const brokerStatus = async (key: string, connection: string) =>
+    (
+      await fetch(`${base}/api/v1/connections/${connection}/token`, {
+        headers: { authorization: `Bearer ${key}` },
+      })
+    ).status;
+
+  it('alice makes a key, copies it, uses it, revokes it; erin never sees it', async () => {
+    const { page } = await fresh();
+    await signIn(page, 'alice@example.com');
+    const connection = await connect(page, 'alice@example.com');
+
+    // The header's Keys link leads to the page; her one connection and `token` are checked by default.
+    await Promise.all([page.waitForURL(`${base}/keys`), page.click('header a[href="/keys"]')]);
+    expect(await page.textContent('main h1')).toBe('API keys');
+    expect(await page.isChecked(`input[name="connection"][value="${connection}"]`)).toBe(true);
+    expect(await page.isChecked('input[name="permission"][value="token"]')).toBe(true);
+    expect(await page.isChecked('input[name="permission"][value="delete"]')).toBe(false);
+    await page.fill('#key-name', 'out-of-office bot');
+    await screenshot(page, 'keys-01-form');
+    await Promise.all([page.waitForLoadState('domcontentloaded'), page.click('#create-key')]);
+    await page.waitForSelector('#new-key');
+
+    // The key is on the page once; the copy button puts exactly it on the clipboard.
+    const key = (await page.getAttribute('#new-key', 'data-value')) ?? '';
+    expect(key).toMatch(/^wak_[A-Za-z0-9_-]{43}$/);
+    expect(await page.getAttribute('#copy-key', 'data-copy')).toBe('new-key');
+    await page.click('#copy-key');
+    await page.waitForSelector('#copy-key.copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    expect(await page.textContent('#curl-line')).toBe(
+      `curl -H "Authorization: Bearer ${key}" "${base}/api/v1/connections/${connection}/token"`,
+    );
+    expect(page.url()).not.toContain(key);
+    await screenshot(page, 'keys-02-created');
+
+    // It works on the broker.
+    expect(await brokerStatus(key, connection)).toBe(200);
+
+    // A reload of /keys lists it without the key, used just now.
+    await page.goto(`${base}/keys`);
+    expect(await page.content()).not.toContain(key);
+    const card = page.locator('section.key', { hasText: 'out-of-office bot' });
+    expect(await card.count()).toBe(1);
+    const keyId = (await card.getAttribute('data-key-id')) ?? '';
+    expect(await card.locator('.last-used').textContent()).not.toBe('never');
+    expect(await card.locator('.connections').textContent()).toContain('Alice Example');
+    await screenshot(page, 'keys-03-list');
+
+    // Erin, another member, sees none of it; her attempt on alice's key is a 404.
+    const other = await fresh();
+    await signIn(other.page, 'erin@example.com');
+    await other.page.goto(`${base}/keys`);
+    const erinsPage = await other.page.content();
+    expect(erinsPage).not.toContain('out-of-office bot');
+    expect(erinsPage).not.toContain(keyId);
+    expect(erinsPage).not.toContain('Alice Example');
+    expect(await other.page.locator('section.key').count()).toBe(0);
+    await screenshot(other.page, 'keys-04-erin');
+
+    // Alice revokes it: the page says so, and the broker refuses the key.
+    await Promise.all([page.waitForURL(`${base}/keys?notice=revoked`), card.locator('button.revoke').click()]);
+    expect(await page.textContent('#key-notice')).toContain('revoked');
+    expect(await page.locator(`[data-key-id="${keyId}"]`).count()).toBe(0);
+    expect(await brokerStatus(key, connection)).toBe(401);
+  });
+});
