@@ -30,8 +30,9 @@ import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { keysRoutes } from './routes/keys.js';
 import { handleCallback, isPendingCallback, oauthRoutes } from './routes/oauth.js';
-import { signinRoutes } from './routes/signin.js';
+import { sessionLimitPage, signinRoutes } from './routes/signin.js';
 import { spaceRoutes } from './routes/space.js';
+import { SessionLimitError } from './session.js';
 
 /** Options of {@link buildApp} beyond the configuration. */
 export interface BuildAppOptions {
@@ -166,6 +167,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // Set before any route is registered: Fastify gives each route the error handler current at its registration, so
   // a handler set after the plugins would leave their routes with the default JSON one (a 413 form post got JSON).
   app.setErrorHandler(async (error, request, reply) => {
+    // Too many new sessions from one address: wherever a route made one, the answer is the same 429 page.
+    if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
     // Stored data under a key another process rotated to: 503 naming the key until this server loads it (never 500).
     const missingKey = missingKeyOf(error);
     if (missingKey) return sendKeyUnavailable(reply, missingKey);

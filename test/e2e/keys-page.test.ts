@@ -4,72 +4,38 @@
  * button (the clipboard is read back), uses it on the broker (200), and revokes it (the same call: 401); erin, another
  * member, does not see alice's key on her /keys. Screenshots go to test/e2e/__screenshots__.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyEntry } from '../../src/vault/crypto/keyring.js';
 import {
   browserAvailable,
   browserRequired,
   type CliServer,
-  freePort,
-  launchChromium,
   screenshot,
-  startCli,
-  teamIntegration,
-  writeTeamSeed,
+  startTeamStack,
+  type TeamStack,
 } from './support.js';
 
 const run = browserAvailable || browserRequired;
 
 describe.runIf(run)('the keys page in Chromium (team mode)', () => {
-  let dir: string;
   let emulator: CliServer;
-  let served: CliServer;
   /** http://localhost:<port> (the redirect URI's origin). */
   let base: string;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
+  let stack: TeamStack | undefined;
+
   beforeAll(async () => {
     if (!browserAvailable) throw new Error('REQUIRE_BROWSER=1 but /usr/bin/chromium is missing');
-    dir = mkdtempSync(join(tmpdir(), 'webex-auth-keys-e2e-'));
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    const seed = writeTeamSeed(dir, [`${base}/oauth`]);
-    emulator = await startCli(['emulator', '--port', '0', '--seed', seed], { HOME: dir }, { cwd: dir });
-    const home = join(dir, 'serve');
-    mkdirSync(home);
-    const { clientId, clientSecret } = teamIntegration();
-    served = await startCli(
-      ['serve', '--port', String(port), '--host', '127.0.0.1'],
-      {
-        HOME: home,
-        XDG_DATA_HOME: join(home, 'data'),
-        WEBEX_AUTH_DB: join(home, 'webex-auth.db'),
-        WEBEX_AUTH_MODE: 'team',
-        WEBEX_CLIENT_ID: clientId,
-        WEBEX_CLIENT_SECRET: clientSecret,
-        WEBEX_API_BASE: `${emulator.url}/v1`,
-        WEBEX_REDIRECT_URI: `${base}/oauth`,
-        ADMIN_EMAILS: 'carol@example.com',
-        ALLOWED_EMAIL_DOMAINS: 'example.com',
-        WEBEX_AUTH_KEYS: generateKeyEntry(),
-        LOG_LEVEL: 'warn',
-      },
-      { cwd: home },
-    );
-    browser = await launchChromium();
+    stack = await startTeamStack('webex-auth-keys-e2e-');
+    ({ emulator, base, browser } = stack);
+    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await served?.stop();
-    await emulator?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   /** A fresh browser context (no cookies, clipboard allowed for this origin) with one page. */

@@ -218,3 +218,60 @@ export async function startCli(
     clearTimeout(timer);
   }
 }
+
+/** A standalone emulator with the team seed, one team-mode `serve` on it, and Chromium: the team-mode browser tests. */
+export interface TeamStack {
+  dir: string;
+  emulator: CliServer;
+  served: CliServer;
+  /** `http://localhost:<port>` (the redirect URI's origin). */
+  base: string;
+  browser: Browser;
+  /** Stops everything and removes the temp dir. */
+  close(): Promise<void>;
+}
+
+/** Starts a {@link TeamStack} (carol is admin; example.com accounts may sign in); `prefix` names its temp dir. */
+export async function startTeamStack(prefix: string): Promise<TeamStack> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const seed = writeTeamSeed(dir, [`${base}/oauth`]);
+  const emulator = await startCli(['emulator', '--port', '0', '--seed', seed], { HOME: dir }, { cwd: dir });
+  const home = join(dir, 'serve');
+  mkdirSync(home);
+  const { clientId, clientSecret } = teamIntegration();
+  const { generateKeyEntry } = await import('../../src/vault/crypto/keyring.js');
+  const served = await startCli(
+    ['serve', '--port', String(port), '--host', '127.0.0.1'],
+    {
+      HOME: home,
+      XDG_DATA_HOME: join(home, 'data'),
+      WEBEX_AUTH_DB: join(home, 'webex-auth.db'),
+      WEBEX_AUTH_MODE: 'team',
+      WEBEX_CLIENT_ID: clientId,
+      WEBEX_CLIENT_SECRET: clientSecret,
+      WEBEX_API_BASE: `${emulator.url}/v1`,
+      WEBEX_REDIRECT_URI: `${base}/oauth`,
+      ADMIN_EMAILS: 'carol@example.com',
+      ALLOWED_EMAIL_DOMAINS: 'example.com',
+      WEBEX_AUTH_KEYS: generateKeyEntry(),
+      LOG_LEVEL: 'warn',
+    },
+    { cwd: home },
+  );
+  const browser = await launchChromium();
+  return {
+    dir,
+    emulator,
+    served,
+    base,
+    browser,
+    async close() {
+      await browser.close();
+      await served.stop();
+      await emulator.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

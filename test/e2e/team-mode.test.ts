@@ -6,30 +6,21 @@
  * of a domain that is not allowed is refused; signing out ends the session server-side (a saved cookie replayed later
  * no longer works).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyEntry } from '../../src/vault/crypto/keyring.js';
 import {
   browserAvailable,
   browserRequired,
   type CliServer,
-  freePort,
-  launchChromium,
   screenshot,
-  startCli,
-  teamIntegration,
-  writeTeamSeed,
+  startTeamStack,
+  type TeamStack,
 } from './support.js';
 
 const run = browserAvailable || browserRequired;
 
 describe.runIf(run)('team mode in Chromium', () => {
-  let dir: string;
   let emulator: CliServer;
-  let served: CliServer;
   /** http://localhost:<port> (the redirect URI's origin). */
   let base: string;
   let browser: Browser;
@@ -37,44 +28,18 @@ describe.runIf(run)('team mode in Chromium', () => {
   let aliceConnection = '';
   let carolConnection = '';
 
+  let stack: TeamStack | undefined;
+
   beforeAll(async () => {
     if (!browserAvailable) throw new Error('REQUIRE_BROWSER=1 but /usr/bin/chromium is missing');
-    dir = mkdtempSync(join(tmpdir(), 'webex-auth-team-e2e-'));
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    const seed = writeTeamSeed(dir, [`${base}/oauth`]);
-    emulator = await startCli(['emulator', '--port', '0', '--seed', seed], { HOME: dir }, { cwd: dir });
+    stack = await startTeamStack('webex-auth-team-e2e-');
+    ({ emulator, base, browser } = stack);
     expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const home = join(dir, 'serve');
-    mkdirSync(home);
-    const { clientId, clientSecret } = teamIntegration();
-    served = await startCli(
-      ['serve', '--port', String(port), '--host', '127.0.0.1'],
-      {
-        HOME: home,
-        XDG_DATA_HOME: join(home, 'data'),
-        WEBEX_AUTH_DB: join(home, 'webex-auth.db'),
-        WEBEX_AUTH_MODE: 'team',
-        WEBEX_CLIENT_ID: clientId,
-        WEBEX_CLIENT_SECRET: clientSecret,
-        WEBEX_API_BASE: `${emulator.url}/v1`,
-        WEBEX_REDIRECT_URI: `${base}/oauth`,
-        ADMIN_EMAILS: 'carol@example.com',
-        ALLOWED_EMAIL_DOMAINS: 'example.com',
-        WEBEX_AUTH_KEYS: generateKeyEntry(),
-        LOG_LEVEL: 'warn',
-      },
-      { cwd: home },
-    );
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await served?.stop();
-    await emulator?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   /** A fresh browser context (no cookies) with one page. */

@@ -10,7 +10,7 @@ import { WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
 import { personDetail, recordAudit } from '../audit.js';
 import { explainError as explainOAuthError } from '../explain.js';
-import type { TryResult } from '../session.js';
+import { SessionLimitError, type TryResult } from '../session.js';
 import { connectionView } from '../views/connection.js';
 import { auditRefresh, refusedText, retrySeconds } from './forced-refresh.js';
 import type { RouteOptions } from './signin.js';
@@ -139,6 +139,8 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
       data.flash = Object.fromEntries([...Object.entries(data.flash ?? {}), [connection.id, result]].slice(-20));
       await request.server.sessions.save(request);
     } catch (error) {
+      // Not Webex's failure: the app's error handler answers it with its 429 page.
+      if (error instanceof SessionLimitError) throw error;
       const e = explainOAuthError(error);
       return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
     }

@@ -9,12 +9,11 @@ import { scopeInfo } from '../../scopes/catalog.js';
 import { recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
 import { parseAuthorizationUrl } from '../paste.js';
-import { SessionLimitError } from '../session.js';
 import { type ByoModel, byoView } from '../views/byo.js';
 import { type HomeModel, homeView, maskId } from '../views/home.js';
 import { landingView } from '../views/signin.js';
 import { integrationIdFor } from './oauth.js';
-import { type RouteOptions, sessionLimitPage } from './signin.js';
+import type { RouteOptions } from './signin.js';
 
 /** How many integrations one owner may bring with the form. */
 export const MAX_BROUGHT_INTEGRATIONS = 10;
@@ -190,12 +189,7 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
         429,
       );
     }
-    try {
-      await request.server.sessions.ensure(request, reply);
-    } catch (error) {
-      if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
-      throw error;
-    }
+    await request.server.sessions.ensure(request, reply);
     // Keyed by owner + client id + API base: it never changes another owner's row, nor the configured integration.
     const stored = await ctx.vault.integrations.upsert({
       ownerId,

@@ -18,9 +18,9 @@ import { owns } from '../access/principal.js';
 import { personDetail, recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
-import { SESSION_LIMITS, SessionLimitError } from '../session.js';
+import { SESSION_LIMITS } from '../session.js';
 import { SCOPE_PRESETS } from '../views/home.js';
-import { completeSignIn, type RouteOptions, sessionLimitPage } from './signin.js';
+import { completeSignIn, type RouteOptions } from './signin.js';
 import { addPersonToSpace } from './space.js';
 
 /** The largest query string the callback accepts (Webex codes and states are well below 1 KB). */
@@ -62,13 +62,7 @@ async function start(ctx: ServerContext, request: FastifyRequest, reply: Fastify
     const e = explainOAuthError(error);
     return reply.errorPage({ status: 400, ...e });
   }
-  let session: Awaited<ReturnType<typeof request.server.sessions.ensure>>;
-  try {
-    session = await request.server.sessions.ensure(request, reply);
-  } catch (error) {
-    if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
-    throw error;
-  }
+  const session = await request.server.sessions.ensure(request, reply);
   if ((await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) {
     return reply.header('retry-after', '60').errorPage({
       status: 429,

@@ -57,7 +57,7 @@ export function signInRefusal(
   return undefined;
 }
 
-/** Answers a refused session creation (too many from one address). */
+/** Answers a refused session creation (too many from one address); the app's error handler calls it. */
 export function sessionLimitPage(reply: FastifyReply, error: SessionLimitError) {
   return reply.header('retry-after', String(error.retryAfter)).errorPage({
     status: 429,
@@ -155,29 +155,25 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
     const integrationId = ctx.defaultIntegrationId;
     const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
     if (!integrationId || !integration) throw new Error('team mode runs with a configured integration');
-    try {
-      // Every sign-in start spends the address's budget, with or without a session (each leaves a pending row).
-      if (request.session) request.server.sessions.spend(request);
-      const session = await request.server.sessions.ensure(request, reply);
-      if ((await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) {
-        return reply.header('retry-after', '60').errorPage({
-          status: 429,
-          title: 'Too many sign-ins in progress',
-          explanation: 'This browser started many sign-ins that Webex has not answered yet.',
-          action: 'Finish one, or wait 15 minutes, then try again.',
-        });
-      }
-      const authorization = createAuthorizationRequest({ integration, scopes: [...SIGNIN_SCOPES] });
-      await ctx.vault.sessions.addPending(
-        session.id,
-        { purpose: 'signin', integrationId, pending: authorization.pending },
-        SESSION_LIMITS.pendingTtlMs,
-      );
-      return reply.code(303).redirect(authorization.url);
-    } catch (error) {
-      if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
-      throw error;
+    // Every sign-in start spends the address's budget, with or without a session (each leaves a pending row).
+    // A spent budget throws SessionLimitError, which the app's error handler answers with a 429 page.
+    if (request.session) request.server.sessions.spend(request);
+    const session = await request.server.sessions.ensure(request, reply);
+    if ((await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) {
+      return reply.header('retry-after', '60').errorPage({
+        status: 429,
+        title: 'Too many sign-ins in progress',
+        explanation: 'This browser started many sign-ins that Webex has not answered yet.',
+        action: 'Finish one, or wait 15 minutes, then try again.',
+      });
     }
+    const authorization = createAuthorizationRequest({ integration, scopes: [...SIGNIN_SCOPES] });
+    await ctx.vault.sessions.addPending(
+      session.id,
+      { purpose: 'signin', integrationId, pending: authorization.pending },
+      SESSION_LIMITS.pendingTtlMs,
+    );
+    return reply.code(303).redirect(authorization.url);
   });
 
   app.post('/signout', { config: { access: 'anyone' } }, async (request, reply) => {
@@ -194,21 +190,16 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
     const next = localPath(body.success ? body.data.next : undefined);
     const adminToken = ctx.config.adminToken;
     if (ctx.config.accessMode !== 'local' || !adminToken) return reply.code(303).redirect(next);
-    try {
-      if (!body.success || !sameSecret(body.data.token, adminToken)) {
-        request.server.sessions.spend(request);
-        return reply
-          .code(401)
-          .page(
-            'Admin token required',
-            adminUnlockView({ csrf: request.csrf, next, message: 'That is not the admin token.' }),
-          );
-      }
-      await request.server.sessions.ensure(request, reply);
-    } catch (error) {
-      if (error instanceof SessionLimitError) return sessionLimitPage(reply, error);
-      throw error;
+    if (!body.success || !sameSecret(body.data.token, adminToken)) {
+      request.server.sessions.spend(request);
+      return reply
+        .code(401)
+        .page(
+          'Admin token required',
+          adminUnlockView({ csrf: request.csrf, next, message: 'That is not the admin token.' }),
+        );
     }
+    await request.server.sessions.ensure(request, reply);
     await request.server.sessions.rotate(request, reply);
     (request.session as { data: SessionData }).data.adminUnlocked = true;
     await request.server.sessions.save(request);
