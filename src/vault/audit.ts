@@ -121,6 +121,12 @@ function optionalText(value: unknown, field: string, max: number, secretCheck: (
 
 /** An id, label, owner or target: short, plain, and no key or token in it (a key's short prefix is fine). */
 const fieldCheck = (s: string) => /wak_[A-Za-z0-9_-]{16,}/i.test(s) || LONG_RUN.test(s);
+/**
+ * An actor's label: an email address (an account's) is kept whatever its local part looks like — a long plus-address
+ * or `first_last_platform-team-2024@…` must not drop the account's entries — unless it holds a key; anything else
+ * gets {@link fieldCheck}.
+ */
+const labelCheck = (s: string) => (/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(s) ? /wak_/i.test(s) : fieldCheck(s));
 
 /** The entry as a store row, or a VaultError `invalid_request` naming the bad field. */
 function validEntry(entry: Omit<AuditEntry, 'id' | 'at'>, id: string, at: number): AuditRow {
@@ -135,7 +141,7 @@ function validEntry(entry: Omit<AuditEntry, 'id' | 'at'>, id: string, at: number
     at,
     actorKind: actor.kind,
     actorId: optionalText(actor.id, 'actor.id', AUDIT_LIMITS.field, fieldCheck),
-    actorLabel: optionalText(actor.label, 'actor.label', AUDIT_LIMITS.field, fieldCheck),
+    actorLabel: optionalText(actor.label, 'actor.label', AUDIT_LIMITS.field, labelCheck),
     action: entry.action,
     ownerId: optionalText(entry.ownerId, 'ownerId', AUDIT_LIMITS.field, fieldCheck),
     target: optionalText(entry.target, 'target', AUDIT_LIMITS.field, fieldCheck),

@@ -95,6 +95,8 @@ export interface RevealedTokens {
 /** What `getFreshToken` returns: an access token valid for at least the asked number of seconds. */
 export interface FreshToken {
   accessToken: string;
+  /** False when the token's whole lifetime is shorter than asked: it is the freshest one, and no refresh loop follows. */
+  minValidityMet: boolean;
   /** Epoch ms. */
   expiresAt: number;
   scopes: string[];

@@ -260,19 +260,26 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
           throw new VaultError('invalid_request', 'minValiditySeconds must be a non-negative number.');
         }
         metrics.tokenRequests++;
-        const enough = (r: ConnectionRow) => r.accessExpiresAt - clock() >= minValiditySeconds * 1000;
+        const askedMs = minValiditySeconds * 1000;
         let row = await tokens.row(id);
         if (!row) throw new VaultError('not_found', 'No such connection.');
         if (row.status === 'needs_reauth') {
           throw new VaultError('needs_reauth', 'Webex refused the refresh token: the person must authorize again.');
         }
-        // A token that is never long enough (asked for more than Webex grants) is returned after one refresh.
+        // Never a refresh loop: when the caller asks for more than a token's whole lifetime (a device grant's 18 h
+        // against min_validity=86400), every new token would fall short at once and each request would mint one,
+        // spending the person's live-token cap. Such a caller gets the freshest token — refreshed once half its life is
+        // gone — and `minValidityMet: false`.
+        const lifetimeMs = row.accessExpiresAt - (row.lastRefreshAt ?? row.updatedAt);
+        const wantMs = lifetimeMs > 0 && askedMs > lifetimeMs ? lifetimeMs / 2 : askedMs;
+        const enough = (r: ConnectionRow) => r.accessExpiresAt - clock() >= wantMs;
         if (!enough(row)) {
           const before = row.version;
           row = await refresher.ensure(id, (r) => enough(r) || r.version > before);
         }
         return {
           accessToken: tokens.accessToken(row),
+          minValidityMet: row.accessExpiresAt - clock() >= askedMs,
           expiresAt: row.accessExpiresAt,
           scopes: [...row.scopes],
           person: { id: row.personId, email: row.personEmail, displayName: row.displayName },

@@ -113,10 +113,24 @@ describe('broker API', () => {
   });
 
   it('refreshes first when the token has less than min_validity left', async () => {
-    const res = await get(`/api/v1/connections/${alice}/token?min_validity=7200`);
+    // A 1 h token 40 min old has 20 min left: asked for 30 min, it is refreshed first.
+    now += 40 * 60_000;
+    const res = await get(`/api/v1/connections/${alice}/token?min_validity=1800`);
+    now -= 40 * 60_000;
     expect(res.statusCode).toBe(200);
     expect(res.json().access_token).toBe('ACCESS-1');
+    expect(res.json().min_validity_met).toBe(true);
     expect(webex.tokenCalls).toHaveLength(1);
+  });
+
+  it('answers a min_validity above the token’s whole lifetime with the freshest token, saying so, without a refresh', async () => {
+    const before = webex.tokenCalls.length;
+    for (let i = 0; i < 5; i++) {
+      const res = await get(`/api/v1/connections/${bob}/token?min_validity=7200`, bobKey);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().min_validity_met).toBe(false);
+    }
+    expect(webex.tokenCalls.length).toBe(before);
   });
 
   it('validates min_validity and the id', async () => {

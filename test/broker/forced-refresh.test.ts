@@ -236,7 +236,8 @@ describe('forced refreshes are limited per connection', () => {
 
     const entries = await vault.audit.list({ limit: 10 });
     const web3 = entries.filter((e) => e.target === id && e.actor.kind === 'local');
-    expect(web3.map((e) => e.action).sort()).toEqual(['refresh.forced', 'refresh.refused', 'refresh.refused']);
+    // The forced refresh is logged; the two refused ones minted nothing and are not (no audit rows at request rate).
+    expect(web3.map((e) => e.action).sort()).toEqual(['refresh.forced']);
     for (const e of web3) expect(e).toMatchObject({ ownerId: LOCAL_OPERATOR, address: '127.0.0.1' });
   });
 

@@ -209,6 +209,8 @@ describe('the keys page in team mode', () => {
       /id="key-key_legacyAlice"[\s\S]*?badge missing">legacy[\s\S]*?\/keys\/key_legacyAlice\/narrow/,
     );
     expect(list.body).not.toContain(`/keys/${record?.id}/narrow`);
+    // A newer key is not narrowed to `token` by a forged post (that could add a permission it lacks).
+    expect((await alice.post(`/keys/${record?.id}/narrow`, {})).statusCode).toBe(400);
     // erin may not narrow it; alice may.
     await erin.get('/keys');
     expect((await erin.post('/keys/key_legacyAlice/narrow', {})).statusCode).toBe(404);

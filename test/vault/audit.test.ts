@@ -43,6 +43,26 @@ function suite(
       await vault.audit.record(entry);
     }
 
+    it('keeps the entries of an account whose email has a long local part (a plus-address, a team alias)', async () => {
+      for (const email of [
+        `alice+${'a'.repeat(40)}@corp.example`,
+        'first_last_platform-engineering-team-2024@corp.example',
+      ]) {
+        await at(T0 + 1, {
+          actor: { kind: 'account', id: 'acct_long', label: email },
+          action: 'signin',
+          ownerId: 'acct_long',
+        });
+      }
+      expect((await vault.audit.list({ ownerId: 'acct_long' })).map((e) => e.actor.label)).toHaveLength(2);
+      await expect(
+        at(T0 + 2, {
+          actor: { kind: 'account', id: 'acct_long', label: `wak_${'A'.repeat(43)}@x.example` },
+          action: 'signin',
+        }),
+      ).rejects.toThrow(/actor.label/);
+    });
+
     it('records entries with an aud_ id and the vault time, and lists them newest first', async () => {
       await at(T0 + 1, { actor: alice, action: 'signin', ownerId: 'acct_alice', address: '192.0.2.1' });
       await at(T0 + 2, {

@@ -51,7 +51,10 @@ export const auditRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastify
       action,
       limit: AUDIT_PAGE_SIZE + 1,
     });
-    const entries = found.slice(0, AUDIT_PAGE_SIZE);
+    // A member sees who acted on their things, but the client address only of their own actions (not an admin's).
+    const entries = found
+      .slice(0, AUDIT_PAGE_SIZE)
+      .map((e) => (ownerId === undefined || e.actor.id === ownerId ? e : { ...e, address: undefined }));
     const last = entries.at(-1);
     const older =
       found.length > AUDIT_PAGE_SIZE && last

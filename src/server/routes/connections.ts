@@ -79,8 +79,8 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
     try {
       await ctx.vault.connections.refresh(connection.id);
     } catch (error) {
+      // A refused refresh minted nothing and is not logged: a member could otherwise write audit rows at request rate.
       if (error instanceof VaultError && error.code === 'rate_limited') {
-        await auditRefresh(audited, request, 'refresh.refused', connection);
         const seconds = retrySeconds(error.retryAfter);
         reply.header('retry-after', String(seconds));
         return reply.errorPage({

@@ -229,6 +229,16 @@ export const keysRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
   app.post('/keys/:id/narrow', { config: { access: 'member' } }, async (request, reply) => {
     const key = await load(request);
     if (!key) return reply.errorPage(notFound);
+    // Only a legacy key is narrowed here (to `token`, which it has): narrowing a newer key to `token` could add it.
+    if (!key.legacy) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Nothing to narrow',
+        explanation: 'This key already has only the permissions it was made with.',
+        action: 'Revoke it and make a new key with the permissions you want.',
+        retryHref: '/keys',
+      });
+    }
     if (!(await vault.apiKeys.narrow(key.id, ['token']))) return reply.errorPage(notFound);
     await audit(request, 'key.narrow', key, 'token');
     return reply.code(303).redirect('/keys?notice=narrowed');

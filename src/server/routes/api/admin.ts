@@ -77,8 +77,8 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
     } catch (err) {
       const code = err instanceof VaultError ? err.code : undefined;
       if (code === 'rate_limited') {
-        // The dashboard's notice says when it can run again (the limit is per connection, whoever asks).
-        await auditRefresh(vault, request, 'refresh.refused', connection);
+        // The dashboard's notice says when it can run again (the limit is per connection, whoever asks). A refused
+        // refresh minted nothing and is not logged (no audit rows at request rate).
         const seconds = retrySeconds((err as VaultError).retryAfter);
         return reply.code(303).redirect(`/connections?notice=rate_limited&retry_after=${seconds}`);
       }

@@ -154,10 +154,9 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
   });
 
   /**
-   * Authenticates the API key and applies its rate limit. A client address that sent too many wrong keys lately gets
-   * 429 before its key is even looked at (SECURITY.md, "Broker API"): guessing costs it time, and costs the server no
-   * hash and no store read. Every well-formed key costs the same to check (a SHA-256 and one indexed look-up), so a
-   * near miss cannot be told from a random key by timing.
+   * Authenticates the API key and applies its rate limit. Every well-formed key costs the same to check (a SHA-256 and
+   * one indexed look-up), so a near miss cannot be told from a random key by timing; a client address that sent too
+   * many wrong keys lately gets 429 for further wrong ones (SECURITY.md, "Broker API"), while a valid key is served.
    */
   async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const header = request.headers.authorization ?? '';
@@ -238,6 +237,8 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
           expires_at: new Date(t.expiresAt).toISOString(),
           expires_in: Math.max(0, Math.floor((t.expiresAt - Date.now()) / 1000)),
           scopes: t.scopes,
+          // false: this token lives less than min_validity (Webex grants no longer ones); it is the freshest there is.
+          min_validity_met: t.minValidityMet,
           person: { id: t.person.id, email: t.person.email, display_name: t.person.displayName },
         });
       } catch (err) {

@@ -1,15 +1,11 @@
 /**
  * A limit on failed API-key attempts per client address (SECURITY.md, "Broker API"): a token bucket per address that
- * only failures spend. The broker takes a unit *before* it verifies a key, so once an address has spent its bucket
- * its requests cost neither a hash nor a store look-up, and gives the unit back when the key verified. Successes
- * spend nothing: a bot with a valid key is limited only by its own per-key limit, and never by failures from another
- * address. In memory, per process.
- *
- * Trade-offs: a unit is held while its key is being verified, so more than `burst` *different* keys from one address
- * that all miss the verified-key cache at the same moment (one store read each) may see 429 for that read's length —
- * requests with a key already being verified join that verification ({@link createKeyGate}) and spend nothing. An
- * address that has guessed `burst` keys waits `1 / perSecond` seconds per further attempt, whatever key it sends.
- * Behind a reverse proxy set TRUST_PROXY, or every client shares the proxy's address (and its budget).
+ * only failures spend. Every key is verified first (a SHA-256 and one indexed look-up, the same work for a near miss
+ * and a random key), so a valid key is always served — never refused because others sent wrong keys from the same
+ * address (a NAT, an IPv6 /64, or a proxy without TRUST_PROXY). A wrong key from an address that spent its bucket gets
+ * 429 + Retry-After instead of 401: the guesser learns nothing more and is slowed, at the cost of one look-up per
+ * attempt (the verified-key cache keeps valid keys off the store; 256-bit keys make guessing hopeless anyway). In
+ * memory, per process.
  */
 
 /** Options of {@link createGuessLimiter}. */
@@ -24,14 +20,8 @@ export interface GuessLimitOptions {
 
 /** The failed-attempt budget of client addresses. */
 export interface GuessLimiter {
-  /**
-   * Reserves one attempt for `address`: 0 when it may try a key now (one unit is spent until {@link refund}), else
-   * the seconds until it may (nothing spent). Reserving before verifying bounds concurrent guesses too: a burst of
-   * parallel requests cannot all pass before the first failure is counted.
-   */
-  take(address: string, now?: number): number;
-  /** Gives back the unit a verified key reserved: only failures stay spent. */
-  refund(address: string, now?: number): void;
+  /** Counts a failed attempt of `address`: 0 while its budget lasts (one unit spent), else the seconds to wait. */
+  fail(address: string, now?: number): number;
 }
 
 /** Creates a per-address failure bucket (addresses as given: pass `addressKey(ip)` to group an IPv6 /64). */
@@ -56,14 +46,11 @@ export function createGuessLimiter(options: GuessLimitOptions = {}): GuessLimite
   }
 
   return {
-    take(address, now = Date.now()) {
+    fail(address, now = Date.now()) {
       const tokens = level(address, now);
       if (tokens < 1) return Math.max(1, Math.ceil((1 - tokens) / rate));
       put(address, tokens - 1, now);
       return 0;
-    },
-    refund(address, now = Date.now()) {
-      if (buckets.has(address)) put(address, Math.min(burst, level(address, now) + 1), now);
     },
   };
 }
@@ -74,8 +61,8 @@ export type GateResult<R> = { record: R | undefined; wait?: undefined } | { reco
 /** Verifies keys under a {@link GuessLimiter}. */
 export interface KeyGate<R> {
   /**
-   * `{ wait }` (seconds) when `address` has no attempt left — the key is then neither hashed nor looked up — else
-   * `{ record }`: the verified key, or undefined.
+   * `{ record }` with the verified key; for a wrong key, `{ record: undefined }` while `address` has failures left,
+   * else `{ wait }` (seconds).
    */
   check(presented: string, address: string): Promise<GateResult<R>>;
 }
@@ -94,19 +81,16 @@ export function createKeyGate<R>(
   const verifying = new Map<string, Promise<R | undefined>>();
   return {
     async check(presented, address) {
-      const joined = verifying.get(presented);
-      if (joined) return { record: await joined };
-      const wait = limiter.take(address);
-      if (wait > 0) return { wait };
-      const pending = verify(presented);
-      verifying.set(presented, pending);
-      try {
-        const record = await pending;
-        if (record !== undefined) limiter.refund(address);
-        return { record };
-      } finally {
-        verifying.delete(presented);
+      let pending = verifying.get(presented);
+      if (!pending) {
+        pending = verify(presented);
+        verifying.set(presented, pending);
+        pending.finally(() => verifying.delete(presented)).catch(() => {});
       }
+      const record = await pending;
+      if (record !== undefined) return { record };
+      const wait = limiter.fail(address);
+      return wait > 0 ? { wait } : { record: undefined };
     },
   };
 }
