@@ -15,7 +15,7 @@ import {
   printedDeviceCode,
   seedWith,
 } from './emulator.js';
-import { isolatedEnv } from './helpers.js';
+import { ageStoredTokens, isolatedEnv } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 // The installed bin (package.json "bin"): `token` goes to its own CommonJS bundle, everything else to dist/cli/main.js.
@@ -102,8 +102,9 @@ describe.skipIf(!emulatorModule)('the built bin', () => {
     expect(token.code).toBe(0);
     expect(token.stdout).toMatch(/^\S+\n$/);
     expect(token.stderr).toBe('');
-    // Asking for 14 days of validity forces a refresh: the OAuth client loads from the token bundle's lazy chunk.
-    const refreshed = await runBin(['token', '--min-validity', String(14 * 86_400)], env);
+    // A token with an hour left asked for two is refreshed first: the OAuth client loads from the token bundle's lazy chunk.
+    await ageStoredTokens(env);
+    const refreshed = await runBin(['token', '--min-validity', '7200'], env);
     expect(refreshed.code, refreshed.stderr).toBe(0);
     expect(refreshed.stdout).toMatch(/^\S+\n$/);
     expect(refreshed.stdout).not.toBe(token.stdout);
@@ -123,7 +124,8 @@ describe.skipIf(!emulatorModule)('the built bin', () => {
       body: JSON.stringify({ email: ALICE }),
     });
     expect(revoked.ok).toBe(true);
-    const r = await runBin(['token', '--min-validity', String(14 * 86_400)], env);
+    await ageStoredTokens(env);
+    const r = await runBin(['token', '--min-validity', '7200'], env);
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/webex-auth login/);

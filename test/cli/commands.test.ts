@@ -15,7 +15,7 @@ import {
   printedDeviceCode,
   seedWith,
 } from './emulator.js';
-import { isolatedEnv, type RunOptions, runInProcess } from './helpers.js';
+import { ageStoredTokens, isolatedEnv, type RunOptions, runInProcess } from './helpers.js';
 
 // The emulator is a colleague's part; until it is in the tree these tests are skipped rather than failing to load.
 const emulatorModule = await import('../../src/emulator/index.js').catch(() => undefined);
@@ -342,7 +342,8 @@ d('when Webex no longer accepts the connection', () => {
     const env = cliEnv();
     expect((await pasteLogin(env)).code).toBe(0);
     await control('revoke', { email: ALICE });
-    const token = await runInProcess(['token', '--min-validity', String(14 * 86_400)], { env });
+    await ageStoredTokens(env);
+    const token = await runInProcess(['token', '--min-validity', '7200'], { env });
     expect(token.code).toBe(4);
     expect(token.stderr).toMatch(/webex-auth login/);
     const doctor = await runInProcess(['doctor'], { env });

@@ -72,3 +72,20 @@ export async function runInProcess(argv: string[], opts: RunOptions): Promise<Ru
   const code = await runCli(argv, io);
   return { code, stdout: out, stderr: err };
 }
+
+/**
+ * Makes the stored access tokens look 13 days old with an hour left (a 14-day token near its end), as the store would
+ * hold them then: `token --min-validity 7200` must refresh first. Asking for more than a token's whole lifetime does
+ * not force a refresh (it answers the freshest token, never a refresh per request).
+ */
+export async function ageStoredTokens(env: Record<string, string | undefined>): Promise<void> {
+  const { loadConfig } = await import('../../src/config.js');
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(loadConfig({ env, dotenvDir: false }).dbPath);
+  const now = Date.now();
+  db.prepare('UPDATE connections SET access_expires_at = ?, updated_at = ?, last_refresh_at = NULL').run(
+    now + 3_600_000,
+    now - 13 * 86_400_000,
+  );
+  db.close();
+}
