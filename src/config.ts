@@ -133,6 +133,10 @@ const SETTINGS = {
   SPACE_ID: text,
   KEEPALIVE_DAYS: numberIn(1, 89, false, 'expected a number of days from 1 to 89'),
   FORCED_REFRESH_MIN_INTERVAL: numberIn(0, 86_400, true, 'expected a number of seconds from 0 to 86400'),
+  SESSION_CREATION_LIMIT: (raw: string) =>
+    raw.trim().toLowerCase() === 'off'
+      ? { value: 0 }
+      : numberIn(1, 100_000, true, 'expected new sessions per minute per client address (1–100000), or off')(raw),
   AUDIT_RETENTION_DAYS: numberIn(1, 3650, true, 'expected a number of days from 1 to 3650'),
   WEBEX_AUTH_KEYS_FILE: text,
   LOG_LEVEL: oneOf(LOG_LEVELS),
@@ -250,6 +254,8 @@ export interface Config {
   keepaliveDays: number;
   /** Seconds between two forced refreshes of one connection (`FORCED_REFRESH_MIN_INTERVAL`, default 30; 0: no limit). */
   forcedRefreshMinInterval: number;
+  /** New web sessions per minute per client address, after a burst of 30 (`SESSION_CREATION_LIMIT`, default 12; 0: off). */
+  sessionCreationPerMinute: number;
   /** Days the audit log keeps an entry (`AUDIT_RETENTION_DAYS`, default 90). */
   auditRetentionDays: number;
   /** A file holding the key ring, read at start and again on SIGHUP (`WEBEX_AUTH_KEYS_FILE`). */
@@ -378,6 +384,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keepaliveDays: s.KEEPALIVE_DAYS ?? 30,
     forcedRefreshMinInterval: s.FORCED_REFRESH_MIN_INTERVAL ?? 30,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS ?? 90,
+    sessionCreationPerMinute: s.SESSION_CREATION_LIMIT ?? 12,
     keysFile: s.WEBEX_AUTH_KEYS_FILE,
     logLevel: s.LOG_LEVEL ?? 'info',
     production: s.NODE_ENV === 'production',

@@ -45,9 +45,8 @@ export const SESSION_LIMITS = {
   pendingTtlMs: 15 * 60_000,
   /** Pending authorizations per session. */
   maxPending: 20,
-  /** Session creation per client address: a burst, then this many per minute. */
+  /** Session creation per client address: a burst, then SESSION_CREATION_LIMIT per minute (default 12). */
   createBurst: 30,
-  createPerMinute: 12,
 } as const;
 
 /** The cookie names: `__Host-` (Secure, path /, no Domain) when the public scheme is https. */
@@ -76,21 +75,25 @@ export function addressKey(ip: string): string {
 
 /** Session operations of the server: cookie handling, creation limit, rotation; over the vault's session store. */
 export class SessionManager {
-  readonly #limit: RateLimiter;
+  readonly #limit: RateLimiter | undefined;
   readonly #secureHost: string | undefined;
   /** The life of a new session: in team mode one without an account lives as long as a pending sign-in. */
   readonly #newTtlMs: number;
 
   constructor(
     readonly store: WebSessions,
-    config: Pick<Config, 'publicUrl' | 'accessMode'>,
+    config: Pick<Config, 'publicUrl' | 'accessMode' | 'sessionCreationPerMinute'>,
     private readonly clock: () => number = Date.now,
   ) {
     this.#newTtlMs = config.accessMode === 'team' ? SESSION_LIMITS.pendingTtlMs : SESSION_LIMITS.idleTtlMs;
-    this.#limit = createRateLimiter({
-      burst: SESSION_LIMITS.createBurst,
-      perSecond: SESSION_LIMITS.createPerMinute / 60,
-    });
+    // SESSION_CREATION_LIMIT=off (0) turns it off, e.g. for a load test of OAuth flows from one address.
+    this.#limit =
+      config.sessionCreationPerMinute > 0
+        ? createRateLimiter({
+            burst: Math.max(SESSION_LIMITS.createBurst, config.sessionCreationPerMinute),
+            perSecond: config.sessionCreationPerMinute / 60,
+          })
+        : undefined;
     const pub = config.publicUrl ? new URL(config.publicUrl) : undefined;
     this.#secureHost = pub?.protocol === 'https:' ? pub.hostname : undefined;
   }
@@ -127,7 +130,7 @@ export class SessionManager {
    * @throws {SessionLimitError} when it is spent.
    */
   spend(request: FastifyRequest): void {
-    const wait = this.#limit(addressKey(request.ip), this.clock());
+    const wait = this.#limit?.(addressKey(request.ip), this.clock()) ?? 0;
     if (wait > 0) throw new SessionLimitError(wait);
   }
 

@@ -18,7 +18,7 @@ import { type ApiKeyRecord, LOCAL_OPERATOR, type Vault, VaultError } from './typ
 
 const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
 
-/** Active API keys one owner may have. */
+/** Active API keys one signed-in account may have (the local operator is not bounded). */
 export const MAX_KEYS_PER_OWNER = 100;
 
 /** How often a key's `lastUsedAt` is written at most. */
@@ -103,9 +103,13 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
       const methods = input.methods === undefined ? undefined : validKeyMethods(input.methods);
       if ((paths || methods) && !permissions.includes('proxy'))
         throw new VaultError('invalid_request', 'Paths and methods limit the "proxy" permission; the key lacks it.');
-      // A bound per owner: the keys page and `keys list` read every key of an owner, and a member must not grow them
-      // without end (revoked keys are not counted).
-      if ((await store.listApiKeys(ownerId)).filter((k) => k.revokedAt === undefined).length >= MAX_KEYS_PER_OWNER) {
+      // A bound per signed-in account: the keys page reads every key of an owner, and a member must not grow them
+      // without end (revoked keys are not counted). The local operator (the CLI, local mode) holds the key ring and is
+      // not bounded: a load test or a fleet may need many keys.
+      if (
+        ownerId !== LOCAL_OPERATOR &&
+        (await store.listApiKeys(ownerId)).filter((k) => k.revokedAt === undefined).length >= MAX_KEYS_PER_OWNER
+      ) {
         throw new VaultError(
           'invalid_request',
           `An owner may have at most ${MAX_KEYS_PER_OWNER} active API keys; revoke one you no longer use.`,

@@ -28,6 +28,9 @@ describe('the mode is team as soon as others can reach the server', () => {
     expect(testConfig({ TRUST_PROXY: '1' }).accessMode).toBe('team');
     expect(testConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(testConfig({ TRUST_PROXY: 'false' }).accessMode).toBe('local');
+    expect(testConfig({}).sessionCreationPerMinute).toBe(12);
+    expect(testConfig({ SESSION_CREATION_LIMIT: 'off' }).sessionCreationPerMinute).toBe(0);
+    expect(() => testConfig({ SESSION_CREATION_LIMIT: '-1' })).toThrow(/SESSION_CREATION_LIMIT/);
     expect(() =>
       testConfig({
         WEBEX_AUTH_MODE: 'local',

@@ -40,7 +40,13 @@ declare module 'fastify' {
 export interface SessionPluginOptions {
   config: Pick<
     Config,
-    'accessMode' | 'adminToken' | 'adminEmails' | 'publicUrl' | 'allowedEmailDomains' | 'allowedOrgIds'
+    | 'accessMode'
+    | 'adminToken'
+    | 'adminEmails'
+    | 'publicUrl'
+    | 'allowedEmailDomains'
+    | 'allowedOrgIds'
+    | 'sessionCreationPerMinute'
   >;
   sessions: WebSessions;
   /** Keys derived from the key ring: cookie signing (first signs, any verifies). */
