@@ -13,7 +13,14 @@ import { brokerRoutes } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { LOCAL_OPERATOR } from '../../src/vault/types.js';
 import { Browser } from '../server/support/app.js';
-import { control, grantFromEmulator, refreshGrants, TEST_INTEGRATION, testSeed } from '../vault/emulator-grant.js';
+import {
+  connectFromEmulator,
+  control,
+  grantFromEmulator,
+  refreshGrants,
+  TEST_INTEGRATION,
+  testSeed,
+} from '../vault/emulator-grant.js';
 import { dropSchema, freshSchema, PG_URL, postgresAvailable, TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
 
 const pgUp = await postgresAvailable();
@@ -69,14 +76,7 @@ describe('forced refreshes are limited per connection', () => {
 
   /** Alice's connection (a real grant from the emulator) and a key for it that may read tokens and force refreshes. */
   async function connect(vault: VaultInternals) {
-    const grant = await grantFromEmulator(emulator.apiBase, clock);
-    const integration = await vault.integrations.upsert({ ...grant.integration, scopes: ['spark:all'] });
-    const connection = await vault.connections.saveFromGrant({
-      integrationId: integration.id,
-      tokens: grant.tokens,
-      person: grant.person,
-      requestedScopes: ['spark:all'],
-    });
+    const connection = await connectFromEmulator(vault, emulator.apiBase, clock);
     const { key } = await vault.apiKeys.create({
       name: 'bot',
       connectionIds: [connection.id],

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { openVault } from '../../src/vault/vault.js';
-import { grantFromEmulator, refreshGrants, testSeed } from '../vault/emulator-grant.js';
+import { connectFromEmulator, refreshGrants, testSeed } from '../vault/emulator-grant.js';
 import { isolatedEnv, runInProcess } from './helpers.js';
 
 const LINE = /^error: refreshed (\d+) s ago; a forced refresh can run again in (\d+) s\n$/;
@@ -27,14 +27,7 @@ describe('webex-auth refresh: forced refreshes limited per connection', () => {
     const env = isolatedEnv(extra);
     const vault = await openVault(loadConfig({ env, dotenvDir: false }));
     try {
-      const grant = await grantFromEmulator(emulator.apiBase);
-      const integration = await vault.integrations.upsert({ ...grant.integration, scopes: ['spark:all'] });
-      const connection = await vault.connections.saveFromGrant({
-        integrationId: integration.id,
-        tokens: grant.tokens,
-        person: grant.person,
-        requestedScopes: ['spark:all'],
-      });
+      const connection = await connectFromEmulator(vault, emulator.apiBase);
       return { env, id: connection.id };
     } finally {
       await vault.close();

@@ -1,7 +1,7 @@
 /** Gets a real token pair from the emulator (authorization code with auto-consent) and the person behind it. */
 import { exchangeCode } from '../../src/oauth/tokens.js';
 import type { Integration, TokenSet } from '../../src/oauth/types.js';
-import type { ConnectionPerson } from '../../src/vault/types.js';
+import type { Connection, ConnectionPerson, Vault } from '../../src/vault/types.js';
 
 /** The test integration registered in {@link testSeed}. */
 export const TEST_INTEGRATION = {
@@ -85,4 +85,22 @@ export async function control(url: string, path: string, body?: unknown): Promis
 /** Refresh-token grants the emulator granted. */
 export async function refreshGrants(url: string): Promise<number> {
   return ((await control(url, 'stats')) as { grants: { refresh_token: number } }).grants.refresh_token;
+}
+
+/**
+ * Stores a real grant from the emulator in `vault`: the test integration (scopes `spark:all`) and Alice's connection.
+ */
+export async function connectFromEmulator(
+  vault: Pick<Vault, 'integrations' | 'connections'>,
+  apiBase: string,
+  clock?: () => number,
+): Promise<Connection> {
+  const grant = await grantFromEmulator(apiBase, clock);
+  const integration = await vault.integrations.upsert({ ...grant.integration, scopes: ['spark:all'] });
+  return vault.connections.saveFromGrant({
+    integrationId: integration.id,
+    tokens: grant.tokens,
+    person: grant.person,
+    requestedScopes: ['spark:all'],
+  });
 }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { openVault } from '../../src/vault/index.js';
-import { grantFromEmulator, refreshGrants, testSeed } from './emulator-grant.js';
+import { connectFromEmulator, refreshGrants, testSeed } from './emulator-grant.js';
 import { TEST_KEY, tempDir, testConfig } from './helpers.js';
 
 let emulator: RunningEmulator;
@@ -22,14 +22,7 @@ afterAll(async () => {
 describe('min_validity above a token’s whole lifetime', () => {
   it('answers the freshest token and says so, without a refresh per request', async () => {
     const vault = await openVault(testConfig({ WEBEX_AUTH_DB: `${dir.dir}/v.db`, WEBEX_AUTH_KEYS: TEST_KEY }));
-    const grant = await grantFromEmulator(emulator.apiBase);
-    const integration = await vault.integrations.upsert({ ...grant.integration, scopes: ['spark:all'] });
-    const connection = await vault.connections.saveFromGrant({
-      integrationId: integration.id,
-      tokens: grant.tokens,
-      person: grant.person,
-      requestedScopes: ['spark:all'],
-    });
+    const connection = await connectFromEmulator(vault, emulator.apiBase);
     const before = await refreshGrants(emulator.url);
     const answers = [];
     for (let i = 0; i < 50; i++) answers.push(await vault.connections.getFreshToken(connection.id, 86_400));
