@@ -30,6 +30,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/status.js'),
   },
   list: { summary: 'List the stored connections', load: () => import('./commands/list.js') },
+  keepalive: {
+    summary: 'Run one keep-alive sweep and exit (for cron or a systemd timer)',
+    load: () => import('./commands/keepalive.js'),
+  },
   logout: {
     summary: 'Remove a stored connection (Webex has no self-service revocation)',
     load: () => import('./commands/logout.js'),

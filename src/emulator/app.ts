@@ -25,6 +25,7 @@ import { oidcRoutes } from './routes/oidc.js';
 import { peopleRoutes } from './routes/people.js';
 import { roomRoutes } from './routes/rooms.js';
 import { tokenRoutes } from './routes/token.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { validateSeed } from './seed.js';
 import { EmulatorState } from './state.js';
 import { Tokens } from './tokens.js';
@@ -187,6 +188,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
   await app.register(roomRoutes, { ctx });
   await app.register(membershipRoutes, { ctx });
   await app.register(messageRoutes, { ctx });
+  await app.register(webhookRoutes, { ctx });
   await app.register(controlRoutes, { ctx });
   return app;
 }

@@ -46,6 +46,14 @@ export interface EmulatorOptions {
   clockOffset?: number;
   /** Milliseconds before a revocation takes effect (default 0: immediately). */
   revocationLagMs?: number;
+  /** Webhooks: retries after a failed first delivery attempt (default 3; 0 = none). */
+  webhookRetries?: number;
+  /** Webhooks: the first retry waits this many ms, each next one twice as long (default 1000). */
+  webhookRetryBaseMs?: number;
+  /** Webhooks: turn `inactive` after this many consecutive failed deliveries, all retries spent (default 5). */
+  webhookInactiveAfter?: number;
+  /** Webhooks: ms to wait for the receiver's answer before an attempt counts as failed (default 10000). */
+  webhookTimeoutMs?: number;
   /** A pino-compatible logger; default silent. */
   logger?: FastifyBaseLogger | false;
 }
@@ -72,6 +80,10 @@ export interface ResolvedOptions {
   maxMode: 'clamp' | 'reject';
   clockOffset: number;
   revocationLagMs: number;
+  webhookRetries: number;
+  webhookRetryBaseMs: number;
+  webhookInactiveAfter: number;
+  webhookTimeoutMs: number;
 }
 
 /** The documented Webex issuer (webex-api.md §4). */
@@ -101,5 +113,9 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     maxMode: o.maxMode ?? 'clamp',
     clockOffset: o.clockOffset ?? 0,
     revocationLagMs: o.revocationLagMs ?? 0,
+    webhookRetries: Math.max(0, Math.floor(o.webhookRetries ?? 3)),
+    webhookRetryBaseMs: Math.max(0, o.webhookRetryBaseMs ?? 1000),
+    webhookInactiveAfter: Math.max(1, Math.floor(o.webhookInactiveAfter ?? 5)),
+    webhookTimeoutMs: Math.max(1, o.webhookTimeoutMs ?? 10_000),
   };
 }

@@ -118,6 +118,37 @@ const byCode: Record<string, Omit<OAuthErrorExplanation, 'explanation'> & { expl
   },
 };
 
+/** What is known about the authorization an error answers, to name what Webex refused. */
+export interface OAuthErrorContext {
+  /** The scopes the pending authorization asked for. */
+  requestedScopes?: readonly string[] | undefined;
+  /** The scopes known to be registered on the integration (empty or absent: unknown). */
+  integrationScopes?: readonly string[] | undefined;
+}
+
+/** The OpenID scopes Webex accepts on any integration, registered or not. */
+const OIDC_SCOPES = new Set(['openid', 'email', 'profile']);
+/** A word shaped like a Webex scope (`spark:messages_read`, `spark-admin:people_write`, `identity:placeonetimepassword_create`). */
+const SCOPE_WORD = /\b[a-z][a-z0-9_-]*:[a-z][a-z0-9_]*\b/g;
+
+/**
+ * The scopes an `invalid_scope` refused, when known: the requested scopes Webex's description names; else those
+ * requested but not registered on the integration; else scope-shaped words of the description. Empty when unknown.
+ */
+export function refusedScopes(description: string | undefined, context: OAuthErrorContext = {}): string[] {
+  const text = description ? plainText(description, 300) : '';
+  const requested = [...new Set(context.requestedScopes ?? [])].filter((s) => s !== '');
+  const words = new Set(text.split(/[^A-Za-z0-9_:-]+/).map((w) => w.replace(/:+$/, '')));
+  const mentioned = requested.filter((s) => words.has(s));
+  if (mentioned.length) return mentioned;
+  const registered = context.integrationScopes ?? [];
+  if (requested.length && registered.length) {
+    const notRegistered = requested.filter((s) => !registered.includes(s) && !OIDC_SCOPES.has(s));
+    if (notRegistered.length) return notRegistered;
+  }
+  return [...new Set(text.match(SCOPE_WORD) ?? [])];
+}
+
 function withTracking(text: string, trackingId: unknown): string {
   return typeof trackingId === 'string' && trackingId !== ''
     ? `${text} (Webex tracking id ${plainText(trackingId, 100)})`
@@ -175,7 +206,7 @@ function named<T extends Error = Error>(error: unknown, name: string): error is 
  * Explains any error the OAuth or REST client raises (and, generically, any other) for a person: title, what
  * happened, and what to do. Never includes secrets or markup.
  */
-export function explainOAuthError(error: unknown): OAuthErrorExplanation {
+export function explainOAuthError(error: unknown, context?: OAuthErrorContext): OAuthErrorExplanation {
   if (named<WebexOAuthError>(error, 'WebexOAuthError')) {
     const known = byCode[error.code];
     const described = error.description ? ` Webex says: ${plainText(error.description)}` : '';
@@ -184,10 +215,19 @@ export function explainOAuthError(error: unknown): OAuthErrorExplanation {
       explanation: `Webex answered with error "${plainText(String(error.code), 64)}".`,
       action: 'Try again; if it persists, report it with the tracking id.',
     };
+    let explanation = base.explanation;
     let action = base.action;
     if (error.code === 'rate_limited' && error.retryAfter !== undefined)
       action = `Wait ${error.retryAfter} s, then try again.`;
-    return { title: base.title, explanation: withTracking(base.explanation + described, error.trackingId), action };
+    if (error.code === 'invalid_scope') {
+      const refused = refusedScopes(error.description, context).map((s) => plainText(s, 64));
+      if (refused.length) {
+        const list = refused.join(', ');
+        explanation = `Webex refused ${refused.length === 1 ? 'the scope' : 'the scopes'} ${list}: ${refused.length === 1 ? 'it is' : 'they are'} not registered on the integration (registering spark:all does not make narrower scopes requestable).`;
+        action = `Authorize without ${list}, or add ${refused.length === 1 ? 'it' : 'them'} to the integration at developer.webex.com and try again.`;
+      }
+    }
+    return { title: base.title, explanation: withTracking(explanation + described, error.trackingId), action };
   }
   if (named(error, 'StateMismatchError')) {
     return {

@@ -1,9 +1,13 @@
 /** One explanation for every error a page may show: vault errors here, OAuth and REST errors by the oauth module. */
 import { explainOAuthError, type OAuthErrorExplanation } from '../oauth/callback.js';
+import type { OAuthErrorContext } from '../oauth/explain.js';
 import { VaultError } from '../vault/types.js';
 
-/** Title, what happened and what to do, for any error. Never includes a secret. */
-export function explainError(error: unknown): OAuthErrorExplanation {
+/**
+ * Title, what happened and what to do, for any error. Never includes a secret. `context` (the pending authorization's
+ * scopes and the integration's) lets an `invalid_scope` name the refused scope.
+ */
+export function explainError(error: unknown, context?: OAuthErrorContext): OAuthErrorExplanation {
   if (error instanceof VaultError) {
     switch (error.code) {
       case 'needs_reauth':
@@ -28,7 +32,7 @@ export function explainError(error: unknown): OAuthErrorExplanation {
         return { title: 'Request refused', explanation: 'The token store refused the request.', action: 'Try again.' };
     }
   }
-  const e = explainOAuthError(error);
+  const e = explainOAuthError(error, context);
   // Webex's description can be all markup, which is stripped to nothing: drop the then empty quote.
   return { ...e, explanation: e.explanation.replace(/ Webex says:\s*(?=\(|$)/, ' ').trim() };
 }

@@ -3,6 +3,7 @@
  * (`https://webexapis.com/v1/authorize?client_id=…&response_type=code&redirect_uri=…&scope=…&state=…`). Pasting it
  * gives the client id, redirect URI, scopes and API base; the client secret is never part of it.
  */
+import { type Config, isLoopbackHost } from '../config.js';
 
 /** What a pasted authorization URL tells about its integration. */
 export interface PastedIntegration {
@@ -14,6 +15,17 @@ export interface PastedIntegration {
 
 /** Hosts of the Webex authorize endpoint (commercial, legacy name, FedRAMP). */
 export const WEBEX_AUTHORIZE_HOSTS = ['webexapis.com', 'api.ciscospark.com', 'api-usgov.webex.com'];
+
+/**
+ * The demo's emulator API base (e.g. `http://127.0.0.1:P/v1`), whose authorization URLs the paste form accepts and
+ * whose base the form may choose: in demo mode only, and only on a loopback http(s) host — never another http host.
+ */
+export function demoEmulatorBase(config: Pick<Config, 'mode' | 'apiBase'>): string | undefined {
+  if (config.mode !== 'demo' || !URL.canParse(config.apiBase)) return undefined;
+  const base = new URL(config.apiBase);
+  if (!/^https?:$/.test(base.protocol) || !isLoopbackHost(base.hostname.replace(/^\[|\]$/g, ''))) return undefined;
+  return config.apiBase;
+}
 
 /** The result of parsing a pasted URL: the integration, or one sentence saying what is wrong. */
 export type PasteResult = { ok: true; integration: PastedIntegration } | { ok: false; message: string };

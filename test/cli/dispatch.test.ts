@@ -15,6 +15,7 @@ describe('dispatch', () => {
       'whoami',
       'status',
       'list',
+      'keepalive',
       'logout',
       'export',
       'doctor',

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { bashScript, fishScript, zshScript } from '../../src/cli/commands/completion.js';
 import { worstExitCode } from '../../src/cli/commands/doctor.js';
 import { pickConnection } from '../../src/cli/context.js';
-import { formatCountdown, formatDuration, maskToken, stripAnsi, table } from '../../src/cli/ui/format.js';
+import { connectionBlock } from '../../src/cli/ui/connection.js';
+import { formatCountdown, formatDuration, formatExpiry, maskToken, stripAnsi, table } from '../../src/cli/ui/format.js';
+import { styles } from '../../src/cli/ui/output.js';
 import { renderBar } from '../../src/cli/ui/progress.js';
 import { readLine } from '../../src/cli/ui/prompt.js';
 import { type Connection, LOCAL_OPERATOR } from '../../src/vault/types.js';
@@ -103,6 +105,32 @@ describe('pickConnection', () => {
         hint: expect.stringContaining('--connection'),
       }),
     );
+  });
+});
+
+describe('expiry wording', () => {
+  const day = 86_400_000;
+  it('reads "expires in …" ahead and "expired … ago" after, never "expires expired"', () => {
+    expect(formatExpiry(10_000, 0)).toBe('expires in 10s');
+    expect(formatExpiry(0, 51 * day)).toBe('expired 51d ago');
+    expect(formatExpiry(5, 5)).toBe('expired 0s ago');
+  });
+  it('status prints an expired refresh token as "expired 51d ago"', () => {
+    const now = 100 * day;
+    const text = connectionBlock(
+      connection({ accessExpiresAt: now - 51 * day, refreshExpiresAt: now - 51 * day }),
+      now,
+      styles(false),
+    );
+    expect(text).toMatch(/access token: +expired 51d ago/);
+    expect(text).toMatch(/refresh token: +expired 51d ago/);
+    expect(text).not.toContain('expires expired');
+    const fresh = connectionBlock(
+      connection({ accessExpiresAt: now + day, refreshExpiresAt: now + 2 * day }),
+      now,
+      styles(false),
+    );
+    expect(fresh).toMatch(/refresh token: +expires in 2d/);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   StateMismatchError,
   WebexOAuthError,
 } from '../../src/oauth/errors.js';
+import { refusedScopes } from '../../src/oauth/explain.js';
 import { WebexApiError } from '../../src/webex/errors.js';
 
 const codes = [
@@ -71,5 +72,49 @@ describe('explainOAuthError', () => {
     expect(explainOAuthError(new WebexApiError({ method: 'GET', path: '/people/me', status: 401 })).title).toMatch(
       /rejected/,
     );
+  });
+
+  it("invalid_scope names the refused scope: from Webex's description, else requested vs registered", () => {
+    const bare = new WebexOAuthError({ code: 'invalid_scope', status: 400 });
+    // Nothing known: the generic text, no scope named.
+    expect(explainOAuthError(bare).explanation).toMatch(/A requested scope is not registered/);
+    // Requested against the integration's registered scopes (openid needs no registration).
+    const x = explainOAuthError(bare, {
+      requestedScopes: ['spark:people_read', 'spark:messages_read', 'openid'],
+      integrationScopes: ['spark:people_read', 'spark:rooms_read'],
+    });
+    expect(x.title).toBe('Scope not allowed');
+    expect(x.explanation).toContain('Webex refused the scope spark:messages_read');
+    expect(x.explanation).not.toContain('openid');
+    expect(x.action).toContain('spark:messages_read');
+    // Webex's description names one: that wins over the difference, and several are listed.
+    const described = new WebexOAuthError({
+      code: 'invalid_scope',
+      status: 400,
+      description: 'Scope <b>spark:rooms_write</b> is not allowed for this client.',
+    });
+    const y = explainOAuthError(described, {
+      requestedScopes: ['spark:rooms_write', 'spark:messages_read'],
+      integrationScopes: ['spark:people_read'],
+    });
+    expect(y.explanation).toContain('Webex refused the scope spark:rooms_write:');
+    expect(y.explanation).not.toContain('spark:messages_read');
+    expect(y.explanation).not.toMatch(/[<>]/);
+    // Without context, a scope-shaped word of the description is named.
+    expect(explainOAuthError(described).explanation).toContain('refused the scope spark:rooms_write');
+    expect(refusedScopes(undefined, { requestedScopes: ['a:b', 'c:d'], integrationScopes: ['x:y'] })).toEqual([
+      'a:b',
+      'c:d',
+    ]);
+    expect(
+      explainOAuthError(bare, { requestedScopes: ['a:b', 'c:d'], integrationScopes: ['x:y'] }).explanation,
+    ).toContain('refused the scopes a:b, c:d: they are');
+    // Other codes are untouched by the context.
+    expect(
+      explainOAuthError(new WebexOAuthError({ code: 'access_denied', status: 400 }), {
+        requestedScopes: ['a:b'],
+        integrationScopes: ['x:y'],
+      }).explanation,
+    ).not.toContain('a:b');
   });
 });

@@ -58,6 +58,16 @@ describe('callback error pages', () => {
     expect(planted.body).not.toContain(title);
   });
 
+  it('invalid_scope names the scope the integration does not register (requested vs WEBEX_SCOPES)', async () => {
+    const { browser } = await setup({}, { WEBEX_SCOPES: 'spark:people_read spark:rooms_read' });
+    const state = await startFlow(browser, ['spark:people_read', 'spark:messages_read']);
+    const res = await browser.get(`/oauth?error=invalid_scope&state=${state}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('Scope not allowed');
+    expect(res.body).toContain('Webex refused the scope spark:messages_read');
+    expect(res.body).not.toContain('refused the scope spark:people_read');
+  });
+
   it('bad, missing or foreign state: a clear page and no code exchange', async () => {
     const { browser, fake, app } = await setup();
     await startFlow(browser);

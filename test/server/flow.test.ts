@@ -181,6 +181,51 @@ describe('demo mode against the real emulator and vault', () => {
     const after = await b.get('/space');
     expect(after.body).toContain('Hi &lt;b&gt;there&lt;/b&gt; from the test');
   });
+
+  it("paste form: the emulator's own authorization URL fills the form, the emulator base can be saved, and the flow runs offline", async () => {
+    const b = new Browser(app);
+    await b.get('/');
+    const base = demo.config.apiBase;
+    const authorizeUrl = `${base}/authorize?client_id=${demo.config.clientId}&response_type=code&redirect_uri=${encodeURIComponent('http://localhost:8080/oauth')}&scope=spark%3Apeople_read%20spark%3Arooms_read&state=set_state_here`;
+    const pasted = await b.post('/configure/paste', { url: authorizeUrl });
+    expect(pasted.statusCode, pasted.body).toBe(200);
+    expect(pasted.body).toContain(`value="${demo.config.clientId}"`);
+    expect(pasted.body).toContain('value="spark:people_read spark:rooms_read"');
+    expect(pasted.body).toContain(`value="${base}" checked`);
+    // Another loopback port, a non-loopback http host, or another path on the emulator: refused.
+    const port = Number(new URL(base).port);
+    for (const url of [
+      authorizeUrl.replace(`:${port}/`, `:${port === 65535 ? port - 1 : port + 1}/`),
+      authorizeUrl.replace(new URL(base).host, 'evil.example'),
+      authorizeUrl.replace('/v1/authorize', '/v2/v1/authorize'),
+    ]) {
+      const bad = await b.post('/configure/paste', { url });
+      expect(bad.statusCode, url).toBe(400);
+    }
+    // /configure takes the emulator base in demo mode, and nothing else on http.
+    const wrong = await b.post('/configure', {
+      clientId: demo.config.clientId ?? '',
+      clientSecret: demo.config.clientSecret ?? '',
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: 'spark:people_read spark:rooms_read',
+      apiBase: 'http://evil.example/v1',
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.body).toContain('the Webex emulator of this demo');
+    const saved = await b.post('/configure', {
+      clientId: demo.config.clientId ?? '',
+      clientSecret: demo.config.clientSecret ?? '',
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: 'spark:people_read spark:rooms_read',
+      apiBase: base,
+    });
+    expect(saved.statusCode, saved.body).toBe(303);
+    const location = await start(b, ['spark:people_read']);
+    expect(location.startsWith(`${base}/authorize?`)).toBe(true);
+    const done = await b.get(await consent(location, 'accept'));
+    expect(done.statusCode).toBe(303);
+    expect((await b.get(String(done.headers.location))).body).toContain('Alice Example');
+  });
 });
 
 describe('demo start-up', () => {

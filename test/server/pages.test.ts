@@ -192,6 +192,21 @@ describe('bring your own integration', () => {
     const bad = await b.post('/configure/paste', { url: 'https://evil.example/v1/authorize?client_id=C1' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('not a Webex authorization URL');
+    // Outside demo mode a loopback emulator URL is not accepted, nor an emulator base on the form.
+    const loopback = await b.post('/configure/paste', {
+      url: 'http://127.0.0.1:9999/v1/authorize?client_id=C1&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Foauth',
+    });
+    expect(loopback.statusCode).toBe(400);
+    expect(loopback.body).toContain('not a Webex authorization URL');
+    expect(loopback.body).not.toContain('emulator of this demo');
+    const loopbackBase = await b.post('/configure', {
+      clientId: 'Cabc123',
+      clientSecret: 'byo-canary-secret',
+      redirectUri: 'http://localhost:8080/webex-auth.html',
+      apiBase: 'http://127.0.0.1:9999/v1',
+    });
+    expect(loopbackBase.statusCode).toBe(400);
+    expect(loopbackBase.body).toContain('Choose Webex or Webex for Government.');
 
     const pasted = await b.post('/configure/paste', {
       url: 'https://webexapis.com/v1/authorize?client_id=Cabc123&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fwebex-auth.html&scope=spark%3Apeople_read%20spark%3Arooms_read&state=set_state_here',

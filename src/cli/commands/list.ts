@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 import { loadCliConfig, withVault } from '../context.js';
 import { EXIT } from '../io.js';
 import { connectionJson, ownerEmails, ownerText } from '../ui/connection.js';
-import { formatCountdown, stripAnsi, table } from '../ui/format.js';
+import { formatExpiry, stripAnsi, table } from '../ui/format.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 import { terminalSafe } from '../ui/terminal-safe.js';
 
@@ -40,7 +40,7 @@ const command: Command = {
                   terminalSafe(c.displayName),
                   terminalSafe(c.personEmail),
                   c.status === 'needs_reauth' ? out.out.red(c.status) : c.status,
-                  `expires ${formatCountdown(c.refreshExpiresAt, now)}`,
+                  formatExpiry(c.refreshExpiresAt, now),
                   ownerText(c.ownerId, owners),
                 ]),
               ],

@@ -10,7 +10,7 @@ import type { Command } from '../command.js';
 import { CONNECTION_FLAG, CONNECTION_HELP, loadCliConfig, resolveConnection, withVault } from '../context.js';
 import { CliError, EXIT } from '../io.js';
 import { connectionJson } from '../ui/connection.js';
-import { formatCountdown } from '../ui/format.js';
+import { formatExpiry } from '../ui/format.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 import { terminalSafe } from '../ui/terminal-safe.js';
 
@@ -59,7 +59,7 @@ const command: Command = {
       }
     });
     out.success(
-      `Refreshed ${terminalSafe(refreshed.displayName)}'s access token; it expires ${formatCountdown(refreshed.accessExpiresAt, Date.now())}`,
+      `Refreshed ${terminalSafe(refreshed.displayName)}'s access token; it ${formatExpiry(refreshed.accessExpiresAt, Date.now())}`,
     );
     out.data(connectionJson(refreshed), () => '');
     return EXIT.ok;

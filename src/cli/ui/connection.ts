@@ -3,7 +3,7 @@
  * and how its owner is (the local operator, or a team member who authorized it on the web).
  */
 import { type Connection, LOCAL_OPERATOR, type Vault } from '../../vault/types.js';
-import { formatCountdown } from './format.js';
+import { formatExpiry } from './format.js';
 import type { Styles } from './output.js';
 import { terminalSafe } from './terminal-safe.js';
 
@@ -75,8 +75,8 @@ export function connectionBlock(
     `${s.bold(safe(c.displayName))}${c.personEmail ? ` <${safe(c.personEmail)}>` : ''}  ${s.dim(c.id)}`,
     `  owner:          ${ownerText(c.ownerId, owners)}`,
     `  status:         ${statusWord(c, now, s)}`,
-    `  access token:   ${tokens ? `${tokens.access}  ` : ''}expires ${formatCountdown(c.accessExpiresAt, now)}`,
-    `  refresh token:  ${tokens ? `${tokens.refresh}  ` : ''}expires ${formatCountdown(c.refreshExpiresAt, now)}`,
+    `  access token:   ${tokens ? `${tokens.access}  ` : ''}${formatExpiry(c.accessExpiresAt, now)}`,
+    `  refresh token:  ${tokens ? `${tokens.refresh}  ` : ''}${formatExpiry(c.refreshExpiresAt, now)}`,
     `  scopes:         ${safe(c.scopes.join(' ')) || '(none)'}`,
   ];
   const missing = c.requestedScopes.filter((x) => !c.scopes.includes(x));

@@ -26,6 +26,11 @@ export function formatCountdown(at: number, now: number): string {
   return at > now ? `in ${formatDuration(at - now)}` : `expired ${formatDuration(now - at)} ago`;
 }
 
+/** `expires in 13d 23h` or `expired 2h ago` (never `expires expired …`), relative to `now`. */
+export function formatExpiry(at: number, now: number): string {
+  return at > now ? `expires ${formatCountdown(at, now)}` : formatCountdown(at, now);
+}
+
 /**
  * Masks a token for display: its first four characters and a fixed run of stars, so that neither the token nor its
  * length shows (as `gh auth status` does).

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { restError, sendJson } from '../envelope.js';
+import { webhooks } from '../webhooks/hub.js';
 
 const clockBody = z.object({ advanceSeconds: z.number().finite().min(-1e10).max(1e10) }).strict();
 const faultBody = z
@@ -86,8 +87,20 @@ export async function controlRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
     return sendJson(reply, 200, { revoked: 1 });
   });
 
+  // Webhook deliveries, oldest first (`?webhookId=` narrows them); DELETE forgets them.
+  app.get('/_emulator/deliveries', async (request, reply) => {
+    const id = (request.query as Record<string, unknown> | undefined)?.webhookId;
+    const all = webhooks(ctx).deliveries;
+    return sendJson(reply, 200, { deliveries: typeof id === 'string' ? all.filter((d) => d.webhookId === id) : all });
+  });
+  app.delete('/_emulator/deliveries', async (_request, reply) => {
+    webhooks(ctx).deliveries.length = 0;
+    return reply.code(204).send();
+  });
+
   app.post('/_emulator/reset', async (_request, reply) => {
     ctx.state.reset();
+    webhooks(ctx).reset();
     ctx.stats.clear();
     ctx.faults.clear();
     ctx.clock.offsetMs = ctx.options.clockOffset * 1000;

@@ -9,6 +9,7 @@ import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import { parseRestId } from '../ids.js';
 import type { MembershipRec, RoomRec } from '../state.js';
 import { membershipJson } from '../views/json.js';
+import { webhooks } from '../webhooks/hub.js';
 import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
 
 const createMembership = z
@@ -67,6 +68,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     if (!person) return restError(request, reply, 404, 'Could not find a person with provided ID or email.');
     if (room.members.has(person.uuid)) return restError(request, reply, 409, 'Person is already in the room.');
     const m = ctx.state.addMember(room, person, body.isModerator ?? false);
+    webhooks(ctx).membershipCreated(caller.person, room, m);
     return sendJson(reply, 200, membershipJson(ctx.state, room, m));
   });
 
@@ -86,6 +88,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     if (!found || !found.room.members.has(caller.person.uuid))
       return restError(request, reply, 404, 'Membership not found.');
     found.room.members.delete(found.m.personUuid);
+    webhooks(ctx).membershipDeleted(caller.person, found.room, found.m);
     return reply.code(204).send();
   });
 }

@@ -8,6 +8,7 @@ import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import type { PersonRec, RoomRec } from '../state.js';
 import { messageJson } from '../views/json.js';
+import { mentionsIn, webhooks } from '../webhooks/hub.js';
 import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
 
 const MAX_TEXT_BYTES = 7439;
@@ -47,7 +48,9 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
   function directRoom(a: PersonRec, b: PersonRec): RoomRec {
     for (const r of ctx.state.rooms.values())
       if (r.type === 'direct' && r.members.has(a.uuid) && r.members.has(b.uuid)) return r;
-    return ctx.state.addRoom(b.displayName, 'direct', [a, b]);
+    const room = ctx.state.addRoom(b.displayName, 'direct', [a, b]);
+    webhooks(ctx).roomCreated(a, room);
+    return room;
   }
 
   app.get('/v1/messages', { config: { fault: 'rest' } }, async (request, reply) => {
@@ -112,7 +115,9 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
       parentId: body.parentId,
       toPersonId: to?.id,
       toPersonEmail: to?.email,
+      mentionedPeople: mentionsIn(ctx, room, body.markdown),
     });
+    webhooks(ctx).messageCreated(caller.person, room, msg);
     return sendJson(reply, 200, messageJson(ctx.state, room, msg));
   });
 
@@ -133,7 +138,9 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
     const id = (request.params as { messageId: string }).messageId;
     const index = ctx.state.messages.findIndex((m) => m.id === id && m.personUuid === caller.person.uuid);
     if (index < 0) return restError(request, reply, 404, 'Could not find a message with provided ID.');
-    ctx.state.messages.splice(index, 1);
+    const [msg] = ctx.state.messages.splice(index, 1);
+    const room = msg && [...ctx.state.rooms.values()].find((r) => r.uuid === msg.roomUuid);
+    if (msg && room) webhooks(ctx).messageDeleted(caller.person, room, msg);
     return reply.code(204).send();
   });
 }

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
 import { roomJson } from '../views/json.js';
+import { webhooks } from '../webhooks/hub.js';
 import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
 
 const createRoom = z.object({ title: z.string().trim().min(1).max(200), teamId: z.string().max(300).optional() });
@@ -45,6 +46,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorC
     const body = readJsonBody(request, reply, createRoom);
     if (!body) return reply;
     const room = ctx.state.addRoom(body.title, 'group', [caller.person]);
+    webhooks(ctx).roomCreated(caller.person, room);
     return sendJson(reply, 200, roomJson(ctx.state, room, caller.person));
   });
 }

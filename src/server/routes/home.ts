@@ -8,7 +8,7 @@ import { WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../../config.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import { recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
-import { parseAuthorizationUrl } from '../paste.js';
+import { demoEmulatorBase, parseAuthorizationUrl } from '../paste.js';
 import { type ByoModel, byoView } from '../views/byo.js';
 import { type HomeModel, homeView, maskId } from '../views/home.js';
 import { landingView } from '../views/signin.js';
@@ -58,7 +58,8 @@ const configureBody = z.object({
     .optional()
     .transform((v) => (v ?? '').split(/[\s,]+/).filter((s) => s !== ''))
     .refine((list) => list.every((s) => scopeInfo(s)), 'Every scope must be a Webex scope, such as spark:people_read.'),
-  apiBase: z.enum([WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE]).optional(),
+  // Webex, FedRAMP, or (demo mode only) the loopback emulator's base: checked against that list in the handler.
+  apiBase: z.string().max(2000).optional(),
 });
 const pasteBody = z.object({ _csrf: z.string(), url: z.string().max(10_000) });
 
@@ -109,6 +110,7 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
         redirectUri: ctx.config.redirectUri,
         primary: !integration,
         brought: brought !== undefined,
+        emulatorApiBase: demoEmulatorBase(ctx.config),
         ...byo,
       }),
     };
@@ -140,9 +142,20 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
   app.post('/configure/paste', async (request, reply) => {
     const body = pasteBody.safeParse(request.body ?? {});
     if (!body.success) return render(request, reply, { message: 'Paste a URL of at most 10,000 characters.' }, 400);
-    const result = parseAuthorizationUrl(body.data.url);
+    // In demo mode the emulator's own authorization URL is accepted too (its loopback origin, nothing else on http).
+    const emulator = demoEmulatorBase(ctx.config);
+    const result = parseAuthorizationUrl(body.data.url, emulator ? [new URL(emulator).origin] : []);
     if (!result.ok) return render(request, reply, { message: result.message }, 400);
     const i = result.integration;
+    if (emulator && new URL(i.apiBase).origin === new URL(emulator).origin && i.apiBase !== emulator) {
+      const path = `${new URL(emulator).pathname.replace(/\/+$/, '')}/authorize`;
+      return render(
+        request,
+        reply,
+        { message: `That emulator URL is not its authorization URL: its path should be ${path}.` },
+        400,
+      );
+    }
     return render(request, reply, {
       apiBase: i.apiBase,
       clientId: i.clientId,
@@ -168,6 +181,14 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
       return render(request, reply, { message: first?.message ?? 'Check the form.' }, 400);
     }
     const d = body.data;
+    const emulator = demoEmulatorBase(ctx.config);
+    const bases: string[] = [WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE, ...(emulator ? [emulator] : [])];
+    if (d.apiBase !== undefined && !bases.includes(d.apiBase)) {
+      const message = emulator
+        ? 'Choose Webex, Webex for Government, or the Webex emulator of this demo.'
+        : 'Choose Webex or Webex for Government.';
+      return render(request, reply, { message }, 400);
+    }
     const ownerId = request.principal.ownerId;
     if (ownerId === undefined) {
       return reply.errorPage({

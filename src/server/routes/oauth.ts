@@ -191,7 +191,15 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       error instanceof WebexOAuthError ||
       error instanceof WebexApiError
     ) {
-      const e = explainOAuthError(error);
+      // An invalid_scope names what was refused: the pending authorization's scopes against the integration's.
+      const context =
+        error instanceof WebexOAuthError && error.code === 'invalid_scope' && taken
+          ? {
+              requestedScopes: taken.pending.scopes,
+              integrationScopes: (await ctx.vault.integrations.get(taken.integrationId).catch(() => undefined))?.scopes,
+            }
+          : undefined;
+      const e = explainOAuthError(error, context);
       const code = error instanceof WebexOAuthError ? String(error.code) : (error as { code?: string }).code;
       const status = error instanceof WebexOAuthError && error.retryable ? 502 : 400;
       request.log.info({ err: { name: (error as Error).name, code } }, 'authorization failed');

@@ -15,6 +15,8 @@ export interface ByoModel {
   primary: boolean;
   /** The API base the pasted URL pointed at. */
   apiBase?: string;
+  /** The demo's loopback emulator base, offered as a third choice (demo mode only). */
+  emulatorApiBase?: string | undefined;
   /** Whether this browser already brought an integration (offers to forget it). */
   brought?: boolean;
 }
@@ -44,9 +46,13 @@ ${m.message ? html`<p class="notice" role="alert">${m.message}</p>` : ''}
 <label for="byo-scopes">Scopes registered on the integration (space-separated)</label>
 <input type="text" id="byo-scopes" name="scopes" maxlength="4000" value="${m.scopes ?? ''}">
 <fieldset><legend>Webex</legend>
-<label class="option"><input type="radio" name="apiBase" value="https://webexapis.com/v1"${m.apiBase !== 'https://api-usgov.webex.com/v1' ? html` checked` : ''}> Webex (webexapis.com)</label>
+<label class="option"><input type="radio" name="apiBase" value="https://webexapis.com/v1"${m.apiBase !== 'https://api-usgov.webex.com/v1' && (m.apiBase === undefined || m.apiBase !== m.emulatorApiBase) ? html` checked` : ''}> Webex (webexapis.com)</label>
 <label class="option"><input type="radio" name="apiBase" value="https://api-usgov.webex.com/v1"${m.apiBase === 'https://api-usgov.webex.com/v1' ? html` checked` : ''}> Webex for Government (FedRAMP)</label>
-</fieldset>
+${
+  m.emulatorApiBase
+    ? html`<label class="option"><input type="radio" name="apiBase" value="${m.emulatorApiBase}"${m.apiBase === m.emulatorApiBase ? html` checked` : ''}> The Webex emulator of this demo (${m.emulatorApiBase})</label>`
+    : ''
+}</fieldset>
 <p><button type="submit" class="primary">Save and continue</button></p>
 </form>
 ${
