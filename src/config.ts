@@ -216,6 +216,8 @@ export interface Config {
   clientId: string | undefined;
   clientSecret: string | undefined;
   redirectUri: string;
+  /** Whether `redirectUri` came from WEBEX_REDIRECT_URI rather than the default (demo mode then follows the port). */
+  redirectUriSet?: boolean;
   /** Scopes to ask for by default (empty: let the user pick). */
   scopes: string[];
   apiBase: string;
@@ -359,6 +361,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     clientId: s.WEBEX_CLIENT_ID,
     clientSecret: s.WEBEX_CLIENT_SECRET,
     redirectUri: s.WEBEX_REDIRECT_URI ?? DEFAULT_REDIRECT_URI,
+    redirectUriSet: s.WEBEX_REDIRECT_URI !== undefined,
     scopes: s.WEBEX_SCOPES ? s.WEBEX_SCOPES.split(/ +/) : [],
     apiBase: (s.WEBEX_API_BASE ?? WEBEX_API_BASE).replace(/\/+$/, ''),
     issuer: s.WEBEX_ISSUER,

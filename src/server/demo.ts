@@ -4,6 +4,7 @@
  * the "Demo space"), and points the configuration at it. Tokens then come from the emulator, never from Webex.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -28,8 +29,39 @@ export interface Demo {
 /** The title of the seeded space the space demo uses. */
 export const DEMO_SPACE_TITLE = 'Demo space';
 
-/** Starts the emulator for `config` (which must be in demo mode) and returns the configuration to serve with. */
-export async function startDemo(config: Config, options: { fetch?: FetchLike } = {}): Promise<Demo> {
+/** A free TCP port on `host`, found by binding port 0 and letting go of it. */
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error(`No free port on ${host}.`);
+  return address.port;
+}
+
+/**
+ * The configuration with the redirect URI this demo server serves: when WEBEX_REDIRECT_URI was not set, the default
+ * one moved to the port the server listens on (PORT / --port). Port 0 is resolved to a free port first, since the
+ * emulator's integration must know the redirect URI before the server listens.
+ */
+export async function demoRedirect(config: Config): Promise<Config> {
+  if (config.redirectUriSet !== false) return config;
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
+  const redirect = new URL(config.redirectUri);
+  redirect.port = String(port);
+  return { ...config, port, redirectUri: redirect.toString() };
+}
+
+/**
+ * Starts the emulator for `config` (which must be in demo mode) and returns the configuration to serve with. Without
+ * an explicit WEBEX_REDIRECT_URI, the returned configuration's redirect URI (and port, when it was 0) follow the port
+ * the server listens on ({@link demoRedirect}); the demo integration registers that redirect URI.
+ */
+export async function startDemo(given: Config, options: { fetch?: FetchLike } = {}): Promise<Demo> {
+  const config = await demoRedirect(given);
   const base: Seed = DEMO_SEED;
   const first = base.integrations[0];
   if (!first) throw new Error('The demo seed has no integration.');

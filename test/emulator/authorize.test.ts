@@ -1,5 +1,6 @@
 /** The authorize page, the consent form, HTML escaping of every reflected value, and what other clients rely on. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SEED } from '../../src/emulator/index.js';
 import { authorizeUrl, CREDS, type Emu, IT, REDIRECT, start, token } from './helpers.js';
 
 let emu: Emu;
@@ -46,6 +47,51 @@ describe('authorize', () => {
     expect(bad.status).toBe(400);
     expect(html).not.toContain('<script>');
     expect(html).toContain('No Webex account');
+  });
+
+  it('lists the seeded people (name + email) as buttons that accept as them, next to the unchanged form', async () => {
+    const c = await consent(authorizeUrl(emu));
+    expect(c.status).toBe(200);
+    // The sign-in form is unchanged and still the page's first form.
+    const first = /<form\b[\s\S]*?<\/form>/.exec(c.html)?.[0] ?? '';
+    expect(first).toContain('<input id="email" type="email" name="email" autocomplete="username" value="" required>');
+    expect(first).toContain('<button type="submit" name="decision" value="accept">Accept</button>');
+    expect(first).toContain('<button type="submit" name="decision" value="decline" formnovalidate>Decline</button>');
+    expect(c.html).toContain(
+      '<button type="submit" name="email" value="alice@example.com">Alice Example (alice@example.com)</button>',
+    );
+    expect(c.html).toContain('Bob Example (bob@example.com)');
+    expect(c.html).not.toContain('demo-bot@webex.bot'); // bots cannot sign in
+    expect(c.html).not.toContain('<script');
+    // What a click on Bob's button submits: his form's hidden fields and the button's email.
+    const bobForm = /<form\b(?:(?!<\/form>)[\s\S])*bob@example\.com[\s\S]*?<\/form>/.exec(
+      c.html.slice(c.html.indexOf('</form>') + 7),
+    )?.[0];
+    expect(bobForm).toBeTruthy();
+    const fields = new URLSearchParams();
+    for (const input of bobForm?.match(/<input\b[^>]*>/g) ?? []) {
+      const name = /name="([^"]*)"/.exec(input)?.[1];
+      if (name) fields.set(name, /value="([^"]*)"/.exec(input)?.[1] ?? '');
+    }
+    fields.set('email', 'bob@example.com');
+    expect(Object.fromEntries(fields)).toEqual({ request: c.requestId, decision: 'accept', email: 'bob@example.com' });
+    const r = await submit(Object.fromEntries(fields));
+    expect(r.status).toBe(302);
+    expect(new URL(String(r.headers.get('location'))).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('escapes seeded names and emails on the sign-in page', async () => {
+    const other = await start({
+      seed: { ...DEMO_SEED, users: [{ email: 'eve@example.com', displayName: XSS }, ...DEMO_SEED.users] },
+    });
+    try {
+      const c = await consent(authorizeUrl(other));
+      expect(c.status).toBe(200);
+      expect(c.html).not.toContain('<script>');
+      expect(c.html).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; (eve@example.com)');
+    } finally {
+      await other.close();
+    }
   });
 
   it('lists the requested scopes in words', async () => {

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/server/app.js';
+import { buildApp, listen } from '../../src/server/app.js';
 import { type Demo, startDemo } from '../../src/server/demo.js';
-import { DEMO_BANNER } from '../../src/server/views/layout.js';
+import { escapeHtml } from '../../src/server/html.js';
+import { DEMO_BANNER, DEMO_BANNER_BROUGHT } from '../../src/server/views/layout.js';
 import { generateKeyEntry, openVault } from '../../src/vault/index.js';
 import { Browser, testConfig } from './support/app.js';
 
@@ -182,6 +183,31 @@ describe('demo mode against the real emulator and vault', () => {
     expect(after.body).toContain('Hi &lt;b&gt;there&lt;/b&gt; from the test');
   });
 
+  it('a session that brought an integration at Webex: the banner and home page do not claim emulator tokens', async () => {
+    const b = new Browser(app);
+    const home = await b.get('/');
+    expect(home.body).toContain(DEMO_BANNER);
+    expect(home.body).toContain('<dd id="tokens-from">the local Webex emulator</dd>');
+    const saved = await b.post('/configure', {
+      clientId: `C${'a'.repeat(63)}`,
+      clientSecret: 's'.repeat(64),
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: 'spark:people_read',
+    });
+    expect(saved.statusCode, saved.body).toBe(303);
+    for (const path of ['/', '/space', '/nope']) {
+      const page = await b.get(path);
+      expect(page.body, path).toContain(escapeHtml(DEMO_BANNER_BROUGHT));
+      expect(page.body, path).not.toContain(DEMO_BANNER);
+    }
+    const after = (await b.get('/')).body;
+    expect(after).toContain('<dd id="tokens-from">Webex (webexapis.com)</dd>');
+    expect(after).not.toContain('Tokens work only against the emulator');
+    // Another browser still uses the emulator's integration, with the banner as before.
+    const other = new Browser(app);
+    expect((await other.get('/')).body).toContain(DEMO_BANNER);
+  });
+
   it("paste form: the emulator's own authorization URL fills the form, the emulator base can be saved, and the flow runs offline", async () => {
     const b = new Browser(app);
     await b.get('/');
@@ -251,5 +277,64 @@ describe('demo start-up', () => {
       rmSync(home, { recursive: true, force: true });
     }
     expect(existsSync(d.config.dbPath)).toBe(false);
+  });
+
+  it('without WEBEX_REDIRECT_URI, the redirect URI follows the port served on (not 8080), and a flow completes', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'webex-auth-demo-port-'));
+    // PORT=0: the demo resolves a free port before the emulator registers the redirect URI.
+    const config = testConfig({ XDG_DATA_HOME: home, WEBEX_AUTH_KEYS: generateKeyEntry('k1'), PORT: '0' });
+    expect(config.redirectUriSet).toBe(false);
+    const d = await startDemo(config);
+    const served = await buildApp(d.config);
+    try {
+      expect(d.config.port).not.toBe(0);
+      expect(d.config.port).not.toBe(8080);
+      expect(d.config.redirectUri).toBe(`http://localhost:${d.config.port}/oauth`);
+      const url = await listen(served, d.config);
+      expect(new URL(url).port).toBe(String(d.config.port));
+      const b = new Browser(served);
+      expect((await b.get('/')).body).toContain(`http://localhost:${d.config.port}/oauth`);
+      const authorizeUrl = (await b.post('/oauth/start', { scope: ['spark:people_read'] })).headers.location;
+      expect(new URL(String(authorizeUrl)).searchParams.get('redirect_uri')).toBe(d.config.redirectUri);
+      const page = await (await fetch(String(authorizeUrl))).text();
+      const request = /name="request" value="([^"]+)"/.exec(page)?.[1];
+      expect(request, page.slice(0, 500)).toBeTruthy();
+      const answer = await fetch(new URL('/v1/authorize', String(authorizeUrl)), {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          request: request ?? '',
+          email: 'alice@example.com',
+          decision: 'accept',
+        }).toString(),
+      });
+      const location = new URL(String(answer.headers.get('location')));
+      expect(location.origin).toBe(`http://localhost:${d.config.port}`);
+      const done = await b.get(location.pathname + location.search);
+      expect(done.statusCode).toBe(303);
+      expect((await b.get(String(done.headers.location))).body).toContain('Alice Example');
+    } finally {
+      await served.close();
+      await d.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('an explicit WEBEX_REDIRECT_URI is kept whatever the port', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'webex-auth-demo-port-'));
+    const config = testConfig({
+      XDG_DATA_HOME: home,
+      PORT: '18282',
+      WEBEX_REDIRECT_URI: 'http://localhost:8080/oauth',
+    });
+    const d = await startDemo(config);
+    try {
+      expect(d.config.port).toBe(18282);
+      expect(d.config.redirectUri).toBe('http://localhost:8080/oauth');
+    } finally {
+      await d.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

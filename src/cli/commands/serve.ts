@@ -19,7 +19,8 @@ const command: Command = {
   },
   details:
     'Without WEBEX_CLIENT_ID the web app runs in demo mode: the Webex emulator starts in-process and the whole flow\n' +
-    'works offline. The callback is served at the path of WEBEX_REDIRECT_URI (default http://localhost:8080/oauth).',
+    'works offline. The callback is served at the path of WEBEX_REDIRECT_URI (default http://localhost:8080/oauth;\n' +
+    'in demo mode, without WEBEX_REDIRECT_URI, http://localhost:<port>/oauth on the port listened on).',
   async run(args, io) {
     let config = loadConfig({
       env: io.env,

@@ -26,6 +26,17 @@ function redirectWith(reply: FastifyReply, redirectUri: string, fields: Record<s
   return reply.code(302).header('Cache-Control', 'no-store').header('Location', url.href).send();
 }
 
+/** The people (not bots) the sign-in page offers to accept as: the first 20, in seed order. */
+function seededPeople(ctx: EmulatorContext): { displayName: string; email: string }[] {
+  const people: { displayName: string; email: string }[] = [];
+  for (const p of ctx.state.people.values()) {
+    if (p.type !== 'person') continue;
+    people.push({ displayName: p.displayName, email: p.email });
+    if (people.length === 20) break;
+  }
+  return people;
+}
+
 function sessionPerson(ctx: EmulatorContext, request: FastifyRequest): string | undefined {
   const cookie = request.headers.cookie;
   if (!cookie) return undefined;
@@ -134,7 +145,13 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: Emul
     return page(
       reply,
       200,
-      consentPage({ requestId, appName: integration.name, scopes: pending.scopes, email: p.login_hint }),
+      consentPage({
+        requestId,
+        appName: integration.name,
+        scopes: pending.scopes,
+        email: p.login_hint,
+        people: seededPeople(ctx),
+      }),
     );
   });
 
@@ -158,7 +175,13 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: Emul
     if (request.forcedError) return back({ error: request.forcedError });
     if (decision === 'decline') return back({ error: 'access_denied' });
     const integration = ctx.state.integrations.get(pending.clientId);
-    const view = { requestId, appName: integration?.name ?? 'An integration', scopes: pending.scopes, email };
+    const view = {
+      requestId,
+      appName: integration?.name ?? 'An integration',
+      scopes: pending.scopes,
+      email,
+      people: seededPeople(ctx),
+    };
     if (decision !== 'accept') return page(reply, 400, consentPage({ ...view, error: 'Choose Accept or Decline.' }));
     const person = ctx.state.personByEmail(email.trim());
     if (!person || person.type !== 'person')

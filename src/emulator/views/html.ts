@@ -32,7 +32,8 @@ main{max-width:28rem;margin:3rem auto;background:#fff;border-radius:12px;padding
 h1{font-size:1.3rem}.note{font-size:.8rem;color:#555;background:#fff7d6;padding:.4rem .6rem;border-radius:6px}
 label{display:block;margin:1rem 0 .3rem}input[type=email],input[type=text]{width:100%;padding:.5rem;box-sizing:border-box}
 .buttons{display:flex;gap:.5rem;margin-top:1.2rem}button{padding:.55rem 1.2rem;border-radius:20px;border:1px solid #888;cursor:pointer}
-button[value=accept]{background:#0a7d3b;color:#fff;border-color:#0a7d3b}.error{color:#b00020}ul{padding-left:1.2rem}`;
+button[value=accept]{background:#0a7d3b;color:#fff;border-color:#0a7d3b}.error{color:#b00020}ul{padding-left:1.2rem}
+h2{font-size:1rem;margin-top:1.6rem}.people{list-style:none;padding:0}.people li{margin:.3rem 0}.people button{width:100%;text-align:left}`;
 
 /** A whole page around `body`. */
 export function layout(title: string, body: SafeHtml): string {

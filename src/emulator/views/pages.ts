@@ -19,6 +19,17 @@ export interface ConsentView {
   scopes: string[];
   email?: string;
   error?: string;
+  /** Seeded people to accept as with one click (display name + email), so nobody has to know the seed. */
+  people?: readonly { displayName: string; email: string }[];
+}
+
+/** One small form per seeded person: its button submits that person's email with `decision=accept`, no script. */
+function peopleForms(requestId: string, people: readonly { displayName: string; email: string }[]) {
+  if (!people.length) return '';
+  return html`<h2>Seeded people</h2><p>Accept as one of the emulator's people:</p><ul class="people">${people.map(
+    (p) => html`<li><form method="post" action="/v1/authorize"><input type="hidden" name="request" value="${requestId}">
+<input type="hidden" name="decision" value="accept"><button type="submit" name="email" value="${p.email}">${p.displayName} (${p.email})</button></form></li>`,
+  )}</ul>`;
 }
 
 /** The login + consent page: `name="email"` and two `name="decision"` buttons (design.md). */
@@ -32,7 +43,8 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 <input type="hidden" name="request" value="${v.requestId}">
 <label for="email">Email address</label><input id="email" type="email" name="email" autocomplete="username" value="${v.email ?? ''}" required>
 <div class="buttons"><button type="submit" name="decision" value="accept">Accept</button>
-<button type="submit" name="decision" value="decline" formnovalidate>Decline</button></div></form>`,
+<button type="submit" name="decision" value="decline" formnovalidate>Decline</button></div></form>
+${peopleForms(v.requestId, v.people ?? [])}`,
   );
 }
 

@@ -43,22 +43,25 @@ export const viewsPlugin: FastifyPluginAsync<LayoutContext> = globalPlugin(async
     request.principal
       ? { account: request.principal.account, admin: request.principal.admin, csrf: request.csrf }
       : undefined;
+  /** Whether the request's session brought its own integration (the web form /configure). */
+  const brought = (request: FastifyRequest): boolean =>
+    typeof (request.session?.data as { integrationId?: unknown } | undefined)?.integrationId === 'string';
   app.decorate('renderPage', (request: FastifyRequest, title: string, body: SafeHtml) =>
-    layout(ctx, title, body, viewer(request)),
+    layout(ctx, title, body, viewer(request), brought(request)),
   );
   app.decorate('renderError', (request: FastifyRequest, info: ErrorInfo) =>
-    layout(ctx, info.title, errorView(info), viewer(request)),
+    layout(ctx, info.title, errorView(info), viewer(request), brought(request)),
   );
   // Without a status, the one already set stays (`reply.code(401).page(…)`), else 200.
   app.decorateReply('page', function (title: string, body: SafeHtml, status?: number) {
     return this.code(status ?? this.statusCode)
       .type('text/html; charset=utf-8')
-      .send(layout(ctx, title, body, viewer(this.request)));
+      .send(layout(ctx, title, body, viewer(this.request), brought(this.request)));
   });
   app.decorateReply('errorPage', function (info: ErrorInfo) {
     return this.code(info.status)
       .type('text/html; charset=utf-8')
-      .send(layout(ctx, info.title, errorView(info), viewer(this.request)));
+      .send(layout(ctx, info.title, errorView(info), viewer(this.request), brought(this.request)));
   });
 
   app.get<{ Params: { file: string } }>('/static/:file', { config: { access: 'anyone' } }, async (request, reply) => {

@@ -32,6 +32,15 @@ export function modeDescription(ctx: ServerContext): string {
   }
 }
 
+/** Where an integration at `apiBase` gets its tokens from, in words (the home page's integration section). */
+export function tokenSource(ctx: ServerContext, apiBase: string): string {
+  const base = apiBase.replace(/\/+$/, '');
+  if (ctx.config.mode === 'demo' && base === demoEmulatorBase(ctx.config)) return 'the local Webex emulator';
+  if (base === WEBEX_API_BASE) return 'Webex (webexapis.com)';
+  if (base === WEBEX_FEDRAMP_API_BASE) return 'Webex for Government (FedRAMP)';
+  return base;
+}
+
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const configureBody = z.object({
@@ -91,15 +100,21 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
     const connections = (await ctx.vault.connections.list(principal.ownerId))
       .sort((a, b) => b.updatedAt - a.updatedAt)
       .map((c) => ({ id: c.id, name: c.person.displayName, email: c.person.email ?? c.person.emails?.[0] ?? '' }));
+    const tokensFrom = integration ? tokenSource(ctx, integration.apiBase) : undefined;
     const model: HomeModel = {
       csrf: request.csrf,
-      modeDescription: modeDescription(ctx),
+      // In demo mode a brought integration may be at Webex: the page says where its tokens come from instead.
+      modeDescription:
+        ctx.config.mode === 'demo' && brought && tokensFrom !== 'the local Webex emulator'
+          ? "Demo mode: the configured integration is the Webex emulator's, built into this server; this browser uses the integration it brought."
+          : modeDescription(ctx),
       integration: integration
         ? {
             clientIdMasked: maskId(integration.clientId),
             redirectUri: integration.redirectUri,
             source,
             scopes: integration.scopes,
+            tokensFrom,
           }
         : undefined,
       defaultScopes: ctx.config.scopes.length ? ctx.config.scopes : ['spark:people_read', 'spark:rooms_read'],

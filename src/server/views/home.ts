@@ -40,7 +40,14 @@ export interface HomeModel {
   modeDescription: string;
   /** The integration flows start with; undefined shows the bring-your-own form instead. */
   integration:
-    | { clientIdMasked: string; redirectUri: string; source: 'configured' | 'demo' | 'this browser'; scopes: string[] }
+    | {
+        clientIdMasked: string;
+        redirectUri: string;
+        source: 'configured' | 'demo' | 'this browser';
+        scopes: string[];
+        /** Where this integration's tokens come from, in words (`the local Webex emulator`, `Webex (webexapis.com)`…). */
+        tokensFrom?: string | undefined;
+      }
     | undefined;
   /** Scopes checked by default. */
   defaultScopes: string[];
@@ -112,6 +119,7 @@ ${
 <dt>Redirect URI</dt><dd><code id="redirect-uri">${i.redirectUri}</code> <button type="button" class="small" data-copy="redirect-uri">Copy</button>
 <div class="muted">${i.source === 'demo' ? 'The demo integration on the emulator has this redirect URI registered already.' : 'Register exactly this on your integration at developer.webex.com.'}</div></dd>
 <dt>Client id</dt><dd><code>${i.clientIdMasked}</code> <span class="muted">(${i.source})</span></dd>
+${i.tokensFrom ? html`<dt>Tokens from</dt><dd id="tokens-from">${i.tokensFrom}</dd>` : ''}
 </dl>
 ${m.selfSigned ? html`<p class="notice">This page is served over https with a self-signed certificate generated for localhost; your browser warns about it once.</p>` : ''}`
     : ''

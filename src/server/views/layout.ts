@@ -37,11 +37,20 @@ function viewerBar(ctx: LayoutContext, viewer: Viewer | undefined): SafeHtml | s
 <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrf}"><button type="submit" id="signout">Sign out</button></form>`;
 }
 
-/** The text of the demo-mode banner. */
+/** The text of the demo-mode banner (for sessions using the emulator's demo integration). */
 export const DEMO_BANNER = 'Demo mode — tokens come from the local Webex emulator, not from Webex';
 
-/** Renders a whole HTML document. */
-export function layout(ctx: LayoutContext, title: string, body: SafeHtml, viewer?: Viewer): string {
+/**
+ * The demo-mode banner of a session that brought its own integration (/configure): only the configured one is
+ * certainly the emulator's; the home page says where the brought one's tokens come from.
+ */
+export const DEMO_BANNER_BROUGHT = "Demo mode — the configured integration is the local Webex emulator's";
+
+/**
+ * Renders a whole HTML document. `brought`: the request's session uses an integration it brought, not the configured
+ * (in demo mode, the emulator's) one.
+ */
+export function layout(ctx: LayoutContext, title: string, body: SafeHtml, viewer?: Viewer, brought = false): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -53,7 +62,7 @@ export function layout(ctx: LayoutContext, title: string, body: SafeHtml, viewer
 <script src="/static/app.js" defer></script>
 </head>
 <body>
-${ctx.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''}
+${ctx.demo ? html`<div class="banner" role="status">${brought ? DEMO_BANNER_BROUGHT : DEMO_BANNER}</div>` : ''}
 <header class="top"><a class="brand" href="/">webex-auth</a><span class="mode">${ctx.modeLabel}</span><span class="access-mode" data-mode="${ctx.accessMode}">${accessModeLabel(ctx.accessMode)}</span>${viewerBar(ctx, viewer)}</header>
 <main>
 ${body}
