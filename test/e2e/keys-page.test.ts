@@ -10,6 +10,8 @@ import {
   browserAvailable,
   browserRequired,
   type CliServer,
+  clickToConsent as clickToConsentOf,
+  consentAs as consentAsOf,
   screenshot,
   startTeamStack,
   type TeamStack,
@@ -47,27 +49,8 @@ describe.runIf(run)('the keys page in Chromium (team mode)', () => {
     return { context, page: await context.newPage() };
   }
 
-  /** Clicks `selector`, a form button that leaves for the emulator's consent page; fails with the page if it did not. */
-  async function clickToConsent(page: Page, selector: string) {
-    await page.click(selector);
-    await page.waitForLoadState('domcontentloaded');
-    const where = new URL(page.url());
-    if (where.origin !== emulator.url) {
-      const text = ((await page.textContent('main').catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
-      expect.fail(`${selector} led to ${where.pathname} "${await page.title()}": ${text.slice(0, 300)}`);
-    }
-  }
-
-  /** On the emulator's consent page: signs in as `email` and accepts; waits until back on the server. */
-  async function consentAs(page: Page, email: string) {
-    await page.waitForSelector('input[name="email"]');
-    await page.fill('input[name="email"]', email);
-    await Promise.all([
-      page.waitForURL((u) => u.origin === base),
-      page.click('button[name="decision"][value="accept"]'),
-    ]);
-    await page.waitForLoadState('domcontentloaded');
-  }
+  const clickToConsent = (page: Page, selector: string) => clickToConsentOf({ emulator }, page, selector);
+  const consentAs = (page: Page, email: string) => consentAsOf({ emulator, base }, page, email);
 
   /** Landing page → Sign in with Webex → consent as `email`. */
   async function signIn(page: Page, email: string) {

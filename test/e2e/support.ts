@@ -275,3 +275,29 @@ export async function startTeamStack(prefix: string): Promise<TeamStack> {
     },
   };
 }
+
+/**
+ * Clicks `selector` (a form button that leaves for the emulator's consent page) and checks the browser got there;
+ * a refusal by the server (such as "Form expired") fails at once with the page's title and text.
+ */
+export async function clickToConsent(stack: Pick<TeamStack, 'emulator'>, page: Page, selector: string): Promise<void> {
+  await page.click(selector);
+  await page.waitForLoadState('domcontentloaded');
+  const where = new URL(page.url());
+  if (where.origin !== stack.emulator.url) {
+    const text = ((await page.textContent('main').catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
+    throw new Error(`${selector} led to ${where.pathname} "${await page.title()}": ${text.slice(0, 300)}`);
+  }
+}
+
+/** On the emulator's consent page: signs in as `email` and accepts; waits until back on the server's page. */
+export async function consentAs(stack: Pick<TeamStack, 'emulator' | 'base'>, page: Page, email: string): Promise<void> {
+  await page.waitForSelector('input[name="email"]');
+  if (!page.url().startsWith(stack.emulator.url)) throw new Error(`not on the emulator's consent page: ${page.url()}`);
+  await page.fill('input[name="email"]', email);
+  await Promise.all([
+    page.waitForURL((u) => u.origin === stack.base),
+    page.click('button[name="decision"][value="accept"]'),
+  ]);
+  await page.waitForLoadState('domcontentloaded');
+}

@@ -12,6 +12,8 @@ import {
   browserAvailable,
   browserRequired,
   type CliServer,
+  clickToConsent as clickToConsentOf,
+  consentAs as consentAsOf,
   screenshot,
   startTeamStack,
   type TeamStack,
@@ -53,30 +55,8 @@ describe.runIf(run)('team mode in Chromium', () => {
   /** The page's access-mode marker. */
   const accessMode = (page: Page) => page.getAttribute('span.access-mode', 'data-mode');
 
-  /**
-   * Clicks `selector` (a form button that leaves for the emulator's consent page) and checks the browser got there;
-   * a refusal by the server (such as "Form expired") fails at once with the page's title and text.
-   */
-  async function clickToConsent(page: Page, selector: string) {
-    await page.click(selector);
-    await page.waitForLoadState('domcontentloaded');
-    const where = new URL(page.url());
-    if (where.origin !== emulator.url) {
-      const text = ((await page.textContent('main').catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
-      expect.fail(`${selector} led to ${where.pathname} "${await page.title()}": ${text.slice(0, 300)}`);
-    }
-  }
-
-  /** On the emulator's consent page: signs in as `email` and accepts; waits until back on the server. */
-  async function consentAs(page: Page, email: string) {
-    await page.waitForSelector('input[name="email"]');
-    expect(page.url().startsWith(emulator.url)).toBe(true);
-    await page.fill('input[name="email"]', email);
-    await Promise.all([
-      page.waitForURL((u) => u.origin === base),
-      page.click('button[name="decision"][value="accept"]'),
-    ]);
-  }
+  const clickToConsent = (page: Page, selector: string) => clickToConsentOf({ emulator }, page, selector);
+  const consentAs = (page: Page, email: string) => consentAsOf({ emulator, base }, page, email);
 
   /** Landing page → Sign in with Webex → consent as `email`; leaves the page wherever the server sent it. */
   async function signIn(page: Page, email: string) {
