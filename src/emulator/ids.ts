@@ -1,6 +1,6 @@
 /**
  * Webex-shaped identifiers: REST ids (unpadded base64 of `ciscospark://us/<TYPE>/<uuid>`), tracking ids, and the
- * opaque credential format `<64 base64 chars>_PF84_<orgUuid>` (webex-api.md §1). Randomness from node:crypto.
+ * opaque credential format `<64 base64 chars>_PF84_<orgUuid>` (docs/webex-api.md "Hosts and identifiers"). Randomness from node:crypto.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 

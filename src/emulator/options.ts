@@ -1,4 +1,4 @@
-/** Emulator options (the `webex-auth emulator` flags and the knobs of webex-api.md "Emulator defaults"). */
+/** Emulator options (the `webex-auth emulator` flags and the knobs of docs/webex-api.md "Emulator"). */
 import type { FastifyBaseLogger } from 'fastify';
 import type { SeedInput } from './seed.js';
 
@@ -86,10 +86,10 @@ export interface ResolvedOptions {
   webhookTimeoutMs: number;
 }
 
-/** The documented Webex issuer (webex-api.md §4). */
+/** The documented Webex issuer (docs/webex-api.md "OpenID Connect"). */
 export const DEFAULT_ISSUER = 'https://idbroker-b-us.webex.com/idb';
 
-/** Applies the defaults of webex-api.md "Emulator defaults". */
+/** Applies the defaults of docs/webex-api.md (Webex's behaviour; the emulator's choices where Webex publishes none). */
 export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
   const issuer = o.issuer ?? DEFAULT_ISSUER;
   return {

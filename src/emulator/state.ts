@@ -59,6 +59,8 @@ export interface MembershipRec {
   roomId: string;
   personUuid: string;
   isModerator: boolean;
+  /** Hidden from the person's room list (direct spaces; set with `PUT /v1/memberships/{id}`). */
+  isRoomHidden?: boolean;
   created: string;
 }
 
@@ -74,7 +76,13 @@ export interface MessageRec {
   toPersonId?: string;
   toPersonEmail?: string;
   mentionedPeople?: string[];
+  /** Whether it was posted with `files` or `attachments` (such messages cannot be edited). */
+  hasFiles?: boolean;
   created: string;
+  /** When it was last edited (`PUT /v1/messages/{id}`). */
+  updated?: string;
+  /** How many times it has been edited. */
+  edits?: number;
   seq: number;
 }
 
@@ -236,6 +244,13 @@ export class EmulatorState {
     this.rooms.set(room.id, room);
     for (const p of members) this.addMember(room, p);
     return room;
+  }
+
+  /** Deletes a room with its memberships and messages. */
+  deleteRoom(room: RoomRec): void {
+    this.rooms.delete(room.id);
+    room.members.clear();
+    this.messages = this.messages.filter((m) => m.roomUuid !== room.uuid);
   }
 
   /** Posts a message into a room. */

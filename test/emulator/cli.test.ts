@@ -1,5 +1,10 @@
-/** `webex-auth emulator`: the listening line, every flag in --help, a bad seed file → one line and exit 2. */
+/**
+ * `webex-auth emulator`: the listening line, every flag in --help, a bad seed file or knob → one line and exit 2, and
+ * the webhook knobs reaching the emulator.
+ */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -74,6 +79,10 @@ describe('webex-auth emulator', () => {
       'revocation-lag-ms',
       'max-mode',
       'clock-offset',
+      'webhook-retries',
+      'webhook-retry-base-ms',
+      'webhook-inactive-after',
+      'webhook-timeout-ms',
     ])
       expect(help).toMatch(new RegExp(`--${flag}\\b.*\\S{3}`));
   });
@@ -102,9 +111,91 @@ describe('webex-auth emulator', () => {
       ['--max-mode', 'x'],
       ['--issuer', 'not a url'],
       ['--auto-consent', 'nobody@example.com'],
+      ['--webhook-retries=-1'],
+      ['--webhook-retries', '21'],
+      ['--webhook-retries', 'three'],
+      ['--webhook-retry-base-ms', '1.5'],
+      ['--webhook-inactive-after', '0'],
+      ['--webhook-timeout-ms', '0'],
+      ['--webhook-timeout-ms', '600001'],
     ]) {
-      const { io } = fakeIO();
-      expect(await runCli(['emulator', '--port', '0', ...args], io)).toBe(2);
+      const { io, err } = fakeIO();
+      expect(await runCli(['emulator', '--port', '0', ...args], io), args.join(' ')).toBe(2);
+      const first = err.join('').split('\n')[0] as string;
+      expect(first).toMatch(/^error: /);
+      const flag = (args[0] as string).split('=')[0] as string;
+      if (flag.startsWith('--webhook')) expect(first).toContain(`${flag} must be an integer from`);
+    }
+  });
+
+  it('the webhook flags shape retries, the turn to inactive and the receiver timeout', async () => {
+    // A receiver that never answers: every attempt times out.
+    let attempts = 0;
+    const silent = createServer(() => {
+      attempts += 1;
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    let stop: () => void = () => {};
+    const { io, out } = fakeIO(new Promise<void>((r) => (stop = r)));
+    const exit = runCli(
+      [
+        'emulator',
+        '--port',
+        '0',
+        '--webhook-retries',
+        '1',
+        '--webhook-retry-base-ms',
+        '10',
+        '--webhook-inactive-after',
+        '1',
+        '--webhook-timeout-ms',
+        '200',
+      ],
+      io,
+    );
+    try {
+      let base: string | undefined;
+      while (!base) {
+        await new Promise((r) => setImmediate(r));
+        base = out.join('').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+      }
+      const bot = { authorization: `Bearer ${DEMO_SEED.bots[0]?.token}`, 'content-type': 'application/json' };
+      const target = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
+      const created = await fetch(`${base}/v1/webhooks`, {
+        method: 'POST',
+        headers: bot,
+        body: JSON.stringify({ name: 'cli', targetUrl: target, resource: 'messages', event: 'created' }),
+      });
+      const hook = (await created.json()) as { id: string };
+      const sent = await fetch(`${base}/v1/messages`, {
+        method: 'POST',
+        headers: bot,
+        body: JSON.stringify({ toPersonEmail: 'alice@example.com', text: 'to the bot webhook' }),
+      });
+      expect(sent.status).toBe(200);
+      const status = async () =>
+        ((await (await fetch(`${base}/v1/webhooks/${hook.id}`, { headers: bot })).json()) as { status: string }).status;
+      const until = Date.now() + 15_000;
+      while ((await status()) !== 'inactive') {
+        if (Date.now() > until) throw new Error('the webhook never turned inactive');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const deliveries = (
+        (await (await fetch(`${base}/_emulator/deliveries`)).json()) as {
+          deliveries: { attempt: number; error?: string }[];
+        }
+      ).deliveries;
+      // One attempt and one retry (default: 3 retries), both timed out; one failed delivery made it inactive.
+      expect(deliveries.map((d) => [d.attempt, d.error])).toEqual([
+        [1, 'timeout'],
+        [2, 'timeout'],
+      ]);
+      expect(attempts).toBe(2);
+    } finally {
+      stop();
+      await exit;
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-/** Every row of webex-api.md "Emulator defaults", over real HTTP. */
+/** Every emulator default (docs/webex-api.md: Webex's behaviour, and the emulator's choices), over real HTTP. */
 import http from 'node:http';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ const auto = (o: Parameters<typeof start>[0] = {}) =>
 const refresh = (rt: string, extra: Record<string, string> = {}) =>
   token(emu, { grant_type: 'refresh_token', refresh_token: rt, ...CREDS, ...extra });
 
-describe('Emulator defaults (webex-api.md)', () => {
+describe('Emulator defaults', () => {
   it('#1 #2 lifetimes 1209599 / 7775999 and their knobs', async () => {
     emu = await auto();
     const t = await login(emu);

@@ -1,6 +1,6 @@
 /**
  * A full authorization-code + PKCE + OIDC flow driven by openid-client v6 (a library nobody here wrote), which also
- * validates the id_token against the emulator's JWKS. Per webex-api.md §4: the full discovery URL, and
+ * validates the id_token against the emulator's JWKS. Per docs/webex-api.md "OpenID Connect": the full discovery URL, and
  * allowInsecureRequests because the emulator speaks plain http on loopback.
  */
 import * as oidc from 'openid-client';

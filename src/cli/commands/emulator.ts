@@ -1,6 +1,6 @@
 /**
  * `webex-auth emulator`: runs the Webex emulator (a local stand-in for https://webexapis.com/v1) until Ctrl-C.
- * Every knob of webex-api.md "Emulator defaults" is a flag; defaults are Webex's behaviour.
+ * Every knob of docs/webex-api.md "Emulator" is a flag; defaults are Webex's behaviour.
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../command.js';
@@ -55,6 +55,10 @@ const command: Command = {
     'revocation-lag-ms': { type: 'string' },
     'max-mode': { type: 'string' },
     'clock-offset': { type: 'string' },
+    'webhook-retries': { type: 'string' },
+    'webhook-retry-base-ms': { type: 'string' },
+    'webhook-inactive-after': { type: 'string' },
+    'webhook-timeout-ms': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   },
   help: {
@@ -81,12 +85,17 @@ const command: Command = {
     'revocation-lag-ms': 'Milliseconds before a revocation takes effect (default 0: immediately)',
     'max-mode': 'clamp|reject: a list max above the endpoint limit is clamped (default) or a 400',
     'clock-offset': 'Start the emulator clock this many seconds from now (may be negative)',
+    'webhook-retries': 'Webhook retries after a failed first delivery attempt (default 3; 0 = none)',
+    'webhook-retry-base-ms': 'Wait before the first webhook retry in ms, doubling each time (default 1000)',
+    'webhook-inactive-after': 'A webhook turns inactive after this many failed deliveries in a row (default 5)',
+    'webhook-timeout-ms': 'Ms to wait for a webhook receiver before the attempt fails (default 10000)',
     verbose: 'Log every request to stderr (secrets redacted)',
   },
   details:
     'The base URL http://127.0.0.1:<P>/v1 mirrors https://webexapis.com/v1. The test-only control API lives under\n' +
     '/_emulator: POST clock {advanceSeconds}, POST/DELETE faults, GET stats, POST revoke {email|refreshToken},\n' +
-    'POST reset. The demo seed holds made-up credentials for this emulator only; they never work against Webex.',
+    'GET/DELETE deliveries (webhook delivery attempts), POST reset. The demo seed holds made-up credentials for this\n' +
+    'emulator only; they never work against Webex.',
   async run(args, io) {
     const v = args.values;
     const port = int('port', v.port ?? '9090', 0, 65535) as number;
@@ -152,6 +161,10 @@ const command: Command = {
         revocationLagMs: int('revocation-lag-ms', v['revocation-lag-ms'], 0, 3_600_000),
         maxMode: choice('max-mode', v['max-mode'], ['clamp', 'reject'] as const),
         clockOffset: int('clock-offset', v['clock-offset'], -1e10, 1e10),
+        webhookRetries: int('webhook-retries', v['webhook-retries'], 0, 20),
+        webhookRetryBaseMs: int('webhook-retry-base-ms', v['webhook-retry-base-ms'], 0, 3_600_000),
+        webhookInactiveAfter: int('webhook-inactive-after', v['webhook-inactive-after'], 1, 1000),
+        webhookTimeoutMs: int('webhook-timeout-ms', v['webhook-timeout-ms'], 1, 600_000),
         logger,
       });
     } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/authorize` and the consent form `POST /v1/authorize` (webex-api.md §2). Unknown client or unregistered
+ * `GET /v1/authorize` and the consent form `POST /v1/authorize` (docs/webex-api.md "Authorization"). Unknown client or unregistered
  * redirect URI → an HTML 400 page, never a redirect; every other error goes back to the redirect URI with `state`.
  */
 import { randomUUID } from 'node:crypto';

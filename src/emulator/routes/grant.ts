@@ -50,7 +50,7 @@ export function authenticateClient(
   return { ok: true, integration };
 }
 
-/** Sends the token response of webex-api.md §3 for `grant` with a fresh access token. */
+/** Sends the token response of docs/webex-api.md "Tokens" for `grant` with a fresh access token. */
 export async function sendTokens(
   ctx: EmulatorContext,
   reply: FastifyReply,

@@ -1,6 +1,8 @@
 /**
- * `GET/POST /v1/memberships`, `DELETE /v1/memberships/{id}` (scopes `spark:memberships_read` / `_write`). A bot adding
- * a person to a space is what the space demo needs; a duplicate is 409 `Person is already in the room.`
+ * `GET/POST /v1/memberships`, `GET/PUT/DELETE /v1/memberships/{id}` (scopes `spark:memberships_read` / `_write`). A
+ * bot adding a person to a space is what the space demo needs; a duplicate is 409 `Person is already in the room.`
+ * `PUT` sets `isModerator` (group spaces; once a space has moderators only they may change it) and `isRoomHidden`
+ * (the caller's own membership of a direct space).
  */
 import type { FastifyInstance } from 'fastify';
 import * as z from 'zod';
@@ -23,10 +25,13 @@ const createMembership = z
     message: 'Exactly one of personId or personEmail is required.',
   });
 
+const updateMembership = z.object({ isModerator: z.boolean(), isRoomHidden: z.boolean().optional() });
+
 /** Registers the memberships endpoints. */
 export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorContext }): Promise<void> {
   const readScopes = requiredScopes('GET', '/memberships');
   const writeScopes = requiredScopes('POST', '/memberships');
+  const updateScopes = requiredScopes('PUT', '/memberships/{membershipId}');
   const deleteScopes = requiredScopes('DELETE', '/memberships/{membershipId}');
 
   app.get('/v1/memberships', { config: { fault: 'rest' } }, async (request, reply) => {
@@ -68,7 +73,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     if (!person) return restError(request, reply, 404, 'Could not find a person with provided ID or email.');
     if (room.members.has(person.uuid)) return restError(request, reply, 409, 'Person is already in the room.');
     const m = ctx.state.addMember(room, person, body.isModerator ?? false);
-    webhooks(ctx).membershipCreated(caller.person, room, m);
+    webhooks(ctx).membershipEvent('created', caller.person, room, m);
     return sendJson(reply, 200, membershipJson(ctx.state, room, m));
   });
 
@@ -81,6 +86,30 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     return sendJson(reply, 200, membershipJson(ctx.state, found.room, found.m));
   });
 
+  app.put('/v1/memberships/:membershipId', { config: { fault: 'rest' } }, async (request, reply) => {
+    const caller = authenticate(ctx, request, reply, updateScopes);
+    if (!caller) return reply;
+    const body = readJsonBody(request, reply, updateMembership);
+    if (!body) return reply;
+    const found = findMembership(ctx, (request.params as { membershipId: string }).membershipId);
+    if (!found || !found.room.members.has(caller.person.uuid))
+      return restError(request, reply, 404, 'Membership not found.');
+    const { room, m } = found;
+    const moderatorChange = body.isModerator !== m.isModerator;
+    if (moderatorChange && room.type === 'direct')
+      return restError(request, reply, 400, 'A direct room has no moderators.');
+    const moderated = [...room.members.values()].some((x) => x.isModerator);
+    if (moderatorChange && moderated && room.members.get(caller.person.uuid)?.isModerator !== true)
+      return restError(request, reply, 403, 'Only a moderator can change moderators.');
+    const hiddenChange = body.isRoomHidden !== undefined && body.isRoomHidden !== (m.isRoomHidden ?? false);
+    if (hiddenChange && (room.type !== 'direct' || m.personUuid !== caller.person.uuid))
+      return restError(request, reply, 400, 'isRoomHidden applies only to your own membership of a direct room.');
+    m.isModerator = body.isModerator;
+    if (body.isRoomHidden !== undefined && room.type === 'direct') m.isRoomHidden = body.isRoomHidden;
+    if (moderatorChange || hiddenChange) webhooks(ctx).membershipEvent('updated', caller.person, room, m);
+    return sendJson(reply, 200, membershipJson(ctx.state, room, m));
+  });
+
   app.delete('/v1/memberships/:membershipId', { config: { fault: 'rest' } }, async (request, reply) => {
     const caller = authenticate(ctx, request, reply, deleteScopes);
     if (!caller) return reply;
@@ -88,7 +117,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     if (!found || !found.room.members.has(caller.person.uuid))
       return restError(request, reply, 404, 'Membership not found.');
     found.room.members.delete(found.m.personUuid);
-    webhooks(ctx).membershipDeleted(caller.person, found.room, found.m);
+    webhooks(ctx).membershipEvent('deleted', caller.person, found.room, found.m);
     return reply.code(204).send();
   });
 }

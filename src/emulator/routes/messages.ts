@@ -1,17 +1,22 @@
 /**
- * `GET/POST /v1/messages`, `GET/DELETE /v1/messages/{id}` (scopes `spark:messages_read` / `_write`). Listing needs
- * `roomId` (400 `Required String parameter 'roomId' is not present`), newest first.
+ * `GET/POST /v1/messages`, `GET/PUT/DELETE /v1/messages/{id}` (scopes `spark:messages_read` / `_write`). Listing needs
+ * `roomId` (400 `Required String parameter 'roomId' is not present`), newest first. An edit (`PUT`) names the message's
+ * `roomId` and new `text` and/or `markdown`; only the author may edit, at most {@link MAX_EDITS} times, and never a
+ * message posted with files or attachments (Webex answers 400 for both limits).
  */
 import type { FastifyInstance } from 'fastify';
 import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
-import type { PersonRec, RoomRec } from '../state.js';
+import type { MessageRec, PersonRec, RoomRec } from '../state.js';
 import { messageJson } from '../views/json.js';
 import { mentionsIn, webhooks } from '../webhooks/hub.js';
 import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
 
 const MAX_TEXT_BYTES = 7439;
+/** Webex allows a message to be edited at most this many times. */
+export const MAX_EDITS = 10;
+const MSG_NO_MESSAGE = 'Could not find a message with provided ID.';
 const textField = z
   .string()
   .min(1)
@@ -35,6 +40,27 @@ const createMessage = z
     message: 'text, markdown or files is required.',
   });
 
+const editMessage = z
+  .object({
+    roomId: z.string().min(1).max(300),
+    text: textField.optional(),
+    markdown: textField.optional(),
+    html: z.string().max(MAX_TEXT_BYTES).optional(),
+  })
+  .refine((b) => b.text !== undefined || b.markdown !== undefined, { message: 'text or markdown is required.' })
+  .refine((b) => b.html === undefined || b.markdown === undefined, {
+    message: 'html must not be sent with markdown (drop the html of a fetched message before editing it).',
+  });
+
+/** The stored content of a message from its `text`/`markdown` (the text falls back to the markdown). */
+function content(body: { text?: string; markdown?: string }): Pick<MessageRec, 'text' | 'markdown' | 'html'> {
+  return {
+    text: body.text ?? body.markdown,
+    markdown: body.markdown,
+    html: body.markdown !== undefined ? `<p>${escapeText(body.markdown)}</p>` : undefined,
+  };
+}
+
 function escapeText(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 }
@@ -43,13 +69,21 @@ function escapeText(s: string): string {
 export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorContext }): Promise<void> {
   const readScopes = requiredScopes('GET', '/messages');
   const writeScopes = requiredScopes('POST', '/messages');
+  const editScopes = requiredScopes('PUT', '/messages/{messageId}');
   const deleteScopes = requiredScopes('DELETE', '/messages/{messageId}');
+
+  /** A message and its room, when `viewer` is a member of that room. */
+  function readable(id: string, viewer: PersonRec): { msg: MessageRec; room: RoomRec } | undefined {
+    const msg = ctx.state.messages.find((m) => m.id === id);
+    const room = msg && [...ctx.state.rooms.values()].find((r) => r.uuid === msg.roomUuid);
+    return msg && room?.members.has(viewer.uuid) ? { msg, room } : undefined;
+  }
 
   function directRoom(a: PersonRec, b: PersonRec): RoomRec {
     for (const r of ctx.state.rooms.values())
       if (r.type === 'direct' && r.members.has(a.uuid) && r.members.has(b.uuid)) return r;
     const room = ctx.state.addRoom(b.displayName, 'direct', [a, b]);
-    webhooks(ctx).roomCreated(a, room);
+    webhooks(ctx).roomEvent('created', a, room);
     return room;
   }
 
@@ -72,7 +106,7 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
     let beforeSeq = Number.POSITIVE_INFINITY;
     if (q.beforeMessage !== undefined) {
       const m = ctx.state.messages.find((x) => x.id === q.beforeMessage);
-      if (!m) return restError(request, reply, 404, 'Could not find a message with provided ID.');
+      if (!m) return restError(request, reply, 404, MSG_NO_MESSAGE);
       beforeSeq = m.seq;
     }
     const mentioned = q.mentionedPeople === 'me' ? caller.person.id : q.mentionedPeople;
@@ -107,28 +141,47 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
       if (!to) return restError(request, reply, 404, 'Could not find a person with provided ID or email.');
       room = directRoom(caller.person, to);
     }
-    const text = body.text ?? body.markdown;
     const msg = ctx.state.addMessage(room, caller.person, {
-      text,
-      markdown: body.markdown,
-      html: body.markdown !== undefined ? `<p>${escapeText(body.markdown)}</p>` : undefined,
+      ...content(body),
+      hasFiles: body.files !== undefined || body.attachments !== undefined ? true : undefined,
       parentId: body.parentId,
       toPersonId: to?.id,
       toPersonEmail: to?.email,
       mentionedPeople: mentionsIn(ctx, room, body.markdown),
     });
-    webhooks(ctx).messageCreated(caller.person, room, msg);
+    webhooks(ctx).messageEvent('created', caller.person, room, msg);
     return sendJson(reply, 200, messageJson(ctx.state, room, msg));
   });
 
   app.get('/v1/messages/:messageId', { config: { fault: 'rest' } }, async (request, reply) => {
     const caller = authenticate(ctx, request, reply, readScopes);
     if (!caller) return reply;
-    const id = (request.params as { messageId: string }).messageId;
-    const msg = ctx.state.messages.find((m) => m.id === id);
-    const room = msg && [...ctx.state.rooms.values()].find((r) => r.uuid === msg.roomUuid);
-    if (!msg || !room || !room.members.has(caller.person.uuid))
-      return restError(request, reply, 404, 'Could not find a message with provided ID.');
+    const found = readable((request.params as { messageId: string }).messageId, caller.person);
+    if (!found) return restError(request, reply, 404, MSG_NO_MESSAGE);
+    return sendJson(reply, 200, messageJson(ctx.state, found.room, found.msg));
+  });
+
+  app.put('/v1/messages/:messageId', { config: { fault: 'rest' } }, async (request, reply) => {
+    const caller = authenticate(ctx, request, reply, editScopes);
+    if (!caller) return reply;
+    const body = readJsonBody(request, reply, editMessage);
+    if (!body) return reply;
+    const found = readable((request.params as { messageId: string }).messageId, caller.person);
+    if (!found) return restError(request, reply, 404, MSG_NO_MESSAGE);
+    const { msg, room } = found;
+    if (body.roomId !== room.id) return restError(request, reply, 400, "roomId is not the message's room.");
+    if (msg.personUuid !== caller.person.uuid)
+      return restError(request, reply, 403, 'Only the person who posted a message can edit it.');
+    if (msg.hasFiles)
+      return restError(request, reply, 400, 'Editing a message with files or attachments is not supported.');
+    if ((msg.edits ?? 0) >= MAX_EDITS)
+      return restError(request, reply, 400, `The message has reached its edit limit (${MAX_EDITS} edits).`);
+    Object.assign(msg, content(body), {
+      mentionedPeople: mentionsIn(ctx, room, body.markdown),
+      updated: ctx.state.iso(),
+      edits: (msg.edits ?? 0) + 1,
+    });
+    webhooks(ctx).messageEvent('updated', caller.person, room, msg);
     return sendJson(reply, 200, messageJson(ctx.state, room, msg));
   });
 
@@ -137,10 +190,10 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
     if (!caller) return reply;
     const id = (request.params as { messageId: string }).messageId;
     const index = ctx.state.messages.findIndex((m) => m.id === id && m.personUuid === caller.person.uuid);
-    if (index < 0) return restError(request, reply, 404, 'Could not find a message with provided ID.');
+    if (index < 0) return restError(request, reply, 404, MSG_NO_MESSAGE);
     const [msg] = ctx.state.messages.splice(index, 1);
     const room = msg && [...ctx.state.rooms.values()].find((r) => r.uuid === msg.roomUuid);
-    if (msg && room) webhooks(ctx).messageDeleted(caller.person, room, msg);
+    if (msg && room) webhooks(ctx).messageEvent('deleted', caller.person, room, msg);
     return reply.code(204).send();
   });
 }

@@ -1,5 +1,5 @@
 /**
- * OpenID Connect (webex-api.md §4): discovery with absolute URLs on the emulator's own origin, the JWKS at
+ * OpenID Connect (docs/webex-api.md "OpenID Connect"): discovery with absolute URLs on the emulator's own origin, the JWKS at
  * `/v1/verification`, `/v1/userinfo` (claims per granted OIDC scope, `email_verified` as the string "true"), WebFinger.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

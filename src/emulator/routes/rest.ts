@@ -13,7 +13,7 @@ import type { AccessRec, PersonRec } from '../state.js';
  * The scopes any one of which allows `METHOD /path`, where `path` is the route's template exactly as the catalog writes
  * it (`/people/{personId}`); computed once per route. Only the catalog's data is shared with the client side, never
  * its lookup code (design.md): a bug in a shared lookup would hide itself on both sides. `spark:all` covers every
- * user-level `spark:` scope, never admin or compliance ones (webex-api.md §7).
+ * user-level `spark:` scope, never admin or compliance ones (docs/webex-api.md "Scopes").
  */
 export function requiredScopes(method: string, path: string): string[] {
   const endpoint = `${method} ${path}`;

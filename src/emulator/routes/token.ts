@@ -1,5 +1,5 @@
 /**
- * `POST /v1/access_token` (webex-api.md §3): authorization_code and refresh_token grants, form body or query string,
+ * `POST /v1/access_token` (docs/webex-api.md "Tokens"): authorization_code and refresh_token grants, form body or query string,
  * client secret in the body or Basic, the live-token cap, rotation and renewal knobs, both error shapes.
  */
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** Webex REST resource bodies (webex-api.md §6) built from the emulator's records. */
+/** Webex REST resource bodies (docs/webex-api.md "REST resources") built from the emulator's records. */
 import { restId } from '../ids.js';
 import type { AdminRole } from '../seed.js';
 import type { EmulatorState, MembershipRec, MessageRec, PersonRec, RoomRec } from '../state.js';
@@ -74,7 +74,7 @@ export function membershipJson(state: EmulatorState, room: RoomRec, m: Membershi
     personOrgId: p?.orgId,
     isModerator: m.isModerator,
     isMonitor: false,
-    isRoomHidden: false,
+    isRoomHidden: m.isRoomHidden ?? false,
     roomType: room.type,
     created: m.created,
   };
@@ -96,7 +96,7 @@ export function messageJson(state: EmulatorState, room: RoomRec, m: MessageRec):
   body.personEmail = p?.email;
   if (m.mentionedPeople?.length) body.mentionedPeople = m.mentionedPeople;
   body.created = m.created;
-  body.updated = m.created;
+  body.updated = m.updated ?? m.created;
   body.isVoiceClip = false;
   return body;
 }

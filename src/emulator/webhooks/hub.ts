@@ -3,7 +3,8 @@
  * memberships, rooms), who may see each event (a person: what they can read; a bot: its direct spaces and group-space
  * messages that @mention it), filters, and delivery — a JSON POST to `targetUrl`, signed with `X-Spark-Signature` (hex
  * HMAC-SHA1 of the raw body under `secret`), never following redirects, retried with exponential backoff, and the turn
- * to `inactive` after `webhookInactiveAfter` consecutive failed deliveries (knobs in options.ts).
+ * to `inactive` after `webhookInactiveAfter` consecutive failed deliveries (knobs in options.ts). The contract is
+ * docs/webex-api.md "Webhooks".
  *
  * One hub per emulator context, kept in a WeakMap so the context type stays as it is.
  */
@@ -150,29 +151,18 @@ export class WebhookHub {
     this.abort.abort();
   }
 
-  messageCreated(actor: PersonRec, room: RoomRec, msg: MessageRec): void {
-    this.messageEvent('created', actor, room, msg);
-  }
-
-  messageDeleted(actor: PersonRec, room: RoomRec, msg: MessageRec): void {
-    this.messageEvent('deleted', actor, room, msg);
-  }
-
-  membershipCreated(actor: PersonRec, room: RoomRec, m: MembershipRec): void {
-    this.membershipEvent('created', actor, room, m);
-  }
-
-  membershipDeleted(actor: PersonRec, room: RoomRec, m: MembershipRec): void {
-    this.membershipEvent('deleted', actor, room, m);
-  }
-
-  roomCreated(actor: PersonRec, room: RoomRec): void {
+  /**
+   * A `rooms` event. Call it while the room still has its members (for `deleted`, before they are dropped): they are
+   * who can see it.
+   */
+  roomEvent(event: WebhookEvent, actor: PersonRec, room: RoomRec): void {
     if (this.webhooks.size === 0) return;
     const facts: EventFacts = { room, audience: new Set(room.members.keys()) };
-    this.emit('rooms', 'created', actor, facts, (viewer) => roomJson(this.ctx.state, room, viewer));
+    this.emit('rooms', event, actor, facts, (viewer) => roomJson(this.ctx.state, room, viewer));
   }
 
-  private messageEvent(event: WebhookEvent, actor: PersonRec, room: RoomRec, msg: MessageRec): void {
+  /** A `messages` event; the data never carries the text (the receiver reads it with `GET /v1/messages/{id}`). */
+  messageEvent(event: WebhookEvent, actor: PersonRec, room: RoomRec, msg: MessageRec): void {
     if (this.webhooks.size === 0) return;
     const sender = this.ctx.state.personByUuid(msg.personUuid);
     const data: Record<string, unknown> = {
@@ -190,12 +180,13 @@ export class WebhookHub {
       audience: new Set(room.members.keys()),
       person: sender,
       mentionedPeople: msg.mentionedPeople ?? [],
-      hasFiles: false,
+      hasFiles: msg.hasFiles ?? false,
     };
     this.emit('messages', event, actor, facts, () => data);
   }
 
-  private membershipEvent(event: WebhookEvent, actor: PersonRec, room: RoomRec, m: MembershipRec): void {
+  /** A `memberships` event; a removed member still sees the removal. */
+  membershipEvent(event: WebhookEvent, actor: PersonRec, room: RoomRec, m: MembershipRec): void {
     if (this.webhooks.size === 0) return;
     const audience = new Set(room.members.keys());
     audience.add(m.personUuid);
