@@ -1,112 +1,100 @@
 /**
- * examples/out-of-office-bot against the real emulator: the bot gets Alice's token from a listening broker and answers
- * a direct message from another account once.
+ * examples/out-of-office-bot's polling fallback (MODE=poll) against the real emulator and a listening broker: it
+ * answers a new direct message once, as the person or as the bot, honours Retry-After, and stops when the broker
+ * refuses (a wrong key, needs_reauth). The webhook mode is in out-of-office-webhooks.test.ts.
  */
-import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — a plain JavaScript example without type declarations
 import { createOutOfOfficeBot } from '../../examples/out-of-office-bot/bot.mjs';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
-import { brokerRoutes } from '../../src/server/routes/api/index.js';
-import { openVault, type VaultInternals } from '../../src/vault/index.js';
-import { grantFromEmulator, TEST_INTEGRATION } from '../vault/emulator-grant.js';
-import { TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
+import { BOT_EMAIL, BOT_TOKEN, type OooStack, startOooStack } from './ooo-support.js';
 
-const BOT_TOKEN = 'colleague-bot-token-emulator-only';
-const seed = {
-  integrations: [
-    {
-      clientId: TEST_INTEGRATION.clientId,
-      clientSecret: TEST_INTEGRATION.clientSecret,
-      redirectUris: [TEST_INTEGRATION.redirectUri],
-      scopes: TEST_INTEGRATION.scopes,
-    },
-  ],
-  users: [{ email: 'alice@example.com', displayName: 'Alice Example', firstName: 'Alice', lastName: 'Example' }],
-  bots: [{ email: 'colleague@webex.bot', displayName: 'Colleague', token: BOT_TOKEN }],
-  rooms: [],
-};
+const ALICE = 'alice@example.com';
+const MESSAGE = 'Alice is out of office.';
 
-describe('out-of-office bot example', () => {
-  let emulator: RunningEmulator;
-  let vault: VaultInternals;
-  let broker: FastifyInstance;
-  let brokerUrl: string;
-  let cleanup: () => void;
-  let connectionId: string;
-  let apiKey: string;
+describe('out-of-office bot, polling', () => {
+  let stack: OooStack;
+  let alice: Awaited<ReturnType<OooStack['connect']>>;
+  let bobToken: string;
+  let carolToken: string;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ seed, autoConsent: 'alice@example.com' });
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const config = testConfig({ WEBEX_AUTH_DB: join(t.dir, 'v.db'), WEBEX_AUTH_KEYS: TEST_KEY });
-    vault = await openVault(config);
-    const grant = await grantFromEmulator(emulator.apiBase);
-    const integ = await vault.integrations.upsert({ ...grant.integration, scopes: TEST_INTEGRATION.scopes });
-    connectionId = (
-      await vault.connections.saveFromGrant({
-        integrationId: integ.id,
-        tokens: grant.tokens,
-        person: grant.person,
-        requestedScopes: TEST_INTEGRATION.scopes,
-      })
-    ).id;
-    apiKey = (await vault.apiKeys.create({ name: 'ooo', connectionIds: [connectionId] })).key;
-    broker = Fastify();
-    await broker.register(brokerRoutes, { vault, config });
-    brokerUrl = await broker.listen({ port: 0, host: '127.0.0.1' });
+    stack = await startOooStack();
+    alice = await stack.connect(ALICE, ['spark:rooms_read', 'spark:messages_read', 'spark:messages_write', 'openid']);
+    bobToken = (await stack.authorize('bob@example.com', ['spark:all'])).tokens.accessToken;
+    carolToken = (await stack.authorize('carol@example.com', ['spark:all'])).tokens.accessToken;
   });
   afterAll(async () => {
-    await broker?.close();
-    await vault?.close();
-    await emulator?.close();
-    cleanup?.();
+    await stack?.close();
   });
 
-  const asColleague = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${emulator.apiBase}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${BOT_TOKEN}`, 'content-type': 'application/json' },
-    });
-    expect(res.status).toBe(200);
-    return res.json();
-  };
-
-  it('answers a new direct message once, with the token from the broker', async () => {
-    const bot = createOutOfOfficeBot({
-      brokerUrl,
-      apiKey,
-      connectionId,
-      apiBase: emulator.apiBase,
-      message: 'Alice is out of office.',
+  const poller = (extra: Record<string, unknown> = {}) =>
+    createOutOfOfficeBot({
+      brokerUrl: stack.brokerUrl,
+      apiKey: alice.apiKey,
+      connectionId: alice.connectionId,
+      apiBase: stack.emulator.apiBase,
+      message: MESSAGE,
+      mode: 'poll',
       since: Date.now() - 1000,
+      ...extra,
     });
+
+  async function send(token: string, body: Record<string, string>) {
+    const res = await stack.webex(token, '/messages', { method: 'POST', body });
+    expect(res.status).toBe(200);
+    return res.body as { id: string; roomId: string };
+  }
+
+  it('answers a new direct message once, as the person (REPLY_AS=person)', async () => {
+    const bot = poller({ replyAs: 'person' });
     expect(await bot.pollOnce()).toBe(0);
-    const sent = await asColleague('/messages', {
-      method: 'POST',
-      body: JSON.stringify({ toPersonEmail: 'alice@example.com', text: 'Hi Alice, quick question' }),
-    });
+    const sent = await send(bobToken, { toPersonEmail: ALICE, text: 'Hi Alice, quick question' });
     expect(await bot.pollOnce()).toBe(1);
-    const { items } = await asColleague(`/messages?roomId=${encodeURIComponent(sent.roomId)}`);
-    const replies = items.filter((m: { text?: string }) => m.text === 'Alice is out of office.');
+    const { body } = await stack.webex(bobToken, `/messages?roomId=${encodeURIComponent(sent.roomId)}`);
+    const replies = body.items.filter((m: { text?: string }) => m.text === MESSAGE);
     expect(replies).toHaveLength(1);
-    expect(replies[0].personEmail).toBe('alice@example.com');
-    // Nothing new: no second reply; a second message within the cool-down is not answered again either.
+    expect(replies[0].personEmail).toBe(ALICE);
+    // Nothing new (its own reply is not answered); a second message within the cool-down is not answered either.
     expect(await bot.pollOnce()).toBe(0);
-    await asColleague('/messages', {
-      method: 'POST',
-      body: JSON.stringify({ roomId: sent.roomId, text: 'Still there?' }),
-    });
+    await send(bobToken, { roomId: sent.roomId, text: 'Still there?' });
     expect(await bot.pollOnce()).toBe(0);
   });
 
-  it('reports needs_reauth from the broker', async () => {
-    const bot = createOutOfOfficeBot({ brokerUrl, apiKey: 'wak_wrong', connectionId, apiBase: emulator.apiBase });
-    await expect(bot.pollOnce()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
-    await vault.connections.markNeedsReauth(connectionId);
-    const real = createOutOfOfficeBot({ brokerUrl, apiKey, connectionId, apiBase: emulator.apiBase });
-    await expect(real.pollOnce()).rejects.toMatchObject({ status: 409, code: 'needs_reauth' });
+  it('answers as the bot by default, honouring Retry-After on the way', async () => {
+    const lines: string[] = [];
+    // Only what comes after this point (Bob's messages above are not this test's).
+    const bot = poller({ botToken: BOT_TOKEN, since: Date.now(), log: (l: string) => lines.push(l) });
+    await send(carolToken, { toPersonEmail: ALICE, text: 'Hello Alice' });
+    const fault = await fetch(`${stack.emulator.url}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint: 'rest', status: 429, count: 1, retryAfter: 1 }),
+    });
+    expect(fault.ok).toBe(true);
+    expect(await bot.pollOnce()).toBe(1);
+    expect(lines.some((l) => l.includes('HTTP 429, trying again in 1 s'))).toBe(true);
+    const rooms = await stack.webex(carolToken, '/rooms?type=direct');
+    const texts: string[] = [];
+    for (const room of rooms.body.items) {
+      const { body } = await stack.webex(carolToken, `/messages?roomId=${encodeURIComponent(room.id)}`);
+      for (const m of body.items) if (m.personEmail === BOT_EMAIL) texts.push(m.text);
+    }
+    expect(texts).toEqual([MESSAGE]);
+  });
+
+  it('stops when the broker refuses: a wrong key, then needs_reauth', async () => {
+    const wrongKey = createOutOfOfficeBot({
+      brokerUrl: stack.brokerUrl,
+      apiKey: 'wak_wrong',
+      connectionId: alice.connectionId,
+      apiBase: stack.emulator.apiBase,
+      replyAs: 'person',
+      mode: 'poll',
+    });
+    await expect(wrongKey.start()).rejects.toMatchObject({ status: 401, code: 'unauthorized', fatal: true });
+    await stack.vault.connections.markNeedsReauth(alice.connectionId);
+    const bot = poller({ replyAs: 'person' });
+    await expect(bot.start()).rejects.toMatchObject({ status: 409, code: 'needs_reauth', fatal: true });
+    expect((await bot.done)?.message).toContain('must authorize again');
   });
 });
