@@ -25,6 +25,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'Show who a connection acts as (a live people/me call)',
     load: () => import('./commands/whoami.js'),
   },
+  api: {
+    summary: 'Make an authenticated Webex REST call and print the JSON answer (as `gh api`)',
+    load: () => import('./commands/api.js'),
+  },
   status: {
     summary: 'Show every connection: status, expiry countdowns, scopes',
     load: () => import('./commands/status.js'),

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { backoffDelay, retryAfterOf, toSeconds } from '../oauth/retry-after.js';
 import type { FetchLike } from '../oauth/types.js';
-import { WebexApiError } from './errors.js';
+import { errorDescription, WebexApiError } from './errors.js';
 import { nextLink } from './link.js';
 import {
   type CreateMembership,
@@ -180,6 +180,19 @@ export class WebexClient {
     };
   }
 
+  /**
+   * A raw call answered with Webex's own `Response` (status, headers, body unread), for `webex-auth api`: `path` is
+   * relative to the API base as in {@link request} and may carry a query string; `headers` go with the client's own,
+   * but `Authorization` is always the client's. No 429 retry; only network failures throw.
+   */
+  send(method: string, path: string, req: RawRequest & { headers?: Record<string, string> } = {}): Promise<Response> {
+    const verb = method.toUpperCase();
+    if (!METHODS.has(verb)) {
+      throw new WebexApiError({ method: 'REQUEST', path: '(invalid)', status: 0, description: `Unsupported method.` });
+    }
+    return this.#send(verb, this.#url(path, req.query, verb), req.body, req.headers);
+  }
+
   /** Builds an absolute URL under the API base (a repeated base path such as `/v1` is dropped); rejects anything that would leave it. */
   #url(path: string, query?: RawRequest['query'], method = 'GET'): URL {
     const invalid = (description: string) => new WebexApiError({ method, path: '(invalid)', status: 0, description });
@@ -201,9 +214,11 @@ export class WebexClient {
     return url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || '/' : url.pathname;
   }
 
-  async #send(method: string, url: URL, body: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+  async #send(method: string, url: URL, body: unknown, extra: Record<string, string> = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
+    headers.authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
     try {
       return await this.#fetch(url.toString(), {
         method,
@@ -256,18 +271,14 @@ export class WebexClient {
     } catch {
       // 429 pages are text/html; the status says it all
     }
-    const first = Array.isArray(env.errors) ? (env.errors[0] as Record<string, unknown> | undefined) : undefined;
-    const description =
-      (typeof first?.description === 'string' && first.description) ||
-      (typeof env.message === 'string' && env.message) ||
-      undefined;
+    const description = errorDescription(env);
     return new WebexApiError({
       method,
       path: this.#pathOf(url),
       status: response.status,
       trackingId:
         response.headers.get('trackingid') ?? (typeof env.trackingId === 'string' ? env.trackingId : undefined),
-      description: description?.slice(0, 500),
+      description,
       retryAfter,
     });
   }

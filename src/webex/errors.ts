@@ -38,3 +38,18 @@ export class WebexApiError extends Error {
     this.requiredScopes = init.status === 403 ? scopesForEndpoint(init.method, path) : [];
   }
 }
+
+/**
+ * What a Webex error body says, from its envelope `{message, errors: [{description}], trackingId}`: the first
+ * error's description, else the message (at most 500 characters); `undefined` for any other body.
+ */
+export function errorDescription(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const env = body as Record<string, unknown>;
+  const first = Array.isArray(env.errors) ? (env.errors[0] as Record<string, unknown> | undefined) : undefined;
+  const description =
+    (typeof first?.description === 'string' && first.description) ||
+    (typeof env.message === 'string' && env.message) ||
+    undefined;
+  return description?.slice(0, 500);
+}

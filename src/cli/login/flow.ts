@@ -13,6 +13,7 @@ import { startSpinner } from '../ui/spinner.js';
 import { terminalSafe } from '../ui/terminal-safe.js';
 import { type CallbackServer, isLoopbackRedirect, startCallbackServer } from './callback-server.js';
 import { completeLogin } from './finish.js';
+import { isRedirectAnswer, noRedirectRead, releaseInput } from './stdin.js';
 import { type LoginTarget, resolveConfig, resolveTarget, type TargetFlags } from './target.js';
 import { verifyLoginIdToken } from './verify.js';
 
@@ -90,6 +91,8 @@ export async function runLogin(values: ParsedArgs['values'], io: CommandIO): Pro
     }
   } finally {
     dispose();
+    // Nothing reads stdin after this: a pipe left open must not keep the process alive.
+    releaseInput(io.stdin);
     await vault.close();
   }
 }
@@ -207,15 +210,19 @@ async function pasteLoop(
     const line = (await readLine(io.stdin, signal))?.trim();
     if (line === undefined) {
       // stdin ended (e.g. </dev/null): only the loopback server can still answer.
-      if (serverListening) return aborted(signal);
-      throw new CliError(
-        'stdin ended before a redirected URL was pasted; nothing was saved',
-        EXIT.usage,
-        'Run `webex-auth login --no-browser` and paste the URL the browser was redirected to.',
-      );
+      if (!serverListening) throw noRedirectRead();
+      out.info('Standard input ended; still waiting for the browser to reach the redirect URI.');
+      return aborted(signal);
     }
     if (line === '') {
       if (io.isTTY) io.stderr.write('Redirected URL: ');
+      continue;
+    }
+    // A line that is no authorization answer at all (a secret piped by mistake) is never echoed nor parsed.
+    if (!isRedirectAnswer(line)) {
+      if (!io.isTTY) throw noRedirectRead();
+      out.warn('That is not a redirected URL: paste the full URL the browser was redirected to.');
+      io.stderr.write('Redirected URL: ');
       continue;
     }
     try {

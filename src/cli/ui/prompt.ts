@@ -39,6 +39,8 @@ export function readLine(input: Readable, signal?: AbortSignal): Promise<string 
       reject(signal?.reason);
     };
     if (signal?.aborted) return reject(signal.reason);
+    // An input that has already ended emits no second 'end': waiting for one would never settle.
+    if (input.readableEnded) return resolve(undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     input.on('data', onData);
     input.once('end', onEnd);
