@@ -138,6 +138,14 @@ const SETTINGS = {
       ? { value: 0 }
       : numberIn(1, 100_000, true, 'expected new sessions per minute per client address (1–100000), or off')(raw),
   AUDIT_RETENTION_DAYS: numberIn(1, 3650, true, 'expected a number of days from 1 to 3650'),
+  PROXY_BUFFER_LIMIT: numberIn(0, 104_857_600, true, 'expected a number of bytes from 0 to 104857600 (100 MiB)'),
+  PROXY_MAX_BODY: numberIn(0, 4_294_967_296, true, 'expected a number of bytes from 0 to 4294967296 (4 GiB)'),
+  PROXY_MAX_RETRY_WAIT: numberIn(0, 600, false, 'expected a number of seconds from 0 to 600'),
+  ALLOWED_API_BASES: commaList(
+    (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol),
+    'expected API base URLs such as https://webex-gateway.example.com/v1',
+    false,
+  ),
   WEBEX_AUTH_KEYS_FILE: text,
   LOG_LEVEL: oneOf(LOG_LEVELS),
   NODE_ENV: verbatim,
@@ -260,6 +268,14 @@ export interface Config {
   sessionCreationPerMinute: number;
   /** Days the audit log keeps an entry (`AUDIT_RETENTION_DAYS`, default 90). */
   auditRetentionDays: number;
+  /** Proxied request bodies up to this many bytes are buffered, so a 401 can be retried (`PROXY_BUFFER_LIMIT`, 1 MiB). */
+  proxyBufferLimit: number;
+  /** Largest proxied request body in bytes; larger ones are refused with 413 (`PROXY_MAX_BODY`, default 100 MiB). */
+  proxyMaxBody: number;
+  /** Seconds of a Webex 429's Retry-After the proxy waits out once (`PROXY_MAX_RETRY_WAIT`); undefined: passed through. */
+  proxyMaxRetryWait: number | undefined;
+  /** API bases besides Webex's and loopback ones that the proxy may call in team mode (`ALLOWED_API_BASES`). */
+  allowedApiBases: string[];
   /** A file holding the key ring, read at start and again on SIGHUP (`WEBEX_AUTH_KEYS_FILE`). */
   keysFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -387,6 +403,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keepaliveDays: s.KEEPALIVE_DAYS ?? 30,
     forcedRefreshMinInterval: s.FORCED_REFRESH_MIN_INTERVAL ?? 30,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS ?? 90,
+    proxyBufferLimit: s.PROXY_BUFFER_LIMIT ?? 1_048_576,
+    proxyMaxBody: s.PROXY_MAX_BODY ?? 104_857_600,
+    proxyMaxRetryWait: s.PROXY_MAX_RETRY_WAIT,
+    allowedApiBases: (s.ALLOWED_API_BASES ?? []).map((v) => v.replace(/\/+$/, '')),
     sessionCreationPerMinute: s.SESSION_CREATION_LIMIT ?? 12,
     keysFile: s.WEBEX_AUTH_KEYS_FILE,
     logLevel: s.LOG_LEVEL ?? 'info',

@@ -177,6 +177,8 @@ export interface PendingEntry {
   pending: PendingAuthorization;
   /** The owner a `connect` flow was started for; its callback stores the connection for this owner only. */
   ownerId?: string | undefined;
+  /** A local path the callback leads to instead of the connection page (already validated; kept encrypted). */
+  returnTo?: string | undefined;
 }
 
 /** What is known of a state a session started, answered or not. */
@@ -339,6 +341,15 @@ export interface Vault {
      * @throws {VaultError} `not_found`, `needs_reauth`, `upstream_unavailable` (with `retryAfter`).
      */
     getFreshToken(id: string, minValiditySeconds?: number): Promise<FreshToken>;
+    /**
+     * Webex answered 401 to `refusedToken`: refreshes once unless the stored token is already another one. Not a
+     * forced refresh (no FORCED_REFRESH_MIN_INTERVAL): it shares the refresher's single flight, so any number of
+     * concurrent callers refused the same token cause one refresh, and a caller whose token was already replaced
+     * causes none. A token refreshed less than 30 s ago is returned as it is (no refresh per request when Webex
+     * refuses every token for some call).
+     * @throws {VaultError} as {@link getFreshToken}.
+     */
+    renewRefused(id: string, refusedToken: string): Promise<FreshToken>;
     /**
      * Refreshes now (single flight), whatever the remaining validity: a *forced* refresh, at most one per connection
      * per `FORCED_REFRESH_MIN_INTERVAL` seconds across every process sharing the store.

@@ -285,6 +285,23 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
           person: { id: row.personId, email: row.personEmail, displayName: row.displayName },
         };
       },
+      async renewRefused(id, refusedToken) {
+        // The satisfied check compares the stored token with the refused one (the decrypted token is cached per
+        // ciphertext): callers joining the flight, or arriving after it landed, take the new token without a refresh.
+        // A token refreshed less than RENEW_REFUSED_MIN_AGE_MS ago is not replaced again: were Webex to refuse every
+        // token for one call, each call would otherwise mint one and spend the person's live-token cap.
+        const row = await refresher.ensure(
+          id,
+          (r) => tokens.accessToken(r) !== refusedToken || (r.lastRefreshAt ?? 0) > clock() - RENEW_REFUSED_MIN_AGE_MS,
+        );
+        return {
+          accessToken: tokens.accessToken(row),
+          minValidityMet: true,
+          expiresAt: row.accessExpiresAt,
+          scopes: [...row.scopes],
+          person: { id: row.personId, email: row.personEmail, displayName: row.displayName },
+        };
+      },
       async refresh(id) {
         // A forced refresh (broker POST …/refresh, dashboard, "Refresh now", CLI `refresh`): at most one per connection
         // per FORCED_REFRESH_MIN_INTERVAL, claimed in the store so every process sharing it shares the limit. Refreshes
@@ -341,6 +358,9 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   };
   return vault;
 }
+
+/** A refused token younger than this (since its refresh) is not refreshed again by `renewRefused`. */
+const RENEW_REFUSED_MIN_AGE_MS = 30_000;
 
 /** FORCED_REFRESH_MIN_INTERVAL in ms (default 30 s when a hand-made configuration lacks it; 0: no limit). */
 function forcedRefreshIntervalMs(config: Pick<Config, 'forcedRefreshMinInterval'>): number {

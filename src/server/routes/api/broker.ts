@@ -14,6 +14,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
+import type { VaultMetrics } from '../../../vault/metrics.js';
 import type { ApiKeyRecord, AuditAction, Connection, KeyPermission, Vault } from '../../../vault/types.js';
 import { VaultError, VaultKeyError } from '../../../vault/types.js';
 import { recordAudit } from '../../audit.js';
@@ -23,6 +24,7 @@ import { addressKey } from '../../session.js';
 import { createKeyGate, type GuessLimitOptions } from './guess-limit.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem } from './problem.js';
+import { type ProxyConfig, type ProxyOptions, proxyRoutes } from './proxy.js';
 import { createRateLimiter, type RateLimitOptions } from './ratelimit.js';
 
 /** The vault calls the broker makes. */
@@ -31,7 +33,9 @@ export type BrokerVault = Pick<Vault, 'connections' | 'apiKeys' | 'audit'>;
 /** Options of {@link brokerRoutes}. */
 export interface BrokerOptions {
   vault: BrokerVault;
-  config: Pick<Config, 'keepaliveDays'>;
+  config: Pick<Config, 'keepaliveDays'> & ProxyConfig;
+  /** The Webex proxy's extras (a call counter, a test's HTTP client); the proxy runs when the vault has integrations. */
+  proxy?: Pick<ProxyOptions, 'onCall' | 'dispatcher'>;
   /** Per-key rate limit (default burst 120, 20/s). */
   rateLimit?: RateLimitOptions;
   /** Failed API-key attempts per client address (IPv6 per /64) (default burst 20, then one per 2 s). */
@@ -281,4 +285,20 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
       return reply.code(204).send();
     },
   );
+
+  // The Webex proxy (proxy.ts), in its own context (its body is never parsed), with this plugin's key check, limits
+  // and error mapping.
+  if ('integrations' in vault) {
+    await app.register(proxyRoutes, {
+      vault: vault as BrokerVault & Pick<Vault, 'integrations'>,
+      config: options.config,
+      authenticate,
+      permitted,
+      inScope,
+      vaultProblem,
+      logLevel: hotRouteLogLevel,
+      metrics: (vault as { metrics?: VaultMetrics }).metrics,
+      ...options.proxy,
+    });
+  }
 };

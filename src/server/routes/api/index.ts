@@ -4,3 +4,4 @@ export { type BrokerOptions, type BrokerVault, brokerRoutes, connectionJson } fr
 export { type MetricsOptions, metricsRoutes, renderMetrics } from './metrics.js';
 export { openApiDocument } from './openapi.js';
 export { type Problem, type ProblemCode, sendProblem } from './problem.js';
+export { type ProxyCall, type ProxyOptions, proxyRoutes } from './proxy.js';

@@ -1,7 +1,8 @@
 /**
- * `/metrics` in the Prometheus text format: refreshes by outcome, the refresh-latency histogram, token requests, and
- * connections by status (read from the store at scrape time). Admins only, by the one access check every route uses
- * (access/principal.ts): scrapers send `Authorization: Bearer $ADMIN_TOKEN`.
+ * `/metrics` in the Prometheus text format: refreshes by outcome, the refresh-latency histogram, token requests,
+ * proxied Webex calls (a latency histogram per method, path template and status), and connections by status (read
+ * from the store at scrape time). Admins only, by the one access check every route uses (access/principal.ts):
+ * scrapers send `Authorization: Bearer $ADMIN_TOKEN`.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { LATENCY_BUCKETS, type VaultMetrics } from '../../../vault/metrics.js';
@@ -34,6 +35,21 @@ export async function renderMetrics(vault: MetricsOptions['vault']): Promise<str
     lines.push('# HELP webex_auth_token_requests_total Fresh-token requests served by the vault.');
     lines.push('# TYPE webex_auth_token_requests_total counter');
     lines.push(`webex_auth_token_requests_total ${m.tokenRequests}`);
+    if (m.proxyCalls.size > 0) {
+      const name = 'webex_auth_proxy_request_duration_seconds';
+      lines.push(`# HELP ${name} Webex calls through the proxy by method, path template (ids as {id}) and status.`);
+      lines.push(`# TYPE ${name} histogram`);
+      for (const s of m.proxyCalls.values()) {
+        // Label values are safe as they are: a method, a template of letters, _, -, {id} and /, a status number.
+        const labels = `method="${s.method}",template="${s.template}",status="${s.status}"`;
+        LATENCY_BUCKETS.forEach((le, i) => {
+          lines.push(`${name}_bucket{${labels},le="${le}"} ${s.buckets[i] ?? 0}`);
+        });
+        lines.push(`${name}_bucket{${labels},le="+Inf"} ${s.buckets[LATENCY_BUCKETS.length] ?? 0}`);
+        lines.push(`${name}_sum{${labels}} ${s.sum}`);
+        lines.push(`${name}_count{${labels}} ${s.count}`);
+      }
+    }
   }
   const counts = { active: 0, needs_reauth: 0 };
   for (const c of await vault.connections.list()) counts[c.status]++;

@@ -16,6 +16,32 @@ const common = {
   '429': { ...problem, description: '`rate_limited`, with `Retry-After`.' },
 };
 
+/** One proxied call (every method of `…/proxy/{path}` is documented alike). */
+const proxyOperation = {
+  summary:
+    "Call Webex as the connection: the connection's API base + `/{path}`, with the query, body and headers sent.",
+  description:
+    "Needs the `proxy` permission, and the key's path prefixes and methods when it has them. `{path}` may hold several segments (`rooms/{roomId}`); `.`/`..`/empty segments, encoded slashes and backslashes are refused (400). Webex's answer comes back unchanged (status, `trackingid`, `Retry-After`, body), `Link` URLs rewritten to this route. A 401 from Webex is retried once after one shared refresh (bodies up to `PROXY_BUFFER_LIMIT`); a 429 is passed through, or waited out once up to `PROXY_MAX_RETRY_WAIT`. In team mode only Webex, loopback and `ALLOWED_API_BASES` bases are called.",
+  parameters: [
+    idParam,
+    {
+      name: 'path',
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+      description: 'A Webex API path, e.g. `people/me`.',
+    },
+  ],
+  responses: {
+    default: { description: "Webex's answer, unchanged (its errors included)." },
+    '400': { ...problem, description: '`invalid_request`: the path was refused.' },
+    ...common,
+    '409': { ...problem, description: '`needs_reauth`.' },
+    '413': { ...problem, description: '`payload_too_large`: the body is above `PROXY_MAX_BODY`.' },
+    '502': { ...problem, description: '`upstream_unavailable`: Webex could not be reached, with `Retry-After`.' },
+  },
+};
+
 /** The document (a constant; no secrets, no per-deployment values). */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -175,6 +201,13 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: { '204': { description: 'Deleted' }, ...common },
       },
+    },
+    '/api/v1/connections/{id}/proxy/{path}': {
+      get: proxyOperation,
+      post: proxyOperation,
+      put: proxyOperation,
+      patch: proxyOperation,
+      delete: proxyOperation,
     },
   },
 } as const;

@@ -1,0 +1,325 @@
+/**
+ * `ANY /api/v1/connections/{id}/proxy/{path}`: calls Webex as the connection, so a bot never holds its token
+ * (design.md, "Token broker API"; SECURITY.md, "Webex proxy").
+ *
+ * - `{path}` is checked first (proxy-path.ts: no `.`/`..`/empty segments, encoded slashes, backslashes or control
+ *   characters → 400); the key needs the `proxy` permission, this connection, and its path prefixes and methods (403).
+ * - The target is only ever the connection's API base + `/{path}` + the query as sent; in team mode that base must be
+ *   Webex's, a loopback one or listed in `ALLOWED_API_BASES` (proxy-target.ts, 403).
+ * - End-to-end headers pass both ways; hop-by-hop ones, `Host`, `Authorization` (the broker key), `Cookie`,
+ *   `Forwarded`/`X-Forwarded-*` do not; `Authorization: Bearer <the connection's token>` is set. The answer streams
+ *   back unchanged (Webex's errors too), with `Link` URLs under the API base rewritten to the proxy (link-rewrite.ts).
+ * - A 401 from Webex → one refresh shared with every concurrent caller (`renewRefused`, not a forced refresh) and one
+ *   retry, when the body was buffered (≤ `PROXY_BUFFER_LIMIT`); a 429 is passed through, or waited out once when its
+ *   `Retry-After` is at most `PROXY_MAX_RETRY_WAIT`. Bodies above `PROXY_MAX_BODY` → 413. The proxy's own errors are
+ *   problem+json. No token or body is ever logged.
+ *
+ * Forwarding is undici's `Agent.request` (undici 7, Node ≥ 20.18): a keep-alive connection pool per origin, request
+ * and answer bodies as Node streams, and none of `fetch`'s WHATWG machinery (Request/Response/Headers objects, web
+ * streams), which costs ~0.5 ms of CPU per call (see oauth/keepalive-fetch.ts). `@fastify/reply-from` is built on
+ * the same client and would add its own header and retry handling, which this route needs its own way (the 401
+ * refresh, the Link rewrite); bench/proxy.mjs measures the result against a bare node:http forwarder.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, LogLevel } from 'fastify';
+import { Agent, type Dispatcher } from 'undici';
+import type { Config } from '../../../config.js';
+import { parseRetryAfter } from '../../../oauth/retry-after.js';
+import { BoundedCache } from '../../../vault/bounded-cache.js';
+import type { VaultMetrics } from '../../../vault/metrics.js';
+import type { FreshToken, KeyPermission, Vault } from '../../../vault/types.js';
+import { lazyChildLogger } from '../../lazy-logger.js';
+import { rewriteLinks } from './link-rewrite.js';
+import { sendProblem } from './problem.js';
+import { BodyTooLarge, readProxyBody } from './proxy-body.js';
+import { parseProxyPath, pathAllowed, pathTemplate } from './proxy-path.js';
+import { apiBaseAllowed } from './proxy-target.js';
+
+/** What the proxy counts per call (never a body or token); the metrics and a "recent calls" store can take it. */
+export interface ProxyCall {
+  method: string;
+  /** The path with ids replaced by `{id}` (proxy-path.ts `pathTemplate`). */
+  template: string;
+  status: number;
+  /** Seconds from the start of the request to Webex's answer headers. */
+  seconds: number;
+  trackingId: string | undefined;
+  connectionId: string;
+}
+
+/** The settings the proxy reads (defaults as loadConfig's when a hand-made configuration lacks them). */
+export type ProxyConfig = Partial<
+  Pick<Config, 'accessMode' | 'allowedApiBases' | 'proxyBufferLimit' | 'proxyMaxBody' | 'proxyMaxRetryWait'>
+>;
+
+/** Options of {@link proxyRoutes}: the broker's own key check and error mapping, so both answer alike. */
+export interface ProxyOptions {
+  vault: Pick<Vault, 'connections' | 'integrations'>;
+  config: ProxyConfig;
+  /** The broker's onRequest key check (sets `request.apiKey`, or answers 401/429). */
+  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** 403 unless the key has `permission`. */
+  permitted: (request: FastifyRequest, reply: FastifyReply, permission: KeyPermission) => boolean;
+  /** 403 unless the key was made for connection `id`. */
+  inScope: (request: FastifyRequest, reply: FastifyReply, id: string) => boolean;
+  /** Maps a vault failure (not_found, needs_reauth, …) to its problem response. */
+  vaultProblem: (reply: FastifyReply, err: unknown) => FastifyReply;
+  /** The route's log level (the broker's hot-route level), if not the app's. */
+  logLevel?: LogLevel | undefined;
+  /** Where each call is counted for `/metrics` (a histogram per method, path template and status). */
+  metrics?: Pick<VaultMetrics, 'observeProxyCall'> | undefined;
+  /** Called once per answered call. */
+  onCall?: ((call: ProxyCall) => void) | undefined;
+  /** The HTTP client (default: an undici Agent of this plugin, closed with the app). */
+  dispatcher?: Dispatcher;
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy sets or must not pass on. */
+const DROP_REQUEST = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'host',
+  'authorization',
+  'cookie',
+  'content-length',
+  'forwarded',
+  'x-real-ip',
+]);
+const DROP_RESPONSE = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'set-cookie',
+]);
+
+/** The methods a proxied call may use (those a key may be limited to). */
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Answers up to this many bytes (by Content-Length) are sent back in one write rather than streamed. */
+const SMALL_ANSWER = 64 * 1024;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Names listed in a `Connection` header (also hop-by-hop). */
+function connectionTokens(value: string | string[] | undefined): string[] {
+  if (!value) return [];
+  return (Array.isArray(value) ? value.join(',') : value)
+    .split(',')
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+/** The end-to-end request headers to send on. */
+function forwardHeaders(request: FastifyRequest, token: string): Record<string, string | string[]> {
+  const listed = connectionTokens(request.headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || DROP_REQUEST.has(name) || name.startsWith('x-forwarded-') || listed.includes(name)) {
+      continue;
+    }
+    out[name] = value;
+  }
+  out.authorization = `Bearer ${token}`;
+  return out;
+}
+
+/** The end-to-end answer headers to send back, `Link` rewritten to the proxy. */
+function answerHeaders(
+  headers: Dispatcher.ResponseData['headers'],
+  apiBase: string,
+  proxyBase: string,
+): Record<string, string | string[]> {
+  const listed = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || DROP_RESPONSE.has(name) || listed.includes(name)) continue;
+    out[name] =
+      name === 'link'
+        ? Array.isArray(value)
+          ? value.map((v) => rewriteLinks(v, apiBase, proxyBase))
+          : rewriteLinks(value, apiBase, proxyBase)
+        : value;
+  }
+  return out;
+}
+
+/** Where a connection's calls go: its API base, whether the proxy may call it, and its parts. */
+interface Target {
+  base: string;
+  allowed: boolean;
+  origin: string;
+  /** The base's path without a trailing slash (`/v1`). */
+  basePath: string;
+}
+
+const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** The proxy plugin; the broker registers it with its own key check (broker.ts). */
+export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: FastifyInstance, options) => {
+  const { vault, authenticate, permitted, inScope, vaultProblem } = options;
+  const accessMode = options.config.accessMode ?? 'team';
+  const allowedApiBases = options.config.allowedApiBases ?? [];
+  const bufferLimit = options.config.proxyBufferLimit ?? 1_048_576;
+  const maxBody = options.config.proxyMaxBody ?? 104_857_600;
+  const maxRetryWaitMs =
+    options.config.proxyMaxRetryWait === undefined ? undefined : options.config.proxyMaxRetryWait * 1000;
+  // Keep-alive sockets are dropped after 4 s idle, under the 5 s a Node server keeps one (as keepalive-fetch.ts).
+  const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 4_000, connections: 128 });
+  if (!options.dispatcher) app.addHook('onClose', async () => dispatcher.close());
+  // A connection's API base never changes (it is its integration's, and a connection keeps its integration): kept
+  // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at getFreshToken.
+  const bases = new BoundedCache<string, Target>(10_000);
+
+  // The body is never parsed: it is forwarded as sent (buffered or streamed by readProxyBody).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  /** Where the connection's calls go, or undefined when there is no such connection. */
+  async function targetOf(id: string): Promise<Target | undefined> {
+    const known = bases.get(id);
+    if (known) return known;
+    const connection = await vault.connections.get(id);
+    if (!connection) return undefined;
+    const integration = await vault.integrations.get(connection.integrationId);
+    if (!integration) return undefined;
+    const base = integration.apiBase.replace(/\/+$/, '');
+    const allowed = apiBaseAllowed(base, { accessMode, allowedApiBases });
+    const url = allowed ? new URL(base) : undefined;
+    const target = { base, allowed, origin: url?.origin ?? '', basePath: url?.pathname.replace(/\/+$/, '') ?? '' };
+    bases.set(id, target);
+    return target;
+  }
+
+  app.route<{ Params: { id: string } }>({
+    method: [...METHODS],
+    url: '/api/v1/connections/:id/proxy/*',
+    exposeHeadRoute: false,
+    onRequest: authenticate,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    childLoggerFactory: lazyChildLogger,
+    handler: async (request, reply) => {
+      const started = performance.now();
+      const { id } = request.params;
+      if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) return sendProblem(reply, 400, 'invalid_request', 'Bad connection id.');
+      const path = parseProxyPath(request.raw.url ?? '', `/api/v1/connections/${id}/proxy/`);
+      if ('refused' in path) return sendProblem(reply, 400, 'invalid_request', path.refused);
+      if (!permitted(request, reply, 'proxy') || !inScope(request, reply, id)) return reply;
+      const key = request.apiKey;
+      if (key?.methods && !key.methods.includes(request.method)) {
+        return sendProblem(reply, 403, 'forbidden', `This API key may not use ${request.method} through the proxy.`);
+      }
+      if (!pathAllowed(path.decoded, key?.paths)) {
+        return sendProblem(reply, 403, 'forbidden', 'This API key may not call this path through the proxy.');
+      }
+
+      let target: Target | undefined;
+      let token: FreshToken;
+      try {
+        target = await targetOf(id);
+        if (!target) return sendProblem(reply, 404, 'not_found', 'No such connection.');
+        if (!target.allowed) {
+          return sendProblem(
+            reply,
+            403,
+            'forbidden',
+            "This connection's API base is not Webex's; list it in ALLOWED_API_BASES to proxy to it.",
+          );
+        }
+        token = await vault.connections.getFreshToken(id, 60);
+      } catch (err) {
+        return vaultProblem(reply, err);
+      }
+
+      const body = await readProxyBody(request.raw, bufferLimit, maxBody);
+      if (body.kind === 'too_large') {
+        return sendProblem(reply, 413, 'payload_too_large', `The body may be at most ${maxBody} bytes.`);
+      }
+      const { origin, basePath, base } = target;
+      const send = (accessToken: string): Promise<Dispatcher.ResponseData> =>
+        dispatcher.request({
+          origin,
+          path: `${basePath}/${path.raw}${path.search}`,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: forwardHeaders(request, accessToken),
+          body: body.kind === 'buffered' ? body.bytes : body.kind === 'streamed' ? body.stream : null,
+        });
+
+      let answer: Dispatcher.ResponseData;
+      try {
+        answer = await send(token.accessToken);
+        const again = body.kind !== 'streamed';
+        if (answer.statusCode === 401 && again) {
+          let renewed: FreshToken;
+          try {
+            renewed = await vault.connections.renewRefused(id, token.accessToken);
+          } catch (err) {
+            await answer.body.dump();
+            return vaultProblem(reply, err);
+          }
+          // The same token (refreshed moments ago, see renewRefused): Webex's 401 goes back as it is.
+          if (renewed.accessToken !== token.accessToken) {
+            await answer.body.dump();
+            token = renewed;
+            answer = await send(token.accessToken);
+          }
+        } else if (answer.statusCode === 429 && again && maxRetryWaitMs !== undefined) {
+          const waitMs = parseRetryAfter(single(answer.headers['retry-after']));
+          if (waitMs !== undefined && waitMs <= maxRetryWaitMs) {
+            await answer.body.dump();
+            await sleep(waitMs);
+            answer = await send(token.accessToken);
+          }
+        }
+      } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          return sendProblem(reply, 413, 'payload_too_large', `The body may be at most ${maxBody} bytes.`);
+        }
+        // A network failure: logged by name and code only (never a header or body).
+        const e = err as { name?: string; code?: string };
+        request.log.warn({ err: { name: e.name, code: e.code } }, 'proxy: Webex unreachable');
+        return sendProblem(reply, 502, 'upstream_unavailable', 'Webex could not be reached; try again later.', {
+          'retry-after': '5',
+        });
+      }
+
+      if (options.metrics || options.onCall) {
+        const template = pathTemplate(path.decoded);
+        const seconds = (performance.now() - started) / 1000;
+        options.metrics?.observeProxyCall(request.method, template, answer.statusCode, seconds);
+        options.onCall?.({
+          method: request.method,
+          template,
+          status: answer.statusCode,
+          seconds,
+          trackingId: single(answer.headers.trackingid),
+          connectionId: id,
+        });
+      }
+      const proxyBase = `${request.protocol}://${request.host}/api/v1/connections/${id}/proxy`;
+      reply.code(answer.statusCode).headers(answerHeaders(answer.headers, base, proxyBase));
+      if (answer.statusCode === 204 || answer.statusCode === 304) {
+        await answer.body.dump();
+        return reply.send();
+      }
+      // A small answer of known length (most Webex JSON) is read whole and written with its headers in one go: a
+      // stream costs Fastify's piping and a write per chunk, a third of the proxy's CPU per call (bench/proxy.mjs).
+      // Anything larger, or of unknown length (a file download), streams.
+      const length = Number(single(answer.headers['content-length']) ?? Number.NaN);
+      if (length <= SMALL_ANSWER) return reply.send(Buffer.from(await answer.body.arrayBuffer()));
+      return reply.send(answer.body);
+    },
+  });
+};
