@@ -1,6 +1,6 @@
 /**
  * Parsing the authorization callback (`redirect_uri?code=…&state=…` or `?error=…&state=…`): Webex's `error` first,
- * then the state check (constant-time), then the code (webex-api.md §10 step 2).
+ * then the state check (constant-time), then the code (docs/webex-api.md "Authorization").
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CallbackError, StateMismatchError, WebexOAuthError } from './errors.js';
@@ -34,7 +34,7 @@ function toParams(input: string | URL | URLSearchParams): URLSearchParams {
 
 /**
  * The query parameters, or the fragment's when the query has none of ours: Webex's prose says the answer comes in
- * the fragment while every example uses the query (webex-api.md "Known differences"), so both are read.
+ * the fragment while every example uses the query (docs/webex-api.md "Authorization"), so both are read.
  */
 function fromUrl(url: URL): URLSearchParams {
   const ours = (p: URLSearchParams) => p.has('code') || p.has('state') || p.has('error');

@@ -55,7 +55,7 @@ function checked<T>(schema: z.ZodType<T>, value: unknown, what: string, response
 
 /**
  * Fetches `{apiBase}/.well-known/openid-configuration` — the full URL, because Webex's `issuer` is an idbroker URL
- * that differs from the API base (so issuer-equals-URL discovery would fail, webex-api.md §4).
+ * that differs from the API base (so issuer-equals-URL discovery would fail, docs/webex-api.md "OpenID Connect").
  */
 export async function discover(apiBase: string, options: RequestOptions = {}): Promise<DiscoveryDocument> {
   const response = await send(options.fetch, `${trimBase(apiBase)}/.well-known/openid-configuration`, {
@@ -66,7 +66,7 @@ export async function discover(apiBase: string, options: RequestOptions = {}): P
 }
 
 /**
- * Issuers Webex is documented or observed to put in `iss` (webex-api.md §4). They are cluster-specific, so pass
+ * Issuers Webex is documented or observed to put in `iss` (docs/webex-api.md "OpenID Connect"). They are cluster-specific, so pass
  * the one your discovery document names, or this list when discovery and id_token disagree.
  */
 export const KNOWN_WEBEX_ISSUERS: readonly string[] = [

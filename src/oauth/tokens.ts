@@ -42,7 +42,7 @@ export interface TokenResponseContext {
   requestedScopes: string[];
   /**
    * On a refresh, the refresh token that was sent: used when the response has no `refresh_token` (the JS SDK does
-   * the same; rotation is not observed, webex-api.md §3). Without it a missing `refresh_token` is `invalid_response`.
+   * the same; rotation is not observed, docs/webex-api.md "Tokens"). Without it a missing `refresh_token` is `invalid_response`.
    */
   previousRefreshToken?: string;
 }

@@ -3,7 +3,7 @@
  * endpoints it unlocks. Pure data plus pure lookups with **no imports**, because the emulator (which shares no other
  * code with the client side) reads it too.
  *
- * Source: ../shared/webex-api.md §7 (developer.webex.com "Integration scopes").
+ * Source: developer.webex.com "Integration scopes" (docs/webex-api.md "Scopes").
  */
 
 /** One Webex scope. */
@@ -271,7 +271,7 @@ export function scopeInfo(name: string): ScopeInfo | undefined {
 
 /**
  * Whether `spark:all` grants `scope`: it aggregates every user-level `spark:` scope, never admin, compliance,
- * meeting, OIDC or service-app scopes (webex-api.md §7).
+ * meeting, OIDC or service-app scopes (docs/webex-api.md "Scopes").
  */
 export function sparkAllCovers(scope: string): boolean {
   return scope.startsWith('spark:') && byName.get(scope)?.kind === 'user';

@@ -13,7 +13,7 @@ import type { FetchLike } from '../oauth/types.js';
 import { WebexClient } from '../webex/client.js';
 import { SPACE_SCOPES } from './routes/space.js';
 
-/** The emulator's seed shape (../shared/design.md "Emulator seed file"). */
+/** The emulator's seed shape (README "Webex emulator": integrations, users, bots, rooms). */
 type Seed = SeedInput;
 
 /** A running demo: the configuration pointed at the emulator, and how to stop it. */

@@ -52,8 +52,8 @@ function checkTtl(ttlMs: number): void {
 function pendingOf(
   json: string,
   state: string,
-): { pending: PendingAuthorization; ownerId: string | undefined } | undefined {
-  const { ownerId, ...p } = JSON.parse(json) as Record<string, unknown>;
+): { pending: PendingAuthorization; ownerId: string | undefined; returnTo: string | undefined } | undefined {
+  const { ownerId, returnTo, ...p } = JSON.parse(json) as Record<string, unknown>;
   if (!isObject(p) || p.state !== state) return undefined;
   if (typeof p.codeVerifier !== 'string' || typeof p.redirectUri !== 'string' || !Array.isArray(p.scopes)) {
     return undefined;
@@ -61,6 +61,7 @@ function pendingOf(
   return {
     pending: p as unknown as PendingAuthorization,
     ownerId: typeof ownerId === 'string' ? ownerId : undefined,
+    returnTo: typeof returnTo === 'string' ? returnTo : undefined,
   };
 }
 
@@ -172,9 +173,14 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
         purpose: entry.purpose,
         integrationId: entry.integrationId,
         redirectPath: new URL(entry.pending.redirectUri).pathname,
-        // The owner travels inside the encrypted data, beside the verifier: nothing in clear says whose flow it is.
+        // The owner (and the return path) travel inside the encrypted data, beside the verifier: nothing in clear says
+        // whose flow it is; an optional field there needs no schema change.
         dataEnc: ring.encrypt(
-          JSON.stringify({ ...entry.pending, ...(entry.ownerId ? { ownerId: entry.ownerId } : {}) }),
+          JSON.stringify({
+            ...entry.pending,
+            ...(entry.ownerId ? { ownerId: entry.ownerId } : {}),
+            ...(entry.returnTo ? { returnTo: entry.returnTo } : {}),
+          }),
           pendingSlot(stateHash),
         ),
         keyId: ring.activeKeyId,
@@ -202,6 +208,7 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
           integrationId: row.integrationId,
           pending: opened.pending,
           ownerId: opened.ownerId,
+          ...(opened.returnTo ? { returnTo: opened.returnTo } : {}),
         }
       );
     },

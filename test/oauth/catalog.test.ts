@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OIDC_SCOPES, SCOPES, scopeInfo, scopesForEndpoint, sparkAllCovers } from '../../src/scopes/catalog.js';
 
 describe('scope catalog', () => {
-  it('has every scope of webex-api.md §7 once, each with a meaning', () => {
+  it('has every documented Webex integration scope once, each with a meaning', () => {
     const names = SCOPES.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
     for (const n of [

@@ -32,7 +32,7 @@ describe('pages and headers', () => {
     expect(res.body).not.toContain('C0123456789abcdef');
     expect(res.body).not.toContain('canary-client-secret-123');
     expect(res.body).toContain('value="spark:people_read"');
-    expect(res.body).toContain('Read my messages');
+    expect(res.body).toContain('Out-of-office bot');
     expect(res.body).not.toContain('Demo mode');
     expect(res.body).not.toMatch(/<script>(?!<\/script>)/);
   });
@@ -163,7 +163,7 @@ describe('pages and headers', () => {
     expect(String(one.headers.location)).not.toContain('canary-client-secret');
     const two = await b.post('/oauth/start', { preset: 'everything' });
     const url2 = new URL(String(two.headers.location));
-    expect(url2.searchParams.get('scope')).toBe('spark:all');
+    expect(url2.searchParams.get('scope')).toBe('spark:all openid');
     expect(url2.searchParams.get('state')).not.toBe(url1.searchParams.get('state'));
   });
 

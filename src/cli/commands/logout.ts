@@ -14,7 +14,7 @@ import { CliError, EXIT } from '../io.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 import { terminalSafe } from '../ui/terminal-safe.js';
 
-/** Where a person can revoke their own Webex tokens (webex-api.md §8). */
+/** Where a person can revoke their own Webex tokens (docs/webex-api.md "Tokens"). */
 export const IDBROKER_TOKENS_PAGE = 'https://idbroker.webex.com/idb/profile#/tokens';
 
 const command: Command = {

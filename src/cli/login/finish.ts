@@ -3,46 +3,10 @@
  * connection (only now, so that an interrupted login writes nothing), and tell the user what was granted.
  */
 import type { Integration, TokenSet } from '../../oauth/types.js';
-import {
-  CONFIGURED_OWNER,
-  type Connection,
-  type ConnectionPerson,
-  LOCAL_OPERATOR,
-  type Vault,
-} from '../../vault/types.js';
+import { CONFIGURED_OWNER, type Connection, LOCAL_OPERATOR, type Vault } from '../../vault/types.js';
+import type { IdentityClaims } from '../../webex/person.js';
 import type { Output } from '../ui/output.js';
 import { terminalSafe as safe } from '../ui/terminal-safe.js';
-
-/** Who the token belongs to: people/me, else OIDC userinfo, else a placeholder (no spark:people_read). */
-async function personOf(integration: Integration, tokens: TokenSet, signal: AbortSignal): Promise<ConnectionPerson> {
-  const { WebexClient } = await import('../../webex/client.js');
-  const client = new WebexClient({
-    apiBase: integration.apiBase,
-    accessToken: tokens.accessToken,
-    fetch: (input, init) => fetch(input, { ...init, signal }),
-  });
-  try {
-    const me = await client.peopleMe();
-    return { id: me.id, emails: me.emails, displayName: me.displayName, avatar: me.avatar, orgId: me.orgId };
-  } catch (error) {
-    if ((error as { status?: number }).status !== 403) throw error;
-  }
-  if (tokens.scopes.includes('openid')) {
-    const { fetchUserInfo } = await import('../../oauth/oidc.js');
-    const info = await fetchUserInfo(integration.apiBase, tokens.accessToken, { signal });
-    const email = typeof info.email === 'string' ? info.email : undefined;
-    return {
-      id: info.sub,
-      emails: email ? [email] : [],
-      displayName: typeof info.name === 'string' ? info.name : (email ?? info.sub),
-    };
-  }
-  // Same placeholder as the web app: the connection is still stored, under this token's identity.
-  // The id is a hash (never a piece of a token): stable for this grant, since Webex does not rotate refresh tokens.
-  const { createHash } = await import('node:crypto');
-  const id = `unknown-${createHash('sha256').update(tokens.refreshToken).digest('hex').slice(0, 12)}`;
-  return { id, emails: [], displayName: 'Unknown person (no spark:people_read)' };
-}
 
 /** Stores a completed grant and prints who logged in, the granted scopes, and any requested scope not granted. */
 export async function completeLogin(args: {
@@ -52,9 +16,18 @@ export async function completeLogin(args: {
   tokens: TokenSet;
   requestedScopes: string[];
   signal: AbortSignal;
+  /** The claims of the login's verified id_token, when it had one (else userinfo names the person). */
+  claims?: IdentityClaims | undefined;
 }): Promise<Connection> {
   const { vault, out, integration, tokens, requestedScopes } = args;
-  const person = await personOf(integration, tokens, args.signal);
+  // Who logged in: the web app's rule (people/me, else the id_token's sub, else userinfo), so a person gets one id.
+  const { resolvePerson } = await import('../../webex/person.js');
+  const { person } = await resolvePerson({
+    apiBase: integration.apiBase,
+    tokens,
+    claims: args.claims,
+    signal: args.signal,
+  });
   // From here on nothing is cancelled: the two writes are quick, and the integration row alone is harmless.
   // The integration comes from the CLI's configuration: it is the configured integration, one row shared with the web
   // app (which upserts the same one). The connection is the local operator's: the CLI holds the key ring.

@@ -33,6 +33,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route (default `member`). */
     access?: Access;
+    /** `false`: a machine endpoint that authenticates each request itself (a signed webhook delivery), no CSRF check. */
+    csrf?: false;
   }
 }
 
@@ -95,6 +97,8 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
 
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST' || request.url.startsWith('/api/')) return;
+    // A machine endpoint (a signed webhook delivery) proves itself instead.
+    if (request.routeOptions.config.csrf === false) return;
     // A script holding the admin token is not a browser: nothing for another site to forge.
     if (hasAdminBearer(config, request.headers.authorization)) return;
     // Behind a TLS proxy without TRUST_PROXY the request looks like http; browsers send PUBLIC_URL's origin.

@@ -29,6 +29,7 @@ declare module 'fastify' {
 const STATIC: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
+  'space.js': 'text/javascript; charset=utf-8',
 };
 
 /** Registers the page helpers and the static files. */

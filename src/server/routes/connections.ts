@@ -6,11 +6,12 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import * as z from 'zod';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
 import { VaultError } from '../../vault/types.js';
-import { WebexClient } from '../../webex/client.js';
+import { type RawResponse, WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
 import { personDetail, recordAudit } from '../audit.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { SessionLimitError, type TryResult } from '../session.js';
+import { RECENT_ROOM_CALL, TRY_CALL_IDS, TRY_CALLS, type TryCall } from '../try-calls.js';
 import { connectionView } from '../views/connection.js';
 import { auditRefresh, refusedText, retrySeconds } from './forced-refresh.js';
 import type { RouteOptions } from './signin.js';
@@ -22,12 +23,10 @@ const idParams = z.object({
     .max(200)
     .regex(/^[A-Za-z0-9_-]+$/),
 });
-const tryBody = z.object({ _csrf: z.string(), endpoint: z.enum(['people-me', 'rooms']) });
-
-const TRY_CALLS = {
-  'people-me': { label: 'GET /people/me', method: 'GET', path: '/people/me', query: undefined },
-  rooms: { label: 'GET /rooms', method: 'GET', path: '/rooms', query: { max: 10 } },
-} as const;
+const tryBody = z.object({ _csrf: z.string(), endpoint: z.enum(TRY_CALL_IDS) });
+/** The id of a space as Webex answers it (unpadded base64), before it goes into a query. */
+const roomIdSchema = z.string().regex(/^[A-Za-z0-9+/_=-]{1,300}$/);
+const recentRoomSchema = z.object({ items: z.array(z.object({ id: roomIdSchema })).max(1) });
 
 /** Registers the connection pages. */
 export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
@@ -109,12 +108,24 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
       return reply.errorPage({
         status: 400,
         title: 'Unknown call',
-        explanation: 'Try it offers GET /people/me and GET /rooms only.',
+        explanation: `Try it offers ${Object.values(TRY_CALLS)
+          .map((c) => c.label)
+          .join(', ')} only.`,
         action: 'Pick one of the buttons.',
         retryHref: `/connections/${connection.id}`,
       });
     }
-    const call = TRY_CALLS[body.data.endpoint];
+    const call: TryCall = TRY_CALLS[body.data.endpoint];
+    const email = connection.person.email || connection.person.emails[0];
+    if (call.withOwnEmail && !email) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Email not known',
+        explanation: `${call.label} looks up this person's email, which this connection does not know.`,
+        action: 'Authorize again with spark:people_read, then try it.',
+        retryHref: `/connections/${connection.id}`,
+      });
+    }
     const integration = await ctx.vault.integrations.get(connection.integrationId);
     try {
       const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
@@ -123,15 +134,7 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
         accessToken,
         fetch: ctx.fetch,
       });
-      const r = await client.request(call.method, call.path, { query: call.query });
-      const result: TryResult = {
-        label: call.label,
-        status: r.status,
-        durationMs: r.durationMs,
-        trackingId: r.trackingId,
-        body: r.body,
-        ...(r.status === 403 ? { requiredScopes: scopesForEndpoint(call.method, call.path) } : {}),
-      };
+      const result = await tryCall(client, call, email);
       // The result is shown once on the next page: a session holds it (made here when the browser had none).
       const session = await request.server.sessions.ensure(request, reply);
       const data = session.data as { flash?: Record<string, TryResult> };
@@ -161,3 +164,38 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
     return reply.code(303).redirect('/');
   });
 };
+
+/** Makes one call of the Try-it table; the values it needs come from the connection or from Webex, never the form. */
+async function tryCall(client: WebexClient, call: TryCall, email: string | undefined): Promise<TryResult> {
+  const outcome = (label: string, method: string, path: string, r: RawResponse, extraMs = 0): TryResult => ({
+    label,
+    status: r.status,
+    durationMs: r.durationMs + extraMs,
+    trackingId: r.trackingId,
+    body: r.body,
+    ...(r.status === 403 ? { requiredScopes: scopesForEndpoint(method, path) } : {}),
+  });
+  const query: Record<string, string | number> = { ...call.query };
+  let label = call.label;
+  let spentMs = 0;
+  if (call.withOwnEmail) {
+    // The route checked that the email is known; the person's own email, never one from the form.
+    query.email = email ?? '';
+    label = `GET /people?email=${query.email}`;
+  }
+  if (call.inRecentRoom) {
+    const rooms = await client.request(RECENT_ROOM_CALL.method, RECENT_ROOM_CALL.path, {
+      query: RECENT_ROOM_CALL.query,
+    });
+    const step = 'GET /rooms?sortBy=lastactivity&max=1 (to find your most recent space)';
+    if (rooms.status !== 200) return outcome(step, RECENT_ROOM_CALL.method, RECENT_ROOM_CALL.path, rooms);
+    const recent = recentRoomSchema.safeParse(rooms.body);
+    const roomId = recent.success ? recent.data.items[0]?.id : undefined;
+    if (!roomId)
+      return { ...outcome(step, RECENT_ROOM_CALL.method, RECENT_ROOM_CALL.path, rooms), label: `${step}: no space` };
+    query.roomId = roomId;
+    label = `${call.label} in your most recent space`;
+    spentMs = rooms.durationMs;
+  }
+  return outcome(label, call.method, call.path, await client.request(call.method, call.path, { query }), spentMs);
+}

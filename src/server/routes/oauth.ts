@@ -12,9 +12,10 @@ import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuth
 import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
 import { CONFIGURED_OWNER } from '../../vault/types.js';
-import { WebexClient } from '../../webex/client.js';
 import { WebexApiError } from '../../webex/errors.js';
+import { resolvePerson } from '../../webex/person.js';
 import { owns } from '../access/principal.js';
+import { returnPath } from '../access/return-path.js';
 import { personDetail, recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
@@ -32,6 +33,8 @@ const startBody = z.object({
   scope: z.union([z.string().max(100), z.array(z.string().max(100)).max(100)]).optional(),
   /** Extra scopes as one space-separated string (the "authorize again with …" buttons). */
   scopes: z.string().max(4000).optional(),
+  /** A local path to land on after the authorization (access/return-path.ts); anything else is refused. */
+  return_to: z.string().max(400).optional(),
 });
 
 /** Which integration a flow in this session uses: the one the browser brought, else the configured one. */
@@ -40,7 +43,13 @@ export function integrationIdFor(ctx: ServerContext, request: FastifyRequest): s
 }
 
 /** Starts an authorization for `scopes` and redirects to Webex. */
-async function start(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, scopes: string[]) {
+async function start(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  scopes: string[],
+  returnTo?: string,
+) {
   const integrationId = integrationIdFor(ctx, request);
   const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
   // A brought integration serves only its owner's flows; the configured one serves every member.
@@ -73,7 +82,13 @@ async function start(ctx: ServerContext, request: FastifyRequest, reply: Fastify
   }
   await ctx.vault.sessions.addPending(
     session.id,
-    { purpose: 'connect', integrationId, pending: authorization.pending, ownerId: request.principal.ownerId },
+    {
+      purpose: 'connect',
+      integrationId,
+      pending: authorization.pending,
+      ownerId: request.principal.ownerId,
+      ...(returnTo ? { returnTo } : {}),
+    },
     SESSION_LIMITS.pendingTtlMs,
   );
   // The URL is built from the stored integration's API base, never from the request: no open redirect.
@@ -82,11 +97,6 @@ async function start(ctx: ServerContext, request: FastifyRequest, reply: Fastify
 
 function hasCallbackParams(query: Record<string, unknown>): boolean {
   return 'state' in query || 'code' in query || 'error' in query;
-}
-
-/** The REST person id of an OIDC `sub` (a bare UUID): unpadded base64 of `ciscospark://us/PEOPLE/<uuid>`. */
-function personIdFromSub(sub: string): string {
-  return Buffer.from(`ciscospark://us/PEOPLE/${sub}`).toString('base64').replace(/=+$/, '');
 }
 
 /**
@@ -140,21 +150,19 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
           ...(ctx.config.issuer ? { issuer: ctx.config.issuer } : {}),
         })
       : undefined;
-    const client = new WebexClient({ apiBase: integration.apiBase, accessToken: tokens.accessToken, fetch: ctx.fetch });
-    const person = await client.peopleMe().catch((error: unknown) => {
-      // Without spark:people_read Webex refuses people/me; the connection is still stored, under the token's identity.
-      if (error instanceof WebexApiError && error.status === 403) return undefined;
-      throw error;
+    // people/me, else the id_token's sub, else userinfo: the same person id whatever was granted, so authorizing again
+    // (with more scopes) updates this person's connection. Without any, the connection is stored under a placeholder.
+    const { person, me } = await resolvePerson({
+      apiBase: integration.apiBase,
+      tokens,
+      claims,
+      fetch: ctx.fetch,
     });
     const connection = await ctx.vault.connections.saveFromGrant({
       ownerId,
       integrationId: taken.integrationId,
       tokens,
-      person: person ?? {
-        id: claims ? personIdFromSub(claims.sub) : `unknown-${parsed.pending.state.slice(0, 12)}`,
-        emails: [],
-        displayName: 'Unknown person',
-      },
+      person,
       requestedScopes: parsed.pending.scopes,
     });
     await sessions.completePending(parsed.pending.state, connection.id);
@@ -168,8 +176,10 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
     // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
     await request.server.sessions.rotate(request, reply);
     // The space demo belongs to the local demo: a team server never adds its members to the bot's space.
-    if (person && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, person, request.log);
-    return reply.code(303).redirect(`/connections/${encodeURIComponent(connection.id)}`);
+    if (me && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, me, request.log);
+    // A return path asked for when the flow started (checked then, and again here: it came out of storage).
+    const next = returnPath(taken.returnTo) ?? `/connections/${encodeURIComponent(connection.id)}`;
+    return reply.code(303).redirect(next);
   } catch (error) {
     const used =
       !taken && session && state && state.length <= 512 ? await sessions.findPending(session.id, state) : undefined;
@@ -221,7 +231,15 @@ export const oauthRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastify
         action: 'Go back to the home page and pick scopes again.',
       });
     }
-    const { preset, scope, scopes: extra } = parsed.data;
+    const { preset, scope, scopes: extra, return_to: returnTo } = parsed.data;
+    if (returnTo !== undefined && !returnPath(returnTo)) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Invalid return address',
+        explanation: 'The form asked to return to an address outside this app’s pages after authorizing.',
+        action: 'Go back to the home page and start again.',
+      });
+    }
     let scopes: string[];
     if (preset) {
       const p = SCOPE_PRESETS.find((x) => x.id === preset);
@@ -254,7 +272,7 @@ export const oauthRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastify
         action: 'Pick scopes from the list on the home page.',
       });
     }
-    return start(ctx, request, reply, scopes);
+    return start(ctx, request, reply, scopes, returnTo);
   });
   // The sign-in callback and the configured integration's: open to anyone (the handler checks the state).
   for (const path of ctx.callbackPaths) {

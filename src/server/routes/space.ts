@@ -1,6 +1,7 @@
 /**
  * The space demo (what the Webex sample's widget shows): after a person authorizes, the bot (`BOT_TOKEN`) adds them to
- * the space (`SPACE_ID`), and `/space` shows its messages and a composer through the person's own token.
+ * the space (`SPACE_ID`), and `/space` shows its messages and a composer through the person's own token. The page
+ * is live: `GET /space/events` streams new messages to it (space/live.ts).
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import * as z from 'zod';
@@ -9,6 +10,10 @@ import { WebexApiError } from '../../webex/errors.js';
 import type { Person } from '../../webex/schemas.js';
 import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
+import { SpaceLive } from '../space/live.js';
+import { spaceMessage } from '../space/messages.js';
+import { spaceWebhookRoutes } from '../space/receiver.js';
+import { webhookTarget } from '../space/target.js';
 import { type SpaceMessage, spaceView } from '../views/space.js';
 import type { RouteOptions } from './signin.js';
 
@@ -32,13 +37,6 @@ export async function addPersonToSpace(ctx: ServerContext, person: Person, log: 
   }
 }
 
-/** `2026-11-23 09:05 UTC` from an ISO time; anything else as given. */
-function shortTime(iso: unknown): string {
-  return typeof iso === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(iso)
-    ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
-    : String(iso ?? '');
-}
-
 /** The owner's most recently updated connection of the configured integration (the demo space lives at its API base). */
 async function latestConnection(ctx: ServerContext, request: FastifyRequest) {
   const ownerId = request.principal.ownerId;
@@ -50,8 +48,20 @@ async function latestConnection(ctx: ServerContext, request: FastifyRequest) {
 
 const messageBody = z.object({ _csrf: z.string(), text: z.string().trim().min(1).max(7000) });
 
-/** Registers `/space` and `POST /space/messages`. */
+/**
+ * Registers `/space`, `GET /space/events` (the live page's event stream), `POST /space/messages` and the webhook
+ * receiver that feeds the stream (`POST /space/webhook`, space/receiver.ts).
+ */
 export const spaceRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
+  const tls = Boolean((app.initialConfig as { https?: unknown }).https);
+  const live = new SpaceLive({
+    ctx,
+    log: app.log,
+    webhookTarget: () => webhookTarget(ctx.config, app.server.address(), tls),
+  });
+  await app.register(spaceWebhookRoutes, { live });
+  // Streams end before the server closes (an open stream would hold close() until the browser left).
+  app.addHook('preClose', async () => live.close());
   app.get('/space', async (request, reply) => {
     const { botToken, spaceId } = ctx.config;
     const csrf = request.csrf;
@@ -72,11 +82,7 @@ export const spaceRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastify
         });
       const messages: SpaceMessage[] = [];
       for await (const m of client.listMessages({ roomId: spaceId, max: 50 })) {
-        messages.push({
-          who: String(m.personEmail ?? ''),
-          text: String(m.text ?? ''),
-          created: shortTime(m.created),
-        });
+        messages.push(await spaceMessage(m));
         if (messages.length >= 50) break;
       }
       const title =
@@ -110,6 +116,36 @@ export const spaceRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastify
     }
   });
 
+  // The same access as /space (a member; in team mode a signed-in account), and the same connection: the owner's.
+  app.get('/space/events', async (request, reply) => {
+    const connection = ctx.config.botToken && ctx.config.spaceId ? await latestConnection(ctx, request) : undefined;
+    // 204 tells EventSource not to reconnect: there is nothing to stream.
+    if (!connection) return reply.code(204).send();
+    const ownerId = request.principal.ownerId ?? connection.ownerId;
+    const refusal = live.streams.refusal(ownerId);
+    if (refusal) {
+      return reply
+        .code(429)
+        .header('retry-after', '30')
+        .type('application/problem+json')
+        .send({
+          type: 'about:blank',
+          title: refusal === 'owner-limit' ? 'Too many open space pages' : 'Too many open event streams',
+          status: 429,
+          code: 'too_many_streams',
+        });
+    }
+    reply.hijack();
+    live.streams.open(ownerId, connection.id, reply.raw);
+    try {
+      const mode = await live.attach(connection.id);
+      if (!reply.raw.writableEnded) live.streams.sendTo(reply.raw, 'ready', { mode });
+    } catch (error) {
+      request.log.warn({ err: { name: (error as Error).name } }, 'space demo: the live feed did not start');
+      reply.raw.end();
+    }
+  });
+
   app.post('/space/messages', async (request, reply) => {
     const { spaceId } = ctx.config;
     const parsed = messageBody.safeParse(request.body ?? {});
@@ -127,7 +163,8 @@ export const spaceRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastify
     try {
       const { accessToken } = await ctx.vault.connections.getFreshToken(connection.id, 60);
       const client = new WebexClient({ apiBase: ctx.config.apiBase, accessToken, fetch: ctx.fetch });
-      await client.createMessage({ roomId: spaceId, text: parsed.data.text });
+      // Sent as markdown, as a Webex client sends what a person types (Webex derives the plain `text`).
+      await client.createMessage({ roomId: spaceId, markdown: parsed.data.text });
     } catch (error) {
       const e = explainOAuthError(error);
       return reply.errorPage({ status: 502, ...e, retryHref: '/space' });

@@ -6,6 +6,7 @@
 import { html, type SafeHtml } from '../html.js';
 import type { RevealedTokens, StoredConnection } from '../ports.js';
 import type { TryResult } from '../session.js';
+import { missingScopes, TRY_CALL_IDS, TRY_CALLS, type TryCall, type TryCallId } from '../try-calls.js';
 import { authorizeButton } from './space.js';
 
 /** "in 13 days", "in 5 hours", "2 minutes ago". */
@@ -76,6 +77,19 @@ ${fix[0] ? html`<p>${authorizeButton(csrf, [...new Set([...granted, fix.find((s)
 <pre>${JSON.stringify(r.body, null, 2)}</pre></div>`;
 }
 
+/** One Try-it call: a button, greyed with "needs <scope>" when the granted scopes do not allow it. */
+function tryButton(id: TryCallId, path: string, csrf: string, granted: string[], email: string): SafeHtml {
+  const call: TryCall = TRY_CALLS[id];
+  const missing = missingScopes(call, granted);
+  const noEmail = call.withOwnEmail === true && email === '';
+  const note = missing.length
+    ? html`needs ${missing.map((s, i) => html`${i ? ' and ' : ''}<code>${s}</code>`)}`
+    : noEmail
+      ? html`needs your email (<code>spark:people_read</code>)`
+      : html`${call.what}`;
+  return html`<li class="try-call${missing.length || noEmail ? ' unavailable' : ''}" data-endpoint="${id}"><form method="post" action="${path}/try" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="endpoint" value="${id}"><button type="submit" id="try-${id}"${missing.length ? html` class="muted"` : ''}${noEmail ? html` disabled` : ''} aria-describedby="try-${id}-note">${call.label}</button></form> <span class="muted" id="try-${id}-note">${note}</span></li>`;
+}
+
 /** The body of the result page. */
 export function connectionView(m: ConnectionModel): SafeHtml {
   const c = m.connection;
@@ -140,10 +154,8 @@ ${
 </section>
 <section class="card" id="try">
 <h2>Try it</h2>
-<div class="row">
-<form method="post" action="${path}/try" class="inline"><input type="hidden" name="_csrf" value="${m.csrf}"><input type="hidden" name="endpoint" value="people-me"><button type="submit" id="try-people-me">GET /people/me</button></form>
-<form method="post" action="${path}/try" class="inline"><input type="hidden" name="_csrf" value="${m.csrf}"><input type="hidden" name="endpoint" value="rooms"><button type="submit" id="try-rooms">GET /rooms</button></form>
-</div>
+<p class="muted">Common read calls, made with this connection's access token. Calls the granted scopes do not allow are greyed; trying one shows Webex's refusal and the scope that fixes it.</p>
+<ul class="try-calls">${TRY_CALL_IDS.map((id) => tryButton(id, path, m.csrf, c.scopes, email))}</ul>
 ${m.tryResult ? tryPanel(m.tryResult, m.csrf, c.scopes) : ''}
 </section>
 <section class="card">

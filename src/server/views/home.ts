@@ -2,29 +2,47 @@
 import { OIDC_SCOPES, SCOPES, type ScopeInfo } from '../../scopes/catalog.js';
 import { html, type SafeHtml } from '../html.js';
 
-/** A named set of scopes offered as one click. */
+/** A named set of scopes offered as one click, for one job. */
 export interface ScopePreset {
   id: string;
+  /** The job the preset fits, as the button says it. */
   label: string;
+  /** What the grant lets that job do, in a few words. */
   why: string;
+  /** What the job needs, `openid` included (so the person is known even without `spark:people_read`). */
   scopes: string[];
 }
 
-/** The presets of the scope picker. */
+/**
+ * The presets of the scope picker: a few common jobs, each granted what it needs and no more. Every one asks for
+ * `openid`, whose id_token names the person, so a connection made without `spark:people_read` still belongs to a known
+ * person (and authorizing again with more scopes updates it).
+ */
 export const SCOPE_PRESETS: readonly ScopePreset[] = [
   {
     id: 'people-rooms',
-    label: 'People and rooms',
-    why: 'who you are and which spaces you are in',
-    scopes: ['spark:people_read', 'spark:rooms_read'],
+    label: 'Who am I and my spaces',
+    why: 'your profile and the titles of your spaces',
+    scopes: ['spark:people_read', 'spark:rooms_read', 'openid'],
   },
   {
     id: 'read-messages',
-    label: 'Read my messages',
-    why: 'for an out-of-office bot',
-    scopes: ['spark:messages_read'],
+    label: 'Out-of-office bot',
+    why: 'be told of and read the direct messages you receive; the bot replies with its own bot token',
+    scopes: ['spark:messages_read', 'openid'],
   },
-  { id: 'everything', label: 'Everything', why: 'every user-level scope', scopes: ['spark:all'] },
+  {
+    id: 'space-demo',
+    label: 'Chat in a space',
+    why: 'the space demo: read the space and post in it as you',
+    scopes: ['spark:people_read', 'spark:rooms_read', 'spark:messages_read', 'spark:messages_write', 'openid'],
+  },
+  {
+    id: 'everything',
+    label: 'Everything',
+    why: 'every user-level spark: scope (spark:all)',
+    scopes: ['spark:all', 'openid'],
+  },
 ];
 
 /** A connection this browser completed, for the list on the home page. */
@@ -98,7 +116,7 @@ function scopeLists(defaults: string[], offered?: string[]): SafeHtml {
   const other = visible.filter((s) => s.kind !== 'user' && s.kind !== 'oidc');
   return html`<p class="muted">One click for a common need:</p>
 <div class="presets">
-${SCOPE_PRESETS.map((p) => html`<button type="submit" name="preset" value="${p.id}" title="${p.scopes.join(' ')}">${p.label} <span class="muted">— ${p.why}</span></button>`)}
+${SCOPE_PRESETS.map((p) => html`<button type="submit" name="preset" value="${p.id}" id="preset-${p.id}" title="${p.scopes.join(' ')}">${p.label} <span class="muted">— ${p.why} · <code>${p.scopes.join(' ')}</code></span></button>`)}
 </div>
 <fieldset><legend>Or pick scopes</legend>
 <ul class="scopes">${user.map((s) => scopeItem(s, checked.has(s.name)))}</ul>
