@@ -16,14 +16,18 @@ import { trackingId } from './ids.js';
 import { createKeySet } from './keys.js';
 import { type EmulatorOptions, resolveOptions } from './options.js';
 import { parseForm } from './params.js';
+import { authorizationRoutes } from './routes/authorizations.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { contentRoutes } from './routes/contents.js';
 import { controlRoutes } from './routes/control.js';
 import { deviceRoutes } from './routes/device.js';
+import { guestRoutes } from './routes/guests.js';
 import { membershipRoutes } from './routes/memberships.js';
 import { messageRoutes } from './routes/messages.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { peopleRoutes } from './routes/people.js';
 import { roomRoutes } from './routes/rooms.js';
+import { serviceAppRoutes } from './routes/service-apps.js';
 import { tokenRoutes } from './routes/token.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { validateSeed } from './seed.js';
@@ -100,6 +104,8 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
       done(Object.assign(new Error('The request body is not valid JSON.'), { statusCode: 400 }), undefined);
     }
   });
+  // A multipart message post is read as a stream by its route (multipart.ts), past the 256 KiB JSON body limit.
+  app.addContentTypeParser('multipart/form-data', (_req, payload, done) => done(null, payload));
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, parseForm(body as string));
   });
@@ -189,6 +195,10 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
   await app.register(membershipRoutes, { ctx });
   await app.register(messageRoutes, { ctx });
   await app.register(webhookRoutes, { ctx });
+  await app.register(serviceAppRoutes, { ctx });
+  await app.register(authorizationRoutes, { ctx });
+  await app.register(guestRoutes, { ctx });
+  await app.register(contentRoutes, { ctx });
   await app.register(controlRoutes, { ctx });
   return app;
 }

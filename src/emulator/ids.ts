@@ -5,7 +5,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /** The REST resource types the emulator mints ids for. */
-export type IdType = 'PEOPLE' | 'ROOM' | 'ORGANIZATION' | 'MESSAGE' | 'MEMBERSHIP' | 'TEAM' | 'ROLE';
+export type IdType =
+  | 'PEOPLE'
+  | 'ROOM'
+  | 'ORGANIZATION'
+  | 'MESSAGE'
+  | 'MEMBERSHIP'
+  | 'TEAM'
+  | 'ROLE'
+  | 'AUTHORIZATION'
+  | 'CONTENT';
 
 /** The REST id of a resource: unpadded base64 of `ciscospark://us/<TYPE>/<uuid>`. */
 export function restId(type: IdType, uuid: string): string {

@@ -1,6 +1,7 @@
 /**
  * The Webex emulator: a Fastify app that mirrors `https://webexapis.com/v1` for integrations (OAuth, OIDC, device
- * grant, a few REST resources) plus a test-only control API under `/_emulator`. It shares no code with the client side.
+ * grant, a few REST resources with file uploads), Service Apps and their guests, and the admin authorizations API, plus
+ * a test-only control API under `/_emulator`. It shares no code with the client side (only the scope catalog's data).
  */
 import type { FastifyInstance } from 'fastify';
 import { buildEmulator } from './app.js';

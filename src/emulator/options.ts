@@ -44,8 +44,12 @@ export interface EmulatorOptions {
   maxMode?: 'clamp' | 'reject';
   /** Initial clock offset in seconds. */
   clockOffset?: number;
-  /** Milliseconds before a revocation takes effect (default 0: immediately). */
+  /** Milliseconds before a revocation takes effect (default 0: immediately); deletions through `/v1/authorizations` too. */
   revocationLagMs?: number;
+  /** Seconds within which a second refresh of the same grant answers the same access token and expiry (default 0: off). */
+  refreshUnchangedWithin?: number;
+  /** Largest file a multipart `POST /v1/messages` takes, in bytes (default 100 MiB, Webex's limit). */
+  maxUploadBytes?: number;
   /** Webhooks: retries after a failed first delivery attempt (default 3; 0 = none). */
   webhookRetries?: number;
   /** Webhooks: the first retry waits this many ms, each next one twice as long (default 1000). */
@@ -80,6 +84,8 @@ export interface ResolvedOptions {
   maxMode: 'clamp' | 'reject';
   clockOffset: number;
   revocationLagMs: number;
+  refreshUnchangedWithin: number;
+  maxUploadBytes: number;
   webhookRetries: number;
   webhookRetryBaseMs: number;
   webhookInactiveAfter: number;
@@ -113,6 +119,8 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     maxMode: o.maxMode ?? 'clamp',
     clockOffset: o.clockOffset ?? 0,
     revocationLagMs: o.revocationLagMs ?? 0,
+    refreshUnchangedWithin: Math.max(0, o.refreshUnchangedWithin ?? 0),
+    maxUploadBytes: Math.max(1, Math.floor(o.maxUploadBytes ?? 100 * 1024 * 1024)),
     webhookRetries: Math.max(0, Math.floor(o.webhookRetries ?? 3)),
     webhookRetryBaseMs: Math.max(0, o.webhookRetryBaseMs ?? 1000),
     webhookInactiveAfter: Math.max(1, Math.floor(o.webhookInactiveAfter ?? 5)),

@@ -64,6 +64,20 @@ const bot = z.object({
   token: z.string().min(8).max(1024),
 });
 
+/** A Service App: its id (`applicationId`), client, scopes, and the orgs whose admins authorized it. */
+const serviceApp = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(300)
+    .regex(/^[A-Za-z0-9+=_-]+$/, 'must be letters, digits, + = _ or - (it goes in a URL path)'),
+  clientId: z.string().min(1).max(256),
+  clientSecret: z.string().min(1).max(256),
+  name: z.string().max(200).optional(),
+  scopes: z.array(z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces')).min(1),
+  authorizedOrgs: z.array(orgId).default([]),
+});
+
 const message = z.object({
   from: email,
   text: z.string().min(1).max(7439).optional(),
@@ -83,6 +97,7 @@ const seedSchema = z
     integrations: z.array(integration).min(1),
     users: z.array(user).default([]),
     bots: z.array(bot).default([]),
+    serviceApps: z.array(serviceApp).default([]),
     rooms: z.array(room).default([]),
   })
   .strict()
@@ -100,12 +115,22 @@ const seedSchema = z
           ctx.addIssue({ code: 'custom', path: ['users', i, 'roles', j], message: `duplicate role "${r}"` });
       });
     });
-    seed.bots.forEach((b, i) => add(b.email, ['bots', i, 'email']));
+    seed.bots.forEach((b, i) => {
+      add(b.email, ['bots', i, 'email']);
+    });
     const clients = new Set<string>();
     seed.integrations.forEach((it, i) => {
       if (clients.has(it.clientId))
         ctx.addIssue({ code: 'custom', path: ['integrations', i, 'clientId'], message: 'duplicate clientId' });
       clients.add(it.clientId);
+    });
+    const apps = new Set<string>();
+    seed.serviceApps.forEach((a, i) => {
+      if (clients.has(a.clientId))
+        ctx.addIssue({ code: 'custom', path: ['serviceApps', i, 'clientId'], message: 'duplicate clientId' });
+      clients.add(a.clientId);
+      if (apps.has(a.id)) ctx.addIssue({ code: 'custom', path: ['serviceApps', i, 'id'], message: 'duplicate id' });
+      apps.add(a.id);
     });
     seed.rooms.forEach((r, i) => {
       r.members.forEach((m, j) => {

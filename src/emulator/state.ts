@@ -16,9 +16,22 @@ export interface IntegrationRec {
   /** The only registered URI when there is exactly one (then `redirect_uri` may be omitted). */
   soleRedirectUri: string | undefined;
   scopes: Set<string>;
+  /** Set for a Service App's client: the app's id (it has no redirect URIs; only its refresh grants use the client). */
+  serviceAppId?: string;
 }
 
-/** A person or bot. */
+/** A Service App (seed `serviceApps`): its client and the orgs whose admins authorized it. */
+export interface ServiceAppRec {
+  id: string;
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  scopes: string[];
+  /** REST ids of the orgs where the app is authorized. */
+  authorizedOrgs: Set<string>;
+}
+
+/** A person, bot, or an `appuser` (a Service App's machine account, or a guest). */
 export interface PersonRec {
   uuid: string;
   id: string;
@@ -29,7 +42,11 @@ export interface PersonRec {
   nickName?: string;
   locale?: string;
   phone?: string;
-  type: 'person' | 'bot';
+  type: 'person' | 'bot' | 'appuser';
+  /** For a machine account or a guest: the Service App it belongs to. */
+  serviceAppId?: string;
+  /** For a guest: the issuer's `subject`. */
+  guestSubject?: string;
   /** The org's REST id (base64 of `ciscospark://us/ORGANIZATION/<orgUuid>`). */
   orgId: string;
   orgUuid: string;
@@ -78,6 +95,8 @@ export interface MessageRec {
   mentionedPeople?: string[];
   /** Whether it was posted with `files` or `attachments` (such messages cannot be edited). */
   hasFiles?: boolean;
+  /** The `files` URLs the message shows. */
+  files?: string[];
   created: string;
   /** When it was last edited (`PUT /v1/messages/{id}`). */
   updated?: string;
@@ -103,6 +122,10 @@ export interface CodeRec {
 
 /** A refresh token: the grant that access tokens hang off. */
 export interface RefreshRec {
+  /** The authorization id (`/v1/authorizations`), kept across rotation. */
+  id: string;
+  /** When the grant was made (emulator ms). */
+  created: number;
   token: string;
   clientId: string;
   personUuid: string;
@@ -116,6 +139,8 @@ export interface RefreshRec {
   revokedAt?: number;
   /** Access tokens minted from this grant (killed with it). */
   accessTokens: Set<string>;
+  /** The last access token a refresh returned, and when (`--refresh-unchanged-within`). */
+  lastRefresh?: { access: AccessRec; at: number };
 }
 
 /** An access token (or a bot token). */
@@ -124,9 +149,20 @@ export interface AccessRec {
   clientId: string | undefined;
   personUuid: string;
   scopes: ReadonlySet<string>;
+  /** When it was minted (emulator ms; 0 for seeded bot tokens). */
+  created: number;
   expiresAt: number;
   revokedAt?: number;
   refresh?: RefreshRec;
+}
+
+/** An uploaded file (`POST /v1/messages` multipart), served by `GET /v1/contents/{id}`. */
+export interface ContentRec {
+  id: string;
+  roomUuid: string;
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
 }
 
 /** A pending device authorization. */
@@ -176,6 +212,9 @@ export class EmulatorState {
   pending = new Map<string, PendingAuthorization>();
   /** browser session id → person uuid (for `prompt=none`). */
   sessions = new Map<string, string>();
+  serviceApps = new Map<string, ServiceAppRec>();
+  /** Uploaded files by content id. */
+  contents = new Map<string, ContentRec>();
   private messageSeq = 0;
 
   constructor(
@@ -192,6 +231,8 @@ export class EmulatorState {
     for (const m of [this.accessTokens, this.refreshTokens, this.liveByPerson, this.devices, this.devicesByUserCode])
       m.clear();
     this.pending.clear();
+    this.serviceApps.clear();
+    this.contents.clear();
     this.retiredRefreshTokens.clear();
     this.sessions.clear();
     this.messages = [];
@@ -269,13 +310,47 @@ export class EmulatorState {
     return msg;
   }
 
+  /** A Service App's machine account in an org (created on first use; stable ids across resets). */
+  machineAccount(app: ServiceAppRec, orgId: string): PersonRec {
+    const uuid = stableUuid(`machine:${app.id}:${orgId}`);
+    const found = this.peopleByUuid.get(uuid);
+    if (found) return found;
+    return this.addPerson({
+      email: `${uuid}@appid.ciscospark.com`,
+      displayName: app.name,
+      type: 'appuser',
+      orgId,
+      serviceAppId: app.id,
+    });
+  }
+
+  /**
+   * A Service App's guest for `subject` (created on first use). A new `displayName` renames the guest: the record is
+   * replaced, so caches keyed by the old record see the change.
+   */
+  guest(app: ServiceAppRec, orgId: string, subject: string, displayName: string): PersonRec {
+    const uuid = stableUuid(`guest:${app.id}:${subject}`);
+    const found = this.peopleByUuid.get(uuid);
+    if (found?.displayName === displayName) return found;
+    return this.addPerson({
+      email: `${uuid}@appid.ciscospark.com`,
+      displayName,
+      type: 'appuser',
+      orgId,
+      serviceAppId: app.id,
+      guestSubject: subject,
+    });
+  }
+
   private addPerson(
     p: Omit<PersonRec, 'uuid' | 'id' | 'created' | 'orgId' | 'orgUuid' | 'roles'> & {
       orgId?: string;
       roles?: readonly AdminRole[];
     },
   ): PersonRec {
-    const uuid = stableUuid(`person:${p.email.toLowerCase()}`);
+    // Machine accounts and guests are named `<uuid>@appid.ciscospark.com`: their uuid is that local part.
+    const uuid =
+      p.type === 'appuser' ? (p.email.split('@')[0] as string) : stableUuid(`person:${p.email.toLowerCase()}`);
     // The seed schema has already checked and normalized orgId; no orgId means the default org.
     const org = p.orgId !== undefined ? parseOrgId(p.orgId) : undefined;
     const rec: PersonRec = {
@@ -305,6 +380,23 @@ export class EmulatorState {
         scopes: new Set(it.scopes),
       });
     }
+    for (const a of s.serviceApps) {
+      this.serviceApps.set(a.id, {
+        ...a,
+        name: a.name ?? 'Webex service app',
+        authorizedOrgs: new Set(a.authorizedOrgs),
+      });
+      // The app's own client: only the refresh_token grant uses it (no redirect URIs, so no authorization codes).
+      this.integrations.set(a.clientId, {
+        clientId: a.clientId,
+        clientSecret: a.clientSecret,
+        name: a.name ?? 'Webex service app',
+        redirectUris: new Set(),
+        soleRedirectUri: undefined,
+        scopes: new Set(a.scopes),
+        serviceAppId: a.id,
+      });
+    }
     for (const u of s.users) this.addPerson({ ...u, type: 'person' });
     for (const b of s.bots) {
       // Bots keep the default org.
@@ -315,6 +407,7 @@ export class EmulatorState {
         clientId: undefined,
         personUuid: bot.uuid,
         scopes: new Set(['spark:all', 'spark:kms']),
+        created: 0,
         expiresAt: Number.POSITIVE_INFINITY,
       });
     }

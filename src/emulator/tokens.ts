@@ -2,8 +2,9 @@
  * Minting and checking credentials: codes, access/refresh token pairs, the per-person live-token cap, revocation.
  * A token is random bytes + base64 kept in a Map keyed by the token string, so minting stays cheap.
  */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.js';
-import { opaqueToken } from './ids.js';
+import { opaqueToken, restId } from './ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { AccessRec, EmulatorState, RefreshRec } from './state.js';
 
@@ -57,28 +58,52 @@ export class Tokens {
   /** Mints an access token on a grant. */
   mintAccess(grant: RefreshRec, ttlSeconds: number): AccessRec {
     const token = opaqueToken(this.orgOf(grant.personUuid));
+    const now = this.clock.now();
     const rec: AccessRec = {
       token,
       clientId: grant.clientId,
       personUuid: grant.personUuid,
       scopes: grant.scopeSet,
-      expiresAt: this.clock.now() + ttlSeconds * 1000,
+      created: now,
+      expiresAt: now + ttlSeconds * 1000,
       refresh: grant,
     };
     this.state.accessTokens.set(token, rec);
     grant.accessTokens.add(token);
-    let live = this.state.liveByPerson.get(grant.personUuid);
+    this.countLive(rec);
+    return rec;
+  }
+
+  /** Mints an access token on no grant (a guest's): it cannot be refreshed. */
+  mintBare(clientId: string, personUuid: string, scopes: ReadonlySet<string>, ttlSeconds: number): AccessRec {
+    const now = this.clock.now();
+    const rec: AccessRec = {
+      token: opaqueToken(this.orgOf(personUuid)),
+      clientId,
+      personUuid,
+      scopes,
+      created: now,
+      expiresAt: now + ttlSeconds * 1000,
+    };
+    this.state.accessTokens.set(rec.token, rec);
+    this.countLive(rec);
+    return rec;
+  }
+
+  private countLive(rec: AccessRec): void {
+    let live = this.state.liveByPerson.get(rec.personUuid);
     if (!live) {
       live = new Set();
-      this.state.liveByPerson.set(grant.personUuid, live);
+      this.state.liveByPerson.set(rec.personUuid, live);
     }
-    live.add(token);
-    return rec;
+    live.add(rec.token);
   }
 
   /** Creates a new grant (refresh token) for a person. */
   mintRefresh(clientId: string, personUuid: string, scopes: string[], authTime: number): RefreshRec {
     const rec: RefreshRec = {
+      id: restId('AUTHORIZATION', randomUUID()),
+      created: this.clock.now(),
       token: opaqueToken(this.orgOf(personUuid)),
       clientId,
       personUuid,
@@ -112,6 +137,11 @@ export class Tokens {
       const a = this.state.accessTokens.get(t);
       if (a) a.revokedAt = at;
     }
+  }
+
+  /** Revokes one access token (after `--revocation-lag-ms`). */
+  revokeAccess(rec: AccessRec): void {
+    rec.revokedAt ??= this.clock.now() + this.options.revocationLagMs;
   }
 
   /** Revokes every grant and access token of a person; returns how many grants were revoked. */

@@ -77,6 +77,7 @@ describe('webex-auth emulator', () => {
       'jwks-keys',
       'discovery-auth-methods',
       'revocation-lag-ms',
+      'refresh-unchanged-within',
       'max-mode',
       'clock-offset',
       'webhook-retries',
@@ -118,13 +119,16 @@ describe('webex-auth emulator', () => {
       ['--webhook-inactive-after', '0'],
       ['--webhook-timeout-ms', '0'],
       ['--webhook-timeout-ms', '600001'],
+      ['--refresh-unchanged-within', 'soon'],
+      ['--refresh-unchanged-within=-1'],
     ]) {
       const { io, err } = fakeIO();
       expect(await runCli(['emulator', '--port', '0', ...args], io), args.join(' ')).toBe(2);
       const first = err.join('').split('\n')[0] as string;
       expect(first).toMatch(/^error: /);
       const flag = (args[0] as string).split('=')[0] as string;
-      if (flag.startsWith('--webhook')) expect(first).toContain(`${flag} must be an integer from`);
+      if (flag.startsWith('--webhook') || flag === '--refresh-unchanged-within')
+        expect(first).toContain(`${flag} must be an integer from`);
     }
   });
 
@@ -205,3 +209,51 @@ function write(name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
+
+describe('webex-auth emulator --refresh-unchanged-within', () => {
+  it('reaches the token endpoint: two refreshes in the window answer one access token', async () => {
+    let stop: () => void = () => {};
+    const { io, out } = fakeIO(new Promise<void>((r) => (stop = r)));
+    const exit = runCli(
+      ['emulator', '--port', '0', '--auto-consent', 'alice@example.com', '--refresh-unchanged-within', '300'],
+      io,
+    );
+    try {
+      let base: string | undefined;
+      while (!base) {
+        await new Promise((r) => setImmediate(r));
+        base = out.join('').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+      }
+      const it0 = DEMO_SEED.integrations[0] as (typeof DEMO_SEED.integrations)[0];
+      const redirect = it0.redirectUris[0] as string;
+      const auth = new URL(`${base}/v1/authorize`);
+      for (const [k, v] of Object.entries({
+        client_id: it0.clientId,
+        response_type: 'code',
+        redirect_uri: redirect,
+        scope: 'spark:people_read',
+        state: 's',
+      }))
+        auth.searchParams.set(k, v);
+      const cb = new URL((await fetch(auth, { redirect: 'manual' })).headers.get('location') as string);
+      const tokenCall = (fields: Record<string, string>) =>
+        fetch(`${base}/v1/access_token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ client_id: it0.clientId, client_secret: it0.clientSecret, ...fields }),
+        }).then((r) => r.json() as Promise<Record<string, string>>);
+      const first = await tokenCall({
+        grant_type: 'authorization_code',
+        code: cb.searchParams.get('code') as string,
+        redirect_uri: redirect,
+      });
+      const a = await tokenCall({ grant_type: 'refresh_token', refresh_token: first.refresh_token as string });
+      const b = await tokenCall({ grant_type: 'refresh_token', refresh_token: first.refresh_token as string });
+      expect(a.access_token).toBeTruthy();
+      expect(b.access_token).toBe(a.access_token);
+    } finally {
+      stop();
+      await exit;
+    }
+  });
+});

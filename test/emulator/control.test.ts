@@ -1,6 +1,6 @@
 /** The control API: faults (count, rate, delayMs, error, endpoint), stats of every request, clock, revoke, reset. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizeUrl, BOT_TOKEN, CREDS, control, type Emu, get, login, start, token } from './helpers.js';
+import { authorizeUrl, BOT_TOKEN, CREDS, control, type Emu, get, login, start } from './helpers.js';
 
 let emu: Emu;
 afterEach(async () => {

@@ -290,7 +290,7 @@ describe('webhook deliveries', () => {
     await post('/messages', alice, { roomId: demo.id, text: 'no mention here' });
     const mentioned = await post('/messages', alice, {
       roomId: demo.id,
-      markdown: 'ping <@personId:' + botId + '|Demo Bot>',
+      markdown: `ping <@personId:${botId}|Demo Bot>`,
     });
     const direct = await post('/messages', bob, { toPersonEmail: 'demo-bot@webex.bot', text: 'hello bot' });
     await waitFor(() => rx.hits.length >= 2);

@@ -53,6 +53,7 @@ const command: Command = {
     'jwks-keys': { type: 'string' },
     'discovery-auth-methods': { type: 'string' },
     'revocation-lag-ms': { type: 'string' },
+    'refresh-unchanged-within': { type: 'string' },
     'max-mode': { type: 'string' },
     'clock-offset': { type: 'string' },
     'webhook-retries': { type: 'string' },
@@ -64,7 +65,7 @@ const command: Command = {
   help: {
     port: 'Port to listen on (default 9090; 0 picks a free port)',
     host: 'Address to listen on (default 127.0.0.1)',
-    seed: 'Seed file (JSON: integrations, users, bots, rooms); default: the built-in demo seed',
+    seed: 'Seed file (JSON: integrations, users, bots, serviceApps, rooms); default: the built-in demo seed',
     'auto-consent': 'Skip the consent page: authorize as this person; device codes approved on first poll',
     'access-ttl': 'Access-token lifetime in seconds (default 1209599, 14 days)',
     'refresh-ttl': 'Refresh-token lifetime in seconds (default 7775999, 90 days)',
@@ -83,6 +84,8 @@ const command: Command = {
     'jwks-keys': 'Number of RSA keys published in the JWKS (default 1; the first signs)',
     'discovery-auth-methods': 'Comma list for token_endpoint_auth_methods_supported (default client_secret_basic)',
     'revocation-lag-ms': 'Milliseconds before a revocation takes effect (default 0: immediately)',
+    'refresh-unchanged-within':
+      'Seconds within which a second refresh of one grant returns the same access token and expiry (default 0: off)',
     'max-mode': 'clamp|reject: a list max above the endpoint limit is clamped (default) or a 400',
     'clock-offset': 'Start the emulator clock this many seconds from now (may be negative)',
     'webhook-retries': 'Webhook retries after a failed first delivery attempt (default 3; 0 = none)',
@@ -159,6 +162,7 @@ const command: Command = {
               .filter(Boolean)
           : undefined,
         revocationLagMs: int('revocation-lag-ms', v['revocation-lag-ms'], 0, 3_600_000),
+        refreshUnchangedWithin: int('refresh-unchanged-within', v['refresh-unchanged-within'], 0, 1e9),
         maxMode: choice('max-mode', v['max-mode'], ['clamp', 'reject'] as const),
         clockOffset: int('clock-offset', v['clock-offset'], -1e10, 1e10),
         webhookRetries: int('webhook-retries', v['webhook-retries'], 0, 20),

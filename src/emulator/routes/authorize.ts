@@ -184,7 +184,7 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: Emul
     };
     if (decision !== 'accept') return page(reply, 400, consentPage({ ...view, error: 'Choose Accept or Decline.' }));
     const person = ctx.state.personByEmail(email.trim());
-    if (!person || person.type !== 'person')
+    if (person?.type !== 'person')
       return page(reply, 400, consentPage({ ...view, error: `No Webex account for ${email || 'an empty email'}.` }));
     const sid = randomUUID();
     ctx.state.sessions.set(sid, person.uuid);

@@ -121,7 +121,7 @@ export async function deviceRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
     const normalized = user_code.toUpperCase().replace(/[\s-]/g, '');
     const device = live(ctx.state.devicesByUserCode.get(normalized));
     const view = { userCode: user_code, email };
-    if (!device || device.status !== 'pending')
+    if (device?.status !== 'pending')
       return page(reply, 400, devicePage({ ...view, error: 'That code is unknown or expired.' }));
     if (decision === 'decline') {
       device.status = 'denied';
@@ -129,7 +129,7 @@ export async function deviceRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
     }
     if (decision !== 'accept') return page(reply, 400, devicePage({ ...view, error: 'Choose Accept or Decline.' }));
     const person = ctx.state.personByEmail(email.trim());
-    if (!person || person.type !== 'person')
+    if (person?.type !== 'person')
       return page(reply, 400, devicePage({ ...view, error: `No Webex account for ${email || 'an empty email'}.` }));
     device.status = 'approved';
     device.personUuid = person.uuid;

@@ -2,7 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from '../context.js';
 import { oauthError, sendJson } from '../envelope.js';
-import type { IntegrationRec, RefreshRec } from '../state.js';
+import type { AccessRec, IntegrationRec, RefreshRec } from '../state.js';
 
 /** The outcome of client authentication. */
 export type ClientAuth = { ok: true; integration: IntegrationRec } | { ok: false; reply: FastifyReply };
@@ -50,19 +50,23 @@ export function authenticateClient(
   return { ok: true, integration };
 }
 
-/** Sends the token response of docs/webex-api.md "Tokens" for `grant` with a fresh access token. */
+/**
+ * Sends the token response of docs/webex-api.md "Tokens" for `grant` with a fresh access token, or with `reuse` (an
+ * access token already issued on the grant, answered with its own remaining lifetime).
+ */
 export async function sendTokens(
   ctx: EmulatorContext,
   reply: FastifyReply,
   grant: RefreshRec,
   accessTtl: number,
   idToken?: { nonce?: string },
+  reuse?: AccessRec,
 ): Promise<FastifyReply> {
-  const access = ctx.tokens.mintAccess(grant, accessTtl);
+  const access = reuse ?? ctx.tokens.mintAccess(grant, accessTtl);
   const now = ctx.clock.now();
   const body: Record<string, unknown> = {
     access_token: access.token,
-    expires_in: accessTtl,
+    expires_in: reuse ? Math.max(0, Math.round((reuse.expiresAt - now) / 1000)) : accessTtl,
     refresh_token: grant.token,
     refresh_token_expires_in: Math.max(0, Math.ceil((grant.expiresAt - now) / 1000)),
   };

@@ -43,7 +43,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     let rooms: RoomRec[];
     if (q.roomId) {
       const room = ctx.state.rooms.get(q.roomId);
-      if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+      if (!room?.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
       rooms = [room];
     } else rooms = [...ctx.state.rooms.values()].filter((r) => r.members.has(caller.person.uuid));
     const items: { room: RoomRec; m: MembershipRec }[] = [];
@@ -65,7 +65,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     const body = readJsonBody(request, reply, createMembership);
     if (!body) return reply;
     const room = ctx.state.rooms.get(body.roomId);
-    if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+    if (!room?.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
     if (room.type === 'direct') return restError(request, reply, 400, 'Cannot add people to a direct room.');
     const person = body.personEmail
       ? ctx.state.personByEmail(body.personEmail)
@@ -81,8 +81,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     const caller = authenticate(ctx, request, reply, readScopes);
     if (!caller) return reply;
     const found = findMembership(ctx, (request.params as { membershipId: string }).membershipId);
-    if (!found || !found.room.members.has(caller.person.uuid))
-      return restError(request, reply, 404, 'Membership not found.');
+    if (!found?.room.members.has(caller.person.uuid)) return restError(request, reply, 404, 'Membership not found.');
     return sendJson(reply, 200, membershipJson(ctx.state, found.room, found.m));
   });
 
@@ -92,8 +91,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     const body = readJsonBody(request, reply, updateMembership);
     if (!body) return reply;
     const found = findMembership(ctx, (request.params as { membershipId: string }).membershipId);
-    if (!found || !found.room.members.has(caller.person.uuid))
-      return restError(request, reply, 404, 'Membership not found.');
+    if (!found?.room.members.has(caller.person.uuid)) return restError(request, reply, 404, 'Membership not found.');
     const { room, m } = found;
     const moderatorChange = body.isModerator !== m.isModerator;
     if (moderatorChange && room.type === 'direct')
@@ -114,8 +112,7 @@ export async function membershipRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     const caller = authenticate(ctx, request, reply, deleteScopes);
     if (!caller) return reply;
     const found = findMembership(ctx, (request.params as { membershipId: string }).membershipId);
-    if (!found || !found.room.members.has(caller.person.uuid))
-      return restError(request, reply, 404, 'Membership not found.');
+    if (!found?.room.members.has(caller.person.uuid)) return restError(request, reply, 404, 'Membership not found.');
     found.room.members.delete(found.m.personUuid);
     webhooks(ctx).membershipEvent('deleted', caller.person, found.room, found.m);
     return reply.code(204).send();

@@ -2,18 +2,25 @@
  * `GET/POST /v1/messages`, `GET/PUT/DELETE /v1/messages/{id}` (scopes `spark:messages_read` / `_write`). Listing needs
  * `roomId` (400 `Required String parameter 'roomId' is not present`), newest first. An edit (`PUT`) names the message's
  * `roomId` and new `text` and/or `markdown`; only the author may edit, at most {@link MAX_EDITS} times, and never a
- * message posted with files or attachments (Webex answers 400 for both limits).
+ * message posted with files or attachments (Webex answers 400 for both limits). A post is JSON, or multipart/form-data
+ * with the same text fields and at most one file in `files` (multipart.ts); the message's `files` then holds its
+ * `/v1/contents/{contentId}` URL.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
 import { MSG_NO_ROOM, restError, sendJson } from '../envelope.js';
+import { restId } from '../ids.js';
+import { readMultipart, type UploadedFile } from '../multipart.js';
 import type { MessageRec, PersonRec, RoomRec } from '../state.js';
 import { messageJson } from '../views/json.js';
 import { mentionsIn, webhooks } from '../webhooks/hub.js';
-import { authenticate, beginList, paginate, readJsonBody, requiredScopes } from './rest.js';
+import { authenticate, beginList, paginate, readJsonBody, requiredScopes, validateBody } from './rest.js';
 
 const MAX_TEXT_BYTES = 7439;
+/** The placeholder `files` URL of a multipart upload while the body is validated. */
+const UPLOAD = 'http://upload.invalid/';
 /** Webex allows a message to be edited at most this many times. */
 export const MAX_EDITS = 10;
 const MSG_NO_MESSAGE = 'Could not find a message with provided ID.';
@@ -96,7 +103,7 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
     const { caller, q, max, offset } = list;
     if (!q.roomId) return restError(request, reply, 400, "Required String parameter 'roomId' is not present");
     const room = ctx.state.rooms.get(q.roomId);
-    if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+    if (!room?.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
     let before = Number.POSITIVE_INFINITY;
     if (q.before !== undefined) {
       const t = Date.parse(q.before);
@@ -127,13 +134,22 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
   app.post('/v1/messages', { config: { fault: 'rest' } }, async (request, reply) => {
     const caller = authenticate(ctx, request, reply, writeScopes);
     if (!caller) return reply;
-    const body = readJsonBody(request, reply, createMessage);
+    const type = request.headers['content-type'] ?? '';
+    let upload: UploadedFile | undefined;
+    let body: z.output<typeof createMessage> | undefined;
+    if (/^multipart\/form-data/i.test(type)) {
+      const form = await readMultipart(request.body, type, ctx.options.maxUploadBytes);
+      if (!form.ok) return restError(request, reply, form.status, form.message);
+      upload = form.file;
+      // The uploaded file stands in for a `files` URL until it is stored (after the room check).
+      body = validateBody(request, reply, createMessage, { ...form.fields, files: upload ? [UPLOAD] : undefined });
+    } else body = readJsonBody(request, reply, createMessage);
     if (!body) return reply;
     let room: RoomRec | undefined;
     let to: PersonRec | undefined;
     if (body.roomId) {
       room = ctx.state.rooms.get(body.roomId);
-      if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+      if (!room?.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
     } else {
       to = body.toPersonEmail
         ? ctx.state.personByEmail(body.toPersonEmail)
@@ -141,8 +157,15 @@ export async function messageRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
       if (!to) return restError(request, reply, 404, 'Could not find a person with provided ID or email.');
       room = directRoom(caller.person, to);
     }
+    let files = body.files;
+    if (upload) {
+      const id = restId('CONTENT', randomUUID());
+      ctx.state.contents.set(id, { id, roomUuid: room.uuid, ...upload });
+      files = [`${request.protocol}://${request.host}/v1/contents/${id}`];
+    }
     const msg = ctx.state.addMessage(room, caller.person, {
       ...content(body),
+      files,
       hasFiles: body.files !== undefined || body.attachments !== undefined ? true : undefined,
       parentId: body.parentId,
       toPersonId: to?.id,

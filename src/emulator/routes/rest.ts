@@ -156,7 +156,17 @@ export function readJsonBody<S extends z.ZodType>(
     restError(request, reply, 415, `Content type '${(type ?? '').slice(0, 100)}' not supported`);
     return undefined;
   }
-  const result = schema.safeParse(request.body);
+  return validateBody(request, reply, schema, request.body);
+}
+
+/** Validates an already-read request body (400 naming the field); undefined when refused. */
+export function validateBody<S extends z.ZodType>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  schema: S,
+  value: unknown,
+): z.output<S> | undefined {
+  const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';

@@ -46,7 +46,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorC
     const caller = authenticate(ctx, request, reply, readScopes);
     if (!caller) return reply;
     const room = ctx.state.rooms.get((request.params as { roomId: string }).roomId);
-    if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+    if (!room?.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
     return sendJson(reply, 200, roomJson(ctx.state, room, caller.person));
   });
 
@@ -66,7 +66,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorC
     const body = readJsonBody(request, reply, updateRoom);
     if (!body) return reply;
     const room = ctx.state.rooms.get((request.params as { roomId: string }).roomId);
-    if (!room || !room.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
+    if (!room?.members.has(caller.person.uuid)) return restError(request, reply, 404, MSG_NO_ROOM);
     if (room.type === 'direct') return restError(request, reply, 400, 'The title of a direct room cannot be changed.');
     if (!mayModerate(room, caller.person.uuid))
       return restError(request, reply, 403, 'Only a moderator can change this room.');

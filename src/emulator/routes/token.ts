@@ -86,11 +86,21 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: Emulator
       if (asked.some((s) => !grant?.scopes.includes(s)))
         return oauthError(request, reply, 400, 'invalid_scope', 'The requested scope is invalid.');
     }
+    const now = ctx.clock.now();
+    // --refresh-unchanged-within: a second refresh inside the window answers the same access token and expiry.
+    const last = grant.lastRefresh;
+    const windowMs = ctx.options.refreshUnchangedWithin * 1000;
+    if (last && windowMs > 0 && now - last.at < windowMs && ctx.tokens.checkAccess(last.access.token).ok) {
+      ctx.stats.grants.refresh_token++;
+      return sendTokens(ctx, reply, grant, ctx.options.accessTtl, undefined, last.access);
+    }
     if (!ctx.tokens.underCap(grant.personUuid)) return tokenLimit(request, reply);
     if (ctx.options.rotateRefreshTokens) grant = ctx.tokens.rotate(grant);
-    if (ctx.options.refreshRenew) grant.expiresAt = ctx.clock.now() + ctx.options.refreshTtl * 1000;
+    if (ctx.options.refreshRenew) grant.expiresAt = now + ctx.options.refreshTtl * 1000;
     ctx.stats.grants.refresh_token++;
-    return sendTokens(ctx, reply, grant, ctx.options.accessTtl);
+    const access = ctx.tokens.mintAccess(grant, ctx.options.accessTtl);
+    if (windowMs > 0) grant.lastRefresh = { access, at: now };
+    return sendTokens(ctx, reply, grant, ctx.options.accessTtl, undefined, access);
   }
 
   app.post('/v1/access_token', { config: { fault: 'token' } }, async (request, reply) => {

@@ -25,8 +25,8 @@ const targetUrl = z
 const createWebhook = z.object({
   name: z.string().trim().min(1).max(128),
   targetUrl,
-  resource: z.enum(['messages', 'memberships', 'rooms']),
-  event: z.enum(['created', 'updated', 'deleted', 'all']),
+  resource: z.enum(['messages', 'memberships', 'rooms', 'serviceApp']),
+  event: z.enum(['created', 'updated', 'deleted', 'authorized', 'deauthorized', 'all']),
   filter: z.string().min(1).max(2048).optional(),
   secret: z.string().min(1).max(256).optional(),
   ownedBy: z.literal('creator').optional(),
@@ -70,6 +70,9 @@ export async function webhookRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
     if (!body) return reply;
     const filters = body.filter === undefined ? new Map<string, string>() : parseFilter(body.resource, body.filter);
     if (typeof filters === 'string') return restError(request, reply, 400, filters);
+    const appEvent = body.event === 'authorized' || body.event === 'deauthorized';
+    if (body.event !== 'all' && appEvent !== (body.resource === 'serviceApp'))
+      return restError(request, reply, 400, `Event '${body.event}' is not supported for resource ${body.resource}.`);
     if (body.resource === 'messages' && !messageScopes.some((s) => caller.token.scopes.has(s)))
       return restError(request, reply, 403, MSG_403);
     const w: WebhookRec = {
@@ -88,6 +91,7 @@ export async function webhookRoutes(app: FastifyInstance, { ctx }: { ctx: Emulat
       ownerUuid: caller.person.uuid,
       appId: appIdOf(caller),
       orgId: caller.person.orgId,
+      developer: body.resource === 'serviceApp' && caller.token.scopes.has('spark:applications_token'),
       consecutiveFailures: 0,
     };
     hub.webhooks.set(w.id, w);

@@ -92,6 +92,7 @@ export function messageJson(state: EmulatorState, room: RoomRec, m: MessageRec):
   if (m.text !== undefined) body.text = m.text;
   if (m.markdown !== undefined) body.markdown = m.markdown;
   if (m.html !== undefined) body.html = m.html;
+  if (m.files?.length) body.files = m.files;
   body.personId = p?.id;
   body.personEmail = p?.email;
   if (m.mentionedPeople?.length) body.mentionedPeople = m.mentionedPeople;

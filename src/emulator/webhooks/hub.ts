@@ -11,11 +11,11 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { EmulatorContext } from '../context.js';
 import { trackingId } from '../ids.js';
-import type { MembershipRec, MessageRec, PersonRec, RoomRec } from '../state.js';
+import type { MembershipRec, MessageRec, PersonRec, RoomRec, ServiceAppRec } from '../state.js';
 import { membershipJson, roomJson } from '../views/json.js';
 
-export type WebhookResource = 'messages' | 'memberships' | 'rooms';
-export type WebhookEvent = 'created' | 'updated' | 'deleted';
+export type WebhookResource = 'messages' | 'memberships' | 'rooms' | 'serviceApp';
+export type WebhookEvent = 'created' | 'updated' | 'deleted' | 'authorized' | 'deauthorized';
 
 /** A registered webhook. */
 export interface WebhookRec {
@@ -36,6 +36,8 @@ export interface WebhookRec {
   ownerUuid: string;
   appId: string;
   orgId: string;
+  /** Created with a token holding `spark:applications_token`: it hears `serviceApp` events. */
+  developer?: boolean;
   /** Failed deliveries in a row (a delivery fails when every attempt failed). */
   consecutiveFailures: number;
 }
@@ -64,6 +66,7 @@ export const FILTER_KEYS: Record<WebhookResource, ReadonlySet<string>> = {
   messages: new Set(['roomId', 'roomType', 'personId', 'personEmail', 'mentionedPeople', 'hasFiles']),
   memberships: new Set(['roomId', 'personId', 'personEmail', 'isModerator']),
   rooms: new Set(['type', 'isLocked']),
+  serviceApp: new Set(['id']),
 };
 
 /** Parses `k=v&k=v`; returns an error text for a malformed or unsupported filter. */
@@ -198,6 +201,33 @@ export class WebhookHub {
     };
     const data = membershipJson(this.ctx.state, room, m);
     this.emit('memberships', event, actor, facts, () => data);
+  }
+
+  /**
+   * A `serviceApp` event (`authorized`/`deauthorized` in `orgId`). It goes to the `serviceApp` webhooks of the app's
+   * developer: in the emulator, those created with a token that holds `spark:applications_token` (the integration
+   * that fetches the app's tokens); the `id` filter narrows them to one app. The actor is a full admin of the org
+   * when the seed has one, else the app's machine account there.
+   */
+  serviceAppEvent(event: 'authorized' | 'deauthorized', app: ServiceAppRec, orgId: string): void {
+    const state = this.ctx.state;
+    let actor: PersonRec | undefined;
+    for (const p of state.people.values())
+      if (p.orgId === orgId && p.roles.includes('full_admin')) {
+        actor = p;
+        break;
+      }
+    actor ??= state.machineAccount(app, orgId);
+    const data = { id: app.id, applicationId: app.id, friendlyName: app.name, orgId, created: state.iso() };
+    for (const w of this.webhooks.values()) {
+      if (w.status !== 'active' || w.resource !== 'serviceApp' || !w.developer) continue;
+      if (w.event !== 'all' && w.event !== event) continue;
+      const only = w.filters.get('id');
+      if (only !== undefined && only !== app.id) continue;
+      const { secret: _secret, ...fields } = webhookJson(w);
+      const body = JSON.stringify({ ...fields, event, actorId: actor.id, data });
+      this.schedule(0, () => this.attempt(w, event, app.id, body, 1));
+    }
   }
 
   /** Whether the webhook's owner may see the event (Webex's visibility rules). */
@@ -363,7 +393,7 @@ export function webhooks(ctx: EmulatorContext): WebhookHub {
  * `<@personId:id|Name>`; only members of the room count. Returns person ids, or undefined when none.
  */
 export function mentionsIn(ctx: EmulatorContext, room: RoomRec, markdown: string | undefined): string[] | undefined {
-  if (!markdown || !markdown.includes('<@')) return undefined;
+  if (!markdown?.includes('<@')) return undefined;
   const out: string[] = [];
   for (const m of markdown.matchAll(/<@(personEmail|personId):([^|>]{1,320})(?:\|[^>]{0,200})?>/g)) {
     const p = m[1] === 'personEmail' ? ctx.state.personByEmail(m[2] ?? '') : ctx.state.people.get(m[2] ?? '');
