@@ -1,7 +1,7 @@
 // Build: TypeScript to dist/, then copy the non-TypeScript assets (SQL migrations, CSS, static files)
 // that live beside the code, so that dist/ mirrors src/. Run by `npm ci` through `prepare`.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,32 @@ const esbuild = await import('esbuild-wasm');
 const EXTERNAL = ['pg', 'pg-native'];
 const cliDir = join(dist, 'cli');
 
+/**
+ * @fastify/cookie (CommonJS) loads `cookie` with import(), which Node 20 needs for cookie 2 (ESM only). package.json
+ * overrides `cookie` to 1.x (CommonJS, same API), because cookie 2 declares Node 22. In a split ESM bundle an import()
+ * of a CommonJS module becomes a chunk whose only export is `default`, where Node's own loader gives the named exports
+ * too: this points that import() at a small ESM module re-exporting them by name, read from the package at build time.
+ */
+const namedExportsOfDynamicCjs = {
+  name: 'named-exports-of-dynamic-cjs',
+  setup(build) {
+    build.onResolve({ filter: /^cookie$/ }, (args) =>
+      args.kind === 'dynamic-import'
+        ? { path: relative(root, createRequire(args.importer).resolve(args.path)), namespace: 'cjs-named-exports' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'cjs-named-exports' }, (args) => {
+      // The path is kept relative to the repository, so no machine path lands in the bundle.
+      const file = join(root, args.path);
+      const names = Object.keys(createRequire(import.meta.url)(file)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+      return {
+        contents: `import * as m from ${JSON.stringify(file)};\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}\n`,
+        resolveDir: dirname(file),
+      };
+    });
+  },
+};
+
 const common = {
   // Metafile paths are relative to this, and the checks below read them relative to the repository root.
   absWorkingDir: root,
@@ -73,12 +99,17 @@ const common = {
 // both would fail `instanceof` across them (so the refresher imports the OAuth error class with the OAuth client).
 const TOKEN_DIR = join(cliDir, 'token');
 const TOKEN_BUNDLE = join(TOKEN_DIR, 'token.cjs');
+const TOKEN_METAFILE = join(TOKEN_DIR, 'metafile.json');
 const LAZY = {
   tokens: join(dist, 'oauth', 'tokens.js'),
   errors: join(dist, 'oauth', 'errors.js'),
   // The one Retry-After/backoff helper: the OAuth client holds it, so the refresher and webhooks import() it.
   retryAfter: join(dist, 'oauth', 'retry-after.js'),
   log: join(dist, 'log.js'),
+  // The vault's calls to Webex for identities and the Authorizations API of its reconciliation: zod, imported on first
+  // use (a bundled import() would still be parsed at every start).
+  identityCalls: join(dist, 'vault', 'identity-calls.js'),
+  authorizations: join(dist, 'webex', 'authorizations.js'),
 };
 
 const built = await esbuild.build({
@@ -88,6 +119,7 @@ const built = await esbuild.build({
   outdir: cliDir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
+  plugins: [namedExportsOfDynamicCjs],
 });
 const lazyBuilt = await esbuild.build({
   ...common,
@@ -126,6 +158,10 @@ const tokenBuilt = await esbuild.build({
 });
 await esbuild.stop();
 
+// What went into the token bundle and its lazy parts, for test/unit/token-bundle.test.ts (which keeps zod, pino,
+// Fastify and pg out of the bundle). Not packaged (package.json "files"). Written before the checks below, so that a
+// failing build leaves what it found.
+writeFileSync(TOKEN_METAFILE, JSON.stringify({ token: tokenBuilt.metafile, lazy: lazyBuilt.metafile }));
 const inputs = (b) => new Set(Object.keys(b.metafile.inputs));
 const lazyInputs = inputs(lazyBuilt);
 const shared = [...inputs(tokenBuilt)].filter((i) => lazyInputs.has(i));
@@ -152,6 +188,7 @@ if (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin?.['webex-au
 const current = new Set(
   [built, lazyBuilt, tokenBuilt].flatMap((b) => Object.keys(b.metafile.outputs)).map((p) => join(root, p)),
 );
+current.add(TOKEN_METAFILE);
 for (const dir of [join(cliDir, 'chunks'), TOKEN_DIR]) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);

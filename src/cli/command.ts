@@ -29,3 +29,9 @@ export interface Command {
   /** Runs the command; resolves to the exit code. Throw CliError for failures the user can fix. */
   run(args: ParsedArgs, io: CommandIO): Promise<number>;
 }
+
+/** A command table entry: the one-line summary (for the command list without loading the module) and a loader. */
+export interface CommandEntry {
+  summary: string;
+  load: () => Promise<{ default: Command }>;
+}

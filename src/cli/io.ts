@@ -41,8 +41,3 @@ export class CliError extends Error {
 
 /** Exit codes, as `gh` uses them. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, authNeeded: 4 } as const;
-
-/** Whether output to this stream may use colour (`NO_COLOR` unset and a TTY). */
-export function useColor(io: CommandIO): boolean {
-  return io.stdoutIsTTY && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '');
-}

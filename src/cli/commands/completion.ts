@@ -1,12 +1,11 @@
 /** `webex-auth completion bash|zsh|fish`: a shell completion script built from the command table and each command's flags. */
-import type { Command } from '../command.js';
-import { COMMANDS } from '../commands.js';
+import type { Command, CommandEntry } from '../command.js';
 import { CliError, EXIT } from '../io.js';
 
-/** Words completed after a command: its flags, plus fixed subcommands/values where it has them. */
-async function wordsByCommand(): Promise<Record<string, string[]>> {
+/** Words completed after each command of `commands`: its flags, plus fixed subcommands/values where it has them. */
+async function wordsByCommand(commands: Record<string, CommandEntry>): Promise<Record<string, string[]>> {
   const result: Record<string, string[]> = {};
-  for (const [name, entry] of Object.entries(COMMANDS)) {
+  for (const [name, entry] of Object.entries(commands)) {
     const command = (await entry.load()).default;
     result[name] = [...(command.completions ?? []), ...Object.keys(command.flags).map((f) => `--${f}`), '--help'];
   }
@@ -58,31 +57,32 @@ export function fishScript(words: Record<string, string[]>, summaries: Record<st
   return `${lines.join('\n')}\n`;
 }
 
-const command: Command = {
-  summary: 'Print a shell completion script (bash, zsh or fish)',
-  usage: 'completion bash|zsh|fish',
-  flags: {},
-  help: {},
-  positionals: true,
-  completions: ['bash', 'zsh', 'fish'],
-  details:
-    'Examples:\n  source <(webex-auth completion bash)   # in ~/.bashrc\n  webex-auth completion fish > ~/.config/fish/completions/webex-auth.fish',
-  async run(args, io) {
-    const shell = args.positionals[0];
-    if (args.positionals.length !== 1 || !['bash', 'zsh', 'fish'].includes(shell ?? '')) {
-      throw new CliError(
-        shell ? `unknown shell "${shell}"` : 'which shell?',
-        EXIT.usage,
-        'Run `webex-auth completion bash`, `… zsh` or `… fish`.',
+/** The `completion` command over the command table `commands` (which passes itself in). */
+export function completionCommand(commands: Record<string, CommandEntry>): Command {
+  return {
+    summary: 'Print a shell completion script (bash, zsh or fish)',
+    usage: 'completion bash|zsh|fish',
+    flags: {},
+    help: {},
+    positionals: true,
+    completions: ['bash', 'zsh', 'fish'],
+    details:
+      'Examples:\n  source <(webex-auth completion bash)   # in ~/.bashrc\n  webex-auth completion fish > ~/.config/fish/completions/webex-auth.fish',
+    async run(args, io) {
+      const shell = args.positionals[0];
+      if (args.positionals.length !== 1 || !['bash', 'zsh', 'fish'].includes(shell ?? '')) {
+        throw new CliError(
+          shell ? `unknown shell "${shell}"` : 'which shell?',
+          EXIT.usage,
+          'Run `webex-auth completion bash`, `… zsh` or `… fish`.',
+        );
+      }
+      const words = await wordsByCommand(commands);
+      const summaries = Object.fromEntries(Object.entries(commands).map(([n, e]) => [n, e.summary]));
+      io.stdout.write(
+        shell === 'bash' ? bashScript(words) : shell === 'zsh' ? zshScript(words) : fishScript(words, summaries),
       );
-    }
-    const words = await wordsByCommand();
-    const summaries = Object.fromEntries(Object.entries(COMMANDS).map(([n, e]) => [n, e.summary]));
-    io.stdout.write(
-      shell === 'bash' ? bashScript(words) : shell === 'zsh' ? zshScript(words) : fishScript(words, summaries),
-    );
-    return EXIT.ok;
-  },
-};
-
-export default command;
+      return EXIT.ok;
+    },
+  };
+}
