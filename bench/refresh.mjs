@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   addDemoIntegration,
-  BIN,
   httpRequest,
   isolatedEnv,
   loadAverage,
@@ -20,7 +19,6 @@ import {
   ROOT,
   report,
   startEmulatorProcess,
-  startProcess,
 } from './lib.mjs';
 
 const DUE = Number(process.env.BENCH_REFRESH_DUE ?? 10_000);

@@ -20,6 +20,8 @@ export const WEBEX_API_BASE = 'https://webexapis.com/v1';
 export const WEBEX_FEDRAMP_API_BASE = 'https://api-usgov.webex.com/v1';
 /** The redirect URI the Webex sample integration registers, and ours by default. */
 export const DEFAULT_REDIRECT_URI = 'http://localhost:8080/oauth';
+/** The broker's per-API-key limit by default: a burst of 120 requests, then 20 per second (`API_KEY_RATE_*`). */
+export const API_KEY_RATE_DEFAULTS = { burst: 120, perSecond: 20 } as const;
 
 /** Names of the Webex sample integration accepted as aliases of ours. */
 const ALIASES: Record<string, string> = {
@@ -79,6 +81,11 @@ const numberIn =
     const n = Number(v);
     return Number.isFinite(n) && (!whole || Number.isInteger(n)) && n >= min && n <= max ? { value: n } : { expected };
   };
+/** `off` (any case) as 0, else `rule`'s number: for limits that can be turned off. */
+const offOr =
+  (rule: Rule<number>): Rule<number> =>
+  (raw) =>
+    raw.trim().toLowerCase() === 'off' ? { value: 0 } : rule(raw);
 const oneOf = <T extends string>(values: readonly T[]): Rule<T> =>
   matching((v) => (values as readonly string[]).includes(v), `expected one of ${values.join(', ')}`) as Rule<T>;
 
@@ -129,14 +136,23 @@ const SETTINGS = {
   ADMIN_TOKEN: atLeast16,
   WEBHOOK_URL: httpUrl('to POST connection events to'),
   WEBHOOK_SECRET: atLeast16,
+  ALLOW_PRIVATE_WEBHOOKS: oneOf(['true', 'false'] as const),
   BOT_TOKEN: text,
   SPACE_ID: text,
   KEEPALIVE_DAYS: numberIn(1, 89, false, 'expected a number of days from 1 to 89'),
   FORCED_REFRESH_MIN_INTERVAL: numberIn(0, 86_400, true, 'expected a number of seconds from 0 to 86400'),
-  SESSION_CREATION_LIMIT: (raw: string) =>
-    raw.trim().toLowerCase() === 'off'
-      ? { value: 0 }
-      : numberIn(1, 100_000, true, 'expected new sessions per minute per client address (1–100000), or off')(raw),
+  WEBEX_TOKEN_CAP: numberIn(1, 100_000, true, 'expected a whole number of live access tokens per person (Webex: 750)'),
+  TOKEN_CAP_REFUSE_AT: numberIn(1, 100, true, 'expected a percentage of WEBEX_TOKEN_CAP from 1 to 100'),
+  REFRESH_RETRY_MAX_INTERVAL: numberIn(60, 86_400, true, 'expected a number of seconds from 60 to 86400'),
+  REFRESH_MAX_ATTEMPTS_PER_HOUR: numberIn(1, 60, true, 'expected a whole number of refresh attempts from 1 to 60'),
+  RECONCILE_INTERVAL: numberIn(60, 604_800, true, 'expected a number of seconds from 60 to 604800'),
+  SESSION_CREATION_LIMIT: offOr(
+    numberIn(1, 100_000, true, 'expected new sessions per minute per client address (1–100000), or off'),
+  ),
+  API_KEY_RATE_LIMIT: offOr(
+    numberIn(0.01, 1_000_000, false, 'expected sustained requests per second per API key (0.01–1000000), or off'),
+  ),
+  API_KEY_RATE_BURST: numberIn(1, 1_000_000, true, 'expected a whole number of requests from 1 to 1000000'),
   AUDIT_RETENTION_DAYS: numberIn(1, 3650, true, 'expected a number of days from 1 to 3650'),
   PROXY_BUFFER_LIMIT: numberIn(0, 104_857_600, true, 'expected a number of bytes from 0 to 104857600 (100 MiB)'),
   PROXY_MAX_BODY: numberIn(0, 4_294_967_296, true, 'expected a number of bytes from 0 to 4294967296 (4 GiB)'),
@@ -259,13 +275,32 @@ export interface Config {
   allowedOrgIds: string[];
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
+  /**
+   * Account and connection webhook endpoints may target private, loopback and link-local addresses, and plain http
+   * (`ALLOW_PRIVATE_WEBHOOKS=true`; tests and closed networks). The operator's `WEBHOOK_URL` is never checked.
+   */
+  allowPrivateWebhooks?: boolean | undefined;
   botToken: string | undefined;
   spaceId: string | undefined;
   keepaliveDays: number;
   /** Seconds between two forced refreshes of one connection (`FORCED_REFRESH_MIN_INTERVAL`, default 30; 0: no limit). */
   forcedRefreshMinInterval: number;
+  /** Live access tokens per person Webex allows (`WEBEX_TOKEN_CAP`, default 750). */
+  tokenCap?: number | undefined;
+  /** Percentage of the cap at which forced refreshes are refused (`TOKEN_CAP_REFUSE_AT`, default 90). */
+  tokenCapRefuseAt?: number | undefined;
+  /** Longest wait in seconds between two attempts of a failing refresh (`REFRESH_RETRY_MAX_INTERVAL`, default 6 h). */
+  refreshRetryMaxInterval?: number | undefined;
+  /** Refresh attempts per hour at most for one failing connection (`REFRESH_MAX_ATTEMPTS_PER_HOUR`, default 4). */
+  refreshMaxAttemptsPerHour?: number | undefined;
+  /** Seconds between two reconciliations with Webex (`RECONCILE_INTERVAL`, default one hour). */
+  reconcileInterval?: number | undefined;
   /** New web sessions per minute per client address, after a burst of 30 (`SESSION_CREATION_LIMIT`, default 12; 0: off). */
   sessionCreationPerMinute: number;
+  /** Sustained broker API requests per second per API key (`API_KEY_RATE_LIMIT`, default 20; 0: off). */
+  apiKeyRateLimit: number;
+  /** Broker API requests one API key may send at once before the sustained rate applies (`API_KEY_RATE_BURST`, 120). */
+  apiKeyRateBurst: number;
   /** Days the audit log keeps an entry (`AUDIT_RETENTION_DAYS`, default 90). */
   auditRetentionDays: number;
   /** Proxied request bodies up to this many bytes are buffered, so a 401 can be retried (`PROXY_BUFFER_LIMIT`, 1 MiB). */
@@ -398,16 +433,24 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     allowedOrgIds: s.ALLOWED_ORG_IDS ?? [],
     webhookUrl: s.WEBHOOK_URL,
     webhookSecret: s.WEBHOOK_SECRET,
+    allowPrivateWebhooks: s.ALLOW_PRIVATE_WEBHOOKS === 'true',
     botToken: s.BOT_TOKEN,
     spaceId: s.SPACE_ID,
     keepaliveDays: s.KEEPALIVE_DAYS ?? 30,
     forcedRefreshMinInterval: s.FORCED_REFRESH_MIN_INTERVAL ?? 30,
+    tokenCap: s.WEBEX_TOKEN_CAP ?? 750,
+    tokenCapRefuseAt: s.TOKEN_CAP_REFUSE_AT ?? 90,
+    refreshRetryMaxInterval: s.REFRESH_RETRY_MAX_INTERVAL ?? 21_600,
+    refreshMaxAttemptsPerHour: s.REFRESH_MAX_ATTEMPTS_PER_HOUR ?? 4,
+    reconcileInterval: s.RECONCILE_INTERVAL ?? 3600,
     auditRetentionDays: s.AUDIT_RETENTION_DAYS ?? 90,
     proxyBufferLimit: s.PROXY_BUFFER_LIMIT ?? 1_048_576,
     proxyMaxBody: s.PROXY_MAX_BODY ?? 104_857_600,
     proxyMaxRetryWait: s.PROXY_MAX_RETRY_WAIT,
     allowedApiBases: (s.ALLOWED_API_BASES ?? []).map((v) => v.replace(/\/+$/, '')),
     sessionCreationPerMinute: s.SESSION_CREATION_LIMIT ?? 12,
+    apiKeyRateLimit: s.API_KEY_RATE_LIMIT ?? API_KEY_RATE_DEFAULTS.perSecond,
+    apiKeyRateBurst: s.API_KEY_RATE_BURST ?? API_KEY_RATE_DEFAULTS.burst,
     keysFile: s.WEBEX_AUTH_KEYS_FILE,
     logLevel: s.LOG_LEVEL ?? 'info',
     production: s.NODE_ENV === 'production',

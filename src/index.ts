@@ -15,5 +15,6 @@ export * from './oauth/index.js';
 // The token vault: openVault imports its database driver only when called.
 export * from './vault/types.js';
 export { openVault, type VaultInternals, type VaultTuning } from './vault/vault.js';
-export { SIGNATURE_HEADER, signWebhook } from './vault/webhooks.js';
+export * from './vault/webhook-types.js';
+export { newWebhookSecret, webhookSecretOf } from './vault/webhooks.js';
 export * from './webex/index.js';

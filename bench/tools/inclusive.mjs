@@ -29,4 +29,6 @@ console.log(`total ${(total / 1e6).toFixed(2)} s sampled`);
   .filter(([k]) => k.includes(filter))
   .sort((a, b) => b[1] - a[1])
   .slice(0, Number(n))
-  .forEach(([k, us]) => console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`));
+  .forEach(([k, us]) => {
+    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  });

@@ -2,13 +2,7 @@
  * The command table. Each command is imported only when it runs, so that `webex-auth token` loads nothing
  * the token path does not need.
  */
-import type { Command } from './command.js';
-
-/** A table entry: the one-line summary (for the command list without loading the module) and a loader. */
-export interface CommandEntry {
-  summary: string;
-  load: () => Promise<{ default: Command }>;
-}
+import type { CommandEntry } from './command.js';
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: Record<string, CommandEntry> = {
@@ -38,9 +32,21 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'Run one keep-alive sweep and exit (for cron or a systemd timer)',
     load: () => import('./commands/keepalive.js'),
   },
+  reconcile: {
+    summary: 'Check every connection against Webex once and mark revoked grants (as `serve` does hourly)',
+    load: () => import('./commands/reconcile.js'),
+  },
   logout: {
     summary: 'Remove a stored connection (Webex has no self-service revocation)',
     load: () => import('./commands/logout.js'),
+  },
+  bot: {
+    summary: 'Store a bot token (from stdin or a prompt) as a connection of kind bot',
+    load: () => import('./commands/bot.js'),
+  },
+  'service-app': {
+    summary: "Fetch a Service App's tokens for an org and store them (client secret from stdin or a prompt)",
+    load: () => import('./commands/service-app.js'),
   },
   export: {
     summary: "Export a connection's token pair as env lines, JSON or a curl command",
@@ -51,13 +57,18 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/doctor.js'),
   },
   keys: { summary: 'Manage broker API keys and rotate the encryption key', load: () => import('./commands/keys.js') },
+  webhooks: {
+    summary: 'Manage lifecycle-event webhook endpoints (Standard Webhooks)',
+    load: () => import('./commands/webhooks.js'),
+  },
   audit: {
     summary: 'Show the audit log: sign-ins, connections, refreshes, keys, deletes',
     load: () => import('./commands/audit.js'),
   },
   completion: {
     summary: 'Print a shell completion script (bash, zsh or fish)',
-    load: () => import('./commands/completion.js'),
+    // The table hands itself in, so that completion.ts need not import this module back (an import circle).
+    load: async () => ({ default: (await import('./commands/completion.js')).completionCommand(COMMANDS) }),
   },
   serve: { summary: 'Run the web app and token broker (npm start)', load: () => import('./commands/serve.js') },
   emulator: {

@@ -68,7 +68,7 @@ export const SCOPES: readonly ScopeInfo[] = [
   {
     name: 'spark:messages_read',
     meaning: 'Read the content of the spaces you are in',
-    endpoints: ['GET /messages', 'GET /messages/{messageId}'],
+    endpoints: ['GET /messages', 'GET /messages/{messageId}', 'GET /contents/{contentId}'],
     kind: 'user',
   },
   {
@@ -249,7 +249,12 @@ export const SCOPES: readonly ScopeInfo[] = [
     endpoints: ['GET /guests/count'],
     kind: 'other',
   },
-  { name: 'guest-issuer:write', meaning: 'Issue guest tokens', endpoints: ['POST /guests/token'], kind: 'other' },
+  {
+    name: 'guest-issuer:write',
+    meaning: 'Issue guest tokens',
+    endpoints: ['POST /guests/token', 'GET /guests/count'],
+    kind: 'other',
+  },
   {
     name: 'openid',
     meaning: 'Sign you in with Webex (OpenID Connect id_token)',

@@ -28,10 +28,12 @@ import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
+import { identityRoutes } from './routes/identities.js';
 import { keysRoutes } from './routes/keys.js';
 import { handleCallback, isPendingCallback, oauthRoutes } from './routes/oauth.js';
 import { sessionLimitPage, signinRoutes } from './routes/signin.js';
 import { spaceRoutes } from './routes/space.js';
+import { webhooksRoutes } from './routes/webhooks.js';
 import { SessionLimitError } from './session.js';
 
 /** Options of {@link buildApp} beyond the configuration. */
@@ -218,66 +220,76 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(formbody);
   await app.register(securityHeaders, security);
   // The token broker (vault engineer's plugin) needs the API keys; a page-only stand-in vault (tests) has none.
-  // Registered before the session plugin, so its routes do not run the cookie and session hooks: the broker API is
-  // bearer-authenticated, CSRF-exempt and never uses a session, and those hooks cost its hot path ~10–25 µs per
-  // request (bench/limits.md). It keeps the security headers and the closing hook above.
+  // Its routes do not run the cookie, session and CSRF hooks (the pages' context below holds them): the broker API is
+  // bearer-authenticated, CSRF-exempt and never uses a session. It keeps the security headers and the closing hook.
   const fullVault = isFullVault(vault) ? vault : undefined;
-  if (fullVault) await app.register(brokerRoutes, { vault: fullVault, config });
-  await app.register(viewsPlugin, {
-    demo: config.mode === 'demo',
-    modeLabel: modeLabel(config),
-    selfSigned: https,
-    accessMode: config.accessMode,
-  });
-  // Sessions live in the store; the cookie and CSRF keys derive from the key ring, so instances sharing
-  // DATABASE_URL and WEBEX_AUTH_KEYS share sessions, and a restart loses none.
-  await app.register(sessionPlugin, {
-    config,
-    sessions: vault.sessions,
-    cookieKeys: vault.deriveKeys('session cookie'),
-    csrfKeys: vault.deriveKeys('csrf'),
-  });
-  const purge = setInterval(() => {
-    vault.sessions
-      .purgeExpired()
-      .catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'session purge failed'));
-    // The audit log keeps AUDIT_RETENTION_DAYS: older entries go on the same timer.
-    vault.audit
-      .purge()
-      .catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'audit purge failed'));
-  }, SESSION_PURGE_MS);
-  purge.unref();
-  app.addHook('onClose', async () => clearInterval(purge));
-  await app.register(healthRoutes, { ctx });
-  await app.register(homeRoutes, { ctx });
-  await app.register(signinRoutes, { ctx });
-  await app.register(auditRoutes, { ctx });
-  await app.register(oauthRoutes, { ctx });
-  await app.register(connectionRoutes, { ctx });
-  await app.register(keysRoutes, { ctx });
-  await app.register(spaceRoutes, { ctx });
   if (fullVault) {
-    await app.register(metricsRoutes, { vault: fullVault });
-    await app.register(adminConnectionsRoutes, { vault: fullVault, config });
+    const rateLimit = { perSecond: config.apiKeyRateLimit, burst: config.apiKeyRateBurst };
+    await app.register(brokerRoutes, { vault: fullVault, config, rateLimit });
   }
+  // The pages (and /metrics, the admin pages) in a context of their own, apart from the broker: a hook added to the
+  // root reaches every context already registered too (Fastify copies it into each child), so only this sibling
+  // context keeps the cookie, session and CSRF hooks off the broker's routes. The error handler, security headers,
+  // Host check and closing hook above are the root's and apply to both.
+  await app.register(async (pages) => {
+    await pages.register(viewsPlugin, {
+      demo: config.mode === 'demo',
+      modeLabel: modeLabel(config),
+      selfSigned: https,
+      accessMode: config.accessMode,
+    });
+    // Sessions live in the store; the cookie and CSRF keys derive from the key ring, so instances sharing
+    // DATABASE_URL and WEBEX_AUTH_KEYS share sessions, and a restart loses none.
+    await pages.register(sessionPlugin, {
+      config,
+      sessions: vault.sessions,
+      cookieKeys: vault.deriveKeys('session cookie'),
+      csrfKeys: vault.deriveKeys('csrf'),
+    });
+    const purge = setInterval(() => {
+      vault.sessions
+        .purgeExpired()
+        .catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'session purge failed'));
+      // The audit log keeps AUDIT_RETENTION_DAYS: older entries go on the same timer.
+      vault.audit
+        .purge()
+        .catch((err: unknown) => app.log.warn({ err: { name: (err as Error).name } }, 'audit purge failed'));
+    }, SESSION_PURGE_MS);
+    purge.unref();
+    app.addHook('onClose', async () => clearInterval(purge));
+    await pages.register(healthRoutes, { ctx });
+    await pages.register(homeRoutes, { ctx });
+    await pages.register(signinRoutes, { ctx });
+    await pages.register(auditRoutes, { ctx });
+    await pages.register(oauthRoutes, { ctx });
+    await pages.register(connectionRoutes, { ctx });
+    await pages.register(keysRoutes, { ctx });
+    await pages.register(webhooksRoutes, { ctx });
+    await pages.register(spaceRoutes, { ctx });
+    await pages.register(identityRoutes, { ctx });
+    if (fullVault) {
+      await pages.register(metricsRoutes, { vault: fullVault });
+      await pages.register(adminConnectionsRoutes, { vault: fullVault, config });
+    }
 
-  app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    // A brought integration's redirect path is served only for a flow this browser started there.
-    if (request.method === 'GET' && request.url.includes('?') && (await isPendingCallback(ctx, request, path))) {
-      return handleCallback(ctx, request, reply);
-    }
-    if (path.startsWith('/api/')) {
-      return reply
-        .code(404)
-        .type('application/problem+json')
-        .send({ type: 'about:blank', title: 'Not found', status: 404, code: 'not_found' });
-    }
-    return reply.errorPage({
-      status: 404,
-      title: 'Page not found',
-      explanation: 'There is no page at this address.',
-      action: 'Go to the home page.',
+    pages.setNotFoundHandler(async (request, reply) => {
+      const path = request.url.split('?')[0] ?? '';
+      // A brought integration's redirect path is served only for a flow this browser started there.
+      if (request.method === 'GET' && request.url.includes('?') && (await isPendingCallback(ctx, request, path))) {
+        return handleCallback(ctx, request, reply);
+      }
+      if (path.startsWith('/api/')) {
+        return reply
+          .code(404)
+          .type('application/problem+json')
+          .send({ type: 'about:blank', title: 'Not found', status: 404, code: 'not_found' });
+      }
+      return reply.errorPage({
+        status: 404,
+        title: 'Page not found',
+        explanation: 'There is no page at this address.',
+        action: 'Go to the home page.',
+      });
     });
   });
 

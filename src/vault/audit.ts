@@ -34,7 +34,11 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'key.revoke',
   'key.narrow',
   'connection.delete',
+  'connection.revoke',
   'integration.configure',
+  'webhook.create',
+  'webhook.delete',
+  'webhook.redeliver',
 ];
 
 /** Every actor kind. */

@@ -15,4 +15,5 @@ export { openSqliteStore } from './store/sqlite.js';
 export type { AccountRow, PendingRow, SessionRow, Store } from './store/types.js';
 export * from './types.js';
 export { openVault, type VaultInternals, type VaultTuning } from './vault.js';
-export { SIGNATURE_HEADER, signWebhook } from './webhooks.js';
+export * from './webhook-types.js';
+export { newWebhookSecret, webhookSecretOf } from './webhooks.js';

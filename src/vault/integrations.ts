@@ -53,7 +53,10 @@ export function createIntegrations(store: Store, ring: KeyRing, clock: Clock): V
       return row ? integrationRecord(row) : undefined;
     },
     async list(ownerId) {
-      return (await store.listIntegrations(ownerId)).map(integrationRecord);
+      // Integrations only: the client rows of bots and Service Apps (identities.ts) are not offered for sign-in.
+      return (await store.listIntegrations(ownerId))
+        .filter((r) => (r.kind ?? 'integration') === 'integration')
+        .map(integrationRecord);
     },
     async count(ownerId) {
       return store.countIntegrations(ownerOf(ownerId));

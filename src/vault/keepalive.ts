@@ -49,7 +49,11 @@ export async function sweepKeepAlive(o: SweepOptions): Promise<SweepResult> {
           if (!row) break;
           if (jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * jitter));
           try {
-            await o.refresher.ensure(row.id, (r) => r.keepaliveDueAt === undefined || r.keepaliveDueAt > o.clock());
+            await o.refresher.ensure(
+              row.id,
+              (r) => r.keepaliveDueAt === undefined || r.keepaliveDueAt > o.clock(),
+              'keepalive',
+            );
             result.refreshed++;
           } catch (err) {
             result.failed++;

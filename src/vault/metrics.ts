@@ -36,7 +36,6 @@ export class VaultMetrics {
   latencySum = 0;
   latencyCount = 0;
   tokenRequests = 0;
-  keepAliveRefreshes = 0;
 
   /**
    * Proxied Webex calls (server/routes/api/proxy.ts) by `method template status`: a latency histogram each. At most

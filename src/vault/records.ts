@@ -1,4 +1,5 @@
 /** Row ↔ public-record mapping and input checks of the vault (no token material ever leaves through a record). */
+import { failingState } from './history.js';
 import type { AccountRow, ApiKeyRow, ConnectionRow, IntegrationRow } from './store/types.js';
 import {
   type AccountRecord,
@@ -55,6 +56,11 @@ export function connectionOf(r: ConnectionRow): Connection {
     lastError: r.lastError,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
+    kind: r.kind ?? 'integration',
+    needsReauthReason: r.needsReauthReason,
+    appId: r.appId,
+    fetcherConnectionId: r.fetcherConnectionId,
+    ...failingState(r),
   };
 }
 

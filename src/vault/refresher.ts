@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, FetchLike, Integration, TokenSet } from '../oauth/types.js';
+import { type BackoffOptions, nextAttemptAt } from './backoff.js';
 import type { KeyRing } from './crypto/keyring.js';
 import type { VaultMetrics } from './metrics.js';
 import type { ConnectionRow, Store, TokenWrite } from './store/types.js';
@@ -42,7 +43,17 @@ export interface RefresherOptions {
   baseDelayMs?: number;
   /** Longest Retry-After waited for inside one call (default 5 s); longer ones fail at once with that hint. */
   maxRetryWaitMs?: number;
+  /**
+   * Called under our lease when Webex refuses a refresh token, before `needs_reauth`: true when it wrote new tokens
+   * (a Service App fetched again, vault/service-apps.ts), and the refresh then starts over with them.
+   */
+  recover?(leased: ConnectionRow): Promise<boolean>;
+  /** The back-off schedule of a failing refresh (backoff.ts; default: 6 h at most, 4 attempts per hour). */
+  backoff?: BackoffOptions;
 }
+
+/** Why a refresh ran (the refresh history's `kind`). */
+export type RefreshKind = 'keepalive' | 'ondemand' | 'forced' | 'proxy' | 'reconcile';
 
 /** Restart the refresh loop: our lease or version went stale. */
 class Stale extends Error {}
@@ -91,7 +102,11 @@ export class Refresher {
    * Returns the connection once `satisfied(row)` holds, refreshing under the lease when it does not. Callers in this
    * process with the same connection share one flight; each re-checks its own condition afterwards.
    */
-  async ensure(id: string, satisfied: (row: ConnectionRow) => boolean): Promise<ConnectionRow> {
+  async ensure(
+    id: string,
+    satisfied: (row: ConnectionRow) => boolean,
+    kind: RefreshKind = 'ondemand',
+  ): Promise<ConnectionRow> {
     for (;;) {
       const flight = this.flights.get(id);
       if (flight) {
@@ -101,13 +116,13 @@ export class Refresher {
           // The shared flight failed: surface the same outcome to this caller via the row's state.
           const current = await this.o.store.getConnection(id);
           if (!current) throw new VaultError('not_found', 'No such connection.');
-          if (current.status === 'needs_reauth') throw needsReauth();
+          if (current.status === 'needs_reauth') throw needsReauth(current);
           if (satisfied(current)) return current;
           return flight; // rethrows the flight's error (e.g. upstream_unavailable)
         }
         continue;
       }
-      const mine = this.refreshUntil(id, satisfied);
+      const mine = this.refreshUntil(id, satisfied, kind);
       this.flights.set(id, mine);
       try {
         return await mine;
@@ -118,20 +133,28 @@ export class Refresher {
   }
 
   /** Refreshes now unless another refresh of this connection lands first. */
-  async force(id: string): Promise<ConnectionRow> {
+  async force(id: string, kind: RefreshKind = 'forced'): Promise<ConnectionRow> {
     const start = await this.o.store.getConnection(id);
     if (!start) throw new VaultError('not_found', 'No such connection.');
     // Through the shared flight: a refresh already running in this process counts, and none is started beside it.
-    return this.ensure(id, (row) => row.version > start.version && row.lastRefreshAt !== start.lastRefreshAt);
+    return this.ensure(id, (row) => row.version > start.version && row.lastRefreshAt !== start.lastRefreshAt, kind);
   }
 
-  private async refreshUntil(id: string, satisfied: (row: ConnectionRow) => boolean): Promise<ConnectionRow> {
+  private async refreshUntil(
+    id: string,
+    satisfied: (row: ConnectionRow) => boolean,
+    kind: RefreshKind,
+  ): Promise<ConnectionRow> {
     for (;;) {
       const row = await this.o.store.getConnection(id);
       if (!row) throw new VaultError('not_found', 'No such connection.');
-      if (row.status === 'needs_reauth') throw needsReauth();
+      if (row.status === 'needs_reauth') throw needsReauth(row);
       if (satisfied(row)) return row;
       const now = this.o.clock();
+      // A failing refresh backs off (backoff.ts): until its next attempt, Webex is not asked, whoever asks.
+      if (row.refreshNextAttemptAt !== undefined && row.refreshNextAttemptAt > now) {
+        throw backingOff(row.refreshNextAttemptAt - now);
+      }
       const leased = await this.o.store.acquireLease(id, this.o.instanceId, now + this.leaseMs, now);
       if (!leased) {
         await this.waitForHolder(row);
@@ -142,7 +165,7 @@ export class Refresher {
         continue;
       }
       try {
-        return await this.refreshLeased(leased);
+        return await this.refreshLeased(leased, kind);
       } catch (err) {
         if (err instanceof Stale) continue;
         throw err;
@@ -164,24 +187,48 @@ export class Refresher {
         throw new VaultError(
           'upstream_unavailable',
           'Webex is unavailable right now; the connection stays active, try again later.',
-          5,
+          // The holder's back-off names the next attempt (backoff.ts).
+          r.refreshNextAttemptAt !== undefined
+            ? Math.max(1, Math.ceil((r.refreshNextAttemptAt - this.o.clock()) / 1000))
+            : 5,
         );
       }
       if (!r.leaseHolder || (r.leaseExpiresAt ?? 0) <= this.o.clock()) return;
     }
   }
 
-  private async refreshLeased(leased: ConnectionRow): Promise<ConnectionRow> {
+  private async refreshLeased(leased: ConnectionRow, kind: RefreshKind): Promise<ConnectionRow> {
     const { store, instanceId, metrics } = this.o;
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
+    if (leased.kind === 'bot') {
+      await store.releaseLease(leased.id, instanceId);
+      throw new VaultError('invalid_request', 'A bot token does not expire: there is nothing to refresh.');
+    }
+    const failing = (leased.refreshFailures ?? 0) > 0;
+    /** One line of the refresh history (never a secret); its failure never fails the refresh. */
+    const history = (outcome: string, status?: number, error?: string) =>
+      store
+        .insertRefreshHistory({
+          connectionId: leased.id,
+          at: this.o.clock(),
+          kind,
+          outcome,
+          status,
+          durationMs: performance.now() - started,
+          error,
+        })
+        .catch((err) =>
+          this.o.logger?.warn({ connectionId: leased.id, error: (err as Error).name }, 'history not kept'),
+        );
     const integration = await this.o.integration(leased.integrationId);
     if (!integration) {
       await store.releaseLease(leased.id, instanceId);
       throw new VaultError('not_found', 'The connection’s integration is gone.');
     }
     const refreshToken = this.o.ring.decrypt(leased.refreshTokenEnc, refreshSlot(leased.id));
-    const attempts = this.o.attempts ?? 3;
+    // A connection already failing tries once per scheduled attempt: its schedule is the retry.
+    const attempts = failing ? 1 : (this.o.attempts ?? 3);
     // Loaded on the first refresh: the OAuth client brings zod, which `webex-auth token` on a fresh token never needs.
     // The error class comes along from the same place as the client that throws it (never a static import here): the
     // `token` bundle keeps the client in a separately built chunk, and `instanceof` needs the class of that copy.
@@ -206,6 +253,9 @@ export class Refresher {
             ? err
             : new WebexOAuthError({ code: 'network_error', status: 0, description: 'no answer', cause: err });
         const now = this.o.clock();
+        // A Service App whose refresh token is dead is fetched again through its fetching connection (service-apps.ts),
+        // under our lease, before it is given up on.
+        if (e.needsReauth && (await this.o.recover?.(leased))) throw new Stale();
         if (e.needsReauth) {
           const marked = await store.setStatus(leased.id, 'needs_reauth', e.code, now, leased.version);
           if (!marked) {
@@ -213,16 +263,18 @@ export class Refresher {
             throw new Stale();
           }
           metrics.observeRefresh('needs_reauth', elapsed());
+          await history('needs_reauth', e.status, e.code);
           this.o.logger?.warn(
             { connectionId: leased.id, error: e.code },
             'refresh token refused: connection needs re-authorization',
           );
           this.o.webhooks.send('connection.needs_reauth', leased.id, now);
-          throw needsReauth();
+          throw needsReauth({});
         }
         if (!e.retryable) {
           metrics.observeRefresh('error', elapsed());
           await store.recordError(leased.id, instanceId, e.code, now);
+          await history('error', e.status, e.code);
           throw new VaultError(
             'refresh_failed',
             `Webex refused the refresh (${e.code}); check the integration's client secret.`,
@@ -237,13 +289,7 @@ export class Refresher {
         });
         if (attempt >= attempts || !next.wait) {
           metrics.observeRefresh('retryable_error', elapsed());
-          await store.recordError(leased.id, instanceId, 'upstream_unavailable', now);
-          const comeBackMs = next.wait ? Math.max(next.ms, this.o.baseDelayMs ?? 250) : next.retryAfterMs;
-          throw new VaultError(
-            'upstream_unavailable',
-            'Webex is unavailable right now; the connection stays active, try again later.',
-            Math.max(1, Math.ceil(comeBackMs / 1000)),
-          );
+          return this.failed(leased, e, now, history);
         }
         this.o.logger?.info({ connectionId: leased.id, error: e.code, attempt }, 'refresh failed, retrying');
         await sleep(next.ms);
@@ -255,6 +301,7 @@ export class Refresher {
         continue;
       }
       const now = this.o.clock();
+      const previous = this.previousToken(leased);
       const written = await store.writeTokens(
         leased.id,
         leased.version,
@@ -267,14 +314,115 @@ export class Refresher {
         throw new Stale();
       }
       metrics.observeRefresh('success', elapsed());
+      // Cap awareness (cap.ts): a new live token for the person; Webex may answer a refresh with the same token.
+      const unchanged = tokens.accessToken === previous;
+      if (!unchanged) {
+        await store
+          .recordTokenMint({
+            connectionId: leased.id,
+            personId: leased.personId,
+            accessExpiresAt: tokens.expiresAt,
+            mintedAt: now,
+          })
+          .catch((err) =>
+            this.o.logger?.warn({ connectionId: leased.id, error: (err as Error).name }, 'mint not kept'),
+          );
+      }
+      await history(unchanged ? 'unchanged' : 'success', 200);
+      if (failing) {
+        this.o.logger?.info(
+          { connectionId: leased.id, failures: leased.refreshFailures, failingSince: leased.refreshFailingSince },
+          'refresh recovered',
+        );
+        this.o.webhooks.send('connection.recovered', leased.id, now, {
+          failures: leased.refreshFailures ?? 0,
+          failingSince: new Date(leased.refreshFailingSince ?? now).toISOString(),
+        });
+      }
       this.o.webhooks.send('connection.refreshed', leased.id, now);
       const row = await store.getConnection(leased.id);
       if (!row) throw new VaultError('not_found', 'The connection was deleted during the refresh.');
       return row;
     }
   }
+
+  /** The connection's access token before this refresh; undefined when it cannot be read (then any token is new). */
+  private previousToken(row: ConnectionRow): string | undefined {
+    try {
+      return this.o.ring.decrypt(row.accessTokenEnc, accessSlot(row.id));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A refresh failed on 5xx/429/network after its attempts: records the failure and the next attempt (backoff.ts),
+   * fires `connection.refresh_failing` when a run of failures starts, and throws `upstream_unavailable` naming the
+   * wait until the next attempt.
+   */
+  private async failed(
+    leased: ConnectionRow,
+    e: { code: string; status: number; retryAfter?: number | undefined },
+    now: number,
+    history: (outcome: string, status?: number, error?: string) => Promise<unknown>,
+  ): Promise<never> {
+    const failures = (leased.refreshFailures ?? 0) + 1;
+    const next = nextAttemptAt(
+      failures,
+      now,
+      leased.refreshFailingSince ?? now,
+      this.o.backoff ?? { maxIntervalMs: 21_600_000, maxPerHour: 4 },
+      e.retryAfter !== undefined ? e.retryAfter * 1000 : undefined,
+    );
+    const recorded = await this.o.store.recordRefreshFailure(leased.id, this.o.instanceId, {
+      lastError: 'upstream_unavailable',
+      status: e.status,
+      now,
+      nextAttemptAt: next,
+    });
+    await history('failing', e.status, e.code);
+    this.o.logger?.warn(
+      {
+        connectionId: leased.id,
+        error: e.code,
+        status: e.status,
+        failures,
+        nextAttemptAt: new Date(next).toISOString(),
+      },
+      'refresh failed: backing off',
+    );
+    if (recorded?.failures === 1) {
+      this.o.webhooks.send('connection.refresh_failing', leased.id, now, {
+        status: e.status,
+        error: e.code,
+        nextAttemptAt: new Date(next).toISOString(),
+      });
+    }
+    throw new VaultError(
+      'upstream_unavailable',
+      'Webex is unavailable right now; the connection stays active, try again later.',
+      Math.max(1, Math.ceil((next - now) / 1000)),
+    );
+  }
 }
 
-function needsReauth(): VaultError {
-  return new VaultError('needs_reauth', 'Webex refused the refresh token: the person must authorize again.');
+/** Why a backing-off refresh was not tried: `upstream_unavailable` until the next attempt. */
+function backingOff(waitMs: number): VaultError {
+  return new VaultError(
+    'upstream_unavailable',
+    'Webex failed the last refresh of this connection; it stays active, and the next attempt is scheduled.',
+    Math.max(1, Math.ceil(waitMs / 1000)),
+  );
+}
+
+function needsReauth(row: Pick<ConnectionRow, 'needsReauthReason'>): VaultError {
+  const reason = row.needsReauthReason ?? 'refresh_refused';
+  return new VaultError(
+    'needs_reauth',
+    reason === 'refresh_refused'
+      ? 'Webex refused the refresh token: the person must authorize again.'
+      : `The connection needs re-authorization (${reason}).`,
+    undefined,
+    reason,
+  );
 }

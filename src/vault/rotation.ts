@@ -5,8 +5,9 @@
  *
  * Web sessions and pending authorizations (sessions.ts) are encrypted with the ring too, but are not re-encrypted:
  * they are short-lived (hours; minutes for a pending authorization) and every session write seals its data under
- * the active key again. `countNotUnderKey`/`rowsNotUnderKey` count and return integrations and connections only, so
- * a rotation reports done when every long-lived secret is under the active key. A session still sealed under a key
+ * the active key again. `countNotUnderKey`/`rowsNotUnderKey` count and return integrations and connections only
+ * (webhook endpoint secrets, a few per owner, are re-encrypted after them), so a rotation reports done when every
+ * long-lived secret is under the active key. A session still sealed under a key
  * then removed from the ring cannot be opened and counts as no session (the browser signs in again); keep the old
  * key in the ring for a session lifetime after rotating to avoid that.
  */
@@ -16,6 +17,7 @@ import { secretSlot } from './records.js';
 import { accessSlot, refreshSlot } from './refresher.js';
 import type { Store } from './store/types.js';
 import { type RotationProgress, VaultError } from './types.js';
+import { webhookSecretSlot } from './webhooks.js';
 
 /** Re-encrypts everything under the active key; `onProgress` after each batch. */
 export async function rotateKeys(
@@ -23,7 +25,9 @@ export async function rotateKeys(
   onProgress?: (p: RotationProgress) => void,
 ): Promise<RotationProgress> {
   const active = ring.activeKeyId;
-  const progress: RotationProgress = { done: 0, total: await store.countNotUnderKey(active) };
+  // Webhook endpoint secrets (a few per owner) are re-encrypted after the batches, on their old ciphertext.
+  const endpoints = (await store.listWebhookEndpoints()).filter((e) => e.keyId !== active);
+  const progress: RotationProgress = { done: 0, total: (await store.countNotUnderKey(active)) + endpoints.length };
   onProgress?.({ ...progress });
   let idle = 0;
   for (;;) {
@@ -51,5 +55,12 @@ export async function rotateKeys(
       await new Promise((r) => setTimeout(r, 100));
     } else idle = 0;
   }
+  for (const e of endpoints) {
+    const secret = ring.encrypt(ring.decrypt(e.secretEnc, webhookSecretSlot(e.id)), webhookSecretSlot(e.id));
+    // Refused only when the endpoint was deleted meanwhile: nothing left to move.
+    await store.reencryptWebhookEndpoint(e.id, e.secretEnc, secret, active);
+    progress.done++;
+  }
+  if (endpoints.length) onProgress?.({ ...progress });
   return progress;
 }

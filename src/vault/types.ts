@@ -5,6 +5,13 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, FetchLike, Integration, PendingAuthorization, TokenSet } from '../oauth/types.js';
+import type { TokenCapStatus } from './cap.js';
+import type { RefreshFailingState, RefreshRecord } from './history.js';
+import type { ReconcileResult } from './reconcile.js';
+import type { ConnectionKind, NeedsReauthReason } from './store/types.js';
+import type { VaultWebhooks } from './webhook-types.js';
+
+export type { ConnectionKind, NeedsReauthReason } from './store/types.js';
 
 /** Where the vault's encryption key came from: `WEBEX_AUTH_KEYS`, the OS keychain, or a 0600 key file. */
 export type KeySource = 'env' | 'keychain' | 'file';
@@ -49,7 +56,7 @@ export interface ConnectionPerson {
 export type ConnectionStatus = 'active' | 'needs_reauth';
 
 /** A connection (one integration + one Webex person), without token material. Times are epoch ms. */
-export interface Connection {
+export interface Connection extends Partial<RefreshFailingState> {
   id: string;
   /** The owner account id ({@link LOCAL_OPERATOR} in local mode and for the CLI). */
   ownerId: string;
@@ -72,6 +79,14 @@ export interface Connection {
   lastError?: string | undefined;
   createdAt: number;
   updatedAt: number;
+  /** The identity kind: a person's `integration` grant, a `service_app` in one org, or a `bot` (undefined: `integration`). */
+  kind?: ConnectionKind | undefined;
+  /** Why it is `needs_reauth` (undefined while active). */
+  needsReauthReason?: NeedsReauthReason | undefined;
+  /** `service_app`: the Webex application id. */
+  appId?: string | undefined;
+  /** `service_app`: the integration connection that fetches its tokens. */
+  fetcherConnectionId?: string | undefined;
 }
 
 /** What `connections.saveFromGrant` takes. */
@@ -82,6 +97,35 @@ export interface SaveGrantInput {
   tokens: TokenSet;
   person: ConnectionPerson;
   requestedScopes: string[];
+  /** The identity kind (default `integration`); a `bot` is never due for keep-alive. */
+  kind?: ConnectionKind;
+  /** `service_app`: the Webex application id. */
+  appId?: string;
+  /** `service_app`: the integration connection that fetches its tokens. */
+  fetcherConnectionId?: string;
+}
+
+/** What `identities.addServiceApp` takes (the client secret is stored encrypted). */
+export interface ServiceAppInput {
+  /** The owner (default {@link LOCAL_OPERATOR}); must own the fetching connection. */
+  ownerId?: string;
+  /** The Webex application id of the Service App. */
+  appId: string;
+  clientId: string;
+  clientSecret: string;
+  /** The org the app was authorized in (by a Full Admin, in Control Hub). */
+  orgId: string;
+  /** An integration connection of the same owner holding `spark:applications_token`. */
+  fetcherConnectionId: string;
+}
+
+/** A guest token a Service App minted. */
+export interface GuestToken {
+  accessToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  /** Whether it is a live token minted earlier for the same subject. */
+  reused: boolean;
 }
 
 /** A connection's token pair in clear (for the page that made it and the CLI's `--show`). */
@@ -225,7 +269,11 @@ export type AuditAction =
   | 'key.revoke'
   | 'key.narrow'
   | 'connection.delete'
+  | 'connection.revoke'
   | 'integration.configure'
+  | 'webhook.create'
+  | 'webhook.delete'
+  | 'webhook.redeliver'
   | 'admin.unlock';
 
 /** Who did it. */
@@ -270,8 +318,39 @@ export interface AuditFilter {
   limit?: number | undefined;
 }
 
-/** Events the vault sends to `WEBHOOK_URL`. */
-export type VaultEvent = 'connection.created' | 'connection.refreshed' | 'connection.needs_reauth';
+/**
+ * Lifecycle events the broker sends (Standard Webhooks: `WEBHOOK_URL`, account and connection endpoints).
+ * `connection.*` events are about a connection (`data.connectionId`); `key.*` events about a broker API key
+ * (`data.keyId`).
+ */
+export type VaultEvent =
+  | 'connection.created'
+  | 'connection.refreshed'
+  | 'connection.refresh_failing'
+  | 'connection.recovered'
+  | 'connection.needs_reauth'
+  | 'connection.revoked'
+  | 'connection.deauthorized'
+  | 'connection.deleted'
+  | 'key.created'
+  | 'key.revoked';
+
+/** Every {@link VaultEvent}, in display order. */
+export const VAULT_EVENTS: readonly VaultEvent[] = [
+  'connection.created',
+  'connection.refreshed',
+  'connection.refresh_failing',
+  'connection.recovered',
+  'connection.needs_reauth',
+  'connection.revoked',
+  'connection.deauthorized',
+  'connection.deleted',
+  'key.created',
+  'key.revoked',
+];
+
+/** Extra plain facts of an event, merged into its `data` (never a token, a secret or an email). */
+export type VaultEventExtra = Record<string, string | number | boolean | null>;
 
 /** Progress of a key rotation. */
 export interface RotationProgress {
@@ -356,7 +435,40 @@ export interface Vault {
      * @throws {VaultError} `rate_limited` (with `retryAfter`) inside that interval.
      */
     refresh(id: string): Promise<Connection>;
-    markNeedsReauth(id: string, reason?: string): Promise<void>;
+    /**
+     * Turns a connection `needs_reauth` with `reason` (default `refresh_refused`); sends `connection.needs_reauth`
+     * (and `connection.deauthorized` for that reason). False when it already was, with any reason: the first one wins.
+     */
+    markNeedsReauth(id: string, reason?: NeedsReauthReason): Promise<boolean>;
+    /** Where the connection's person stands against Webex's live-token cap (cap.ts); undefined: no such connection. */
+    tokenCap(id: string): Promise<TokenCapStatus | undefined>;
+    /** The connection's newest refreshes and their outcomes, newest first (at most 200). */
+    history(id: string, limit?: number): Promise<RefreshRecord[]>;
+    /**
+     * Deletes the connection's grant at Webex through an admin connection of its org (`identity:tokens_write`), then
+     * marks it `needs_reauth` (`revoked_at_webex`) and fires `connection.revoked`.
+     * @throws {VaultError} `conflict` naming what is missing.
+     */
+    revokeAtWebex(id: string): Promise<{ deleted: number }>;
+  };
+  /** The identity kinds beyond a person's grant (identities.ts): bots, Service Apps, guest tokens. */
+  identities: {
+    /**
+     * Stores a bot token (checked with `people/me`: its `type` must be `bot`) as a connection of kind `bot`.
+     * @throws {VaultError} `invalid_request` for a person's token or a token Webex refuses.
+     */
+    addBot(input: { ownerId?: string; apiBase: string; token: string }): Promise<Connection>;
+    /**
+     * Fetches a Service App's token pair for an org through the fetching connection and stores it (kind `service_app`).
+     * @throws {VaultError} `forbidden` when Webex refuses (the app is not authorized in the org).
+     */
+    addServiceApp(input: ServiceAppInput): Promise<Connection>;
+    /** A `serviceApp` `authorized` event: onboards `orgId` for every owner that has app `appId` in another org. */
+    serviceAppAuthorized(appId: string, orgId: string): Promise<Connection[]>;
+    /** A `serviceApp` `deauthorized` event: the app's connections in `orgId` turn `needs_reauth` (`deauthorized`). */
+    serviceAppDeauthorized(appId: string, orgId: string): Promise<string[]>;
+    /** A guest token for `subject` from Service App connection `id`, reusing a live one minted earlier. */
+    guestToken(id: string, guest: { subject: string; displayName: string }): Promise<GuestToken>;
   };
   apiKeys: {
     create(input: {
@@ -377,6 +489,8 @@ export interface Vault {
     /** True when a key was revoked. */
     revoke(id: string): Promise<boolean>;
   };
+  /** Lifecycle-event webhook endpoints members own, and their delivery log (webhook-endpoints.ts). */
+  webhooks: VaultWebhooks;
   /** Re-encrypts every secret under the active key, in batches, while serving. */
   rotateKeys(onProgress?: (p: RotationProgress) => void): Promise<RotationProgress>;
   /**
@@ -396,6 +510,8 @@ export interface Vault {
   startKeepAlive(options?: KeepAliveOptions): void;
   stopKeepAlive(): void;
   sweepOnce(): Promise<SweepResult>;
+  /** Reconciles every active connection with Webex once (reconcile.ts); `ran: false` when another instance is at it. */
+  reconcile(): Promise<ReconcileResult>;
   readonly keySource: KeySource;
   /** Where the key ring is kept: the key file, or the keychain account its pointer file names. */
   readonly keyLocation: { source: KeySource; path?: string | undefined; account?: string | undefined };
@@ -429,7 +545,8 @@ export type VaultErrorCode =
   | 'refresh_failed'
   | 'invalid_request'
   | 'rate_limited'
-  | 'conflict';
+  | 'conflict'
+  | 'forbidden';
 
 /** A vault operation failed in a way callers branch on; never carries a secret. */
 export class VaultError extends Error {
@@ -439,6 +556,8 @@ export class VaultError extends Error {
     message: string,
     /** Seconds to wait before retrying (`upstream_unavailable`, `rate_limited`). */
     readonly retryAfter?: number,
+    /** `needs_reauth`: why. */
+    readonly reason?: NeedsReauthReason,
   ) {
     super(message);
   }

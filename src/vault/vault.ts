@@ -10,14 +10,19 @@ import type { Integration } from '../oauth/types.js';
 import { createAccounts } from './accounts.js';
 import { type ApiKeyCacheOptions, createApiKeys } from './api-keys.js';
 import { createAudit } from './audit.js';
+import { backoffOptions } from './backoff.js';
+import { capOptions, TokenCapError, tokenCapStatus } from './cap.js';
 import { type ResolvedKeys, resolveKeys } from './crypto/dev-key.js';
 import { describeKeychainEntry } from './crypto/keychain.js';
-import { type KeyRing } from './crypto/keyring.js';
+import type { KeyRing } from './crypto/keyring.js';
+import { refreshRecord } from './history.js';
+import { createIdentities, type Identities } from './identities.js';
 import { createIntegrations } from './integrations.js';
 import { sweepKeepAlive } from './keepalive.js';
 import { LiveKeys } from './key-reload.js';
 import { VaultMetrics } from './metrics.js';
 import { ownerOf } from './owners.js';
+import { type ReconcileDeps, type ReconcileResult, reconcile, revokeAtWebex } from './reconcile.js';
 import { connectionOf, integrationRecord, secretSlot } from './records.js';
 import { accessSlot, keepaliveDue, Refresher, refreshSlot } from './refresher.js';
 import { rotateKeys } from './rotation.js';
@@ -27,12 +32,15 @@ import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import {
   type Connection,
   type IntegrationRecord,
+  type NeedsReauthReason,
   type OpenVaultOptions,
   type SaveGrantInput,
   type SweepResult,
   type Vault,
   VaultError,
 } from './types.js';
+import type { WebhookLookup } from './webhook-address.js';
+import { createWebhookEndpoints } from './webhook-endpoints.js';
 import { createWebhookSender } from './webhooks.js';
 
 /** Options of {@link openVault} beyond the public ones: tuning knobs for tests. */
@@ -45,6 +53,8 @@ export interface VaultTuning {
   keepAliveJitterMs?: number;
   /** Webhook first retry delay (default 500 ms). */
   webhookBaseDelayMs?: number;
+  /** How members' webhook host names resolve (default the system resolver): tests point a public name at loopback. */
+  webhookLookup?: WebhookLookup;
   /** First refresh retry delay (default 250 ms). */
   retryBaseDelayMs?: number;
   /** Use this store instead of opening one from the configuration. */
@@ -114,6 +124,11 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     fetch: options.fetch,
     logger,
     ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}),
+    store,
+    ring,
+    clock,
+    allowPrivate: config.allowPrivateWebhooks === true,
+    lookup: options.webhookLookup,
   });
 
   async function getIntegrationWithSecret(id: string): Promise<(Integration & IntegrationRecord) | undefined> {
@@ -133,6 +148,9 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     instanceId,
     integration: getIntegrationWithSecret,
     keepaliveDays: config.keepaliveDays,
+    backoff: backoffOptions(config),
+    // A Service App whose refresh token is dead is fetched again (identities.ts); `identities` is made below.
+    recover: (leased) => identities.recover(leased),
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
@@ -170,7 +188,8 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       keyId: ring.activeKeyId,
       accessExpiresAt: t.expiresAt,
       refreshExpiresAt: t.refreshExpiresAt,
-      keepaliveDueAt: keepaliveDue(t.refreshExpiresAt, config.keepaliveDays, now),
+      // A bot's token does not expire: nothing to keep alive.
+      keepaliveDueAt: input.kind === 'bot' ? undefined : keepaliveDue(t.refreshExpiresAt, config.keepaliveDays, now),
       lastRefreshAt: undefined,
       lastError: undefined,
       version: 1,
@@ -178,9 +197,18 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       leaseExpiresAt: undefined,
       createdAt: now,
       updatedAt: now,
+      kind: input.kind ?? 'integration',
+      appId: input.appId,
+      fetcherConnectionId: input.fetcherConnectionId,
     });
     // Another process created the same connection between our look-up and insert: encrypt again for its id.
     if (row.id !== id && retry) return saveFromGrant(input, false);
+    // Cap awareness (cap.ts): the grant minted a live access token for the person.
+    if (input.kind !== 'bot') {
+      await store
+        .recordTokenMint({ connectionId: row.id, personId: row.personId, accessExpiresAt: t.expiresAt, mintedAt: now })
+        .catch((err) => logger?.warn({ connectionId: row.id, error: (err as Error).name }, 'mint not kept'));
+    }
     webhooks.send(created && !existing ? 'connection.created' : 'connection.refreshed', row.id, now);
     return connectionOf(row);
   }
@@ -195,6 +223,31 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
   const tokens = new TokenCache(store, ring, options.tokenCache);
   // WEBEX_AUTH_KEYS_FILE reloads (key-reload.ts): the ring is swapped in place, decrypted tokens dropped.
   const live = new LiveKeys({ ring, store, keysFile: config.keysFile, logger, onReload: () => tokens.dropDecrypted() });
+
+  // Reconciliation with Webex and "Revoke at Webex" (reconcile.ts).
+  const reconcileDeps: ReconcileDeps = {
+    store,
+    refresher,
+    clock,
+    fetch: options.fetch,
+    logger,
+    webhooks,
+    instanceId,
+    accessToken: (row) => tokens.accessToken(row),
+    freshToken: async (id) => (await vault.connections.getFreshToken(id)).accessToken,
+    markNeedsReauth: (id, reason) => vault.connections.markNeedsReauth(id, reason),
+    forget: (id) => tokens.forget(id),
+  };
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  let reconciling: Promise<ReconcileResult> | undefined;
+  /** One reconciliation at a time in this process (the store's `reconcile` lease covers other processes). */
+  function reconcileOnce(): Promise<ReconcileResult> {
+    if (reconciling) return Promise.resolve({ ran: false, checked: 0, revoked: [], unknown: 0 });
+    reconciling = reconcile(reconcileDeps).finally(() => {
+      reconciling = undefined;
+    });
+    return reconciling;
+  }
 
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<SweepResult> | undefined;
@@ -214,6 +267,40 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     });
     return sweeping;
   }
+
+  /** Broker API keys that send `key.created` / `key.revoked` to their owner's endpoints. */
+  function withKeyEvents(keys: Vault['apiKeys']): Vault['apiKeys'] {
+    return {
+      ...keys,
+      async create(input) {
+        const made = await keys.create(input);
+        const { id: subjectId, ownerId } = made.record;
+        webhooks.post({ type: 'key.created', subjectId, at: clock(), ownerId });
+        return made;
+      },
+      async revoke(id) {
+        const owner = (await store.listApiKeys()).find((k) => k.id === id)?.ownerId;
+        const revoked = await keys.revoke(id);
+        if (revoked) webhooks.post({ type: 'key.revoked', subjectId: id, at: clock(), ownerId: owner });
+        return revoked;
+      },
+    };
+  }
+
+  // Bots, Service Apps and guest tokens (identities.ts), over this vault's connections (read when called).
+  const identities: Identities = createIdentities({
+    store,
+    ring,
+    clock,
+    fetch: options.fetch,
+    instanceId,
+    connections: {
+      saveFromGrant: (input) => vault.connections.saveFromGrant(input),
+      getFreshToken: (id, min) => vault.connections.getFreshToken(id, min),
+      markNeedsReauth: (id, reason) => vault.connections.markNeedsReauth(id, reason),
+    },
+    tokenWrite: (id, t, now) => refresher.tokenWrite(id, t, now),
+  });
 
   const vault: VaultInternals = {
     metrics,
@@ -241,8 +328,16 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       },
       async delete(id) {
         tokens.forget(id);
+        const before = await store.getConnection(id);
         const deleted = await store.deleteConnection(id);
         tokens.forget(id);
+        if (deleted && before) {
+          // Its endpoints get the event (queued with their secrets), then go with the connection.
+          await webhooks
+            .emit({ type: 'connection.deleted', subjectId: id, at: clock(), ownerId: before.ownerId })
+            .catch(() => {});
+          await store.deleteConnectionWebhooks(id).catch(() => 0);
+        }
         return deleted;
       },
       async revealTokens(id) {
@@ -263,9 +358,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         const askedMs = minValiditySeconds * 1000;
         let row = await tokens.row(id);
         if (!row) throw new VaultError('not_found', 'No such connection.');
-        if (row.status === 'needs_reauth') {
-          throw new VaultError('needs_reauth', 'Webex refused the refresh token: the person must authorize again.');
-        }
+        if (row.status === 'needs_reauth') throw needsReauthError(row);
         // Never a refresh loop: when the caller asks for more than a token's whole lifetime (a device grant's 18 h
         // against min_validity=86400), every new token would fall short at once and each request would mint one,
         // spending the person's live-token cap. Such a caller gets the freshest token — refreshed once half its life is
@@ -275,7 +368,15 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         const enough = (r: ConnectionRow) => r.accessExpiresAt - clock() >= wantMs;
         if (!enough(row)) {
           const before = row.version;
-          row = await refresher.ensure(id, (r) => enough(r) || r.version > before);
+          const current = row;
+          try {
+            row = await refresher.ensure(id, (r) => enough(r) || r.version > before);
+          } catch (err) {
+            // Webex failing (the refresh backs off, backoff.ts): a token still valid is served, the freshest there is;
+            // only a connection without one gets 503 + Retry-After (the next attempt).
+            if (!(err instanceof VaultError && err.code === 'upstream_unavailable')) throw err;
+            if (current.accessExpiresAt <= clock()) throw err;
+          }
         }
         return {
           accessToken: tokens.accessToken(row),
@@ -286,6 +387,17 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         };
       },
       async renewRefused(id, refusedToken) {
+        // A bot's token has nothing to refresh: Webex's refusal stands (the proxy passes its 401 back unchanged).
+        const current = await tokens.row(id);
+        if (current?.kind === 'bot') {
+          return {
+            accessToken: tokens.accessToken(current),
+            minValidityMet: true,
+            expiresAt: current.accessExpiresAt,
+            scopes: [...current.scopes],
+            person: { id: current.personId, email: current.personEmail, displayName: current.displayName },
+          };
+        }
         // The satisfied check compares the stored token with the refused one (the decrypted token is cached per
         // ciphertext): callers joining the flight, or arriving after it landed, take the new token without a refresh.
         // A token refreshed less than RENEW_REFUSED_MIN_AGE_MS ago is not replaced again: were Webex to refuse every
@@ -293,6 +405,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         const row = await refresher.ensure(
           id,
           (r) => tokens.accessToken(r) !== refusedToken || (r.lastRefreshAt ?? 0) > clock() - RENEW_REFUSED_MIN_AGE_MS,
+          'proxy',
         );
         return {
           accessToken: tokens.accessToken(row),
@@ -309,6 +422,22 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         // Claimed before the refresh, and a refresh that then fails still counts: the limit is about the tokens minted
         // (Webex caps live tokens per person), and a failed attempt may have minted one whose answer was lost. With no
         // limit (0) the claim always succeeds but still stamps the time, for the processes that have one.
+        // Near Webex's live-token cap (cap.ts), a forced refresh is refused before it is claimed: it would mint one more
+        // token for nothing. The current token is still served, and keep-alive refreshes still run.
+        const target = await mustGet(id);
+        const cap = await tokenCapStatus(store, target.personId, clock(), capOptions(config));
+        if (cap.refusing) {
+          const waitMs = cap.oldestExpiresAt !== undefined ? cap.oldestExpiresAt - clock() : 3_600_000;
+          logger?.warn(
+            { connectionId: id, used: cap.used, cap: cap.cap },
+            'forced refresh refused: near the token cap',
+          );
+          throw new TokenCapError(cap, Math.max(1, Math.ceil(waitMs / 1000)));
+        }
+        // A bot's token does not expire and has no refresh token: nothing to claim nor refresh.
+        if ((await tokens.row(id))?.kind === 'bot') {
+          throw new VaultError('invalid_request', 'A bot token does not expire: there is nothing to refresh.');
+        }
         const intervalMs = forcedRefreshIntervalMs(config);
         const claim = await store.claimForcedRefresh(id, clock(), intervalMs);
         if (!claim) throw new VaultError('not_found', 'No such connection.');
@@ -321,16 +450,38 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
         }
         return connectionOf(await refresher.force(id));
       },
-      async markNeedsReauth(id, reason) {
-        await mustGet(id);
-        const now = clock();
+      async markNeedsReauth(id, reason = 'refresh_refused') {
+        const row = await mustGet(id);
         tokens.forget(id);
-        if (await store.setStatus(id, 'needs_reauth', reason ?? 'marked', now)) {
-          webhooks.send('connection.needs_reauth', id, now);
-        }
+        // The first reason wins: a connection already needing re-authorization keeps the reason it has.
+        if (row.status === 'needs_reauth') return false;
+        const now = clock();
+        if (!(await store.setStatus(id, 'needs_reauth', reason, now, row.version, reason))) return false;
+        tokens.forget(id);
+        webhooks.send('connection.needs_reauth', id, now, { reason });
+        if (reason === 'deauthorized') webhooks.send('connection.deauthorized', id, now);
+        return true;
       },
+      async tokenCap(id) {
+        const row = await store.getConnection(id);
+        return row ? tokenCapStatus(store, row.personId, clock(), capOptions(config)) : undefined;
+      },
+      async history(id, limit = 200) {
+        return (await store.listRefreshHistory(id, limit)).map(refreshRecord);
+      },
+      revokeAtWebex: (id) => revokeAtWebex(reconcileDeps, id),
     },
-    apiKeys: createApiKeys(store, clock, options.apiKeyCache),
+    identities,
+    apiKeys: withKeyEvents(createApiKeys(store, clock, options.apiKeyCache)),
+    webhooks: createWebhookEndpoints({
+      store,
+      ring,
+      clock,
+      sender: webhooks,
+      allowPrivate: config.allowPrivateWebhooks === true,
+      team: (config as Partial<Config>).accessMode === 'team',
+      lookup: options.webhookLookup,
+    }),
     // Who did what, when, from where (audit.ts): no secret ever, kept AUDIT_RETENTION_DAYS.
     audit: createAudit(store, clock, config.auditRetentionDays),
     rotateKeys: (onProgress) => rotateKeys({ store, ring, clock }, onProgress),
@@ -342,22 +493,47 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       timer = setInterval(run, opts.intervalMs ?? 3_600_000);
       timer.unref();
       run();
+      // Reconciliation with Webex, every RECONCILE_INTERVAL (first after one interval: a start probes nothing).
+      reconcileTimer = setInterval(
+        () => {
+          reconcileOnce().catch((err) => logger?.warn({ error: (err as Error).name }, 'reconcile failed'));
+        },
+        Math.max(60, (config as Partial<Config>).reconcileInterval ?? 3600) * 1000,
+      );
+      reconcileTimer.unref();
     },
     stopKeepAlive() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      if (reconcileTimer) clearInterval(reconcileTimer);
+      reconcileTimer = undefined;
     },
     sweepOnce,
+    reconcile: reconcileOnce,
     async close() {
       vault.stopKeepAlive();
       await sweeping?.catch(() => {});
-      // Give webhooks in flight a moment to land; their retries do not hold the process open (timers are unref'd).
-      await Promise.race([webhooks.drain(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      await reconciling?.catch(() => {});
+      // Gives webhooks in flight a moment to land; their retries do not hold the process open (timers are unref'd).
+      await webhooks.close();
       if (!options.store) await store.close();
     },
   };
   return vault;
 }
+
+/** The `needs_reauth` failure of a connection row, naming its reason. */
+export function needsReauthError(row: Pick<ConnectionRow, 'needsReauthReason'>): VaultError {
+  const reason = row.needsReauthReason ?? 'refresh_refused';
+  return new VaultError('needs_reauth', NEEDS_REAUTH_MESSAGES[reason], undefined, reason);
+}
+
+/** What each `needs_reauth` reason asks of the person (no secret). */
+const NEEDS_REAUTH_MESSAGES: Record<NeedsReauthReason, string> = {
+  refresh_refused: 'Webex refused the refresh token: the person must authorize again.',
+  revoked_at_webex: 'The grant was revoked at Webex: the person must authorize again.',
+  deauthorized: 'The Service App was deauthorized in this org: an admin must authorize it again in Control Hub.',
+};
 
 /** A refused token younger than this (since its refresh) is not refreshed again by `renewRefused`. */
 const RENEW_REFUSED_MIN_AGE_MS = 30_000;

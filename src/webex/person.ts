@@ -60,17 +60,26 @@ export function personIdFromSub(sub: string): string {
   return Buffer.from(`ciscospark://us/PEOPLE/${sub.toLowerCase()}`).toString('base64').replace(/=+$/, '');
 }
 
+/** Whether `value` is a non-blank string claim. */
+const isText = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+/** Whether the id_token lacks the email (scope `email`) or the name (scope `profile`) that userinfo would give. */
+function lacksGrantedClaims(claims: IdentityClaims, scopes: readonly string[]): boolean {
+  return (!isText(claims.email) && scopes.includes('email')) || (!isText(claims.name) && scopes.includes('profile'));
+}
+
 /** The person of a `sub` plus the email and name claims that came with it (only string ones). */
 function fromClaims(c: IdentityClaims): ResolvedPerson {
-  const email = typeof c.email === 'string' && c.email !== '' ? c.email : undefined;
-  const name = typeof c.name === 'string' && c.name.trim() !== '' ? c.name : undefined;
+  const email = isText(c.email) ? c.email : undefined;
+  const name = isText(c.name) ? c.name : undefined;
   return { id: personIdFromSub(c.sub), emails: email ? [email] : [], displayName: name ?? email ?? UNKNOWN_PERSON };
 }
 
 /**
  * Finds who `tokens` belong to: people/me (refused with 403 without `spark:people_read`), else the verified
- * id_token's `sub`, else userinfo (when `openid` was granted), else a placeholder id derived from a hash of the
- * refresh token (never a piece of it). Any failure other than people/me's 403 is thrown as is.
+ * id_token's `sub` (with userinfo's email and name when the id_token lacks the ones a granted `email`/`profile` scope
+ * gives), else userinfo (when `openid` was granted), else a placeholder id derived from a hash of the refresh token
+ * (never a piece of it). Any failure other than people/me's 403 is thrown as is.
  */
 export async function resolvePerson(input: ResolvePersonInput): Promise<PersonResolution> {
   const { apiBase, tokens, signal } = input;
@@ -84,13 +93,30 @@ export async function resolvePerson(input: ResolvePersonInput): Promise<PersonRe
   } catch (error) {
     if (!(error instanceof WebexApiError && error.status === 403)) throw error;
   }
-  if (input.claims?.sub) return { person: fromClaims(input.claims), source: 'id_token' };
-  if (tokens.scopes.includes('openid')) {
+  const userInfo = async () => {
     // Loaded only here: jose (which oidc.js imports) stays off the path of a login without openid.
     const { fetchUserInfo } = await import('../oauth/oidc.js');
-    const info = await fetchUserInfo(apiBase, tokens.accessToken, { ...(fetch ? { fetch } : {}) });
-    return { person: fromClaims(info), source: 'userinfo' };
+    return fetchUserInfo(apiBase, tokens.accessToken, { ...(fetch ? { fetch } : {}) });
+  };
+  if (input.claims?.sub) {
+    const claims = input.claims;
+    if (!lacksGrantedClaims(claims, tokens.scopes)) return { person: fromClaims(claims), source: 'id_token' };
+    // The id_token left out the email or name that the granted `email`/`profile` scope gives (Webex's documentation
+    // differs on whether it carries them): userinfo fills them in, for the same `sub` only. Its failure costs only
+    // them: the id_token alone still names the person.
+    try {
+      const info = await userInfo();
+      if (info.sub === claims.sub) {
+        const email = isText(claims.email) ? claims.email : info.email;
+        const name = isText(claims.name) ? claims.name : info.name;
+        return { person: fromClaims({ sub: claims.sub, email, name }), source: 'id_token' };
+      }
+    } catch (error) {
+      if (signal?.aborted) throw error;
+    }
+    return { person: fromClaims(claims), source: 'id_token' };
   }
+  if (tokens.scopes.includes('openid')) return { person: fromClaims(await userInfo()), source: 'userinfo' };
   const id = `unknown-${createHash('sha256').update(tokens.refreshToken).digest('hex').slice(0, 12)}`;
   return { person: { id, emails: [], displayName: UNKNOWN_PERSON }, source: 'placeholder' };
 }

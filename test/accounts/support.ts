@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { ROOT } from '../security/support.js';
-import { Browser } from '../server/support/app.js';
+import type { Browser } from '../server/support/app.js';
 
 /** The team seed as JSON. */
 export const TEAM_SEED = JSON.parse(readFileSync(join(ROOT, 'test', 'e2e', 'fixtures', 'team-seed.json'), 'utf8')) as {

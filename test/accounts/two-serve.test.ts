@@ -44,8 +44,8 @@ class CookieJar {
         value === '' ||
         (maxAge !== undefined && Number(maxAge) <= 0) ||
         (expires !== undefined && Date.parse(expires) <= Date.now());
-      let cookies = this.#byHost.get(url.hostname);
-      if (!cookies) this.#byHost.set(url.hostname, (cookies = new Map()));
+      const cookies = this.#byHost.get(url.hostname) ?? new Map<string, string>();
+      this.#byHost.set(url.hostname, cookies);
       if (gone) cookies.delete(name);
       else cookies.set(name, value);
     }

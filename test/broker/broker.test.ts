@@ -154,6 +154,9 @@ describe('broker API', () => {
     expect(res.headers['retry-after']).toBe('30');
     expect(res.json().code).toBe('upstream_unavailable');
     expect((await vault.connections.get(alice))?.status).toBe('active');
+    // The refresh backs off until Retry-After (vault/backoff.ts): the next tests run after that wait.
+    expect((await vault.connections.get(alice))?.refreshFailing).toBe(true);
+    now += 30_000;
   });
 
   it('refreshes on POST, and rejects a large body with 413', async () => {

@@ -160,10 +160,30 @@ d('login', () => {
     expect(r.code).toBe(0);
   });
 
-  it('without spark:people_read the person comes from OIDC userinfo, and whoami shows the stored person', async () => {
+  /** How many userinfo calls the emulator has answered. */
+  const userinfoCalls = async () =>
+    Object.entries((await control('stats')).requests ?? {})
+      .filter(([k]) => k.includes('/userinfo'))
+      .reduce((n, [, v]) => n + v, 0);
+
+  it('without spark:people_read and no email scope the verified id_token names the person: no userinfo call', async () => {
     const env = cliEnv();
+    const before = await userinfoCalls();
+    const r = await pasteLogin(env, ['--scopes', 'spark:rooms_read openid']);
+    expect(r.code).toBe(0);
+    expect(await userinfoCalls()).toBe(before);
+    // The id_token's sub as the REST person id people/me would answer.
+    const who = JSON.parse((await runInProcess(['whoami', '--json'], { env })).stdout) as { person: { id: string } };
+    expect(Buffer.from(who.person.id, 'base64').toString()).toMatch(/^ciscospark:\/\/us\/PEOPLE\/[0-9a-f-]{36}$/);
+  });
+
+  it('without spark:people_read the person is the id_token’s, with the email userinfo adds, and whoami shows it', async () => {
+    const env = cliEnv();
+    const before = await userinfoCalls();
     const r = await pasteLogin(env, ['--scopes', 'spark:rooms_read openid email']);
     expect(r.code).toBe(0);
+    // The emulator's id_token carries no email: one userinfo call fills it in.
+    expect(await userinfoCalls()).toBe(before + 1);
     expect(r.stderr).toContain('(alice@example.com)');
     const who = await runInProcess(['whoami', '--json'], { env });
     expect(who.code).toBe(0);

@@ -89,7 +89,7 @@ export async function fuzz(stack: Stack, runs: number, apiKey: string, connectio
             ? '/api/v1/connections'
             : `/api/v1/connections/${encodeURIComponent(id)}${what}${minValidity === undefined ? '' : `?min_validity=${encodeURIComponent(minValidity)}`}`;
         const res = await fetch(`${stack.server.url}${url}`, { method, headers: { authorization } });
-        const body = await res.text();
+        await res.text();
         result.inputs++;
         count(result, 'api', res.status);
         if (res.status >= 400)

@@ -168,6 +168,7 @@ describe.skipIf(!haveBrowser)('in Chromium', () => {
       }
     }, new URL(connectionPath, stack.server.url).toString());
     const frame = page.frames().find((f) => f !== page.mainFrame());
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText is what the framed page shows, the asserted thing
     const text = frame ? await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '') : '';
     expect(text).not.toContain('Mallory');
     expect(framed).not.toContain('Mallory');

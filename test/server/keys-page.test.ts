@@ -67,7 +67,10 @@ describe('the keys page in team mode', () => {
     expect(made.body).toContain(
       `curl -H &quot;Authorization: Bearer ${key}&quot; &quot;http://localhost:80/api/v1/connections/${aliceConnection}/token&quot;`,
     );
-    expect(made.body).toContain('process.env.WEBEX_AUTH_KEY');
+    // The name examples/out-of-office-bot reads (not WEBEX_AUTH_KEY, one letter from the key ring's WEBEX_AUTH_KEYS).
+    expect(made.body).toContain('BROKER_API_KEY=wak_');
+    expect(made.body).toContain('process.env.BROKER_API_KEY');
+    expect(made.body).not.toContain('WEBEX_AUTH_KEY');
     expect(made.headers['cache-control']).toContain('no-store');
     // Never in the session cookie nor a Location.
     expect(made.headers.location).toBeUndefined();

@@ -3,9 +3,6 @@
  * the real vault: every preset through the whole flow, and re-authorization with more scopes — in the web app and in
  * the CLI's completeLogin — landing on the same connection.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,49 +14,26 @@ import { parseCallback } from '../../src/oauth/callback.js';
 import { exchangeCode } from '../../src/oauth/tokens.js';
 import type { Integration } from '../../src/oauth/types.js';
 import { scopeInfo } from '../../src/scopes/catalog.js';
-import { buildApp } from '../../src/server/app.js';
-import { type Demo, startDemo } from '../../src/server/demo.js';
+import type { Demo } from '../../src/server/demo.js';
 import { SPACE_SCOPES } from '../../src/server/routes/space.js';
 import { SCOPE_PRESETS } from '../../src/server/views/home.js';
-import { generateKeyEntry, openVault } from '../../src/vault/index.js';
+import { openVault } from '../../src/vault/index.js';
 import { personIdFromSub } from '../../src/webex/person.js';
-import { Browser, testConfig } from './support/app.js';
+import { Browser } from './support/app.js';
+import { DEMO_REDIRECT, type DemoApp, startDemoApp } from './support/demo-app.js';
+import { consentAs } from './support/emulator-person.js';
 
-let dir: string;
+let running: DemoApp;
 let demo: Demo;
 let app: FastifyInstance;
-const REDIRECT = 'http://localhost:8080/oauth';
+let dir: string;
+const REDIRECT = DEMO_REDIRECT;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'webex-auth-presets-'));
-  const config = testConfig({
-    XDG_DATA_HOME: dir,
-    WEBEX_AUTH_DB: join(dir, 'webex-auth.db'),
-    WEBEX_AUTH_KEYS: generateKeyEntry('k1'),
-    WEBEX_REDIRECT_URI: REDIRECT,
-  });
-  demo = await startDemo(config);
-  app = await buildApp(demo.config);
+  running = await startDemoApp('presets');
+  ({ demo, app, dir } = running);
 });
-afterAll(async () => {
-  await app?.close();
-  await demo?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Answers the emulator's consent page for `authorizeUrl` as `email`; returns the URL it redirects to. */
-async function consent(authorizeUrl: string, email: string): Promise<URL> {
-  const page = await (await fetch(authorizeUrl)).text();
-  const request = /name="request" value="([^"]+)"/.exec(page)?.[1];
-  expect(request, page.slice(0, 500)).toBeTruthy();
-  const answer = await fetch(new URL('/v1/authorize', authorizeUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ request: request ?? '', email, decision: 'accept' }).toString(),
-  });
-  return new URL(String(answer.headers.get('location')));
-}
+afterAll(async () => running?.close());
 
 /** Authorizes in the web app (a preset, or scopes) as `email`; returns the stored connection. */
 async function authorize(form: Record<string, string | string[]>, email: string) {
@@ -68,7 +42,7 @@ async function authorize(form: Record<string, string | string[]>, email: string)
   const started = await b.post('/oauth/start', form);
   expect(started.statusCode, started.body).toBe(303);
   const authorizeUrl = new URL(String(started.headers.location));
-  const callback = await consent(authorizeUrl.toString(), email);
+  const callback = await consentAs(authorizeUrl.toString(), email);
   const done = await b.get(callback.pathname + callback.search);
   expect(done.statusCode, done.body).toBe(303);
   const id = decodeURIComponent(String(done.headers.location).split('/').pop() ?? '');
@@ -171,7 +145,7 @@ describe('the person of a grant', () => {
       apiBase: demo.config.apiBase,
     };
     const request = createAuthorizationRequest({ integration, scopes: ['spark:messages_read', 'openid'] });
-    const callback = await consent(request.url, 'bob@example.com');
+    const callback = await consentAs(request.url, 'bob@example.com');
     const parsed = parseCallback(callback, (s) => (s === request.pending.state ? request.pending : undefined));
     const tokens = await exchangeCode(integration, parsed);
     expect(tokens.scopes).not.toContain('spark:people_read');

@@ -270,6 +270,47 @@ describe('the live space page', () => {
     }
   });
 
+  it("a webhook's secret (which its owner can read back from GET /webhooks) signs its own deliveries only", async () => {
+    const stream = new EventStreamClient(`${base}/space/events`);
+    try {
+      expect(await stream.next('ready')).toEqual({ mode: 'webhook' });
+    } finally {
+      stream.close();
+    }
+    const vault = await openVault(demo.config);
+    let ours: { id: string; secret?: string } | undefined;
+    try {
+      const [connection] = await vault.connections.list();
+      const { accessToken } = await vault.connections.getFreshToken(String(connection?.id), 60);
+      const listed = await webex(accessToken, 'GET', '/webhooks');
+      ours = (listed.body.items as { id: string; name: string; secret?: string }[]).find(
+        (w) => w.name === SPACE_WEBHOOK_NAME,
+      );
+    } finally {
+      await vault.close();
+    }
+    expect(ours?.secret).toBeTruthy();
+    const deliver = (webhookId: string) => {
+      const body = JSON.stringify({
+        id: webhookId,
+        resource: 'messages',
+        event: 'created',
+        data: { id: 'no-such-message', roomId: demo.config.spaceId },
+      });
+      return fetch(`${base}/space/webhook`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-spark-signature': createHmac('sha1', String(ours?.secret)).update(body).digest('hex'),
+        },
+        body,
+      });
+    };
+    // Signed with that secret: accepted for its own webhook, refused for any other webhook id (another person's).
+    expect((await deliver(String(ours?.id))).status).toBe(204);
+    expect((await deliver('Y2lzY29zcGFyazovL3VzL1dFQkhPT0svYW5vdGhlcg')).status).toBe(401);
+  });
+
   it('the webhook receiver refuses a delivery without a valid signature', async () => {
     const body = JSON.stringify({ id: 'x', resource: 'messages', event: 'created', data: { id: 'm', roomId: 'r' } });
     for (const signature of [undefined, 'not-hex', createHmac('sha1', 'a guessed secret').update(body).digest('hex')]) {

@@ -3,37 +3,21 @@
  * calls of the granted scopes, the others greyed with the scope they need (and explained when tried anyway), and only
  * an endpoint id from the form.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/server/app.js';
-import { type Demo, startDemo } from '../../src/server/demo.js';
 import { TRY_CALL_IDS } from '../../src/server/try-calls.js';
-import { generateKeyEntry } from '../../src/vault/index.js';
-import { Browser, testConfig } from './support/app.js';
+import { Browser } from './support/app.js';
+import { type DemoApp, startDemoApp } from './support/demo-app.js';
+import { consentAs } from './support/emulator-person.js';
 
-let dir: string;
-let demo: Demo;
+let running: DemoApp;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'webex-auth-try-'));
-  const config = testConfig({
-    XDG_DATA_HOME: dir,
-    WEBEX_AUTH_DB: join(dir, 'webex-auth.db'),
-    WEBEX_AUTH_KEYS: generateKeyEntry('k1'),
-    WEBEX_REDIRECT_URI: 'http://localhost:8080/oauth',
-  });
-  demo = await startDemo(config);
-  app = await buildApp(demo.config);
+  running = await startDemoApp('try');
+  app = running.app;
 });
-afterAll(async () => {
-  await app?.close();
-  await demo?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => running?.close());
 
 /** Authorizes `scopes` as `email` through the web app and the emulator's consent page; returns the connection page path. */
 async function connect(scopes: string[], email: string): Promise<{ b: Browser; location: string }> {
@@ -41,16 +25,7 @@ async function connect(scopes: string[], email: string): Promise<{ b: Browser; l
   await b.get('/');
   const started = await b.post('/oauth/start', { scope: scopes });
   expect(started.statusCode, started.body).toBe(303);
-  const authorizeUrl = String(started.headers.location);
-  const page = await (await fetch(authorizeUrl)).text();
-  const request = /name="request" value="([^"]+)"/.exec(page)?.[1] ?? '';
-  const answer = await fetch(new URL('/v1/authorize', authorizeUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ request, email, decision: 'accept' }).toString(),
-  });
-  const callback = new URL(String(answer.headers.get('location')));
+  const callback = await consentAs(String(started.headers.location), email);
   const done = await b.get(callback.pathname + callback.search);
   expect(done.statusCode, done.body).toBe(303);
   return { b, location: String(done.headers.location) };

@@ -137,7 +137,7 @@ describe('hot-path caches without a change stamp', () => {
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe.skipIf(kind === 'postgres' && !pgUp)(`hot-path caches (${kind})`, () => {
     const closers: Array<() => Promise<void> | void> = [];
-    let now = 1_700_000_000_000;
+    const now = 1_700_000_000_000;
     const webex = fakeWebex();
 
     afterEach(async () => {
@@ -246,7 +246,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect((await a.connections.getFreshToken(id)).accessToken).toBe(refreshed);
 
       before = a.store.changeStamp?.('connections');
-      await b.connections.markNeedsReauth(id, 'test');
+      await b.connections.markNeedsReauth(id, 'refresh_refused');
       await seen(a, before);
       await expect(a.connections.getFreshToken(id)).rejects.toMatchObject({ code: 'needs_reauth' });
 

@@ -30,6 +30,7 @@ export const testSeed = {
 export async function grantFromEmulator(
   apiBase: string,
   clock?: () => number,
+  scopes: string[] = TEST_INTEGRATION.scopes,
 ): Promise<{ integration: Integration; tokens: TokenSet; person: ConnectionPerson }> {
   const integration: Integration = { ...TEST_INTEGRATION, apiBase };
   const authorize = new URL(`${apiBase}/authorize`);
@@ -37,7 +38,7 @@ export async function grantFromEmulator(
     response_type: 'code',
     client_id: integration.clientId,
     redirect_uri: integration.redirectUri,
-    scope: TEST_INTEGRATION.scopes.join(' '),
+    scope: scopes.join(' '),
     state: 'st-1',
   }).toString();
   const res = await fetch(authorize, { redirect: 'manual' });
@@ -52,7 +53,7 @@ export async function grantFromEmulator(
         state: 'st-1',
         codeVerifier: '',
         redirectUri: integration.redirectUri,
-        scopes: TEST_INTEGRATION.scopes,
+        scopes,
         createdAt: Date.now(),
       },
     },

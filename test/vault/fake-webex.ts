@@ -10,13 +10,13 @@ export type Answer =
 export function fakeWebex() {
   const answers: Answer[] = [];
   const tokenCalls: URLSearchParams[] = [];
-  const webhooks: Array<{ body: string; signature: string | null }> = [];
+  const webhooks: Array<{ body: string; headers: Record<string, string> }> = [];
   let n = 0;
   let gate: Promise<void> | undefined;
   const fetch: FetchLike = async (input, init) => {
     const url = String(input instanceof Request ? input.url : input);
     if (url.startsWith('https://hooks.test/')) {
-      webhooks.push({ body: String(init?.body), signature: new Headers(init?.headers).get('webex-auth-signature') });
+      webhooks.push({ body: String(init?.body), headers: Object.fromEntries(new Headers(init?.headers)) });
       return new Response(null, { status: 204 });
     }
     tokenCalls.push(new URLSearchParams(String(init?.body)));

@@ -51,6 +51,7 @@ async function expectMigrated(store: Store) {
       keyId: 'k1',
       createdAt: 100,
       updatedAt: 200,
+      kind: 'integration',
     },
     expect.objectContaining({ id: 'int_2', ownerId: 'local', clientId: 'C2', secretEnc: 'v1:secret2' }),
   ]);
@@ -82,6 +83,8 @@ async function expectMigrated(store: Store) {
     leaseExpiresAt: undefined,
     createdAt: 300,
     updatedAt: 400,
+    kind: 'integration',
+    refreshFailures: 0,
   });
   expect(await store.listApiKeys('local')).toEqual([
     {

@@ -1,7 +1,8 @@
 /** The vault's lifecycle with a hand-made token endpoint: on-demand refresh, single flight, errors, API keys, keep-alive. */
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openVault, signWebhook, VaultError, type VaultInternals } from '../../src/vault/index.js';
+import { openVault, VaultError, type VaultInternals, webhookSecretOf } from '../../src/vault/index.js';
 import { fakeWebex } from './fake-webex.js';
 import { TEST_KEY, tempDir, testConfig, tokenSet } from './helpers.js';
 
@@ -56,9 +57,16 @@ describe('vault lifecycle', () => {
     expect(JSON.stringify(c)).not.toContain('ACCESS-0');
     expect(await vault.connections.list()).toHaveLength(1);
     await vault.drainWebhooks();
-    expect(webex.webhooks.map((w) => JSON.parse(w.body).event)).toEqual(['connection.created']);
-    const hook = webex.webhooks[0] as { body: string; signature: string };
-    expect(hook.signature).toBe(signWebhook(hook.body, 'whsec-0123456789abcdef'));
+    expect(webex.webhooks.map((w) => JSON.parse(w.body).type)).toEqual(['connection.created']);
+    const hook = webex.webhooks[0] as { body: string; headers: Record<string, string> };
+    // A plain WEBHOOK_SECRET is the key's bytes: the whsec_ form of it, or the raw format, verifies.
+    expect(new Webhook(webhookSecretOf('whsec-0123456789abcdef')).verify(hook.body, hook.headers)).toMatchObject({
+      type: 'connection.created',
+      data: { connectionId: expect.any(String) },
+    });
+    expect(() =>
+      new Webhook('whsec-0123456789abcdef', { format: 'raw' }).verify(hook.body, hook.headers),
+    ).not.toThrow();
   });
 
   it('returns the stored token while it is valid long enough, without calling Webex', async () => {
@@ -107,7 +115,7 @@ describe('vault lifecycle', () => {
     expect(c?.lastError).toBe('invalid_request');
     await vault.drainWebhooks();
     const events = webex.webhooks.map((w) => JSON.parse(w.body));
-    expect(events.at(-1)).toMatchObject({ event: 'connection.needs_reauth', connectionId });
+    expect(events.at(-1)).toMatchObject({ type: 'connection.needs_reauth', data: { connectionId } });
     // It stays needs_reauth without asking Webex again.
     await expect(vault.connections.getFreshToken(connectionId)).rejects.toBeInstanceOf(VaultError);
     expect(webex.tokenCalls).toHaveLength(1);
@@ -130,7 +138,12 @@ describe('vault lifecycle', () => {
     const c = await vault.connections.get(connectionId);
     expect(c).toMatchObject({ status: 'active', lastError: 'upstream_unavailable' });
     expect(vault.metrics.refreshes.retryable_error).toBe(1);
-    // The lease was released: the next call refreshes.
+    // It backs off: until the next attempt (Retry-After), Webex is not asked again.
+    const calls = webex.tokenCalls.length;
+    await expect(vault.connections.getFreshToken(connectionId)).rejects.toMatchObject({ code: 'upstream_unavailable' });
+    expect(webex.tokenCalls).toHaveLength(calls);
+    // The lease was released: once the wait is over, the next call refreshes.
+    now += err.retryAfter * 1000;
     expect((await vault.connections.getFreshToken(connectionId)).accessToken).toBe('ACCESS-1');
   });
 

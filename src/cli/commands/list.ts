@@ -34,9 +34,10 @@ const command: Command = {
           ? ''
           : table(
               [
-                ['ID', 'PERSON', 'EMAIL', 'STATUS', 'REFRESH TOKEN', 'OWNER'].map((h) => out.out.bold(h)),
+                ['ID', 'KIND', 'PERSON', 'EMAIL', 'STATUS', 'REFRESH TOKEN', 'OWNER'].map((h) => out.out.bold(h)),
                 ...list.map((c) => [
                   c.id,
+                  c.kind ?? 'integration',
                   terminalSafe(c.displayName),
                   terminalSafe(c.personEmail),
                   c.status === 'needs_reauth' ? out.out.red(c.status) : c.status,

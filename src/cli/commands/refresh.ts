@@ -48,6 +48,16 @@ const command: Command = {
         await audit(vault, 'refresh.forced', connection);
         return c;
       } catch (error) {
+        // Near Webex's live-token cap (vault/cap.ts): refused, recorded, and said in the vault's words.
+        if (error instanceof Error && error.name === 'TokenCapError') {
+          await recordCliAudit(vault, {
+            action: 'refresh.refused',
+            target: connection.id,
+            ownerId: connection.ownerId,
+            detail: 'token cap',
+          });
+          throw new CliError(error.message, EXIT.failure);
+        }
         if (!isRateLimited(error)) {
           if (!(error instanceof Error && (error as { code?: unknown }).code === 'not_found')) {
             await audit(vault, 'refresh.forced', connection);

@@ -3,13 +3,18 @@ import type { Command } from '../command.js';
 import { loadCliConfig, withVault } from '../context.js';
 import { EXIT } from '../io.js';
 import { connectionBlock, connectionJson, ownerEmails } from '../ui/connection.js';
+import { lifecycleJson, lifecycleLines } from '../ui/lifecycle.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 
 const command: Command = {
   summary: 'Show every connection: status, expiry countdowns, scopes',
-  usage: 'status [--json] [--show-tokens]',
-  flags: { ...JSON_FLAG, 'show-tokens': { type: 'boolean' } },
-  help: { ...JSON_HELP, 'show-tokens': 'Show the tokens in clear (masked by default)' },
+  usage: 'status [--json] [--show-tokens] [--history]',
+  flags: { ...JSON_FLAG, 'show-tokens': { type: 'boolean' }, history: { type: 'boolean' } },
+  help: {
+    ...JSON_HELP,
+    'show-tokens': 'Show the tokens in clear (masked by default)',
+    history: 'Also show each connection’s refresh history (newest first)',
+  },
   details: 'Exit code 4 when a connection needs re-authorization (run `webex-auth login` again for it).',
   async run(args, io) {
     const out = createOutput(io, args.values);
@@ -20,7 +25,9 @@ const command: Command = {
       const rows = await Promise.all(
         list.map(async (c) => {
           const revealed = out.showTokens ? await vault.connections.revealTokens(c.id) : undefined;
-          return { c, revealed };
+          const cap = await vault.connections.tokenCap(c.id);
+          const history = args.values.history === true ? await vault.connections.history(c.id) : undefined;
+          return { c, revealed, cap, history };
         }),
       );
       return {
@@ -34,23 +41,25 @@ const command: Command = {
     out.data(
       {
         store: config.databaseUrl ? 'postgres' : config.dbPath,
-        connections: rows.map(({ c, revealed }) => ({
+        connections: rows.map(({ c, revealed, cap, history }) => ({
           ...connectionJson(c, owners),
           ...(revealed ? { accessToken: revealed.accessToken, refreshToken: revealed.refreshToken } : {}),
+          ...lifecycleJson(c, cap, history),
         })),
       },
       () =>
         rows.length === 0
           ? ''
           : rows
-              .map(({ c, revealed }) =>
-                connectionBlock(
-                  c,
-                  now,
-                  out.out,
-                  revealed ? { access: revealed.accessToken, refresh: revealed.refreshToken } : undefined,
-                  owners,
-                ),
+              .map(
+                ({ c, revealed, cap, history }) =>
+                  connectionBlock(
+                    c,
+                    now,
+                    out.out,
+                    revealed ? { access: revealed.accessToken, refresh: revealed.refreshToken } : undefined,
+                    owners,
+                  ) + lifecycleLines(c, cap, history, now),
               )
               .join('\n'),
     );

@@ -3,6 +3,7 @@
  * Everything waits under one abort signal (Ctrl-C, `--timeout`), and nothing is stored before tokens exist.
  */
 import type { AuthorizationRequest } from '../../oauth/authorize.js';
+import type { IdTokenClaims } from '../../oauth/oidc.js';
 import type { TokenSet } from '../../oauth/types.js';
 import type { ParsedArgs } from '../command.js';
 import { openCliVault } from '../context.js';
@@ -81,6 +82,8 @@ export async function runLogin(values: ParsedArgs['values'], io: CommandIO): Pro
         tokens: tokens.tokens,
         requestedScopes: target.scopes,
         signal,
+        // The verified id_token's claims: without spark:people_read they name the person (no userinfo call).
+        claims: tokens.claims,
       });
       tokens.reply?.(true, `Logged in as ${c.displayName}. The connection is stored; the terminal has the details.`);
     } catch (error) {
@@ -99,6 +102,8 @@ export async function runLogin(values: ParsedArgs['values'], io: CommandIO): Pro
 
 interface Obtained {
   tokens: TokenSet;
+  /** The claims of the verified id_token, when there was one. */
+  claims?: IdTokenClaims | undefined;
   /** Answers the browser waiting on the loopback server, if the answer came that way. */
   reply?: (ok: boolean, text: string) => void;
   /** Closes the loopback server (after `reply`). */
@@ -189,8 +194,8 @@ async function exchange(
   try {
     const parsed = parseCallback(url, auth.pending);
     const tokens = await exchangeCode(target.integration, parsed, { signal });
-    await verifyLoginIdToken(tokens, target.integration, parsed.pending, target.config, signal);
-    return { tokens, reply };
+    const claims = await verifyLoginIdToken(tokens, target.integration, parsed.pending, target.config, signal);
+    return { tokens, claims, reply };
   } catch (error) {
     reply?.(false, error instanceof Error ? error.message : 'The login failed.');
     throw error;
@@ -260,8 +265,8 @@ async function deviceLogin(io: CommandIO, out: Output, target: LoginTarget, sign
     spinner.stop();
     // The device grant sends no nonce (and OIDC scopes are refused for it before we get here); should Webex return an
     // id_token anyway, it is checked as any other (issuer, audience, signature) before anything is stored.
-    await verifyLoginIdToken(tokens, target.integration, {}, target.config, signal);
-    return { tokens };
+    const claims = await verifyLoginIdToken(tokens, target.integration, {}, target.config, signal);
+    return { tokens, claims };
   } catch (error) {
     spinner.stop();
     throw error;

@@ -2,7 +2,7 @@
  * How a connection is shown: the JSON shape of `--json` and the text lines, shared by status, list, whoami, refresh;
  * and how its owner is (the local operator, or a team member who authorized it on the web).
  */
-import { type Connection, LOCAL_OPERATOR, type Vault } from '../../vault/types.js';
+import { type Connection, type ConnectionKind, LOCAL_OPERATOR, type Vault } from '../../vault/types.js';
 import { formatExpiry } from './format.js';
 import type { Styles } from './output.js';
 import { terminalSafe } from './terminal-safe.js';
@@ -42,8 +42,12 @@ export function connectionJson(c: Connection, owners?: OwnerEmails): Record<stri
     id: c.id,
     owner: ownerJson(c.ownerId, owners),
     integrationId: c.integrationId,
+    kind: c.kind ?? 'integration',
     person: { id: c.personId, email: c.personEmail, displayName: c.displayName },
+    ...(c.orgId ? { orgId: c.orgId } : {}),
+    ...(c.appId ? { appId: c.appId, fetcherConnectionId: c.fetcherConnectionId } : {}),
     status: c.status,
+    ...(c.needsReauthReason ? { needsReauthReason: c.needsReauthReason } : {}),
     scopes: c.scopes,
     requestedScopes: c.requestedScopes,
     accessExpiresAt: iso(c.accessExpiresAt),
@@ -57,7 +61,7 @@ export function connectionJson(c: Connection, owners?: OwnerEmails): Record<stri
 
 /** The status word, coloured: green active, red needs_reauth, yellow when the access token has expired. */
 export function statusWord(c: Connection, now: number, s: Styles): string {
-  if (c.status === 'needs_reauth') return s.red('needs_reauth');
+  if (c.status === 'needs_reauth') return s.red(`needs_reauth (${c.needsReauthReason ?? 'refresh_refused'})`);
   if (c.refreshExpiresAt <= now) return s.red('expired');
   return c.accessExpiresAt <= now ? s.yellow('active (access token expired; refreshes on use)') : s.green('active');
 }
@@ -74,6 +78,7 @@ export function connectionBlock(
   const lines = [
     `${s.bold(safe(c.displayName))}${c.personEmail ? ` <${safe(c.personEmail)}>` : ''}  ${s.dim(c.id)}`,
     `  owner:          ${ownerText(c.ownerId, owners)}`,
+    `  kind:           ${kindText(c)}`,
     `  status:         ${statusWord(c, now, s)}`,
     `  access token:   ${tokens ? `${tokens.access}  ` : ''}${formatExpiry(c.accessExpiresAt, now)}`,
     `  refresh token:  ${tokens ? `${tokens.refresh}  ` : ''}${formatExpiry(c.refreshExpiresAt, now)}`,
@@ -82,6 +87,20 @@ export function connectionBlock(
   const missing = c.requestedScopes.filter((x) => !c.scopes.includes(x));
   if (missing.length) lines.push(`  not granted:    ${s.yellow(safe(missing.join(' ')))}`);
   if (c.lastError) lines.push(`  last error:     ${safe(c.lastError)}`);
-  if (c.status === 'needs_reauth') lines.push(`  ${s.yellow('→ run `webex-auth login` to authorize again')}`);
+  if (c.status === 'needs_reauth') lines.push(`  ${s.yellow(`→ ${REAUTH_HINT[c.kind ?? 'integration']}`)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** What to do about a connection that needs re-authorization, per kind. */
+const REAUTH_HINT: Record<ConnectionKind, string> = {
+  integration: 'run `webex-auth login` to authorize again',
+  service_app: 'have an admin authorize the app in Control Hub, then run `webex-auth service-app add` again',
+  bot: "store the bot's new token with `webex-auth bot add`",
+};
+
+/** The kind of a connection, with its app and org for a Service App (terminal-safe). */
+export function kindText(c: Connection): string {
+  const kind = c.kind ?? 'integration';
+  if (kind !== 'service_app') return kind;
+  return terminalSafe(`service_app ${c.appId ?? ''} in org ${c.orgId ?? '?'}`);
 }

@@ -43,7 +43,9 @@ export function maskToken(token: string): string {
 export function table(rows: string[][], visibleLength: (s: string) => number = (s) => s.length): string {
   if (rows.length === 0) return '';
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
+  }
   return rows
     .map((row) =>
       row

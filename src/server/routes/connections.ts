@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
+import { TokenCapError } from '../../vault/cap.js';
 import { VaultError } from '../../vault/types.js';
 import { type RawResponse, WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
@@ -57,9 +58,15 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
       await request.server.sessions.save(request);
     }
     const integration = await ctx.vault.integrations.get(connection.integrationId);
+    const [tokenCap, history] = await Promise.all([
+      ctx.vault.connections.tokenCap(connection.id),
+      ctx.vault.connections.history(connection.id, 50),
+    ]);
     return reply.page(
       connection.person.displayName,
       connectionView({
+        tokenCap,
+        history,
         csrf: request.csrf,
         connection,
         tokens,
@@ -78,6 +85,25 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
     try {
       await ctx.vault.connections.refresh(connection.id);
     } catch (error) {
+      // Near Webex's live-token cap (vault/cap.ts): refused and recorded; the stored token is still served.
+      if (error instanceof TokenCapError) {
+        const seconds = retrySeconds(error.retryAfter);
+        await auditRefresh(
+          audited,
+          request,
+          'refresh.refused',
+          connection,
+          `token cap: ${error.status.used}/${error.status.cap}`,
+        );
+        reply.header('retry-after', String(seconds));
+        return reply.errorPage({
+          status: 429,
+          title: 'Near the live-token cap',
+          explanation: error.message,
+          action: 'Wait until the oldest tokens expire. Keep-alive refreshes still run, so the connection stays alive.',
+          retryHref: `/connections/${connection.id}`,
+        });
+      }
       // A refused refresh minted nothing and is not logged: a member could otherwise write audit rows at request rate.
       if (error instanceof VaultError && error.code === 'rate_limited') {
         const seconds = retrySeconds(error.retryAfter);
@@ -87,6 +113,16 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
           title: 'Refreshed moments ago',
           explanation: `${refusedText(seconds)} Webex caps the live tokens of a person, so forced refreshes are limited per connection.`,
           action: `Wait ${seconds} s, then try again. The stored access token stays valid meanwhile.`,
+          retryHref: `/connections/${connection.id}`,
+        });
+      }
+      // A bot: its token does not expire, so there is nothing to refresh (nothing ran, nothing to record).
+      if (error instanceof VaultError && error.code === 'invalid_request') {
+        return reply.errorPage({
+          status: 400,
+          title: 'Nothing to refresh',
+          explanation: error.message,
+          action: 'The stored token is served as it is.',
           retryHref: `/connections/${connection.id}`,
         });
       }
@@ -148,6 +184,35 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
       return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
     }
     return reply.code(303).redirect(`/connections/${connection.id}#try`);
+  });
+
+  // "Revoke at Webex": deletes the grant through an admin connection of the person's org (vault/reconcile.ts), or
+  // says exactly what is missing. Owner or admin (load), POST with the CSRF token (the security plugin checks it).
+  app.post('/connections/:id/revoke-at-webex', async (request, reply) => {
+    const connection = await load(request);
+    if (!connection) return reply.errorPage(notFound);
+    try {
+      const { deleted } = await ctx.vault.connections.revokeAtWebex(connection.id);
+      await recordAudit(ctx, request, {
+        action: 'connection.revoke',
+        ownerId: connection.ownerId,
+        target: connection.id,
+        detail: `${deleted} authorization${deleted === 1 ? '' : 's'} deleted at Webex`,
+      });
+    } catch (error) {
+      if (error instanceof VaultError && error.code === 'conflict') {
+        return reply.errorPage({
+          status: 409,
+          title: 'Cannot revoke at Webex',
+          explanation: error.message,
+          action: 'Connect an admin of this org with identity:tokens_read and identity:tokens_write, then try again.',
+          retryHref: `/connections/${connection.id}`,
+        });
+      }
+      const e = explainOAuthError(error);
+      return reply.errorPage({ status: 502, ...e, retryHref: `/connections/${connection.id}` });
+    }
+    return reply.code(303).redirect(`/connections/${connection.id}`);
   });
 
   app.post('/connections/:id/delete', async (request, reply) => {

@@ -99,7 +99,12 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
         : 'configured';
     const connections = (await ctx.vault.connections.list(principal.ownerId))
       .sort((a, b) => b.updatedAt - a.updatedAt)
-      .map((c) => ({ id: c.id, name: c.person.displayName, email: c.person.email ?? c.person.emails?.[0] ?? '' }));
+      .map((c) => ({
+        id: c.id,
+        name: c.person.displayName,
+        email: c.person.email ?? c.person.emails?.[0] ?? '',
+        kind: c.kind ?? 'integration',
+      }));
     const tokensFrom = integration ? tokenSource(ctx, integration.apiBase) : undefined;
     const model: HomeModel = {
       csrf: request.csrf,

@@ -21,7 +21,7 @@ import { WebexApiError } from '../../webex/errors.js';
 import { sameSecret } from '../access/principal.js';
 import { recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
-import { SESSION_LIMITS, type SessionData, SessionLimitError } from '../session.js';
+import { SESSION_LIMITS, type SessionData, type SessionLimitError } from '../session.js';
 import { adminUnlockView, localPath } from '../views/signin.js';
 
 /** The scopes of Sign in with Webex. */

@@ -136,7 +136,7 @@ export const spaceRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastify
         });
     }
     reply.hijack();
-    live.streams.open(ownerId, connection.id, reply.raw);
+    if (!live.streams.open(ownerId, connection.id, reply.raw)) return;
     try {
       const mode = await live.attach(connection.id);
       if (!reply.raw.writableEnded) live.streams.sendTo(reply.raw, 'ready', { mode });

@@ -3,11 +3,11 @@
  * the page shows, without a reload.
  *
  * Fed by Webex webhooks when Webex can reach this server (demo mode: the emulator is on loopback; or a `PUBLIC_URL`
- * on https), registered with the person's token at `POST /space/webhook` and signed with a random secret of this
- * process; on a delivery the message is read by id with the same token. Otherwise — or when Webex refuses the
+ * on https), registered with the person's token at `POST /space/webhook` and signed with a secret of its own (derived from a
+ * random key of this process); on a delivery the message is read by id with the same token. Otherwise — or when Webex refuses the
  * webhook — by polling the space with the person's token every `pollMs` while at least one stream is open.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebexClient } from '../../webex/client.js';
 import { type Message, messageSchema } from '../../webex/schemas.js';
@@ -48,8 +48,12 @@ interface Feed {
 
 /** The live feeds and their streams; one per app. */
 export class SpaceLive {
-  /** Signs this process's webhooks: a restart registers the same webhook again with a new one. */
-  readonly secret = randomBytes(32).toString('hex');
+  /**
+   * This process's key of the webhooks' secrets: each webhook is signed with its own secret derived from it (a person
+   * can read their webhook's secret back from `GET /webhooks`; with one shared secret they could sign deliveries for
+   * everyone's). A restart registers the same webhooks again with new ones.
+   */
+  readonly #secretKey = randomBytes(32);
   readonly streams: EventStreams;
   readonly #options: SpaceLiveOptions;
   readonly #feeds = new Map<string, Feed>();
@@ -97,6 +101,20 @@ export class SpaceLive {
     }
   }
 
+  /**
+   * The secret that signs the deliveries of webhook `webhookId`, when it is one this process registered (the receiver
+   * checks a delivery's signature with it; any other id is refused).
+   */
+  webhookSecret(webhookId: string): string | undefined {
+    const connectionId = this.#webhooks.get(webhookId);
+    return connectionId === undefined ? undefined : this.#secretOf(connectionId);
+  }
+
+  /** The webhook secret of `connectionId`'s feed. */
+  #secretOf(connectionId: string): string {
+    return createHmac('sha256', this.#secretKey).update(connectionId).digest('hex');
+  }
+
   /** Stops every feed and ends every stream (the server is closing). */
   close(): void {
     for (const feed of this.#feeds.values()) clearInterval(feed.timer);
@@ -116,7 +134,11 @@ export class SpaceLive {
     if (target && spaceId) {
       try {
         const client = await this.#client(connectionId);
-        const id = await ensureSpaceWebhook(client, { targetUrl: target, spaceId, secret: this.secret });
+        const id = await ensureSpaceWebhook(client, {
+          targetUrl: target,
+          spaceId,
+          secret: this.#secretOf(connectionId),
+        });
         this.#webhooks.set(id, connectionId);
         feed.mode = 'webhook';
       } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * `POST /space/webhook`: where Webex delivers the space demo's webhook. A machine endpoint: open to anyone and exempt
  * from the CSRF check (a delivery carries no form token), answered only when `X-Spark-Signature` is the HMAC-SHA1 of
- * the raw body under this process's secret. Small bodies only.
+ * the raw body under the secret of the webhook the delivery names (one this process registered). Small bodies only.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { SpaceLive } from './live.js';
@@ -22,17 +22,25 @@ export const spaceWebhookRoutes: FastifyPluginAsync<{ live: SpaceLive }> = async
     { bodyLimit: MAX_DELIVERY_BYTES, config: { access: 'anyone', csrf: false } },
     async (request, reply) => {
       const body = request.body;
-      if (!Buffer.isBuffer(body) || !validSparkSignature(body, request.headers['x-spark-signature'], live.secret)) {
+      let json: unknown;
+      try {
+        json = Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : undefined;
+      } catch {
+        json = undefined;
+      }
+      // Each webhook has its own secret: the delivery's webhook id says which one checks it (an unknown id, or a body
+      // without one, cannot be checked and is refused the same way).
+      const webhookId = (json as { id?: unknown } | undefined)?.id;
+      const secret = typeof webhookId === 'string' ? live.webhookSecret(webhookId) : undefined;
+      if (
+        !Buffer.isBuffer(body) ||
+        secret === undefined ||
+        !validSparkSignature(body, request.headers['x-spark-signature'], secret)
+      ) {
         return reply
           .code(401)
           .type('application/problem+json')
           .send(problem(401, 'Invalid signature', 'invalid_signature'));
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(body.toString('utf8'));
-      } catch {
-        json = undefined;
       }
       const delivery = deliverySchema.safeParse(json);
       if (!delivery.success) {

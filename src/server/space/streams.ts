@@ -54,8 +54,15 @@ export class EventStreams {
   /**
    * Starts the event stream on `res` (headers written here) for `ownerId`, reading `feed`; it is forgotten when the
    * response closes. Call {@link refusal} first.
+   * @returns false when the browser had already gone (its `close` came before this call): nothing is kept.
    */
-  open(ownerId: string, feed: string, res: ServerResponse): void {
+  open(ownerId: string, feed: string, res: ServerResponse): boolean {
+    // A response whose browser left while the route awaited would never see `close` again: kept, it would count
+    // against the limits for good (a client that connects and drops at once could fill them).
+    if (res.destroyed) {
+      if (!this.has(feed)) this.onIdle(feed);
+      return false;
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -77,6 +84,7 @@ export class EventStreams {
     this.#heartbeat ??= setInterval(() => {
       for (const s of this.#streams) s.res.write(': ping\n\n');
     }, this.limits.heartbeatMs).unref();
+    return true;
   }
 
   /** Whether any stream reads `feed`. */

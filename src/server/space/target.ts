@@ -14,8 +14,9 @@ export function webhookTarget(
   config: Pick<Config, 'publicUrl' | 'mode'>,
   address: AddressInfo | string | null,
   tls: boolean,
+  path: string = SPACE_WEBHOOK_PATH,
 ): string | undefined {
-  if (config.publicUrl?.startsWith('https://')) return `${config.publicUrl}${SPACE_WEBHOOK_PATH}`;
+  if (config.publicUrl?.startsWith('https://')) return `${config.publicUrl}${path}`;
   if (config.mode !== 'demo' || tls || !address || typeof address === 'string') return undefined;
   const a = address.address;
   const host =
@@ -26,5 +27,5 @@ export function webhookTarget(
       : a === '::1'
         ? '[::1]'
         : undefined;
-  return host ? `http://${host}:${address.port}${SPACE_WEBHOOK_PATH}` : undefined;
+  return host ? `http://${host}:${address.port}${path}` : undefined;
 }

@@ -3,10 +3,13 @@
  * copy, expiry times, Refresh now, Try it, copy as curl / .env / JSON, and Delete.
  */
 
+import type { TokenCapStatus } from '../../vault/cap.js';
+import type { RefreshRecord } from '../../vault/history.js';
 import { html, type SafeHtml } from '../html.js';
 import type { RevealedTokens, StoredConnection } from '../ports.js';
 import type { TryResult } from '../session.js';
 import { missingScopes, TRY_CALL_IDS, TRY_CALLS, type TryCall, type TryCallId } from '../try-calls.js';
+import { lifecycleCard } from './lifecycle.js';
 import { authorizeButton } from './space.js';
 
 /** "in 13 days", "in 5 hours", "2 minutes ago". */
@@ -47,6 +50,10 @@ export interface ConnectionModel {
   notice?: string;
   /** Load the person's avatar (off in demo mode: the emulator's avatar URLs lead nowhere). */
   showAvatar: boolean;
+  /** The person's standing against Webex's live-token cap (the lifecycle card). */
+  tokenCap?: TokenCapStatus | undefined;
+  /** The newest refreshes (the lifecycle card's timeline). */
+  history?: RefreshRecord[];
 }
 
 function secret(id: string, label: string, value: string): SafeHtml {
@@ -152,6 +159,7 @@ ${
     : html`<p class="muted">The tokens of this connection cannot be shown.</p>`
 }
 </section>
+${lifecycleCard({ connection: c, tokenCap: m.tokenCap, history: m.history ?? [], csrf: m.csrf, now: m.now })}
 <section class="card" id="try">
 <h2>Try it</h2>
 <p class="muted">Common read calls, made with this connection's access token. Calls the granted scopes do not allow are greyed; trying one shows Webex's refusal and the scope that fixes it.</p>

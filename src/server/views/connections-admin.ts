@@ -74,10 +74,13 @@ function row(c: Connection, m: AdminConnectionsModel): SafeHtml {
 <h2>${c.displayName} <span class="muted">${c.personEmail}</span> ${
     c.status === 'active'
       ? html`<span class="badge ok">active</span>`
-      : html`<span class="badge missing">${c.status}</span>`
+      : html`<span class="badge missing">${c.status}</span> <code class="reason">${c.needsReauthReason ?? 'refresh_refused'}</code>`
   }</h2>
 <dl class="kv">
 <dt>Connection</dt><dd><code>${c.id}</code></dd>
+<dt>Kind</dt><dd class="kind">${c.kind ?? 'integration'}${c.appId ? html` <span class="muted">app <code>${c.appId}</code></span>` : ''}${
+    c.orgId && c.kind === 'service_app' ? html` <span class="muted">org <code>${c.orgId}</code></span>` : ''
+  }</dd>
 <dt>Owner</dt><dd class="owner">${m.owners.get(c.ownerId) ?? c.ownerId}</dd>
 <dt>Scopes</dt><dd>${c.scopes.map((s) => html`<span class="badge ok">${s}</span> `)}</dd>
 <dt>Last refresh</dt><dd>${fmt(c.lastRefreshAt)}${c.lastError ? html` <span class="badge missing">${c.lastError}</span>` : ''}</dd>

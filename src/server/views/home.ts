@@ -50,6 +50,8 @@ export interface HomeConnection {
   id: string;
   name: string;
   email: string;
+  /** `integration`, `service_app` or `bot` (undefined: `integration`). */
+  kind?: string | undefined;
 }
 
 /** What the home page shows. */
@@ -143,7 +145,8 @@ ${m.selfSigned ? html`<p class="notice">This page is served over https with a se
     : ''
 }
 </section>
-${m.connections.length ? html`<section class="card"><h2>Your connections</h2><ul>${m.connections.map((c) => html`<li><a href="/connections/${c.id}">${c.name}</a> <span class="muted">${c.email}</span></li>`)}</ul></section>` : ''}
+${m.connections.length ? html`<section class="card"><h2>Your connections</h2><ul>${m.connections.map((c) => html`<li><a href="/connections/${c.id}">${c.name}</a> <span class="muted">${c.email}</span>${c.kind && c.kind !== 'integration' ? html` <span class="badge">${c.kind}</span>` : ''}</li>`)}</ul></section>` : ''}
+<p class="muted" id="identities-link">Bots and Service Apps: <a href="/identities">add one</a> (their tokens are served like any connection's).</p>
 ${i ? html`<section class="card"><h2>Choose what the token may do</h2>${scopePicker(m.csrf, m.defaultScopes, i.scopes)}</section>` : ''}
 ${m.byo ?? ''}`;
 }

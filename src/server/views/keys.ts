@@ -150,16 +150,19 @@ export interface KeyCreatedModel {
   apiBase: string;
 }
 
-/** A short Node bot that asks the broker for a fresh token before each Webex call. */
+/**
+ * A short Node bot that asks the broker for a fresh token before each Webex call. The key comes from `BROKER_API_KEY`,
+ * the name examples/out-of-office-bot reads.
+ */
 export function botSnippet(origin: string, connectionId: string, apiBase: string): string {
-  return `// bot.mjs — WEBEX_AUTH_KEY=wak_… node bot.mjs   (Node 18+)
+  return `// bot.mjs — BROKER_API_KEY=wak_… node bot.mjs   (Node 18+)
 const BROKER = ${JSON.stringify(origin)};
 const CONNECTION = ${JSON.stringify(connectionId)};
 
 // A fresh access token before each Webex call: the broker refreshes it when needed.
 async function webexToken() {
   const r = await fetch(\`\${BROKER}/api/v1/connections/\${CONNECTION}/token\`, {
-    headers: { authorization: \`Bearer \${process.env.WEBEX_AUTH_KEY}\` },
+    headers: { authorization: \`Bearer \${process.env.BROKER_API_KEY}\` },
   });
   if (!r.ok) throw new Error(\`broker answered \${r.status}\`);
   return (await r.json()).access_token;

@@ -30,10 +30,10 @@ export function accessModeLabel(mode: 'local' | 'team'): string {
 function viewerBar(ctx: LayoutContext, viewer: Viewer | undefined): SafeHtml | string {
   if (!viewer) return '';
   if (ctx.accessMode === 'local')
-    return html`<a href="/keys">Keys</a> <a href="/audit">Audit</a>${viewer.admin ? html` <a href="/connections">Dashboard</a>` : ''}`;
+    return html`<a href="/keys">Keys</a> <a href="/webhooks">Webhooks</a> <a href="/audit">Audit</a>${viewer.admin ? html` <a href="/connections">Dashboard</a>` : ''}`;
   if (!viewer.account) return '';
   return html`<span class="who">${viewer.account.displayName} (${viewer.account.email})${viewer.admin ? ' · admin' : ''}</span>
-<a href="/keys">Keys</a> <a href="/audit">Audit</a>${viewer.admin ? html` <a href="/connections">Dashboard</a>` : ''}
+<a href="/keys">Keys</a> <a href="/webhooks">Webhooks</a> <a href="/audit">Audit</a>${viewer.admin ? html` <a href="/connections">Dashboard</a>` : ''}
 <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrf}"><button type="submit" id="signout">Sign out</button></form>`;
 }
 

@@ -8,8 +8,11 @@
 import { ApiKeyStatements } from './sql-api-keys.js';
 import { AuditStatements } from './sql-audit.js';
 import { ForcedRefreshStatements } from './sql-forced.js';
+import { LifecycleStatements } from './sql-history.js';
+import { GuestTokenStatements, kindOf, reasonOf } from './sql-kinds.js';
 import { list, nil, num, optNum, optStr, type Row } from './sql-rows.js';
 import { SessionStatements } from './sql-sessions.js';
+import { WebhookStatements } from './sql-webhooks.js';
 import type {
   AccountRow,
   ApiKeyRow,
@@ -17,11 +20,19 @@ import type {
   AuditRow,
   ConnectionRow,
   ForcedRefreshClaim,
+  GuestTokenRow,
   IntegrationRow,
+  NeedsReauthReason,
   PendingRow,
+  RefreshFailure,
+  RefreshHistoryRow,
   SessionRow,
   Store,
+  TokenMintRow,
   TokenWrite,
+  WebhookDeliveryRow,
+  WebhookDeliveryUpdate,
+  WebhookEndpointRow,
 } from './types.js';
 
 export type { Row } from './sql-rows.js';
@@ -54,6 +65,7 @@ function integrationOf(r: Row): IntegrationRow {
     keyId: String(r.key_id),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+    kind: kindOf(r.kind),
   };
 }
 
@@ -84,6 +96,14 @@ function connectionOf(r: Row): ConnectionRow {
     leaseExpiresAt: optNum(r.lease_expires_at),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+    kind: kindOf(r.kind),
+    needsReauthReason: reasonOf(r.needs_reauth_reason),
+    appId: optStr(r.app_id),
+    fetcherConnectionId: optStr(r.fetcher_connection_id),
+    refreshFailures: optNum(r.refresh_failures) ?? 0,
+    refreshFailingSince: optNum(r.refresh_failing_since),
+    refreshNextAttemptAt: optNum(r.refresh_next_attempt_at),
+    lastErrorStatus: optNum(r.last_error_status),
   };
 }
 
@@ -106,6 +126,12 @@ export class SqlStore implements Store {
   private readonly keys: ApiKeyStatements;
   /** The forced-refresh claim (sql-forced.ts). */
   private readonly forced: ForcedRefreshStatements;
+  /** Lifecycle-event webhook endpoints and deliveries (sql-webhooks.ts). */
+  private readonly hooks: WebhookStatements;
+  /** Guest tokens of Service Apps (sql-kinds.ts). */
+  private readonly guests: GuestTokenStatements;
+  /** Refresh history, minted tokens and back-off (sql-history.ts). */
+  private readonly lifecycle: LifecycleStatements;
 
   constructor(
     private readonly db: Executor,
@@ -116,6 +142,9 @@ export class SqlStore implements Store {
     this.audit = new AuditStatements(db);
     this.keys = new ApiKeyStatements(db);
     this.forced = new ForcedRefreshStatements(db);
+    this.hooks = new WebhookStatements(db);
+    this.guests = new GuestTokenStatements(db);
+    this.lifecycle = new LifecycleStatements(db);
   }
 
   changeStamp(scope: 'connections' | 'apiKeys'): number | undefined {
@@ -153,8 +182,8 @@ export class SqlStore implements Store {
   async upsertIntegration(row: IntegrationRow): Promise<IntegrationRow> {
     const rows = await this.db.all(
       `INSERT INTO integrations (id, owner_id, client_id, api_base, redirect_uri, scopes, secret_enc, key_id, created_at,
-         updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         updated_at, kind)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (owner_id, client_id, api_base) DO UPDATE SET redirect_uri = excluded.redirect_uri, scopes = excluded.scopes,
          secret_enc = excluded.secret_enc, key_id = excluded.key_id, updated_at = excluded.updated_at
        RETURNING *`,
@@ -169,6 +198,7 @@ export class SqlStore implements Store {
         row.keyId,
         row.createdAt,
         row.updatedAt,
+        row.kind ?? 'integration',
       ],
     );
     return integrationOf(rows[0] as Row);
@@ -218,8 +248,8 @@ export class SqlStore implements Store {
       `INSERT INTO connections (id, owner_id, integration_id, person_id, person_email, person_emails, display_name, avatar, org_id,
          scopes, requested_scopes, status, access_token_enc, refresh_token_enc, key_id, access_expires_at,
          refresh_expires_at, keepalive_due_at, last_refresh_at, last_error, version, lease_holder, lease_expires_at,
-         created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL, NULL, ?, ?)
+         created_at, updated_at, kind, app_id, fetcher_connection_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL, NULL, ?, ?, ?, ?, ?)
        ON CONFLICT (integration_id, person_id, owner_id) DO UPDATE SET person_email = excluded.person_email,
          person_emails = excluded.person_emails, display_name = excluded.display_name, avatar = excluded.avatar,
          org_id = excluded.org_id, scopes = excluded.scopes, requested_scopes = excluded.requested_scopes,
@@ -227,7 +257,9 @@ export class SqlStore implements Store {
          key_id = excluded.key_id, access_expires_at = excluded.access_expires_at,
          refresh_expires_at = excluded.refresh_expires_at, keepalive_due_at = excluded.keepalive_due_at,
          last_error = NULL, version = connections.version + 1, lease_holder = NULL, lease_expires_at = NULL,
-         updated_at = excluded.updated_at
+         updated_at = excluded.updated_at, needs_reauth_reason = NULL, refresh_failures = 0,
+         refresh_failing_since = NULL, refresh_next_attempt_at = NULL, last_error_status = NULL, app_id = excluded.app_id,
+         fetcher_connection_id = excluded.fetcher_connection_id
        RETURNING *`,
       [
         row.id,
@@ -250,6 +282,9 @@ export class SqlStore implements Store {
         nil(row.lastRefreshAt),
         row.createdAt,
         row.updatedAt,
+        row.kind ?? 'integration',
+        nil(row.appId),
+        nil(row.fetcherConnectionId),
       ],
     );
     const stored = connectionOf(rows[0] as Row);
@@ -306,7 +341,9 @@ export class SqlStore implements Store {
     const changed = await this.db.run(
       `UPDATE connections SET access_token_enc = ?, refresh_token_enc = ?, key_id = ?, access_expires_at = ?,
          refresh_expires_at = ?, keepalive_due_at = ?, scopes = ?, last_refresh_at = ?, updated_at = ?,
-         status = 'active', last_error = NULL, version = version + 1, lease_holder = NULL, lease_expires_at = NULL
+         status = 'active', last_error = NULL, version = version + 1, lease_holder = NULL, lease_expires_at = NULL,
+         needs_reauth_reason = NULL, refresh_failures = 0, refresh_failing_since = NULL,
+         refresh_next_attempt_at = NULL, last_error_status = NULL
        WHERE id = ? AND version = ? AND lease_holder = ?`,
       [
         w.accessTokenEnc,
@@ -332,15 +369,17 @@ export class SqlStore implements Store {
     lastError: string | undefined,
     now: number,
     expectedVersion?: number,
+    reason?: NeedsReauthReason,
   ): Promise<boolean> {
     // A connection that needs re-authorization is no longer due for keep-alive.
     const due = status === 'active' ? 'keepalive_due_at' : 'NULL';
     const versionCheck = expectedVersion === undefined ? '' : ' AND version = ?';
+    const why = status === 'active' ? null : (reason ?? 'refresh_refused');
     const changed = await this.db.run(
       `UPDATE connections SET status = ?, last_error = ?, updated_at = ?, version = version + 1, keepalive_due_at = ${due},
-         lease_holder = NULL, lease_expires_at = NULL
+         lease_holder = NULL, lease_expires_at = NULL, needs_reauth_reason = ?
        WHERE id = ?${versionCheck}`,
-      [status, nil(lastError), now, id, ...(expectedVersion === undefined ? [] : [expectedVersion])],
+      [status, nil(lastError), now, why, id, ...(expectedVersion === undefined ? [] : [expectedVersion])],
     );
     return changed > 0;
   }
@@ -518,6 +557,96 @@ export class SqlStore implements Store {
 
   purgeAudit(before: number): Promise<number> {
     return this.audit.purgeAudit(before);
+  }
+
+  // Lifecycle-event webhooks: see sql-webhooks.ts.
+
+  insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    return this.hooks.insertWebhookEndpoint(row);
+  }
+
+  getWebhookEndpoint(id: string): Promise<WebhookEndpointRow | undefined> {
+    return this.hooks.getWebhookEndpoint(id);
+  }
+
+  listWebhookEndpoints(ownerId?: string): Promise<WebhookEndpointRow[]> {
+    return this.hooks.listWebhookEndpoints(ownerId);
+  }
+
+  webhookTargets(ownerId: string, connectionId: string | undefined): Promise<WebhookEndpointRow[]> {
+    return this.hooks.webhookTargets(ownerId, connectionId);
+  }
+
+  deleteWebhookEndpoint(id: string): Promise<boolean> {
+    return this.hooks.deleteWebhookEndpoint(id);
+  }
+
+  deleteConnectionWebhooks(connectionId: string): Promise<number> {
+    return this.hooks.deleteConnectionWebhooks(connectionId);
+  }
+
+  reencryptWebhookEndpoint(id: string, expectedSecretEnc: string, secretEnc: string, keyId: string): Promise<boolean> {
+    return this.hooks.reencryptWebhookEndpoint(id, expectedSecretEnc, secretEnc, keyId);
+  }
+
+  insertWebhookDelivery(row: WebhookDeliveryRow, keep: number): Promise<void> {
+    return this.hooks.insertWebhookDelivery(row, keep);
+  }
+
+  updateWebhookDelivery(id: string, update: WebhookDeliveryUpdate): Promise<boolean> {
+    return this.hooks.updateWebhookDelivery(id, update);
+  }
+
+  getWebhookDelivery(id: string): Promise<WebhookDeliveryRow | undefined> {
+    return this.hooks.getWebhookDelivery(id);
+  }
+
+  listWebhookDeliveries(endpointId: string, limit: number): Promise<WebhookDeliveryRow[]> {
+    return this.hooks.listWebhookDeliveries(endpointId, limit);
+  }
+
+  // Guest tokens: see sql-kinds.ts.
+
+  getGuestToken(connectionId: string, subject: string): Promise<GuestTokenRow | undefined> {
+    return this.guests.get(connectionId, subject);
+  }
+
+  putGuestToken(row: GuestTokenRow): Promise<void> {
+    return this.guests.put(row);
+  }
+
+  // The refresh lifecycle: see sql-history.ts.
+
+  insertRefreshHistory(row: RefreshHistoryRow, keep?: number): Promise<void> {
+    return this.lifecycle.insertRefreshHistory(row, keep);
+  }
+
+  listRefreshHistory(connectionId: string, limit: number): Promise<RefreshHistoryRow[]> {
+    return this.lifecycle.listRefreshHistory(connectionId, limit);
+  }
+
+  recordTokenMint(row: TokenMintRow): Promise<boolean> {
+    return this.lifecycle.recordTokenMint(row);
+  }
+
+  liveTokenMints(personId: string, now: number): Promise<{ count: number; oldestExpiresAt: number | undefined }> {
+    return this.lifecycle.liveTokenMints(personId, now);
+  }
+
+  setWebexTokenCount(personId: string, accessTokens: number, at: number): Promise<void> {
+    return this.lifecycle.setWebexTokenCount(personId, accessTokens, at);
+  }
+
+  getWebexTokenCount(personId: string): Promise<{ accessTokens: number; checkedAt: number } | undefined> {
+    return this.lifecycle.getWebexTokenCount(personId);
+  }
+
+  recordRefreshFailure(
+    id: string,
+    holder: string,
+    failure: RefreshFailure,
+  ): Promise<{ failures: number; failingSince: number } | undefined> {
+    return this.lifecycle.recordRefreshFailure(id, holder, failure);
   }
 
   async acquireNamedLease(name: string, holder: string, expiresAt: number, now: number): Promise<boolean> {

@@ -76,7 +76,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
     async all(sql, params = []) {
       const s = prepare(sql);
       if (!s.readonly) local++;
-      return s.reader ? (s.all(...params) as Row[]) : (s.run(...params), []);
+      if (s.reader) return s.all(...params) as Row[];
+      s.run(...params);
+      return [];
     },
     async run(sql, params = []) {
       local++;

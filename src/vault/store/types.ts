@@ -17,6 +17,24 @@ export interface IntegrationRow {
   keyId: string;
   createdAt: number;
   updatedAt: number;
+  /** What the row's client is: an integration (default), a Service App's client id/secret, or the bots' placeholder. */
+  kind?: ConnectionKind | undefined;
+}
+
+/** What identity a connection holds (vault/kinds.ts): a person's integration grant, a Service App in one org, a bot. */
+export type ConnectionKind = 'integration' | 'service_app' | 'bot';
+
+/** Why a connection can no longer be refreshed. */
+export type NeedsReauthReason = 'refresh_refused' | 'revoked_at_webex' | 'deauthorized';
+
+/** A guest token a Service App minted for one subject, encrypted (slot bound to the connection id and subject). */
+export interface GuestTokenRow {
+  connectionId: string;
+  subject: string;
+  tokenEnc: string;
+  keyId: string;
+  expiresAt: number;
+  createdAt: number;
 }
 
 /** A stored connection row, with its encrypted token pair, fencing `version` and refresh lease. */
@@ -49,6 +67,54 @@ export interface ConnectionRow {
   leaseExpiresAt: number | undefined;
   createdAt: number;
   updatedAt: number;
+  /** The identity kind; undefined: `integration`. */
+  kind?: ConnectionKind | undefined;
+  /** Why it is `needs_reauth` (undefined while active). */
+  needsReauthReason?: NeedsReauthReason | undefined;
+  /** `service_app`: the Webex application id. */
+  appId?: string | undefined;
+  /** `service_app`: the integration connection (holding `spark:applications_token`) that fetches its tokens. */
+  fetcherConnectionId?: string | undefined;
+  /** Refreshes failed in a row on 5xx/429/network (0: not failing); undefined reads as 0. */
+  refreshFailures?: number | undefined;
+  /** When the current run of failing refreshes began (undefined: not failing). */
+  refreshFailingSince?: number | undefined;
+  /** No refresh is tried before this time while failing (the back-off schedule). */
+  refreshNextAttemptAt?: number | undefined;
+  /** The HTTP status of the last refresh error (0: no answer), never a body. */
+  lastErrorStatus?: number | undefined;
+}
+
+/** One refresh and its outcome (the connection page's timeline, `status --history`). Never a secret. */
+export interface RefreshHistoryRow {
+  connectionId: string;
+  /** Epoch ms. */
+  at: number;
+  /** Why it ran: `keepalive`, `ondemand`, `forced`, `proxy` or `reconcile`. */
+  kind: string;
+  /** `success`, `unchanged` (Webex returned the same token), `needs_reauth`, `failing`, `error`. */
+  outcome: string;
+  /** Webex's HTTP status (0: no answer). */
+  status: number | undefined;
+  durationMs: number;
+  /** The error's code (never a body or a secret). */
+  error: string | undefined;
+}
+
+/** An access token this broker minted for a person (counted against the person's live-token cap until it expires). */
+export interface TokenMintRow {
+  connectionId: string;
+  personId: string;
+  accessExpiresAt: number;
+  mintedAt: number;
+}
+
+/** A failed refresh (5xx/429/network) and the time before which none is tried again. */
+export interface RefreshFailure {
+  lastError: string;
+  status: number | undefined;
+  now: number;
+  nextAttemptAt: number;
 }
 
 /** The fields a token write replaces. */
@@ -161,6 +227,48 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** A lifecycle-event webhook endpoint of one owner: for all of the owner's events, or for one connection's. */
+export interface WebhookEndpointRow {
+  id: string;
+  ownerId: string;
+  /** Undefined (NULL): every event of the owner's connections and keys. */
+  connectionId: string | undefined;
+  url: string;
+  /** The Standard Webhooks secret (`whsec_…`), envelope-encrypted (slot bound to the row id). */
+  secretEnc: string;
+  keyId: string;
+  description: string | undefined;
+  createdAt: number;
+}
+
+/** One event's delivery to one endpoint (the operator's `WEBHOOK_URL` is endpoint `operator`). */
+export interface WebhookDeliveryRow {
+  id: string;
+  endpointId: string;
+  /** The Standard Webhooks message id (`webhook-id`), the same on every retry and redelivery. */
+  eventId: string;
+  type: string;
+  /** The JSON body sent (never a token, a secret or an email). */
+  payload: string;
+  attempts: number;
+  lastStatus: number | undefined;
+  /** The last failure's class (`http_500`, `network`, `redirect`, `refused_address`, …), never a body. */
+  lastError: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | undefined;
+}
+
+/** What a delivery attempt changes. */
+export interface WebhookDeliveryUpdate {
+  attempts: number;
+  lastStatus: number | undefined;
+  lastError: string | undefined;
+  updatedAt: number;
+  /** Set when the attempt succeeded (an earlier success is kept otherwise). */
+  deliveredAt?: number | undefined;
+}
+
 /** The vault's storage. All writes that race are single atomic statements (compare-and-set), never read-then-write. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -198,13 +306,17 @@ export interface Store {
    * lease released, status active, last error cleared. False when refused (a stale holder).
    */
   writeTokens(id: string, expectedVersion: number, holder: string, write: TokenWrite): Promise<boolean>;
-  /** Sets status and last error iff the version still matches (undefined: unconditionally); releases `holder`'s lease. */
+  /**
+   * Sets status and last error iff the version still matches (undefined: unconditionally); releases `holder`'s lease.
+   * `needs_reauth` records `reason` (default `refresh_refused`); `active` clears it.
+   */
   setStatus(
     id: string,
     status: 'active' | 'needs_reauth',
     lastError: string | undefined,
     now: number,
     expectedVersion?: number,
+    reason?: NeedsReauthReason,
   ): Promise<boolean>;
   /** Records an error without changing status or version; releases the lease of `holder`. */
   recordError(id: string, holder: string, lastError: string, now: number): Promise<void>;
@@ -290,6 +402,26 @@ export interface Store {
   /** Deletes audit entries older than `before` (epoch ms); returns how many. */
   purgeAudit(before: number): Promise<number>;
 
+  insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void>;
+  getWebhookEndpoint(id: string): Promise<WebhookEndpointRow | undefined>;
+  /** Every endpoint, or those of one owner, oldest first. */
+  listWebhookEndpoints(ownerId?: string): Promise<WebhookEndpointRow[]>;
+  /** The endpoints an event of `ownerId` reaches: the owner's account-wide ones and, with a connection, its own. */
+  webhookTargets(ownerId: string, connectionId: string | undefined): Promise<WebhookEndpointRow[]>;
+  /** Deletes an endpoint and its delivery log. */
+  deleteWebhookEndpoint(id: string): Promise<boolean>;
+  /** Deletes the endpoints of one connection (and their logs); returns how many. */
+  deleteConnectionWebhooks(connectionId: string): Promise<number>;
+  /** Replaces an endpoint's secret iff it is still `expectedSecretEnc` (key rotation). */
+  reencryptWebhookEndpoint(id: string, expectedSecretEnc: string, secretEnc: string, keyId: string): Promise<boolean>;
+  /** Appends a delivery and keeps only the newest `keep` of its endpoint. */
+  insertWebhookDelivery(row: WebhookDeliveryRow, keep: number): Promise<void>;
+  /** Records an attempt's outcome; false when the delivery is gone (trimmed or its endpoint deleted). */
+  updateWebhookDelivery(id: string, update: WebhookDeliveryUpdate): Promise<boolean>;
+  getWebhookDelivery(id: string): Promise<WebhookDeliveryRow | undefined>;
+  /** An endpoint's deliveries, newest first, at most `limit`. */
+  listWebhookDeliveries(endpointId: string, limit: number): Promise<WebhookDeliveryRow[]>;
+
   /**
    * For the vault's caches: a number that changes whenever a row of `scope` may have changed, or undefined when the
    * store cannot tell right now. A cache keeps a row read after taking stamp `s` only while the stamp is still `s`
@@ -305,6 +437,32 @@ export interface Store {
    * store on every request.
    */
   changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
+
+  /** The stored guest token of (connection, subject), live or not. */
+  getGuestToken(connectionId: string, subject: string): Promise<GuestTokenRow | undefined>;
+  /** Inserts or replaces the guest token of (connection, subject). */
+  putGuestToken(row: GuestTokenRow): Promise<void>;
+
+  /** Appends a refresh to the connection's history, keeping its newest `keep` rows (default 200). */
+  insertRefreshHistory(row: RefreshHistoryRow, keep?: number): Promise<void>;
+  /** The connection's newest refreshes, newest first. */
+  listRefreshHistory(connectionId: string, limit: number): Promise<RefreshHistoryRow[]>;
+  /** Records a minted access token; false when the same (connection, expiry) was recorded already (an unchanged token). */
+  recordTokenMint(row: TokenMintRow): Promise<boolean>;
+  /** The person's access tokens minted here and still live at `now`, and when the oldest of them expires. */
+  liveTokenMints(personId: string, now: number): Promise<{ count: number; oldestExpiresAt: number | undefined }>;
+  /** Caches Webex's own count of the person's access tokens (read through an admin connection). */
+  setWebexTokenCount(personId: string, accessTokens: number, at: number): Promise<void>;
+  getWebexTokenCount(personId: string): Promise<{ accessTokens: number; checkedAt: number } | undefined>;
+  /**
+   * Records a failed refresh (5xx/429/network) without changing status or version: failures + 1, failing-since kept
+   * from the first failure, the next attempt time; releases `holder`'s lease. Undefined when the row is gone.
+   */
+  recordRefreshFailure(
+    id: string,
+    holder: string,
+    failure: RefreshFailure,
+  ): Promise<{ failures: number; failingSince: number } | undefined>;
 
   /** Takes a named lease (e.g. the keep-alive sweep) if free, expired or ours. */
   acquireNamedLease(name: string, holder: string, expiresAt: number, now: number): Promise<boolean>;

@@ -14,8 +14,16 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
+import { TokenCapError } from '../../../vault/cap.js';
 import type { VaultMetrics } from '../../../vault/metrics.js';
-import type { ApiKeyRecord, AuditAction, Connection, KeyPermission, Vault } from '../../../vault/types.js';
+import type {
+  ApiKeyRecord,
+  AuditAction,
+  Connection,
+  KeyPermission,
+  NeedsReauthReason,
+  Vault,
+} from '../../../vault/types.js';
 import { VaultError, VaultKeyError } from '../../../vault/types.js';
 import { recordAudit } from '../../audit.js';
 import { sendKeyUnavailable } from '../../key-unavailable.js';
@@ -55,6 +63,17 @@ const idParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' } },
 } as const;
 
+/** `POST …/guests`: who the guest is (Webex's own field names). */
+const guestBody = {
+  type: 'object',
+  required: ['subject', 'displayName'],
+  additionalProperties: false,
+  properties: {
+    subject: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+    displayName: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+  },
+} as const;
+
 const tokenQuery = {
   type: 'object',
   properties: { min_validity: { type: 'integer', minimum: 0, maximum: 86_400, default: 60 } },
@@ -65,13 +84,20 @@ export function connectionJson(c: Connection) {
   return {
     id: c.id,
     integration_id: c.integrationId,
+    kind: c.kind ?? 'integration',
     person: { id: c.personId, email: c.personEmail, display_name: c.displayName },
+    ...(c.orgId ? { org_id: c.orgId } : {}),
+    ...(c.appId ? { app_id: c.appId } : {}),
     scopes: c.scopes,
     status: c.status,
+    needs_reauth_reason: c.needsReauthReason ?? null,
     access_token_expires_at: new Date(c.accessExpiresAt).toISOString(),
     refresh_token_expires_at: new Date(c.refreshExpiresAt).toISOString(),
     last_refresh_at: c.lastRefreshAt ? new Date(c.lastRefreshAt).toISOString() : null,
     last_error: c.lastError ?? null,
+    // A refresh failing on 5xx/429/network backs off (vault/backoff.ts); the connection stays active meanwhile.
+    refresh_failing: c.refreshFailing === true,
+    next_refresh_attempt_at: c.refreshFailing && c.nextAttemptAt ? new Date(c.nextAttemptAt).toISOString() : null,
   };
 }
 
@@ -87,19 +113,27 @@ function storeUnavailable(err: unknown): boolean {
   return typeof e?.message === 'string' && /^Connection terminated/.test(e.message);
 }
 
+/** What a `needs_reauth` answer tells the caller, per reason (the reason is also the problem's `reason` member). */
+const NEEDS_REAUTH_DETAIL: Record<NeedsReauthReason, string> = {
+  refresh_refused:
+    'Webex refused the refresh token (refresh_refused). The person must authorize again in the web app (or `webex-auth login`).',
+  revoked_at_webex: 'The grant was revoked at Webex (revoked_at_webex). The person must authorize again.',
+  deauthorized:
+    'The Service App was deauthorized in this org (deauthorized). An admin must authorize it again in Control Hub.',
+};
+
 /** Maps a vault failure to its problem response. */
 function vaultProblem(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof VaultError) {
     switch (err.code) {
       case 'not_found':
         return sendProblem(reply, 404, 'not_found', 'No such connection.');
-      case 'needs_reauth':
-        return sendProblem(
-          reply,
-          409,
-          'needs_reauth',
-          'Webex refused the refresh token. The person must authorize again in the web app (or `webex-auth login`).',
-        );
+      case 'needs_reauth': {
+        const reason = err.reason ?? 'refresh_refused';
+        return sendProblem(reply, 409, 'needs_reauth', NEEDS_REAUTH_DETAIL[reason], {}, { reason });
+      }
+      case 'forbidden':
+        return sendProblem(reply, 403, 'forbidden', err.message);
       case 'upstream_unavailable':
         return sendProblem(reply, 503, 'upstream_unavailable', 'Webex is unavailable; try again later.', {
           'retry-after': String(err.retryAfter ?? 5),
@@ -147,7 +181,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
   // every request line. Other levels are left as configured.
   const hotRouteLogLevel = app.log.level === 'info' ? 'warn' : undefined;
 
-  app.setErrorHandler(async (error, request, reply) => {
+  app.setErrorHandler(async (error, _request, reply) => {
     const e = error as { statusCode?: number; code?: string; validation?: unknown; message?: string };
     if (e.validation) return sendProblem(reply, 400, 'invalid_request', e.message);
     if (e.statusCode === 413) return sendProblem(reply, 413, 'payload_too_large', 'The body may be at most 1 KiB.');
@@ -268,6 +302,10 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
         if (code !== 'rate_limited' && code !== 'not_found') {
           await audit(request, 'refresh.forced', id, undefined, 'failed');
         }
+        // Refused near Webex's live-token cap (vault/cap.ts): recorded, so an operator sees who was stopped and why.
+        if (err instanceof TokenCapError) {
+          await audit(request, 'refresh.refused', id, undefined, `token cap: ${err.status.used}/${err.status.cap}`);
+        }
         return vaultProblem(reply, err);
       }
     },
@@ -285,6 +323,28 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
       return reply.code(204).send();
     },
   );
+
+  // Guest tokens through a Service App connection (vault/identities.ts): a live one is reused per subject.
+  const identities = (vault as Partial<Pick<Vault, 'identities'>>).identities;
+  if (identities) {
+    app.post<{ Params: { id: string }; Body: { subject: string; displayName: string } }>(
+      '/api/v1/connections/:id/guests',
+      { onRequest: authenticate, bodyLimit: 1024, schema: { params: idParams, body: guestBody } },
+      async (request, reply) => {
+        const { id } = request.params;
+        if (!permitted(request, reply, 'guests') || !inScope(request, reply, id)) return reply;
+        try {
+          const t = await identities.guestToken(id, request.body);
+          return reply.header('cache-control', 'no-store').send({
+            access_token: t.accessToken,
+            expires_at: new Date(t.expiresAt).toISOString(),
+          });
+        } catch (err) {
+          return vaultProblem(reply, err);
+        }
+      },
+    );
+  }
 
   // The Webex proxy (proxy.ts), in its own context (its body is never parsed), with this plugin's key check, limits
   // and error mapping.

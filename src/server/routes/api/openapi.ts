@@ -72,6 +72,11 @@ export const openApiDocument = {
           status: { type: 'integer' },
           detail: { type: 'string' },
           instance: { type: 'string' },
+          reason: {
+            type: 'string',
+            enum: ['refresh_refused', 'revoked_at_webex', 'deauthorized'],
+            description: 'With `needs_reauth`: why the connection can no longer be refreshed.',
+          },
           code: {
             type: 'string',
             enum: [
@@ -100,13 +105,27 @@ export const openApiDocument = {
         properties: {
           id: { type: 'string' },
           integration_id: { type: 'string' },
+          kind: {
+            type: 'string',
+            enum: ['integration', 'service_app', 'bot'],
+            description:
+              "A person's integration grant, a Service App's machine account in one org, or a bot (whose token does not expire: its expiries are 100 years on).",
+          },
           person: { $ref: '#/components/schemas/Person' },
+          org_id: { type: 'string' },
+          app_id: { type: 'string', description: '`service_app`: the Webex application id.' },
           scopes: { type: 'array', items: { type: 'string' } },
           status: { type: 'string', enum: ['active', 'needs_reauth'] },
+          needs_reauth_reason: {
+            type: ['string', 'null'],
+            enum: ['refresh_refused', 'revoked_at_webex', 'deauthorized', null],
+          },
           access_token_expires_at: { type: 'string', format: 'date-time' },
           refresh_token_expires_at: { type: 'string', format: 'date-time' },
           last_refresh_at: { type: ['string', 'null'], format: 'date-time' },
           last_error: { type: ['string', 'null'] },
+          refresh_failing: { type: 'boolean', description: 'Refreshes fail on 5xx/429/network and back off.' },
+          next_refresh_attempt_at: { type: ['string', 'null'], format: 'date-time' },
         },
       },
       Token: {
@@ -164,7 +183,11 @@ export const openApiDocument = {
           },
           '400': { ...problem, description: '`invalid_request` (e.g. `min_validity` out of range).' },
           ...common,
-          '409': { ...problem, description: '`needs_reauth`: Webex refused the refresh token; authorize again.' },
+          '409': {
+            ...problem,
+            description:
+              '`needs_reauth`, with its `reason`: `refresh_refused` or `revoked_at_webex` (authorize again), `deauthorized` (a Service App an admin deauthorized in the org).',
+          },
           '502': { ...problem, description: '`upstream_error`: Webex refused the client credentials.' },
           '503': {
             ...problem,
@@ -200,6 +223,51 @@ export const openApiDocument = {
         description: 'Needs the `delete` permission. Recorded in the audit log (`connection.delete`).',
         parameters: [idParam],
         responses: { '204': { description: 'Deleted' }, ...common },
+      },
+    },
+    '/api/v1/connections/{id}/guests': {
+      post: {
+        summary: 'A guest token minted through a Service App connection (with `guest-issuer:write`).',
+        description:
+          'Needs the `guests` permission. A live token minted earlier for the same `subject` (kept encrypted) is returned again.',
+        parameters: [idParam],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['subject', 'displayName'],
+                additionalProperties: false,
+                properties: {
+                  subject: { type: 'string', minLength: 1, maxLength: 256 },
+                  displayName: { type: 'string', minLength: 1, maxLength: 256 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['access_token', 'expires_at'],
+                  properties: {
+                    access_token: { type: 'string' },
+                    expires_at: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          '400': { ...problem, description: '`invalid_request` (bad body, or not a Service App connection).' },
+          ...common,
+          '409': { ...problem, description: '`needs_reauth`, with its `reason`.' },
+          '503': { ...problem, description: '`upstream_unavailable`, with `Retry-After`.' },
+        },
       },
     },
     '/api/v1/connections/{id}/proxy/{path}': {

@@ -42,6 +42,8 @@ export interface Problem {
   code: ProblemCode;
   detail?: string;
   instance?: string;
+  /** `needs_reauth`: why (`refresh_refused`, `revoked_at_webex`, `deauthorized`). */
+  reason?: string;
 }
 
 /** Sends a problem+json response. */
@@ -51,9 +53,11 @@ export function sendProblem(
   code: ProblemCode,
   detail?: string,
   headers: Record<string, string> = {},
+  extensions: Pick<Problem, 'reason'> = {},
 ): FastifyReply {
   const body: Problem = { type: 'about:blank', title: TITLES[code], status, code };
   if (detail) body.detail = detail;
+  if (extensions.reason) body.reason = extensions.reason;
   body.instance = reply.request.url.split('?')[0];
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   return reply.code(status).type('application/problem+json').header('cache-control', 'no-store').send(body);

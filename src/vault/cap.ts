@@ -1,0 +1,81 @@
+/**
+ * Cap awareness: Webex lets one person hold `WEBEX_TOKEN_CAP` (750) live access tokens, counted across every client.
+ * The broker counts, per person and across every integration in its store, the access tokens it minted that have not
+ * expired (an unchanged token from a refresh is not a new one), and takes Webex's own count where an admin connection
+ * read it (reconcile.ts). At 80 % it warns; at `TOKEN_CAP_REFUSE_AT` (90 %) forced refreshes are refused until the
+ * oldest live token expires — while the current token is still served, and keep-alive refreshes still run (an idle
+ * connection must never die).
+ */
+import type { Store } from './store/types.js';
+import { VaultError } from './types.js';
+
+/** Where a person stands against the live-token cap. */
+export interface TokenCapStatus {
+  /** `WEBEX_TOKEN_CAP`. */
+  cap: number;
+  /** Live access tokens this broker minted for the person (every integration). */
+  minted: number;
+  /** Webex's own count of the person's access tokens, when an admin connection read it, and when. */
+  webex?: { accessTokens: number; checkedAt: number } | undefined;
+  /** The count that counts: the larger of the two. */
+  used: number;
+  /** `used` as a whole percentage of `cap`. */
+  percent: number;
+  /** At or above 80 %. */
+  warning: boolean;
+  /** At or above `TOKEN_CAP_REFUSE_AT`: forced refreshes are refused. */
+  refusing: boolean;
+  /** The refusal threshold in percent. */
+  refuseAt: number;
+  /** When the oldest live token minted here expires (the count drops then); undefined when none is live. */
+  oldestExpiresAt?: number | undefined;
+}
+
+/** The cap knobs of a configuration (defaults when a hand-made configuration lacks them). */
+export function capOptions(config: { tokenCap?: number | undefined; tokenCapRefuseAt?: number | undefined }): {
+  cap: number;
+  refuseAt: number;
+} {
+  return {
+    cap: Math.max(1, config.tokenCap ?? 750),
+    refuseAt: Math.min(100, Math.max(1, config.tokenCapRefuseAt ?? 90)),
+  };
+}
+
+/** The person's standing against the cap at `now`. */
+export async function tokenCapStatus(
+  store: Pick<Store, 'liveTokenMints' | 'getWebexTokenCount'>,
+  personId: string,
+  now: number,
+  o: { cap: number; refuseAt: number },
+): Promise<TokenCapStatus> {
+  const [mints, webex] = await Promise.all([store.liveTokenMints(personId, now), store.getWebexTokenCount(personId)]);
+  const used = Math.max(mints.count, webex?.accessTokens ?? 0);
+  const percent = Math.floor((used * 100) / o.cap);
+  return {
+    cap: o.cap,
+    minted: mints.count,
+    webex,
+    used,
+    percent,
+    warning: used * 100 >= o.cap * 80,
+    refusing: used * 100 >= o.cap * o.refuseAt,
+    refuseAt: o.refuseAt,
+    oldestExpiresAt: mints.oldestExpiresAt,
+  };
+}
+
+/** A forced refresh refused because the person is near Webex's live-token cap (`rate_limited`, with `retryAfter`). */
+export class TokenCapError extends VaultError {
+  override name = 'TokenCapError';
+  constructor(
+    readonly status: TokenCapStatus,
+    retryAfterSeconds: number,
+  ) {
+    super(
+      'rate_limited',
+      `This person holds ${status.used} of Webex's ${status.cap} live access tokens (${status.percent} %): forced refreshes are refused at ${status.refuseAt} % so the cap is never reached. The current token is still served while valid, and keep-alive refreshes still run; try again in ${retryAfterSeconds} s, when the oldest token expires.`,
+      retryAfterSeconds,
+    );
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The SQL store's statements for the refresh lifecycle (migrations sqlite/008 and postgres/010): the refresh history
+ * (the newest {@link HISTORY_KEEP} per connection), the access tokens this broker minted per person (the live-token
+ * cap), Webex's own cached count, and the back-off state of a failing refresh. Delegated from SqlStore (sql.ts).
+ */
+
+import type { Executor } from './sql.js';
+import { nil, num, optNum, optStr, type Row } from './sql-rows.js';
+import type { RefreshFailure, RefreshHistoryRow, TokenMintRow } from './types.js';
+
+/** Refresh-history rows kept per connection. */
+export const HISTORY_KEEP = 200;
+
+function historyOf(r: Row): RefreshHistoryRow {
+  return {
+    connectionId: String(r.connection_id),
+    at: num(r.at),
+    kind: String(r.kind),
+    outcome: String(r.outcome),
+    status: optNum(r.status),
+    durationMs: num(r.duration_ms),
+    error: optStr(r.error),
+  };
+}
+
+/** The refresh lifecycle over an executor (see the `Store` methods of the same names). */
+export class LifecycleStatements {
+  constructor(private readonly db: Pick<Executor, 'all' | 'run'>) {}
+
+  async insertRefreshHistory(row: RefreshHistoryRow, keep = HISTORY_KEEP): Promise<void> {
+    await this.db.run(
+      `INSERT INTO refresh_history (connection_id, at, kind, outcome, status, duration_ms, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [row.connectionId, row.at, row.kind, row.outcome, nil(row.status), Math.round(row.durationMs), nil(row.error)],
+    );
+    // Bounded per connection: everything older than the `keep`-th newest row goes (served by the (connection_id, id)
+    // index; the sub-select finds nothing, and nothing is deleted, while fewer rows exist).
+    await this.db.run(
+      `DELETE FROM refresh_history WHERE connection_id = ? AND id <= (
+         SELECT id FROM refresh_history WHERE connection_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+      [row.connectionId, row.connectionId, Math.max(1, keep)],
+    );
+  }
+
+  async listRefreshHistory(connectionId: string, limit: number): Promise<RefreshHistoryRow[]> {
+    const rows = await this.db.all('SELECT * FROM refresh_history WHERE connection_id = ? ORDER BY id DESC LIMIT ?', [
+      connectionId,
+      Math.max(1, Math.min(limit, HISTORY_KEEP)),
+    ]);
+    return rows.map(historyOf);
+  }
+
+  async recordTokenMint(row: TokenMintRow): Promise<boolean> {
+    // Keyed by (connection, expiry): an unchanged token from a refresh (same token, same expiry) is not a new one.
+    const inserted = await this.db.all(
+      `INSERT INTO token_mints (connection_id, person_id, access_expires_at, minted_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (connection_id, access_expires_at) DO NOTHING RETURNING connection_id`,
+      [row.connectionId, row.personId, row.accessExpiresAt, row.mintedAt],
+    );
+    // Expired mints of this person count for nothing: dropped as new ones come.
+    await this.db.run('DELETE FROM token_mints WHERE person_id = ? AND access_expires_at <= ?', [
+      row.personId,
+      row.mintedAt,
+    ]);
+    return inserted.length > 0;
+  }
+
+  async liveTokenMints(personId: string, now: number): Promise<{ count: number; oldestExpiresAt: number | undefined }> {
+    const r = (
+      await this.db.all(
+        'SELECT COUNT(*) AS n, MIN(access_expires_at) AS oldest FROM token_mints WHERE person_id = ? AND access_expires_at > ?',
+        [personId, now],
+      )
+    )[0];
+    return { count: num(r?.n ?? 0), oldestExpiresAt: optNum(r?.oldest) };
+  }
+
+  async setWebexTokenCount(personId: string, accessTokens: number, at: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO webex_token_counts (person_id, access_tokens, checked_at) VALUES (?, ?, ?)
+       ON CONFLICT (person_id) DO UPDATE SET access_tokens = excluded.access_tokens, checked_at = excluded.checked_at`,
+      [personId, accessTokens, at],
+    );
+  }
+
+  async getWebexTokenCount(personId: string): Promise<{ accessTokens: number; checkedAt: number } | undefined> {
+    const r = (await this.db.all('SELECT * FROM webex_token_counts WHERE person_id = ?', [personId]))[0];
+    return r ? { accessTokens: num(r.access_tokens), checkedAt: num(r.checked_at) } : undefined;
+  }
+
+  async recordRefreshFailure(
+    id: string,
+    holder: string,
+    f: RefreshFailure,
+  ): Promise<{ failures: number; failingSince: number } | undefined> {
+    const r = (
+      await this.db.all(
+        `UPDATE connections SET last_error = ?, last_error_status = ?, updated_at = ?,
+           refresh_failures = refresh_failures + 1,
+           refresh_failing_since = COALESCE(refresh_failing_since, ?), refresh_next_attempt_at = ?,
+           lease_holder = CASE WHEN lease_holder = ? THEN NULL ELSE lease_holder END,
+           lease_expires_at = CASE WHEN lease_holder = ? THEN NULL ELSE lease_expires_at END
+         WHERE id = ? RETURNING refresh_failures, refresh_failing_since`,
+        [f.lastError, nil(f.status), f.now, f.now, f.nextAttemptAt, holder, holder, id],
+      )
+    )[0];
+    return r ? { failures: num(r.refresh_failures), failingSince: num(r.refresh_failing_since) } : undefined;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Where an account's or a connection's webhook endpoint may point. Such URLs are typed in by members, so the broker
+ * must not be turned into a way to reach its own network: unless `ALLOW_PRIVATE_WEBHOOKS` is set, a target whose
+ * address is private, loopback, link-local, unique-local, CGNAT, multicast, reserved or unspecified is refused — at
+ * creation (every address the name resolves to) and again at each delivery, on the address actually connected to
+ * (the connection's DNS look-up itself refuses such an address, so a name that later resolves elsewhere — DNS
+ * rebinding — reaches nothing). The operator's `WEBHOOK_URL` is not checked: the operator chose it.
+ */
+import { promises as dns, type LookupAddress } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+
+/** Resolves a host name to every address (the shape of `dns.promises.lookup(name, { all: true })`). */
+export type WebhookLookup = (hostname: string) => Promise<LookupAddress[]>;
+
+/** The system resolver. */
+export const systemLookup: WebhookLookup = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
+
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], // "this" network, 0.0.0.0
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10], // CGNAT
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16], // link-local (cloud metadata)
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15], // benchmarking
+  ['224.0.0.0', 4], // multicast
+  ['240.0.0.0', 4], // reserved, broadcast
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128], // unspecified
+  ['::1', 128], // loopback
+  ['fc00::', 7], // unique-local
+  ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated)
+  ['ff00::', 8], // multicast
+  ['100::', 64], // discard
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv6');
+}
+
+/** The IPv4 address an IPv6 address embeds (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`), if any. */
+function embeddedIpv4(address: string): string | undefined {
+  const lower = address.toLowerCase();
+  const dotted = /^(?:::ffff:(?:0:)?|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (dotted) return dotted[1];
+  const hex = /^(?:::ffff:(?:0:)?|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  if (!hex) return undefined;
+  const hi = Number.parseInt(hex[1] as string, 16);
+  const lo = Number.parseInt(hex[2] as string, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** Whether an IP address is one a member's webhook may not reach (anything not a literal IP counts as blocked). */
+export function isPrivateAddress(address: string): boolean {
+  const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const family = isIP(ip);
+  if (family === 4) return blocked.check(ip, 'ipv4');
+  if (family !== 6) return true;
+  const v4 = embeddedIpv4(ip);
+  if (v4 !== undefined) return blocked.check(v4, 'ipv4');
+  return blocked.check(ip, 'ipv6');
+}
+
+/** A webhook target refused for its address; the message names the host, never a path or query. */
+export class RefusedAddressError extends Error {
+  override name = 'RefusedAddressError';
+  readonly code = 'refused_address' as const;
+}
+
+/**
+ * Checks every address `hostname` resolves to; throws {@link RefusedAddressError} when one is private, or when it
+ * does not resolve.
+ */
+export async function checkWebhookHost(hostname: string, lookup: WebhookLookup = systemLookup): Promise<void> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) {
+    if (isPrivateAddress(host)) throw new RefusedAddressError(`${host} is a private, loopback or reserved address.`);
+    return;
+  }
+  let addresses: LookupAddress[];
+  try {
+    addresses = await lookup(host);
+  } catch {
+    throw new RefusedAddressError(`${host} does not resolve.`);
+  }
+  if (!addresses.length) throw new RefusedAddressError(`${host} does not resolve.`);
+  if (addresses.some((a) => isPrivateAddress(a.address))) {
+    throw new RefusedAddressError(`${host} resolves to a private, loopback or reserved address.`);
+  }
+}
+
+/** The callback form of a socket's `lookup` option (net.connect / tls.connect). */
+type SocketLookup = (
+  hostname: string,
+  options: { all?: boolean; family?: number | string },
+  callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+) => void;
+
+/**
+ * A socket `lookup` for the delivery agent: resolves with `lookup`, refuses (ECONNREFUSED-like error) when any
+ * address is private unless `allowPrivate`, and hands the checked addresses to the socket — which connects to one of
+ * them, so no second resolution can swap in another address.
+ */
+export function guardedSocketLookup(lookup: WebhookLookup, allowPrivate: boolean): SocketLookup {
+  return (hostname, options, callback) => {
+    lookup(hostname).then(
+      (addresses) => {
+        const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
+        const usable = addresses.filter((a) => wanted === 0 || a.family === wanted);
+        if (!usable.length) return callback(Object.assign(new Error('no address'), { code: 'ENOTFOUND' }), []);
+        if (!allowPrivate && usable.some((a) => isPrivateAddress(a.address))) {
+          return callback(new RefusedAddressError(`${hostname} resolves to a private address.`), []);
+        }
+        if (options.all) return callback(null, usable);
+        const first = usable[0] as LookupAddress;
+        return callback(null, first.address, first.family);
+      },
+      (err: Error) => callback(err, []),
+    );
+  };
+}

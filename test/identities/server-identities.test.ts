@@ -1,0 +1,163 @@
+/**
+ * Bots and Service Apps in the web app, on the real emulator and a real SQLite vault (local mode, listening on
+ * loopback): the forms of `/identities` (CSRF-checked; a person's token refused with a clear message, never echoed),
+ * and a reachable server onboarding a newly authorized org by itself from Webex's signed `serviceApp` webhook, and
+ * turning a deauthorized org's connection `needs_reauth` (`deauthorized`).
+ */
+import { createHmac } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { VaultInternals } from '../../src/vault/vault.js';
+import { Browser, testAppWithVault } from '../server/support/app.js';
+import { control, grantFromEmulator, TEST_INTEGRATION } from '../vault/emulator-grant.js';
+import { BOT_TOKEN, fetcherConnection, identitySeed, ORG_A, ORG_B, restOrg, SERVICE_APP } from './fixture.js';
+
+/** Polls `check` until it returns a value (generous cap; no timing assertion). */
+async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('bots and Service Apps in the web app (emulator)', () => {
+  let emulator: RunningEmulator;
+  const apps: FastifyInstance[] = [];
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ seed: identitySeed, autoConsent: 'alice@example.com' });
+  });
+  afterEach(async () => {
+    for (const a of apps.splice(0)) await a.close();
+    await control(emulator.url, 'reset', {});
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  async function server(): Promise<{ app: FastifyInstance; vault: VaultInternals }> {
+    const t = await testAppWithVault({
+      WEBEX_CLIENT_ID: TEST_INTEGRATION.clientId,
+      WEBEX_CLIENT_SECRET: TEST_INTEGRATION.clientSecret,
+      WEBEX_REDIRECT_URI: TEST_INTEGRATION.redirectUri,
+      WEBEX_API_BASE: emulator.apiBase,
+    });
+    apps.push(t.app);
+    return t;
+  }
+
+  it('adds a bot from the form; refuses a person token with a clear message; needs the CSRF token', async () => {
+    const { app, vault } = await server();
+    const browser = new Browser(app);
+    const page = await browser.get('/identities');
+    expect(page.statusCode, page.body.slice(0, 300)).toBe(200);
+    expect(page.body).toContain('action="/identities/bots"');
+
+    const person = await grantFromEmulator(emulator.apiBase);
+    const refused = await browser.post('/identities/bots', { token: person.tokens.accessToken });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toMatch(/belongs to a person, not a bot/);
+    expect(refused.body).not.toContain(person.tokens.accessToken);
+
+    const forged = await browser.post('/identities/bots', { token: BOT_TOKEN }, false);
+    expect(forged.statusCode).toBe(403);
+    expect(await vault.connections.list()).toEqual([]);
+
+    await browser.get('/identities');
+    const added = await browser.post('/identities/bots', { token: BOT_TOKEN });
+    expect(added.statusCode, added.body.slice(0, 300)).toBe(303);
+    const id = /^\/connections\/([A-Za-z0-9_-]+)$/.exec(String(added.headers.location))?.[1] as string;
+    expect(await vault.connections.get(id)).toMatchObject({ kind: 'bot', personEmail: 'ooo-bot@webex.bot' });
+    const shown = await browser.get(`/connections/${id}`);
+    expect(shown.statusCode, shown.body.slice(0, 300)).toBe(200);
+    // "Refresh now" on a bot: a page saying there is nothing to refresh, never a 500.
+    const refresh = await browser.post(`/connections/${id}/refresh`, {});
+    expect(refresh.statusCode).toBeLessThan(500);
+    const home = await browser.get('/');
+    expect(home.body).toContain('href="/identities"');
+    const list = await browser.get('/identities');
+    expect(list.body).toContain(`data-connection-id="${id}"`);
+    expect(list.body).not.toContain(BOT_TOKEN);
+  });
+
+  it('adds a Service App from the form through a fetching connection; a bad org is a 400 with a message', async () => {
+    const { app, vault } = await server();
+    const fetcher = await fetcherConnection(vault, emulator, Date.now);
+    const browser = new Browser(app);
+    const page = await browser.get('/identities');
+    expect(page.body).toContain(`value="${fetcher.id}"`);
+    const form = {
+      appId: SERVICE_APP.id,
+      clientId: SERVICE_APP.clientId,
+      clientSecret: SERVICE_APP.clientSecret,
+      orgId: ORG_A,
+      fetcherConnectionId: fetcher.id,
+    };
+    const bad = await browser.post('/identities/service-apps', { ...form, orgId: 'not-an-org' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/org id/);
+    expect(bad.body).not.toContain(SERVICE_APP.clientSecret);
+    await browser.get('/identities');
+    const notAuthorized = await browser.post('/identities/service-apps', { ...form, orgId: ORG_B });
+    expect(notAuthorized.statusCode).toBe(403);
+    expect(notAuthorized.body).toMatch(/not authorized in this org/);
+    await browser.get('/identities');
+    const added = await browser.post('/identities/service-apps', form);
+    expect(added.statusCode, added.body.slice(0, 400)).toBe(303);
+    const id = /^\/connections\/([A-Za-z0-9_-]+)$/.exec(String(added.headers.location))?.[1] as string;
+    expect(await vault.connections.get(id)).toMatchObject({ kind: 'service_app', orgId: restOrg(ORG_A) });
+  });
+
+  it('a reachable server onboards a newly authorized org by itself, and marks a deauthorized one', async () => {
+    const { app, vault } = await server();
+    const fetcher = await fetcherConnection(vault, emulator, Date.now);
+    const first = await vault.identities.addServiceApp({
+      appId: SERVICE_APP.id,
+      clientId: SERVICE_APP.clientId,
+      clientSecret: SERVICE_APP.clientSecret,
+      orgId: ORG_A,
+      fetcherConnectionId: fetcher.id,
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    // The server registers its serviceApp webhook with the fetcher's token once listening.
+    const fetcherToken = (await vault.connections.getFreshToken(fetcher.id)).accessToken;
+    const hook = await until(async () => {
+      const res = await fetch(`${emulator.apiBase}/webhooks`, { headers: { authorization: `Bearer ${fetcherToken}` } });
+      const items = ((await res.json()) as { items: Array<{ resource: string; targetUrl: string }> }).items;
+      return items.find((w) => w.resource === 'serviceApp');
+    }, 'the serviceApp webhook');
+    expect(hook.targetUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/service-apps\/webhook$/);
+
+    // A forged delivery is refused.
+    const forged = await fetch(hook.targetUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-spark-signature': createHmac('sha1', 'x').update('{}').digest('hex'),
+      },
+      body: '{}',
+    });
+    expect(forged.status).toBe(401);
+
+    await control(emulator.url, `service-apps/${SERVICE_APP.id}/authorize`, { orgId: ORG_B });
+    const onboarded = await until(
+      async () => (await vault.connections.list()).find((c) => c.kind === 'service_app' && c.orgId === restOrg(ORG_B)),
+      'the new org onboarded',
+    );
+    expect(onboarded).toMatchObject({ status: 'active', appId: SERVICE_APP.id, fetcherConnectionId: fetcher.id });
+    const token = (await vault.connections.getFreshToken(onboarded.id)).accessToken;
+    const me = await fetch(`${emulator.apiBase}/people/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+
+    await control(emulator.url, `service-apps/${SERVICE_APP.id}/deauthorize`, { orgId: ORG_A });
+    const marked = await until(async () => {
+      const c = await vault.connections.get(first.id);
+      return c?.status === 'needs_reauth' ? c : undefined;
+    }, 'the deauthorized connection');
+    expect(marked.needsReauthReason).toBe('deauthorized');
+    expect((await vault.connections.get(onboarded.id))?.status).toBe('active');
+  });
+});

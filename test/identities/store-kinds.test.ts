@@ -1,0 +1,157 @@
+/**
+ * The store side of the identity kinds (migrations sqlite/006, postgres/008), on SQLite and real PostgreSQL: a
+ * connection's kind, app and fetcher round-trip; `needs_reauth` records its reason (default `refresh_refused`) and a
+ * token write or a new grant clears it; an integration row keeps its kind; guest tokens are one per (connection,
+ * subject), replaced in place, and go with their connection.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../../src/vault/store/postgres.js';
+import { openSqliteStore } from '../../src/vault/store/sqlite.js';
+import type { ConnectionRow, IntegrationRow, Store } from '../../src/vault/store/types.js';
+import { dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from '../vault/helpers.js';
+
+const pgUp = await postgresAvailable();
+
+const integration = (over: Partial<IntegrationRow> = {}): IntegrationRow => ({
+  id: 'int_sa',
+  ownerId: 'local',
+  clientId: 'Csa',
+  apiBase: 'https://webexapis.com/v1',
+  redirectUri: '',
+  scopes: [],
+  secretEnc: 'v1:s',
+  keyId: 'k1',
+  createdAt: 1,
+  updatedAt: 1,
+  kind: 'service_app',
+  ...over,
+});
+
+const connection = (over: Partial<ConnectionRow> = {}): ConnectionRow => ({
+  id: 'conn_sa',
+  ownerId: 'local',
+  integrationId: 'int_sa',
+  personId: 'machine-1',
+  personEmail: '',
+  personEmails: [],
+  displayName: 'Reporter',
+  avatar: undefined,
+  orgId: 'org-a',
+  scopes: [],
+  requestedScopes: [],
+  status: 'active',
+  accessTokenEnc: 'v1:a',
+  refreshTokenEnc: 'v1:r',
+  keyId: 'k1',
+  accessExpiresAt: 10_000,
+  refreshExpiresAt: 100_000,
+  keepaliveDueAt: 50_000,
+  lastRefreshAt: undefined,
+  lastError: undefined,
+  version: 1,
+  leaseHolder: undefined,
+  leaseExpiresAt: undefined,
+  createdAt: 1,
+  updatedAt: 1,
+  kind: 'service_app',
+  appId: 'app-1',
+  fetcherConnectionId: 'conn_fetcher',
+  ...over,
+});
+
+function suite(name: string, open: () => Promise<{ store: Store; cleanup: () => Promise<void> }>) {
+  describe(`identity kinds in the store: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, cleanup } = await open());
+    });
+    afterAll(async () => {
+      await store?.close();
+      await cleanup?.();
+    });
+
+    it('kinds round-trip; needs_reauth keeps its reason until a write clears it', async () => {
+      expect((await store.upsertIntegration(integration())).kind).toBe('service_app');
+      await store.upsertIntegration(integration({ id: 'int_plain', clientId: 'Cplain', kind: undefined }));
+      expect((await store.getIntegration('int_plain'))?.kind).toBe('integration');
+      const { row } = await store.upsertConnection(connection());
+      expect(row).toMatchObject({
+        kind: 'service_app',
+        appId: 'app-1',
+        fetcherConnectionId: 'conn_fetcher',
+        needsReauthReason: undefined,
+      });
+      expect(await store.setStatus(row.id, 'needs_reauth', 'deauthorized', 2, row.version, 'deauthorized')).toBe(true);
+      expect(await store.getConnection(row.id)).toMatchObject({
+        status: 'needs_reauth',
+        needsReauthReason: 'deauthorized',
+        keepaliveDueAt: undefined,
+      });
+      // A refresher's refusal without a reason records `refresh_refused`.
+      await store.setStatus(row.id, 'active', undefined, 3);
+      expect((await store.getConnection(row.id))?.needsReauthReason).toBeUndefined();
+      const before = (await store.getConnection(row.id)) as ConnectionRow;
+      await store.setStatus(row.id, 'needs_reauth', 'invalid_grant', 4, before.version);
+      expect((await store.getConnection(row.id))?.needsReauthReason).toBe('refresh_refused');
+      // A new grant (upsert) makes it active again, without a reason.
+      const again = await store.upsertConnection(connection({ id: 'conn_other' }));
+      expect(again.row).toMatchObject({ id: row.id, status: 'active', needsReauthReason: undefined });
+      // A token write also clears it.
+      const leased = await store.acquireLease(row.id, 'me', 100, 5);
+      await store.setStatus(row.id, 'needs_reauth', 'x', 6, undefined, 'revoked_at_webex');
+      const cur = (await store.getConnection(row.id)) as ConnectionRow;
+      await store.acquireLease(row.id, 'me', 100, 7);
+      expect(leased).toBeDefined();
+      expect(
+        await store.writeTokens(row.id, cur.version, 'me', {
+          accessTokenEnc: 'v1:a2',
+          refreshTokenEnc: 'v1:r2',
+          keyId: 'k1',
+          accessExpiresAt: 20_000,
+          refreshExpiresAt: 200_000,
+          keepaliveDueAt: 150_000,
+          scopes: [],
+          lastRefreshAt: 8,
+          updatedAt: 8,
+        }),
+      ).toBe(true);
+      expect(await store.getConnection(row.id)).toMatchObject({ status: 'active', needsReauthReason: undefined });
+    });
+
+    it('guest tokens: one per (connection, subject), replaced in place, deleted with the connection', async () => {
+      await store.upsertConnection(connection({ id: 'conn_g', personId: 'machine-g' }));
+      const id = (await store.findConnection('int_sa', 'machine-g', 'local'))?.id as string;
+      expect(await store.getGuestToken(id, 'visitor')).toBeUndefined();
+      const row = {
+        connectionId: id,
+        subject: 'visitor',
+        tokenEnc: 'v1:g1',
+        keyId: 'k1',
+        expiresAt: 900,
+        createdAt: 1,
+      };
+      await store.putGuestToken(row);
+      await store.putGuestToken({ ...row, subject: 'other', tokenEnc: 'v1:o' });
+      expect(await store.getGuestToken(id, 'visitor')).toEqual(row);
+      await store.putGuestToken({ ...row, tokenEnc: 'v1:g2', expiresAt: 1900, createdAt: 2 });
+      expect(await store.getGuestToken(id, 'visitor')).toMatchObject({ tokenEnc: 'v1:g2', expiresAt: 1900 });
+      expect((await store.getGuestToken(id, 'other'))?.tokenEnc).toBe('v1:o');
+      await store.deleteConnection(id);
+      expect(await store.getGuestToken(id, 'visitor')).toBeUndefined();
+    });
+  });
+}
+
+suite('sqlite', async () => {
+  const { dir, cleanup } = tempDir();
+  return { store: await openSqliteStore(join(dir, 'vault.db')), cleanup: async () => cleanup() };
+});
+
+describe.skipIf(!pgUp)('postgres', () => {
+  suite('postgres', async () => {
+    const schema = freshSchema('kinds');
+    return { store: await openPostgresStore(PG_URL, { schema }), cleanup: () => dropSchema(schema) };
+  });
+});

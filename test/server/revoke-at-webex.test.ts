@@ -1,0 +1,89 @@
+/**
+ * The connection page's refresh card against the real emulator: the token-cap line, the refresh timeline, and "Revoke
+ * at Webex" (POST with the CSRF token) — which says exactly what is missing without an admin connection of the org,
+ * and deletes the grant at the emulator with one.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
+import { buildApp } from '../../src/server/app.js';
+import { openVault } from '../../src/vault/index.js';
+import { ADMIN_IT, ADMIN_SEED } from '../emulator/admin-seed.js';
+import { control, tokenWorks } from '../vault/emulator-grant.js';
+import { TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
+import { connectPerson } from '../vault/lifecycle-support.js';
+import { Browser } from './support/app.js';
+
+const ADMIN_SCOPES = ['spark:people_read', 'identity:tokens_read', 'identity:tokens_write'];
+const integration = {
+  clientId: ADMIN_IT.clientId,
+  clientSecret: ADMIN_IT.clientSecret,
+  redirectUri: 'http://localhost:8080/oauth',
+  scopes: ADMIN_IT.scopes,
+};
+
+let emulator: RunningEmulator;
+const closers: Array<() => Promise<unknown> | unknown> = [];
+beforeAll(async () => {
+  emulator = await startEmulator({ seed: ADMIN_SEED });
+});
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+  await control(emulator.url, 'reset', {});
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+
+async function setup() {
+  const t = tempDir();
+  closers.push(t.cleanup);
+  const env = {
+    WEBEX_AUTH_DB: join(t.dir, 'v.db'),
+    WEBEX_AUTH_KEYS: TEST_KEY,
+    WEBEX_CLIENT_ID: ADMIN_IT.clientId,
+    WEBEX_CLIENT_SECRET: ADMIN_IT.clientSecret,
+    WEBEX_API_BASE: emulator.apiBase,
+    FORCED_REFRESH_MIN_INTERVAL: '0',
+    LOG_LEVEL: 'silent',
+  };
+  const vault = await openVault(testConfig(env));
+  closers.push(() => vault.close());
+  const web = await buildApp(testConfig(env), { vault });
+  closers.push(() => web.close());
+  return { vault, browser: new Browser(web) };
+}
+
+describe('the connection page’s refresh card', () => {
+  it('shows the token cap and the timeline', async () => {
+    const { vault, browser } = await setup();
+    const carol = await connectPerson(vault, emulator, integration, 'carol@a.example', ['spark:people_read']);
+    await vault.connections.refresh(carol.id);
+    const page = await browser.get(`/connections/${carol.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('2 of 750 live access tokens (0 %; minted by this broker: 2)');
+    expect(page.body).toMatch(/<td>forced<\/td><td>success<\/td><td>200<\/td>/);
+  });
+
+  it('Revoke at Webex: says what is missing, needs the CSRF token, and deletes the grant with an admin', async () => {
+    const { vault, browser } = await setup();
+    const carol = await connectPerson(vault, emulator, integration, 'carol@a.example', ['spark:people_read']);
+    const carolToken = (await vault.connections.revealTokens(carol.id))?.accessToken as string;
+    await browser.get(`/connections/${carol.id}`);
+    const missing = await browser.post(`/connections/${carol.id}/revoke-at-webex`, {});
+    expect(missing.statusCode).toBe(409);
+    expect(missing.body).toContain('No admin connection with identity:tokens_read and identity:tokens_write for org');
+    // Without the CSRF token nothing happens.
+    await connectPerson(vault, emulator, integration, 'admin-a@a.example', ADMIN_SCOPES);
+    const forged = await browser.post(`/connections/${carol.id}/revoke-at-webex`, {}, false);
+    expect(forged.statusCode).toBe(403);
+    expect(await tokenWorks(emulator.apiBase, carolToken)).toBe(true);
+    const done = await browser.post(`/connections/${carol.id}/revoke-at-webex`, {});
+    expect(done.statusCode).toBe(303);
+    expect(await tokenWorks(emulator.apiBase, carolToken)).toBe(false);
+    const page = await browser.get(`/connections/${carol.id}`);
+    expect(page.body).toContain('Needs re-authorization: revoked_at_webex');
+    const audit = await vault.audit.list({ action: 'connection.revoke' });
+    expect(audit[0]).toMatchObject({ target: carol.id, detail: '1 authorization deleted at Webex' });
+  });
+});

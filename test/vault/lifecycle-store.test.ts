@@ -1,0 +1,182 @@
+/**
+ * The store's refresh-lifecycle statements (migrations sqlite/008 and postgres/010) on SQLite and PostgreSQL: the
+ * refresh history bounded per connection, minted tokens counted until they expire (an unchanged token is not a new
+ * one), Webex's cached count, and the back-off state cleared by the next token write.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import {
+  dropSchema,
+  freshSchema,
+  PG_URL,
+  postgresAvailable,
+  TEST_KEY,
+  tempDir,
+  testConfig,
+  tokenSet,
+} from './helpers.js';
+
+const pgUp = await postgresAvailable();
+
+describe.each([
+  ['SQLite', false],
+  ['PostgreSQL', true],
+])('refresh lifecycle in the store (%s)', (_name, postgres) => {
+  const closers: Array<() => Promise<unknown> | unknown> = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  });
+
+  async function open(): Promise<{ vault: VaultInternals; id: string; personId: string }> {
+    let vault: VaultInternals;
+    if (postgres) {
+      const schema = freshSchema('lifecycle');
+      closers.push(() => dropSchema(schema));
+      vault = await openVault(testConfig({ WEBEX_AUTH_KEYS: TEST_KEY, DATABASE_URL: PG_URL }), { schema });
+    } else {
+      const t = tempDir();
+      closers.push(t.cleanup);
+      vault = await openVault(testConfig({ WEBEX_AUTH_KEYS: TEST_KEY, WEBEX_AUTH_DB: join(t.dir, 'v.db') }));
+    }
+    closers.push(() => vault.close());
+    const integration = await vault.integrations.upsert({
+      clientId: 'C1',
+      clientSecret: 's'.repeat(20),
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: ['spark:all'],
+      apiBase: 'https://webexapis.com/v1',
+    });
+    const c = await vault.connections.saveFromGrant({
+      integrationId: integration.id,
+      tokens: tokenSet({ accessToken: 'A1', refreshToken: 'R1' }),
+      person: { id: 'person-1', emails: ['p@example.com'], displayName: 'P' },
+      requestedScopes: ['spark:all'],
+    });
+    return { vault, id: c.id, personId: c.personId };
+  }
+
+  it.skipIf(postgres && !pgUp)('keeps the newest refreshes per connection, newest first', async () => {
+    const { vault, id } = await open();
+    for (let i = 0; i < 8; i++) {
+      await vault.store.insertRefreshHistory(
+        {
+          connectionId: id,
+          at: 1000 + i,
+          kind: 'ondemand',
+          outcome: 'success',
+          status: 200,
+          durationMs: 3.4,
+          error: undefined,
+        },
+        5,
+      );
+    }
+    await vault.store.insertRefreshHistory({
+      connectionId: 'other',
+      at: 5,
+      kind: 'forced',
+      outcome: 'failing',
+      status: 503,
+      durationMs: 1,
+      error: 'server_error',
+    });
+    const rows = await vault.store.listRefreshHistory(id, 100);
+    expect(rows.map((r) => r.at)).toEqual([1007, 1006, 1005, 1004, 1003]);
+    expect(rows[0]).toMatchObject({
+      kind: 'ondemand',
+      outcome: 'success',
+      status: 200,
+      durationMs: 3,
+      error: undefined,
+    });
+    expect(await vault.connections.history('other')).toEqual([
+      { at: 5, kind: 'forced', outcome: 'failing', status: 503, durationMs: 1, error: 'server_error' },
+    ]);
+  });
+
+  it.skipIf(postgres && !pgUp)(
+    'counts a person’s live minted tokens across connections until they expire',
+    async () => {
+      const { vault, id, personId } = await open();
+      const now = Date.now();
+      // saveFromGrant minted the grant's token (14 days).
+      expect((await vault.store.liveTokenMints(personId, now)).count).toBe(1);
+      expect(
+        await vault.store.recordTokenMint({ connectionId: id, personId, accessExpiresAt: now + 5000, mintedAt: now }),
+      ).toBe(true);
+      // The same (connection, expiry) again is an unchanged token, not a new one.
+      expect(
+        await vault.store.recordTokenMint({ connectionId: id, personId, accessExpiresAt: now + 5000, mintedAt: now }),
+      ).toBe(false);
+      expect(
+        await vault.store.recordTokenMint({
+          connectionId: 'conn_other',
+          personId,
+          accessExpiresAt: now + 9000,
+          mintedAt: now,
+        }),
+      ).toBe(true);
+      expect(await vault.store.liveTokenMints(personId, now)).toEqual({ count: 3, oldestExpiresAt: now + 5000 });
+      expect((await vault.store.liveTokenMints(personId, now + 6000)).count).toBe(2);
+      expect((await vault.store.liveTokenMints('someone-else', now)).count).toBe(0);
+      await vault.store.setWebexTokenCount(personId, 7, now);
+      await vault.store.setWebexTokenCount(personId, 9, now + 1);
+      expect(await vault.store.getWebexTokenCount(personId)).toEqual({ accessTokens: 9, checkedAt: now + 1 });
+      expect(await vault.connections.tokenCap(id)).toMatchObject({ minted: 3, used: 9, cap: 750, refusing: false });
+    },
+  );
+
+  it.skipIf(postgres && !pgUp)('records a failing run and clears it with the next token write', async () => {
+    const { vault, id } = await open();
+    const f1 = await vault.store.recordRefreshFailure(id, 'me', {
+      lastError: 'upstream_unavailable',
+      status: 503,
+      now: 1000,
+      nextAttemptAt: 31_000,
+    });
+    const f2 = await vault.store.recordRefreshFailure(id, 'me', {
+      lastError: 'upstream_unavailable',
+      status: 0,
+      now: 31_000,
+      nextAttemptAt: 91_000,
+    });
+    expect(f1).toEqual({ failures: 1, failingSince: 1000 });
+    expect(f2).toEqual({ failures: 2, failingSince: 1000 });
+    expect(await vault.connections.get(id)).toMatchObject({
+      status: 'active',
+      refreshFailing: true,
+      refreshFailures: 2,
+      failingSince: 1000,
+      nextAttemptAt: 91_000,
+      lastErrorStatus: 0,
+      lastError: 'upstream_unavailable',
+    });
+    expect(
+      await vault.store.recordRefreshFailure('nope', 'me', { lastError: 'x', status: 1, now: 1, nextAttemptAt: 2 }),
+    ).toBe(undefined);
+    const row = await vault.store.getConnection(id);
+    const leased = await vault.store.acquireLease(id, 'me', Date.now() + 10_000, Date.now());
+    expect(leased).toBeDefined();
+    expect(
+      await vault.store.writeTokens(id, row?.version ?? 0, 'me', {
+        accessTokenEnc: row?.accessTokenEnc ?? '',
+        refreshTokenEnc: row?.refreshTokenEnc ?? '',
+        keyId: row?.keyId ?? '',
+        accessExpiresAt: 5,
+        refreshExpiresAt: 6,
+        keepaliveDueAt: undefined,
+        scopes: [],
+        lastRefreshAt: 7,
+        updatedAt: 7,
+      }),
+    ).toBe(true);
+    expect(await vault.connections.get(id)).toMatchObject({
+      refreshFailing: false,
+      refreshFailures: 0,
+      failingSince: undefined,
+      nextAttemptAt: undefined,
+      lastErrorStatus: undefined,
+    });
+  });
+});

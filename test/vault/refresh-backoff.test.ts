@@ -1,0 +1,121 @@
+/**
+ * Failing refreshes back off: the broker and the emulator on one moved clock, the emulator's token endpoint answering
+ * 503 for 48 hours. One connection costs a bounded number of token requests (counted by the emulator), each one in
+ * the refresh history; token requests without a valid token get 503 + Retry-After (the next attempt) without a Webex
+ * call; `connection.refresh_failing` fires once, and `connection.recovered` once when the faults stop.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
+import { openVault } from '../../src/vault/index.js';
+import { VaultError } from '../../src/vault/types.js';
+import { connectFromEmulator, control, testSeed } from './emulator-grant.js';
+import { dropSchema, freshSchema, PG_URL, postgresAvailable, TEST_KEY, tempDir, testConfig } from './helpers.js';
+import { eventTypes, requestCount, until, webhookReceiver } from './lifecycle-support.js';
+
+const HOUR_S = 3600;
+const pgUp = await postgresAvailable();
+let emulator: RunningEmulator;
+const dir = tempDir();
+beforeAll(async () => {
+  emulator = await startEmulator({ seed: testSeed, autoConsent: 'alice@example.com', accessTtl: HOUR_S });
+});
+afterAll(async () => {
+  await emulator?.close();
+  dir.cleanup();
+});
+
+describe.each([
+  ['SQLite', false],
+  ['PostgreSQL', true],
+])('a refresh failing for two days (%s)', (_name, postgres) => {
+  it.skipIf(postgres && !pgUp)(
+    'costs a bounded, logged number of attempts and recovers by itself',
+    async () => {
+      let offsetMs = 0;
+      const clock = () => Date.now() + offsetMs;
+      const advance = async (seconds: number) => {
+        offsetMs += seconds * 1000;
+        await control(emulator.url, 'clock', { advanceSeconds: seconds });
+      };
+      const hooks = await webhookReceiver();
+      const schema = freshSchema('backoff');
+      const env = { WEBEX_AUTH_KEYS: TEST_KEY, WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: 'w'.repeat(32) };
+      const vault = await openVault(
+        testConfig(postgres ? { ...env, DATABASE_URL: PG_URL } : { ...env, WEBEX_AUTH_DB: join(dir.dir, 'b.db') }),
+        { clock, retryBaseDelayMs: 1, webhookBaseDelayMs: 1, ...(postgres ? { schema } : {}) },
+      );
+      try {
+        const { id } = await connectFromEmulator(vault, emulator.apiBase, clock);
+        await control(emulator.url, 'faults', { endpoint: 'token', status: 503, count: 100_000 });
+        await fetch(`${emulator.url}/_emulator/stats`, { method: 'DELETE' });
+
+        // 48 hours in 5-minute steps: a bot asks for the token at every step.
+        let served = 0;
+        let refused = 0;
+        let checkedNoCall = false;
+        for (let t = 0; t < 48 * HOUR_S; t += 300) {
+          await advance(300);
+          const before = await requestCount(emulator, 'POST /v1/access_token');
+          const c = await vault.connections.get(id);
+          const answer = await vault.connections.getFreshToken(id).catch((e: unknown) => e);
+          if (answer instanceof VaultError) {
+            expect(answer.code).toBe('upstream_unavailable');
+            expect(answer.retryAfter).toBeGreaterThan(0);
+            refused++;
+            // Inside the back-off, no valid token: 503 + Retry-After (the next attempt), and Webex is not asked.
+            if (c?.nextAttemptAt !== undefined && c.nextAttemptAt > clock() && c.accessExpiresAt <= clock()) {
+              expect(await requestCount(emulator, 'POST /v1/access_token')).toBe(before);
+              expect(answer.retryAfter).toBe(Math.max(1, Math.ceil((c.nextAttemptAt - clock()) / 1000)));
+              checkedNoCall = true;
+            }
+          } else {
+            expect(answer).toMatchObject({ accessToken: expect.any(String) });
+            served++;
+          }
+        }
+        expect(checkedNoCall).toBe(true);
+        expect(served).toBeGreaterThan(0); // the first hour's token, while it lived
+        expect(refused).toBeGreaterThan(500);
+
+        const attempts = await requestCount(emulator, 'POST /v1/access_token 503');
+        expect(await requestCount(emulator, 'POST /v1/access_token')).toBe(attempts);
+        // The schedule: 3 tries at the first failure, then one each after 30 s, 1 min, 5 min, an hour's bound, 1 h,
+        // then every 6 h — 15 requests over the 47 failing hours; never thousands.
+        expect(attempts).toBeGreaterThanOrEqual(10);
+        expect(attempts).toBeLessThanOrEqual(20);
+        console.info(`48 h of 503s cost one connection ${attempts} token requests`);
+
+        const failing = await vault.connections.get(id);
+        expect(failing).toMatchObject({ status: 'active', refreshFailing: true, lastErrorStatus: 503 });
+        expect(failing?.nextAttemptAt).toBeGreaterThan(clock());
+        // Logged: each scheduled attempt is a `failing` line of the refresh history.
+        const history = await vault.connections.history(id);
+        const failed = history.filter((h) => h.outcome === 'failing');
+        expect(failed.length).toBeGreaterThanOrEqual(10);
+        expect(failed.every((h) => h.status === 503 && h.kind === 'ondemand')).toBe(true);
+
+        // Webex is back: at the next attempt the connection recovers by itself.
+        await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
+        await advance(Math.ceil(((failing?.nextAttemptAt ?? 0) - clock()) / 1000) + 1);
+        const token = await vault.connections.getFreshToken(id);
+        expect(token.minValidityMet).toBe(true);
+        const recovered = await vault.connections.get(id);
+        expect(recovered).toMatchObject({ status: 'active', refreshFailing: false, refreshFailures: 0 });
+        expect((await vault.connections.history(id, 1))[0]).toMatchObject({ outcome: 'success', status: 200 });
+
+        await vault.drainWebhooks();
+        await until(() => eventTypes(hooks.bodies, id).includes('connection.recovered'), 'the recovered event');
+        const lifecycle = eventTypes(hooks.bodies, id).filter((e) => e !== 'connection.refreshed');
+        expect(lifecycle).toEqual(['connection.created', 'connection.refresh_failing', 'connection.recovered']);
+      } finally {
+        await vault.close();
+        await hooks.close();
+        await control(emulator.url, 'reset', {});
+        await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
+        if (postgres) await dropSchema(schema);
+      }
+    },
+    180_000,
+  );
+});
