@@ -14,5 +14,5 @@ describe.skipIf(!pgUp)('refreshes under upstream faults and a database outage', 
   it('10 due connections, ~30% 5xx/429 + slow responses, PostgreSQL connections cut midway', async () => {
     const r = await faultsScenario({ connections: 10, disrupt: terminateBackends });
     expect(r).toMatchObject({ refreshed: 10, needsReauth: 0 });
-  });
+  }, 240_000);
 });

@@ -98,7 +98,10 @@ export async function faultsScenario(options: FaultsOptions): Promise<FaultsResu
     let disrupted: Promise<void> | undefined;
     const tokens = await Promise.all(
       ids.map(async (id, i) => {
-        for (let attempt = 1; attempt <= 30; attempt++) {
+        // Callers honour Retry-After in full: a connection whose refresh keeps failing backs off (30 s, then 1 min…),
+        // and the broker says so rather than asking Webex again. The budget covers two back-off steps.
+        const deadline = Date.now() + 180_000;
+        for (let attempt = 1; Date.now() < deadline; attempt++) {
           result.attempts++;
           result.maxAttemptsOneCaller = Math.max(result.maxAttemptsOneCaller, attempt);
           const res = await fetch(`${broker.url}/api/v1/connections/${id}/token`, {
@@ -112,7 +115,7 @@ export async function faultsScenario(options: FaultsOptions): Promise<FaultsResu
           }
           // A caller that honours Retry-After (the broker's 503 carries it).
           const wait = Number(res.headers.get('retry-after') ?? '1');
-          await new Promise((r) => setTimeout(r, Math.min(wait, 2) * 1000));
+          await new Promise((r) => setTimeout(r, Math.min(Math.max(wait, 0.2), 120) * 1000));
         }
         return undefined;
       }),

@@ -5,6 +5,8 @@
  * admin connection of the org, or says exactly what is missing; a grant gone without an admin listing is
  * `refresh_refused`.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -159,9 +161,14 @@ describe.each([
     const store = vault.store;
     const other = await openVault(testConfig({ WEBEX_AUTH_KEYS: TEST_KEY }), { store, instanceId: 'other' });
     closers.push(() => other.close());
-    const results = await Promise.all([vault.reconcile(), other.reconcile()]);
-    expect(results.map((r) => r.ran).sort()).toEqual([false, true]);
-    expect(results.find((r) => r.ran)?.checked).toBe(1);
+    // Deterministic, not a race: while the other instance holds the reconcile lease (as during its run), this one
+    // stands aside; once it is released, this one runs.
+    const now = Date.now();
+    expect(await store.acquireNamedLease('reconcile', 'other', now + 60_000, now)).toBe(true);
+    expect(await vault.reconcile()).toMatchObject({ ran: false, checked: 0 });
+    await store.releaseNamedLease('reconcile', 'other');
+    expect(await vault.reconcile()).toMatchObject({ ran: true, checked: 1 });
+    expect(await other.reconcile()).toMatchObject({ ran: true });
   });
 
   it.skipIf(postgres && !pgUp)(
@@ -181,6 +188,53 @@ describe.each([
       expect(history[0]).toMatchObject({ kind: 'reconcile', outcome: 'needs_reauth' });
       await vault.drainWebhooks();
       await until(() => eventTypes(hooks.bodies, carol.id).includes('connection.revoked'), 'connection.revoked');
+    },
+    60_000,
+  );
+
+  it.skipIf(postgres && !pgUp)(
+    "an admin connection at another API base never speaks for a person's grants (nor their token count)",
+    async () => {
+      const { vault } = await open();
+      const carol = await connectPerson(vault, emulator, integration, 'carol@a.example', ['spark:people_read']);
+      const orgId = (await vault.connections.get(carol.id))?.orgId;
+      // Another owner's "admin" connection whose API base is a server of theirs: it claims Carol's org and lists no
+      // grants for anyone, and a count at the cap.
+      const fake = createServer((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        if (req.url?.startsWith('/v1/people/me')) return res.end(JSON.stringify({ id: 'mallory', orgId }));
+        if (req.url?.startsWith('/v1/authorizations')) {
+          const items = Array.from({ length: 800 }, (_, i) => ({ id: `a${i}`, clientId: 'x', type: 'access' }));
+          return res.end(JSON.stringify({ items }));
+        }
+        res.statusCode = 404;
+        res.end('{}');
+      });
+      await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+      closers.push(() => new Promise((r) => fake.close(r)));
+      const apiBase = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/v1`;
+      const mine = await vault.integrations.upsert({ ...integration, apiBase, ownerId: 'acct_mallory' });
+      const now = Date.now();
+      await vault.connections.saveFromGrant({
+        ownerId: 'acct_mallory',
+        integrationId: mine.id,
+        tokens: {
+          accessToken: 'mallory-token',
+          refreshToken: 'mallory-refresh',
+          tokenType: 'Bearer',
+          expiresAt: now + 3_600_000,
+          refreshExpiresAt: now + 86_400_000,
+          scopes: ADMIN_SCOPES,
+          scopeReported: true,
+          receivedAt: now,
+        },
+        person: { id: 'mallory', emails: ['m@evil.example'], displayName: 'Mallory', orgId },
+        requestedScopes: ADMIN_SCOPES,
+      });
+      const result = await vault.reconcile();
+      expect(result.revoked.map((r) => r.connectionId)).not.toContain(carol.id);
+      expect((await vault.connections.get(carol.id))?.status).toBe('active');
+      expect((await vault.connections.tokenCap(carol.id))?.webex).toBeUndefined();
     },
     60_000,
   );
