@@ -81,14 +81,15 @@ export function machine() {
 }
 
 /**
- * Records one benchmark's rows: `{ name, value, unit, baseline?, ratio?, target?, pass? }`.
+ * Records one benchmark's rows: `{ name, value, unit, baseline?, ratio?, target?, pass? }`; with `section`, RESULTS.md
+ * shows them in a section of that title instead of the main table.
  * Printed for the reader and written to bench/.work/<bench>.json for run.mjs to collect into RESULTS.md.
  */
-export function report(bench, rows, notes = []) {
+export function report(bench, rows, notes = [], { section } = {}) {
   mkdirSync(WORK, { recursive: true });
   writeFileSync(
     join(WORK, `${bench}.json`),
-    JSON.stringify({ bench, rows, notes, at: new Date().toISOString() }, null, 2),
+    JSON.stringify({ bench, rows, notes, at: new Date().toISOString(), ...(section ? { section } : {}) }, null, 2),
   );
   for (const r of rows) {
     const ratio = r.ratio === undefined ? '' : `  ratio ${r.ratio.toFixed(2)}`;

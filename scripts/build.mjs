@@ -91,7 +91,8 @@ const common = {
 // dist/cli/token/token.cjs, loaded with require(). Node 20's CommonJS loader reads and compiles a file synchronously;
 // its ESM loader first starts itself, then resolves, fetches and links every file in promise jobs: with the
 // dispatcher's chunks, ~45 M instructions more (7 % of a bare `node` start here, callgrind). The bundle has its own
-// copies of the configuration, the vault and the error classes, which the CLI recognises by name.
+// copies of the configuration, the vault and the error classes, which the CLI recognises by brand and code
+// (src/errors.ts), never by class identity.
 // esbuild does not split CommonJS output: an import() of a bundled module becomes a lazily run function in the same
 // file, which still costs parsing at every start. The big parts the token path seldom runs — the OAuth client with zod
 // (a refresh) and pino (a vault with a logger) — are therefore built as ESM entries beside it (LAZY), and the bundle's
@@ -110,6 +111,8 @@ const LAZY = {
   // use (a bundled import() would still be parsed at every start).
   identityCalls: join(dist, 'vault', 'identity-calls.js'),
   authorizations: join(dist, 'webex', 'authorizations.js'),
+  // The Standard Webhooks signer (standardwebhooks), on the first signed delivery.
+  webhookSigner: join(dist, 'vault', 'webhook-signer.js'),
 };
 
 const built = await esbuild.build({
@@ -141,7 +144,10 @@ const tokenBuilt = await esbuild.build({
   outfile: TOKEN_BUNDLE,
   // No require() shim needed in CommonJS; import.meta.url (paths.ts, the SQLite addon's and the keychain's
   // createRequire) is this file's URL.
-  banner: { js: `"use strict";\nconst __waImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+  // `_waImp` is the bundle's import() (see below): the loader of src/cli/code-cache.cts passes its own, else Node's.
+  banner: {
+    js: `"use strict";\nconst __waImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nconst _waImp = typeof __waCodeCacheImport === 'function' ? __waCodeCacheImport : (specifier) => import(specifier);`,
+  },
   define: { 'import.meta.url': '__waImportMetaUrl' },
   plugins: [
     {
@@ -157,6 +163,18 @@ const tokenBuilt = await esbuild.build({
   ],
 });
 await esbuild.stop();
+
+// The token bundle runs through a V8 code cache (src/cli/code-cache.cts, vm.Script). On Node 20 an import() in a
+// vm.Script compiled from a code cache fails ("A dynamic import callback was not specified"), and the main-context
+// loader option prints an ExperimentalWarning, so the bundle's import() calls go through `_waImp` (the banner above):
+// the code-cache loader's own import(), or Node's when the bundle is required plainly. Same length as `import`, so the
+// source map stays exact.
+{
+  const text = readFileSync(TOKEN_BUNDLE, 'utf8');
+  const rewritten = text.replace(/\bimport\((?=["'])/g, '_waImp(');
+  if (/\bimport\(\s*["']/.test(rewritten)) throw new Error('build: the token bundle still calls import() directly');
+  writeFileSync(TOKEN_BUNDLE, rewritten);
+}
 
 // What went into the token bundle and its lazy parts, for test/unit/token-bundle.test.ts (which keeps zod, pino,
 // Fastify and pg out of the bundle). Not packaged (package.json "files"). Written before the checks below, so that a
@@ -175,9 +193,10 @@ const missed = Object.values(LAZY).filter(
 );
 if (missed.length > 0) throw new Error(`build: the token bundle does not import its lazy parts ${missed.join(', ')}`);
 
-// The bin requires the token bundle by its path relative to dist/cli/, and package.json names the bin.
+// The bin loads the token bundle by its path relative to dist/cli/ (`require.resolve`, for the code cache of
+// src/cli/code-cache.cts, which falls back to `require`), and package.json names the bin.
 const BIN = join(cliDir, 'webex-auth.cjs');
-if (!readFileSync(BIN, 'utf8').includes(`require('./${relative(cliDir, TOKEN_BUNDLE)}')`)) {
+if (!readFileSync(BIN, 'utf8').includes(`require.resolve('./${relative(cliDir, TOKEN_BUNDLE)}')`)) {
   throw new Error(`build: ${relative(root, BIN)} must require ./${relative(cliDir, TOKEN_BUNDLE)}`);
 }
 if (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin?.['webex-auth'] !== relative(root, BIN)) {

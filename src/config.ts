@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { WebexAuthError } from './errors.js';
 
 /** The Webex commercial REST + OAuth base URL. */
 export const WEBEX_API_BASE = 'https://webexapis.com/v1';
@@ -157,6 +158,8 @@ const SETTINGS = {
   PROXY_BUFFER_LIMIT: numberIn(0, 104_857_600, true, 'expected a number of bytes from 0 to 104857600 (100 MiB)'),
   PROXY_MAX_BODY: numberIn(0, 4_294_967_296, true, 'expected a number of bytes from 0 to 4294967296 (4 GiB)'),
   PROXY_MAX_RETRY_WAIT: numberIn(0, 600, false, 'expected a number of seconds from 0 to 600'),
+  PROXY_HEADERS_TIMEOUT: numberIn(0.01, 600, false, 'expected a number of seconds from 0.01 to 600'),
+  PROXY_BODY_TIMEOUT: numberIn(0.01, 3600, false, 'expected a number of seconds from 0.01 to 3600'),
   ALLOWED_API_BASES: commaList(
     (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol),
     'expected API base URLs such as https://webex-gateway.example.com/v1',
@@ -309,7 +312,11 @@ export interface Config {
   proxyMaxBody: number;
   /** Seconds of a Webex 429's Retry-After the proxy waits out once (`PROXY_MAX_RETRY_WAIT`); undefined: passed through. */
   proxyMaxRetryWait: number | undefined;
-  /** API bases besides Webex's and loopback ones that the proxy may call in team mode (`ALLOWED_API_BASES`). */
+  /** Seconds the proxy waits for Webex's answer headers before answering 504 (`PROXY_HEADERS_TIMEOUT`, default 30). */
+  proxyHeadersTimeout: number;
+  /** Seconds the proxy waits between two chunks of a body from Webex before dropping it (`PROXY_BODY_TIMEOUT`, 60). */
+  proxyBodyTimeout: number;
+  /** API bases besides Webex's and WEBEX_API_BASE that the proxy may call in team mode (`ALLOWED_API_BASES`). */
   allowedApiBases: string[];
   /** A file holding the key ring, read at start and again on SIGHUP (`WEBEX_AUTH_KEYS_FILE`). */
   keysFile: string | undefined;
@@ -322,14 +329,14 @@ export interface Config {
 }
 
 /** A configuration value is wrong; `message` is one line naming the setting and what is expected. */
-export class ConfigError extends Error {
+export class ConfigError extends WebexAuthError<'invalid_config'> {
   override name = 'ConfigError';
   constructor(
     message: string,
     /** The setting (environment variable name) at fault. */
     readonly setting: string,
   ) {
-    super(message);
+    super('invalid_config', message);
   }
 }
 
@@ -447,6 +454,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     proxyBufferLimit: s.PROXY_BUFFER_LIMIT ?? 1_048_576,
     proxyMaxBody: s.PROXY_MAX_BODY ?? 104_857_600,
     proxyMaxRetryWait: s.PROXY_MAX_RETRY_WAIT,
+    proxyHeadersTimeout: s.PROXY_HEADERS_TIMEOUT ?? 30,
+    proxyBodyTimeout: s.PROXY_BODY_TIMEOUT ?? 60,
     allowedApiBases: (s.ALLOWED_API_BASES ?? []).map((v) => v.replace(/\/+$/, '')),
     sessionCreationPerMinute: s.SESSION_CREATION_LIMIT ?? 12,
     apiKeyRateLimit: s.API_KEY_RATE_LIMIT ?? API_KEY_RATE_DEFAULTS.perSecond,

@@ -2,6 +2,7 @@
  * The IO a CLI command runs with, injected so that tests run commands in-process and the bin passes the real one.
  */
 import type { Readable } from 'node:stream';
+import { WebexAuthError } from '../errors.js';
 
 /** Where a command writes text: a stream, or the process's own descriptor written directly (process-io.ts). */
 export interface TextOut {
@@ -26,7 +27,7 @@ export interface CommandIO {
 }
 
 /** A command's failure that the user can fix: printed as one line plus a "what to do" line, with an exit code. */
-export class CliError extends Error {
+export class CliError extends WebexAuthError<'cli_failed'> {
   override name = 'CliError';
   constructor(
     message: string,
@@ -35,7 +36,7 @@ export class CliError extends Error {
     /** One line telling the user what to do next. */
     readonly hint?: string,
   ) {
-    super(message);
+    super('cli_failed', message);
   }
 }
 

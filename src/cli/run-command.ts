@@ -4,6 +4,7 @@
  * fast path for `webex-auth token` (token-main.ts), so it imports neither the command table nor any command.
  */
 import { parseArgs } from 'node:util';
+import { isWebexAuthError } from '../errors.js';
 import type { Command } from './command.js';
 import type { CliError, CommandIO } from './io.js';
 import { EXIT } from './io.js';
@@ -63,39 +64,40 @@ export async function runCommand(name: string, command: Command, rest: string[],
 }
 
 /**
- * Turns any error into one line, a "what to do" line and an exit code. Errors are recognised by name so that this
- * module imports neither the configuration nor the OAuth client (`--help` and `token` stay fast), and so that errors
- * from another copy of a class (the `token` fast path is bundled on its own) are recognised too.
+ * Turns any error into one line, a "what to do" line and an exit code. The CLI's, the configuration's and the vault's
+ * errors are recognised by their brand and code (errors.ts), so that this module imports neither the configuration
+ * nor the vault (`--help` and `token` stay fast), and errors from another copy of a class (the `token` fast path is
+ * bundled on its own) are recognised too.
  */
 async function describeError(error: unknown): Promise<{ message: string; hint: string | undefined; code: number }> {
-  if (error instanceof Error && error.name === 'CliError') {
-    const { hint, exitCode } = error as CliError;
+  if (isWebexAuthError(error, 'cli_failed')) {
+    const { hint, exitCode } = error as unknown as CliError;
     return { message: error.message, hint, code: exitCode };
   }
   const name = error instanceof Error ? error.name : '';
   const message = oneLine(error instanceof Error ? error.message : String(error));
-  if (name === 'ConfigError') {
+  if (isWebexAuthError(error, 'invalid_config')) {
     return { message, hint: 'Fix the setting in the environment, .env or the matching flag.', code: EXIT.usage };
   }
-  if (name === 'VaultError') {
-    const code = (error as { code?: string }).code;
-    const retryAfter = (error as { retryAfter?: number }).retryAfter;
-    if (code === 'needs_reauth')
-      return { message, hint: 'Run `webex-auth login` to authorize again.', code: EXIT.authNeeded };
-    if (code === 'not_found')
-      return { message, hint: 'Run `webex-auth list` to see the connections.', code: EXIT.failure };
-    if (code === 'upstream_unavailable') {
-      const wait = retryAfter ? `Wait ${retryAfter} s and try again` : 'Try again in a moment';
-      return { message, hint: `${wait}; the connection is kept.`, code: EXIT.failure };
-    }
-    return { message, hint: undefined, code: EXIT.failure };
-  }
-  if (name === 'VaultKeyError') {
+  if (isWebexAuthError(error, 'vault_key')) {
     return {
       message,
       hint: 'Set WEBEX_AUTH_KEYS to the key ring the store was written with (see `webex-auth doctor`).',
       code: EXIT.failure,
     };
+  }
+  // Every other branded error is the vault's (a VaultError, or a TokenCapError, which is one).
+  if (isWebexAuthError(error)) {
+    const retryAfter = (error as { retryAfter?: number }).retryAfter;
+    if (error.code === 'needs_reauth')
+      return { message, hint: 'Run `webex-auth login` to authorize again.', code: EXIT.authNeeded };
+    if (error.code === 'not_found')
+      return { message, hint: 'Run `webex-auth list` to see the connections.', code: EXIT.failure };
+    if (error.code === 'upstream_unavailable') {
+      const wait = retryAfter ? `Wait ${retryAfter} s and try again` : 'Try again in a moment';
+      return { message, hint: `${wait}; the connection is kept.`, code: EXIT.failure };
+    }
+    return { message, hint: undefined, code: EXIT.failure };
   }
   if (
     ['WebexOAuthError', 'WebexApiError', 'StateMismatchError', 'CallbackError', 'IdTokenError', 'ScopeError'].includes(

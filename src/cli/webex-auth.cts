@@ -13,7 +13,13 @@ function start(): Promise<unknown> {
   // @ts-expect-error main.js is the bundle scripts/build.mjs writes, not a source file.
   if (process.argv[2] !== 'token') return import('./main.js');
   try {
-    return (require('./token/token.cjs') as { main(args: string[]): Promise<void> }).main(process.argv.slice(3));
+    // Through a V8 code cache (code-cache.cts): V8 skips compiling the bundle on every run after the first.
+    const { requireWithCodeCache } = require('./code-cache.cjs') as typeof import('./code-cache.cjs');
+    const token = requireWithCodeCache<{ main(args: string[]): Promise<void> }>(require.resolve('./token/token.cjs'));
+    return token.exports.main(process.argv.slice(3)).then(() => {
+      // Only a run that succeeded writes the cache (a failing one may not have run the usual path).
+      if (!process.exitCode) token.save();
+    });
   } catch (error) {
     return Promise.reject(error);
   }

@@ -21,4 +21,5 @@ export type ServerVault = Pick<
   | 'audit'
   | 'deriveKeys'
   | 'close'
->;
+> &
+  Partial<Pick<Vault, 'proxyCalls'>>;

@@ -15,6 +15,7 @@ import { ownerOf } from './owners.js';
 import { apiKeyRecord, validKeyMethods, validKeyPaths, validKeyPermissions } from './records.js';
 import type { ApiKeyRow, Store } from './store/types.js';
 import { type ApiKeyRecord, LOCAL_OPERATOR, type Vault, VaultError } from './types.js';
+import type { WebhookSender } from './webhooks.js';
 
 const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
 
@@ -53,8 +54,20 @@ interface CachedKey {
   lastUsedAt: number;
 }
 
+/** What {@link createApiKeys} is wired with (by vault.ts). */
+export interface ApiKeysDeps {
+  store: Store;
+  clock: Clock;
+  /** Sends `key.created` / `key.revoked` to the key owner's endpoints. */
+  webhooks: Pick<WebhookSender, 'post'>;
+  /** The verified-key cache (default 5 s, 10,000 keys). */
+  cache?: ApiKeyCacheOptions | undefined;
+}
+
 /** The `apiKeys` part of the vault over a store. */
-export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCacheOptions = {}): Vault['apiKeys'] {
+export function createApiKeys(d: ApiKeysDeps): Vault['apiKeys'] {
+  const { store, clock, webhooks } = d;
+  const cacheOptions = d.cache ?? {};
   // SECURITY (SECURITY.md, "Broker hot-path caches"): verified keys are kept in memory, keyed by the key's SHA-256
   // (never the key itself), while the store reports no revocation by another process and for at most `ttlMs`.
   // Trade-off: when the store cannot report (PostgreSQL with its LISTEN connection down), a key revoked by another
@@ -138,6 +151,7 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
         revokedAt: undefined,
       };
       await store.insertApiKey(row);
+      webhooks.post({ type: 'key.created', subjectId: row.id, at: clock(), ownerId });
       return { key, record: apiKeyRecord(row) };
     },
     async verify(key) {
@@ -188,11 +202,13 @@ export function createApiKeys(store: Store, clock: Clock, cacheOptions: ApiKeyCa
       return changed;
     },
     async revoke(id) {
+      const owner = (await store.listApiKeys()).find((k) => k.id === id)?.ownerId;
       forgetKey(id);
       const revoked = await store.revokeApiKey(id, clock());
       // Again after the write: a verification whose read overlapped the write caches nothing (`revocations` moved
       // since it began), and one that begins after this point reads the revoked row.
       forgetKey(id);
+      if (revoked) webhooks.post({ type: 'key.revoked', subjectId: id, at: clock(), ownerId: owner });
       return revoked;
     },
   };

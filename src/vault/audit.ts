@@ -39,6 +39,7 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'webhook.create',
   'webhook.delete',
   'webhook.redeliver',
+  'guest.token',
 ];
 
 /** Every actor kind. */

@@ -6,6 +6,7 @@
  * oldest live token expires — while the current token is still served, and keep-alive refreshes still run (an idle
  * connection must never die).
  */
+import { isWebexAuthError } from '../errors.js';
 import type { Store } from './store/types.js';
 import { VaultError } from './types.js';
 
@@ -78,4 +79,14 @@ export class TokenCapError extends VaultError {
       retryAfterSeconds,
     );
   }
+}
+
+/**
+ * Whether `error` is a {@link TokenCapError} from any copy of this module (the CLI's `token` bundle has its own): a
+ * vault `rate_limited` error that carries the person's cap status.
+ */
+export function isTokenCapError(error: unknown): error is TokenCapError {
+  if (!isWebexAuthError(error, 'rate_limited')) return false;
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'object' && status !== null && typeof (status as { cap?: unknown }).cap === 'number';
 }

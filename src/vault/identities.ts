@@ -14,10 +14,11 @@
  * The Webex calls are in identity-calls.ts, imported on first use.
  */
 import { randomBytes } from 'node:crypto';
+import { isWebexAuthError } from '../errors.js';
 import type { Clock, FetchLike, TokenSet } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
 import { ownerOf } from './owners.js';
-import { secretSlot } from './records.js';
+import { guestSlot, secretSlot } from './slots.js';
 import type { ConnectionRow, IntegrationRow, Store, TokenWrite } from './store/types.js';
 import { type Connection, type ConnectionPerson, type Vault, VaultError, type VaultErrorCode } from './types.js';
 
@@ -63,12 +64,6 @@ export function restOrgId(value: string): string | undefined {
   return m?.[1] && UUID.test(m[1]) ? v.replace(/=+$/, '') : undefined;
 }
 
-const guestSlot = (connectionId: string, subject: string) => ({
-  table: 'guest_tokens',
-  rowId: `${connectionId}:${subject}`,
-  column: 'token',
-});
-
 /** Creates the identities part of the vault. */
 export function createIdentities(d: IdentityDeps): Identities {
   /** Runs Webex calls of identity-calls.ts (loaded on first use), their failures as VaultErrors. */
@@ -77,8 +72,9 @@ export function createIdentities(d: IdentityDeps): Identities {
     try {
       return await fn(calls);
     } catch (err) {
-      const e = err as { name?: unknown; code?: VaultErrorCode; message?: unknown; retryAfter?: number };
-      if (e?.name === 'IdentityCallError' && e.code) throw new VaultError(e.code, String(e.message), e.retryAfter);
+      if (isWebexAuthError(err) && !(err instanceof VaultError)) {
+        throw new VaultError(err.code as VaultErrorCode, err.message, (err as { retryAfter?: number }).retryAfter);
+      }
       throw err;
     }
   }
@@ -318,7 +314,7 @@ export function createIdentities(d: IdentityDeps): Identities {
       } catch (err) {
         // Webex or the fetcher unavailable for now: the connection stays active and the caller is told to come back
         // (our lease is released for the next try).
-        if (err instanceof VaultError && err.code === 'upstream_unavailable') {
+        if (isWebexAuthError(err, 'upstream_unavailable')) {
           await d.store.releaseLease(leased.id, d.instanceId);
           throw err;
         }

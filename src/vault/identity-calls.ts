@@ -14,8 +14,9 @@ import type { Person } from '../webex/schemas.js';
 import type { VaultErrorCode } from './types.js';
 
 /**
- * A refused or failed call. Not a VaultError: this module is loaded lazily and the `token` bundle must share no module
- * with it, so identities.ts turns it into one ({@link IdentityCallError.code} is a VaultError code).
+ * A refused or failed call, with a VaultError code. This module is loaded lazily and the `token` bundle must share no
+ * module with it (not even errors.ts), so it carries the webex-auth error brand by its registered symbol, which
+ * errors.ts's `isWebexAuthError` recognises; identities.ts turns it into a VaultError at the vault's boundary.
  */
 export class IdentityCallError extends Error {
   override name = 'IdentityCallError';
@@ -25,6 +26,7 @@ export class IdentityCallError extends Error {
     readonly retryAfter?: number,
   ) {
     super(message);
+    Object.defineProperty(this, Symbol.for('webex-auth.error'), { value: true });
   }
 }
 

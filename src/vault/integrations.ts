@@ -3,15 +3,33 @@
  * client secret envelope-encrypted and bound to the row's id.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../oauth/types.js';
+import type { Clock, Integration } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
 import { adoptLocalIntegration, ownerOf } from './owners.js';
-import { integrationRecord, secretSlot, validIntegration } from './records.js';
+import { integrationRecord, validIntegration } from './records.js';
+import { secretSlot } from './slots.js';
 import type { Store } from './store/types.js';
-import { CONFIGURED_OWNER, LOCAL_OPERATOR, type Vault } from './types.js';
+import { CONFIGURED_OWNER, type IntegrationRecord, LOCAL_OPERATOR, type Vault } from './types.js';
+
+/** What {@link createIntegrations} is wired with (by vault.ts). */
+export interface IntegrationsDeps {
+  store: Store;
+  ring: KeyRing;
+  clock: Clock;
+}
+
+/** Integration `id` with its decrypted client secret, for the OAuth calls (the vault's `getIntegrationWithSecret`). */
+export async function integrationWithSecret(
+  { store, ring }: Pick<IntegrationsDeps, 'store' | 'ring'>,
+  id: string,
+): Promise<(Integration & IntegrationRecord) | undefined> {
+  const row = await store.getIntegration(id);
+  if (!row) return undefined;
+  return { ...integrationRecord(row), clientSecret: ring.decrypt(row.secretEnc, secretSlot(row.id)) };
+}
 
 /** The `integrations` part of the vault over a store and key ring. */
-export function createIntegrations(store: Store, ring: KeyRing, clock: Clock): Vault['integrations'] {
+export function createIntegrations({ store, ring, clock }: IntegrationsDeps): Vault['integrations'] {
   return {
     async upsert(raw) {
       const input = validIntegration(raw);

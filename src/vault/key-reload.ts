@@ -12,8 +12,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config.js';
 import { KeyRing, type SecretSlot } from './crypto/keyring.js';
 import { keysFileOrigin, readKeysFile } from './crypto/keys-file.js';
-import { secretSlot } from './records.js';
-import { accessSlot, refreshSlot } from './refresher.js';
+import { accessSlot, refreshSlot, secretSlot } from './slots.js';
 import type { Store } from './store/types.js';
 import { type KeyReloadResult, VaultKeyError } from './types.js';
 

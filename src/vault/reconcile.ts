@@ -9,6 +9,7 @@
  * fire `connection.revoked`. The listing also caches Webex's own count of the person's access tokens (cap.ts).
  */
 import type { Logger } from 'pino';
+import { isWebexAuthError } from '../errors.js';
 import type { FetchLike } from '../oauth/types.js';
 import type { Authorization } from '../webex/authorizations.js';
 import type { Refresher } from './refresher.js';
@@ -160,17 +161,21 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
     for (const { row, probe: p, orgId } of probed) {
       result.checked++;
       const now = clock();
-      const candidates = orgId ? (admins.get(orgId) ?? []) : allAdmins;
+      // Only an admin connection of the same Webex (API base) speaks for this person's grants: one elsewhere answers
+      // whatever its server says.
+      const apiBase = apiBaseOf(row);
+      const candidates = (orgId ? (admins.get(orgId) ?? []) : allAdmins).filter((a) => apiBaseOf(a) === apiBase);
+      const listKey = `${apiBase} ${row.personId}`;
       if (candidates.length > 0) {
-        if (!listed.has(row.personId)) {
+        if (!listed.has(listKey)) {
           const grants = await grantsOf(deps, candidates, apiBaseOf, row.personId);
-          listed.set(row.personId, grants);
+          listed.set(listKey, grants);
           if (grants) {
             const access = grants.filter((g) => g.type === 'access').length;
             await store.setWebexTokenCount(row.personId, access, now);
           }
         }
-        const grants = listed.get(row.personId);
+        const grants = listed.get(listKey);
         const clientId = integrations.get(row.integrationId)?.clientId;
         if (grants && !grants.some((g) => g.type !== 'access' && g.clientId === clientId)) {
           if (await markRevoked(deps, row.id, 'revoked_at_webex', now)) {
@@ -188,7 +193,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
       try {
         await deps.refresher.force(row.id, 'reconcile');
       } catch (err) {
-        if (err instanceof VaultError && err.code === 'needs_reauth') {
+        if (isWebexAuthError(err, 'needs_reauth')) {
           const reason: NeedsReauthReason = 'refresh_refused';
           deps.logger?.warn({ connectionId: row.id, reason }, 'connection revoked at Webex');
           deps.webhooks.send('connection.revoked', row.id, clock(), { reason });
@@ -217,6 +222,17 @@ export async function revokeAtWebex(deps: ReconcileDeps, id: string): Promise<{ 
   const { store, clock } = deps;
   const row = await store.getConnection(id);
   if (!row) throw new VaultError('not_found', 'No such connection.');
+  // Nothing to ask Webex (and no admin token spent at request rate): a grant already deleted, or a bot's token,
+  // which is no grant of the Authorizations API.
+  if (row.status === 'needs_reauth' && row.needsReauthReason === 'revoked_at_webex') {
+    throw new VaultError('conflict', 'This grant was already revoked at Webex: the person must authorize again.');
+  }
+  if (row.kind === 'bot') {
+    throw new VaultError(
+      'conflict',
+      "A bot's token is no grant Webex's Authorizations API lists: regenerate the bot's token at developer.webex.com, then delete this connection.",
+    );
+  }
   const integrations = new Map((await store.listIntegrations()).map((i) => [i.id, i]));
   const apiBaseOf = (r: ConnectionRow) => integrations.get(r.integrationId)?.apiBase;
   const clientId = integrations.get(row.integrationId)?.clientId;

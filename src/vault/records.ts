@@ -13,9 +13,6 @@ import {
   VaultError,
 } from './types.js';
 
-/** The secret slot of an integration's client secret. */
-export const secretSlot = (id: string) => ({ table: 'integrations', rowId: id, column: 'client_secret' });
-
 /** The public view of an integration row: no secret. */
 export function integrationRecord(r: IntegrationRow): IntegrationRecord {
   return {

@@ -15,6 +15,7 @@ import type { Clock, FetchLike, Integration, TokenSet } from '../oauth/types.js'
 import { type BackoffOptions, nextAttemptAt } from './backoff.js';
 import type { KeyRing } from './crypto/keyring.js';
 import type { VaultMetrics } from './metrics.js';
+import { accessSlot, refreshSlot } from './slots.js';
 import type { ConnectionRow, Store, TokenWrite } from './store/types.js';
 import { VaultError } from './types.js';
 import type { WebhookSender } from './webhooks.js';
@@ -59,11 +60,6 @@ export type RefreshKind = 'keepalive' | 'ondemand' | 'forced' | 'proxy' | 'recon
 class Stale extends Error {}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The secret slots of a connection row. */
-export const accessSlot = (id: string) => ({ table: 'connections', rowId: id, column: 'access_token' });
-/** The secret slots of a connection row. */
-export const refreshSlot = (id: string) => ({ table: 'connections', rowId: id, column: 'refresh_token' });
 
 /** When a connection with this refresh-token expiry is due for keep-alive: `keepaliveDays` before, jittered ≤ 6 h. */
 export function keepaliveDue(refreshExpiresAt: number, keepaliveDays: number, now: number): number {

@@ -13,11 +13,9 @@
  */
 import type { Clock } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
-import { secretSlot } from './records.js';
-import { accessSlot, refreshSlot } from './refresher.js';
+import { accessSlot, refreshSlot, secretSlot, webhookSecretSlot } from './slots.js';
 import type { Store } from './store/types.js';
 import { type RotationProgress, VaultError } from './types.js';
-import { webhookSecretSlot } from './webhooks.js';
 
 /** Re-encrypts everything under the active key; `onProgress` after each batch. */
 export async function rotateKeys(

@@ -13,6 +13,7 @@
 import { hash as digest, randomBytes } from 'node:crypto';
 import type { Clock, PendingAuthorization } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { pendingSlot, sessionSlot } from './slots.js';
 import type { PendingRow, SessionRow, Store } from './store/types.js';
 import { type PendingEntry, VaultError, type WebSession, type WebSessions } from './types.js';
 
@@ -23,15 +24,6 @@ const MAX_STATE = 512;
 
 /** SHA-256 (hex) of a session id or a state: the store's key. */
 const sha256 = (s: string) => digest('sha256', s, 'hex');
-
-/** The secret slot of a session's data. */
-export const sessionSlot = (idHash: string) => ({ table: 'web_sessions', rowId: idHash, column: 'data' });
-/** The secret slot of a pending authorization. */
-export const pendingSlot = (stateHash: string) => ({
-  table: 'pending_authorizations',
-  rowId: stateHash,
-  column: 'data',
-});
 
 /** What a session row's `data_enc` holds. */
 interface SessionPayload {

@@ -14,7 +14,7 @@
  */
 import { BoundedCache } from './bounded-cache.js';
 import type { KeyRing } from './crypto/keyring.js';
-import { accessSlot } from './refresher.js';
+import { accessSlot } from './slots.js';
 import type { ConnectionRow, Store } from './store/types.js';
 
 /** Options of {@link TokenCache}. */

@@ -4,9 +4,11 @@
  * No type here carries token material except {@link RevealedTokens} and {@link FreshToken}.
  */
 import type { Logger } from 'pino';
+import { WebexAuthError } from '../errors.js';
 import type { Clock, FetchLike, Integration, PendingAuthorization, TokenSet } from '../oauth/types.js';
 import type { TokenCapStatus } from './cap.js';
 import type { RefreshFailingState, RefreshRecord } from './history.js';
+import type { ProxyCalls } from './proxy-calls.js';
 import type { ReconcileResult } from './reconcile.js';
 import type { ConnectionKind, NeedsReauthReason } from './store/types.js';
 import type { VaultWebhooks } from './webhook-types.js';
@@ -274,6 +276,7 @@ export type AuditAction =
   | 'webhook.create'
   | 'webhook.delete'
   | 'webhook.redeliver'
+  | 'guest.token'
   | 'admin.unlock';
 
 /** Who did it. */
@@ -491,6 +494,8 @@ export interface Vault {
   };
   /** Lifecycle-event webhook endpoints members own, and their delivery log (webhook-endpoints.ts). */
   webhooks: VaultWebhooks;
+  /** The proxy's call log: the newest calls per connection (proxy-calls.ts). */
+  proxyCalls: ProxyCalls;
   /** Re-encrypts every secret under the active key, in batches, while serving. */
   rotateKeys(onProgress?: (p: RotationProgress) => void): Promise<RotationProgress>;
   /**
@@ -549,24 +554,23 @@ export type VaultErrorCode =
   | 'forbidden';
 
 /** A vault operation failed in a way callers branch on; never carries a secret. */
-export class VaultError extends Error {
+export class VaultError extends WebexAuthError<VaultErrorCode> {
   override name = 'VaultError';
   constructor(
-    readonly code: VaultErrorCode,
+    code: VaultErrorCode,
     message: string,
     /** Seconds to wait before retrying (`upstream_unavailable`, `rate_limited`). */
     readonly retryAfter?: number,
     /** `needs_reauth`: why. */
     readonly reason?: NeedsReauthReason,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
 /** The key ring cannot decrypt (missing or wrong key) or is malformed: the vault fails closed. */
-export class VaultKeyError extends Error {
+export class VaultKeyError extends WebexAuthError<'vault_key'> {
   override name = 'VaultKeyError';
-  readonly code = 'vault_key' as const;
   constructor(
     message: string,
     /**
@@ -575,6 +579,6 @@ export class VaultKeyError extends Error {
      */
     readonly keyId?: string,
   ) {
-    super(message);
+    super('vault_key', message);
   }
 }

@@ -6,64 +6,99 @@
  * (the connection's DNS look-up itself refuses such an address, so a name that later resolves elsewhere — DNS
  * rebinding — reaches nothing). The operator's `WEBHOOK_URL` is not checked: the operator chose it.
  */
-import { promises as dns, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import type { LookupAddress } from 'node:dns';
+import type { BlockList } from 'node:net';
+
+// node:net and node:dns are loaded on first use, not with the vault: `webex-auth token` never checks an address, and
+// loading them was ~2 ms of its ~40 ms CPU (bench/limits.md).
+const net = () => process.getBuiltinModule('node:net');
 
 /** Resolves a host name to every address (the shape of `dns.promises.lookup(name, { all: true })`). */
 export type WebhookLookup = (hostname: string) => Promise<LookupAddress[]>;
 
 /** The system resolver. */
-export const systemLookup: WebhookLookup = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
+export const systemLookup: WebhookLookup = (hostname) =>
+  process.getBuiltinModule('node:dns').promises.lookup(hostname, { all: true, verbatim: true });
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], // "this" network, 0.0.0.0
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // CGNAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16], // link-local (cloud metadata)
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15], // benchmarking
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, broadcast
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
-  ['fc00::', 7], // unique-local
-  ['fe80::', 10], // link-local
-  ['fec0::', 10], // site-local (deprecated)
-  ['ff00::', 8], // multicast
-  ['100::', 64], // discard
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv6');
+let blockList: BlockList | undefined;
+
+/** The blocked ranges, built on first use. */
+function blocked(): BlockList {
+  if (blockList) return blockList;
+  const list = new (net().BlockList)();
+  fillBlockList(list);
+  blockList = list;
+  return list;
 }
 
-/** The IPv4 address an IPv6 address embeds (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`), if any. */
+/** Adds the ranges a member's webhook may not reach. */
+function fillBlockList(blocked: BlockList): void {
+  for (const [net, prefix] of [
+    ['0.0.0.0', 8], // "this" network, 0.0.0.0
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10], // CGNAT
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16], // link-local (cloud metadata)
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15], // benchmarking
+    ['224.0.0.0', 4], // multicast
+    ['240.0.0.0', 4], // reserved, broadcast
+  ] as const) {
+    blocked.addSubnet(net, prefix, 'ipv4');
+  }
+  for (const [net, prefix] of [
+    ['::', 96], // unspecified, loopback, and the deprecated IPv4-compatible ::a.b.c.d (tunnelled to a.b.c.d by some hosts)
+    ['64:ff9b:1::', 48], // local-use NAT64
+    ['2001::', 32], // Teredo (an obfuscated IPv4 address inside)
+    ['2001:db8::', 32], // documentation
+    ['fc00::', 7], // unique-local
+    ['fe80::', 10], // link-local
+    ['fec0::', 10], // site-local (deprecated)
+    ['ff00::', 8], // multicast
+    ['100::', 64], // discard
+  ] as const) {
+    blocked.addSubnet(net, prefix, 'ipv6');
+  }
+}
+
+/**
+ * The IPv4 address an IPv6 address embeds (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4
+ * `2002:aabb:ccdd::/48`), if any.
+ */
 function embeddedIpv4(address: string): string | undefined {
   const lower = address.toLowerCase();
+  const sixToFour = /^2002:([0-9a-f]{1,4}):([0-9a-f]{1,4})(?::|$)/.exec(lower);
+  if (sixToFour) return dottedOf(sixToFour[1] as string, sixToFour[2] as string);
   const dotted = /^(?:::ffff:(?:0:)?|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (dotted) return dotted[1];
   const hex = /^(?:::ffff:(?:0:)?|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
   if (!hex) return undefined;
-  const hi = Number.parseInt(hex[1] as string, 16);
-  const lo = Number.parseInt(hex[2] as string, 16);
+  return dottedOf(hex[1] as string, hex[2] as string);
+}
+
+/** `a.b.c.d` from two hextets. */
+function dottedOf(high: string, low: string): string {
+  const hi = Number.parseInt(high, 16);
+  const lo = Number.parseInt(low, 16);
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** Whether `host` is an IP address literal (not a name). */
+export function isIpLiteral(host: string): boolean {
+  return net().isIP(host) !== 0;
 }
 
 /** Whether an IP address is one a member's webhook may not reach (anything not a literal IP counts as blocked). */
 export function isPrivateAddress(address: string): boolean {
   const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const family = isIP(ip);
-  if (family === 4) return blocked.check(ip, 'ipv4');
+  const family = net().isIP(ip);
+  if (family === 4) return blocked().check(ip, 'ipv4');
   if (family !== 6) return true;
   const v4 = embeddedIpv4(ip);
-  if (v4 !== undefined) return blocked.check(v4, 'ipv4');
-  return blocked.check(ip, 'ipv6');
+  if (v4 !== undefined) return blocked().check(v4, 'ipv4');
+  return blocked().check(ip, 'ipv6');
 }
 
 /** A webhook target refused for its address; the message names the host, never a path or query. */
@@ -78,7 +113,7 @@ export class RefusedAddressError extends Error {
  */
 export async function checkWebhookHost(hostname: string, lookup: WebhookLookup = systemLookup): Promise<void> {
   const host = hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) {
+  if (net().isIP(host)) {
     if (isPrivateAddress(host)) throw new RefusedAddressError(`${host} is a private, loopback or reserved address.`);
     return;
   }

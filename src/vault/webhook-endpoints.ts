@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { webhookSecretSlot } from './slots.js';
 import type { Store, WebhookDeliveryRow, WebhookEndpointRow } from './store/types.js';
 import { VaultError } from './types.js';
 import { checkWebhookHost, RefusedAddressError, type WebhookLookup } from './webhook-address.js';
@@ -18,7 +19,7 @@ import {
   type WebhookDelivery,
   type WebhookEndpoint,
 } from './webhook-types.js';
-import { newWebhookSecret, type WebhookSender, webhookSecretSlot } from './webhooks.js';
+import { newWebhookSecret, type WebhookSender } from './webhooks.js';
 
 /** What the endpoints need besides the store. */
 export interface WebhookEndpointOptions {

@@ -15,18 +15,20 @@
  * With a store, every delivery is logged (bounded per endpoint) and can be sent again (`redeliver`).
  */
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { Webhook } from 'standardwebhooks';
 import type { Clock, FetchLike } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { webhookSecretSlot } from './slots.js';
 import type { Store, WebhookDeliveryRow, WebhookEndpointRow } from './store/types.js';
 import type { VaultEvent, VaultEventExtra } from './types.js';
-import { isPrivateAddress, RefusedAddressError, systemLookup, type WebhookLookup } from './webhook-address.js';
+import {
+  isIpLiteral,
+  isPrivateAddress,
+  RefusedAddressError,
+  systemLookup,
+  type WebhookLookup,
+} from './webhook-address.js';
 import { OPERATOR_ENDPOINT, WEBHOOK_LOG_SIZE } from './webhook-types.js';
-
-/** The secret slot of an endpoint's Standard Webhooks secret. */
-export const webhookSecretSlot = (id: string) => ({ table: 'webhook_endpoints', rowId: id, column: 'secret' });
 
 /**
  * A secret in the Standard Webhooks form `whsec_<base64>`: given so, as is; any other string (a `WEBHOOK_SECRET` of
@@ -156,7 +158,8 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   async function deliver(target: Target, eventId: string, type: string, body: string, deliveryId?: string) {
     // Loaded on the first delivery (a module the OAuth client shares; the `token` bundle imports it lazily).
     const { backoffDelay, retryAfterOf } = await import('../oauth/retry-after.js');
-    const signer = target.secret ? new Webhook(target.secret) : undefined;
+    // The signer loads on the first signed delivery (webhook-signer.ts).
+    const signer = target.secret ? new (await import('./webhook-signer.js')).Webhook(target.secret) : undefined;
     let status = 0;
     let error: string | undefined;
     let redirectedTo: string | undefined;
@@ -178,7 +181,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         if (target.guarded) {
           const host = new URL(target.url).hostname.replace(/^\[|\]$/g, '');
           // A literal IP is connected to without a look-up: checked here instead.
-          if (!allowPrivate && isIP(host) && isPrivateAddress(host)) throw new RefusedAddressError(host);
+          if (!allowPrivate && isIpLiteral(host) && isPrivateAddress(host)) throw new RefusedAddressError(host);
           send = await guarded();
         }
         const res = await send(target.url, {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionPlugin } from '../../src/server/plugins/session.js';
-import { brokerRoutes, metricsRoutes, openApiDocument } from '../../src/server/routes/api/index.js';
+import { brokerRoutes, metricsRoutes } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import type { KeyPermission } from '../../src/vault/types.js';
 import { fakeWebex } from '../vault/fake-webex.js';
@@ -215,7 +215,7 @@ describe('broker API', () => {
   it('serves the OpenAPI document', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
     expect(res.statusCode).toBe(200);
-    expect(res.json().openapi).toBe(openApiDocument.openapi);
+    expect(res.json().openapi).toBe('3.1.0');
     expect(Object.keys(res.json().paths)).toContain('/api/v1/connections/{id}/token');
   });
 

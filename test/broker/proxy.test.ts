@@ -1,8 +1,8 @@
 /**
  * The Webex proxy (`ANY /api/v1/connections/{id}/proxy/{path}`, issue 18) through a real listening broker (Fastify
  * on loopback, team mode) over a real SQLite vault, forwarding to the real emulator; pino's output is captured to
- * check that no token, key or body reaches a log line. Left out for now: a multipart upload and download streamed
- * through the proxy (the emulator does not take multipart messages yet).
+ * check that no token, key or body reaches a log line; a file upload and download streamed through it; calls kept in
+ * the vault's call log; a Webex that never answers → 504.
  */
 import http from 'node:http';
 import { join } from 'node:path';
@@ -95,7 +95,13 @@ describe('Webex proxy', () => {
         done();
       },
     });
-    const config = testConfig({ WEBEX_AUTH_KEYS: TEST_KEY, WEBEX_AUTH_MODE: 'team', ...env });
+    // The server's own API base is the emulator's (as in a demo): the one loopback base team mode proxies to.
+    const config = testConfig({
+      WEBEX_AUTH_KEYS: TEST_KEY,
+      WEBEX_AUTH_MODE: 'team',
+      WEBEX_API_BASE: emulator.apiBase,
+      ...env,
+    });
     const app = Fastify({ loggerInstance: createLogger({ level: 'debug', destination }) as FastifyBaseLogger });
     await app.register(brokerRoutes, {
       vault,
@@ -264,11 +270,20 @@ describe('Webex proxy', () => {
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.length).toBeGreaterThanOrEqual(5);
     });
+
+    it('with PUBLIC_URL set, Link URLs point at it (not at the Host a reverse proxy forwarded)', async () => {
+      const behind = await startBroker({ PUBLIC_URL: 'https://broker.example.com' });
+      const res = await request(behind.base, 'GET', proxyPath('rooms?max=1'), key);
+      expect(res.status).toBe(200);
+      const next = /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''))?.[1] ?? '';
+      expect(next.startsWith(`https://broker.example.com/api/v1/connections/${alice}/proxy/rooms?`)).toBe(true);
+      expect(next).not.toContain('127.0.0.1');
+    });
   });
 
   describe('headers', () => {
     it('sends end-to-end headers on with the token, never the key, cookies, X-Forwarded-* or hop-by-hop ones', async () => {
-      // A loopback API base (allowed in team mode, as the emulator's) that echoes what it received.
+      // A loopback API base (listed in ALLOWED_API_BASES) that echoes what it received.
       const seen: http.IncomingHttpHeaders[] = [];
       const echo = http.createServer((req, res) => {
         seen.push(req.headers);
@@ -296,7 +311,8 @@ describe('Webex proxy', () => {
         });
         secrets.add('ACCESS-ECHO');
         const k = await keyFor(['proxy'], {}, [c.id]);
-        const res = await request(main.base, 'GET', `${proxyPath('rooms/abc', c.id)}?max=2&x=%20y`, k, undefined, {
+        const echoing = await startBroker({ ALLOWED_API_BASES: `http://127.0.0.1:${port}/v1` });
+        const res = await request(echoing.base, 'GET', `${proxyPath('rooms/abc', c.id)}?max=2&x=%20y`, k, undefined, {
           cookie: 'session=SESSION-CANARY',
           'x-forwarded-for': '203.0.113.9',
           'x-forwarded-host': 'evil.example',
@@ -351,10 +367,13 @@ describe('Webex proxy', () => {
     it('a revoked access token → exactly one refresh grant, and the call answers 200 (a POST body is sent again)', async () => {
       await control(emulator.url, 'revoke', { accessToken: await storedToken() });
       const before = await refreshGrants(emulator.url);
+      const minted = (await vault.connections.tokenCap(alice))?.minted ?? 0;
       const res = await call('POST', 'rooms', { title: `${BODY_CANARY} after 401` });
       expect(res.status).toBe(200);
       expect(json(res).title).toBe(`${BODY_CANARY} after 401`);
       expect(await refreshGrants(emulator.url)).toBe(before + 1);
+      // The refresh minted a live token for Alice (the live-token cap counts it like any refresh).
+      expect((await vault.connections.tokenCap(alice))?.minted).toBe(minted + 1);
       expect((await call('GET', 'people/me')).status).toBe(200);
       expect(await refreshGrants(emulator.url)).toBe(before + 1);
       await storedToken();
@@ -507,7 +526,7 @@ describe('Webex proxy', () => {
       expect(pathTemplate('messages/123')).toBe('messages/{id}');
     });
 
-    it('in team mode calls only Webex, loopback or ALLOWED_API_BASES bases (403 otherwise, nothing sent)', async () => {
+    it('in team mode calls only Webex, the own WEBEX_API_BASE or ALLOWED_API_BASES bases (403 otherwise, nothing sent)', async () => {
       const integ = await vault.integrations.upsert({
         clientId: 'C-elsewhere',
         clientSecret: 'SECRET-ELSEWHERE',
@@ -531,8 +550,14 @@ describe('Webex proxy', () => {
       expect(apiBaseAllowed('https://api-usgov.webex.com/v1', team)).toBe(true);
       expect(apiBaseAllowed('http://webexapis.com/v1', team)).toBe(false);
       expect(apiBaseAllowed('https://webexapis.com.attacker.example/v1', team)).toBe(false);
-      expect(apiBaseAllowed('http://127.0.0.1:9999/v1', team)).toBe(true);
-      expect(apiBaseAllowed('http://[::1]:9999/v1', team)).toBe(true);
+      // Loopback only as the server's own configured API base (the demo's emulator), never any port on the machine.
+      expect(apiBaseAllowed('http://127.0.0.1:9999/v1', team)).toBe(false);
+      expect(apiBaseAllowed('http://[::1]:9999/v1', team)).toBe(false);
+      expect(apiBaseAllowed('http://127.0.0.1:9999/v1/', { ...team, apiBase: 'http://127.0.0.1:9999/v1' })).toBe(true);
+      expect(apiBaseAllowed('http://127.0.0.1:9998/v1', { ...team, apiBase: 'http://127.0.0.1:9999/v1' })).toBe(false);
+      expect(
+        apiBaseAllowed('http://127.0.0.1:9998/v1', { ...team, allowedApiBases: ['http://127.0.0.1:9998/v1'] }),
+      ).toBe(true);
       expect(apiBaseAllowed('https://webex.attacker.example/v1', team)).toBe(false);
       expect(
         apiBaseAllowed('https://webex.attacker.example/v1/', {
@@ -586,6 +611,105 @@ describe('Webex proxy', () => {
     });
   });
 
+  describe('a Webex on another loopback port', () => {
+    it('is refused in team mode unless ALLOWED_API_BASES lists it; one that never answers → 504 problem', async () => {
+      // A server on this machine that takes requests and never answers (what a stuck upstream looks like).
+      const hung: http.ServerResponse[] = [];
+      let reached = 0;
+      const silent = http.createServer((_req, res) => {
+        reached++;
+        hung.push(res);
+      });
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const port = (silent.address() as { port: number }).port;
+      const silentBase = `http://127.0.0.1:${port}/v1`;
+      try {
+        const integ = await vault.integrations.upsert({
+          clientId: 'C-silent',
+          clientSecret: 'SECRET-SILENT',
+          redirectUri: 'http://localhost:8080/oauth',
+          scopes: ['spark:all'],
+          apiBase: silentBase,
+        });
+        const conn = await vault.connections.saveFromGrant({
+          integrationId: integ.id,
+          tokens: tokenSet({ accessToken: 'ACCESS-SILENT', refreshToken: 'REFRESH-SILENT' }),
+          person: { id: 'p-silent', emails: ['s@example.com'], displayName: 'S' },
+          requestedScopes: ['spark:all'],
+        });
+        secrets.add('ACCESS-SILENT');
+        const k = await keyFor(['proxy'], {}, [conn.id]);
+        const refused = await request(main.base, 'GET', proxyPath('people/me', conn.id), k);
+        expect(refused.status).toBe(403);
+        expect(json(refused).detail).toContain('ALLOWED_API_BASES');
+        expect(reached).toBe(0);
+
+        const allowed = await startBroker({ ALLOWED_API_BASES: silentBase, PROXY_HEADERS_TIMEOUT: '0.2' });
+        const timedOut = await request(allowed.base, 'GET', proxyPath('people/me', conn.id), k);
+        expect(timedOut.status).toBe(504);
+        expect(timedOut.headers['content-type']).toContain('application/problem+json');
+        expect(timedOut.headers['retry-after']).toBe('5');
+        expect(json(timedOut).code).toBe('upstream_timeout');
+        expect(reached).toBe(1);
+      } finally {
+        for (const res of hung) res.destroy();
+        await new Promise((r) => silent.close(r));
+      }
+    });
+  });
+
+  describe('files', () => {
+    it('a few-MB upload (multipart, streamed above PROXY_BUFFER_LIMIT) and its download come back byte-identical', async () => {
+      const small = await startBroker({ PROXY_BUFFER_LIMIT: '65536' });
+      const room = json(await call('POST', 'rooms', { title: 'files' }, key, small));
+      // 3 MiB of varied bytes (a repeated pattern would hide a misplaced chunk).
+      const file = Buffer.alloc(3 * 1024 * 1024);
+      for (let i = 0; i < file.length; i += 4) file.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const form = new FormData();
+      form.set('roomId', room.id);
+      form.set('text', 'a file');
+      form.set('files', new Blob([file], { type: 'application/octet-stream' }), 'data.bin');
+      const posted = await fetch(`${small.base}${proxyPath('messages')}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}` },
+        body: form,
+      });
+      expect(posted.status).toBe(200);
+      const message = (await posted.json()) as { files?: string[] };
+      const contentUrl = new URL(message.files?.[0] ?? '');
+      expect(contentUrl.pathname).toMatch(/^\/v1\/contents\/[^/]+$/);
+      const contentPath = contentUrl.pathname.slice('/v1/'.length);
+      const got = await fetch(`${small.base}${proxyPath(contentPath)}`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(got.status).toBe(200);
+      const bytes = Buffer.from(await got.arrayBuffer());
+      expect(bytes.length).toBe(file.length);
+      expect(bytes.equals(file)).toBe(true);
+    });
+  });
+
+  describe('the call log', () => {
+    it('keeps each call (method, template, status, duration, tracking id) for the connection, never a body or token', async () => {
+      const { id, key: k } = await freshConnection('acc_calllog');
+      const me = await request(main.base, 'GET', proxyPath('people/me', id), k);
+      const missing = await request(main.base, 'GET', proxyPath('rooms/Y2lzY29zcGFyazovL3VzL1JPT00vbm9uZQ', id), k);
+      expect(missing.status).toBe(404);
+      const recent = await vault.proxyCalls.recent(id);
+      expect(recent.map((c) => `${c.method} ${c.template} ${c.status}`)).toEqual([
+        'GET rooms/{id} 404',
+        'GET people/me 200',
+      ]);
+      expect(recent[1]?.trackingId).toBe(me.headers.trackingid);
+      expect(recent[1]?.durationMs).toBeGreaterThanOrEqual(0);
+      const stored = JSON.stringify(await vault.store.listProxyCalls(id, 100));
+      for (const secret of secrets) expect(stored.includes(secret)).toBe(false);
+      // A deleted connection's calls go with it.
+      await vault.connections.delete(id);
+      expect(await vault.proxyCalls.recent(id)).toEqual([]);
+    });
+  });
+
   it('the OpenAPI document describes the proxy route', async () => {
     const res = await request(main.base, 'GET', '/api/v1/openapi.json', undefined);
     const route = json(res).paths['/api/v1/connections/{id}/proxy/{path}'];
@@ -616,11 +740,13 @@ describe('Webex proxy', () => {
 });
 
 describe('proxy settings', () => {
-  it('defaults: 1 MiB buffered, 100 MiB at most, 429s passed through, no extra API bases', () => {
+  it('defaults: 1 MiB buffered, 100 MiB at most, 429s passed through, 30 s/60 s timeouts, no extra API bases', () => {
     expect(testConfig({})).toMatchObject({
       proxyBufferLimit: 1_048_576,
       proxyMaxBody: 104_857_600,
       proxyMaxRetryWait: undefined,
+      proxyHeadersTimeout: 30,
+      proxyBodyTimeout: 60,
       allowedApiBases: [],
     });
     expect(
@@ -628,12 +754,16 @@ describe('proxy settings', () => {
         PROXY_BUFFER_LIMIT: '2048',
         PROXY_MAX_BODY: '1e6',
         PROXY_MAX_RETRY_WAIT: '2.5',
+        PROXY_HEADERS_TIMEOUT: '0.5',
+        PROXY_BODY_TIMEOUT: '120',
         ALLOWED_API_BASES: 'https://gw.example.com/v1/, http://10.0.0.5:8080/v1',
       }),
     ).toMatchObject({
       proxyBufferLimit: 2048,
       proxyMaxBody: 1_000_000,
       proxyMaxRetryWait: 2.5,
+      proxyHeadersTimeout: 0.5,
+      proxyBodyTimeout: 120,
       allowedApiBases: ['https://gw.example.com/v1', 'http://10.0.0.5:8080/v1'],
     });
   });
@@ -644,6 +774,8 @@ describe('proxy settings', () => {
       ['PROXY_BUFFER_LIMIT', '1.5'],
       ['PROXY_MAX_BODY', 'lots'],
       ['PROXY_MAX_RETRY_WAIT', '601'],
+      ['PROXY_HEADERS_TIMEOUT', '0'],
+      ['PROXY_BODY_TIMEOUT', 'soon'],
       ['ALLOWED_API_BASES', 'ftp://x.example.com'],
       ['ALLOWED_API_BASES', 'not a url'],
     ] as const) {

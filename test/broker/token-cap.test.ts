@@ -117,6 +117,18 @@ describe('the live-token cap', () => {
         const page = await browser.get(String(done.headers.location));
         expect(page.statusCode).toBe(200);
         expect(page.body).toContain('Alice Example');
+
+        // The admin dashboard's "Refresh" says it is the cap that refused, in the cap's own words, and records it.
+        const dashboard = await browser.get('/connections');
+        expect(dashboard.statusCode).toBe(200);
+        const refusedAudits = (await vault.audit.list({ action: 'refresh.refused' })).length;
+        const adminRefresh = await browser.post(`/admin/connections/${connection.id}/refresh`, {});
+        expect(adminRefresh.statusCode).toBe(303);
+        const shown = await browser.get(String(adminRefresh.headers.location));
+        expect(shown.body).toContain('live access tokens');
+        expect(shown.body).toContain('forced refreshes are refused at 90 %');
+        expect(shown.body).not.toContain('refreshed moments ago');
+        expect((await vault.audit.list({ action: 'refresh.refused' })).length).toBe(refusedAudits + 1);
       } finally {
         await web.close();
       }

@@ -4,6 +4,7 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:chil
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SEED, startEmulator } from '../../src/emulator/index.js';
 import {
   ALICE,
   approveDevice,
@@ -20,7 +21,6 @@ import { ageStoredTokens, isolatedEnv } from './helpers.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 // The installed bin (package.json "bin"): `token` goes to its own CommonJS bundle, everything else to dist/cli/main.js.
 const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
-const emulatorModule = await import('../../src/emulator/index.js').catch(() => undefined);
 
 interface Done {
   code: number | null;
@@ -49,7 +49,7 @@ function runBin(
   });
 }
 
-describe.skipIf(!emulatorModule)('the built bin', () => {
+describe('the built bin', () => {
   let emulator: { url: string; apiBase: string; close(): Promise<void> };
   let redirectUri: string;
   let env: Record<string, string | undefined>;
@@ -60,8 +60,7 @@ describe.skipIf(!emulatorModule)('the built bin', () => {
       if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
     }
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-    const m = emulatorModule as NonNullable<typeof emulatorModule>;
-    emulator = await m.startEmulator({ port: 0, seed: seedWith(m.DEMO_SEED as never, redirectUri) as never });
+    emulator = await startEmulator({ port: 0, seed: seedWith(DEMO_SEED, redirectUri) });
     env = isolatedEnv({
       WEBEX_CLIENT_ID: CLIENT_ID,
       WEBEX_CLIENT_SECRET: CLIENT_SECRET,

@@ -22,10 +22,7 @@ export const CLIENT_SECRET = 'f0'.repeat(32);
 export const ALICE = 'alice@example.com';
 
 /** A seed: the demo seed plus our integration, registered for `redirectUri`. */
-export function seedWith(
-  base: { integrations: unknown[]; users: unknown[] } & Record<string, unknown>,
-  redirectUri: string,
-) {
+export function seedWith<S extends { integrations: readonly unknown[] }>(base: S, redirectUri: string) {
   return {
     ...base,
     integrations: [

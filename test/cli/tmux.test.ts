@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEMO_SEED, startEmulator } from '../../src/emulator/index.js';
 import { CLIENT_ID, CLIENT_SECRET, consent, freePort, printedAuthorizeUrl, seedWith } from './emulator.js';
 import { isolatedEnv } from './helpers.js';
 
@@ -10,7 +11,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 // The installed bin (package.json "bin"): `token` goes to its own CommonJS bundle, everything else to dist/cli/main.js.
 const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const emulatorModule = await import('../../src/emulator/index.js').catch(() => undefined);
 const session = `wa-cli-${process.pid}`;
 const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-J', '-t', session).stdout;
@@ -31,13 +31,12 @@ async function waitForScreen(test: (s: string) => boolean): Promise<string> {
 }
 
 beforeAll(() => {
-  if (hasTmux && emulatorModule && !existsSync(BIN)) spawnSync('npm', ['run', 'build'], { cwd: ROOT });
+  if (hasTmux && !existsSync(BIN)) spawnSync('npm', ['run', 'build'], { cwd: ROOT });
 });
 
-it.skipIf(!hasTmux || !emulatorModule)('drives the interactive login prompt in tmux', async () => {
+it.skipIf(!hasTmux)('drives the interactive login prompt in tmux', async () => {
   const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-  const m = emulatorModule as NonNullable<typeof emulatorModule>;
-  emulator = await m.startEmulator({ port: 0, seed: seedWith(m.DEMO_SEED as never, redirectUri) as never });
+  emulator = await startEmulator({ port: 0, seed: seedWith(DEMO_SEED, redirectUri) });
   const env = isolatedEnv({
     WEBEX_CLIENT_ID: CLIENT_ID,
     WEBEX_REDIRECT_URI: redirectUri,

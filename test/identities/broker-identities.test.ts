@@ -1,7 +1,8 @@
 /**
  * The broker API for every identity kind, against the real emulator: a bot served by the token route and the proxy
  * (a 401 for a bot is passed back, never "refreshed"); a deauthorized Service App answered 409 `needs_reauth` naming
- * the reason; guest tokens minted through a Service App and reused per subject; a key without `guests` refused.
+ * the reason; guest tokens minted through a Service App (each in the audit log) and reused per subject; a key without
+ * `guests` refused.
  */
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -45,7 +46,8 @@ describe('broker API: bots, Service Apps, guests (emulator)', () => {
     const app = Fastify({ loggerInstance: createLogger({ level: 'debug', destination }) as FastifyBaseLogger });
     await app.register(brokerRoutes, {
       vault,
-      config: testConfig({ WEBEX_AUTH_KEYS: TEST_KEY, WEBEX_AUTH_MODE: 'team' }),
+      // The emulator as the server's own API base: the one loopback base team mode proxies to.
+      config: testConfig({ WEBEX_AUTH_KEYS: TEST_KEY, WEBEX_AUTH_MODE: 'team', WEBEX_API_BASE: emulator.apiBase }),
       rateLimit: { burst: 1000, perSecond: 1000 },
     });
     closers.push(() => app.close());
@@ -156,6 +158,13 @@ describe('broker API: bots, Service Apps, guests (emulator)', () => {
     expect(((await count.json()) as { count: number }).count).toBe(2);
     const stored = await vault.store.getGuestToken(sa.id, 'visitor-1');
     expect(stored?.tokenEnc).not.toContain(body.access_token);
+    // Each minted guest token is in the audit log (the key, the connection, the subject), a reused one is not; no token.
+    const minted = await vault.audit.list({ action: 'guest.token' });
+    expect(minted.map((e) => e.detail).sort()).toEqual(['subject visitor-1', 'subject visitor-2']);
+    expect(minted.every((e) => e.target === sa.id && e.actor.kind === 'key')).toBe(true);
+    const auditText = JSON.stringify(minted);
+    expect(auditText).not.toContain(body.access_token);
+    expect(auditText).not.toContain(other.json().access_token);
 
     const bad = await app.inject({
       method: 'POST',

@@ -30,6 +30,21 @@ describe('CLI: bot add, service-app add', () => {
     await emulator?.close();
   });
 
+  it('a token or secret typed as an argument is refused without being echoed', async () => {
+    for (const argv of [
+      ['bot', 'add', BOT_TOKEN],
+      ['bot', BOT_TOKEN],
+      ['service-app', SERVICE_APP.clientSecret],
+    ]) {
+      const run = await runInProcess(argv, { env, stdin: '' });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/subcommand|takes no argument/);
+      for (const secret of [BOT_TOKEN, SERVICE_APP.clientSecret]) {
+        expect(run.stderr + run.stdout).not.toContain(secret.slice(0, 8));
+      }
+    }
+  });
+
   it('bot add reads the token from stdin; list, status, token and export show and serve it', async () => {
     const added = await runInProcess(['bot', 'add', '--json'], { env, stdin: `${BOT_TOKEN}\n` });
     expect(added.code, added.stderr).toBe(0);

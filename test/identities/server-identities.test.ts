@@ -5,13 +5,25 @@
  * turning a deauthorized org's connection `needs_reauth` (`deauthorized`).
  */
 import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
+import { ensureServiceAppWebhook, SERVICE_APP_WEBHOOK_NAME } from '../../src/server/service-apps/webhook.js';
 import type { VaultInternals } from '../../src/vault/vault.js';
+import { WebexClient } from '../../src/webex/client.js';
 import { Browser, testAppWithVault } from '../server/support/app.js';
 import { control, grantFromEmulator, TEST_INTEGRATION } from '../vault/emulator-grant.js';
-import { BOT_TOKEN, fetcherConnection, identitySeed, ORG_A, ORG_B, restOrg, SERVICE_APP } from './fixture.js';
+import {
+  BOT_TOKEN,
+  FETCHER_SCOPES,
+  fetcherConnection,
+  identitySeed,
+  ORG_A,
+  ORG_B,
+  restOrg,
+  SERVICE_APP,
+} from './fixture.js';
 
 /** Polls `check` until it returns a value (generous cap; no timing assertion). */
 async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
@@ -129,7 +141,7 @@ describe('bots and Service Apps in the web app (emulator)', () => {
       const items = ((await res.json()) as { items: Array<{ resource: string; targetUrl: string }> }).items;
       return items.find((w) => w.resource === 'serviceApp');
     }, 'the serviceApp webhook');
-    expect(hook.targetUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/service-apps\/webhook$/);
+    expect(hook.targetUrl).toBe(`${new URL(hook.targetUrl).origin}/service-apps/webhook/${fetcher.id}`);
 
     // A forged delivery is refused.
     const forged = await fetch(hook.targetUrl, {
@@ -159,5 +171,137 @@ describe('bots and Service Apps in the web app (emulator)', () => {
     }, 'the deauthorized connection');
     expect(marked.needsReauthReason).toBe('deauthorized');
     expect((await vault.connections.get(onboarded.id))?.status).toBe('active');
+
+    // The pages offer to fetch it again through the Service App form (no person's "Authorize again").
+    for (const url of [`/connections/${first.id}`, '/connections']) {
+      const page = await app.inject({ method: 'GET', url });
+      expect(page.statusCode, url).toBe(200);
+      const html = url === '/connections' ? (page.body.split(`id="connection-${first.id}"`)[1] ?? '') : page.body;
+      const href = /<a class="button reauth" href="([^"]+)">Fetch again<\/a>/.exec(html)?.[1];
+      expect(href, url).toBeDefined();
+      expect(html.split('</section>')[0]).not.toContain('Authorize again');
+      const form = await app.inject({ method: 'GET', url: (href ?? '').replaceAll('&amp;', '&') });
+      expect(form.statusCode).toBe(200);
+      expect(form.body).toContain(`id="app-id" name="appId" required maxlength="300" value="${SERVICE_APP.id}"`);
+      expect(form.body).toContain(`value="${restOrg(ORG_A)}"`);
+      expect(form.body).toContain(`<option value="${fetcher.id}" selected>`);
+    }
+  });
+
+  it('replaces the one shared webhook of earlier versions by the fetcher’s own', async () => {
+    const { vault } = await server();
+    const fetcher = await fetcherConnection(vault, emulator, Date.now);
+    const token = (await vault.connections.getFreshToken(fetcher.id)).accessToken;
+    const hooks = async () => {
+      const res = await fetch(`${emulator.apiBase}/webhooks`, { headers: { authorization: `Bearer ${token}` } });
+      return ((await res.json()) as { items: Array<{ targetUrl: string; secret?: string }> }).items;
+    };
+    const legacy = 'http://127.0.0.1:9/service-apps/webhook';
+    const made = await fetch(`${emulator.apiBase}/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: SERVICE_APP_WEBHOOK_NAME,
+        targetUrl: legacy,
+        resource: 'serviceApp',
+        event: 'all',
+        secret: 'shared-by-every-fetcher',
+      }),
+    });
+    expect(made.status).toBe(200);
+    const client = new WebexClient({ apiBase: emulator.apiBase, accessToken: token });
+    const targetUrl = `${legacy}/${fetcher.id}`;
+    await ensureServiceAppWebhook(client, { targetUrl, secret: 'fetcher-own-secret' });
+    expect((await hooks()).map((w) => [w.targetUrl, w.secret])).toEqual([[targetUrl, 'fetcher-own-secret']]);
+  });
+
+  it("a fetcher's webhook secret signs nothing for another owner's Service Apps", async () => {
+    // A second app, so that Mallory has a fetcher with a webhook of its own.
+    const other = {
+      ...SERVICE_APP,
+      id: `${SERVICE_APP.id}Mm`,
+      clientId: `C${'6c'.repeat(32)}`,
+      clientSecret: '7d'.repeat(32),
+    };
+    const own = await startEmulator({
+      seed: { ...identitySeed, serviceApps: [...identitySeed.serviceApps, { ...other, authorizedOrgs: [ORG_A] }] },
+      autoConsent: 'alice@example.com',
+    });
+    try {
+      const t = await testAppWithVault({
+        WEBEX_CLIENT_ID: TEST_INTEGRATION.clientId,
+        WEBEX_CLIENT_SECRET: TEST_INTEGRATION.clientSecret,
+        WEBEX_REDIRECT_URI: TEST_INTEGRATION.redirectUri,
+        WEBEX_API_BASE: own.apiBase,
+      });
+      apps.push(t.app);
+      const { app, vault } = t;
+      // The victim: the Service App in org A, fetched by the local operator's connection.
+      const fetcher = await fetcherConnection(vault, own, Date.now);
+      const victim = await vault.identities.addServiceApp({
+        appId: SERVICE_APP.id,
+        clientId: SERVICE_APP.clientId,
+        clientSecret: SERVICE_APP.clientSecret,
+        orgId: ORG_A,
+        fetcherConnectionId: fetcher.id,
+      });
+      // Mallory, another owner, fetches her own app through a connection of her own.
+      const grant = await grantFromEmulator(own.apiBase, Date.now, FETCHER_SCOPES);
+      const integration = await vault.integrations.upsert({
+        ...grant.integration,
+        scopes: FETCHER_SCOPES,
+        ownerId: 'acct_mallory',
+      });
+      const mallory = await vault.connections.saveFromGrant({
+        ownerId: 'acct_mallory',
+        integrationId: integration.id,
+        tokens: grant.tokens,
+        person: grant.person,
+        requestedScopes: FETCHER_SCOPES,
+      });
+      await vault.identities.addServiceApp({
+        ownerId: 'acct_mallory',
+        appId: other.id,
+        clientId: other.clientId,
+        clientSecret: other.clientSecret,
+        orgId: ORG_A,
+        fetcherConnectionId: mallory.id,
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      // Webex shows a webhook's secret to its creator: Mallory reads hers back and signs a forged `deauthorized` for
+      // the victim's app.
+      const hers = await until(async () => {
+        const res = await fetch(`${own.apiBase}/webhooks`, {
+          headers: { authorization: `Bearer ${grant.tokens.accessToken}` },
+        });
+        const items = ((await res.json()) as { items: Array<{ targetUrl: string; secret?: string }> }).items;
+        return (
+          items.find((w) => w.targetUrl.endsWith(`/${mallory.id}`)) ??
+          items.find((w) => w.targetUrl.endsWith('/service-apps/webhook'))
+        );
+      }, "Mallory's webhook");
+      const secret = hers.secret as string;
+      expect(secret).toBeTruthy();
+      const body = JSON.stringify({
+        resource: 'serviceApp',
+        event: 'deauthorized',
+        data: { applicationId: SERVICE_APP.id, orgId: restOrg(ORG_A) },
+      });
+      const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/service-apps/webhook`;
+      const signed = {
+        'content-type': 'application/json',
+        'x-spark-signature': createHmac('sha1', secret).update(body).digest('hex'),
+      };
+      // At her own fetcher's address: accepted (it is signed) but about an app that fetcher does not fetch.
+      const atHers = await fetch(hers.targetUrl, { method: 'POST', headers: signed, body });
+      expect(atHers.status).toBe(204);
+      expect((await vault.connections.get(victim.id))?.status).toBe('active');
+      // At the victim's fetcher's address: her secret is not its secret.
+      const atVictim = await fetch(`${base}/${fetcher.id}`, { method: 'POST', headers: signed, body });
+      expect(atVictim.status).toBe(401);
+      expect((await vault.connections.get(victim.id))?.status).toBe('active');
+    } finally {
+      await own.close();
+    }
   });
 });

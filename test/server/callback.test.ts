@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { ADMIN_TOKEN, connect, type RunningEmulator, signIn, startTeamEmulator, teamEnv } from '../accounts/support.js';
+import { type FakeWebexOptions, fakeWebex } from '../vault/fake-webex.js';
 import { Browser, testApp, testAppWithVault } from './support/app.js';
-import { type FakeWebexOptions, fakeWebex } from './support/fake-webex.js';
 
 const CONFIGURED = { WEBEX_CLIENT_ID: 'C0123456789abcdef', WEBEX_CLIENT_SECRET: 'canary-client-secret-123' };
 let close: (() => Promise<void>) | undefined;
@@ -11,8 +11,15 @@ afterEach(async () => {
   close = undefined;
 });
 
+/** This suite's Webex: a person granting people and rooms, with canary tokens (the log test looks for them). */
+const CANARY_WEBEX: FakeWebexOptions = {
+  granted: ['spark:people_read', 'spark:rooms_read'],
+  accessToken: 'ACCESS_canary_token_value_0123456789',
+  refreshToken: 'REFRESH_canary_token_value_0123456789',
+};
+
 async function setup(webex: FakeWebexOptions = {}, env: Record<string, string> = {}) {
-  const fake = fakeWebex(webex);
+  const fake = fakeWebex({ ...CANARY_WEBEX, ...webex });
   const t = await testAppWithVault({ ...CONFIGURED, ...env }, { fetch: fake.fetch });
   close = () => t.app.close();
   const browser = new Browser(t.app);
@@ -285,7 +292,7 @@ describe('secrets stay out of logs', () => {
   it('no client secret, code, access or refresh token in any log line of a whole flow', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'trace', destination: { write: (line: string) => lines.push(line) } });
-    const fake = fakeWebex();
+    const fake = fakeWebex(CANARY_WEBEX);
     const t = await testApp({ ...CONFIGURED, LOG_LEVEL: 'trace' }, { fetch: fake.fetch, logger });
     close = () => t.app.close();
     const b = new Browser(t.app);

@@ -11,7 +11,7 @@ import { openVault } from '../../src/vault/index.js';
 import { ADMIN_IT, ADMIN_SEED } from '../emulator/admin-seed.js';
 import { control, tokenWorks } from '../vault/emulator-grant.js';
 import { TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
-import { connectPerson } from '../vault/lifecycle-support.js';
+import { connectPerson, requestCount } from '../vault/lifecycle-support.js';
 import { Browser } from './support/app.js';
 
 const ADMIN_SCOPES = ['spark:people_read', 'identity:tokens_read', 'identity:tokens_write'];
@@ -85,5 +85,15 @@ describe('the connection page’s refresh card', () => {
     expect(page.body).toContain('Needs re-authorization: revoked_at_webex');
     const audit = await vault.audit.list({ action: 'connection.revoke' });
     expect(audit[0]).toMatchObject({ target: carol.id, detail: '1 authorization deleted at Webex' });
+
+    // Asked again: already revoked, so neither Webex nor the audit log hears of it (no calls at request rate).
+    const calls = await requestCount(emulator, 'GET /v1/authorizations');
+    for (let i = 0; i < 3; i++) {
+      const again = await browser.post(`/connections/${carol.id}/revoke-at-webex`, {});
+      expect(again.statusCode).toBe(409);
+      expect(again.body).toContain('already revoked at Webex');
+    }
+    expect(await requestCount(emulator, 'GET /v1/authorizations')).toBe(calls);
+    expect(await vault.audit.list({ action: 'connection.revoke' })).toHaveLength(1);
   });
 });

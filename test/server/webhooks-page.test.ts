@@ -125,6 +125,29 @@ describe('the webhooks page in team mode', () => {
     expect((await vault.audit.list({ action: 'webhook.redeliver' }))[0]).toMatchObject({ target: aliceEndpoint });
   });
 
+  it('redeliveries are rate-limited per member: a burst, then 429 with Retry-After and nothing sent', async () => {
+    const page = await alice.get('/webhooks');
+    const [delivery] = deliveryIds(page.body) as [string];
+    let refused: Awaited<ReturnType<Browser['post']>> | undefined;
+    let sent = 0;
+    for (let i = 0; i < 20 && !refused; i++) {
+      await alice.get('/webhooks');
+      const res = await alice.post(`/webhooks/deliveries/${delivery}/redeliver`, {});
+      if (res.statusCode === 303) sent++;
+      else refused = res;
+    }
+    // The earlier test used one of the burst of 10.
+    expect(sent).toBeLessThanOrEqual(10);
+    expect(refused?.statusCode).toBe(429);
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0);
+    const audits = (await vault.audit.list({ action: 'webhook.redeliver' })).length;
+    const again = await alice.post(`/webhooks/deliveries/${delivery}/redeliver`, {});
+    expect(again.statusCode).toBe(429);
+    expect((await vault.audit.list({ action: 'webhook.redeliver' })).length).toBe(audits);
+    // Another member's allowance is her own.
+    expect((await erin.get('/webhooks')).statusCode).toBe(200);
+  });
+
   it('another member can neither see, delete nor redeliver it; an admin sees it', async () => {
     const seen = await erin.get('/webhooks');
     expect(webhookIds(seen.body)).toEqual([]);

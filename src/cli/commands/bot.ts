@@ -6,10 +6,10 @@
 import { recordCliAudit } from '../audit.js';
 import type { Command } from '../command.js';
 import { loadCliConfig, withVault } from '../context.js';
-import { CliError, EXIT } from '../io.js';
+import { EXIT } from '../io.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 import { terminalSafe } from '../ui/terminal-safe.js';
-import { identityError, readSecretInput } from './identity-input.js';
+import { identityError, onlyAdd, readSecretInput } from './identity-input.js';
 
 const command: Command = {
   summary: 'Store a bot token (from stdin or a prompt) as a connection of kind bot',
@@ -21,13 +21,7 @@ const command: Command = {
   details: 'The token is never taken as an argument: argv is visible to every user of the machine in `ps`.',
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
-    if (sub !== 'add' || rest.length) {
-      throw new CliError(
-        sub ? `unknown bot subcommand "${terminalSafe(sub).slice(0, 20)}"` : 'which bot subcommand?',
-        EXIT.usage,
-        'Use `webex-auth bot add` and give the token on stdin.',
-      );
-    }
+    if (sub !== 'add' || rest.length) throw onlyAdd('bot', sub, 'token');
     const out = createOutput(io, args.values);
     const config = await loadCliConfig(io);
     const apiBase = typeof args.values['api-base'] === 'string' ? args.values['api-base'] : config.apiBase;

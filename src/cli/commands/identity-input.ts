@@ -2,6 +2,7 @@
  * Reading a secret for `bot add` and `service-app add`: from stdin (piped) or a prompt on a terminal with no echo,
  * never from argv (argv shows in `ps` to every user of the machine).
  */
+import { isWebexAuthError } from '../../errors.js';
 import type { CommandIO } from '../io.js';
 import { CliError, EXIT } from '../io.js';
 import { releaseInput } from '../login/stdin.js';
@@ -24,12 +25,25 @@ export async function readSecretInput(io: CommandIO, prompt: string, what: strin
   return value;
 }
 
+/**
+ * The usage error of `<command> add` given anything but `add` alone. What was typed is never echoed: a pasted token
+ * or secret (the very thing argv must not hold) would otherwise land on the screen and in a CI log.
+ */
+export function onlyAdd(command: string, sub: string | undefined, secret: string): CliError {
+  const message =
+    sub === 'add'
+      ? `${command} add takes no argument: the ${secret} is read from stdin or the prompt, never from argv`
+      : sub
+        ? `unknown ${command} subcommand (the only one is add)`
+        : `which ${command} subcommand?`;
+  return new CliError(message, EXIT.usage, `Use \`webex-auth ${command} add\` and give the ${secret} on stdin.`);
+}
+
 /** A vault refusal as a one-line CLI error. */
 export function identityError(err: unknown): never {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e.name === 'VaultError') {
-    const code = e.code === 'invalid_request' || e.code === 'not_found' ? EXIT.usage : EXIT.failure;
-    throw new CliError(String(e.message), code);
+  if (isWebexAuthError(err) && !isWebexAuthError(err, 'cli_failed')) {
+    const code = err.code === 'invalid_request' || err.code === 'not_found' ? EXIT.usage : EXIT.failure;
+    throw new CliError(err.message, code);
   }
   throw err;
 }

@@ -4,6 +4,8 @@
  * app); inside that interval it says when one can run again and exits 1.
  */
 import type { Config } from '../../config.js';
+import { isWebexAuthError } from '../../errors.js';
+import { isTokenCapError } from '../../vault/cap.js';
 import type { AuditAction, Connection, Vault } from '../../vault/types.js';
 import { recordCliAudit } from '../audit.js';
 import type { Command } from '../command.js';
@@ -26,9 +28,9 @@ function rateLimitedMessage(config: Pick<Config, 'forcedRefreshMinInterval'>, re
   return `refreshed ${ago} s ago; a forced refresh can run again in ${wait} s`;
 }
 
-/** Whether `error` is the vault's refusal of a forced refresh (by name: the bin may bundle its own copy). */
-function isRateLimited(error: unknown): error is { retryAfter?: number } {
-  return error instanceof Error && error.name === 'VaultError' && (error as { code?: unknown }).code === 'rate_limited';
+/** Whether `error` is the vault's refusal of a forced refresh (by brand and code: the bin may bundle its own copy). */
+function isRateLimited(error: unknown): error is Error & { retryAfter?: number } {
+  return isWebexAuthError(error, 'rate_limited');
 }
 
 const command: Command = {
@@ -49,7 +51,7 @@ const command: Command = {
         return c;
       } catch (error) {
         // Near Webex's live-token cap (vault/cap.ts): refused, recorded, and said in the vault's words.
-        if (error instanceof Error && error.name === 'TokenCapError') {
+        if (isTokenCapError(error)) {
           await recordCliAudit(vault, {
             action: 'refresh.refused',
             target: connection.id,
@@ -59,7 +61,7 @@ const command: Command = {
           throw new CliError(error.message, EXIT.failure);
         }
         if (!isRateLimited(error)) {
-          if (!(error instanceof Error && (error as { code?: unknown }).code === 'not_found')) {
+          if (!isWebexAuthError(error, 'not_found')) {
             await audit(vault, 'refresh.forced', connection);
           }
           throw error;

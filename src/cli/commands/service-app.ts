@@ -10,7 +10,7 @@ import { loadCliConfig, resolveConnection, withVault } from '../context.js';
 import { CliError, EXIT } from '../io.js';
 import { createOutput, JSON_FLAG, JSON_HELP } from '../ui/output.js';
 import { terminalSafe } from '../ui/terminal-safe.js';
-import { identityError, readSecretInput } from './identity-input.js';
+import { identityError, onlyAdd, readSecretInput } from './identity-input.js';
 
 const REQUIRED = ['app-id', 'client-id', 'org', 'fetcher'] as const;
 
@@ -36,13 +36,7 @@ const command: Command = {
   details: 'The client secret is never taken as an argument: argv is visible to every user of the machine in `ps`.',
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
-    if (sub !== 'add' || rest.length) {
-      throw new CliError(
-        sub ? `unknown service-app subcommand "${terminalSafe(sub).slice(0, 20)}"` : 'which service-app subcommand?',
-        EXIT.usage,
-        'Use `webex-auth service-app add …` and give the client secret on stdin.',
-      );
-    }
+    if (sub !== 'add' || rest.length) throw onlyAdd('service-app', sub, 'client secret');
     const missing = REQUIRED.filter((f) => typeof args.values[f] !== 'string' || args.values[f] === '');
     if (missing.length) {
       throw new CliError(`missing --${missing.join(', --')}`, EXIT.usage, 'Run `webex-auth service-app --help`.');

@@ -28,6 +28,8 @@ const tryBody = z.object({ _csrf: z.string(), endpoint: z.enum(TRY_CALL_IDS) });
 /** The id of a space as Webex answers it (unpadded base64), before it goes into a query. */
 const roomIdSchema = z.string().regex(/^[A-Za-z0-9+/_=-]{1,300}$/);
 const recentRoomSchema = z.object({ items: z.array(z.object({ id: roomIdSchema })).max(1) });
+/** Proxied calls the page lists (the store keeps the newest 100 per connection). */
+const RECENT_CALLS_SHOWN = 25;
 
 /** Registers the connection pages. */
 export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
@@ -58,15 +60,17 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
       await request.server.sessions.save(request);
     }
     const integration = await ctx.vault.integrations.get(connection.integrationId);
-    const [tokenCap, history] = await Promise.all([
+    const [tokenCap, history, recentCalls] = await Promise.all([
       ctx.vault.connections.tokenCap(connection.id),
       ctx.vault.connections.history(connection.id, 50),
+      ctx.vault.proxyCalls?.recent(connection.id, RECENT_CALLS_SHOWN),
     ]);
     return reply.page(
       connection.person.displayName,
       connectionView({
         tokenCap,
         history,
+        recentCalls,
         csrf: request.csrf,
         connection,
         tokens,

@@ -4,9 +4,10 @@
  * - `GET /identities` (members): the viewer's bots and Service Apps, with a form for each; `POST /identities/bots` and
  *   `POST /identities/service-apps` add one (CSRF-checked forms; the token and the client secret are never shown
  *   again nor put in a URL) and go to the new connection's page.
- * - `POST /service-apps/webhook`: where Webex delivers `serviceApp` events (a machine endpoint, open and exempt from
- *   the CSRF check, answered only when `X-Spark-Signature` is valid). `authorized` onboards the org by itself;
- *   `deauthorized` turns the org's connection `needs_reauth` (`deauthorized`).
+ * - `POST /service-apps/webhook/:fetcher`: where Webex delivers the `serviceApp` events of fetching connection
+ *   `:fetcher` (a machine endpoint, open and exempt from the CSRF check, answered only when `X-Spark-Signature` is
+ *   valid under that fetcher's own secret). It acts only on an app that fetcher fetches: `authorized` onboards the
+ *   org by itself; `deauthorized` turns the org's connection `needs_reauth` (`deauthorized`).
  * - The webhook is registered with each fetching connection's token when this server is reachable (an https
  *   `PUBLIC_URL`, or loopback beside a loopback Webex such as the emulator): once listening, and after each new
  *   Service App. A failure is logged (step and status only) and never fatal.
@@ -21,6 +22,7 @@ import { recordAudit } from '../audit.js';
 import type { ServerVault } from '../ports.js';
 import {
   ensureServiceAppWebhook,
+  FETCHER_ID,
   SERVICE_APP_WEBHOOK_PATH,
   serviceAppDelivery,
   serviceAppWebhookTarget,
@@ -54,6 +56,16 @@ const appBody = z.object({
   fetcherConnectionId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'Pick the connection that fetches the tokens.'),
 });
 
+/** `GET /identities?appId=…&orgId=…&fetcher=…`: the Service App form filled in ("Fetch again"); anything else ignored. */
+const prefill = z.object({
+  appId: printable(300, 'application id').optional(),
+  orgId: printable(200, 'org id').optional(),
+  fetcher: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/)
+    .optional(),
+});
+
 const NOTICES: Record<string, string> = {};
 
 /** Registers the identities page, its forms and the Service App webhook receiver. */
@@ -61,19 +73,19 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
   if (!('identities' in ctx.vault)) return;
   const vault = ctx.vault as IdentitiesVault;
   const tls = Boolean((app.initialConfig as { https?: unknown }).https);
-  const secrets = () => webhookSecrets((purpose) => vault.deriveKeys(purpose));
+  const secrets = (fetcherId: string) => webhookSecrets((purpose) => vault.deriveKeys(purpose), fetcherId);
 
   /** Registers the Service Apps webhook with the token of fetching connection `fetcherId`, when reachable. */
   async function registerWebhook(fetcherId: string, log: FastifyBaseLogger): Promise<void> {
     const fetcher = await vault.connections.get(fetcherId);
     const integration = fetcher && (await vault.integrations.get(fetcher.integrationId));
     if (!fetcher || !integration || fetcher.status !== 'active') return;
-    const targetUrl = serviceAppWebhookTarget(ctx.config, integration.apiBase, app.server.address(), tls);
+    const targetUrl = serviceAppWebhookTarget(ctx.config, integration.apiBase, app.server.address(), tls, fetcherId);
     if (!targetUrl) return;
     try {
       const { accessToken } = await vault.connections.getFreshToken(fetcherId, 60);
       const client = new WebexClient({ apiBase: integration.apiBase, accessToken, fetch: ctx.fetch });
-      await ensureServiceAppWebhook(client, { targetUrl, secret: secrets()[0] as string });
+      await ensureServiceAppWebhook(client, { targetUrl, secret: secrets(fetcherId)[0] as string });
     } catch (error) {
       const e = error as { name?: string; step?: string; status?: number; code?: string };
       log.warn(
@@ -140,7 +152,18 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
 
   app.get('/identities', { config: { access: 'member' } }, async (request, reply) => {
     const notice = (request.query as { notice?: unknown } | undefined)?.notice;
-    return page(request, reply, { notice: typeof notice === 'string' ? NOTICES[notice] : undefined });
+    // "Fetch again" of a Service App needing re-authorization links here with its app, org and fetcher filled in.
+    const again = prefill.safeParse(request.query ?? {});
+    const appForm: ServiceAppFormValues | undefined =
+      again.success && again.data.appId
+        ? {
+            appId: again.data.appId,
+            clientId: '',
+            orgId: again.data.orgId ?? '',
+            fetcherConnectionId: again.data.fetcher ?? '',
+          }
+        : undefined;
+    return page(request, reply, { notice: typeof notice === 'string' ? NOTICES[notice] : undefined, appForm });
   });
 
   app.post('/identities/bots', { config: { access: 'member' } }, async (request, reply) => {
@@ -199,11 +222,16 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
       done(null, body),
     );
     receiver.post(
-      SERVICE_APP_WEBHOOK_PATH,
+      `${SERVICE_APP_WEBHOOK_PATH}/:fetcher`,
       { bodyLimit: MAX_DELIVERY_BYTES, config: { access: 'anyone', csrf: false } },
       async (request, reply) => {
         const body = request.body;
-        if (!Buffer.isBuffer(body) || !validDelivery(body, request.headers['x-spark-signature'], secrets())) {
+        const fetcherId = (request.params as { fetcher?: string }).fetcher ?? '';
+        if (
+          !FETCHER_ID.test(fetcherId) ||
+          !Buffer.isBuffer(body) ||
+          !validDelivery(body, request.headers['x-spark-signature'], secrets(fetcherId))
+        ) {
           return reply
             .code(401)
             .type('application/problem+json')
@@ -224,6 +252,14 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
             .send({ type: 'about:blank', title: 'Invalid delivery', status: 400, code: 'invalid_request' });
         }
         const { event, data } = delivery.data;
+        // Only an app this fetcher fetches: a delivery of one fetcher's webhook never acts on another's Service Apps.
+        const fetches = (await vault.connections.list()).some(
+          (c) => c.kind === 'service_app' && c.appId === appId && c.fetcherConnectionId === fetcherId,
+        );
+        if (!fetches) {
+          request.log.info({ appId, event }, 'service app event for an app this fetcher does not fetch: ignored');
+          return reply.code(204).send();
+        }
         try {
           if (event === 'authorized') {
             const added = await vault.identities.serviceAppAuthorized(appId, data.orgId);

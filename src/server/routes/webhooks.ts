@@ -13,6 +13,7 @@ import { owns } from '../access/principal.js';
 import { recordAudit } from '../audit.js';
 import type { ServerVault } from '../ports.js';
 import { type WebhookEntry, webhookCreatedView, webhooksView } from '../views/webhooks.js';
+import { createRateLimiter } from './api/ratelimit.js';
 import type { RouteOptions } from './signin.js';
 
 /** The vault calls of this page (absent from a page-only stand-in vault). */
@@ -29,6 +30,13 @@ const createBody = z.object({
 
 /** Deliveries shown per endpoint (the log keeps more). */
 const SHOWN = 20;
+
+/**
+ * Adds and redeliveries per account: each one makes this server call out (a DNS look-up, up to five POSTs) and
+ * writes an audit row, so a member cannot turn the broker into a request cannon or grow the audit log at request
+ * rate. A burst of 10, then one every 6 s.
+ */
+const ACTIONS = { burst: 10, perSecond: 1 / 6 };
 
 const NOTICES: Record<string, string> = {
   deleted: 'The endpoint was deleted: it receives nothing more.',
@@ -50,6 +58,22 @@ export const webhooksRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
 
   const audit = (request: FastifyRequest, action: AuditAction, target: string, ownerId: string, detail?: string) =>
     recordAudit(ctx, request, { action, target, ownerId, ...(detail ? { detail } : {}) });
+  const limiter = createRateLimiter(ACTIONS);
+
+  /** A 429 page when the viewer has used up their adds and redeliveries; undefined when this one may run. */
+  function limited(request: FastifyRequest, reply: FastifyReply, action: 'add' | 'redeliver') {
+    const p = request.principal;
+    const wait = limiter(`${action} ${p.account?.id ?? p.ownerId ?? 'admin'}`);
+    if (wait === 0) return undefined;
+    reply.header('retry-after', String(wait));
+    return reply.errorPage({
+      status: 429,
+      title: 'Too many webhook actions',
+      explanation: `Endpoints are added, and deliveries sent again, at most ${ACTIONS.burst} at a time, then one every ${1 / ACTIONS.perSecond} s.`,
+      action: `Wait ${wait} s, then try again.`,
+      retryHref: '/webhooks',
+    });
+  }
 
   /** The endpoint of `:id` if this request may see it. */
   async function load(request: FastifyRequest): Promise<WebhookEndpoint | undefined> {
@@ -117,6 +141,8 @@ export const webhooksRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
       return page(request, reply, { status: 400, error: error ?? 'The form could not be read: reload the page.' });
     }
     const body = parsed.data;
+    const refused = limited(request, reply, 'add');
+    if (refused) return refused;
     // A URL holding credentials is not shown again (a password never goes back into a page).
     const withCredentials = URL.canParse(body.url) && !!(new URL(body.url).username || new URL(body.url).password);
     const form = { url: withCredentials ? '' : body.url, connectionId: body.connection, description: body.description };
@@ -174,6 +200,8 @@ export const webhooksRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
       if (!endpoint || !owns(request.principal, endpoint.ownerId)) return reply.errorPage(notFound);
       ownerId = endpoint.ownerId;
     }
+    const refused = limited(request, reply, 'redeliver');
+    if (refused) return refused;
     const again = await vault.webhooks.redeliver(delivery.id);
     if (!again) return reply.errorPage(notFound);
     await audit(request, 'webhook.redeliver', delivery.endpointId, ownerId, `${delivery.type} ${delivery.eventId}`);

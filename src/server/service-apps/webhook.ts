@@ -4,31 +4,29 @@
  * twice (found again by name and target URL, and updated with the current secret). Its `authorized` deliveries make
  * the server onboard the new org by itself; `deauthorized` ones turn the org's connection `needs_reauth`.
  *
- * The signing secret is derived from the vault's key ring (`deriveKeys`), so every instance sharing `WEBEX_AUTH_KEYS`
- * checks deliveries with the same secret; the check itself is the space demo's ({@link validSparkSignature}).
+ * Each fetching connection's webhook has its own target URL (`/service-apps/webhook/<fetcher id>`) and its own
+ * signing secret, derived from the vault's key ring (`deriveKeys`) and the fetcher's id — so every instance sharing
+ * `WEBEX_AUTH_KEYS` checks deliveries with the same secret, and a person who reads their webhook's secret back from
+ * `GET /webhooks` can sign deliveries for their own fetcher only, never for another owner's Service Apps. The check
+ * itself is the space demo's ({@link validSparkSignature}).
  */
+import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
 import { type Config, isLoopbackHost } from '../../config.js';
 import type { WebexClient } from '../../webex/client.js';
+import { ensureWebhook } from '../../webex/webhooks.js';
 import { webhookTarget } from '../space/target.js';
-import { validSparkSignature, WebhookSetupError } from '../space/webhooks.js';
+import { validSparkSignature } from '../space/webhooks.js';
 
-/** The receiver's path. */
+/** The receiver's path (a fetching connection's webhook adds `/<fetcher id>`). */
 export const SERVICE_APP_WEBHOOK_PATH = '/service-apps/webhook';
+/** A fetching connection's id as it may appear in the receiver's path. */
+export const FETCHER_ID = /^[A-Za-z0-9_-]{1,100}$/;
 /** The webhook's name (how this server finds its own webhook again). */
 export const SERVICE_APP_WEBHOOK_NAME = 'webex-auth service apps';
 /** The `deriveKeys` purpose of the signing secret. */
 export const SERVICE_APP_WEBHOOK_PURPOSE = 'service-app-webhook';
-
-const webhookSchema = z.looseObject({
-  id: z.string().min(1),
-  name: z.string(),
-  targetUrl: z.string(),
-  resource: z.string().optional(),
-  event: z.string().optional(),
-});
-const webhookList = z.looseObject({ items: z.array(webhookSchema) });
 
 /** A `serviceApp` delivery (the fields used; Webex sends more). */
 export const serviceAppDelivery = z.looseObject({
@@ -41,9 +39,12 @@ export const serviceAppDelivery = z.looseObject({
   }),
 });
 
-/** The secrets deliveries may be signed with (one per key in the ring; the first is the one registered). */
-export function webhookSecrets(deriveKeys: (purpose: string) => Buffer[]): string[] {
-  return deriveKeys(SERVICE_APP_WEBHOOK_PURPOSE).map((k) => k.toString('hex'));
+/**
+ * The secrets the deliveries of fetching connection `fetcherId`'s webhook may be signed with (one per key in the ring;
+ * the first is the one registered).
+ */
+export function webhookSecrets(deriveKeys: (purpose: string) => Buffer[], fetcherId: string): string[] {
+  return deriveKeys(SERVICE_APP_WEBHOOK_PURPOSE).map((k) => createHmac('sha256', k).update(fetcherId).digest('hex'));
 }
 
 /** Whether `signature` is valid for `body` under any of `secrets`. */
@@ -52,15 +53,17 @@ export function validDelivery(body: Buffer, signature: unknown, secrets: string[
 }
 
 /**
- * Where Webex can deliver the Service Apps' events, if anywhere: under an https `PUBLIC_URL`, or this server's
- * loopback address when Webex is itself on loopback (the emulator, in demo mode or tests). Undefined: not reachable,
- * so no webhook (onboarding a new org is then done by hand: `webex-auth service-app add`).
+ * Where Webex can deliver the Service Apps' events of fetching connection `fetcherId` (without it: whether anywhere),
+ * if anywhere: under an https `PUBLIC_URL`, or this server's loopback address when Webex is itself on loopback (the
+ * emulator, in demo mode or tests). Undefined: not reachable, so no webhook (onboarding a new org is then done by
+ * hand: `webex-auth service-app add`).
  */
 export function serviceAppWebhookTarget(
   config: Pick<Config, 'publicUrl' | 'mode'>,
   apiBase: string,
   address: AddressInfo | string | null,
   tls: boolean,
+  fetcherId?: string,
 ): string | undefined {
   let loopbackApi = false;
   try {
@@ -69,46 +72,27 @@ export function serviceAppWebhookTarget(
     loopbackApi = false;
   }
   const mode = loopbackApi ? 'demo' : config.mode === 'demo' ? 'custom' : config.mode;
-  return webhookTarget({ publicUrl: config.publicUrl, mode }, address, tls, SERVICE_APP_WEBHOOK_PATH);
+  const path = fetcherId ? `${SERVICE_APP_WEBHOOK_PATH}/${encodeURIComponent(fetcherId)}` : SERVICE_APP_WEBHOOK_PATH;
+  return webhookTarget({ publicUrl: config.publicUrl, mode }, address, tls, path);
 }
 
 /**
  * Makes sure the token's owner has exactly one Service Apps webhook at `targetUrl`, active and signed with `secret`;
- * returns its id.
+ * returns its id (webex/webhooks.ts).
  * @throws {WebhookSetupError} when Webex refuses a call.
  */
-export async function ensureServiceAppWebhook(
+export function ensureServiceAppWebhook(
   client: WebexClient,
   spec: { targetUrl: string; secret: string },
 ): Promise<string> {
-  const listed = await client.request('GET', '/webhooks', { query: { max: 100 } });
-  if (listed.status !== 200) throw new WebhookSetupError('list webhooks', listed.status);
-  const parsed = webhookList.safeParse(listed.body);
-  if (!parsed.success) throw new WebhookSetupError('list webhooks', 502);
-  const ours = parsed.data.items.filter((w) => w.name === SERVICE_APP_WEBHOOK_NAME && w.targetUrl === spec.targetUrl);
-  const keep = ours.find((w) => w.resource === 'serviceApp' && w.event === 'all');
-  for (const extra of ours) {
-    if (extra === keep) continue;
-    const gone = await client.request('DELETE', `/webhooks/${encodeURIComponent(extra.id)}`);
-    if (gone.status !== 204 && gone.status !== 404) throw new WebhookSetupError('delete webhook', gone.status);
-  }
-  if (keep) {
-    const updated = await client.request('PUT', `/webhooks/${encodeURIComponent(keep.id)}`, {
-      body: { name: SERVICE_APP_WEBHOOK_NAME, targetUrl: spec.targetUrl, secret: spec.secret, status: 'active' },
-    });
-    if (updated.status !== 200) throw new WebhookSetupError('update webhook', updated.status);
-    return keep.id;
-  }
-  const created = await client.request('POST', '/webhooks', {
-    body: {
-      name: SERVICE_APP_WEBHOOK_NAME,
-      targetUrl: spec.targetUrl,
-      resource: 'serviceApp',
-      event: 'all',
-      secret: spec.secret,
-    },
+  // Also ours: the one shared target of earlier versions (signed with a secret every fetcher shared), deleted.
+  const legacy = spec.targetUrl.replace(/\/[^/]*$/, '');
+  return ensureWebhook(client, {
+    name: SERVICE_APP_WEBHOOK_NAME,
+    targetUrl: spec.targetUrl,
+    resource: 'serviceApp',
+    event: 'all',
+    secret: spec.secret,
+    alsoOurs: (w) => legacy.endsWith(SERVICE_APP_WEBHOOK_PATH) && w.targetUrl === legacy,
   });
-  const made = webhookSchema.safeParse(created.body);
-  if (created.status !== 200 || !made.success) throw new WebhookSetupError('create webhook', created.status);
-  return made.data.id;
 }

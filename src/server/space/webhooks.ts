@@ -10,31 +10,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import type { WebexClient } from '../../webex/client.js';
+import { ensureWebhook, WebhookSetupError } from '../../webex/webhooks.js';
 
 /** The webhook's name (how this server finds its own webhook again). */
 export const SPACE_WEBHOOK_NAME = 'webex-auth space demo';
 
-/** A webhook as Webex lists it (the fields used here). */
-const webhookSchema = z.looseObject({
-  id: z.string().min(1),
-  name: z.string(),
-  targetUrl: z.string(),
-  resource: z.string().optional(),
-  event: z.string().optional(),
-  filter: z.string().optional(),
-});
-const webhookList = z.looseObject({ items: z.array(webhookSchema) });
-
-/** Webex refused a webhook call: its HTTP status (no body, which might echo what was sent). */
-export class WebhookSetupError extends Error {
-  override name = 'WebhookSetupError';
-  constructor(
-    readonly step: string,
-    readonly status: number,
-  ) {
-    super(`${step}: HTTP ${status}`);
-  }
-}
+export { WebhookSetupError };
 
 /** What the webhook is for. */
 export interface SpaceWebhookSpec {
@@ -46,42 +27,18 @@ export interface SpaceWebhookSpec {
 /**
  * Makes sure the token's owner has exactly one space-demo webhook at `targetUrl` for `spaceId`, active and signed
  * with `secret`; returns its id. An existing one is updated (a restart brings a new secret), one for another space is
- * replaced, and extra copies are deleted.
+ * replaced, and extra copies are deleted (webex/webhooks.ts).
  * @throws {WebhookSetupError} when Webex refuses a call (e.g. 403 without a messages scope).
  */
-export async function ensureSpaceWebhook(client: WebexClient, spec: SpaceWebhookSpec): Promise<string> {
-  const filter = `roomId=${spec.spaceId}`;
-  const listed = await client.request('GET', '/webhooks', { query: { max: 100 } });
-  if (listed.status !== 200) throw new WebhookSetupError('list webhooks', listed.status);
-  const parsed = webhookList.safeParse(listed.body);
-  if (!parsed.success) throw new WebhookSetupError('list webhooks', 502);
-  const ours = parsed.data.items.filter((w) => w.name === SPACE_WEBHOOK_NAME && w.targetUrl === spec.targetUrl);
-  const keep = ours.find((w) => w.resource === 'messages' && w.event === 'created' && w.filter === filter);
-  for (const extra of ours) {
-    if (extra === keep) continue;
-    const gone = await client.request('DELETE', `/webhooks/${encodeURIComponent(extra.id)}`);
-    if (gone.status !== 204 && gone.status !== 404) throw new WebhookSetupError('delete webhook', gone.status);
-  }
-  if (keep) {
-    const updated = await client.request('PUT', `/webhooks/${encodeURIComponent(keep.id)}`, {
-      body: { name: SPACE_WEBHOOK_NAME, targetUrl: spec.targetUrl, secret: spec.secret, status: 'active' },
-    });
-    if (updated.status !== 200) throw new WebhookSetupError('update webhook', updated.status);
-    return keep.id;
-  }
-  const created = await client.request('POST', '/webhooks', {
-    body: {
-      name: SPACE_WEBHOOK_NAME,
-      targetUrl: spec.targetUrl,
-      resource: 'messages',
-      event: 'created',
-      filter,
-      secret: spec.secret,
-    },
+export function ensureSpaceWebhook(client: WebexClient, spec: SpaceWebhookSpec): Promise<string> {
+  return ensureWebhook(client, {
+    name: SPACE_WEBHOOK_NAME,
+    targetUrl: spec.targetUrl,
+    resource: 'messages',
+    event: 'created',
+    filter: `roomId=${spec.spaceId}`,
+    secret: spec.secret,
   });
-  const made = webhookSchema.safeParse(created.body);
-  if (created.status !== 200 || !made.success) throw new WebhookSetupError('create webhook', created.status);
-  return made.data.id;
 }
 
 /** Whether `signature` (the `X-Spark-Signature` header) is the hex HMAC-SHA1 of `body` under `secret`. */

@@ -1,15 +1,18 @@
 /**
  * The result page of a connection: the person, granted vs requested scopes, the masked token pair with reveal and
- * copy, expiry times, Refresh now, Try it, copy as curl / .env / JSON, and Delete.
+ * copy, expiry times, Refresh now, Try it, copy as curl / .env / JSON, the recent calls through the proxy, and Delete.
  */
 
 import type { TokenCapStatus } from '../../vault/cap.js';
 import type { RefreshRecord } from '../../vault/history.js';
+import type { RecentProxyCall } from '../../vault/proxy-calls.js';
+import type { Connection } from '../../vault/types.js';
 import { html, type SafeHtml } from '../html.js';
 import type { RevealedTokens, StoredConnection } from '../ports.js';
 import type { TryResult } from '../session.js';
 import { missingScopes, TRY_CALL_IDS, TRY_CALLS, type TryCall, type TryCallId } from '../try-calls.js';
 import { lifecycleCard } from './lifecycle.js';
+import { reauthAction } from './reauth.js';
 import { authorizeButton } from './space.js';
 
 /** "in 13 days", "in 5 hours", "2 minutes ago". */
@@ -54,6 +57,28 @@ export interface ConnectionModel {
   tokenCap?: TokenCapStatus | undefined;
   /** The newest refreshes (the lifecycle card's timeline). */
   history?: RefreshRecord[];
+  /** The newest calls through the broker's proxy, newest first (the "Recent calls" card); undefined: no call log. */
+  recentCalls?: RecentProxyCall[] | undefined;
+}
+
+/** The "Recent calls" card: the connection's newest calls through the proxy (never a body or token). */
+function recentCallsCard(calls: RecentProxyCall[]): SafeHtml {
+  const when = (at: number) =>
+    new Date(at)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
+  return html`<section class="card" id="recent-calls">
+<h2>Recent calls</h2>
+<p class="muted">Calls made as this connection through the broker's proxy (<code>/api/v1/connections/…/proxy/…</code>), newest first; ids in paths show as <code>{id}</code>.</p>
+${
+  calls.length
+    ? html`<table><thead><tr><th>When</th><th>Method</th><th>Path</th><th>Status</th><th>Duration</th><th>TrackingID</th></tr></thead><tbody>
+${calls.map((c) => html`<tr><td>${when(c.at)}</td><td>${c.method}</td><td><code>${c.template}</code></td><td class="${c.status < 400 ? 'status-ok' : 'status-bad'}">${c.status}</td><td>${Math.round(c.durationMs)} ms</td><td><code>${c.trackingId ?? ''}</code></td></tr>`)}
+</tbody></table>`
+    : html`<p class="muted" id="no-recent-calls">No calls through the proxy yet.</p>`
+}
+</section>`;
 }
 
 function secret(id: string, label: string, value: string): SafeHtml {
@@ -70,7 +95,7 @@ function expiry(at: number, now: number): SafeHtml {
   return html`<time datetime="${new Date(at).toISOString()}">${iso}</time> <span class="${at > now ? 'muted' : 'status-bad'}">(${at > now ? 'expires' : 'expired'} ${relativeTime(at, now)})</span>`;
 }
 
-function tryPanel(r: TryResult, csrf: string, granted: string[]): SafeHtml {
+function tryPanel(r: TryResult, csrf: string, granted: string[], kind: Connection['kind']): SafeHtml {
   const ok = r.status >= 200 && r.status < 300;
   const fix = r.requiredScopes ?? [];
   return html`<div class="try-result" id="try-result">
@@ -78,7 +103,7 @@ function tryPanel(r: TryResult, csrf: string, granted: string[]): SafeHtml {
 ${
   r.status === 403
     ? html`<div class="notice" id="try-explanation"><strong>Missing scope.</strong> This call needs ${fix.length ? fix.map((s, i) => html`${i ? ' or ' : ''}<code>${s}</code>`) : 'a scope this token does not have'}; the token was granted ${granted.length ? granted.map((s, i) => html`${i ? ', ' : ''}<code>${s}</code>`) : 'no scopes'}.
-${fix[0] ? html`<p>${authorizeButton(csrf, [...new Set([...granted, fix.find((s) => s !== 'spark:all') ?? fix[0]])], `Authorize again with ${fix.find((s) => s !== 'spark:all') ?? fix[0]}`)}</p>` : ''}</div>`
+${fix[0] && (kind ?? 'integration') === 'integration' ? html`<p>${authorizeButton(csrf, [...new Set([...granted, fix.find((s) => s !== 'spark:all') ?? fix[0]])], `Authorize again with ${fix.find((s) => s !== 'spark:all') ?? fix[0]}`)}</p>` : ''}</div>`
     : ''
 }
 <pre>${JSON.stringify(r.body, null, 2)}</pre></div>`;
@@ -126,7 +151,7 @@ export function connectionView(m: ConnectionModel): SafeHtml {
 <div class="person">
 <div class="avatar" aria-hidden="true"><span>${initial}</span>${m.showAvatar && avatarOk ? html`<img src="${c.person.avatar}" alt="">` : ''}</div>
 <div><h1 id="person-name">${c.person.displayName}</h1><div class="muted">${email || 'Reading the name and email needs spark:people_read.'}</div>
-<div>${c.status === 'active' ? html`<span class="badge ok">active</span>` : html`<span class="badge missing">${c.status}</span>`}</div></div>
+<div>${c.status === 'active' ? html`<span class="badge ok">active</span>` : html`<span class="badge missing">${c.status}</span> ${reauthAction(c, m.csrf)}`}</div></div>
 </div>
 </section>
 <section class="card">
@@ -160,11 +185,12 @@ ${
 }
 </section>
 ${lifecycleCard({ connection: c, tokenCap: m.tokenCap, history: m.history ?? [], csrf: m.csrf, now: m.now })}
+${m.recentCalls ? recentCallsCard(m.recentCalls) : ''}
 <section class="card" id="try">
 <h2>Try it</h2>
 <p class="muted">Common read calls, made with this connection's access token. Calls the granted scopes do not allow are greyed; trying one shows Webex's refusal and the scope that fixes it.</p>
 <ul class="try-calls">${TRY_CALL_IDS.map((id) => tryButton(id, path, m.csrf, c.scopes, email))}</ul>
-${m.tryResult ? tryPanel(m.tryResult, m.csrf, c.scopes) : ''}
+${m.tryResult ? tryPanel(m.tryResult, m.csrf, c.scopes, c.kind) : ''}
 </section>
 <section class="card">
 <h2>Delete</h2>

@@ -5,6 +5,7 @@
  */
 import type { Connection } from '../../vault/types.js';
 import { html, type SafeHtml } from '../html.js';
+import { reauthAction } from './reauth.js';
 
 const DAY = 86_400_000;
 
@@ -91,11 +92,7 @@ ${timelineSvg(c, m.now, m.keepaliveDays)}
 <div class="row">
 <form method="post" action="${base}/refresh" class="inline">${csrf}<button type="submit">Refresh now</button></form>
 <form method="post" action="${base}/delete" class="inline">${csrf}<button type="submit" class="danger">Delete</button></form>
-${
-  c.status === 'needs_reauth'
-    ? html`<form method="post" action="/oauth/start" class="inline">${csrf}<input type="hidden" name="scopes" value="${c.requestedScopes.join(' ')}"><button type="submit">Authorize again</button></form>`
-    : ''
-}
+${c.status === 'needs_reauth' ? reauthAction(c, m.csrf) : ''}
 </div>
 </section>`;
 }

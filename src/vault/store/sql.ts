@@ -10,6 +10,7 @@ import { AuditStatements } from './sql-audit.js';
 import { ForcedRefreshStatements } from './sql-forced.js';
 import { LifecycleStatements } from './sql-history.js';
 import { GuestTokenStatements, kindOf, reasonOf } from './sql-kinds.js';
+import { ProxyCallStatements } from './sql-proxy-calls.js';
 import { list, nil, num, optNum, optStr, type Row } from './sql-rows.js';
 import { SessionStatements } from './sql-sessions.js';
 import { WebhookStatements } from './sql-webhooks.js';
@@ -24,6 +25,7 @@ import type {
   IntegrationRow,
   NeedsReauthReason,
   PendingRow,
+  ProxyCallRow,
   RefreshFailure,
   RefreshHistoryRow,
   SessionRow,
@@ -132,6 +134,8 @@ export class SqlStore implements Store {
   private readonly guests: GuestTokenStatements;
   /** Refresh history, minted tokens and back-off (sql-history.ts). */
   private readonly lifecycle: LifecycleStatements;
+  /** The proxy's call log (sql-proxy-calls.ts). */
+  private readonly calls: ProxyCallStatements;
 
   constructor(
     private readonly db: Executor,
@@ -145,6 +149,7 @@ export class SqlStore implements Store {
     this.hooks = new WebhookStatements(db);
     this.guests = new GuestTokenStatements(db);
     this.lifecycle = new LifecycleStatements(db);
+    this.calls = new ProxyCallStatements(db);
   }
 
   changeStamp(scope: 'connections' | 'apiKeys'): number | undefined {
@@ -316,7 +321,9 @@ export class SqlStore implements Store {
   }
 
   async deleteConnection(id: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM connections WHERE id = ?', [id])) > 0;
+    const deleted = (await this.db.run('DELETE FROM connections WHERE id = ?', [id])) > 0;
+    if (deleted) await this.calls.deleteFor(id);
+    return deleted;
   }
 
   async acquireLease(id: string, holder: string, expiresAt: number, now: number): Promise<ConnectionRow | undefined> {
@@ -647,6 +654,16 @@ export class SqlStore implements Store {
     failure: RefreshFailure,
   ): Promise<{ failures: number; failingSince: number } | undefined> {
     return this.lifecycle.recordRefreshFailure(id, holder, failure);
+  }
+
+  // The proxy's call log: see sql-proxy-calls.ts.
+
+  insertProxyCalls(rows: readonly ProxyCallRow[], keep?: number): Promise<void> {
+    return this.calls.insert(rows, keep);
+  }
+
+  listProxyCalls(connectionId: string, limit: number): Promise<ProxyCallRow[]> {
+    return this.calls.list(connectionId, limit);
   }
 
   async acquireNamedLease(name: string, holder: string, expiresAt: number, now: number): Promise<boolean> {

@@ -101,6 +101,20 @@ export interface RefreshHistoryRow {
   error: string | undefined;
 }
 
+/** One call through the proxy (the connection page's "Recent calls"). Never a body or token. */
+export interface ProxyCallRow {
+  connectionId: string;
+  /** When the call started (ms). */
+  at: number;
+  method: string;
+  /** The path with ids replaced by `{id}`. */
+  template: string;
+  status: number;
+  durationMs: number;
+  /** Webex's `trackingid` answer header. */
+  trackingId: string | undefined;
+}
+
 /** An access token this broker minted for a person (counted against the person's live-token cap until it expires). */
 export interface TokenMintRow {
   connectionId: string;
@@ -447,6 +461,10 @@ export interface Store {
   insertRefreshHistory(row: RefreshHistoryRow, keep?: number): Promise<void>;
   /** The connection's newest refreshes, newest first. */
   listRefreshHistory(connectionId: string, limit: number): Promise<RefreshHistoryRow[]>;
+  /** Appends proxied calls (any connections), keeping each connection's newest `keep` (default 100). */
+  insertProxyCalls(rows: readonly ProxyCallRow[], keep?: number): Promise<void>;
+  /** The connection's newest proxied calls, newest first. */
+  listProxyCalls(connectionId: string, limit: number): Promise<ProxyCallRow[]>;
   /** Records a minted access token; false when the same (connection, expiry) was recorded already (an unchanged token). */
   recordTokenMint(row: TokenMintRow): Promise<boolean>;
   /** The person's access tokens minted here and still live at `now`, and when the oldest of them expires. */

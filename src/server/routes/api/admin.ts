@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
+import { TokenCapError } from '../../../vault/cap.js';
 import type { Vault } from '../../../vault/types.js';
 import { LOCAL_OPERATOR, VaultError } from '../../../vault/types.js';
 import { personDetail, recordAudit } from '../../audit.js';
@@ -47,8 +48,17 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
     return /^[A-Za-z0-9_-]{1,100}$/.test(id) ? id : undefined;
   };
 
+  /** The cap's own words for `?notice=token_cap&connection=…` (the person's standing now), if it still refuses. */
+  async function capText(query: { connection?: unknown; retry_after?: unknown }): Promise<string | undefined> {
+    const id = typeof query.connection === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(query.connection);
+    const status = id ? await vault.connections.tokenCap(query.connection as string) : undefined;
+    const seconds = typeof query.retry_after === 'string' && /^[1-9]\d{0,4}$/.test(query.retry_after);
+    return status ? new TokenCapError(status, seconds ? Number(query.retry_after) : 1).message : undefined;
+  }
+
   app.get('/connections', admin, async (request, reply) => {
-    const { notice, retry_after: retryAfter } = request.query as { notice?: unknown; retry_after?: unknown };
+    const query = request.query as { notice?: unknown; retry_after?: unknown; connection?: unknown };
+    const { notice, retry_after: retryAfter } = query;
     const connections = await vault.connections.list();
     const owners = new Map([[LOCAL_OPERATOR, 'local operator']]);
     for (const a of await vault.accounts.list()) owners.set(a.id, a.email);
@@ -61,7 +71,7 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
         keepaliveDays: config.keepaliveDays,
         owners,
         missingKeyId: vaultMissingKey(vault),
-        notice: noticeText(notice, retryAfter),
+        notice: (notice === 'token_cap' ? await capText(query) : undefined) ?? noticeText(notice, retryAfter),
       }),
     );
   });
@@ -76,6 +86,19 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
       await auditRefresh(vault, request, 'refresh.forced', connection);
     } catch (err) {
       const code = err instanceof VaultError ? err.code : undefined;
+      // Near Webex's live-token cap (vault/cap.ts): refused and recorded, and the notice says so in the cap's words.
+      if (err instanceof TokenCapError) {
+        const seconds = retrySeconds(err.retryAfter);
+        await auditRefresh(
+          vault,
+          request,
+          'refresh.refused',
+          connection,
+          `token cap: ${err.status.used}/${err.status.cap}`,
+        );
+        const q = new URLSearchParams({ notice: 'token_cap', connection: connection.id, retry_after: String(seconds) });
+        return reply.code(303).redirect(`/connections?${q}`);
+      }
       if (code === 'rate_limited') {
         // The dashboard's notice says when it can run again (the limit is per connection, whoever asks). A refused
         // refresh minted nothing and is not logged (no audit rows at request rate).

@@ -10,9 +10,11 @@
  * Auth is `Authorization: Bearer wak_…` (an API key made for given connections, with permissions: `token` for the token
  * route, `refresh` and `delete` for theirs; any key may list); errors are problem+json with a stable `code`; each key
  * has a rate limit, and each client address a budget of failed key attempts; bodies are limited to 1 KiB. Input is
- * validated by Fastify's JSON schemas (ajv), so bad input is a 400 naming the field, never a 500.
+ * validated by the routes' zod schemas (schemas.ts, which also make the OpenAPI document), so bad input is a 400 naming
+ * the field, never a 500.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../../../config.js';
 import { TokenCapError } from '../../../vault/cap.js';
 import type { VaultMetrics } from '../../../vault/metrics.js';
@@ -30,10 +32,24 @@ import { sendKeyUnavailable } from '../../key-unavailable.js';
 import { lazyChildLogger } from '../../lazy-logger.js';
 import { addressKey } from '../../session.js';
 import { createKeyGate, type GuessLimitOptions } from './guess-limit.js';
-import { openApiDocument } from './openapi.js';
+import { openApiRoutes } from './openapi.js';
 import { sendProblem } from './problem.js';
 import { type ProxyConfig, type ProxyOptions, proxyRoutes } from './proxy.js';
 import { createRateLimiter, type RateLimitOptions } from './ratelimit.js';
+import {
+  commonProblems,
+  connectionIdParams,
+  connectionListSchema,
+  deletedSchema,
+  guestBody,
+  guestTokenSchema,
+  ok,
+  problem,
+  refreshedSchema,
+  tokenQuery,
+  tokenSchema,
+} from './schemas.js';
+import { createTokenBodies, JSON_CONTENT_TYPE } from './token-body.js';
 
 /** The vault calls the broker makes. */
 export type BrokerVault = Pick<Vault, 'connections' | 'apiKeys' | 'audit'>;
@@ -56,28 +72,6 @@ declare module 'fastify' {
     apiKey?: ApiKeyRecord;
   }
 }
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' } },
-} as const;
-
-/** `POST …/guests`: who the guest is (Webex's own field names). */
-const guestBody = {
-  type: 'object',
-  required: ['subject', 'displayName'],
-  additionalProperties: false,
-  properties: {
-    subject: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
-    displayName: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
-  },
-} as const;
-
-const tokenQuery = {
-  type: 'object',
-  properties: { min_validity: { type: 'integer', minimum: 0, maximum: 86_400, default: 60 } },
-} as const;
 
 /** The API view of a connection. */
 export function connectionJson(c: Connection) {
@@ -175,11 +169,18 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
   const { vault } = options;
   const limit = createRateLimiter(options.rateLimit);
   const gate = createKeyGate((key) => vault.apiKeys.verify(key), options.guessLimit);
+  const tokenBodies = createTokenBodies();
   // The token route is the hot path (bots ask before every Webex call): at the default `info` level its two
   // per-request lines ("incoming request", "request completed") would be most of the log and a measurable share of
   // its CPU, so that route logs at `warn` — its errors and warnings still appear, and LOG_LEVEL=debug (or trace) keeps
   // every request line. Other levels are left as configured.
   const hotRouteLogLevel = app.log.level === 'info' ? 'warn' : undefined;
+
+  // Requests are validated by the routes' zod schemas, in this scope only (the pages keep Fastify's own validation).
+  // The response schemas document the answers (test/broker/openapi.test.ts checks real answers against them) but are
+  // not run per request: an answer is serialized as Fastify does without a schema, so the token route pays nothing.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   app.setErrorHandler(async (error, _request, reply) => {
     const e = error as { statusCode?: number; code?: string; validation?: unknown; message?: string };
@@ -246,21 +247,41 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     return false;
   }
 
-  app.get('/api/v1/openapi.json', async (_request, reply) =>
-    reply.header('cache-control', 'no-cache').send(openApiDocument),
-  );
+  // Before the routes, so the document sees each of them.
+  openApiRoutes(app);
+  const api = app.withTypeProvider<ZodTypeProvider>();
 
-  app.get('/api/v1/connections', { onRequest: authenticate }, async (request, reply) => {
+  const listSchema = {
+    summary: 'The connections this API key may use (no token material).',
+    response: { 200: ok(connectionListSchema), 401: commonProblems[401], 429: commonProblems[429] },
+  };
+  api.get('/api/v1/connections', { onRequest: authenticate, schema: listSchema }, async (request, reply) => {
     const allowed = new Set(request.apiKey?.connectionIds);
     const connections = (await vault.connections.list()).filter((c) => allowed.has(c.id));
     return reply.header('cache-control', 'no-store').send({ connections: connections.map(connectionJson) });
   });
 
+  // Typed by hand, not through the zod type provider: its answer is a pre-serialized string (token-body.ts).
   app.get<{ Params: { id: string }; Querystring: { min_validity: number } }>(
     '/api/v1/connections/:id/token',
     {
       onRequest: authenticate,
-      schema: { params: idParams, querystring: tokenQuery },
+      schema: {
+        summary: 'An access token valid for at least `min_validity` seconds, refreshing first if needed.',
+        description: 'Needs the `token` permission.',
+        params: connectionIdParams,
+        querystring: tokenQuery,
+        response: {
+          200: ok(tokenSchema),
+          400: problem('`invalid_request` (e.g. `min_validity` out of range).'),
+          ...commonProblems,
+          409: problem(
+            '`needs_reauth`, with its `reason`: `refresh_refused` or `revoked_at_webex` (authorize again), `deauthorized` (a Service App an admin deauthorized in the org).',
+          ),
+          502: problem('`upstream_error`: Webex refused the client credentials.'),
+          503: problem('`upstream_unavailable`, with `Retry-After`; the connection stays active.'),
+        },
+      },
       ...(hotRouteLogLevel ? { logLevel: hotRouteLogLevel } : {}),
       childLoggerFactory: lazyChildLogger,
     },
@@ -269,25 +290,39 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
       if (!permitted(request, reply, 'token') || !inScope(request, reply, id)) return reply;
       try {
         const t = await vault.connections.getFreshToken(id, request.query.min_validity);
-        return reply.header('cache-control', 'no-store').send({
-          access_token: t.accessToken,
-          token_type: 'Bearer',
-          expires_at: new Date(t.expiresAt).toISOString(),
-          expires_in: Math.max(0, Math.floor((t.expiresAt - Date.now()) / 1000)),
-          scopes: t.scopes,
-          // false: this token lives less than min_validity (Webex grants no longer ones); it is the freshest there is.
-          min_validity_met: t.minValidityMet,
-          person: { id: t.person.id, email: t.person.email, display_name: t.person.displayName },
-        });
+        // Pre-serialized once per token and second (token-body.ts): no serializer runs on this hot path.
+        return reply
+          .header('cache-control', 'no-store')
+          .header('content-type', JSON_CONTENT_TYPE)
+          .send(tokenBodies(id, t));
       } catch (err) {
         return vaultProblem(reply, err);
       }
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  api.post(
     '/api/v1/connections/:id/refresh',
-    { onRequest: authenticate, bodyLimit: 1024, schema: { params: idParams } },
+    {
+      onRequest: authenticate,
+      bodyLimit: 1024,
+      schema: {
+        summary: 'Refresh now (single flight).',
+        description: 'Needs the `refresh` permission. Recorded in the audit log (`refresh.forced`).',
+        params: connectionIdParams,
+        response: {
+          200: ok(refreshedSchema),
+          400: problem('`invalid_request`: a bad connection id.'),
+          ...commonProblems,
+          409: problem('`needs_reauth`, with its `reason`.'),
+          413: problem('`payload_too_large`.'),
+          429: problem(
+            '`rate_limited`, with `Retry-After` (also a forced refresh inside `FORCED_REFRESH_MIN_INTERVAL`).',
+          ),
+          503: problem('`upstream_unavailable`, with `Retry-After`.'),
+        },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params;
       if (!permitted(request, reply, 'refresh') || !inScope(request, reply, id)) return reply;
@@ -311,30 +346,58 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  api.delete(
     '/api/v1/connections/:id',
-    { onRequest: authenticate, bodyLimit: 1024, schema: { params: idParams } },
+    {
+      onRequest: authenticate,
+      bodyLimit: 1024,
+      schema: {
+        summary: 'Forget a connection (its tokens are deleted from the vault).',
+        description: 'Needs the `delete` permission. Recorded in the audit log (`connection.delete`).',
+        params: connectionIdParams,
+        response: { 204: deletedSchema, ...commonProblems },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params;
       if (!permitted(request, reply, 'delete') || !inScope(request, reply, id)) return reply;
       const ownerId = (await vault.connections.get(id))?.ownerId;
       if (!(await vault.connections.delete(id))) return sendProblem(reply, 404, 'not_found', 'No such connection.');
       await audit(request, 'connection.delete', id, ownerId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
   // Guest tokens through a Service App connection (vault/identities.ts): a live one is reused per subject.
   const identities = (vault as Partial<Pick<Vault, 'identities'>>).identities;
   if (identities) {
-    app.post<{ Params: { id: string }; Body: { subject: string; displayName: string } }>(
+    api.post(
       '/api/v1/connections/:id/guests',
-      { onRequest: authenticate, bodyLimit: 1024, schema: { params: idParams, body: guestBody } },
+      {
+        onRequest: authenticate,
+        bodyLimit: 1024,
+        schema: {
+          summary: 'A guest token minted through a Service App connection (with `guest-issuer:write`).',
+          description:
+            'Needs the `guests` permission. A live token minted earlier for the same `subject` (kept encrypted) is returned again.',
+          params: connectionIdParams,
+          body: guestBody,
+          response: {
+            200: ok(guestTokenSchema),
+            400: problem('`invalid_request` (bad body, or not a Service App connection).'),
+            ...commonProblems,
+            409: problem('`needs_reauth`, with its `reason`.'),
+            503: problem('`upstream_unavailable`, with `Retry-After`.'),
+          },
+        },
+      },
       async (request, reply) => {
         const { id } = request.params;
         if (!permitted(request, reply, 'guests') || !inScope(request, reply, id)) return reply;
         try {
           const t = await identities.guestToken(id, request.body);
+          // A new guest token is a credential minted: recorded (who asked, for which subject), never the token.
+          if (!t.reused) await audit(request, 'guest.token', id, undefined, `subject ${request.body.subject}`);
           return reply.header('cache-control', 'no-store').send({
             access_token: t.accessToken,
             expires_at: new Date(t.expiresAt).toISOString(),

@@ -11,6 +11,7 @@ export type ProblemCode =
   | 'not_found'
   | 'needs_reauth'
   | 'upstream_unavailable'
+  | 'upstream_timeout'
   | 'upstream_error'
   | 'invalid_request'
   | 'rate_limited'
@@ -25,6 +26,7 @@ const TITLES: Record<ProblemCode, string> = {
   not_found: 'Not found',
   needs_reauth: 'The connection needs re-authorization',
   upstream_unavailable: 'Webex is unavailable',
+  upstream_timeout: 'Webex did not answer in time',
   upstream_error: 'Webex refused the refresh',
   invalid_request: 'Invalid request',
   rate_limited: 'Too many requests',
@@ -33,6 +35,9 @@ const TITLES: Record<ProblemCode, string> = {
   vault_key_unavailable: 'The server lacks the key stored data is encrypted under',
   internal: 'Internal error',
 };
+
+/** Every problem code (the OpenAPI document lists them). */
+export const PROBLEM_CODES = Object.keys(TITLES) as [ProblemCode, ...ProblemCode[]];
 
 /** A problem document. */
 export interface Problem {

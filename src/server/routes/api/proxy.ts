@@ -5,14 +5,15 @@
  * - `{path}` is checked first (proxy-path.ts: no `.`/`..`/empty segments, encoded slashes, backslashes or control
  *   characters → 400); the key needs the `proxy` permission, this connection, and its path prefixes and methods (403).
  * - The target is only ever the connection's API base + `/{path}` + the query as sent; in team mode that base must be
- *   Webex's, a loopback one or listed in `ALLOWED_API_BASES` (proxy-target.ts, 403).
+ *   Webex's, the server's own `WEBEX_API_BASE` (a demo's emulator) or listed in `ALLOWED_API_BASES` (proxy-target.ts,
+ *   403).
  * - End-to-end headers pass both ways; hop-by-hop ones, `Host`, `Authorization` (the broker key), `Cookie`,
  *   `Forwarded`/`X-Forwarded-*` do not; `Authorization: Bearer <the connection's token>` is set. The answer streams
  *   back unchanged (Webex's errors too), with `Link` URLs under the API base rewritten to the proxy (link-rewrite.ts).
  * - A 401 from Webex → one refresh shared with every concurrent caller (`renewRefused`, not a forced refresh) and one
  *   retry, when the body was buffered (≤ `PROXY_BUFFER_LIMIT`); a 429 is passed through, or waited out once when its
  *   `Retry-After` is at most `PROXY_MAX_RETRY_WAIT`. Bodies above `PROXY_MAX_BODY` → 413. The proxy's own errors are
- *   problem+json. No token or body is ever logged.
+ *   problem+json (no answer headers within `PROXY_HEADERS_TIMEOUT` → 504). No token or body is ever logged.
  *
  * Forwarding is undici's `Agent.request` (undici 7, Node ≥ 20.18): a keep-alive connection pool per origin, request
  * and answer bodies as Node streams, and none of `fetch`'s WHATWG machinery (Request/Response/Headers objects, web
@@ -21,7 +22,7 @@
  * refresh, the Link rewrite); bench/proxy.mjs measures the result against a bare node:http forwarder.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, LogLevel } from 'fastify';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../../../config.js';
 import { parseRetryAfter } from '../../../oauth/retry-after.js';
 import { BoundedCache } from '../../../vault/bounded-cache.js';
@@ -33,6 +34,7 @@ import { sendProblem } from './problem.js';
 import { BodyTooLarge, readProxyBody } from './proxy-body.js';
 import { parseProxyPath, pathAllowed, pathTemplate } from './proxy-path.js';
 import { apiBaseAllowed } from './proxy-target.js';
+import { proxySchema } from './schemas.js';
 
 /** What the proxy counts per call (never a body or token); the metrics and a "recent calls" store can take it. */
 export interface ProxyCall {
@@ -48,12 +50,24 @@ export interface ProxyCall {
 
 /** The settings the proxy reads (defaults as loadConfig's when a hand-made configuration lacks them). */
 export type ProxyConfig = Partial<
-  Pick<Config, 'accessMode' | 'allowedApiBases' | 'proxyBufferLimit' | 'proxyMaxBody' | 'proxyMaxRetryWait'>
+  Pick<
+    Config,
+    | 'accessMode'
+    | 'allowedApiBases'
+    | 'apiBase'
+    | 'publicUrl'
+    | 'proxyBufferLimit'
+    | 'proxyMaxBody'
+    | 'proxyMaxRetryWait'
+    | 'proxyHeadersTimeout'
+    | 'proxyBodyTimeout'
+  >
 >;
 
 /** Options of {@link proxyRoutes}: the broker's own key check and error mapping, so both answer alike. */
 export interface ProxyOptions {
-  vault: Pick<Vault, 'connections' | 'integrations'>;
+  /** The vault; its `proxyCalls` (when it has one) keeps each call for the connection page's "Recent calls". */
+  vault: Pick<Vault, 'connections' | 'integrations'> & Partial<Pick<Vault, 'proxyCalls'>>;
   config: ProxyConfig;
   /** The broker's onRequest key check (sets `request.apiKey`, or answers 401/429). */
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -73,8 +87,8 @@ export interface ProxyOptions {
   dispatcher?: Dispatcher;
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy sets or must not pass on. */
-const DROP_REQUEST = new Set([
+/** Hop-by-hop headers (RFC 9110 §7.6.1): never passed on, either way. */
+const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -84,6 +98,10 @@ const DROP_REQUEST = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+];
+/** Request headers not sent on: hop-by-hop ones, and those the proxy sets or must not pass on. */
+const DROP_REQUEST = new Set([
+  ...HOP_BY_HOP,
   'expect',
   'host',
   'authorization',
@@ -92,18 +110,8 @@ const DROP_REQUEST = new Set([
   'forwarded',
   'x-real-ip',
 ]);
-const DROP_RESPONSE = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'set-cookie',
-]);
+/** Answer headers not sent back: hop-by-hop ones, and Webex's cookies. */
+const DROP_RESPONSE = new Set([...HOP_BY_HOP, 'set-cookie']);
 
 /** The methods a proxied call may use (those a key may be limited to). */
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -170,15 +178,35 @@ const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : 
 /** The proxy plugin; the broker registers it with its own key check (broker.ts). */
 export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: FastifyInstance, options) => {
   const { vault, authenticate, permitted, inScope, vaultProblem } = options;
+  const callLog = vault.proxyCalls;
   const accessMode = options.config.accessMode ?? 'team';
   const allowedApiBases = options.config.allowedApiBases ?? [];
+  const ownApiBase = options.config.apiBase;
+  const publicUrl = options.config.publicUrl;
   const bufferLimit = options.config.proxyBufferLimit ?? 1_048_576;
   const maxBody = options.config.proxyMaxBody ?? 104_857_600;
   const maxRetryWaitMs =
     options.config.proxyMaxRetryWait === undefined ? undefined : options.config.proxyMaxRetryWait * 1000;
-  // Keep-alive sockets are dropped after 4 s idle, under the 5 s a Node server keeps one (as keepalive-fetch.ts).
-  const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 4_000, connections: 128 });
-  if (!options.dispatcher) app.addHook('onClose', async () => dispatcher.close());
+  // Keep-alive sockets are dropped after 4 s idle, under the 5 s a Node server keeps one (as keepalive-fetch.ts). A
+  // Webex that sends no answer headers within PROXY_HEADERS_TIMEOUT is answered 504; one that stalls mid-body longer
+  // than PROXY_BODY_TIMEOUT has the answer cut (its headers are already sent).
+  // undici loads on the first proxied call, not at start-up: it was the biggest module `serve` evaluated at start
+  // (bench/limits.md), and a server whose clients only ask for tokens never needs it.
+  let ownAgent: Promise<Dispatcher> | undefined;
+  function client(): Promise<Dispatcher> {
+    if (options.dispatcher) return Promise.resolve(options.dispatcher);
+    ownAgent ??= import('undici').then(
+      ({ Agent }) =>
+        new Agent({
+          keepAliveTimeout: 4_000,
+          connections: 128,
+          headersTimeout: (options.config.proxyHeadersTimeout ?? 30) * 1000,
+          bodyTimeout: (options.config.proxyBodyTimeout ?? 60) * 1000,
+        }),
+    );
+    return ownAgent;
+  }
+  app.addHook('onClose', async () => (await ownAgent)?.close());
   // A connection's API base never changes (it is its integration's, and a connection keeps its integration): kept
   // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at getFreshToken.
   const bases = new BoundedCache<string, Target>(10_000);
@@ -196,7 +224,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
     const integration = await vault.integrations.get(connection.integrationId);
     if (!integration) return undefined;
     const base = integration.apiBase.replace(/\/+$/, '');
-    const allowed = apiBaseAllowed(base, { accessMode, allowedApiBases });
+    const allowed = apiBaseAllowed(base, { accessMode, allowedApiBases, apiBase: ownApiBase });
     const url = allowed ? new URL(base) : undefined;
     const target = { base, allowed, origin: url?.origin ?? '', basePath: url?.pathname.replace(/\/+$/, '') ?? '' };
     bases.set(id, target);
@@ -208,12 +236,13 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
     url: '/api/v1/connections/:id/proxy/*',
     exposeHeadRoute: false,
     onRequest: authenticate,
+    // The connection id is checked by the schema (schemas.ts); `{path}` by parseProxyPath, from the raw request line.
+    schema: proxySchema,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     childLoggerFactory: lazyChildLogger,
     handler: async (request, reply) => {
       const started = performance.now();
       const { id } = request.params;
-      if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) return sendProblem(reply, 400, 'invalid_request', 'Bad connection id.');
       const path = parseProxyPath(request.raw.url ?? '', `/api/v1/connections/${id}/proxy/`);
       if ('refused' in path) return sendProblem(reply, 400, 'invalid_request', path.refused);
       if (!permitted(request, reply, 'proxy') || !inScope(request, reply, id)) return reply;
@@ -248,8 +277,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
         return sendProblem(reply, 413, 'payload_too_large', `The body may be at most ${maxBody} bytes.`);
       }
       const { origin, basePath, base } = target;
-      const send = (accessToken: string): Promise<Dispatcher.ResponseData> =>
-        dispatcher.request({
+      const send = async (accessToken: string): Promise<Dispatcher.ResponseData> =>
+        (await client()).request({
           origin,
           path: `${basePath}/${path.raw}${path.search}`,
           method: request.method as Dispatcher.HttpMethod,
@@ -289,26 +318,37 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
         }
         // A network failure: logged by name and code only (never a header or body).
         const e = err as { name?: string; code?: string };
+        // undici's HeadersTimeoutError, by its stable code (undici itself loads on the first call).
+        if (e.code === 'UND_ERR_HEADERS_TIMEOUT') {
+          request.log.warn({ err: { name: e.name, code: e.code } }, 'proxy: Webex did not answer in time');
+          return sendProblem(reply, 504, 'upstream_timeout', 'Webex did not answer in time; try again later.', {
+            'retry-after': '5',
+          });
+        }
         request.log.warn({ err: { name: e.name, code: e.code } }, 'proxy: Webex unreachable');
         return sendProblem(reply, 502, 'upstream_unavailable', 'Webex could not be reached; try again later.', {
           'retry-after': '5',
         });
       }
 
-      if (options.metrics || options.onCall) {
+      if (options.metrics || options.onCall || callLog) {
         const template = pathTemplate(path.decoded);
         const seconds = (performance.now() - started) / 1000;
         options.metrics?.observeProxyCall(request.method, template, answer.statusCode, seconds);
-        options.onCall?.({
+        const counted: ProxyCall = {
           method: request.method,
           template,
           status: answer.statusCode,
           seconds,
           trackingId: single(answer.headers.trackingid),
           connectionId: id,
-        });
+        };
+        // Queued, written in batches off this path (vault/proxy-calls.ts).
+        callLog?.record(counted);
+        options.onCall?.(counted);
       }
-      const proxyBase = `${request.protocol}://${request.host}/api/v1/connections/${id}/proxy`;
+      // Behind a reverse proxy the request's own protocol and host may be the internal ones: PUBLIC_URL is the truth.
+      const proxyBase = `${publicUrl ?? `${request.protocol}://${request.host}`}/api/v1/connections/${id}/proxy`;
       reply.code(answer.statusCode).headers(answerHeaders(answer.headers, base, proxyBase));
       if (answer.statusCode === 204 || answer.statusCode === 304) {
         await answer.body.dump();

@@ -1,0 +1,84 @@
+/**
+ * Loads a CommonJS bundle with a V8 code cache (`vm.Script` `cachedData`), for `webex-auth token`: on a cache hit V8
+ * skips parsing and compiling the ~280 KB token bundle, about an eighth of the command's CPU on Node 20
+ * (bench/limits.md). Node 22's `module.enableCompileCache` would do this, but Node 20 has only `vm.Script`.
+ *
+ * The cache lives in the user's cache directory (`$XDG_CACHE_HOME/webex-auth`, else `~/.cache/webex-auth`), mode 0700,
+ * named after the Node version and the bundle's size and modification time, so an upgrade of either uses a new file
+ * (V8 checks only the source length and its own version and flags; the name makes a same-length different bundle miss
+ * too). It is written after the command succeeded — so it holds the functions the run compiled — when it was missing
+ * or V8 rejected it (`cachedDataRejected`), and the older caches are removed. Anything failing (no home, a read-only
+ * cache directory) falls back silently to `require()`.
+ * The file is trusted as the user's own: whoever can write it can also write the user's shell start-up files.
+ */
+import fs = require('node:fs');
+import Module = require('node:module');
+import os = require('node:os');
+import path = require('node:path');
+import url = require('node:url');
+import vm = require('node:vm');
+
+/** What {@link requireWithCodeCache} returns: the module's exports, and a function to call once the command succeeded. */
+interface CachedModule<T> {
+  exports: T;
+  /** Writes the cache if this run had none or V8 rejected it; never throws. */
+  save(): void;
+}
+
+/** The cache directory of this user (undefined when there is no home). */
+function cacheDir(): string | undefined {
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg?.startsWith('/')) return path.join(xdg, 'webex-auth');
+  try {
+    return path.join(os.homedir(), '.cache', 'webex-auth');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Requires `file` (a CommonJS bundle) through a V8 code cache, or with plain `require` when that is not possible. */
+function requireWithCodeCache<T>(file: string): CachedModule<T> {
+  const dir = cacheDir();
+  if (!dir || process.env.WEBEX_AUTH_CODE_CACHE === 'off') {
+    return { exports: require(file) as T, save() {} };
+  }
+  const stat = fs.statSync(file);
+  const prefix = 'token-';
+  const name = `${prefix}${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8cache`;
+  const cacheFile = path.join(dir, name);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // The bundle's import() calls go through `__waCodeCacheImport` (scripts/build.mjs): an import() inside a vm.Script
+  // compiled from a code cache fails on Node 20, so they run here, relative to the bundle.
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __waCodeCacheImport) {${fs.readFileSync(file, 'utf8')}\n})`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
+  const base = url.pathToFileURL(file);
+  const load = (specifier: string) => import(specifier.startsWith('.') ? new URL(specifier, base).href : specifier);
+  const mod = { exports: {} as T, filename: file, id: file, loaded: false };
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  run.call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file), load);
+  mod.loaded = true;
+  return {
+    exports: mod.exports,
+    save() {
+      if (cachedData !== undefined && !script.cachedDataRejected) return;
+      try {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(tmp, cacheFile);
+        for (const old of fs.readdirSync(dir)) {
+          if (old !== name && old.startsWith(prefix) && old.endsWith('.v8cache')) fs.unlinkSync(path.join(dir, old));
+        }
+      } catch {
+        // A cache is an optimisation: a read-only or full disk only means the next run compiles again.
+      }
+    },
+  };
+}
+
+export = { requireWithCodeCache };

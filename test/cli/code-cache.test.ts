@@ -1,0 +1,100 @@
+// The V8 code cache of `webex-auth token` (src/cli/code-cache.cts), through the built bin as package.json installs it:
+// the first run writes the cache into the user's cache directory, later runs use it and leave it alone, a damaged
+// cache is replaced without the command noticing, and WEBEX_AUTH_CODE_CACHE=off writes none.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openVault } from '../../src/vault/index.js';
+import { isolatedEnv } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
+const ACCESS = `cc-access-${'a'.repeat(40)}`;
+
+/** An isolated home with one stored connection whose access token is valid for 14 days. */
+async function homeWithToken(): Promise<Record<string, string | undefined>> {
+  const env = isolatedEnv();
+  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
+  const integration = await vault.integrations.upsert({
+    clientId: `C${'c'.repeat(64)}`,
+    clientSecret: 's'.repeat(64),
+    redirectUri: 'http://localhost:8080/oauth',
+    scopes: ['spark:people_read'],
+    apiBase: 'http://127.0.0.1:9/v1',
+  });
+  const now = Date.now();
+  await vault.connections.saveFromGrant({
+    integrationId: integration.id,
+    tokens: {
+      accessToken: ACCESS,
+      refreshToken: `cc-refresh-${'r'.repeat(40)}`,
+      tokenType: 'Bearer',
+      expiresAt: now + 14 * 86_400_000,
+      refreshExpiresAt: now + 90 * 86_400_000,
+      scopes: ['spark:people_read'],
+      scopeReported: true,
+      receivedAt: now,
+    },
+    person: { id: 'cc-person', emails: ['cc@example.com'], displayName: 'Code Cache' },
+    requestedScopes: ['spark:people_read'],
+  });
+  await vault.close();
+  return env;
+}
+
+function token(env: Record<string, string | undefined>) {
+  return spawnSync(process.execPath, [BIN, 'token'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+}
+
+/** The cache files in this home's cache directory. */
+function caches(env: Record<string, string | undefined>): string[] {
+  const dir = join(env.HOME as string, '.cache', 'webex-auth');
+  return existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : [];
+}
+
+describe('the code cache of `webex-auth token`', () => {
+  beforeAll(() => {
+    if (!existsSync(BIN)) {
+      const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+      if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    }
+  });
+
+  it('is written by the first run, used as is by the next, and replaced when damaged', async () => {
+    const env = await homeWithToken();
+    const first = token(env);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe(`${ACCESS}\n`);
+    const [file, ...others] = caches(env);
+    expect(others).toEqual([]);
+    expect(file).toMatch(/token-v\d+\.\d+\.\d+-[a-z0-9]+-\d+-\d+\.v8cache$/);
+    const written = readFileSync(file as string);
+    expect(written.length).toBeGreaterThan(1000);
+
+    const second = token(env);
+    expect(second.stdout).toBe(`${ACCESS}\n`);
+    expect(caches(env)).toEqual([file]);
+    expect(readFileSync(file as string).equals(written)).toBe(true);
+
+    writeFileSync(file as string, 'not a code cache');
+    const damaged = token(env);
+    expect(damaged.status).toBe(0);
+    expect(damaged.stderr).toBe('');
+    expect(damaged.stdout).toBe(`${ACCESS}\n`);
+    expect(readFileSync(file as string).toString()).not.toBe('not a code cache');
+    expect(readFileSync(file as string).length).toBeGreaterThan(1000);
+  });
+
+  it('writes nothing with WEBEX_AUTH_CODE_CACHE=off, and a failed command writes nothing either', async () => {
+    const env = { ...(await homeWithToken()), WEBEX_AUTH_CODE_CACHE: 'off' };
+    const r = token(env);
+    expect(r.stdout).toBe(`${ACCESS}\n`);
+    expect(caches(env)).toEqual([]);
+    const empty = isolatedEnv();
+    const none = token(empty);
+    expect(none.status).toBe(4);
+    expect(caches(empty)).toEqual([]);
+  });
+});
