@@ -110,7 +110,9 @@ export async function startDemo(given: Config, options: { fetch?: FetchLike } = 
         clientId: integration.clientId,
         clientSecret: integration.clientSecret,
         apiBase: running.apiBase,
-        scopes: config.scopes.length ? config.scopes : ['spark:people_read', 'spark:rooms_read'],
+        // The picker offers every scope the demo integration registers (each preset works offline); the home page
+        // still pre-checks only the two of a first look (DEFAULT_PICKED_SCOPES).
+        scopes: config.scopes.length ? config.scopes : integration.scopes,
         botToken: config.botToken ?? bot?.token,
         spaceId: config.spaceId ?? spaceId,
         mode: 'demo',

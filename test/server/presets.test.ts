@@ -94,6 +94,16 @@ describe('presets', () => {
     }
   });
 
+  it('the demo picker offers every scope the demo integration registers, and pre-checks only the first-look pair', async () => {
+    const home = (await new Browser(app).get('/')).body;
+    const boxes = [...home.matchAll(/<input type="checkbox" id="[^"]*" name="scope" value="([^"]+)"( checked)?>/g)];
+    const offered = boxes.map((m) => m[1]);
+    for (const scope of ['spark:messages_read', 'spark:messages_write', 'spark:memberships_read', 'openid']) {
+      expect(offered, scope).toContain(scope);
+    }
+    expect(boxes.filter((m) => m[2]).map((m) => m[1])).toEqual(['spark:people_read', 'spark:rooms_read']);
+  });
+
   it('every preset works in demo mode: openid and its scopes granted, stored under the known person', async () => {
     const alice = await personIdOf('alice@example.com');
     expect(Buffer.from(alice, 'base64').toString()).toMatch(/^ciscospark:\/\/us\/PEOPLE\/[0-9a-f-]{36}$/);

@@ -16,6 +16,20 @@ import { integrationIdFor } from './oauth.js';
 import type { RouteOptions } from './signin.js';
 
 /** How many integrations one owner may bring with the form. */
+
+/** What a first look pre-checks when nothing was configured: who you are and your spaces. */
+const DEFAULT_PICKED_SCOPES = ['spark:people_read', 'spark:rooms_read'];
+
+/**
+ * The scopes the picker pre-checks: the configured WEBEX_SCOPES (outside demo mode, where they are the integration's
+ * own list), else the first-look pair where the integration offers it, else everything it offers.
+ */
+function defaultPicked(configured: readonly string[], offered: readonly string[] | undefined): string[] {
+  if (configured.length) return [...configured];
+  const pair = DEFAULT_PICKED_SCOPES.filter((s) => !offered || offered.includes(s));
+  return pair.length ? pair : [...(offered ?? DEFAULT_PICKED_SCOPES)];
+}
+
 export const MAX_BROUGHT_INTEGRATIONS = 10;
 
 /** How the home page describes where tokens come from. */
@@ -122,7 +136,7 @@ export const homeRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyI
             tokensFrom,
           }
         : undefined,
-      defaultScopes: ctx.config.scopes.length ? ctx.config.scopes : ['spark:people_read', 'spark:rooms_read'],
+      defaultScopes: defaultPicked(ctx.config.mode === 'demo' ? [] : ctx.config.scopes, integration?.scopes),
       connections,
       selfSigned: integration ? integration.redirectUri.startsWith('https://') : false,
       byo: byoView({
