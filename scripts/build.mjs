@@ -97,13 +97,15 @@ const common = {
 // file, which still costs parsing at every start. The big parts the token path seldom runs — the OAuth client with zod
 // (a refresh) and pino (a vault with a logger) — are therefore built as ESM entries beside it (LAZY), and the bundle's
 // import() of them points at those files. The two builds must share no module (checked below): a class copied into
-// both would fail `instanceof` across them (so the refresher imports the OAuth error class with the OAuth client).
+// both would fail `instanceof` across them (errors are recognised by brand and code instead, src/errors.ts).
+// Inside the bundle, the full vault (dist/vault/vault.js) is reached only by import() too (src/cli/context.ts): esbuild
+// wraps such modules in functions run on first use, so a fresh cached token (src/vault/token-reader.ts) runs none of
+// its module code (test/unit/token-bundle.test.ts).
 const TOKEN_DIR = join(cliDir, 'token');
 const TOKEN_BUNDLE = join(TOKEN_DIR, 'token.cjs');
 const TOKEN_METAFILE = join(TOKEN_DIR, 'metafile.json');
 const LAZY = {
   tokens: join(dist, 'oauth', 'tokens.js'),
-  errors: join(dist, 'oauth', 'errors.js'),
   // The one Retry-After/backoff helper: the OAuth client holds it, so the refresher and webhooks import() it.
   retryAfter: join(dist, 'oauth', 'retry-after.js'),
   log: join(dist, 'log.js'),

@@ -141,6 +141,13 @@ const SETTINGS = {
   BOT_TOKEN: text,
   SPACE_ID: text,
   KEEPALIVE_DAYS: numberIn(1, 89, false, 'expected a number of days from 1 to 89'),
+  KEEPALIVE_RATE: numberIn(0.1, 1000, false, 'expected a number of keep-alive refreshes per second from 0.1 to 1000'),
+  KEEPALIVE_CONCURRENCY: numberIn(
+    1,
+    64,
+    true,
+    'expected a whole number of keep-alive refreshes in flight from 1 to 64',
+  ),
   FORCED_REFRESH_MIN_INTERVAL: numberIn(0, 86_400, true, 'expected a number of seconds from 0 to 86400'),
   WEBEX_TOKEN_CAP: numberIn(1, 100_000, true, 'expected a whole number of live access tokens per person (Webex: 750)'),
   TOKEN_CAP_REFUSE_AT: numberIn(1, 100, true, 'expected a percentage of WEBEX_TOKEN_CAP from 1 to 100'),
@@ -286,6 +293,10 @@ export interface Config {
   botToken: string | undefined;
   spaceId: string | undefined;
   keepaliveDays: number;
+  /** Keep-alive refreshes started per second by one instance (`KEEPALIVE_RATE`, default 2). */
+  keepaliveRate?: number | undefined;
+  /** Keep-alive refreshes in flight at once in one instance (`KEEPALIVE_CONCURRENCY`, default 4). */
+  keepaliveConcurrency?: number | undefined;
   /** Seconds between two forced refreshes of one connection (`FORCED_REFRESH_MIN_INTERVAL`, default 30; 0: no limit). */
   forcedRefreshMinInterval: number;
   /** Live access tokens per person Webex allows (`WEBEX_TOKEN_CAP`, default 750). */
@@ -336,7 +347,7 @@ export class ConfigError extends WebexAuthError<'invalid_config'> {
     /** The setting (environment variable name) at fault. */
     readonly setting: string,
   ) {
-    super('invalid_config', message);
+    super('config', 'invalid_config', message);
   }
 }
 
@@ -444,6 +455,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     botToken: s.BOT_TOKEN,
     spaceId: s.SPACE_ID,
     keepaliveDays: s.KEEPALIVE_DAYS ?? 30,
+    keepaliveRate: s.KEEPALIVE_RATE ?? 2,
+    keepaliveConcurrency: s.KEEPALIVE_CONCURRENCY ?? 4,
     forcedRefreshMinInterval: s.FORCED_REFRESH_MIN_INTERVAL ?? 30,
     tokenCap: s.WEBEX_TOKEN_CAP ?? 750,
     tokenCapRefuseAt: s.TOKEN_CAP_REFUSE_AT ?? 90,

@@ -9,7 +9,8 @@
  * too). It is written after the command succeeded — so it holds the functions the run compiled — when it was missing
  * or V8 rejected it (`cachedDataRejected`), and the older caches are removed. Anything failing (no home, a read-only
  * cache directory) falls back silently to `require()`.
- * The file is trusted as the user's own: whoever can write it can also write the user's shell start-up files.
+ * The file is trusted as the user's own: whoever can write it can also write the user's shell start-up files. A cache
+ * file or directory another user owns or can write (or a symbolic link) is not loaded, since `cachedData` is code.
  */
 import fs = require('node:fs');
 import Module = require('node:module');
@@ -36,6 +37,27 @@ function cacheDir(): string | undefined {
   }
 }
 
+/** Whether a file or directory is this user's own and writable by no one else (always, where there are no uids). */
+function ownPrivate(stat: fs.Stats): boolean {
+  const uid = process.getuid?.();
+  return uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0);
+}
+
+/**
+ * The cache file's bytes if it may be trusted: V8 runs `cachedData` as compiled code, so a file (or directory) another
+ * user owns or can write, or a symbolic link, is refused (undefined: compiled from source, then written anew).
+ */
+function readTrusted(dir: string, cacheFile: string): Buffer | undefined {
+  if (!ownPrivate(fs.statSync(dir))) return undefined;
+  const fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  try {
+    const stat = fs.fstatSync(fd);
+    return stat.isFile() && ownPrivate(stat) ? fs.readFileSync(fd) : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Requires `file` (a CommonJS bundle) through a V8 code cache, or with plain `require` when that is not possible. */
 function requireWithCodeCache<T>(file: string): CachedModule<T> {
   const dir = cacheDir();
@@ -48,7 +70,7 @@ function requireWithCodeCache<T>(file: string): CachedModule<T> {
   const cacheFile = path.join(dir, name);
   let cachedData: Buffer | undefined;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    cachedData = readTrusted(dir, cacheFile);
   } catch {
     cachedData = undefined;
   }
@@ -68,8 +90,11 @@ function requireWithCodeCache<T>(file: string): CachedModule<T> {
       if (cachedData !== undefined && !script.cachedDataRejected) return;
       try {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        // Never into a directory another user could swap files in (they would be refused on load anyway).
+        if (!ownPrivate(fs.statSync(dir))) return;
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.rmSync(tmp, { force: true });
+        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
         fs.renameSync(tmp, cacheFile);
         for (const old of fs.readdirSync(dir)) {
           if (old !== name && old.startsWith(prefix) && old.endsWith('.v8cache')) fs.unlinkSync(path.join(dir, old));

@@ -4,13 +4,13 @@
  * only or most recent one of the local operator: the store may be shared with a team server, whose members'
  * connections are never picked by default).
  * Only commands that work on connections import this module (each command is loaded on demand), so the configuration
- * and the vault are imported statically here: one chunk of the bundled bin instead of several small ones.
+ * is imported statically here; the full vault when one is opened, so that `token` with a fresh cached token runs only
+ * the one-shot reader (vault/token-reader.ts).
  */
 import { type Config, loadConfig, type Settings } from '../config.js';
+import { openTokenReader, type TokenReader } from '../vault/token-reader.js';
 // types.js is already part of every vault chunk (vault.js imports its error class): no new module at start-up.
 import { type Connection, LOCAL_OPERATOR, type Vault } from '../vault/types.js';
-// vault.js, not the index: the index re-exports the PostgreSQL store, whose driver (pg) costs ~90 ms at start-up.
-import { openVault } from '../vault/vault.js';
 import { CliError, type CommandIO, EXIT } from './io.js';
 import { terminalSafe } from './ui/terminal-safe.js';
 
@@ -45,6 +45,9 @@ export interface OpenCliVaultOptions {
 export async function openCliVault(config: Config, options: OpenCliVaultOptions = {}): Promise<Vault> {
   // A command is one short process: it has no use for the change-notification connection PostgreSQL caches need.
   const oneShot = { watchChanges: false };
+  // Imported when opened, so `token` runs none of the full vault's module code while its cached token is fresh (the
+  // token reader's path). vault.js, not the index: the index re-exports the PostgreSQL store (pg costs ~90 ms).
+  const { openVault } = await import('../vault/vault.js');
   let vault: Vault;
   if (options.quiet) vault = await openVault(config, oneShot);
   else {
@@ -56,6 +59,17 @@ export async function openCliVault(config: Config, options: OpenCliVaultOptions 
   const named = envConnection.get(config);
   if (named) envConnection.set(vault, named);
   return vault;
+}
+
+/**
+ * Opens the one-shot {@link TokenReader} of `config` (undefined where only the full vault serves: PostgreSQL), which
+ * {@link resolveConnection} takes as it takes a vault. The caller closes it.
+ */
+export async function openCliTokenReader(config: Config): Promise<TokenReader | undefined> {
+  const reader = await openTokenReader(config);
+  const named = envConnection.get(config);
+  if (reader && named) envConnection.set(reader, named);
+  return reader;
 }
 
 /** Runs `fn` with an open vault and closes it afterwards, also on error. */
@@ -137,7 +151,10 @@ export function pickConnection(
  * Loads the connections and picks one (see {@link pickConnection}): `wanted` (the `--connection` flag) when given,
  * else the `WEBEX_AUTH_CONNECTION` of the environment the vault's configuration was loaded from.
  */
-export async function resolveConnection(vault: Vault, wanted: unknown): Promise<Connection> {
+export async function resolveConnection(
+  vault: { readonly connections: { list(): Promise<Connection[]> } },
+  wanted: unknown,
+): Promise<Connection> {
   const flag = typeof wanted === 'string' && wanted !== '' ? wanted : undefined;
   const named = flag === undefined ? envConnection.get(vault) : undefined;
   return pickConnection(await vault.connections.list(), flag ?? named, named ? CONNECTION_ENV : '--connection');

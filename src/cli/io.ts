@@ -36,7 +36,7 @@ export class CliError extends WebexAuthError<'cli_failed'> {
     /** One line telling the user what to do next. */
     readonly hint?: string,
   ) {
-    super('cli_failed', message);
+    super('cli', 'cli_failed', message);
   }
 }
 

@@ -64,30 +64,30 @@ export async function runCommand(name: string, command: Command, rest: string[],
 }
 
 /**
- * Turns any error into one line, a "what to do" line and an exit code. The CLI's, the configuration's and the vault's
- * errors are recognised by their brand and code (errors.ts), so that this module imports neither the configuration
- * nor the vault (`--help` and `token` stay fast), and errors from another copy of a class (the `token` fast path is
- * bundled on its own) are recognised too.
+ * Turns any error into one line, a "what to do" line and an exit code. Every webex-auth error (the CLI's, the
+ * configuration's, the vault's, the OAuth and REST clients') is recognised by its brand's family and its code
+ * (errors.ts), never by class or name, so that this module imports neither the configuration, the vault nor the
+ * clients (`--help` and `token` stay fast), and errors from another copy of a class (the `token` fast path is bundled
+ * on its own, its OAuth client in a lazily loaded part) are recognised too.
  */
 async function describeError(error: unknown): Promise<{ message: string; hint: string | undefined; code: number }> {
-  if (isWebexAuthError(error, 'cli_failed')) {
+  if (isWebexAuthError(error, { family: 'cli', code: 'cli_failed' })) {
     const { hint, exitCode } = error as unknown as CliError;
     return { message: error.message, hint, code: exitCode };
   }
-  const name = error instanceof Error ? error.name : '';
   const message = oneLine(error instanceof Error ? error.message : String(error));
-  if (isWebexAuthError(error, 'invalid_config')) {
+  if (isWebexAuthError(error, { family: 'config' })) {
     return { message, hint: 'Fix the setting in the environment, .env or the matching flag.', code: EXIT.usage };
   }
-  if (isWebexAuthError(error, 'vault_key')) {
+  if (isWebexAuthError(error, { family: 'vault', code: 'vault_key' })) {
     return {
       message,
       hint: 'Set WEBEX_AUTH_KEYS to the key ring the store was written with (see `webex-auth doctor`).',
       code: EXIT.failure,
     };
   }
-  // Every other branded error is the vault's (a VaultError, or a TokenCapError, which is one).
-  if (isWebexAuthError(error)) {
+  // The vault's other errors (a VaultError, a TokenCapError, which is one, or an identity call's).
+  if (isWebexAuthError(error, { family: 'vault' })) {
     const retryAfter = (error as { retryAfter?: number }).retryAfter;
     if (error.code === 'needs_reauth')
       return { message, hint: 'Run `webex-auth login` to authorize again.', code: EXIT.authNeeded };
@@ -99,15 +99,13 @@ async function describeError(error: unknown): Promise<{ message: string; hint: s
     }
     return { message, hint: undefined, code: EXIT.failure };
   }
-  if (
-    ['WebexOAuthError', 'WebexApiError', 'StateMismatchError', 'CallbackError', 'IdTokenError', 'ScopeError'].includes(
-      name,
-    )
-  ) {
+  // The OAuth client's and the REST client's errors (whatever their code): explained in Webex's terms.
+  if (isWebexAuthError(error)) {
     const { explainOAuthError } = await import('../oauth/explain.js');
     const e = explainOAuthError(error);
     const needsReauth = (error as { needsReauth?: boolean }).needsReauth === true;
-    const code = name === 'ScopeError' ? EXIT.usage : needsReauth ? EXIT.authNeeded : EXIT.failure;
+    const badScopes = isWebexAuthError(error, { family: 'authorization', code: 'invalid_scope_request' });
+    const code = badScopes ? EXIT.usage : needsReauth ? EXIT.authNeeded : EXIT.failure;
     return { message: `${e.title}: ${e.explanation}`, hint: e.action, code };
   }
   return { message, hint: 'If this keeps happening, run `webex-auth doctor`.', code: EXIT.failure };

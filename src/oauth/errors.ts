@@ -1,7 +1,13 @@
 /**
- * The few error classes of the OAuth client, each with a stable machine-readable `code`.
- * Messages never contain secrets (codes, tokens, client secrets).
+ * The few error classes of the OAuth client, each with a stable machine-readable `code` and the webex-auth error
+ * brand (src/errors.ts `isWebexAuthError`): family `oauth` for what Webex's OAuth endpoints answer, `authorization`
+ * for our own checks around an authorization. This module is a lazily loaded part of the `webex-auth token` bundle,
+ * which must share no module with it (scripts/build.mjs), so it sets the brand's registered symbol itself and imports
+ * nothing. Messages never contain secrets (codes, tokens, client secrets).
  */
+
+/** The webex-auth error brand's key (src/errors.ts), registered process-wide. */
+const BRAND: unique symbol = Symbol.for('webex-auth.error') as never;
 
 /** Codes of {@link WebexOAuthError}: Webex's OAuth `error` values plus a few of ours. */
 export type WebexOAuthErrorCode =
@@ -30,6 +36,7 @@ export type WebexOAuthErrorCode =
 /** An error answered by the Webex OAuth endpoints (either of Webex's two error-body shapes), or on the way to them. */
 export class WebexOAuthError extends Error {
   override name = 'WebexOAuthError';
+  readonly [BRAND] = 'oauth' as const;
   readonly code: WebexOAuthErrorCode;
   /** Webex's `error_description` or envelope `message`, if any. */
   readonly description: string | undefined;
@@ -75,23 +82,27 @@ export class WebexOAuthError extends Error {
 /** The callback's `state` does not match any pending authorization (forged, replayed, expired or from another browser). */
 export class StateMismatchError extends Error {
   override name = 'StateMismatchError';
+  readonly [BRAND] = 'authorization' as const;
   readonly code = 'state_mismatch' as const;
 }
 
 /** The authorization callback is malformed: no code, a repeated parameter, or an unparseable URL. */
 export class CallbackError extends Error {
   override name = 'CallbackError';
+  readonly [BRAND] = 'authorization' as const;
   readonly code = 'invalid_callback' as const;
 }
 
 /** An id_token failed verification (signature, issuer, audience, nonce, expiry). */
 export class IdTokenError extends Error {
   override name = 'IdTokenError';
+  readonly [BRAND] = 'authorization' as const;
   readonly code = 'invalid_id_token' as const;
 }
 
 /** A scope is not in the Webex scope catalog, or the scope list is malformed. */
 export class ScopeError extends Error {
   override name = 'ScopeError';
+  readonly [BRAND] = 'authorization' as const;
   readonly code = 'invalid_scope_request' as const;
 }

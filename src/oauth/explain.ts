@@ -2,6 +2,7 @@
  * Human explanations of every error the OAuth client (and the REST client) raises, for the web app and the CLI.
  * Plain text only, never a secret: Webex's own description is reduced to printable text and shortened.
  */
+import { isWebexAuthError } from '../errors.js';
 import type { WebexOAuthError } from './errors.js';
 
 /** What went wrong, why, and what to do — three short plain-text sentences. */
@@ -194,12 +195,18 @@ function explainApiError(e: Error & Record<string, unknown>): OAuthErrorExplanat
   return { ...base, explanation: withTracking(base.explanation, e.trackingId) };
 }
 
+/** Narrows a branded `oauth` error to what it is: a WebexOAuthError (the only class of that family). */
+function answered(error: unknown): error is WebexOAuthError {
+  return isWebexAuthError(error, { family: 'oauth' });
+}
+
 /**
- * Whether `error` is the error class called `name`. By name, not `instanceof`: the error may come from another copy
- * of its module (the CLI's `token` command is bundled on its own, with its own copy of the OAuth client).
+ * Whether `error` is one of our checks around an authorization (oauth/errors.ts) with `code`. By its brand (errors.ts),
+ * not `instanceof`: the error may come from another copy of its module (the CLI's `token` command is bundled on its
+ * own, with its own copy of the OAuth client).
  */
-function named<T extends Error = Error>(error: unknown, name: string): error is T {
-  return error instanceof Error && error.name === name;
+function refused(error: unknown, code: string): error is Error {
+  return isWebexAuthError(error, { family: 'authorization', code });
 }
 
 /**
@@ -207,7 +214,7 @@ function named<T extends Error = Error>(error: unknown, name: string): error is 
  * happened, and what to do. Never includes secrets or markup.
  */
 export function explainOAuthError(error: unknown, context?: OAuthErrorContext): OAuthErrorExplanation {
-  if (named<WebexOAuthError>(error, 'WebexOAuthError')) {
+  if (answered(error)) {
     const known = byCode[error.code];
     const described = error.description ? ` Webex says: ${plainText(error.description)}` : '';
     const base = known ?? {
@@ -229,7 +236,7 @@ export function explainOAuthError(error: unknown, context?: OAuthErrorContext): 
     }
     return { title: base.title, explanation: withTracking(explanation + described, error.trackingId), action };
   }
-  if (named(error, 'StateMismatchError')) {
+  if (refused(error, 'state_mismatch')) {
     return {
       title: 'Authorization could not be matched',
       explanation:
@@ -237,14 +244,14 @@ export function explainOAuthError(error: unknown, context?: OAuthErrorContext): 
       action: 'Start the authorization again from this browser.',
     };
   }
-  if (named(error, 'CallbackError')) {
+  if (refused(error, 'invalid_callback')) {
     return {
       title: 'Malformed authorization answer',
       explanation: `The redirect back from Webex is incomplete: ${plainText(error.message)}`,
       action: 'Start the authorization again; do not edit or reload the redirect URL.',
     };
   }
-  if (named(error, 'IdTokenError')) {
+  if (refused(error, 'invalid_id_token')) {
     return {
       title: 'Identity could not be verified',
       explanation: `The id_token from Webex failed verification: ${plainText(error.message)}`,
@@ -252,15 +259,16 @@ export function explainOAuthError(error: unknown, context?: OAuthErrorContext): 
         'Authorize again; if it persists, check the expected issuer setting (Webex issuers are cluster-specific).',
     };
   }
-  if (named(error, 'ScopeError')) {
+  if (refused(error, 'invalid_scope_request')) {
     return {
       title: 'Invalid scope list',
       explanation: plainText(error.message),
       action: 'Choose scopes from the Webex scope catalog.',
     };
   }
-  if (named<Error & Record<string, unknown>>(error, 'WebexApiError')) return explainApiError(error);
-  if (named(error, 'AbortError')) {
+  if (isWebexAuthError(error, { family: 'webex' }))
+    return explainApiError(error as unknown as Error & Record<string, unknown>);
+  if (error instanceof Error && error.name === 'AbortError') {
     return { title: 'Cancelled', explanation: 'The operation was cancelled.', action: 'Start it again when ready.' };
   }
   return {

@@ -86,7 +86,7 @@ export class TokenCapError extends VaultError {
  * vault `rate_limited` error that carries the person's cap status.
  */
 export function isTokenCapError(error: unknown): error is TokenCapError {
-  if (!isWebexAuthError(error, 'rate_limited')) return false;
+  if (!isWebexAuthError(error, { family: 'vault', code: 'rate_limited' })) return false;
   const status = (error as { status?: unknown }).status;
   return typeof status === 'object' && status !== null && typeof (status as { cap?: unknown }).cap === 'number';
 }

@@ -126,6 +126,9 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
     async list(ownerId) {
       return (await store.listConnections(ownerId)).map(connectionOf);
     },
+    async listByKind(kind) {
+      return (await store.listConnectionsByKind(kind)).map(connectionOf);
+    },
     async delete(id) {
       tokens.forget(id);
       const before = await store.getConnection(id);

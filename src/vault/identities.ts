@@ -72,7 +72,7 @@ export function createIdentities(d: IdentityDeps): Identities {
     try {
       return await fn(calls);
     } catch (err) {
-      if (isWebexAuthError(err) && !(err instanceof VaultError)) {
+      if (isWebexAuthError(err, { family: 'vault' }) && !(err instanceof VaultError)) {
         throw new VaultError(err.code as VaultErrorCode, err.message, (err as { retryAfter?: number }).retryAfter);
       }
       throw err;
@@ -182,7 +182,36 @@ export function createIdentities(d: IdentityDeps): Identities {
 
   /** The Service App connections of app `appId` (any owner). */
   async function appConnections(appId: string): Promise<ConnectionRow[]> {
-    return (await d.store.listConnections()).filter((c) => c.kind === 'service_app' && c.appId === appId);
+    return (await d.store.listConnectionsByKind('service_app')).filter((c) => c.appId === appId);
+  }
+
+  /**
+   * Whether Webex confirms that Service App connection `c`'s app is no longer authorized in its org: a signed
+   * `deauthorized` delivery carries no timestamp, so a recorded one could be replayed after the org authorized the app
+   * again. The app's token is fetched through the connection's fetcher: served (still authorized: a replay), or Webex
+   * unavailable (the refresher finds out later), is no confirmation; any refusal is. A pair served is stored (unless
+   * a refresh holds the connection's lease), so that no pair Webex handed out is left unused.
+   */
+  async function deauthorizationConfirmed(c: ConnectionRow): Promise<boolean> {
+    const client = await d.store.getIntegration(c.integrationId);
+    if (!client || !c.appId || !c.fetcherConnectionId || !c.orgId) return true;
+    let tokens: TokenSet;
+    try {
+      tokens = await fetchPair(client.apiBase, c.fetcherConnectionId, {
+        appId: c.appId,
+        clientId: client.clientId,
+        clientSecret: d.ring.decrypt(client.secretEnc, secretSlot(client.id)),
+        orgId: c.orgId,
+      });
+    } catch (err) {
+      return !isWebexAuthError(err, 'upstream_unavailable');
+    }
+    const now = d.clock();
+    const leased = await d.store.acquireLease(c.id, d.instanceId, now + 15_000, now);
+    if (leased && !(await d.store.writeTokens(c.id, leased.version, d.instanceId, d.tokenWrite(c.id, tokens, now)))) {
+      await d.store.releaseLease(c.id, d.instanceId);
+    }
+    return false;
   }
 
   return {
@@ -258,7 +287,8 @@ export function createIdentities(d: IdentityDeps): Identities {
       const orgId = restOrgId(rawOrgId) ?? rawOrgId;
       const marked: string[] = [];
       for (const c of await appConnections(appId)) {
-        if (c.orgId !== orgId) continue;
+        if (c.orgId !== orgId || c.status !== 'active') continue;
+        if (!(await deauthorizationConfirmed(c))) continue;
         if (await d.connections.markNeedsReauth(c.id, 'deauthorized')) marked.push(c.id);
       }
       return marked;

@@ -15,8 +15,9 @@ import type { VaultErrorCode } from './types.js';
 
 /**
  * A refused or failed call, with a VaultError code. This module is loaded lazily and the `token` bundle must share no
- * module with it (not even errors.ts), so it carries the webex-auth error brand by its registered symbol, which
- * errors.ts's `isWebexAuthError` recognises; identities.ts turns it into a VaultError at the vault's boundary.
+ * module with it (not even errors.ts), so it carries the webex-auth error brand by its registered symbol, holding
+ * its family (`vault`), which errors.ts's `isWebexAuthError` recognises; identities.ts turns it into a VaultError at
+ * the vault's boundary.
  */
 export class IdentityCallError extends Error {
   override name = 'IdentityCallError';
@@ -26,7 +27,7 @@ export class IdentityCallError extends Error {
     readonly retryAfter?: number,
   ) {
     super(message);
-    Object.defineProperty(this, Symbol.for('webex-auth.error'), { value: true });
+    Object.defineProperty(this, Symbol.for('webex-auth.error'), { value: 'vault' });
   }
 }
 

@@ -11,6 +11,8 @@
  *   honours `Retry-After`, then `upstream_unavailable`; the connection stays `active`.
  */
 import type { Logger } from 'pino';
+import { isWebexAuthError } from '../errors.js';
+import type { WebexOAuthError } from '../oauth/errors.js';
 import type { Clock, FetchLike, Integration, TokenSet } from '../oauth/types.js';
 import { type BackoffOptions, nextAttemptAt } from './backoff.js';
 import type { KeyRing } from './crypto/keyring.js';
@@ -21,6 +23,18 @@ import { VaultError } from './types.js';
 import type { WebhookSender } from './webhooks.js';
 
 const DAY_MS = 86_400_000;
+
+/** What the refresh reads of a failed refresh: a WebexOAuthError's code, status and verdicts. */
+type OAuthFailure = Pick<WebexOAuthError, 'code' | 'status' | 'retryAfter' | 'needsReauth' | 'retryable'>;
+
+/** A refresh that got no answer from Webex (the time limit ran out, or anything but the OAuth client's error). */
+const NO_ANSWER: OAuthFailure = {
+  code: 'network_error',
+  status: 0,
+  retryAfter: undefined,
+  needsReauth: false,
+  retryable: true,
+};
 
 /** Dependencies and knobs of the {@link Refresher}. */
 export interface RefresherOptions {
@@ -226,12 +240,10 @@ export class Refresher {
     // A connection already failing tries once per scheduled attempt: its schedule is the retry.
     const attempts = failing ? 1 : (this.o.attempts ?? 3);
     // Loaded on the first refresh: the OAuth client brings zod, which `webex-auth token` on a fresh token never needs.
-    // The error class comes along from the same place as the client that throws it (never a static import here): the
-    // `token` bundle keeps the client in a separately built chunk, and `instanceof` needs the class of that copy.
     // The backoff helper too: the OAuth client holds it, and the `token` bundle shares no module with that chunk.
-    const [{ refreshAccessToken }, { WebexOAuthError }, { backoffDelay }] = await Promise.all([
+    // Its errors are recognised by their brand (errors.ts), whichever copy of the class made them.
+    const [{ refreshAccessToken }, { backoffDelay }] = await Promise.all([
       import('../oauth/tokens.js'),
-      import('../oauth/errors.js'),
       import('../oauth/retry-after.js'),
     ]);
     for (let attempt = 1; ; attempt++) {
@@ -244,10 +256,9 @@ export class Refresher {
           signal: AbortSignal.timeout(Math.max(1000, Math.floor(this.leaseMs * 0.6))),
         });
       } catch (err) {
-        const e =
-          err instanceof WebexOAuthError
-            ? err
-            : new WebexOAuthError({ code: 'network_error', status: 0, description: 'no answer', cause: err });
+        const e: OAuthFailure = isWebexAuthError(err, { family: 'oauth' })
+          ? (err as unknown as OAuthFailure)
+          : NO_ANSWER;
         const now = this.o.clock();
         // A Service App whose refresh token is dead is fetched again through its fetching connection (service-apps.ts),
         // under our lease, before it is given up on.

@@ -10,7 +10,7 @@ import type { SweepResult, Vault } from './types.js';
 
 /** What {@link createSchedule} is wired with (by vault.ts). */
 export interface ScheduleDeps {
-  config: Pick<Config, 'reconcileInterval'>;
+  config: Pick<Config, 'reconcileInterval'> & Partial<Pick<Config, 'keepaliveRate' | 'keepaliveConcurrency'>>;
   /** The sweep's store, refresher, clock, instance and tuning. */
   sweep: SweepOptions;
   reconcile: ReconcileDeps;
@@ -18,7 +18,10 @@ export interface ScheduleDeps {
 
 /** The background part of the vault, and a way to wait for the runs in flight. */
 export interface Schedule extends Pick<Vault, 'startKeepAlive' | 'stopKeepAlive' | 'sweepOnce' | 'reconcile'> {
-  /** Stops the timers and waits for a sweep or reconciliation in flight (its failure is not reported again). */
+  /**
+   * Stops the timers, aborts a sweep in flight between two refreshes (so it ends within one refresh), and waits for it
+   * and a reconciliation in flight (their failure is not reported again).
+   */
   close(): Promise<void>;
 }
 
@@ -29,11 +32,20 @@ export function createSchedule(d: ScheduleDeps): Schedule {
   let reconcileTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<SweepResult> | undefined;
   let reconciling: Promise<ReconcileResult> | undefined;
+  const closing = new AbortController();
+  const rate = d.config.keepaliveRate;
+  const concurrency = d.config.keepaliveConcurrency;
+  const sweep = {
+    ...(rate !== undefined ? { rate } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...d.sweep,
+    signal: d.sweep.signal ? AbortSignal.any([d.sweep.signal, closing.signal]) : closing.signal,
+  };
 
-  /** One sweep at a time in this process (the store's sweep lease covers other processes). */
+  /** One sweep at a time in this process (instances sharing the store each claim their own due rows). */
   function sweepOnce(): Promise<SweepResult> {
     if (sweeping) return Promise.resolve({ ran: false, refreshed: 0, failed: 0 });
-    sweeping = sweepKeepAlive(d.sweep).finally(() => {
+    sweeping = sweepKeepAlive(sweep).finally(() => {
       sweeping = undefined;
     });
     return sweeping;
@@ -78,6 +90,7 @@ export function createSchedule(d: ScheduleDeps): Schedule {
     reconcile: reconcileOnce,
     async close() {
       stop();
+      closing.abort();
       await sweeping?.catch(() => {});
       await reconciling?.catch(() => {});
     },

@@ -369,7 +369,10 @@ export interface KeepAliveOptions {
 
 /** Result of one keep-alive sweep. */
 export interface SweepResult {
-  /** False when another instance held the sweep lease. */
+  /**
+   * False when this process was already sweeping or is closing; instances sharing the store each sweep (claiming their
+   * own due connections), so another instance's sweep no longer makes this one skip.
+   */
   ran: boolean;
   refreshed: number;
   failed: number;
@@ -415,6 +418,8 @@ export interface Vault {
     get(id: string): Promise<Connection | undefined>;
     /** Every connection, or those of one owner. */
     list(ownerId?: string): Promise<Connection[]>;
+    /** Every connection of one kind, every owner's (a query by kind: never reads the other connections). */
+    listByKind(kind: ConnectionKind): Promise<Connection[]>;
     /** True when a connection was deleted. */
     delete(id: string): Promise<boolean>;
     revealTokens(id: string): Promise<RevealedTokens | undefined>;
@@ -468,7 +473,10 @@ export interface Vault {
     addServiceApp(input: ServiceAppInput): Promise<Connection>;
     /** A `serviceApp` `authorized` event: onboards `orgId` for every owner that has app `appId` in another org. */
     serviceAppAuthorized(appId: string, orgId: string): Promise<Connection[]>;
-    /** A `serviceApp` `deauthorized` event: the app's connections in `orgId` turn `needs_reauth` (`deauthorized`). */
+    /**
+     * A `serviceApp` `deauthorized` event: the app's connections in `orgId` turn `needs_reauth` (`deauthorized`) —
+     * unless the app's token can still be fetched there (a replayed delivery: ignored).
+     */
     serviceAppDeauthorized(appId: string, orgId: string): Promise<string[]>;
     /** A guest token for `subject` from Service App connection `id`, reusing a live one minted earlier. */
     guestToken(id: string, guest: { subject: string; displayName: string }): Promise<GuestToken>;
@@ -564,7 +572,7 @@ export class VaultError extends WebexAuthError<VaultErrorCode> {
     /** `needs_reauth`: why. */
     readonly reason?: NeedsReauthReason,
   ) {
-    super(code, message);
+    super('vault', code, message);
   }
 }
 
@@ -579,6 +587,6 @@ export class VaultKeyError extends WebexAuthError<'vault_key'> {
      */
     readonly keyId?: string,
   ) {
-    super('vault_key', message);
+    super('vault', 'vault_key', message);
   }
 }

@@ -40,7 +40,7 @@ export interface VaultTuning {
   leaseMs?: number;
   /** Waiter poll interval (default 50 ms). */
   pollMs?: number;
-  /** Keep-alive sweep jitter (default 2 s). */
+  /** `0`: the keep-alive sweep is not paced (tests); otherwise it runs at `KEEPALIVE_RATE`. */
   keepAliveJitterMs?: number;
   /** Webhook first retry delay (default 500 ms). */
   webhookBaseDelayMs?: number;
@@ -178,7 +178,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
       clock,
       instanceId,
       logger,
-      ...(options.keepAliveJitterMs !== undefined ? { jitterMs: options.keepAliveJitterMs } : {}),
+      ...(options.keepAliveJitterMs === 0 ? { rate: Number.POSITIVE_INFINITY } : {}),
     },
     reconcile: reconcileDeps,
   });

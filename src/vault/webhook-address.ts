@@ -8,6 +8,7 @@
  */
 import type { LookupAddress } from 'node:dns';
 import type { BlockList } from 'node:net';
+import { WebexAuthError } from '../errors.js';
 
 // node:net and node:dns are loaded on first use, not with the vault: `webex-auth token` never checks an address, and
 // loading them was ~2 ms of its ~40 ms CPU (bench/limits.md).
@@ -102,9 +103,11 @@ export function isPrivateAddress(address: string): boolean {
 }
 
 /** A webhook target refused for its address; the message names the host, never a path or query. */
-export class RefusedAddressError extends Error {
+export class RefusedAddressError extends WebexAuthError<'refused_address', 'vault'> {
   override name = 'RefusedAddressError';
-  readonly code = 'refused_address' as const;
+  constructor(message: string) {
+    super('vault', 'refused_address', message);
+  }
 }
 
 /**

@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { isWebexAuthError } from '../errors.js';
 import type { Clock, FetchLike } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
 import { webhookSecretSlot } from './slots.js';
@@ -120,11 +121,13 @@ function redirectTarget(location: string | null, base: string): string | undefin
   }
 }
 
+/** A refused webhook address (RefusedAddressError), by its brand: the cause may come from another copy of the class. */
+const REFUSED_ADDRESS = { family: 'vault', code: 'refused_address' } as const;
+
 /** The log's error class of a failed fetch. */
 function errorClass(err: unknown): string {
-  if (err instanceof RefusedAddressError) return 'refused_address';
-  const e = err as { name?: string; cause?: { name?: string; code?: string } } | undefined;
-  if (e?.cause instanceof RefusedAddressError || e?.cause?.name === 'RefusedAddressError') return 'refused_address';
+  const e = err as { name?: string; cause?: { name?: string } } | undefined;
+  if ([err, e?.cause].some((x) => isWebexAuthError(x, REFUSED_ADDRESS))) return 'refused_address';
   if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return 'timeout';
   return 'network';
 }

@@ -1,9 +1,19 @@
-/** The one error of the REST client. Its message never contains the access token. */
+/**
+ * The one error of the REST client. Its message never contains the access token. It carries the webex-auth error
+ * brand (src/errors.ts `isWebexAuthError`, family `webex`) by its registered symbol: the vault's lazily loaded
+ * identity calls hold this module, and they may share no module with the `webex-auth token` bundle.
+ */
 import { scopesForEndpoint } from '../scopes/catalog.js';
+
+/** The webex-auth error brand's key (src/errors.ts), registered process-wide. */
+const BRAND: unique symbol = Symbol.for('webex-auth.error') as never;
 
 /** A Webex REST call failed: an HTTP error (401/403/404/429/5xx…), an unexpected body, or no answer (status 0). */
 export class WebexApiError extends Error {
   override name = 'WebexApiError';
+  readonly [BRAND] = 'webex' as const;
+  /** Stable machine-readable code; callers branch on {@link status}. */
+  readonly code = 'api_error' as const;
   /** HTTP status; 0 when no answer arrived. */
   readonly status: number;
   /** The `TrackingID` header (or the envelope's `trackingId`), for Cisco support. */

@@ -1,9 +1,21 @@
 // The V8 code cache of `webex-auth token` (src/cli/code-cache.cts), through the built bin as package.json installs it:
 // the first run writes the cache into the user's cache directory, later runs use it and leave it alone, a damaged
-// cache is replaced without the command noticing, and WEBEX_AUTH_CODE_CACHE=off writes none.
+// cache is replaced without the command noticing, a cache another user owns or can write (or a link) is not loaded,
+// and WEBEX_AUTH_CODE_CACHE=off writes none.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openVault } from '../../src/vault/index.js';
@@ -85,6 +97,36 @@ describe('the code cache of `webex-auth token`', () => {
     expect(damaged.stdout).toBe(`${ACCESS}\n`);
     expect(readFileSync(file as string).toString()).not.toBe('not a code cache');
     expect(readFileSync(file as string).length).toBeGreaterThan(1000);
+  });
+
+  it('is private (0700 directory, 0600 file); a cache another user owns or can write, or a link, is not loaded', async () => {
+    const env = await homeWithToken();
+    expect(token(env).stdout).toBe(`${ACCESS}\n`);
+    const [file] = caches(env) as [string];
+    const dir = dirname(file);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const mode = (f: string) => lstatSync(f).mode & 0o777;
+
+    // Writable by others: not trusted, so compiled from source and written anew (its own file, 0600).
+    chmodSync(file, 0o666);
+    expect(token(env).stdout).toBe(`${ACCESS}\n`);
+    expect(mode(file)).toBe(0o600);
+
+    // A symbolic link (to a valid cache elsewhere) is not followed: replaced by a file of our own.
+    const elsewhere = join(env.HOME as string, 'elsewhere.v8cache');
+    renameSync(file, elsewhere);
+    symlinkSync(elsewhere, file);
+    expect(token(env).stdout).toBe(`${ACCESS}\n`);
+    expect(lstatSync(file).isSymbolicLink()).toBe(false);
+    expect(mode(file)).toBe(0o600);
+
+    // Owned by another user (only root can make one here).
+    if (process.getuid?.() === 0) {
+      chownSync(file, 65534, 65534);
+      expect(token(env).stdout).toBe(`${ACCESS}\n`);
+      expect(lstatSync(file).uid).toBe(0);
+    }
   });
 
   it('writes nothing with WEBEX_AUTH_CODE_CACHE=off, and a failed command writes nothing either', async () => {

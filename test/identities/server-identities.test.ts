@@ -188,6 +188,71 @@ describe('bots and Service Apps in the web app (emulator)', () => {
     }
   });
 
+  it('a replayed `deauthorized` delivery leaves an org that authorized the app again active', async () => {
+    const { app, vault } = await server();
+    const fetcher = await fetcherConnection(vault, emulator, Date.now);
+    const input = {
+      appId: SERVICE_APP.id,
+      clientId: SERVICE_APP.clientId,
+      clientSecret: SERVICE_APP.clientSecret,
+      orgId: ORG_A,
+      fetcherConnectionId: fetcher.id,
+    };
+    const first = await vault.identities.addServiceApp(input);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const fetcherToken = (await vault.connections.getFreshToken(fetcher.id)).accessToken;
+    const hook = await until(async () => {
+      const res = await fetch(`${emulator.apiBase}/webhooks`, { headers: { authorization: `Bearer ${fetcherToken}` } });
+      const items = ((await res.json()) as { items: Array<{ resource: string; targetUrl: string; secret?: string }> })
+        .items;
+      return items.find((w) => w.resource === 'serviceApp' && w.secret);
+    }, 'the serviceApp webhook');
+    // The delivery Webex sends for the deauthorization, as an eavesdropper would record it (Webex's signature has no
+    // timestamp, so it stays valid).
+    const recorded = JSON.stringify({
+      id: 'recorded-delivery',
+      name: SERVICE_APP_WEBHOOK_NAME,
+      resource: 'serviceApp',
+      event: 'deauthorized',
+      data: { applicationId: SERVICE_APP.id, orgId: restOrg(ORG_A) },
+    });
+    const replay = () =>
+      fetch(hook.targetUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-spark-signature': createHmac('sha1', hook.secret as string)
+            .update(recorded)
+            .digest('hex'),
+        },
+        body: recorded,
+      });
+
+    // Deauthorized: Webex confirms (the app's token can no longer be fetched) and the connection is marked.
+    await control(emulator.url, `service-apps/${SERVICE_APP.id}/deauthorize`, { orgId: ORG_A });
+    expect((await replay()).status).toBe(204);
+    expect(await vault.connections.get(first.id)).toMatchObject({
+      status: 'needs_reauth',
+      needsReauthReason: 'deauthorized',
+    });
+
+    // Authorized again and fetched again: active.
+    await control(emulator.url, `service-apps/${SERVICE_APP.id}/authorize`, { orgId: ORG_A });
+    const again = await vault.identities.addServiceApp(input);
+    expect(again.id).toBe(first.id);
+    expect((await vault.connections.get(first.id))?.status).toBe('active');
+
+    // The recorded delivery replayed: the app still fetches in that org, so it stays active (with the pair fetched to
+    // check, stored rather than left unused).
+    const before = (await vault.connections.revealTokens(first.id))?.accessToken;
+    expect((await replay()).status).toBe(204);
+    expect((await vault.connections.get(first.id))?.status).toBe('active');
+    const token = (await vault.connections.getFreshToken(first.id)).accessToken;
+    expect(token).not.toBe(before);
+    const me = await fetch(`${emulator.apiBase}/people/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+  });
+
   it('replaces the one shared webhook of earlier versions by the fetcher’s own', async () => {
     const { vault } = await server();
     const fetcher = await fetcherConnection(vault, emulator, Date.now);

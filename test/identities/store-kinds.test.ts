@@ -141,6 +141,46 @@ function suite(name: string, open: () => Promise<{ store: Store; cleanup: () => 
       await store.deleteConnection(id);
       expect(await store.getGuestToken(id, 'visitor')).toBeUndefined();
     });
+
+    it('guest tokens: a put deletes the connection’s expired ones and keeps at most `maxLive`, oldest out', async () => {
+      await store.upsertConnection(connection({ id: 'conn_cap', personId: 'machine-cap' }));
+      await store.upsertConnection(connection({ id: 'conn_cap2', personId: 'machine-cap2' }));
+      const id = (await store.findConnection('int_sa', 'machine-cap', 'local'))?.id as string;
+      const other = (await store.findConnection('int_sa', 'machine-cap2', 'local'))?.id as string;
+      const put = (connectionId: string, subject: string, createdAt: number, expiresAt: number, maxLive?: number) =>
+        store.putGuestToken({ connectionId, subject, tokenEnc: 'v1:t', keyId: 'k1', expiresAt, createdAt }, maxLive);
+      await put(id, 'expired-1', 1, 100);
+      await put(id, 'expired-2', 2, 100);
+      await put(other, 'elsewhere', 3, 100);
+      await put(id, 'live', 100, 5000);
+      expect(await store.getGuestToken(id, 'expired-1')).toBeUndefined();
+      expect(await store.getGuestToken(id, 'expired-2')).toBeUndefined();
+      // Another connection's expired rows wait for that connection's own next put.
+      expect(await store.getGuestToken(other, 'elsewhere')).toBeDefined();
+      for (let i = 1; i <= 4; i++) await put(id, `s${i}`, 100 + i, 5000, 3);
+      const left = [];
+      for (const s of ['live', 's1', 's2', 's3', 's4']) if (await store.getGuestToken(id, s)) left.push(s);
+      expect(left).toEqual(['s2', 's3', 's4']);
+      await store.deleteConnection(id);
+      await store.deleteConnection(other);
+    });
+
+    it('refresh history goes with its connection; its minted tokens still count toward the cap until they expire', async () => {
+      await store.upsertConnection(connection({ id: 'conn_h', personId: 'machine-h' }));
+      const id = (await store.findConnection('int_sa', 'machine-h', 'local'))?.id as string;
+      const history = { at: 1, kind: 'ondemand', outcome: 'success', status: 200, durationMs: 1, error: undefined };
+      await store.insertRefreshHistory({ ...history, connectionId: id });
+      await store.insertRefreshHistory({ ...history, connectionId: 'conn_kept' });
+      const mint = { personId: 'machine-h', mintedAt: 1, accessExpiresAt: 10_000_000 };
+      await store.recordTokenMint({ ...mint, connectionId: id });
+      await store.recordTokenMint({ ...mint, connectionId: 'conn_kept', accessExpiresAt: 20_000_000 });
+      expect((await store.liveTokenMints('machine-h', 2)).count).toBe(2);
+      expect(await store.deleteConnection(id)).toBe(true);
+      expect(await store.listRefreshHistory(id, 10)).toEqual([]);
+      expect((await store.listRefreshHistory('conn_kept', 10)).length).toBe(1);
+      // Deleting a connection here ends nothing at Webex: its tokens stay live there and keep counting.
+      expect(await store.liveTokenMints('machine-h', 2)).toEqual({ count: 2, oldestExpiresAt: 10_000_000 });
+    });
   });
 }
 

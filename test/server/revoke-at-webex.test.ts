@@ -92,8 +92,48 @@ describe('the connection page’s refresh card', () => {
       const again = await browser.post(`/connections/${carol.id}/revoke-at-webex`, {});
       expect(again.statusCode).toBe(409);
       expect(again.body).toContain('already revoked at Webex');
+      expect(again.body).toContain('Nothing left to revoke');
+      expect(again.body).not.toContain('Connect an admin');
     }
     expect(await requestCount(emulator, 'GET /v1/authorizations')).toBe(calls);
     expect(await vault.audit.list({ action: 'connection.revoke' })).toHaveLength(1);
+  });
+
+  it('Revoke at Webex: a bot is told to regenerate its token, and each account has a budget of tries', async () => {
+    const { vault, browser } = await setup();
+    const carol = await connectPerson(vault, emulator, integration, 'carol@a.example', ['spark:people_read']);
+    const bot = await vault.connections.saveFromGrant({
+      integrationId: carol.integrationId,
+      tokens: {
+        accessToken: `bot-${'b'.repeat(40)}`,
+        refreshToken: '',
+        tokenType: 'Bearer',
+        expiresAt: Date.now() + 86_400_000,
+        refreshExpiresAt: Date.now() + 86_400_000,
+        scopes: [],
+        scopeReported: false,
+        receivedAt: Date.now(),
+      },
+      person: { id: 'bot-person', emails: ['helper@webex.bot'], displayName: 'Helper' },
+      requestedScopes: [],
+      kind: 'bot',
+    });
+    await browser.get(`/connections/${carol.id}`);
+    const botAnswer = await browser.post(`/connections/${bot.id}/revoke-at-webex`, {});
+    expect(botAnswer.statusCode).toBe(409);
+    expect(botAnswer.body).toContain('Regenerate the bot');
+    expect(botAnswer.body).not.toContain('Connect an admin');
+    const admin = await browser.post(`/connections/${carol.id}/revoke-at-webex`, {});
+    expect(admin.statusCode).toBe(409);
+    expect(admin.body).toContain('Connect an admin of this org');
+    // A burst of 10 tries (these two included), then one every 6 s: the budget runs out within a few more.
+    let limited: Awaited<ReturnType<typeof browser.post>> | undefined;
+    for (let i = 0; i < 20 && !limited; i++) {
+      const r = await browser.post(`/connections/${carol.id}/revoke-at-webex`, {});
+      if (r.statusCode === 429) limited = r;
+      else expect(r.statusCode).toBe(409);
+    }
+    expect(limited?.body).toContain('Too many revocations');
+    expect(Number(limited?.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

@@ -169,6 +169,25 @@ describe('the webhooks page in team mode', () => {
     expect(admin.body).toContain('alice@example.com');
   });
 
+  it('an admin sees another member’s endpoint URL without its query; the owner sees it in full', async () => {
+    const url = `${base}/alice-token?token=receiver-secret-42&x=1`;
+    const made = await alice.post('/webhooks', { url, connection: '', description: 'with a token' });
+    expect(made.statusCode, made.body.slice(0, 500)).toBe(201);
+    const id = (await vault.webhooks.list()).find((e) => e.url.includes('alice-token'))?.id as string;
+    try {
+      const own = await alice.get('/webhooks');
+      expect(own.body).toContain('receiver-secret-42');
+      expect(own.body).toContain(`${base}/alice-token?token=`);
+      const admin = await carol.get('/webhooks');
+      expect(webhookIds(admin.body)).toContain(id);
+      expect(admin.body).toContain(`<code>${base}/alice-token</code>`);
+      expect(admin.body).not.toContain('receiver-secret-42');
+      expect(admin.body).not.toContain('x=1');
+    } finally {
+      expect((await alice.post(`/webhooks/${id}/delete`, {})).statusCode).toBe(303);
+    }
+  });
+
   it('bad input is a 400 page with a message, a missing CSRF token a refusal', async () => {
     await alice.get('/webhooks');
     const bad = await alice.post('/webhooks', { url: 'not a url' });

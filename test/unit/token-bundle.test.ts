@@ -100,6 +100,17 @@ describe('the token bundle', () => {
     expect(toStore.filter((e) => e.kind !== 'dynamic-import')).toEqual([]);
   });
 
+  it('reaches the full vault only through import(): a fresh cached token is read by the one-shot reader', () => {
+    const { token } = readMetafiles();
+    const edges = Object.entries(token.inputs as Record<string, { imports: { path: string; kind: string }[] }>).flatMap(
+      ([from, input]) => input.imports.map((i) => ({ from, ...i })),
+    );
+    const toVault = edges.filter((e) => e.path === 'dist/vault/vault.js');
+    expect(toVault.length).toBeGreaterThan(0);
+    expect(toVault.filter((e) => e.kind !== 'dynamic-import')).toEqual([]);
+    expect(edges.some((e) => e.path === 'dist/vault/token-reader.js' && e.kind !== 'dynamic-import')).toBe(true);
+  });
+
   it('reaches its lazy parts, where zod and pino live, only through import()', () => {
     const { token, lazy } = readMetafiles();
     const lazyOutputs = Object.keys(lazy.outputs).filter((o) => o.endsWith('.js'));

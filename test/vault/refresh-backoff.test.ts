@@ -2,7 +2,9 @@
  * Failing refreshes back off: the broker and the emulator on one moved clock, the emulator's token endpoint answering
  * 503 for 48 hours. One connection costs a bounded number of token requests (counted by the emulator), each one in
  * the refresh history; token requests without a valid token get 503 + Retry-After (the next attempt) without a Webex
- * call; `connection.refresh_failing` fires once, and `connection.recovered` once when the faults stop.
+ * call; `connection.refresh_failing` fires once, and `connection.recovered` once when the faults stop. The same
+ * 48 hours driven only by the broker's own hourly keep-alive sweep (no token request) retry the connection at its
+ * next attempt times and recover it by itself.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +109,87 @@ describe.each([
         expect(recovered).toMatchObject({ status: 'active', refreshFailing: false, refreshFailures: 0 });
         expect((await vault.connections.history(id, 1))[0]).toMatchObject({ outcome: 'success', status: 200 });
 
+        await vault.drainWebhooks();
+        await until(() => eventTypes(hooks.bodies, id).includes('connection.recovered'), 'the recovered event');
+        const lifecycle = eventTypes(hooks.bodies, id).filter((e) => e !== 'connection.refreshed');
+        expect(lifecycle).toEqual(['connection.created', 'connection.refresh_failing', 'connection.recovered']);
+      } finally {
+        await vault.close();
+        await hooks.close();
+        await control(emulator.url, 'reset', {});
+        await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
+        if (postgres) await dropSchema(schema);
+      }
+    },
+    180_000,
+  );
+
+  it.skipIf(postgres && !pgUp).each([
+    ['the keep-alive sweep', 'keepalive'],
+    ['one token request', 'ondemand'],
+  ] as const)(
+    'is retried by the broker’s own schedule alone, and recovers by itself (failing run started by %s)',
+    async (_what, trigger) => {
+      let offsetMs = 0;
+      const clock = () => Date.now() + offsetMs;
+      const advance = async (seconds: number) => {
+        offsetMs += seconds * 1000;
+        await control(emulator.url, 'clock', { advanceSeconds: seconds });
+      };
+      const hooks = await webhookReceiver();
+      const schema = freshSchema('backoff_sweep');
+      // KEEPALIVE_DAYS 89: due for keep-alive about a day after the grant; 30: not due for two months.
+      const env = {
+        WEBEX_AUTH_KEYS: TEST_KEY,
+        WEBHOOK_URL: hooks.url,
+        WEBHOOK_SECRET: 'w'.repeat(32),
+        KEEPALIVE_DAYS: trigger === 'keepalive' ? '89' : '30',
+      };
+      const vault = await openVault(
+        testConfig(
+          postgres ? { ...env, DATABASE_URL: PG_URL } : { ...env, WEBEX_AUTH_DB: join(dir.dir, `bs-${trigger}.db`) },
+        ),
+        { clock, retryBaseDelayMs: 1, webhookBaseDelayMs: 1, ...(postgres ? { schema } : {}) },
+      );
+      try {
+        const { id } = await connectFromEmulator(vault, emulator.apiBase, clock);
+        await advance(31 * HOUR_S);
+        await control(emulator.url, 'faults', { endpoint: 'token', status: 503, count: 100_000 });
+        await fetch(`${emulator.url}/_emulator/stats`, { method: 'DELETE' });
+        // The failing run starts: at the sweep (a due connection), or at one token request (its access token expired
+        // after an hour; keep-alive not due) — and nobody asks for the token after that.
+        if (trigger === 'ondemand') {
+          expect(await vault.connections.getFreshToken(id).catch((e: unknown) => e)).toBeInstanceOf(VaultError);
+        }
+
+        // 48 hours of 503s: only the sweep `serve` runs every hour.
+        for (let hour = 0; hour < 48; hour++) {
+          await vault.sweepOnce();
+          await advance(HOUR_S);
+        }
+        const attempts = await requestCount(emulator, 'POST /v1/access_token 503');
+        expect(await requestCount(emulator, 'POST /v1/access_token')).toBe(attempts);
+        // 3 tries at the first failure, then one at each hourly sweep past the next attempt (30 s, 1 min, 5 min,
+        // 15 min, 1 h: the next five sweeps), then every 6 h: 3 + 5 + 7 = 15 at most, 12 at least.
+        expect(attempts).toBeGreaterThanOrEqual(12);
+        expect(attempts).toBeLessThanOrEqual(15);
+        console.info(`48 h of 503s cost one connection ${attempts} token requests, on the sweep's schedule alone`);
+        const failing = await vault.connections.get(id);
+        expect(failing).toMatchObject({ status: 'active', refreshFailing: true, lastErrorStatus: 503 });
+        const failed = (await vault.connections.history(id)).filter((h) => h.outcome === 'failing');
+        expect(failed.length).toBe(attempts - 2);
+        expect(failed.every((h) => h.status === 503)).toBe(true);
+        expect(failed.slice(0, -1).every((h) => h.kind === 'keepalive')).toBe(true); // newest first
+        expect(failed.at(-1)?.kind).toBe(trigger);
+
+        // Webex is back: the hourly sweeps retry it at its next attempt, and it recovers by itself.
+        await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
+        for (let hour = 0; hour < 7 && (await vault.connections.get(id))?.refreshFailing; hour++) {
+          await vault.sweepOnce();
+          await advance(HOUR_S);
+        }
+        expect(await vault.connections.get(id)).toMatchObject({ status: 'active', refreshFailing: false });
+        expect((await vault.connections.history(id, 1))[0]).toMatchObject({ outcome: 'success', kind: 'keepalive' });
         await vault.drainWebhooks();
         await until(() => eventTypes(hooks.bodies, id).includes('connection.recovered'), 'the recovered event');
         const lifecycle = eventTypes(hooks.bodies, id).filter((e) => e !== 'connection.refreshed');

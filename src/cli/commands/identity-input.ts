@@ -41,7 +41,7 @@ export function onlyAdd(command: string, sub: string | undefined, secret: string
 
 /** A vault refusal as a one-line CLI error. */
 export function identityError(err: unknown): never {
-  if (isWebexAuthError(err) && !isWebexAuthError(err, 'cli_failed')) {
+  if (isWebexAuthError(err, { family: 'vault' })) {
     const code = err.code === 'invalid_request' || err.code === 'not_found' ? EXIT.usage : EXIT.failure;
     throw new CliError(err.message, code);
   }

@@ -30,7 +30,7 @@ function rateLimitedMessage(config: Pick<Config, 'forcedRefreshMinInterval'>, re
 
 /** Whether `error` is the vault's refusal of a forced refresh (by brand and code: the bin may bundle its own copy). */
 function isRateLimited(error: unknown): error is Error & { retryAfter?: number } {
-  return isWebexAuthError(error, 'rate_limited');
+  return isWebexAuthError(error, { family: 'vault', code: 'rate_limited' });
 }
 
 const command: Command = {

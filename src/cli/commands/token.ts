@@ -2,8 +2,18 @@
  * `webex-auth token`: prints only a fresh access token, for `$(webex-auth token)`. This file and what it imports
  * at the top are kept tiny: the configuration and the vault load on demand, nothing of the server or emulator.
  */
+
+import type { Config } from '../../config.js';
+import type { FreshToken } from '../../vault/types.js';
 import type { Command } from '../command.js';
-import { CONNECTION_FLAG, CONNECTION_HELP, loadCliConfig, resolveConnection, withVault } from '../context.js';
+import {
+  CONNECTION_FLAG,
+  CONNECTION_HELP,
+  loadCliConfig,
+  openCliTokenReader,
+  resolveConnection,
+  withVault,
+} from '../context.js';
 import { CliError, EXIT } from '../io.js';
 import { JSON_FLAG, JSON_HELP } from '../ui/output.js';
 
@@ -28,14 +38,16 @@ const command: Command = {
       );
     }
     const config = await loadCliConfig(io);
-    const fresh = await withVault(
-      config,
-      async (vault) => {
-        const connection = await resolveConnection(vault, args.values.connection);
-        return vault.connections.getFreshToken(connection.id, minValidity);
-      },
-      { quiet: true },
-    );
+    const fresh =
+      (await cachedToken(config, args.values.connection, minValidity)) ??
+      (await withVault(
+        config,
+        async (vault) => {
+          const connection = await resolveConnection(vault, args.values.connection);
+          return vault.connections.getFreshToken(connection.id, minValidity);
+        },
+        { quiet: true },
+      ));
     if (args.values.json === true) {
       const body = {
         access_token: fresh.accessToken,
@@ -50,5 +62,23 @@ const command: Command = {
     return EXIT.ok;
   },
 };
+
+/**
+ * The stored token when it is fresh enough, read without the full vault (vault/token-reader.ts); undefined when a
+ * refresh (or anything else) needs the vault. Any failure here is left to the vault too, which answers it exactly as
+ * before — the reader only reads, so nothing is done twice.
+ */
+async function cachedToken(config: Config, wanted: unknown, minValidity: number): Promise<FreshToken | undefined> {
+  const reader = await openCliTokenReader(config).catch(() => undefined);
+  if (!reader) return undefined;
+  try {
+    const connection = await resolveConnection(reader, wanted);
+    return await reader.freshToken(connection.id, minValidity);
+  } catch {
+    return undefined;
+  } finally {
+    await reader.close().catch(() => {});
+  }
+}
 
 export default command;

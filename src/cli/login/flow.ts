@@ -2,6 +2,7 @@
  * The login flows: authorization code with a loopback callback server and/or a pasted redirect, and the device grant.
  * Everything waits under one abort signal (Ctrl-C, `--timeout`), and nothing is stored before tokens exist.
  */
+import { isWebexAuthError } from '../../errors.js';
 import type { AuthorizationRequest } from '../../oauth/authorize.js';
 import type { IdTokenClaims } from '../../oauth/oidc.js';
 import type { TokenSet } from '../../oauth/types.js';
@@ -233,12 +234,19 @@ async function pasteLoop(
     try {
       return await exchange(line, auth, target, signal);
     } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      if (!io.isTTY || !['CallbackError', 'StateMismatchError'].includes(name)) throw error;
+      if (!io.isTTY || !notThisLogin(error)) throw error;
       out.warn(`That is not the redirect of this login: ${terminalSafe((error as Error).message)}`);
       io.stderr.write('Redirected URL: ');
     }
   }
+}
+
+/** Whether a pasted answer was refused as not this login's redirect (a malformed callback or another state). */
+function notThisLogin(error: unknown): boolean {
+  return (
+    isWebexAuthError(error, { family: 'authorization', code: 'invalid_callback' }) ||
+    isWebexAuthError(error, { family: 'authorization', code: 'state_mismatch' })
+  );
 }
 
 /** The device grant: show the code, URL and a QR code, then poll as Webex asks. */

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import * as z from 'zod';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
 import { TokenCapError } from '../../vault/cap.js';
-import { VaultError } from '../../vault/types.js';
+import { type Connection, VaultError } from '../../vault/types.js';
 import { type RawResponse, WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
 import { personDetail, recordAudit } from '../audit.js';
@@ -14,6 +14,7 @@ import { explainError as explainOAuthError } from '../explain.js';
 import { SessionLimitError, type TryResult } from '../session.js';
 import { RECENT_ROOM_CALL, TRY_CALL_IDS, TRY_CALLS, type TryCall } from '../try-calls.js';
 import { connectionView } from '../views/connection.js';
+import { createAccountLimiter } from './account-limit.js';
 import { auditRefresh, refusedText, retrySeconds } from './forced-refresh.js';
 import type { RouteOptions } from './signin.js';
 
@@ -40,6 +41,8 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
     const connection = await ctx.vault.connections.get(parsed.data.id);
     return connection && owns(request.principal, connection.ownerId) ? connection : undefined;
   }
+  /** Per-account budget of "Revoke at Webex". */
+  const limited = createAccountLimiter();
   /** The one-shot Try-it results of this session. */
   const flash = (request: FastifyRequest): Record<string, TryResult> | undefined =>
     request.server.sessions.data(request).flash;
@@ -195,6 +198,13 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
   app.post('/connections/:id/revoke-at-webex', async (request, reply) => {
     const connection = await load(request);
     if (!connection) return reply.errorPage(notFound);
+    // Each try spends an admin's Webex calls and an audit row: budgeted per account.
+    const refused = limited(request, reply, 'revoke-at-webex', {
+      title: 'Too many revocations',
+      what: 'Grants are revoked at Webex',
+      retryHref: `/connections/${connection.id}`,
+    });
+    if (refused) return refused;
     try {
       const { deleted } = await ctx.vault.connections.revokeAtWebex(connection.id);
       await recordAudit(ctx, request, {
@@ -209,7 +219,7 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
           status: 409,
           title: 'Cannot revoke at Webex',
           explanation: error.message,
-          action: 'Connect an admin of this org with identity:tokens_read and identity:tokens_write, then try again.',
+          action: revokeAction(connection),
           retryHref: `/connections/${connection.id}`,
         });
       }
@@ -233,6 +243,15 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
     return reply.code(303).redirect('/');
   });
 };
+
+/** What to do when "Revoke at Webex" cannot (a 409): each cause its own next step. */
+function revokeAction(c: Pick<Connection, 'status' | 'needsReauthReason' | 'kind'>): string {
+  if (c.status === 'needs_reauth' && c.needsReauthReason === 'revoked_at_webex') {
+    return 'Nothing left to revoke: authorize again if this connection is still needed, else delete it.';
+  }
+  if (c.kind === 'bot') return "Regenerate the bot's token at developer.webex.com, then delete this connection.";
+  return 'Connect an admin of this org with identity:tokens_read and identity:tokens_write, then try again.';
+}
 
 /** Makes one call of the Try-it table; the values it needs come from the connection or from Webex, never the form. */
 async function tryCall(client: WebexClient, call: TryCall, email: string | undefined): Promise<TryResult> {

@@ -26,8 +26,10 @@ const DEFAULT_PICKED_SCOPES = ['spark:people_read', 'spark:rooms_read'];
  */
 function defaultPicked(configured: readonly string[], offered: readonly string[] | undefined): string[] {
   if (configured.length) return [...configured];
-  const pair = DEFAULT_PICKED_SCOPES.filter((s) => !offered || offered.includes(s));
-  return pair.length ? pair : [...(offered ?? DEFAULT_PICKED_SCOPES)];
+  // An integration without a registered list offers the whole catalog.
+  const list = offered?.length ? offered : undefined;
+  const pair = DEFAULT_PICKED_SCOPES.filter((s) => !list || list.includes(s));
+  return pair.length ? pair : [...(list ?? DEFAULT_PICKED_SCOPES)];
 }
 
 export const MAX_BROUGHT_INTEGRATIONS = 10;

@@ -98,8 +98,8 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
   // Once listening (the target URL needs the port): one webhook per fetching connection of a stored Service App.
   app.addHook('onListen', async () => {
     const fetchers = new Set(
-      (await vault.connections.list().catch(() => []))
-        .filter((c) => c.kind === 'service_app' && c.fetcherConnectionId)
+      (await vault.connections.listByKind('service_app').catch(() => []))
+        .filter((c) => c.fetcherConnectionId)
         .map((c) => c.fetcherConnectionId as string),
     );
     for (const id of fetchers) void registerWebhook(id, app.log);
@@ -253,8 +253,8 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
         }
         const { event, data } = delivery.data;
         // Only an app this fetcher fetches: a delivery of one fetcher's webhook never acts on another's Service Apps.
-        const fetches = (await vault.connections.list()).some(
-          (c) => c.kind === 'service_app' && c.appId === appId && c.fetcherConnectionId === fetcherId,
+        const fetches = (await vault.connections.listByKind('service_app')).some(
+          (c) => c.appId === appId && c.fetcherConnectionId === fetcherId,
         );
         if (!fetches) {
           request.log.info({ appId, event }, 'service app event for an app this fetcher does not fetch: ignored');
@@ -266,7 +266,9 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
             request.log.info({ appId, orgs: added.length }, 'service app authorized: org onboarded');
           } else if (event === 'deauthorized') {
             const marked = await vault.identities.serviceAppDeauthorized(appId, data.orgId);
-            request.log.info({ appId, connections: marked.length }, 'service app deauthorized');
+            if (marked.length) request.log.info({ appId, connections: marked.length }, 'service app deauthorized');
+            // The app's token could still be fetched there (a replayed delivery), or nothing active was in that org.
+            else request.log.warn({ appId }, 'service app deauthorized event not confirmed by Webex: ignored');
           }
         } catch (error) {
           // Answered 204 all the same: Webex would retry, and the cause (e.g. a fetcher needing re-authorization) is

@@ -13,7 +13,7 @@ import { owns } from '../access/principal.js';
 import { recordAudit } from '../audit.js';
 import type { ServerVault } from '../ports.js';
 import { type WebhookEntry, webhookCreatedView, webhooksView } from '../views/webhooks.js';
-import { createRateLimiter } from './api/ratelimit.js';
+import { createAccountLimiter } from './account-limit.js';
 import type { RouteOptions } from './signin.js';
 
 /** The vault calls of this page (absent from a page-only stand-in vault). */
@@ -31,17 +31,20 @@ const createBody = z.object({
 /** Deliveries shown per endpoint (the log keeps more). */
 const SHOWN = 20;
 
-/**
- * Adds and redeliveries per account: each one makes this server call out (a DNS look-up, up to five POSTs) and
- * writes an audit row, so a member cannot turn the broker into a request cannon or grow the audit log at request
- * rate. A burst of 10, then one every 6 s.
- */
-const ACTIONS = { burst: 10, perSecond: 1 / 6 };
-
 const NOTICES: Record<string, string> = {
   deleted: 'The endpoint was deleted: it receives nothing more.',
   redelivered: 'The delivery was sent again, with the same webhook-id.',
 };
+
+/** A URL's origin and path only. */
+function originAndPath(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(unreadable URL)';
+  }
+}
 
 const notFound = {
   status: 404,
@@ -58,22 +61,16 @@ export const webhooksRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
 
   const audit = (request: FastifyRequest, action: AuditAction, target: string, ownerId: string, detail?: string) =>
     recordAudit(ctx, request, { action, target, ownerId, ...(detail ? { detail } : {}) });
-  const limiter = createRateLimiter(ACTIONS);
+  // Adds and redeliveries per account: each one makes this server call out (a DNS look-up, up to five POSTs).
+  const limiter = createAccountLimiter();
 
   /** A 429 page when the viewer has used up their adds and redeliveries; undefined when this one may run. */
-  function limited(request: FastifyRequest, reply: FastifyReply, action: 'add' | 'redeliver') {
-    const p = request.principal;
-    const wait = limiter(`${action} ${p.account?.id ?? p.ownerId ?? 'admin'}`);
-    if (wait === 0) return undefined;
-    reply.header('retry-after', String(wait));
-    return reply.errorPage({
-      status: 429,
+  const limited = (request: FastifyRequest, reply: FastifyReply, action: 'add' | 'redeliver') =>
+    limiter(request, reply, action, {
       title: 'Too many webhook actions',
-      explanation: `Endpoints are added, and deliveries sent again, at most ${ACTIONS.burst} at a time, then one every ${1 / ACTIONS.perSecond} s.`,
-      action: `Wait ${wait} s, then try again.`,
+      what: 'Endpoints are added, and deliveries sent again,',
       retryHref: '/webhooks',
     });
-  }
 
   /** The endpoint of `:id` if this request may see it. */
   async function load(request: FastifyRequest): Promise<WebhookEndpoint | undefined> {
@@ -100,7 +97,9 @@ export const webhooksRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
     const entries: WebhookEntry[] = [];
     for (const endpoint of endpoints) {
       entries.push({
-        endpoint,
+        // Another member's URL (an admin's view) without its query, fragment or user info: they may hold a receiver's
+        // token. The owner sees theirs in full.
+        endpoint: endpoint.ownerId === p.ownerId ? endpoint : { ...endpoint, url: originAndPath(endpoint.url) },
         deliveries: await vault.webhooks.deliveries(endpoint.id, SHOWN),
         ...(p.admin ? { owner: owners.get(endpoint.ownerId) ?? endpoint.ownerId } : {}),
       });

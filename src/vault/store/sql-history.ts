@@ -75,6 +75,15 @@ export class LifecycleStatements {
     return { count: num(r?.n ?? 0), oldestExpiresAt: optNum(r?.oldest) };
   }
 
+  /**
+   * Deletes a (deleted) connection's refresh history. Its minted-token rows stay until they expire (each new mint of
+   * the person prunes expired ones): the tokens are still live at Webex and still count toward the person's cap, so
+   * deleting and re-adding a connection never resets the count.
+   */
+  async deleteFor(connectionId: string): Promise<void> {
+    await this.db.run('DELETE FROM refresh_history WHERE connection_id = ?', [connectionId]);
+  }
+
   async setWebexTokenCount(personId: string, accessTokens: number, at: number): Promise<void> {
     await this.db.run(
       `INSERT INTO webex_token_counts (person_id, access_tokens, checked_at) VALUES (?, ?, ?)
@@ -98,10 +107,11 @@ export class LifecycleStatements {
         `UPDATE connections SET last_error = ?, last_error_status = ?, updated_at = ?,
            refresh_failures = refresh_failures + 1,
            refresh_failing_since = COALESCE(refresh_failing_since, ?), refresh_next_attempt_at = ?,
+           keepalive_due_at = CASE WHEN keepalive_due_at IS NULL THEN NULL ELSE CAST(? AS BIGINT) END,
            lease_holder = CASE WHEN lease_holder = ? THEN NULL ELSE lease_holder END,
            lease_expires_at = CASE WHEN lease_holder = ? THEN NULL ELSE lease_expires_at END
          WHERE id = ? RETURNING refresh_failures, refresh_failing_since`,
-        [f.lastError, nil(f.status), f.now, f.now, f.nextAttemptAt, holder, holder, id],
+        [f.lastError, nil(f.status), f.now, f.now, f.nextAttemptAt, f.nextAttemptAt, holder, holder, id],
       )
     )[0];
     return r ? { failures: num(r.refresh_failures), failingSince: num(r.refresh_failing_since) } : undefined;

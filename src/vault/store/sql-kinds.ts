@@ -14,6 +14,9 @@ export const kindOf = (v: unknown): ConnectionKind => (v === 'service_app' || v 
 export const reasonOf = (v: unknown): NeedsReauthReason | undefined =>
   v === 'refresh_refused' || v === 'revoked_at_webex' || v === 'deauthorized' ? v : undefined;
 
+/** Live guest tokens kept per connection; beyond it the oldest are forgotten (README "Service Apps, bots and guests"). */
+export const GUEST_TOKENS_PER_CONNECTION = 10_000;
+
 function guestOf(r: Row): GuestTokenRow {
   return {
     connectionId: String(r.connection_id),
@@ -38,7 +41,13 @@ export class GuestTokenStatements {
   }
 
   /** See {@link Store.putGuestToken}. */
-  async put(row: GuestTokenRow): Promise<void> {
+  async put(row: GuestTokenRow, maxLive = GUEST_TOKENS_PER_CONNECTION): Promise<void> {
+    // Expired tokens of this connection are never reused (a new subject would otherwise add a row forever).
+    await this.db.run('DELETE FROM guest_tokens WHERE connection_id = ? AND expires_at <= ? AND subject <> ?', [
+      row.connectionId,
+      row.createdAt,
+      row.subject,
+    ]);
     await this.db.run(
       `INSERT INTO guest_tokens (connection_id, subject, token_enc, key_id, expires_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?)
@@ -46,5 +55,20 @@ export class GuestTokenStatements {
          expires_at = excluded.expires_at, created_at = excluded.created_at`,
       [row.connectionId, row.subject, row.tokenEnc, row.keyId, row.expiresAt, row.createdAt],
     );
+    // Bounded per connection: the oldest live ones beyond `maxLive` are forgotten (served by the primary key; the
+    // count is cheap next to the mint at Webex that precedes every put).
+    const count = num(
+      (await this.db.all('SELECT COUNT(*) AS n FROM guest_tokens WHERE connection_id = ?', [row.connectionId]))[0]?.n ??
+        0,
+    );
+    const excess = count - Math.max(1, maxLive);
+    if (excess > 0) {
+      await this.db.run(
+        `DELETE FROM guest_tokens WHERE connection_id = ? AND subject IN (
+           SELECT subject FROM guest_tokens WHERE connection_id = ? AND subject <> ?
+           ORDER BY created_at, subject LIMIT ?)`,
+        [row.connectionId, row.connectionId, row.subject, excess],
+      );
+    }
   }
 }

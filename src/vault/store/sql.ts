@@ -19,6 +19,7 @@ import type {
   ApiKeyRow,
   AuditQuery,
   AuditRow,
+  ConnectionKind,
   ConnectionRow,
   ForcedRefreshClaim,
   GuestTokenRow,
@@ -322,7 +323,10 @@ export class SqlStore implements Store {
 
   async deleteConnection(id: string): Promise<boolean> {
     const deleted = (await this.db.run('DELETE FROM connections WHERE id = ?', [id])) > 0;
-    if (deleted) await this.calls.deleteFor(id);
+    if (deleted) {
+      await this.calls.deleteFor(id);
+      await this.lifecycle.deleteFor(id);
+    }
     return deleted;
   }
 
@@ -404,9 +408,43 @@ export class SqlStore implements Store {
   async dueForKeepAlive(now: number, limit: number): Promise<ConnectionRow[]> {
     const rows = await this.db.all(
       `SELECT * FROM connections WHERE keepalive_due_at <= ? AND status = 'active'
+         AND (refresh_next_attempt_at IS NULL OR refresh_next_attempt_at <= ?)
        ORDER BY keepalive_due_at LIMIT ?`,
-      [now, limit],
+      [now, now, limit],
     );
+    return rows.map(connectionOf);
+  }
+
+  async claimDueForKeepAlive(now: number, limit: number, holder: string, expiresAt: number): Promise<ConnectionRow[]> {
+    // PostgreSQL: rows another instance is claiming right now are skipped, never waited for; SQLite has one writer,
+    // so the statement is atomic as it is.
+    const lock = this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    const rows = await this.db.all(
+      `UPDATE connections SET lease_holder = ?, lease_expires_at = ?
+       WHERE id IN (SELECT id FROM connections WHERE keepalive_due_at <= ? AND status = 'active'
+           AND (refresh_next_attempt_at IS NULL OR refresh_next_attempt_at <= ?)
+           AND (lease_holder IS NULL OR lease_expires_at <= ?)
+         ORDER BY keepalive_due_at LIMIT ?${lock})
+       RETURNING *`,
+      [holder, expiresAt, now, now, now, limit],
+    );
+    return rows.map(connectionOf).sort((a, b) => (a.keepaliveDueAt ?? 0) - (b.keepaliveDueAt ?? 0));
+  }
+
+  async listConnectionsByKind(kind: ConnectionKind): Promise<ConnectionRow[]> {
+    // An integration grant may be stored with no kind (older rows): `integration` matches those too.
+    const rows =
+      kind === 'integration'
+        ? await this.db.all(
+            "SELECT * FROM connections WHERE kind = 'integration' OR kind IS NULL ORDER BY created_at, id",
+          )
+        : kind === 'service_app'
+          ? // Every Service App row has its application id: the (app_id, org_id) index finds them among any number.
+            await this.db.all(
+              'SELECT * FROM connections WHERE app_id IS NOT NULL AND kind = ? ORDER BY created_at, id',
+              [kind],
+            )
+          : await this.db.all('SELECT * FROM connections WHERE kind = ? ORDER BY created_at, id', [kind]);
     return rows.map(connectionOf);
   }
 
@@ -618,8 +656,8 @@ export class SqlStore implements Store {
     return this.guests.get(connectionId, subject);
   }
 
-  putGuestToken(row: GuestTokenRow): Promise<void> {
-    return this.guests.put(row);
+  putGuestToken(row: GuestTokenRow, maxLive?: number): Promise<void> {
+    return this.guests.put(row, maxLive);
   }
 
   // The refresh lifecycle: see sql-history.ts.

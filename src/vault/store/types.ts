@@ -334,8 +334,19 @@ export interface Store {
   ): Promise<boolean>;
   /** Records an error without changing status or version; releases the lease of `holder`. */
   recordError(id: string, holder: string, lastError: string, now: number): Promise<void>;
-  /** Active connections due for keep-alive at `now`, earliest first, at most `limit` (served by the due-time index). */
+  /**
+   * Active connections due for keep-alive at `now` and not backing off (`refreshNextAttemptAt` later than `now`),
+   * earliest first, at most `limit` (served by the due-time index).
+   */
   dueForKeepAlive(now: number, limit: number): Promise<ConnectionRow[]>;
+  /**
+   * Claims for `holder` (its refresh lease until `expiresAt`) at most `limit` of the connections
+   * {@link dueForKeepAlive} would list whose lease is free or expired, earliest due first: instances sharing the store
+   * each claim their own rows (PostgreSQL skips rows another claim holds locked; SQLite has one writer).
+   */
+  claimDueForKeepAlive(now: number, limit: number, holder: string, expiresAt: number): Promise<ConnectionRow[]>;
+  /** Every connection of one kind (`integration` includes rows stored with no kind), oldest first. */
+  listConnectionsByKind(kind: ConnectionKind): Promise<ConnectionRow[]>;
   /**
    * Claims a forced refresh of connection `id` at `now` unless one was claimed less than `minIntervalMs` before (one
    * atomic `UPDATE … WHERE forced_refresh_at IS NULL OR forced_refresh_at <= now - minIntervalMs RETURNING`): of
@@ -454,8 +465,11 @@ export interface Store {
 
   /** The stored guest token of (connection, subject), live or not. */
   getGuestToken(connectionId: string, subject: string): Promise<GuestTokenRow | undefined>;
-  /** Inserts or replaces the guest token of (connection, subject). */
-  putGuestToken(row: GuestTokenRow): Promise<void>;
+  /**
+   * Inserts or replaces the guest token of (connection, subject); the connection's expired guest tokens (at
+   * `row.createdAt`) are deleted, and beyond `maxLive` (default 10,000) its oldest go.
+   */
+  putGuestToken(row: GuestTokenRow, maxLive?: number): Promise<void>;
 
   /** Appends a refresh to the connection's history, keeping its newest `keep` rows (default 200). */
   insertRefreshHistory(row: RefreshHistoryRow, keep?: number): Promise<void>;
@@ -474,7 +488,8 @@ export interface Store {
   getWebexTokenCount(personId: string): Promise<{ accessTokens: number; checkedAt: number } | undefined>;
   /**
    * Records a failed refresh (5xx/429/network) without changing status or version: failures + 1, failing-since kept
-   * from the first failure, the next attempt time; releases `holder`'s lease. Undefined when the row is gone.
+   * from the first failure, the next attempt time — also the keep-alive due time of a row that has one, so the sweep
+   * retries it then on its own; releases `holder`'s lease. Undefined when the row is gone.
    */
   recordRefreshFailure(
     id: string,

@@ -32,6 +32,7 @@ import { sendKeyUnavailable } from '../../key-unavailable.js';
 import { lazyChildLogger } from '../../lazy-logger.js';
 import { addressKey } from '../../session.js';
 import { createKeyGate, type GuessLimitOptions } from './guess-limit.js';
+import { memoValidatorCompiler } from './memo-validator.js';
 import { openApiRoutes } from './openapi.js';
 import { sendProblem } from './problem.js';
 import { type ProxyConfig, type ProxyOptions, proxyRoutes } from './proxy.js';
@@ -282,6 +283,8 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
           503: problem('`upstream_unavailable`, with `Retry-After`; the connection stays active.'),
         },
       },
+      // The same zod schemas, behind a memo of the inputs already accepted (memo-validator.ts): bots repeat requests.
+      validatorCompiler: memoValidatorCompiler,
       ...(hotRouteLogLevel ? { logLevel: hotRouteLogLevel } : {}),
       childLoggerFactory: lazyChildLogger,
     },

@@ -1,0 +1,71 @@
+/**
+ * The one-shot read of `webex-auth token`: the store and the key ring, and nothing else of the vault — no refresher,
+ * webhooks, identities, schedule, caches, proxy-call log or audit (vault.ts wires those, and the command's bundle
+ * runs none of their module code on this path). It serves a stored access token only when it is plainly fresh enough;
+ * everything else (a refresh, a connection that needs re-authorization, a wrong key ring, PostgreSQL) is left to the
+ * full vault, so the answer is always the one `vault.connections.getFreshToken` would give.
+ * The SQLite store is opened as the vault opens it, migrations included: a store that needs one gets it here too.
+ */
+import type { Config } from '../config.js';
+import { resolveKeys } from './crypto/dev-key.js';
+import type { KeyRing } from './crypto/keyring.js';
+import { connectionOf } from './records.js';
+import { accessSlot } from './slots.js';
+import type { ConnectionRow, Store } from './store/types.js';
+import type { Connection, FreshToken } from './types.js';
+
+/** What {@link openTokenReader} opens: read-only access to the connections and their stored access tokens. */
+export interface TokenReader {
+  /** The stored connections, as `vault.connections` lists them. */
+  readonly connections: { list(): Promise<Connection[]> };
+  /**
+   * The access token of connection `id` when it stays valid for at least `minValiditySeconds` — what
+   * `getFreshToken` would serve without a refresh — else undefined: the caller asks the full vault, which refreshes.
+   */
+  freshToken(id: string, minValiditySeconds: number): Promise<FreshToken | undefined>;
+  /** Closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a {@link TokenReader} on the SQLite store of `config`; undefined for PostgreSQL (its driver's start-up dwarfs
+ * what this saves: the full vault serves it). Throws what opening the store or the key ring throws.
+ */
+export async function openTokenReader(
+  config: Config,
+  clock: () => number = Date.now,
+): Promise<TokenReader | undefined> {
+  if (config.databaseUrl) return undefined;
+  const store: Store = await (await import('./store/sqlite.js')).openSqliteStore(config.dbPath);
+  let ring: KeyRing;
+  try {
+    ring = (await resolveKeys(config, { storeHasSecrets: async () => (await store.listIntegrations()).length > 0 }))
+      .ring;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  // Rows read by list(), so that serving the picked connection reads nothing more.
+  const listed = new Map<string, ConnectionRow>();
+  return {
+    connections: {
+      async list() {
+        const rows = await store.listConnections();
+        for (const row of rows) listed.set(row.id, row);
+        return rows.map(connectionOf);
+      },
+    },
+    async freshToken(id, minValiditySeconds) {
+      const row = listed.get(id) ?? (await store.getConnection(id));
+      if (row?.status !== 'active' || row.accessExpiresAt - clock() < minValiditySeconds * 1000) return undefined;
+      return {
+        accessToken: ring.decrypt(row.accessTokenEnc, accessSlot(row.id)),
+        minValidityMet: true,
+        expiresAt: row.accessExpiresAt,
+        scopes: [...row.scopes],
+        person: { id: row.personId, email: row.personEmail, displayName: row.displayName },
+      };
+    },
+    close: () => store.close(),
+  };
+}
