@@ -115,6 +115,41 @@ describe('the built bin', () => {
     expect(doctor.code).toBe(0);
   });
 
+  it('serve (the bundled server) proxies a call to Webex: undici loads lazily inside the split bundle', async () => {
+    const created = await runBin(['keys', 'create', '--name', 'proxy', '--allow', 'proxy', '--json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const key = String(JSON.parse(created.stdout).key);
+    expect(key).toMatch(/^wak_/);
+    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      env: env as NodeJS.ProcessEnv,
+      cwd: env.HOME,
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const seen = (chunk: string) => {
+          out += chunk;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m?.[1]) resolve(m[1].replace('localhost', '127.0.0.1'));
+        };
+        serve.stdout.setEncoding('utf8').on('data', seen);
+        serve.stderr.setEncoding('utf8').on('data', seen);
+        serve.once('close', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const list = await fetch(`${url}/api/v1/connections`, { headers: { authorization: `Bearer ${key}` } });
+      const { connections } = (await list.json()) as { connections: { id: string }[] };
+      const id = connections[0]?.id ?? '';
+      const res = await fetch(`${url}/api/v1/connections/${encodeURIComponent(id)}/proxy/people/me`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const body = await res.text();
+      expect(res.status, body).toBe(200);
+      expect(JSON.parse(body)).toMatchObject({ emails: [ALICE] });
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  });
+
   it('token after Webex revoked the grant: exit 4 from the refresh path of the separate token bundle', async () => {
     // The OAuth error comes from the lazily loaded client chunk: the fast path must still recognise it (exit 4, not 1).
     const revoked = await fetch(`${emulator.url}/_emulator/revoke`, {

@@ -195,9 +195,11 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
   let ownAgent: Promise<Dispatcher> | undefined;
   function client(): Promise<Dispatcher> {
     if (options.dispatcher) return Promise.resolve(options.dispatcher);
+    // In the bundled CLI (an ESM split bundle) an import() of CommonJS undici yields only `default`; Node's own
+    // loader (dist/, tests) gives the named exports too.
     ownAgent ??= import('undici').then(
-      ({ Agent }) =>
-        new Agent({
+      (undici) =>
+        new (undici.Agent ?? (undici as unknown as { default: typeof undici }).default.Agent)({
           keepAliveTimeout: 4_000,
           connections: 128,
           headersTimeout: (options.config.proxyHeadersTimeout ?? 30) * 1000,
