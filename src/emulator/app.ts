@@ -11,7 +11,7 @@ import type { EmulatorContext } from './context.js';
 import { isControlRequest, refuseControlRequest } from './control-guard.js';
 import { Faults, Stats } from './control-state.js';
 import { DEMO_SEED } from './demo-seed.js';
-import { oauthError, restError, tooManyRequests } from './envelope.js';
+import { oauthError, restError, TOKEN_LIMIT_DESCRIPTION, tooManyRequests } from './envelope.js';
 import { trackingId } from './ids.js';
 import { createKeySet } from './keys.js';
 import { type EmulatorOptions, resolveOptions } from './options.js';
@@ -206,6 +206,6 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Fast
 function describeForcedError(error: string): string {
   if (error === 'invalid_request') return 'The refresh token provided is expired, revoked, malformed, or invalid.';
   if (error === 'invalid_grant') return 'The provided authorization grant is invalid, expired or revoked.';
-  if (error === 'tokenlimit_reached') return 'The user has reached the maximum number of active tokens.';
+  if (error === 'tokenlimit_reached') return TOKEN_LIMIT_DESCRIPTION;
   return 'The request failed.';
 }

@@ -67,6 +67,14 @@ export function oauthError(
   return sendJson(reply, status, { error, error_description: description, trackingID: request.id });
 }
 
+/** Webex's description of `tokenlimit_reached`: the person holds as many live access tokens as Webex allows. */
+export const TOKEN_LIMIT_DESCRIPTION = 'The user has reached the maximum number of active tokens.';
+
+/** The 400 `tokenlimit_reached` of the token endpoints (code, refresh, device and Service App grants). */
+export function tokenLimitReached(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return oauthError(request, reply, 400, 'tokenlimit_reached', TOKEN_LIMIT_DESCRIPTION);
+}
+
 /** A 429 as Webex sends it: text/html body and `Retry-After` in seconds. */
 export function tooManyRequests(reply: FastifyReply, retryAfter: number): FastifyReply {
   return reply

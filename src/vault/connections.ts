@@ -10,6 +10,7 @@ import { isWebexAuthError } from '../errors.js';
 import type { Clock } from '../oauth/types.js';
 import { capOptions, TokenCapError, tokenCapStatus } from './cap.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { freshTokenOf } from './fresh-token.js';
 import { refreshRecord } from './history.js';
 import type { VaultMetrics } from './metrics.js';
 import { ownerOf } from './owners.js';
@@ -57,13 +58,7 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
 
   /** The token a connection row serves (decrypted once per ciphertext by the cache). */
   function served(row: ConnectionRow, minValidityMet: boolean): FreshToken {
-    return {
-      accessToken: tokens.accessToken(row),
-      minValidityMet,
-      expiresAt: row.accessExpiresAt,
-      scopes: [...row.scopes],
-      person: { id: row.personId, email: row.personEmail, displayName: row.displayName },
-    };
+    return freshTokenOf(row, tokens.accessToken(row), minValidityMet);
   }
 
   async function saveFromGrant(input: SaveGrantInput, retry = true): Promise<Connection> {
@@ -129,6 +124,10 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
     async listByKind(kind) {
       return (await store.listConnectionsByKind(kind)).map(connectionOf);
     },
+    async find(filter) {
+      return (await store.findConnections(filter)).map(connectionOf);
+    },
+    countByStatus: () => store.countConnectionsByStatus(),
     async delete(id) {
       tokens.forget(id);
       const before = await store.getConnection(id);

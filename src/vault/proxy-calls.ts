@@ -27,16 +27,8 @@ export interface ProxyCallRecord {
   trackingId: string | undefined;
 }
 
-/** A kept call, as the connection page shows it. */
-export interface RecentProxyCall {
-  /** When the call was answered (epoch ms). */
-  at: number;
-  method: string;
-  template: string;
-  status: number;
-  durationMs: number;
-  trackingId: string | undefined;
-}
+/** A kept call, as the connection page shows it: the stored row without its connection id. */
+export type RecentProxyCall = Omit<ProxyCallRow, 'connectionId'>;
 
 /** The vault's proxy call log (`vault.proxyCalls`). */
 export interface ProxyCalls {
@@ -111,14 +103,7 @@ export function createProxyCalls(d: {
     },
     async recent(connectionId, limit = PROXY_CALLS_KEEP) {
       await flush();
-      return (await d.store.listProxyCalls(connectionId, limit)).map((r) => ({
-        at: r.at,
-        method: r.method,
-        template: r.template,
-        status: r.status,
-        durationMs: r.durationMs,
-        trackingId: r.trackingId,
-      }));
+      return (await d.store.listProxyCalls(connectionId, limit)).map(({ connectionId: _, ...call }) => call);
     },
     flush,
     dropped: () => droppedCalls,

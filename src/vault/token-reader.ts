@@ -9,6 +9,7 @@
 import type { Config } from '../config.js';
 import { resolveKeys } from './crypto/dev-key.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { freshTokenOf } from './fresh-token.js';
 import { connectionOf } from './records.js';
 import { accessSlot } from './slots.js';
 import type { ConnectionRow, Store } from './store/types.js';
@@ -58,13 +59,7 @@ export async function openTokenReader(
     async freshToken(id, minValiditySeconds) {
       const row = listed.get(id) ?? (await store.getConnection(id));
       if (row?.status !== 'active' || row.accessExpiresAt - clock() < minValiditySeconds * 1000) return undefined;
-      return {
-        accessToken: ring.decrypt(row.accessTokenEnc, accessSlot(row.id)),
-        minValidityMet: true,
-        expiresAt: row.accessExpiresAt,
-        scopes: [...row.scopes],
-        person: { id: row.personId, email: row.personEmail, displayName: row.displayName },
-      };
+      return freshTokenOf(row, ring.decrypt(row.accessTokenEnc, accessSlot(row.id)), true);
     },
     close: () => store.close(),
   };

@@ -10,10 +10,10 @@ import type { TokenCapStatus } from './cap.js';
 import type { RefreshFailingState, RefreshRecord } from './history.js';
 import type { ProxyCalls } from './proxy-calls.js';
 import type { ReconcileResult } from './reconcile.js';
-import type { ConnectionKind, NeedsReauthReason } from './store/types.js';
+import type { ConnectionFilter, ConnectionKind, NeedsReauthReason } from './store/types.js';
 import type { VaultWebhooks } from './webhook-types.js';
 
-export type { ConnectionKind, NeedsReauthReason } from './store/types.js';
+export type { ConnectionFilter, ConnectionKind, NeedsReauthReason } from './store/types.js';
 
 /** Where the vault's encryption key came from: `WEBEX_AUTH_KEYS`, the OS keychain, or a 0600 key file. */
 export type KeySource = 'env' | 'keychain' | 'file';
@@ -420,6 +420,10 @@ export interface Vault {
     list(ownerId?: string): Promise<Connection[]>;
     /** Every connection of one kind, every owner's (a query by kind: never reads the other connections). */
     listByKind(kind: ConnectionKind): Promise<Connection[]>;
+    /** The connections matching every given condition, oldest first, paged (a store query, not a full listing). */
+    find(filter: ConnectionFilter): Promise<Connection[]>;
+    /** How many connections have each status (counted by the store). */
+    countByStatus(): Promise<Record<Connection['status'], number>>;
     /** True when a connection was deleted. */
     delete(id: string): Promise<boolean>;
     revealTokens(id: string): Promise<RevealedTokens | undefined>;

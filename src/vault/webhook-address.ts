@@ -14,6 +14,19 @@ import { WebexAuthError } from '../errors.js';
 // loading them was ~2 ms of its ~40 ms CPU (bench/limits.md).
 const net = () => process.getBuiltinModule('node:net');
 
+/**
+ * A webhook URL's origin and path only, for a log line or another owner's view (its query may carry a secret);
+ * `base` resolves a relative one (a redirect's Location). Undefined when it is no URL.
+ */
+export function originAndPath(raw: string, base?: string): string | undefined {
+  try {
+    const url = new URL(raw, base);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves a host name to every address (the shape of `dns.promises.lookup(name, { all: true })`). */
 export type WebhookLookup = (hostname: string) => Promise<LookupAddress[]>;
 

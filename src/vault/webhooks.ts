@@ -25,6 +25,7 @@ import type { VaultEvent, VaultEventExtra } from './types.js';
 import {
   isIpLiteral,
   isPrivateAddress,
+  originAndPath,
   RefusedAddressError,
   systemLookup,
   type WebhookLookup,
@@ -113,12 +114,7 @@ interface Target {
 /** Where a redirect pointed, for the log: origin and path only (a query may carry a secret). */
 function redirectTarget(location: string | null, base: string): string | undefined {
   if (!location) return undefined;
-  try {
-    const url = new URL(location, base);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return '(unreadable Location)';
-  }
+  return originAndPath(location, base) ?? '(unreadable Location)';
 }
 
 /** A refused webhook address (RefusedAddressError), by its brand: the cause may come from another copy of the class. */

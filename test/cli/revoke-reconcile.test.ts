@@ -6,18 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { openVault } from '../../src/vault/vault.js';
-import { ADMIN_IT, ADMIN_SEED } from '../emulator/admin-seed.js';
+import { ADMIN_INTEGRATION, ADMIN_IT, ADMIN_SCOPES, ADMIN_SEED } from '../emulator/admin-seed.js';
 import { control, tokenWorks } from '../vault/emulator-grant.js';
 import { connectPerson } from '../vault/lifecycle-support.js';
 import { isolatedEnv, runInProcess } from './helpers.js';
 
-const ADMIN_SCOPES = ['spark:people_read', 'identity:tokens_read', 'identity:tokens_write'];
-const integration = {
-  clientId: ADMIN_IT.clientId,
-  clientSecret: ADMIN_IT.clientSecret,
-  redirectUri: 'http://localhost:8080/oauth',
-  scopes: ADMIN_IT.scopes,
-};
+const integration = ADMIN_INTEGRATION;
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

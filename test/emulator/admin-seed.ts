@@ -27,6 +27,17 @@ export const ADMIN_IT = {
   ],
 };
 
+/** The admin tool as a vault integration (what `connectPerson` of test/vault/lifecycle-support.ts takes). */
+export const ADMIN_INTEGRATION = {
+  clientId: ADMIN_IT.clientId,
+  clientSecret: ADMIN_IT.clientSecret,
+  redirectUri: 'http://localhost:8080/oauth',
+  scopes: ADMIN_IT.scopes,
+};
+
+/** What an admin connection asks for to list and delete the org's grants (the Authorizations API). */
+export const ADMIN_SCOPES = ['spark:people_read', 'identity:tokens_read', 'identity:tokens_write'];
+
 export const SA = {
   id: 'Y2lzY29zcGFyazovL3VzL0FQUExJQ0FUSU9OL3NhLTE',
   clientId: `C${'5a'.repeat(32)}`,

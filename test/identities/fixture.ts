@@ -74,3 +74,13 @@ export async function fetcherConnection(
     requestedScopes: FETCHER_SCOPES,
   });
 }
+
+/** Polls `check` until it returns a value (generous cap; no timing assertion). */
+export async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}

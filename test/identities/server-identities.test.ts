@@ -23,17 +23,8 @@ import {
   ORG_B,
   restOrg,
   SERVICE_APP,
+  until,
 } from './fixture.js';
-
-/** Polls `check` until it returns a value (generous cap; no timing assertion). */
-async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe('bots and Service Apps in the web app (emulator)', () => {
   let emulator: RunningEmulator;

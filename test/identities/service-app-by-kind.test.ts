@@ -14,17 +14,7 @@ import { generateKeyEntry } from '../../src/vault/crypto/keyring.js';
 import { openVault } from '../../src/vault/vault.js';
 import { testConfig } from '../server/support/app.js';
 import { control, TEST_INTEGRATION } from '../vault/emulator-grant.js';
-import { fetcherConnection, identitySeed, ORG_A, ORG_B, restOrg, SERVICE_APP } from './fixture.js';
-
-/** Polls `check` until it returns a value (generous cap; no timing assertion). */
-async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+import { fetcherConnection, identitySeed, ORG_A, ORG_B, restOrg, SERVICE_APP, until } from './fixture.js';
 
 describe('Service Apps looked up by kind', () => {
   let emulator: RunningEmulator;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/vault/store/postgres.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
 import type { ConnectionRow, IntegrationRow, Store } from '../../src/vault/store/types.js';
-import { dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from '../vault/helpers.js';
+import { connectionRow, dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from '../vault/helpers.js';
 
 const pgUp = await postgresAvailable();
 
@@ -28,37 +28,26 @@ const integration = (over: Partial<IntegrationRow> = {}): IntegrationRow => ({
   ...over,
 });
 
-const connection = (over: Partial<ConnectionRow> = {}): ConnectionRow => ({
-  id: 'conn_sa',
-  ownerId: 'local',
-  integrationId: 'int_sa',
-  personId: 'machine-1',
-  personEmail: '',
-  personEmails: [],
-  displayName: 'Reporter',
-  avatar: undefined,
-  orgId: 'org-a',
-  scopes: [],
-  requestedScopes: [],
-  status: 'active',
-  accessTokenEnc: 'v1:a',
-  refreshTokenEnc: 'v1:r',
-  keyId: 'k1',
-  accessExpiresAt: 10_000,
-  refreshExpiresAt: 100_000,
-  keepaliveDueAt: 50_000,
-  lastRefreshAt: undefined,
-  lastError: undefined,
-  version: 1,
-  leaseHolder: undefined,
-  leaseExpiresAt: undefined,
-  createdAt: 1,
-  updatedAt: 1,
-  kind: 'service_app',
-  appId: 'app-1',
-  fetcherConnectionId: 'conn_fetcher',
-  ...over,
-});
+const connection = (over: Partial<ConnectionRow> = {}): ConnectionRow =>
+  connectionRow({
+    id: 'conn_sa',
+    integrationId: 'int_sa',
+    personId: 'machine-1',
+    personEmail: '',
+    personEmails: [],
+    displayName: 'Reporter',
+    orgId: 'org-a',
+    scopes: [],
+    requestedScopes: [],
+    accessTokenEnc: 'v1:a',
+    refreshTokenEnc: 'v1:r',
+    createdAt: 1,
+    updatedAt: 1,
+    kind: 'service_app',
+    appId: 'app-1',
+    fetcherConnectionId: 'conn_fetcher',
+    ...over,
+  });
 
 function suite(name: string, open: () => Promise<{ store: Store; cleanup: () => Promise<void> }>) {
   describe(`identity kinds in the store: ${name}`, () => {

@@ -8,19 +8,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { openVault } from '../../src/vault/index.js';
-import { ADMIN_IT, ADMIN_SEED } from '../emulator/admin-seed.js';
+import { ADMIN_INTEGRATION, ADMIN_IT, ADMIN_SCOPES, ADMIN_SEED } from '../emulator/admin-seed.js';
 import { control, tokenWorks } from '../vault/emulator-grant.js';
 import { TEST_KEY, tempDir, testConfig } from '../vault/helpers.js';
 import { connectPerson, requestCount } from '../vault/lifecycle-support.js';
 import { Browser } from './support/app.js';
 
-const ADMIN_SCOPES = ['spark:people_read', 'identity:tokens_read', 'identity:tokens_write'];
-const integration = {
-  clientId: ADMIN_IT.clientId,
-  clientSecret: ADMIN_IT.clientSecret,
-  redirectUri: 'http://localhost:8080/oauth',
-  scopes: ADMIN_IT.scopes,
-};
+const integration = ADMIN_INTEGRATION;
 
 let emulator: RunningEmulator;
 const closers: Array<() => Promise<unknown> | unknown> = [];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { TokenSet } from '../../src/oauth/types.js';
+import type { ConnectionRow, IntegrationRow } from '../../src/vault/store/types.js';
 
 /** The test database of the machine's PostgreSQL. */
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -89,3 +90,48 @@ export function tokenSet(
     ...fields,
   };
 }
+
+/** A stored connection row for the store tests (Alice's, of `int_1`, active), with `over` on top. */
+export const connectionRow = (over: Partial<ConnectionRow> = {}): ConnectionRow => ({
+  id: 'conn_1',
+  ownerId: 'local',
+  integrationId: 'int_1',
+  personId: 'person-1',
+  personEmail: 'alice@example.com',
+  personEmails: ['alice@example.com'],
+  displayName: 'Alice',
+  avatar: undefined,
+  orgId: 'org-1',
+  scopes: ['spark:all'],
+  requestedScopes: ['spark:all'],
+  status: 'active',
+  accessTokenEnc: 'v1:a1',
+  refreshTokenEnc: 'v1:r1',
+  keyId: 'k1',
+  accessExpiresAt: 10_000,
+  refreshExpiresAt: 100_000,
+  keepaliveDueAt: 50_000,
+  lastRefreshAt: undefined,
+  lastError: undefined,
+  version: 1,
+  leaseHolder: undefined,
+  leaseExpiresAt: undefined,
+  createdAt: 1000,
+  updatedAt: 1000,
+  ...over,
+});
+
+/** A stored integration row for the store tests (`int_1`, the local operator's), with `over` on top. */
+export const integrationRow = (over: Partial<IntegrationRow> = {}): IntegrationRow => ({
+  id: 'int_1',
+  ownerId: 'local',
+  clientId: 'C1',
+  apiBase: 'https://webexapis.com/v1',
+  redirectUri: 'http://localhost:8080/oauth',
+  scopes: ['spark:all'],
+  secretEnc: 'v1:enc-secret',
+  keyId: 'k1',
+  createdAt: 1000,
+  updatedAt: 1000,
+  ...over,
+});

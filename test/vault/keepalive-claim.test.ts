@@ -9,52 +9,32 @@ import { Pacer } from '../../src/vault/keepalive.js';
 import { openPostgresStore } from '../../src/vault/store/postgres.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
 import type { ConnectionRow, Store } from '../../src/vault/store/types.js';
-import { dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from './helpers.js';
+import {
+  connectionRow,
+  dropSchema,
+  freshSchema,
+  integrationRow,
+  PG_URL,
+  postgresAvailable,
+  tempDir,
+} from './helpers.js';
 
 const pgUp = await postgresAvailable();
 
-const row = (i: number, over: Partial<ConnectionRow> = {}): ConnectionRow => ({
-  id: `conn_${String(i).padStart(3, '0')}`,
-  ownerId: 'local',
-  integrationId: 'int_1',
-  personId: `person-${i}`,
-  personEmail: `p${i}@example.com`,
-  personEmails: [`p${i}@example.com`],
-  displayName: `P ${i}`,
-  avatar: undefined,
-  orgId: 'org-1',
-  scopes: ['spark:all'],
-  requestedScopes: ['spark:all'],
-  status: 'active',
-  accessTokenEnc: 'v1:a1',
-  refreshTokenEnc: 'v1:r1',
-  keyId: 'k1',
-  accessExpiresAt: 10_000,
-  refreshExpiresAt: 100_000,
-  keepaliveDueAt: 1000 + i,
-  lastRefreshAt: undefined,
-  lastError: undefined,
-  version: 1,
-  leaseHolder: undefined,
-  leaseExpiresAt: undefined,
-  createdAt: 1000 + i,
-  updatedAt: 1000,
-  ...over,
-});
+const row = (i: number, over: Partial<ConnectionRow> = {}): ConnectionRow =>
+  connectionRow({
+    id: `conn_${String(i).padStart(3, '0')}`,
+    personId: `person-${i}`,
+    personEmail: `p${i}@example.com`,
+    personEmails: [`p${i}@example.com`],
+    displayName: `P ${i}`,
+    keepaliveDueAt: 1000 + i,
+    createdAt: 1000 + i,
+    ...over,
+  });
 
 async function seed(store: Store, n: number, over: (i: number) => Partial<ConnectionRow> = () => ({})): Promise<void> {
-  await store.upsertIntegration({
-    id: 'int_1',
-    ownerId: 'local',
-    clientId: 'C1',
-    apiBase: 'https://webexapis.com/v1',
-    redirectUri: 'http://localhost:8080/oauth',
-    scopes: ['spark:all'],
-    secretEnc: 'v1:enc-secret',
-    keyId: 'k1',
-    createdAt: 1000,
-    updatedAt: 1000,
-  });
+  await store.upsertIntegration(integrationRow());
   for (let i = 0; i < n; i++) await store.upsertConnection(row(i, over(i)));
 }
 

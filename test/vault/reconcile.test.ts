@@ -13,19 +13,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { brokerRoutes } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
-import { ADMIN_IT, ADMIN_SEED } from '../emulator/admin-seed.js';
+import { ADMIN_INTEGRATION, ADMIN_IT, ADMIN_SCOPES, ADMIN_SEED } from '../emulator/admin-seed.js';
 import { control, tokenWorks } from './emulator-grant.js';
 import { dropSchema, freshSchema, PG_URL, postgresAvailable, TEST_KEY, tempDir, testConfig } from './helpers.js';
 import { connectPerson, eventTypes, until, webhookReceiver } from './lifecycle-support.js';
 
 const pgUp = await postgresAvailable();
-const ADMIN_SCOPES = ['spark:people_read', 'identity:tokens_read', 'identity:tokens_write'];
-const integration = {
-  clientId: ADMIN_IT.clientId,
-  clientSecret: ADMIN_IT.clientSecret,
-  redirectUri: 'http://localhost:8080/oauth',
-  scopes: ADMIN_IT.scopes,
-};
+const integration = ADMIN_INTEGRATION;
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -15,54 +15,23 @@ import type {
   Store,
   TokenWrite,
 } from '../../src/vault/store/types.js';
-import { dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from './helpers.js';
+import {
+  connectionRow,
+  dropSchema,
+  freshSchema,
+  integrationRow,
+  PG_URL,
+  postgresAvailable,
+  tempDir,
+} from './helpers.js';
 
 const pgUp = await postgresAvailable();
 
 const DAY = 86_400_000;
 
-const integration = (over: Partial<IntegrationRow> = {}): IntegrationRow => ({
-  id: 'int_1',
-  ownerId: 'local',
-  clientId: 'C1',
-  apiBase: 'https://webexapis.com/v1',
-  redirectUri: 'http://localhost:8080/oauth',
-  scopes: ['spark:all'],
-  secretEnc: 'v1:enc-secret',
-  keyId: 'k1',
-  createdAt: 1000,
-  updatedAt: 1000,
-  ...over,
-});
+const integration = integrationRow;
 
-const connection = (over: Partial<ConnectionRow> = {}): ConnectionRow => ({
-  id: 'conn_1',
-  ownerId: 'local',
-  integrationId: 'int_1',
-  personId: 'person-1',
-  personEmail: 'alice@example.com',
-  personEmails: ['alice@example.com'],
-  displayName: 'Alice',
-  avatar: undefined,
-  orgId: 'org-1',
-  scopes: ['spark:all'],
-  requestedScopes: ['spark:all'],
-  status: 'active',
-  accessTokenEnc: 'v1:a1',
-  refreshTokenEnc: 'v1:r1',
-  keyId: 'k1',
-  accessExpiresAt: 10_000,
-  refreshExpiresAt: 100_000,
-  keepaliveDueAt: 50_000,
-  lastRefreshAt: undefined,
-  lastError: undefined,
-  version: 1,
-  leaseHolder: undefined,
-  leaseExpiresAt: undefined,
-  createdAt: 1000,
-  updatedAt: 1000,
-  ...over,
-});
+const connection = connectionRow;
 
 const write = (over: Partial<TokenWrite> = {}): TokenWrite => ({
   accessTokenEnc: 'v1:a2',

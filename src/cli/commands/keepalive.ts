@@ -13,7 +13,10 @@ import { terminalSafe } from '../ui/terminal-safe.js';
 
 /** What `--json` prints. */
 export interface KeepaliveReport {
-  /** False when another instance (a running `serve`) held the sweep lease, so this one swept nothing. */
+  /**
+   * False only when this process was already sweeping or closing, so this call swept nothing. Instances sharing the
+   * store sweep together, each claiming its own batches of due connections: a running `serve` does not stop this one.
+   */
   ran: boolean;
   refreshed: number;
   failed: number;
@@ -41,7 +44,7 @@ const command: Command = {
     const config = await loadCliConfig(io);
     const { result, needsReauth } = await withVault(config, async (vault) => {
       const result = await vault.sweepOnce();
-      const needsReauth = (await vault.connections.list()).filter((c) => c.status === 'needs_reauth');
+      const needsReauth = await vault.connections.find({ status: 'needs_reauth' });
       return { result, needsReauth };
     });
     const exitCode = keepaliveExitCode(result.failed, needsReauth);
@@ -52,7 +55,7 @@ const command: Command = {
       needsReauth: needsReauth.map((c) => ({ id: c.id, email: c.personEmail, displayName: c.displayName })),
       exitCode,
     };
-    if (!result.ran) out.info('Another instance (a running `serve`) is sweeping right now; nothing to do here.');
+    if (!result.ran) out.info('A sweep was already running in this process (or it was closing); nothing swept.');
     else if (result.failed) out.warn(`Keep-alive: refreshed ${result.refreshed}, ${result.failed} failed`);
     else out.success(`Keep-alive: refreshed ${result.refreshed} connection${result.refreshed === 1 ? '' : 's'}`);
     for (const c of needsReauth) {

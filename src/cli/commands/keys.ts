@@ -22,6 +22,7 @@ import { ownerEmails, ownerJson, ownerText } from '../ui/connection.js';
 import { stripAnsi, table } from '../ui/format.js';
 import { createOutput, JSON_FLAG, JSON_HELP, type Output } from '../ui/output.js';
 import { startProgress } from '../ui/progress.js';
+import { assertSubcommand } from './subcommand.js';
 
 const SUBCOMMANDS = ['create', 'list', 'revoke', 'rotate', 'generate', 'local', 'narrow'];
 
@@ -109,13 +110,7 @@ const command: Command = {
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
     const out = createOutput(io, args.values);
-    if (!sub || !SUBCOMMANDS.includes(sub)) {
-      throw new CliError(
-        sub ? `unknown keys subcommand "${sub.slice(0, 20)}"` : 'which keys subcommand?',
-        EXIT.usage,
-        `Use one of: ${SUBCOMMANDS.join(', ')}.`,
-      );
-    }
+    assertSubcommand('keys', sub, SUBCOMMANDS);
     const expected = sub === 'revoke' || sub === 'narrow' ? 1 : 0;
     if (rest.length !== expected) {
       throw new CliError(

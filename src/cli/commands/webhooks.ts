@@ -13,6 +13,7 @@ import { CliError, EXIT } from '../io.js';
 import { stripAnsi, table } from '../ui/format.js';
 import { createOutput, JSON_FLAG, JSON_HELP, type Output } from '../ui/output.js';
 import { terminalSafe } from '../ui/terminal-safe.js';
+import { assertSubcommand } from './subcommand.js';
 
 const SUBCOMMANDS = ['add', 'list', 'remove', 'deliveries', 'redeliver'];
 const ARGS: Record<string, number> = { add: 1, list: 0, remove: 1, deliveries: 1, redeliver: 1 };
@@ -45,13 +46,7 @@ const command: Command = {
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
     const out = createOutput(io, args.values);
-    if (!sub || !SUBCOMMANDS.includes(sub)) {
-      throw new CliError(
-        sub ? `unknown webhooks subcommand "${terminalSafe(sub).slice(0, 20)}"` : 'which webhooks subcommand?',
-        EXIT.usage,
-        `Use one of: ${SUBCOMMANDS.join(', ')}.`,
-      );
-    }
+    assertSubcommand('webhooks', sub, SUBCOMMANDS);
     if (rest.length !== ARGS[sub]) {
       throw new CliError(
         `webhooks ${sub} takes ${ARGS[sub] ? 'one argument' : 'no argument'}`,

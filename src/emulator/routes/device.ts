@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OIDC_SCOPES } from '../../scopes/catalog.js';
 import type { EmulatorContext } from '../context.js';
-import { oauthError, restError, sendJson } from '../envelope.js';
+import { oauthError, restError, sendJson, tokenLimitReached } from '../envelope.js';
 import { opaqueToken, userCode } from '../ids.js';
 import { singleParams } from '../params.js';
 import type { DeviceRec } from '../state.js';
@@ -94,14 +94,7 @@ export async function deviceRoutes(app: FastifyInstance, { ctx }: { ctx: Emulato
       if (tooFast) return oauthError(request, reply, 400, 'slow_down', 'Polling too fast; wait the interval.');
       return oauthError(request, reply, 428, 'authorization_pending', 'The person has not yet approved the device.');
     }
-    if (!device.personUuid || !ctx.tokens.underCap(device.personUuid))
-      return oauthError(
-        request,
-        reply,
-        400,
-        'tokenlimit_reached',
-        'The user has reached the maximum number of active tokens.',
-      );
+    if (!device.personUuid || !ctx.tokens.underCap(device.personUuid)) return tokenLimitReached(request, reply);
     device.status = 'done';
     const grant = ctx.tokens.mintRefresh(device.clientId, device.personUuid, device.scopes, Math.floor(now / 1000));
     ctx.stats.grants.device_code++;

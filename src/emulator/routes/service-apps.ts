@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import type { EmulatorContext } from '../context.js';
-import { oauthError, restError, sendJson } from '../envelope.js';
+import { restError, sendJson, tokenLimitReached } from '../envelope.js';
 import { parseOrgId } from '../ids.js';
 import type { ServiceAppRec } from '../state.js';
 import { webhooks } from '../webhooks/hub.js';
@@ -44,14 +44,7 @@ export async function serviceAppRoutes(app: FastifyInstance, { ctx }: { ctx: Emu
     if (!org) return restError(request, reply, 400, 'targetOrgId: must be an organization id.');
     if (!sa.authorizedOrgs.has(org.id)) return restError(request, reply, 403, MSG_NOT_AUTHORIZED);
     const machine = ctx.state.machineAccount(sa, org.id);
-    if (!ctx.tokens.underCap(machine.uuid))
-      return oauthError(
-        request,
-        reply,
-        400,
-        'tokenlimit_reached',
-        'The user has reached the maximum number of active tokens.',
-      );
+    if (!ctx.tokens.underCap(machine.uuid)) return tokenLimitReached(request, reply);
     const grant = ctx.tokens.mintRefresh(sa.clientId, machine.uuid, sa.scopes, ctx.clock.nowSeconds());
     return sendTokens(ctx, reply, grant, ctx.options.accessTtl);
   });

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from '../context.js';
-import { MSG_BAD_REFRESH, oauthError, restError } from '../envelope.js';
+import { MSG_BAD_REFRESH, oauthError, restError, tokenLimitReached } from '../envelope.js';
 import { singleParams } from '../params.js';
 import type { IntegrationRec } from '../state.js';
 import { authenticateClient, sendTokens } from './grant.js';
@@ -35,9 +35,6 @@ const INVALID_CODE = 'The authorization code is invalid, expired, already used, 
 
 /** Registers the token endpoint. */
 export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: EmulatorContext }): Promise<void> {
-  const tokenLimit = (request: FastifyRequest, reply: FastifyReply) =>
-    oauthError(request, reply, 400, 'tokenlimit_reached', 'The user has reached the maximum number of active tokens.');
-
   async function codeGrant(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -64,7 +61,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: Emulator
     } else if (p.code_verifier !== undefined) {
       return grantError('A code_verifier was sent but the authorization request had no code_challenge.');
     }
-    if (!ctx.tokens.underCap(code.personUuid)) return tokenLimit(request, reply);
+    if (!ctx.tokens.underCap(code.personUuid)) return tokenLimitReached(request, reply);
     const grant = ctx.tokens.mintRefresh(it.clientId, code.personUuid, code.scopes, code.authTime);
     ctx.stats.grants.authorization_code++;
     return sendTokens(ctx, reply, grant, ctx.options.accessTtl, { nonce: code.nonce });
@@ -94,7 +91,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: Emulator
       ctx.stats.grants.refresh_token++;
       return sendTokens(ctx, reply, grant, ctx.options.accessTtl, undefined, last.access);
     }
-    if (!ctx.tokens.underCap(grant.personUuid)) return tokenLimit(request, reply);
+    if (!ctx.tokens.underCap(grant.personUuid)) return tokenLimitReached(request, reply);
     if (ctx.options.rotateRefreshTokens) grant = ctx.tokens.rotate(grant);
     if (ctx.options.refreshRenew) grant.expiresAt = now + ctx.options.refreshTtl * 1000;
     ctx.stats.grants.refresh_token++;

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import { type AuditAction, LOCAL_OPERATOR, type Vault, VaultError } from '../../vault/types.js';
+import { originAndPath } from '../../vault/webhook-address.js';
 import { OPERATOR_ENDPOINT, type WebhookEndpoint } from '../../vault/webhook-types.js';
 import { owns } from '../access/principal.js';
 import { recordAudit } from '../audit.js';
@@ -35,16 +36,6 @@ const NOTICES: Record<string, string> = {
   deleted: 'The endpoint was deleted: it receives nothing more.',
   redelivered: 'The delivery was sent again, with the same webhook-id.',
 };
-
-/** A URL's origin and path only. */
-function originAndPath(raw: string): string {
-  try {
-    const url = new URL(raw);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return '(unreadable URL)';
-  }
-}
 
 const notFound = {
   status: 404,
@@ -99,7 +90,10 @@ export const webhooksRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
       entries.push({
         // Another member's URL (an admin's view) without its query, fragment or user info: they may hold a receiver's
         // token. The owner sees theirs in full.
-        endpoint: endpoint.ownerId === p.ownerId ? endpoint : { ...endpoint, url: originAndPath(endpoint.url) },
+        endpoint:
+          endpoint.ownerId === p.ownerId
+            ? endpoint
+            : { ...endpoint, url: originAndPath(endpoint.url) ?? '(unreadable URL)' },
         deliveries: await vault.webhooks.deliveries(endpoint.id, SHOWN),
         ...(p.admin ? { owner: owners.get(endpoint.ownerId) ?? endpoint.ownerId } : {}),
       });

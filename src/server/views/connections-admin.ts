@@ -1,7 +1,8 @@
 /**
- * The admin dashboard `/connections`: every connection with its person, scopes, status, last refresh and expiries,
- * actions (refresh, delete, authorize again when `needs_reauth`) and a small timeline of its expiries and refreshes
- * drawn as inline SVG (presentation attributes only: the CSP allows no inline styles, and no CDN is used).
+ * The admin dashboard `/connections`: the connections a page at a time (with every connection's count by status),
+ * each with its person, scopes, status, last refresh and expiries, actions (refresh, delete, authorize again when
+ * `needs_reauth`) and a small timeline of its expiries and refreshes drawn as inline SVG (presentation attributes
+ * only: the CSP allows no inline styles, and no CDN is used).
  */
 import type { Connection } from '../../vault/types.js';
 import { html, type SafeHtml } from '../html.js';
@@ -11,7 +12,15 @@ const DAY = 86_400_000;
 
 /** What the dashboard shows. */
 export interface AdminConnectionsModel {
+  /** One page of the connections, oldest first. */
   connections: Connection[];
+  /** Every connection's count by status (not just this page's). */
+  counts: Record<Connection['status'], number>;
+  /** How many connections come before this page. */
+  offset: number;
+  /** The links to the next and previous pages, when there are. */
+  nextHref?: string | undefined;
+  previousHref?: string | undefined;
   now: number;
   csrf: string;
   keepaliveDays: number;
@@ -99,13 +108,18 @@ ${c.status === 'needs_reauth' ? reauthAction(c, m.csrf) : ''}
 
 /** The dashboard body. */
 export function adminConnectionsView(m: AdminConnectionsModel): SafeHtml {
-  const byStatus = { active: 0, needs_reauth: 0 };
-  for (const c of m.connections) byStatus[c.status]++;
+  const byStatus = m.counts;
+  const total = byStatus.active + byStatus.needs_reauth;
+  const shown = m.connections.length ? html` Showing ${m.offset + 1}–${m.offset + m.connections.length}.` : '';
+  const pages =
+    m.nextHref || m.previousHref
+      ? html`<nav class="pages">${m.previousHref ? html`<a href="${m.previousHref}" rel="prev">Previous connections</a> ` : ''}${m.nextHref ? html`<a href="${m.nextHref}" rel="next">Next connections</a>` : ''}</nav>`
+      : '';
   return html`${m.missingKeyId ? missingKeyBanner(m.missingKeyId) : ''}${m.notice ? html`<p class="notice" role="status">${m.notice}</p>` : ''}
 <section class="card">
 <h1>Connections</h1>
-<p>${m.connections.length} connection${m.connections.length === 1 ? '' : 's'}: ${byStatus.active} active, ${byStatus.needs_reauth} needing re-authorization.
+<p>${total} connection${total === 1 ? '' : 's'}: ${byStatus.active} active, ${byStatus.needs_reauth} needing re-authorization.${shown}
 Keep-alive refreshes a connection when its refresh token has less than ${m.keepaliveDays} days left.</p>
 </section>
-${m.connections.length ? m.connections.map((c) => row(c, m)) : html`<p class="muted">No connections yet. <a href="/">Authorize one</a>.</p>`}`;
+${m.connections.length ? m.connections.map((c) => row(c, m)) : html`<p class="muted">${total ? 'No connections on this page.' : html`No connections yet. <a href="/">Authorize one</a>.`}</p>`}${pages}`;
 }

@@ -19,6 +19,7 @@ import type {
   ApiKeyRow,
   AuditQuery,
   AuditRow,
+  ConnectionFilter,
   ConnectionKind,
   ConnectionRow,
   ForcedRefreshClaim,
@@ -37,6 +38,9 @@ import type {
   WebhookDeliveryUpdate,
   WebhookEndpointRow,
 } from './types.js';
+
+/** At most this many ids bound in one `IN (…)` list. */
+const ID_CHUNK = 500;
 
 export type { Row } from './sql-rows.js';
 
@@ -319,6 +323,46 @@ export class SqlStore implements Store {
         ? await this.db.all('SELECT * FROM connections ORDER BY created_at, id')
         : await this.db.all('SELECT * FROM connections WHERE owner_id = ? ORDER BY created_at, id', [ownerId]);
     return rows.map(connectionOf);
+  }
+
+  async findConnections(filter: ConnectionFilter): Promise<ConnectionRow[]> {
+    const { ids, limit, offset = 0 } = filter;
+    if (ids && ids.length > ID_CHUNK) {
+      // A long id list goes in chunks (bound parameters are capped), merged in order, then paged.
+      const rows: ConnectionRow[] = [];
+      for (let i = 0; i < ids.length; i += ID_CHUNK) {
+        rows.push(
+          ...(await this.findConnections({ ...filter, ids: ids.slice(i, i + ID_CHUNK), limit: undefined, offset: 0 })),
+        );
+      }
+      rows.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return rows.slice(offset, limit === undefined ? undefined : offset + limit);
+    }
+    if (ids?.length === 0) return [];
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (condition: string, ...values: unknown[]) => {
+      where.push(condition);
+      params.push(...values);
+    };
+    if (filter.ownerId !== undefined) add('owner_id = ?', filter.ownerId);
+    if (filter.status !== undefined) add('status = ?', filter.status);
+    if (ids) add(`id IN (${ids.map(() => '?').join(', ')})`, ...ids);
+    let sql = `SELECT * FROM connections${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+    if (limit !== undefined || offset > 0) {
+      sql += ' LIMIT ? OFFSET ?';
+      // SQLite reads LIMIT -1 as none; PostgreSQL reads LIMIT NULL as none.
+      params.push(limit ?? (this.db.kind === 'sqlite' ? -1 : null), offset);
+    }
+    return (await this.db.all(sql, params)).map(connectionOf);
+  }
+
+  async countConnectionsByStatus(): Promise<Record<ConnectionRow['status'], number>> {
+    const counts = { active: 0, needs_reauth: 0 };
+    for (const r of await this.db.all('SELECT status, COUNT(*) AS n FROM connections GROUP BY status')) {
+      if (r.status === 'active' || r.status === 'needs_reauth') counts[r.status] = Number(r.n);
+    }
+    return counts;
   }
 
   async deleteConnection(id: string): Promise<boolean> {

@@ -104,7 +104,7 @@ export interface RefreshHistoryRow {
 /** One call through the proxy (the connection page's "Recent calls"). Never a body or token. */
 export interface ProxyCallRow {
   connectionId: string;
-  /** When the call started (ms). */
+  /** When the call was answered (epoch ms). */
   at: number;
   method: string;
   /** The path with ids replaced by `{id}`. */
@@ -283,6 +283,16 @@ export interface WebhookDeliveryUpdate {
   deliveredAt?: number | undefined;
 }
 
+/** Which connections {@link Store.findConnections} returns (every given condition holds). */
+export interface ConnectionFilter {
+  ownerId?: string | undefined;
+  status?: ConnectionRow['status'] | undefined;
+  /** Only these ids (an empty list matches none). */
+  ids?: readonly string[] | undefined;
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
 /** The vault's storage. All writes that race are single atomic statements (compare-and-set), never read-then-write. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -309,6 +319,13 @@ export interface Store {
   findConnection(integrationId: string, personId: string, ownerId: string): Promise<ConnectionRow | undefined>;
   /** Every connection, or those of one owner. */
   listConnections(ownerId?: string): Promise<ConnectionRow[]>;
+  /**
+   * The connections matching every given condition (an owner, a status, a list of ids), oldest first, from `offset`,
+   * at most `limit`: a query, never a read of every connection.
+   */
+  findConnections(filter: ConnectionFilter): Promise<ConnectionRow[]>;
+  /** How many connections have each status (a `GROUP BY`, not a listing). */
+  countConnectionsByStatus(): Promise<Record<ConnectionRow['status'], number>>;
   deleteConnection(id: string): Promise<boolean>;
 
   /** Takes the refresh lease if free, expired or already ours; returns the row as leased, else undefined. */

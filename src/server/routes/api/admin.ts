@@ -1,7 +1,8 @@
 /**
- * The admin dashboard `/connections` and its actions (`POST /admin/connections/:id/refresh|delete`): admins only
- * (access/principal.ts — a signed-in `ADMIN_EMAILS` account, the local operator, or a script with
- * `Authorization: Bearer $ADMIN_TOKEN`). Forms carry the CSRF token (checked by the session plugin).
+ * The admin dashboard `/connections` (100 a page, oldest first; `?offset=` skips that many) and its actions
+ * (`POST /admin/connections/:id/refresh|delete`): admins only (access/principal.ts — a signed-in `ADMIN_EMAILS`
+ * account, the local operator, or a script with `Authorization: Bearer $ADMIN_TOKEN`). Forms carry the CSRF token
+ * (checked by the session plugin).
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
@@ -12,6 +13,9 @@ import { personDetail, recordAudit } from '../../audit.js';
 import { vaultMissingKey } from '../../key-unavailable.js';
 import { adminConnectionsView } from '../../views/connections-admin.js';
 import { auditRefresh, refusedText, retrySeconds } from '../forced-refresh.js';
+
+/** Connections on one page of the dashboard. */
+export const CONNECTIONS_PAGE_SIZE = 100;
 
 /** Options of {@link adminConnectionsRoutes}. */
 export interface AdminOptions {
@@ -57,15 +61,32 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
   }
 
   app.get('/connections', admin, async (request, reply) => {
-    const query = request.query as { notice?: unknown; retry_after?: unknown; connection?: unknown };
+    const query = request.query as { notice?: unknown; retry_after?: unknown; connection?: unknown; offset?: unknown };
     const { notice, retry_after: retryAfter } = query;
-    const connections = await vault.connections.list();
+    const offset = query.offset === undefined ? 0 : /^\d{1,9}$/.test(String(query.offset)) ? Number(query.offset) : -1;
+    if (offset < 0) {
+      return reply.errorPage({
+        status: 400,
+        title: 'Bad page',
+        explanation: 'The `offset` of this address is not a whole number of connections.',
+        action: 'Open the connections from the header.',
+        retryHref: '/connections',
+      });
+    }
+    // One page, and one more row: whether a next page exists.
+    const found = await vault.connections.find({ limit: CONNECTIONS_PAGE_SIZE + 1, offset });
+    const connections = found.slice(0, CONNECTIONS_PAGE_SIZE);
     const owners = new Map([[LOCAL_OPERATOR, 'local operator']]);
     for (const a of await vault.accounts.list()) owners.set(a.id, a.email);
     return reply.header('cache-control', 'no-store').page(
       'Connections',
       adminConnectionsView({
         connections,
+        counts: await vault.connections.countByStatus(),
+        offset,
+        nextHref:
+          found.length > CONNECTIONS_PAGE_SIZE ? `/connections?offset=${offset + CONNECTIONS_PAGE_SIZE}` : undefined,
+        previousHref: offset > 0 ? `/connections?offset=${Math.max(0, offset - CONNECTIONS_PAGE_SIZE)}` : undefined,
         now: Date.now(),
         csrf: request.csrf,
         keepaliveDays: config.keepaliveDays,

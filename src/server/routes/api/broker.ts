@@ -257,8 +257,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     response: { 200: ok(connectionListSchema), 401: commonProblems[401], 429: commonProblems[429] },
   };
   api.get('/api/v1/connections', { onRequest: authenticate, schema: listSchema }, async (request, reply) => {
-    const allowed = new Set(request.apiKey?.connectionIds);
-    const connections = (await vault.connections.list()).filter((c) => allowed.has(c.id));
+    const connections = await vault.connections.find({ ids: request.apiKey?.connectionIds ?? [] });
     return reply.header('cache-control', 'no-store').send({ connections: connections.map(connectionJson) });
   });
 

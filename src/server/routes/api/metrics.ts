@@ -51,8 +51,7 @@ export async function renderMetrics(vault: MetricsOptions['vault']): Promise<str
       }
     }
   }
-  const counts = { active: 0, needs_reauth: 0 };
-  for (const c of await vault.connections.list()) counts[c.status]++;
+  const counts = await vault.connections.countByStatus();
   lines.push('# HELP webex_auth_connections Connections by status.');
   lines.push('# TYPE webex_auth_connections gauge');
   for (const [status, n] of Object.entries(counts)) lines.push(`webex_auth_connections{status="${status}"} ${n}`);
