@@ -79,6 +79,11 @@ export class TokenCapError extends VaultError {
       retryAfterSeconds,
     );
   }
+
+  /** The audit log's detail of the refusal: `token cap: <used>/<cap>`. */
+  get auditDetail(): string {
+    return `token cap: ${this.status.used}/${this.status.cap}`;
+  }
 }
 
 /**

@@ -95,13 +95,7 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
       // Near Webex's live-token cap (vault/cap.ts): refused and recorded; the stored token is still served.
       if (error instanceof TokenCapError) {
         const seconds = retrySeconds(error.retryAfter);
-        await auditRefresh(
-          audited,
-          request,
-          'refresh.refused',
-          connection,
-          `token cap: ${error.status.used}/${error.status.cap}`,
-        );
+        await auditRefresh(audited, request, 'refresh.refused', connection, error.auditDetail);
         reply.header('retry-after', String(seconds));
         return reply.errorPage({
           status: 429,

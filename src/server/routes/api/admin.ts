@@ -110,13 +110,7 @@ export const adminConnectionsRoutes: FastifyPluginAsync<AdminOptions> = async (a
       // Near Webex's live-token cap (vault/cap.ts): refused and recorded, and the notice says so in the cap's words.
       if (err instanceof TokenCapError) {
         const seconds = retrySeconds(err.retryAfter);
-        await auditRefresh(
-          vault,
-          request,
-          'refresh.refused',
-          connection,
-          `token cap: ${err.status.used}/${err.status.cap}`,
-        );
+        await auditRefresh(vault, request, 'refresh.refused', connection, err.auditDetail);
         const q = new URLSearchParams({ notice: 'token_cap', connection: connection.id, retry_after: String(seconds) });
         return reply.code(303).redirect(`/connections?${q}`);
       }

@@ -341,7 +341,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
         }
         // Refused near Webex's live-token cap (vault/cap.ts): recorded, so an operator sees who was stopped and why.
         if (err instanceof TokenCapError) {
-          await audit(request, 'refresh.refused', id, undefined, `token cap: ${err.status.used}/${err.status.cap}`);
+          await audit(request, 'refresh.refused', id, undefined, err.auditDetail);
         }
         return vaultProblem(reply, err);
       }
