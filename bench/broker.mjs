@@ -1,6 +1,8 @@
 // Token broker: `GET /api/v1/connections/:id/token` (a fresh token from the store, API-key auth) on SQLite and on
 // PostgreSQL, against a bare node:http server answering a fixed JSON body of the same shape, in the same run.
-// Targets (issue 9): throughput ≥ 0.6× the bare server, p99 < 5 ms, at 50 connections.
+// Targets (issue 20, replacing issue 9's): server CPU per request ≤ 1.5× the bare server's, throughput ≥ 0.65× its
+// req/s, at 50 connections. p99 latency is reported without a target: issue 9's < 5 ms is out of reach of the bare
+// server itself with 50 requests always in flight on 2 cores (Little's law; bench/limits.md).
 //
 // The connection is made by a real authorization-code flow against the emulator (library calls, see lib.mjs
 // connectViaFlow); then `webex-auth serve` (custom mode, pointed at the emulator) is started as a child and loaded with
@@ -204,8 +206,8 @@ for (const [kind, r] of Object.entries(results)) {
       unit: 'req/s',
       baseline: floors[kind].rps,
       ratio: r.rps / floors[kind].rps,
-      target: '≥ 0.6× bare',
-      pass: r.rps / floors[kind].rps >= 0.6 && r.bad === 0,
+      target: '≥ 0.65× bare',
+      pass: r.rps / floors[kind].rps >= 0.65 && r.bad === 0,
     },
     {
       name: `server CPU per request (${kind})`,
@@ -213,14 +215,14 @@ for (const [kind, r] of Object.entries(results)) {
       unit: 'µs',
       baseline: floors[kind].cpuUs,
       ratio: r.cpuUs / floors[kind].cpuUs,
+      target: '≤ 1.5× bare',
+      pass: r.cpuUs / floors[kind].cpuUs <= 1.5 && r.bad === 0,
     },
     {
       name: `broker token (${kind}) p99 latency`,
       value: r.p99,
       unit: 'ms',
       baseline: floors[kind].p99,
-      target: '< 5 ms',
-      pass: r.p99 < 5,
     },
   );
 }

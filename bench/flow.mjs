@@ -2,7 +2,8 @@
 // authorize with auto-consent → callback → code exchange → people/me → stored → the connection page) against the
 // CiscoDevNet webex-integration-sample Express server doing its own flow (index page → authorize → callback → code
 // exchange → people/me → its page; it also fires a refresh right after) against the same emulator, in the same run.
-// Target (issue 9): ≥ 3× the sample's flows/s.
+// Target (issue 20, replacing issue 9's "≥ 3× the sample's flows/s", which compared a 5-request flow with a
+// 3-request one): server CPU per browser flow ≤ 1.5× the sample's. Flows/s are reported for information.
 //
 // The sample is never committed: clone it into bench/.work/ (gitignored) and `npm install` it there, then point
 // BENCH_SAMPLE_DIR at it (default bench/.work/webex-integration-sample). It hard-codes https://api.ciscospark.com/v1;
@@ -291,31 +292,31 @@ rows.push({
   name: 'full OAuth flows/s (webex-auth web app, browser: 5 requests)',
   value: oursResult.rate,
   unit: 'flows/s',
-  ...(sampleResult
-    ? { baseline: sampleResult.rate, ratio: oursResult.rate / sampleResult.rate, target: '≥ 3× sample' }
-    : {}),
-  ...(sampleResult ? { pass: oursResult.rate / sampleResult.rate >= 3 && oursResult.failed === 0 } : {}),
+  ...(sampleResult ? { baseline: sampleResult.rate, ratio: oursResult.rate / sampleResult.rate } : {}),
 });
 rows.push({
   name: 'OAuth flows/s to the stored connection (webex-auth, 4 requests)',
   value: storedResult.rate,
   unit: 'flows/s',
-  ...(sampleResult
-    ? { baseline: sampleResult.rate, ratio: storedResult.rate / sampleResult.rate, target: '≥ 3× sample' }
-    : {}),
-  ...(sampleResult ? { pass: storedResult.rate / sampleResult.rate >= 3 && storedResult.failed === 0 } : {}),
+  ...(sampleResult ? { baseline: sampleResult.rate, ratio: storedResult.rate / sampleResult.rate } : {}),
 });
 if (sampleResult) {
   rows.push({ name: 'full OAuth flows/s (webex-integration-sample)', value: sampleResult.rate, unit: 'flows/s' });
 }
-const cpuRow = (name, result) => ({
+const cpuRow = (name, result, targeted) => ({
   name,
   value: result.cpu.server,
   unit: 'ms',
   ...(sampleResult ? { baseline: sampleResult.cpu.server, ratio: result.cpu.server / sampleResult.cpu.server } : {}),
+  ...(sampleResult && targeted
+    ? {
+        target: '≤ 1.5× sample',
+        pass: result.cpu.server / sampleResult.cpu.server <= 1.5 && result.failed === 0,
+      }
+    : {}),
 });
-rows.push(cpuRow('server CPU per flow (webex-auth, browser flow)', oursResult));
-rows.push(cpuRow('server CPU per flow (webex-auth, to the stored connection)', storedResult));
+rows.push(cpuRow('server CPU per flow (webex-auth, browser flow)', oursResult, true));
+rows.push(cpuRow('server CPU per flow (webex-auth, to the stored connection)', storedResult, false));
 notes.push(
   "what each flow is: webex-auth's browser flow = home page (session cookie + CSRF token) → POST /oauth/start (state, PKCE) → emulator authorize (auto-consent) → callback (state check, code exchange, people/me, two AES-GCM envelopes, SQLite upsert) → the connection page it redirects to; 'to the stored connection' is the same without loading that last page (the flow is complete at the callback's 303, no security step is skipped); the sample's = index page → authorize → its callback (fixed state, no PKCE, nothing stored, plus one refresh), whose answer is its result page",
 );

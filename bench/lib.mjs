@@ -34,6 +34,43 @@ export function median(values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * One result from several runs of the same bench (`runs`: `{ load, result }`, load = the 1-minute load average when
+ * the run started): each row's value, baseline and ratio are the medians over the runs (the ratio is the median of
+ * the runs' own ratios, each against its own run's baseline); a target is met when the median run meets it, i.e. when
+ * most runs met it. A note lists every run's ratio (or value) and load average.
+ */
+export function medianOfRuns(runs) {
+  // cli-token's row names carry their rounds' spread, which differs between runs.
+  const bare = (name) => name.replace(/ \(rounds [^)]*\)/, '');
+  const first = runs[0].result;
+  const rows = first.rows.map((row, i) => {
+    const each = runs.map((r) => r.result.rows[i]).filter((r) => r && bare(r.name) === bare(row.name));
+    const mid = (pick) => (each.every((r) => typeof pick(r) === 'number') ? median(each.map(pick)) : pick(row));
+    const combined = {
+      ...row,
+      name: bare(row.name),
+      value: mid((r) => r.value),
+      baseline: mid((r) => r.baseline),
+      ratio: mid((r) => r.ratio),
+    };
+    if (row.target) combined.pass = each.filter((r) => r.pass).length * 2 > each.length;
+    return combined;
+  });
+  const perRun = runs.map(({ load, result }, n) => {
+    const figures = result.rows
+      .filter((r) => r.target)
+      .map((r) => `${bare(r.name)} ${r.ratio === undefined ? fmt(r.value) : `${r.ratio.toFixed(2)}×`}`);
+    return `run ${n + 1} (load ${load.toFixed(2)}): ${figures.join('; ')}`;
+  });
+  return {
+    ...first,
+    rows,
+    notes: [`median of ${runs.length} runs; ${perRun.join(' — ')}`, ...runs.at(-1).result.notes],
+    at: runs.at(-1).result.at,
+  };
+}
+
 /** Wall time of `runs` sequential runs of a command (after `warmup` runs), median in ms. */
 export function timeCommand(cmd, args, { runs = 20, warmup = 3, env = process.env } = {}) {
   const times = [];
@@ -147,6 +184,37 @@ export async function loadAverage() {
   return loadavg()
     .map((n) => n.toFixed(2))
     .join(' / ');
+}
+
+/**
+ * One real authorization-code grant at the emulator (`apiBase` …/v1) for integration `demo` (auto-consent, one scope):
+ * its token response, with a refresh token of its own.
+ */
+export async function realGrant(apiBase, demo, agent) {
+  const auth = new URL(`${apiBase}/authorize`);
+  auth.search = new URLSearchParams({
+    client_id: demo.clientId,
+    response_type: 'code',
+    redirect_uri: demo.redirectUris[0],
+    scope: 'spark:people_read',
+    state: 'bench',
+  }).toString();
+  const a = await httpRequest(auth, { agent });
+  const code = new URL(a.headers.location).searchParams.get('code');
+  const t = await httpRequest(`${apiBase}/access_token`, {
+    agent,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: demo.redirectUris[0],
+      client_id: demo.clientId,
+      client_secret: demo.clientSecret,
+    }).toString(),
+  });
+  if (t.status !== 200) throw new Error(`grant failed: ${t.status} ${t.body.slice(0, 200)}`);
+  return JSON.parse(t.body);
 }
 
 /** One HTTP/1.1 request over a keep-alive agent: `{ status, headers, body }` (redirects are not followed). */

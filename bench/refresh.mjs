@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   addDemoIntegration,
-  httpRequest,
   isolatedEnv,
   loadAverage,
   median,
   ROOT,
+  realGrant,
   report,
   startEmulatorProcess,
 } from './lib.mjs';
@@ -37,34 +37,6 @@ const emulator = emu.match[1];
 const apiBase = `${emulator}/v1`;
 const agent = new Agent({ keepAlive: true, maxSockets: GRANT_CONCURRENCY });
 
-/** One real authorization-code grant (auto-consent): a refresh token of its own. */
-async function grant() {
-  const auth = new URL(`${apiBase}/authorize`);
-  auth.search = new URLSearchParams({
-    client_id: demo.clientId,
-    response_type: 'code',
-    redirect_uri: demo.redirectUris[0],
-    scope: 'spark:people_read',
-    state: 'bench',
-  }).toString();
-  const a = await httpRequest(auth, { agent });
-  const code = new URL(a.headers.location).searchParams.get('code');
-  const t = await httpRequest(`${apiBase}/access_token`, {
-    agent,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: demo.redirectUris[0],
-      client_id: demo.clientId,
-      client_secret: demo.clientSecret,
-    }).toString(),
-  });
-  if (t.status !== 200) throw new Error(`grant failed: ${t.status} ${t.body.slice(0, 200)}`);
-  return JSON.parse(t.body);
-}
-
 async function grants(n) {
   const out = [];
   let next = 0;
@@ -72,7 +44,7 @@ async function grants(n) {
     Array.from({ length: GRANT_CONCURRENCY }, async () => {
       while (next < n) {
         next++;
-        out.push(await grant());
+        out.push(await realGrant(apiBase, demo, agent));
       }
     }),
   );

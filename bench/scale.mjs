@@ -26,11 +26,11 @@ import {
   addDemoIntegration,
   BIN,
   cannon,
-  httpRequest,
   isolatedEnv,
   loadAverage,
   median,
   ROOT,
+  realGrant,
   report,
   rssMb,
   startEmulatorProcess,
@@ -90,34 +90,6 @@ const serveEnv = (extra = {}) =>
     ...extra,
   });
 
-/** One real authorization-code grant (auto-consent): a refresh token of its own. */
-async function grant() {
-  const auth = new URL(`${apiBase}/authorize`);
-  auth.search = new URLSearchParams({
-    client_id: demo.clientId,
-    response_type: 'code',
-    redirect_uri: demo.redirectUris[0],
-    scope: 'spark:people_read',
-    state: 'bench',
-  }).toString();
-  const a = await httpRequest(auth, { agent });
-  const code = new URL(a.headers.location).searchParams.get('code');
-  const t = await httpRequest(`${apiBase}/access_token`, {
-    agent,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: demo.redirectUris[0],
-      client_id: demo.clientId,
-      client_secret: demo.clientSecret,
-    }).toString(),
-  });
-  if (t.status !== 200) throw new Error(`grant failed: ${t.status} ${t.body.slice(0, 200)}`);
-  return JSON.parse(t.body);
-}
-
 /** Runs `task(i)` for i in 0…n-1 with `width` in flight; the results in order. */
 async function pooled(n, width, task) {
   const out = new Array(n);
@@ -141,7 +113,7 @@ try {
   const vault = await openVault(loadConfig({ env: serveEnv(), dotenvDir: false }), { keepAliveJitterMs: 0 });
   const integrationId = await addDemoIntegration(vault, demo, apiBase);
   let t0 = performance.now();
-  const pool = await pooled(DUE + 1, GRANT_CONCURRENCY, () => grant());
+  const pool = await pooled(DUE + 1, GRANT_CONCURRENCY, () => realGrant(apiBase, demo, agent));
   const grantS = seconds(t0);
   t0 = performance.now();
   const now = Date.now();
