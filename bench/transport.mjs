@@ -1,6 +1,5 @@
-// One transport (issue 20): the proxy's forwarding client (undici 7's `Agent.request`, as
-// src/server/routes/api/proxy.ts builds it) against `createKeepAliveFetch` (src/oauth/keepalive-fetch.ts, the
-// fetch-like transport injected into oauth/ and webex/), on the three calls the server makes to Webex:
+// The server's one transport (src/transport/: a `fetch` over undici 7's `Agent.request`, injected into oauth/ and
+// webex/) against Node's global `fetch` (undici's WHATWG path), on the three calls the server makes to Webex:
 //
 // - refresh: `POST /v1/access_token` with a refresh_token grant, form-encoded with client_secret_post, as the vault's
 //   refresher sends it through oauth/tokens.ts (one real refresh token, which the emulator keeps, like Webex);
@@ -8,16 +7,16 @@
 // - code exchange: `POST /v1/access_token` with an authorization_code grant, one fresh code per call (the codes come
 //   from real authorize requests with auto-consent, made before each batch and not counted).
 //
-// Each call sends the same request the product sends and reads the whole JSON answer (`res.json()` / `body.json()`).
-// Both transports run in THIS process with the product's options; the emulator runs in its own process, so the
+// Each call sends the same request the product sends and reads the whole JSON answer (`res.json()`).
+// Both run in THIS process, the transport with the product's options; the emulator runs in its own process, so the
 // figure is the client's CPU only: process.cpuUsage (user + system) over N calls, divided by N — once with the N calls
 // one at a time, once with CONCURRENCY in flight. Mean latency is the mean of each call's own hrtime. Every batch is
 // repeated in ROUNDS rounds, the transports' order rotating each round; each figure is the median of the rounds.
-// Ratios are undici / keepalive-fetch (below 1: undici costs less). No target: this decides which transport stays.
+// Ratios are transport / global fetch (below 1: the transport costs less). No target: this shows why the server does
+// not use the global fetch.
 import { Agent as HttpAgent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Agent } from 'undici';
 import { httpRequest, loadAverage, median, ROOT, report, startEmulatorProcess } from './lib.mjs';
 
 const N = Number(process.env.BENCH_TRANSPORT_N ?? 2000);
@@ -26,7 +25,7 @@ const WARMUP = 300;
 const ROUNDS = 3;
 
 const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
-const { createKeepAliveFetch } = await dist('oauth/keepalive-fetch.js');
+const { createTransport } = await dist('transport/index.js');
 const { DEMO_SEED } = await dist('emulator/index.js');
 const demo = DEMO_SEED.integrations[0];
 const redirectUri = demo.redirectUris[0];
@@ -122,36 +121,24 @@ const PATHS = {
   },
 };
 
-const keepAliveFetch = createKeepAliveFetch();
-// The proxy's own Agent options (src/server/routes/api/proxy.ts) with its default timeouts.
-const undiciAgent = new Agent({
-  keepAliveTimeout: 4_000,
-  connections: 128,
-  headersTimeout: 30_000,
-  bodyTimeout: 60_000,
-});
+// The server's transport with its default options, as buildApp and `serve` make it.
+const transport = createTransport();
 
+/** One call through `fetchImpl`, as oauth/http.ts and webex/client.ts send it, reading its JSON answer. */
+const callThrough =
+  (name, fetchImpl) =>
+  async ({ method, path, headers, form }) => {
+    const res = await fetchImpl(`${origin}${path}`, { method, headers, body: form, redirect: 'manual' });
+    const json = await res.json();
+    if (res.status !== 200) throw new Error(`${name}: ${method} ${path} answered ${res.status}`);
+    return json;
+  };
 /** Each transport sends one call and reads its JSON answer; a non-200 answer fails the bench. */
 const TRANSPORTS = {
-  undici: async ({ method, path, headers, form }) => {
-    const { statusCode, body } = await undiciAgent.request({
-      origin,
-      path,
-      method,
-      headers,
-      body: form === null ? null : form.toString(),
-    });
-    const json = await body.json();
-    if (statusCode !== 200) throw new Error(`undici: ${method} ${path} answered ${statusCode}`);
-    return json;
-  },
-  'keepalive-fetch': async ({ method, path, headers, form }) => {
-    const res = await keepAliveFetch(`${origin}${path}`, { method, headers, body: form, redirect: 'manual' });
-    const json = await res.json();
-    if (res.status !== 200) throw new Error(`keepalive-fetch: ${method} ${path} answered ${res.status}`);
-    return json;
-  },
+  transport: callThrough('transport', transport.fetch),
+  'global fetch': callThrough('global fetch', globalThis.fetch),
 };
+const [SUBJECT, BASELINE] = Object.keys(TRANSPORTS);
 
 /** `n` calls of `path` through `transport`, one at a time or CONCURRENCY at once: client CPU and mean latency, µs. */
 async function batch(transport, pathName, concurrent, n = N) {
@@ -205,10 +192,10 @@ for (const [pathName, modes] of Object.entries(figures)) {
       ['client CPU per call', 'cpuUs'],
       ['mean latency', 'latencyUs'],
     ]) {
-      const value = median(byTransport.undici.map((r) => r[key]));
-      const baseline = median(byTransport['keepalive-fetch'].map((r) => r[key]));
+      const value = median(byTransport[SUBJECT].map((r) => r[key]));
+      const baseline = median(byTransport[BASELINE].map((r) => r[key]));
       rows.push({
-        name: `${label}: ${measure}, undici vs keepalive-fetch`,
+        name: `${label}: ${measure}, ${SUBJECT} vs ${BASELINE}`,
         value,
         unit: 'µs',
         baseline,
@@ -216,17 +203,16 @@ for (const [pathName, modes] of Object.entries(figures)) {
       });
     }
     perRound.push(
-      `${label} CPU µs per round: undici ${byTransport.undici.map((r) => r.cpuUs.toFixed(1)).join('/')}, keepalive-fetch ${byTransport['keepalive-fetch'].map((r) => r.cpuUs.toFixed(1)).join('/')}`,
+      `${label} CPU µs per round: ${names.map((n) => `${n} ${byTransport[n].map((r) => r.cpuUs.toFixed(1)).join('/')}`).join(', ')}`,
     );
   }
 }
 
 report('transport', rows, [
-  `undici ${(await import('undici/package.json', { with: { type: 'json' } })).default.version} Agent.request (the proxy's client) vs src/oauth/keepalive-fetch.ts, against the emulator in its own process; ${N} calls per batch, medians of ${ROUNDS} rounds with rotating order; ratio = undici / keepalive-fetch. Load average (1/5/15 min) at start ${loadAtStart}, at end ${await loadAverage()}.`,
+  `src/transport/ (undici ${(await import('undici/package.json', { with: { type: 'json' } })).default.version} Agent.request) vs Node ${process.version}'s global fetch (its own undici ${process.versions.undici}), against the emulator in its own process; ${N} calls per batch, medians of ${ROUNDS} rounds with rotating order; ratio = ${SUBJECT} / ${BASELINE}. Load average (1/5/15 min) at start ${loadAtStart}, at end ${await loadAverage()}.`,
   ...perRound,
 ]);
 
-keepAliveFetch.close();
-await undiciAgent.close();
+await transport.close();
 side.destroy();
 emu.child.kill();

@@ -178,6 +178,9 @@ const SETTINGS = {
   XDG_DATA_HOME: text,
 } satisfies Record<string, Rule<unknown>>;
 
+/** The environment variables {@link loadConfig} reads (settings and their aliases), e.g. to tell when they changed. */
+export const SETTING_NAMES: readonly string[] = [...Object.keys(SETTINGS), ...Object.keys(ALIASES)];
+
 type SettingName = keyof typeof SETTINGS;
 
 /** The raw settings by their environment-variable names, as CLI flags pass them in. */

@@ -14,33 +14,18 @@
  */
 import fs = require('node:fs');
 import Module = require('node:module');
-import os = require('node:os');
 import path = require('node:path');
 import url = require('node:url');
 import vm = require('node:vm');
+
+// Bundled as CommonJS from cache-dir.ts by scripts/build.mjs.
+const { cacheDir, ownPrivate } = require('./cache-dir.cjs') as typeof import('./cache-dir.js');
 
 /** What {@link requireWithCodeCache} returns: the module's exports, and a function to call once the command succeeded. */
 interface CachedModule<T> {
   exports: T;
   /** Writes the cache if this run had none or V8 rejected it; never throws. */
   save(): void;
-}
-
-/** The cache directory of this user (undefined when there is no home). */
-function cacheDir(): string | undefined {
-  const xdg = process.env.XDG_CACHE_HOME;
-  if (xdg?.startsWith('/')) return path.join(xdg, 'webex-auth');
-  try {
-    return path.join(os.homedir(), '.cache', 'webex-auth');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a file or directory is this user's own and writable by no one else (always, where there are no uids). */
-function ownPrivate(stat: fs.Stats): boolean {
-  const uid = process.getuid?.();
-  return uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0);
 }
 
 /**

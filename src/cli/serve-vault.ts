@@ -6,28 +6,28 @@
  */
 import type { Config } from '../config.js';
 import { createLogger } from '../log.js';
-import { createKeepAliveFetch, type KeepAliveFetch } from '../oauth/keepalive-fetch.js';
+import { createTransport, type Transport } from '../transport/index.js';
 import { openVault, type VaultInternals } from '../vault/vault.js';
 
 /** The served vault and what `buildApp` shares with it. */
 export interface ServedVault {
   vault: VaultInternals;
-  /** The keep-alive fetch the vault's refresher and the web app share (see oauth/keepalive-fetch.ts). */
-  fetch: KeepAliveFetch;
+  /** The transport of every call out, which the vault and the web app share (see src/transport/). */
+  transport: Transport;
   logger: ReturnType<typeof createLogger>;
-  /** Removes the SIGHUP handler, stops keep-alive, closes the vault and the fetch's sockets. */
+  /** Removes the SIGHUP handler, stops keep-alive, closes the vault and the transport's connections. */
   close(): Promise<void>;
 }
 
 /** Opens the vault for `serve`, starts its keep-alive refresher and, with a keys file, reloads it on SIGHUP. */
 export async function openServedVault(config: Config): Promise<ServedVault> {
   const logger = createLogger({ level: config.logLevel, name: 'webex-auth' });
-  const fetch = createKeepAliveFetch();
+  const transport = createTransport();
   let vault: VaultInternals;
   try {
-    vault = await openVault(config, { fetch, logger });
+    vault = await openVault(config, { fetch: transport.fetch, logger });
   } catch (err) {
-    fetch.close();
+    await transport.close();
     throw err;
   }
   const onHangup = () => {
@@ -39,7 +39,7 @@ export async function openServedVault(config: Config): Promise<ServedVault> {
   vault.startKeepAlive();
   return {
     vault,
-    fetch,
+    transport,
     logger,
     async close() {
       process.off('SIGHUP', onHangup);
@@ -47,7 +47,7 @@ export async function openServedVault(config: Config): Promise<ServedVault> {
       try {
         await vault.close();
       } finally {
-        fetch.close();
+        await transport.close();
       }
     },
   };

@@ -3,16 +3,27 @@
  * The `webex-auth` bin. CommonJS on purpose: `webex-auth token` sits inside `$(…)` on every request of a script, and
  * a CommonJS entry that loads one CommonJS bundle (dist/cli/token/token.cjs) never starts Node's ESM loader, which
  * costs ~30 M instructions (5 % of a bare `node` start here) before the first line of our code runs. Every other
- * command is the ESM bundle, main.js (src/cli/bin.ts); both are written beside this file by scripts/build.mjs.
+ * command is the ESM bundle, main.js (src/cli/bin.ts); both are written beside this file by scripts/build.mjs. A plain
+ * `webex-auth token` whose last answer still stands is printed before any bundle loads (hot-token.ts).
  *
  * A failure to load is one line and exit 1, never a stack trace; a command whose work never settles (nothing left to
  * wait on) exits 13, as an ESM entry's would, not 0.
  */
+import fs = require('node:fs');
+
 let settled = false;
 function start(): Promise<unknown> {
   // @ts-expect-error main.js is the bundle scripts/build.mjs writes, not a source file.
   if (process.argv[2] !== 'token') return import('./main.js');
   try {
+    // A plain `webex-auth token` whose last answer still stands is printed from the hot-token file (hot-token.ts):
+    // node:crypto and a few file reads, no bundle. Only into a pipe or file, as in `$(…)`, never a terminal.
+    if (process.argv.length === 3 && plainOutput()) {
+      // Bundled as CommonJS from hot-token.ts by scripts/build.mjs.
+      const hot = require('./hot-token.cjs') as typeof import('./hot-token.js');
+      const token = hot.readHotToken();
+      if (token !== undefined) return Promise.resolve(writeAll(`${token}\n`));
+    }
     // Through a V8 code cache (code-cache.cts): V8 skips compiling the bundle on every run after the first.
     const { requireWithCodeCache } = require('./code-cache.cjs') as typeof import('./code-cache.cjs');
     const token = requireWithCodeCache<{ main(args: string[]): Promise<void> }>(require.resolve('./token/token.cjs'));
@@ -24,6 +35,34 @@ function start(): Promise<unknown> {
     return Promise.reject(error);
   }
 }
+/** True when stdout is a pipe, socket or regular file: never a terminal (which would need Node's stream). */
+function plainOutput(): boolean {
+  try {
+    const stat = fs.fstatSync(1);
+    return stat.isFIFO() || stat.isFile() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `text` to stdout whole, synchronously, as process-io.ts's descriptor output does for the bundle (which this
+ * CommonJS file cannot load): a full non-blocking pipe is retried, one whose reader has gone ends quietly.
+ */
+function writeAll(text: string): void {
+  let rest = Buffer.from(text, 'utf8');
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(fs.writeSync(1, rest));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'EOF') return;
+      if (code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
 start().then(
   () => {
     settled = true;

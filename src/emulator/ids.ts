@@ -34,6 +34,11 @@ export function stableUuid(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** The UUID of the seed's room number `index` (from 0) titled `title`: stable, like every seeded id. */
+export function seededRoomUuid(index: number, title: string): string {
+  return stableUuid(`room:${index}:${title}`);
+}
+
 /** The emulator's default organization (bots, and users whose seed entry names no `orgId`). */
 export const ORG_UUID = stableUuid('webex-auth emulator organization');
 

@@ -5,7 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildEmulator } from './app.js';
+import { restId, seededRoomUuid } from './ids.js';
 import type { EmulatorOptions } from './options.js';
+import type { SeedInput } from './seed.js';
 
 export { buildEmulator } from './app.js';
 export { DEMO_SEED } from './demo-seed.js';
@@ -35,4 +37,17 @@ export async function startEmulator(
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const url = `http://${shownHost}:${actualPort}`;
   return { url, apiBase: `${url}/v1`, close: () => app.close(), app };
+}
+
+/**
+ * The REST id of the first room in `seed` titled `title` that `member` (an email) belongs to, or undefined. Seeded
+ * rooms keep stable ids (ids.ts), so demo mode finds its space without a request to the emulator (a first request
+ * loads Fastify's inject and warms the request path on the way to `/readyz`).
+ */
+export function seededRoomId(seed: SeedInput, title: string, member: string): string | undefined {
+  const email = member.toLowerCase();
+  const index = (seed.rooms ?? []).findIndex(
+    (r) => r.title === title && r.members.some((m) => m.toLowerCase() === email),
+  );
+  return index < 0 ? undefined : restId('ROOM', seededRoomUuid(index, title));
 }

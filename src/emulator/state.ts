@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.js';
-import { ORG_ID, ORG_UUID, parseOrgId, restId, stableUuid } from './ids.js';
+import { ORG_ID, ORG_UUID, parseOrgId, restId, seededRoomUuid, stableUuid } from './ids.js';
 import type { AdminRole, Seed } from './seed.js';
 
 /** A registered integration. */
@@ -413,7 +413,7 @@ export class EmulatorState {
     }
     s.rooms.forEach((r, i) => {
       const members = r.members.map((e) => this.personByEmail(e)).filter((p): p is PersonRec => !!p);
-      const room = this.addRoom(r.title, r.type ?? 'group', members, stableUuid(`room:${i}:${r.title}`));
+      const room = this.addRoom(r.title, r.type ?? 'group', members, seededRoomUuid(i, r.title));
       for (const m of r.messages ?? []) {
         const from = this.personByEmail(m.from);
         if (from) this.addMessage(room, from, { text: m.text ?? m.markdown, markdown: m.markdown });

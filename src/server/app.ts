@@ -7,8 +7,8 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { assertServable, type Config, WEBEX_API_BASE, WEBEX_FEDRAMP_API_BASE } from '../config.js';
 import { createLogger } from '../log.js';
-import { createKeepAliveFetch } from '../oauth/keepalive-fetch.js';
 import type { FetchLike } from '../oauth/types.js';
+import { createTransport, type Transport } from '../transport/index.js';
 // vault.js, not the vault's index: the index also re-exports both stores, which would load pg and better-sqlite3
 // eagerly; openVault imports only the driver the configuration selects.
 import { CONFIGURED_OWNER } from '../vault/types.js';
@@ -17,7 +17,7 @@ import { hostCheck } from './access/hosts.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
 import { missingKeyOf, sendKeyUnavailable } from './key-unavailable.js';
-import { lazyChildLogger } from './lazy-logger.js';
+import { lazyChildLogger, quietLogController } from './lazy-logger.js';
 import { lazyBuildValidator } from './lazy-validation.js';
 import { type SecurityHeadersOptions, securityHeaderSetter, securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
@@ -42,7 +42,9 @@ export interface BuildAppOptions {
   vault?: ServerVault;
   /** Run the vault's keep-alive refresher while the app runs (only for a vault the app opens itself). */
   keepAlive?: boolean;
-  /** The fetch used to reach Webex (default: a keep-alive one over node:http, see oauth/keepalive-fetch.ts). */
+  /** The transport of every call out (default: one of the app's own, closed with it; see src/transport/). */
+  transport?: Transport;
+  /** The fetch used to reach Webex, if not the transport's (tests: a fault-injecting one). */
   fetch?: FetchLike;
   /** Logger to use (default: a redacting pino logger at `config.logLevel`). */
   logger?: ReturnType<typeof createLogger>;
@@ -92,6 +94,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     // Each request's child logger is made on its first enabled log call, not for every request: pino redacted every
     // child's bindings although nothing was logged at LOG_LEVEL=warn/silent (lazy-logger.ts).
     childLoggerFactory: lazyChildLogger,
+    // Nor are the per-request lines' arguments built when the route's level drops them (the token route's `warn`).
+    logController: quietLogController(),
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.
     routerOptions: { maxParamLength: 200 },
@@ -126,13 +130,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // First of all hooks, before any route (the broker's included): a Host this server does not answer for is 421.
   await app.register(hostCheck, { config });
   // Not the global fetch: undici's WHATWG machinery cost more CPU per code exchange than the rest of it (bench/flow.mjs).
-  let fetchImpl: FetchLike;
-  if (options.fetch) fetchImpl = options.fetch;
+  let transport: Transport;
+  if (options.transport) transport = options.transport;
   else {
-    const own = createKeepAliveFetch();
-    app.addHook('onClose', async () => own.close());
-    fetchImpl = own;
+    const own = createTransport();
+    app.addHook('onClose', () => own.close());
+    transport = own;
   }
+  const fetchImpl = options.fetch ?? transport.fetch;
   let vault: ServerVault;
   if (options.vault) vault = options.vault;
   else {
@@ -212,20 +217,21 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   app.addHook('preClose', async () => {
     closing = true;
   });
-  // A callback hook (no promise per response: it runs on every request, the broker's hot path included).
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
   await app.register(formbody);
-  await app.register(securityHeaders, security);
+  // The security headers' hook also adds `Connection: close` once closing (one onSend hook per response, not two).
+  await app.register(securityHeaders, { ...security, closing: () => closing });
   // The token broker (vault engineer's plugin) needs the API keys; a page-only stand-in vault (tests) has none.
   // Its routes do not run the cookie, session and CSRF hooks (the pages' context below holds them): the broker API is
   // bearer-authenticated, CSRF-exempt and never uses a session. It keeps the security headers and the closing hook.
   const fullVault = isFullVault(vault) ? vault : undefined;
   if (fullVault) {
     const rateLimit = { perSecond: config.apiKeyRateLimit, burst: config.apiKeyRateBurst };
-    await app.register(brokerRoutes, { vault: fullVault, config, rateLimit });
+    await app.register(brokerRoutes, {
+      vault: fullVault,
+      config,
+      rateLimit,
+      proxy: { dispatcher: transport.dispatcher },
+    });
   }
   // The pages (and /metrics, the admin pages) in a context of their own, apart from the broker: a hook added to the
   // root reaches every context already registered too (Fastify copies it into each child), so only this sibling

@@ -8,9 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { DEMO_SEED, type SeedInput, startEmulator } from '../emulator/index.js';
-import type { FetchLike } from '../oauth/types.js';
-import { WebexClient } from '../webex/client.js';
+import { DEMO_SEED, type SeedInput, seededRoomId, startEmulator } from '../emulator/index.js';
 import { SPACE_SCOPES } from './routes/space.js';
 
 /** The emulator's seed shape (README "Webex emulator": integrations, users, bots, rooms). */
@@ -60,7 +58,7 @@ export async function demoRedirect(config: Config): Promise<Config> {
  * an explicit WEBEX_REDIRECT_URI, the returned configuration's redirect URI (and port, when it was 0) follow the port
  * the server listens on ({@link demoRedirect}); the demo integration registers that redirect URI.
  */
-export async function startDemo(given: Config, options: { fetch?: FetchLike } = {}): Promise<Demo> {
+export async function startDemo(given: Config): Promise<Demo> {
   const config = await demoRedirect(given);
   const base: Seed = DEMO_SEED;
   const first = base.integrations[0];
@@ -80,50 +78,26 @@ export async function startDemo(given: Config, options: { fetch?: FetchLike } = 
     await running.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   };
-  try {
-    const bot = seed.bots?.[0];
-    let spaceId: string | undefined;
-    if (bot && options.fetch) {
-      const client = new WebexClient({ apiBase: running.apiBase, accessToken: bot.token, fetch: options.fetch });
-      for await (const room of client.listRooms()) {
-        if (room.title === DEMO_SPACE_TITLE) {
-          spaceId = room.id;
-          break;
-        }
-      }
-    } else if (bot) {
-      // An in-process request to the emulator we just started: no socket, and no global fetch, whose first use loads
-      // Node's fetch implementation (undici, 50–100 ms) on the way to /readyz (bench/startup.mjs).
-      const res = await running.app.inject({
-        method: 'GET',
-        url: '/v1/rooms?max=1000',
-        headers: { authorization: `Bearer ${bot.token}` },
-      });
-      type Rooms = { items?: { id?: unknown; title?: unknown }[] };
-      const rooms = res.statusCode === 200 ? ((res.json() as Rooms).items ?? []) : [];
-      const room = rooms.find((r) => r.title === DEMO_SPACE_TITLE && typeof r.id === 'string');
-      spaceId = room?.id as string | undefined;
-    }
-    return {
-      config: {
-        ...config,
-        clientId: integration.clientId,
-        clientSecret: integration.clientSecret,
-        apiBase: running.apiBase,
-        // The picker offers every scope the demo integration registers (each preset works offline); the home page
-        // still pre-checks only the two of a first look (DEFAULT_PICKED_SCOPES).
-        scopes: config.scopes.length ? config.scopes : integration.scopes,
-        botToken: config.botToken ?? bot?.token,
-        spaceId: config.spaceId ?? spaceId,
-        mode: 'demo',
-        ...(scratch ? { dbPath: join(scratch, 'webex-auth-demo.db') } : {}),
-      },
-      emulatorUrl: running.url,
-      demoDatabase: scratch !== undefined,
-      close: closeAll,
-    };
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
+  const bot = seed.bots?.[0];
+  // From the seed, not a request: seeded rooms keep stable ids, and a first in-process request would load Fastify's
+  // inject and warm the emulator's request path on the way to /readyz (bench/startup.mjs).
+  const spaceId = bot ? seededRoomId(seed, DEMO_SPACE_TITLE, bot.email) : undefined;
+  return {
+    config: {
+      ...config,
+      clientId: integration.clientId,
+      clientSecret: integration.clientSecret,
+      apiBase: running.apiBase,
+      // The picker offers every scope the demo integration registers (each preset works offline); the home page
+      // still pre-checks only the two of a first look (DEFAULT_PICKED_SCOPES).
+      scopes: config.scopes.length ? config.scopes : integration.scopes,
+      botToken: config.botToken ?? bot?.token,
+      spaceId: config.spaceId ?? spaceId,
+      mode: 'demo',
+      ...(scratch ? { dbPath: join(scratch, 'webex-auth-demo.db') } : {}),
+    },
+    emulatorUrl: running.url,
+    demoDatabase: scratch !== undefined,
+    close: closeAll,
+  };
 }

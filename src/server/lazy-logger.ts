@@ -7,7 +7,13 @@
  * factory returns a stand-in that checks the level and makes the real child — same bindings, same options, same
  * redaction — on the first line actually written (an error, or every line at LOG_LEVEL=debug).
  */
-import type { FastifyBaseLogger, RouteShorthandOptions } from 'fastify';
+import {
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+  type RouteShorthandOptions,
+} from 'fastify';
 
 type ChildLoggerFactory = NonNullable<RouteShorthandOptions['childLoggerFactory']>;
 type Bindings = Parameters<ChildLoggerFactory>[1];
@@ -33,12 +39,17 @@ class LazyChildLogger {
     return this.made;
   }
 
+  /** Whether a line at `level` would be written (pino's `isLevelEnabled`, without making the child). */
+  isLevelEnabled(level: string): boolean {
+    if (this.made !== undefined)
+      return (this.made as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) ?? true;
+    const values = levelValues(this.parent);
+    const threshold = values?.[this.options.level ?? this.parent.level];
+    return !values || threshold === undefined || (values[level] ?? 0) >= threshold;
+  }
+
   private write(level: Level, args: unknown[]): void {
-    if (this.made === undefined) {
-      const values = levelValues(this.parent);
-      const threshold = values?.[this.options.level ?? this.parent.level];
-      if (values && threshold !== undefined && (values[level] ?? 0) < threshold) return;
-    }
+    if (this.made === undefined && !this.isLevelEnabled(level)) return;
     const child = this.real();
     (child[level] as (...a: unknown[]) => void).apply(child, args);
   }
@@ -76,3 +87,33 @@ class LazyChildLogger {
 /** A Fastify `childLoggerFactory` that defers pino's child creation to the first enabled log call. */
 export const lazyChildLogger: ChildLoggerFactory = (logger, bindings, options) =>
   new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+
+/** Whether `log` would write an `info` line (a logger without `isLevelEnabled` is taken to write everything). */
+function infoEnabled(log: FastifyBaseLogger): boolean {
+  return (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? true;
+}
+
+/**
+ * Fastify's per-request lines ("incoming request", "request completed") only when the request's logger writes `info`:
+ * Fastify builds their arguments and calls the logger on every request even when the route's level drops them, and
+ * the broker's token route logs at `warn` (broker.ts). Lines that would be written are unchanged, and a request that
+ * ended in an error is still logged (at `error`, as Fastify does).
+ */
+class QuietLogController extends LogController {
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (infoEnabled(request.log)) super.incomingRequest(request, reply, metadata);
+  }
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
+    if (error || infoEnabled(reply.log)) super.requestCompleted(error, request, reply, metadata);
+  }
+}
+
+/** A Fastify `logController` that skips the per-request lines a request's logger level would drop anyway. */
+export function quietLogController(): LogController {
+  return new QuietLogController();
+}

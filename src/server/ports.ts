@@ -22,4 +22,4 @@ export type ServerVault = Pick<
   | 'deriveKeys'
   | 'close'
 > &
-  Partial<Pick<Vault, 'proxyCalls'>>;
+  Partial<Pick<Vault, 'proxyCalls' | 'writeTogether'>>;

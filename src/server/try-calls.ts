@@ -72,15 +72,25 @@ export const TRY_CALL_IDS = Object.keys(TRY_CALLS) as [TryCallId, ...TryCallId[]
 export const RECENT_ROOM_CALL = { method: 'GET', path: '/rooms', query: { sortBy: 'lastactivity', max: 1 } } as const;
 
 /**
+ * {@link scopesNeeded} per call: the catalog and the table never change, and matching every call against the whole
+ * catalog on each connection page was a quarter of the page's CPU.
+ */
+const needed = new WeakMap<TryCall, readonly (readonly string[])[]>();
+
+/**
  * The scope sets a call needs: one entry per request it makes, each listing the scopes any one of which allows that
  * request (from the catalog; `spark:all` included where it covers). An empty list: any token may make the call.
  */
-export function scopesNeeded(call: TryCall): string[][] {
-  const steps = [
-    ...(call.inRecentRoom ? [scopesForEndpoint(RECENT_ROOM_CALL.method, RECENT_ROOM_CALL.path)] : []),
-    scopesForEndpoint(call.method, call.path),
-  ];
-  return steps.filter((alternatives) => alternatives.length > 0);
+export function scopesNeeded(call: TryCall): readonly (readonly string[])[] {
+  let steps = needed.get(call);
+  if (!steps) {
+    steps = [
+      ...(call.inRecentRoom ? [scopesForEndpoint(RECENT_ROOM_CALL.method, RECENT_ROOM_CALL.path)] : []),
+      scopesForEndpoint(call.method, call.path),
+    ].filter((alternatives) => alternatives.length > 0);
+    needed.set(call, steps);
+  }
+  return steps;
 }
 
 /**

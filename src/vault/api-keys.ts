@@ -32,6 +32,18 @@ export function hashApiKey(key: string): string {
   return digest('sha256', key, 'hex');
 }
 
+/** A frozen copy of `record` used at `lastUsedAt`: shared by every request served from the cache, so none can alter it. */
+function frozen(record: ApiKeyRecord, lastUsedAt: number): Readonly<ApiKeyRecord> {
+  return Object.freeze({
+    ...record,
+    connectionIds: Object.freeze([...record.connectionIds]) as string[],
+    permissions: Object.freeze([...record.permissions]) as ApiKeyRecord['permissions'],
+    ...(record.paths ? { paths: Object.freeze([...record.paths]) as string[] } : {}),
+    ...(record.methods ? { methods: Object.freeze([...record.methods]) as string[] } : {}),
+    lastUsedAt,
+  });
+}
+
 /** Options of the verified-key cache of {@link createApiKeys}. */
 export interface ApiKeyCacheOptions {
   /**
@@ -47,6 +59,8 @@ export interface ApiKeyCacheOptions {
 
 interface CachedKey {
   record: ApiKeyRecord;
+  /** `record` as of `lastUsedAt`, frozen (arrays too): what {@link Vault.apiKeys}' `cached` hands out, shared. */
+  served: Readonly<ApiKeyRecord>;
   /** The store's `apiKeys` change stamp taken before the read. */
   stamp: number | undefined;
   /** Clock time after which the store is read again. */
@@ -83,6 +97,12 @@ export function createApiKeys(d: ApiKeysDeps): Vault['apiKeys'] {
   // share one read instead of each reading the store. Keyed by hash, like the cache; bounded by requests in flight.
   const reading = new Map<string, { stamp: number | undefined; record: Promise<ApiKeyRecord | undefined> }>();
 
+  /** The cached entry of `hash` while it may be served without the store: younger than `ttlMs`, same change stamp. */
+  function fresh(hash: string, now: number, stamp: number | undefined): CachedKey | undefined {
+    const hit = ttlMs > 0 ? cache.get(hash) : undefined;
+    return hit && now < hit.until && hit.stamp === stamp ? hit : undefined;
+  }
+
   /** Drops key `id` from the cache, and makes reads in flight (which may predate its revocation) unjoinable. */
   function forgetKey(id: string): void {
     revocations++;
@@ -101,7 +121,9 @@ export function createApiKeys(d: ApiKeysDeps): Vault['apiKeys'] {
     const lastUsedAt = !row.lastUsedAt || now - row.lastUsedAt > TOUCH_EVERY_MS ? now : row.lastUsedAt;
     if (lastUsedAt === now) await store.touchApiKey(row.id, now);
     const record = apiKeyRecord({ ...row, lastUsedAt: now });
-    if (ttlMs > 0 && seen === revocations) cache.set(hash, { record, stamp, until: now + ttlMs, lastUsedAt });
+    if (ttlMs > 0 && seen === revocations) {
+      cache.set(hash, { record, served: frozen(record, lastUsedAt), stamp, until: now + ttlMs, lastUsedAt });
+    }
     return record;
   }
 
@@ -161,10 +183,11 @@ export function createApiKeys(d: ApiKeysDeps): Vault['apiKeys'] {
       // The map look-up compares SHA-256 digests of the keys, not the keys: its timing reveals nothing usable about
       // a stored key (learning a digest prefix does not help find a key that hashes to it).
       const stamp = store.changeStamp?.('apiKeys');
-      const hit = ttlMs > 0 ? cache.get(hash) : undefined;
-      if (hit && now < hit.until && hit.stamp === stamp) {
+      const hit = fresh(hash, now, stamp);
+      if (hit) {
         if (now - hit.lastUsedAt > TOUCH_EVERY_MS) {
           hit.lastUsedAt = now;
+          hit.served = frozen(hit.record, now);
           await store.touchApiKey(hit.record.id, now);
         }
         return { ...hit.record, lastUsedAt: hit.lastUsedAt };
@@ -184,6 +207,14 @@ export function createApiKeys(d: ApiKeysDeps): Vault['apiKeys'] {
       }
       const record = await flight.record;
       return record && { ...record };
+    },
+    cached(key) {
+      // The same checks as `verify`'s cache hit (format, SHA-256, change stamp, age), with no promise: the broker's
+      // token route asks this first on every request. A key whose `lastUsedAt` is due for a write is left to `verify`.
+      if (typeof key !== 'string' || !API_KEY.test(key)) return undefined;
+      const now = clock();
+      const hit = fresh(hashApiKey(key), now, store.changeStamp?.('apiKeys'));
+      return hit && now - hit.lastUsedAt <= TOUCH_EVERY_MS ? hit.served : undefined;
     },
     async list(ownerId) {
       return (await store.listApiKeys(ownerId)).map(apiKeyRecord);

@@ -8,8 +8,8 @@
  * (an access or refresh token, a client secret) is refused with `invalid_request`, so the log never holds a secret.
  * `record` throws for a bad entry and for a store failure: callers catch (an audit failure never fails the action).
  */
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
+import { secureRandomBytes } from './crypto/random.js';
 import type { AuditRow, Store } from './store/types.js';
 import {
   type AuditAction,
@@ -203,7 +203,7 @@ export function createAudit(store: Store, clock: Clock, retentionDays: number): 
   }
   return {
     async record(entry) {
-      await store.insertAudit(validEntry(entry, `aud_${randomBytes(12).toString('base64url')}`, clock()));
+      await store.insertAudit(validEntry(entry, `aud_${secureRandomBytes(12).toString('base64url')}`, clock()));
     },
     async list(filter = {}) {
       return (await store.listAudit(validFilter(filter))).map(entryOf);

@@ -10,9 +10,10 @@
  *   pending authorization: the browser signs in again. Nothing here throws to the caller for a bad cookie or state.
  * - Taking a pending authorization is one atomic store statement: a state is answered at most once across processes.
  */
-import { hash as digest, randomBytes } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { Clock, PendingAuthorization } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { secureRandomBytes } from './crypto/random.js';
 import { pendingSlot, sessionSlot } from './slots.js';
 import type { PendingRow, SessionRow, Store } from './store/types.js';
 import { type PendingEntry, VaultError, type WebSession, type WebSessions } from './types.js';
@@ -102,7 +103,7 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
     createdAt?: number,
   ) {
     checkTtl(ttlMs);
-    const id = randomBytes(32).toString('base64url');
+    const id = secureRandomBytes(32).toString('base64url');
     const now = clock();
     const row = sessionRow(sha256(id), accountId, data, now + ttlMs, createdAt ?? now, now);
     await store.insertSession(row);

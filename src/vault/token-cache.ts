@@ -63,8 +63,12 @@ export class TokenCache {
     this.maxAgeMs = options.maxAgeMs ?? 2_000;
   }
 
-  /** The connection row of `id` (treat it as read-only: it may be shared with later calls). */
-  async row(id: string): Promise<ConnectionRow | undefined> {
+  /**
+   * The connection row of `id` (treat it as read-only: it may be shared with later calls); `await` the answer. A row
+   * held in the cache is answered as is, not in a promise: this runs on every token request, and an async function
+   * would make a promise per call for an answer that needs no wait.
+   */
+  row(id: string): ConnectionRow | undefined | Promise<ConnectionRow | undefined> {
     const stamp = this.maxAgeMs > 0 ? this.store.changeStamp?.('connections') : undefined;
     const now = monotonicMs();
     if (stamp !== undefined) {
@@ -75,6 +79,11 @@ export class TokenCache {
     // that began before a write may return the row as it was before it.
     const flight = this.reading.get(id);
     if (flight && stamp !== undefined && flight.stamp === stamp) return flight.row;
+    return this.readShared(id, stamp, now);
+  }
+
+  /** Reads `id` from the store, as the one read in flight for it under `stamp`. */
+  private async readShared(id: string, stamp: number | undefined, now: number): Promise<ConnectionRow | undefined> {
     const row = this.read(id, stamp, now);
     this.reading.set(id, { stamp, row });
     try {

@@ -412,6 +412,12 @@ export interface Vault {
   deriveKeys(purpose: string): Buffer[];
   /** The integration with its decrypted secret, for the OAuth calls. */
   getIntegrationWithSecret(id: string): Promise<(Integration & IntegrationRecord) | undefined>;
+  /**
+   * Runs `fn`, a run of vault calls with no network wait between them, with their store writes committed together
+   * (one SQLite transaction instead of one per statement; see the store's `writeTogether`). Each write still
+   * succeeds or fails on its own: this saves commits, it is not a unit of atomicity.
+   */
+  writeTogether<T>(fn: () => Promise<T>): Promise<T>;
   connections: {
     /** Stores a grant; authorizing the same (integration, person) again updates the connection. */
     saveFromGrant(input: SaveGrantInput): Promise<Connection>;
@@ -499,6 +505,11 @@ export interface Vault {
     /** Replaces a key's permissions (a legacy key stops being one); false when it is unknown or revoked. */
     narrow(id: string, permissions: KeyPermission[]): Promise<boolean>;
     verify(key: string): Promise<ApiKeyRecord | undefined>;
+    /**
+     * The key's record when the verified-key cache holds it and needs no store access (else undefined: call `verify`),
+     * synchronously; frozen and shared between calls.
+     */
+    cached?(key: string): Readonly<ApiKeyRecord> | undefined;
     /** Every key, or those of one owner. */
     list(ownerId?: string): Promise<ApiKeyRecord[]>;
     /** True when a key was revoked. */

@@ -227,6 +227,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     reloadKeys: () => live.reload(),
     missingKeyId: () => ring.missingKeyId(),
     getIntegrationWithSecret,
+    writeTogether: (fn) => store.writeTogether(fn),
     connections,
     identities,
     proxyCalls: createProxyCalls({ store, clock, logger }),

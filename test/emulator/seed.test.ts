@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { restId } from '../../src/emulator/ids.js';
-import { DEMO_SEED, SeedError, validateSeed } from '../../src/emulator/index.js';
+import { DEMO_SEED, SeedError, seededRoomId, startEmulator, validateSeed } from '../../src/emulator/index.js';
 
 const bad = (mutate: (s: any) => void) => {
   const s = structuredClone(DEMO_SEED) as any;
@@ -110,5 +110,23 @@ describe('validateSeed', () => {
   it('rejects non-objects', () => {
     expect(() => validateSeed(null)).toThrow(/^seed: \(root\): /);
     expect(() => validateSeed([1])).toThrow(SeedError);
+  });
+});
+
+describe('seededRoomId', () => {
+  it('is the id the running emulator lists for the seeded room, for a member only', async () => {
+    const running = await startEmulator({ seed: DEMO_SEED });
+    try {
+      const bot = DEMO_SEED.bots[0] as (typeof DEMO_SEED.bots)[number];
+      const res = await running.app.inject({ url: '/v1/rooms', headers: { authorization: `Bearer ${bot.token}` } });
+      const listed = (res.json() as { items: { id: string; title: string }[] }).items;
+      const room = listed.find((r) => r.title === 'Demo space');
+      expect(room?.id).toBeTruthy();
+      expect(seededRoomId(DEMO_SEED, 'Demo space', bot.email.toUpperCase())).toBe(room?.id);
+      expect(seededRoomId(DEMO_SEED, 'Demo space', 'bob@example.com')).toBeUndefined();
+      expect(seededRoomId(DEMO_SEED, 'No such space', bot.email)).toBeUndefined();
+    } finally {
+      await running.close();
+    }
   });
 });

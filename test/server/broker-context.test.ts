@@ -31,7 +31,8 @@ describe('the broker context', () => {
   it('the token and proxy routes run neither the cookie nor the session hooks', () => {
     for (const route of [/\/token \(GET\)/, /\* \(GET, POST, PUT, PATCH, DELETE\)/]) {
       const hooks = hooksOf(printed, route);
-      expect(hooks, String(route)).toContain('authenticate()');
+      // The token route authenticates in a callback hook (a cached key answers without a promise), the proxy in `authenticate`.
+      expect(hooks, String(route)).toMatch(/authenticate(Hook)?\(\)/);
       expect(hooks, String(route)).not.toContain('fastifyCookie');
       expect(hooks, String(route)).not.toContain('preHandler');
     }

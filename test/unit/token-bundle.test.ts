@@ -1,8 +1,9 @@
 /**
  * `webex-auth token` runs inside `$(…)` before every Webex call, so its bundle (dist/cli/token/token.cjs, built by
- * scripts/build.mjs) holds only the cached-token path: zod, pino, Fastify and pg must never enter it. zod (the OAuth
- * client, for a refresh) and pino (a vault with a logger) live in lazy parts it import()s; Fastify and pg are the
- * server's. This reads the esbuild metafile the build writes beside the bundle (`npm test` builds first).
+ * scripts/build.mjs) holds only the cached-token path: zod, pino, Fastify, pg and undici must never enter it. zod
+ * (the OAuth client, for a refresh) and pino (a vault with a logger) live in lazy parts it import()s; Fastify, pg and
+ * undici (its transport) are the server's. This reads the esbuild metafile the build writes beside the bundle
+ * (`npm test` builds first).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,8 +23,8 @@ interface Metafile {
   >;
 }
 
-/** zod, pino, Fastify and pg, with their own helper packages (pino-std-serializers, @fastify/*, pg-protocol, …). */
-const FORBIDDEN = /^(zod|pino(-.+)?|fastify(-.+)?|@fastify\/.+|pg(-.+)?)$/;
+/** zod, pino, Fastify, pg and undici, with their helper packages (pino-std-serializers, @fastify/*, pg-protocol, …). */
+const FORBIDDEN = /^(zod|pino(-.+)?|fastify(-.+)?|@fastify\/.+|pg(-.+)?|undici)$/;
 /**
  * pg is never bundled (scripts/build.mjs keeps it external), but the PostgreSQL store names it: with `DATABASE_URL`
  * set, `token` loads it. That reference is allowed from the store's module alone, which the bundle reaches by import().
@@ -71,7 +72,7 @@ describe('the token bundle', () => {
     expect(Object.keys(output?.inputs ?? {})).toEqual(expect.arrayContaining(['dist/config.js']));
   });
 
-  it('holds and loads none of zod, pino, Fastify or pg', () => {
+  it('holds and loads none of zod, pino, Fastify, pg or undici', () => {
     const { token } = readMetafiles();
     const output = token.outputs[BUNDLE];
     if (!output) throw new Error(`the metafile has no ${BUNDLE}`);

@@ -231,6 +231,37 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(await a.apiKeys.verify(one.key)).toBeUndefined();
     });
 
+    it('the synchronous cache look-up answers only what verify would, frozen, and stops with a revocation', async () => {
+      const { a, b, connect } = await twoInstances();
+      const id = await connect('p1', 'ACCESS-0');
+      const one = await a.apiKeys.create({ name: 'one', connectionIds: [id] });
+      const two = await a.apiKeys.create({ name: 'two', connectionIds: [id] });
+      // Not verified yet: nothing cached, so the caller must verify (store read).
+      expect(a.apiKeys.cached?.(one.key)).toBeUndefined();
+      await a.apiKeys.verify(one.key);
+      await a.apiKeys.verify(two.key);
+      const held = a.apiKeys.cached?.(one.key);
+      if (!held) throw new Error('a verified key should be answered from the cache');
+      expect(held).toEqual(await a.apiKeys.verify(one.key));
+      // Shared between requests, so nobody can widen it.
+      expect(Object.isFrozen(held) && Object.isFrozen(held.connectionIds)).toBe(true);
+      expect(() => held.connectionIds.push('conn_other')).toThrow(TypeError);
+      expect(held.connectionIds).toEqual([id]);
+      // Malformed, unknown, and a near miss of a cached key: never an answer.
+      expect(a.apiKeys.cached?.(`${one.key}x`)).toBeUndefined();
+      expect(a.apiKeys.cached?.(`${one.key.slice(0, -1)}${one.key.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
+      expect(a.apiKeys.cached?.(`wak_${'A'.repeat(43)}`)).toBeUndefined();
+      // A revocation here stops it at once; one by another instance as soon as the change stamp moves.
+      expect(await a.apiKeys.revoke(one.record.id)).toBe(true);
+      expect(a.apiKeys.cached?.(one.key)).toBeUndefined();
+      await a.apiKeys.verify(two.key); // cached again under the stamp the revocation moved
+      expect(a.apiKeys.cached?.(two.key)?.id).toBe(two.record.id);
+      const before = a.store.changeStamp?.('apiKeys');
+      expect(await b.apiKeys.revoke(two.record.id)).toBe(true);
+      await seen(a, before, 'apiKeys');
+      expect(a.apiKeys.cached?.(two.key)).toBeUndefined();
+    });
+
     it('a refresh, needs_reauth or delete made by another instance is seen by the next request', async () => {
       const { a, b, connect } = await twoInstances();
       const id = await connect('p1', 'ACCESS-0');

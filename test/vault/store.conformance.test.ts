@@ -391,6 +391,43 @@ function conformance(
       ...over,
     });
 
+    it('writes together: every write stands on its own (a throw undoes nothing), nested groups join, the result is returned', async () => {
+      const other = await reopen();
+      try {
+        let seenInside: SessionRow | undefined;
+        const result = await store.writeTogether(async () => {
+          await store.insertSession(session({ idHash: 'wt1' }));
+          await store.writeTogether(() => store.insertPending(pending({ stateHash: 'wt-s1', sessionHash: 'wt1' })));
+          seenInside = await other.getSession('wt1', 0);
+          return 42;
+        });
+        expect(result).toBe(42);
+        // SQLite commits the group once, at its end: another connection sees nothing before. PostgreSQL commits
+        // each statement.
+        if (store.kind === 'sqlite') expect(seenInside).toBeUndefined();
+        else expect(seenInside).toBeDefined();
+        expect(await other.getSession('wt1', 0)).toEqual(session({ idHash: 'wt1' }));
+        expect(await other.getPending('wt-s1', 'wt1')).toBeDefined();
+        // A failing statement and a throwing function keep what ran before them.
+        await expect(
+          store.writeTogether(async () => {
+            await store.insertSession(session({ idHash: 'wt2' }));
+            await store.insertSession(session({ idHash: 'wt2' })).catch(() => undefined); // duplicate key
+            await store.insertPending(pending({ stateHash: 'wt-s2', sessionHash: 'wt2' }));
+            throw new Error('after the writes');
+          }),
+        ).rejects.toThrow('after the writes');
+        expect(await other.getSession('wt2', 0)).toBeDefined();
+        expect(await other.getPending('wt-s2', 'wt2')).toBeDefined();
+        // The store takes single writes again afterwards (no transaction left open).
+        expect(await store.deleteSession('wt1')).toBe(true);
+        expect(await other.getSession('wt1', 0)).toBeUndefined();
+      } finally {
+        await other.close();
+        await store.deleteSession('wt2');
+      }
+    });
+
     it('stores a session by hash until it expires; updates it while live; deleting it deletes its pending rows', async () => {
       await store.insertSession(session());
       expect(await store.getSession('h1', 5000)).toEqual(session());

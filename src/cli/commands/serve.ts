@@ -29,12 +29,16 @@ const command: Command = {
     });
     // Before the demo starts: team mode without an integration is refused with the reason, not turned into a demo.
     assertServable(config);
-    const { buildApp, listen } = await import('../../server/app.js');
+    // Every module graph the start needs at once: the loader reads one's files while it compiles another's.
+    const [{ buildApp, listen }, { openServedVault }, demoModule] = await Promise.all([
+      import('../../server/app.js'),
+      import('../serve-vault.js'),
+      config.mode === 'demo' ? import('../../server/demo.js') : undefined,
+    ]);
     let closeDemo: (() => Promise<void>) | undefined;
     let closeVault: (() => Promise<void>) | undefined;
-    if (config.mode === 'demo') {
-      const { startDemo } = await import('../../server/demo.js');
-      const demo = await startDemo(config);
+    if (demoModule) {
+      const demo = await demoModule.startDemo(config);
       config = demo.config;
       closeDemo = demo.close;
       io.stderr.write(
@@ -55,9 +59,14 @@ const command: Command = {
         }
       }
       // Opened here, not in buildApp: SIGHUP reloads the key ring from WEBEX_AUTH_KEYS_FILE (serve-vault.ts).
-      const served = await (await import('../serve-vault.js')).openServedVault(config);
+      const served = await openServedVault(config);
       closeVault = served.close;
-      const app = await buildApp(config, { tls, vault: served.vault, fetch: served.fetch, logger: served.logger });
+      const app = await buildApp(config, {
+        tls,
+        vault: served.vault,
+        transport: served.transport,
+        logger: served.logger,
+      });
       const url = await listen(app, config, tls ? 'https' : 'http');
       io.stderr.write(`webex-auth listening on ${url}\n`);
       io.stderr.write(

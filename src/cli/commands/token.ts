@@ -3,10 +3,11 @@
  * at the top are kept tiny: the configuration and the vault load on demand, nothing of the server or emulator.
  */
 
-import type { Config } from '../../config.js';
+import { type Config, SETTING_NAMES } from '../../config.js';
 import type { FreshToken } from '../../vault/types.js';
 import type { Command } from '../command.js';
 import {
+  CONNECTION_ENV,
   CONNECTION_FLAG,
   CONNECTION_HELP,
   loadCliConfig,
@@ -14,7 +15,8 @@ import {
   resolveConnection,
   withVault,
 } from '../context.js';
-import { CliError, EXIT } from '../io.js';
+import * as hotToken from '../hot-token.js';
+import { CliError, type CommandIO, EXIT } from '../io.js';
 import { JSON_FLAG, JSON_HELP } from '../ui/output.js';
 
 const command: Command = {
@@ -38,8 +40,10 @@ const command: Command = {
       );
     }
     const config = await loadCliConfig(io);
+    // A plain `webex-auth token` (what the bin's hot path serves) remembers its answer in the hot-token file.
+    const plain = args.values.connection === undefined && raw === undefined && args.values.json === undefined;
     const fresh =
-      (await cachedToken(config, args.values.connection, minValidity)) ??
+      (await cachedToken(config, args.values.connection, minValidity, plain ? io : undefined)) ??
       (await withVault(
         config,
         async (vault) => {
@@ -63,21 +67,38 @@ const command: Command = {
   },
 };
 
+/** The environment variables the answer of a plain `token` depends on (the hot-token file is bound to their values). */
+const HOT_NAMES = [...SETTING_NAMES, 'HOME', CONNECTION_ENV, 'WEBEX_AUTH_HOT_TOKEN'];
+
 /**
  * The stored token when it is fresh enough, read without the full vault (vault/token-reader.ts); undefined when a
  * refresh (or anything else) needs the vault. Any failure here is left to the vault too, which answers it exactly as
  * before — the reader only reads, so nothing is done twice.
  */
-async function cachedToken(config: Config, wanted: unknown, minValidity: number): Promise<FreshToken | undefined> {
+async function cachedToken(
+  config: Config,
+  wanted: unknown,
+  minValidity: number,
+  hotFor?: CommandIO,
+): Promise<FreshToken | undefined> {
+  // Stamped before the store opens: an answer is remembered only if no one wrote the store meanwhile (hot-token.ts).
+  const hot =
+    hotFor && !config.databaseUrl
+      ? hotToken.watchStore(config.dbPath, config.keys, HOT_NAMES, hotFor.env, hotFor.cwd)
+      : undefined;
   const reader = await openCliTokenReader(config).catch(() => undefined);
   if (!reader) return undefined;
+  let fresh: FreshToken | undefined;
   try {
     const connection = await resolveConnection(reader, wanted);
-    return await reader.freshToken(connection.id, minValidity);
+    fresh = await reader.freshToken(connection.id, minValidity);
+    return fresh;
   } catch {
     return undefined;
   } finally {
     await reader.close().catch(() => {});
+    if (fresh) hot?.remember(fresh.accessToken, fresh.expiresAt);
+    else if (hotFor) hotToken.forgetHotToken(hotFor.env, hotFor.cwd);
   }
 }
 

@@ -37,6 +37,11 @@ const startBody = z.object({
   return_to: z.string().max(400).optional(),
 });
 
+/** Runs `fn` (vault calls with no network wait between them) with its store writes committed together. */
+export function writeTogether<T>(ctx: ServerContext, fn: () => Promise<T>): Promise<T> {
+  return ctx.vault.writeTogether ? ctx.vault.writeTogether(fn) : fn();
+}
+
 /** Which integration a flow in this session uses: the one the browser brought, else the configured one. */
 export function integrationIdFor(ctx: ServerContext, request: FastifyRequest): string | undefined {
   return request.server.sessions.data(request).integrationId ?? ctx.defaultIntegrationId;
@@ -71,8 +76,25 @@ async function start(
     const e = explainOAuthError(error);
     return reply.errorPage({ status: 400, ...e });
   }
-  const session = await request.server.sessions.ensure(request, reply);
-  if ((await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) {
+  const full = await writeTogether(ctx, async () => {
+    // A session made just now has nothing pending: only an existing one is counted.
+    const existing = request.session;
+    const session = await request.server.sessions.ensure(request, reply);
+    if (existing && (await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) return true;
+    await ctx.vault.sessions.addPending(
+      session.id,
+      {
+        purpose: 'connect',
+        integrationId,
+        pending: authorization.pending,
+        ownerId: request.principal.ownerId,
+        ...(returnTo ? { returnTo } : {}),
+      },
+      SESSION_LIMITS.pendingTtlMs,
+    );
+    return false;
+  });
+  if (full) {
     return reply.header('retry-after', '60').errorPage({
       status: 429,
       title: 'Too many authorizations in progress',
@@ -80,17 +102,6 @@ async function start(
       action: 'Finish or abandon them (they expire after 15 minutes), then start again.',
     });
   }
-  await ctx.vault.sessions.addPending(
-    session.id,
-    {
-      purpose: 'connect',
-      integrationId,
-      pending: authorization.pending,
-      ownerId: request.principal.ownerId,
-      ...(returnTo ? { returnTo } : {}),
-    },
-    SESSION_LIMITS.pendingTtlMs,
-  );
   // The URL is built from the stored integration's API base, never from the request: no open redirect.
   return reply.code(303).redirect(authorization.url);
 }
@@ -158,23 +169,27 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       claims,
       fetch: ctx.fetch,
     });
-    const connection = await ctx.vault.connections.saveFromGrant({
-      ownerId,
-      integrationId: taken.integrationId,
-      tokens,
-      person,
-      requestedScopes: parsed.pending.scopes,
+    // From here to the new session id nothing waits on the network: the writes are committed together.
+    const connection = await writeTogether(ctx, async () => {
+      const saved = await ctx.vault.connections.saveFromGrant({
+        ownerId,
+        integrationId: taken.integrationId,
+        tokens,
+        person,
+        requestedScopes: parsed.pending.scopes,
+      });
+      await sessions.completePending(parsed.pending.state, saved.id);
+      // An update keeps the row's createdAt: a grant for a person this owner had connected is a re-authorization.
+      await recordAudit(ctx, request, {
+        action: saved.createdAt === saved.updatedAt ? 'connect' : 'reauthorize',
+        ownerId,
+        target: saved.id,
+        detail: personDetail(saved),
+      });
+      // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
+      await request.server.sessions.rotate(request, reply);
+      return saved;
     });
-    await sessions.completePending(parsed.pending.state, connection.id);
-    // An update keeps the row's createdAt: a grant for a person this owner had connected is a re-authorization.
-    await recordAudit(ctx, request, {
-      action: connection.createdAt === connection.updatedAt ? 'connect' : 'reauthorize',
-      ownerId,
-      target: connection.id,
-      detail: personDetail(connection),
-    });
-    // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
-    await request.server.sessions.rotate(request, reply);
     // The space demo belongs to the local demo: a team server never adds its members to the bot's space.
     if (me && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, me, request.log);
     // A return path asked for when the flow started (checked then, and again here: it came out of storage).

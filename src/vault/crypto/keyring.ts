@@ -9,6 +9,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { VaultKeyError } from '../types.js';
+import { secureRandomBytes } from './random.js';
 
 /** One key of the ring. */
 export interface RingKey {
@@ -64,7 +65,7 @@ const b64 = (b: Buffer) => b.toString('base64url');
 const unb64 = (s: string) => Buffer.from(s, 'base64url');
 
 function seal(key: Buffer, plaintext: Buffer, aad: Buffer): { iv: Buffer; sealed: Buffer } {
-  const iv = randomBytes(12);
+  const iv = secureRandomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
@@ -143,7 +144,7 @@ export class KeyRing {
   encrypt(plaintext: string, slot: SecretSlot): string {
     const active = this.#keys[0] as RingKey;
     const aad = aadOf(slot);
-    const dataKey = randomBytes(32);
+    const dataKey = secureRandomBytes(32);
     const data = seal(dataKey, Buffer.from(plaintext, 'utf8'), aad);
     const wrap = seal(active.key, dataKey, Buffer.concat([Buffer.from(`${active.kid}|`), aad]));
     dataKey.fill(0);

@@ -55,6 +55,8 @@ export interface Executor {
   hasTable(name: string): Promise<boolean>;
   /** See {@link Store.changeStamp}. */
   changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
+  /** See {@link Store.writeTogether}; without it `fn` just runs (every statement commits on its own). */
+  writeTogether?<T>(fn: () => Promise<T>): Promise<T>;
   /** Runs `fn` holding the database-wide migration lock, inside one transaction. */
   migrationLock<T>(fn: (exec: (sql: string, params?: unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -159,6 +161,10 @@ export class SqlStore implements Store {
 
   changeStamp(scope: 'connections' | 'apiKeys'): number | undefined {
     return this.db.changeStamp?.(scope);
+  }
+
+  writeTogether<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.writeTogether ? this.db.writeTogether(fn) : fn();
   }
 
   async migrate(): Promise<string[]> {

@@ -71,18 +71,58 @@ export async function openSqliteStore(path: string): Promise<Store> {
   };
   let remote = 0;
   let local = 0;
+  // Grouped writes (Store.writeTogether): one transaction stays open while any group runs, and statements of other
+  // requests that run meanwhile (they share this connection) join it. Nothing is rolled back when a group's function
+  // throws: what ran is committed, as it would have been statement by statement. SQLite itself may roll the whole
+  // transaction back on an I/O or disk-full error: `lost` notes it, and the group that commits then fails.
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  let groups = 0;
+  let lost = false;
+  const guarded = <T>(statement: () => T): T => {
+    if (groups === 0) return statement();
+    try {
+      return statement();
+    } catch (err) {
+      if (!db.inTransaction) lost = true;
+      throw err;
+    }
+  };
+  const endGroup = () => {
+    const rolledBack = lost || !db.inTransaction;
+    lost = false;
+    if (rolledBack) throw new Error('SQLite rolled back a group of writes (an I/O or disk-full error)');
+    try {
+      commit.run();
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  };
   const exec: Executor = {
     kind: 'sqlite',
     async all(sql, params = []) {
       const s = prepare(sql);
       if (!s.readonly) local++;
-      if (s.reader) return s.all(...params) as Row[];
-      s.run(...params);
+      if (s.reader) return guarded(() => s.all(...params) as Row[]);
+      guarded(() => s.run(...params));
       return [];
     },
     async run(sql, params = []) {
       local++;
-      return prepare(sql).run(...params).changes;
+      const s = prepare(sql);
+      return guarded(() => s.run(...params).changes);
+    },
+    async writeTogether(fn) {
+      // A migration holds its own transaction: its statements are committed by it.
+      if (groups === 0 && db.inTransaction) return fn();
+      if (groups === 0) begin.run();
+      groups++;
+      try {
+        return await fn();
+      } finally {
+        if (--groups === 0) endGroup();
+      }
     },
     async hasTable(name) {
       return prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;

@@ -480,6 +480,15 @@ export interface Store {
    */
   changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
 
+  /**
+   * Runs `fn` (a run of store calls with no network wait between them) with its writes committed together: SQLite
+   * commits them as one transaction (a WAL commit per statement costs more than the statement), others commit each
+   * statement as usual. Not a unit of atomicity: each statement still succeeds or fails on its own and nothing is
+   * rolled back because `fn` throws, so other requests' statements that run meanwhile on the same connection (they
+   * share it) are safe to join it.
+   */
+  writeTogether<T>(fn: () => Promise<T>): Promise<T>;
+
   /** The stored guest token of (connection, subject), live or not. */
   getGuestToken(connectionId: string, subject: string): Promise<GuestTokenRow | undefined>;
   /**

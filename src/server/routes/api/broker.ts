@@ -96,6 +96,11 @@ export function connectionJson(c: Connection) {
   };
 }
 
+/** The key of an `Authorization: Bearer <key>` header (any case, any spacing), or undefined. */
+function bearerKey(header: string | undefined): string | undefined {
+  return header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+}
+
 /**
  * Whether `err` is the database going away (PostgreSQL restarting, connections cut, server not up yet): SQLSTATE class
  * 08 (connection exception) and 57P01–57P03 (shutdown, cannot connect now), or a socket-level failure. The next query
@@ -199,9 +204,8 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
    * many wrong keys lately gets 429 for further wrong ones (SECURITY.md, "Broker API"), while a valid key is served.
    */
   async function authenticate(request: FastifyRequest, reply: FastifyReply) {
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const checked = match ? await gate.check(match[1] as string, addressKey(request.ip)) : { record: undefined };
+    const presented = bearerKey(request.headers.authorization);
+    const checked = presented ? await gate.check(presented, addressKey(request.ip)) : { record: undefined };
     if (checked.wait !== undefined) {
       return sendProblem(reply, 429, 'rate_limited', 'Too many wrong API keys from this address; try again later.', {
         'retry-after': String(checked.wait),
@@ -213,13 +217,35 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
         'www-authenticate': 'Bearer realm="webex-auth"',
       });
     }
+    admit(request, reply, record);
+  }
+
+  /** Applies the key's rate limit: the key becomes the request's, or 429 is sent. */
+  function admit(request: FastifyRequest, reply: FastifyReply, record: ApiKeyRecord): void {
     const keyWait = limit(record.id);
     if (keyWait > 0) {
-      return sendProblem(reply, 429, 'rate_limited', 'This API key sent too many requests.', {
+      sendProblem(reply, 429, 'rate_limited', 'This API key sent too many requests.', {
         'retry-after': String(keyWait),
       });
+      return;
     }
     request.apiKey = record;
+  }
+
+  /**
+   * {@link authenticate} as a callback hook, for the routes bots call on every request: a key the verified-key cache
+   * holds (api-keys.ts `cached`: the same SHA-256, change-stamp and age checks as `verify`) is admitted without a
+   * promise or a microtask; any other key goes through {@link authenticate} (store read, guess limit).
+   */
+  function authenticateHook(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    const presented = bearerKey(request.headers.authorization);
+    const record = presented ? vault.apiKeys.cached?.(presented) : undefined;
+    if (record) {
+      admit(request, reply, record);
+      done();
+      return;
+    }
+    authenticate(request, reply).then(() => done(), done);
   }
 
   /** 403 naming the permission unless the key has it. */
@@ -265,7 +291,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
   app.get<{ Params: { id: string }; Querystring: { min_validity: number } }>(
     '/api/v1/connections/:id/token',
     {
-      onRequest: authenticate,
+      onRequest: authenticateHook,
       schema: {
         summary: 'An access token valid for at least `min_validity` seconds, refreshing first if needed.',
         description: 'Needs the `token` permission.',
@@ -287,19 +313,26 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
       ...(hotRouteLogLevel ? { logLevel: hotRouteLogLevel } : {}),
       childLoggerFactory: lazyChildLogger,
     },
-    async (request, reply) => {
+    // Not an async handler: the answer is sent from the vault's promise, which spares the hot path a promise of its
+    // own and Fastify's wrapping of it; a failure that escapes both callbacks still reaches the error handler.
+    (request, reply) => {
       const { id } = request.params;
-      if (!permitted(request, reply, 'token') || !inScope(request, reply, id)) return reply;
-      try {
-        const t = await vault.connections.getFreshToken(id, request.query.min_validity);
-        // Pre-serialized once per token and second (token-body.ts): no serializer runs on this hot path.
-        return reply
-          .header('cache-control', 'no-store')
-          .header('content-type', JSON_CONTENT_TYPE)
-          .send(tokenBodies(id, t));
-      } catch (err) {
-        return vaultProblem(reply, err);
-      }
+      if (!permitted(request, reply, 'token') || !inScope(request, reply, id)) return;
+      vault.connections
+        .getFreshToken(id, request.query.min_validity)
+        .then(
+          (t) => {
+            // Pre-serialized once per token and second (token-body.ts): no serializer runs on this hot path.
+            reply
+              .header('cache-control', 'no-store')
+              .header('content-type', JSON_CONTENT_TYPE)
+              .send(tokenBodies(id, t));
+          },
+          (err: unknown) => {
+            vaultProblem(reply, err);
+          },
+        )
+        .catch((err: unknown) => reply.send(err));
     },
   );
 

@@ -15,9 +15,9 @@
  *   `Retry-After` is at most `PROXY_MAX_RETRY_WAIT`. Bodies above `PROXY_MAX_BODY` → 413. The proxy's own errors are
  *   problem+json (no answer headers within `PROXY_HEADERS_TIMEOUT` → 504). No token or body is ever logged.
  *
- * Forwarding is undici's `Agent.request` (undici 7, Node ≥ 20.18): a keep-alive connection pool per origin, request
- * and answer bodies as Node streams, and none of `fetch`'s WHATWG machinery (Request/Response/Headers objects, web
- * streams), which costs ~0.5 ms of CPU per call (see oauth/keepalive-fetch.ts). `@fastify/reply-from` is built on
+ * Forwarding is `request` on the server's one undici `Agent` (src/transport/): a keep-alive connection pool per
+ * origin, request and answer bodies as Node streams, and none of `fetch`'s WHATWG machinery (Request/Response/Headers
+ * objects, web streams), which costs ~0.5 ms of CPU per call (bench/transport.mjs). `@fastify/reply-from` is built on
  * the same client and would add its own header and retry handling, which this route needs its own way (the 401
  * refresh, the Link rewrite); bench/proxy.mjs measures the result against a bare node:http forwarder.
  */
@@ -25,6 +25,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import type { Dispatcher } from 'undici';
 import type { Config } from '../../../config.js';
 import { parseRetryAfter } from '../../../oauth/retry-after.js';
+import { createTransport } from '../../../transport/index.js';
 import { BoundedCache } from '../../../vault/bounded-cache.js';
 import type { VaultMetrics } from '../../../vault/metrics.js';
 import type { FreshToken, KeyPermission, Vault } from '../../../vault/types.js';
@@ -83,8 +84,8 @@ export interface ProxyOptions {
   metrics?: Pick<VaultMetrics, 'observeProxyCall'> | undefined;
   /** Called once per answered call. */
   onCall?: ((call: ProxyCall) => void) | undefined;
-  /** The HTTP client (default: an undici Agent of this plugin, closed with the app). */
-  dispatcher?: Dispatcher;
+  /** The HTTP client, made on the first call (default: a transport of this plugin's own, closed with the app). */
+  dispatcher?: () => Promise<Dispatcher>;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never passed on, either way. */
@@ -175,6 +176,13 @@ interface Target {
 
 const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
+/** A transport of the plugin's own, closed with the app, for a proxy given none. */
+function ownDispatcher(app: FastifyInstance): () => Promise<Dispatcher> {
+  const own = createTransport();
+  app.addHook('onClose', () => own.close());
+  return own.dispatcher;
+}
+
 /** The proxy plugin; the broker registers it with its own key check (broker.ts). */
 export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: FastifyInstance, options) => {
   const { vault, authenticate, permitted, inScope, vaultProblem } = options;
@@ -187,28 +195,12 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
   const maxBody = options.config.proxyMaxBody ?? 104_857_600;
   const maxRetryWaitMs =
     options.config.proxyMaxRetryWait === undefined ? undefined : options.config.proxyMaxRetryWait * 1000;
-  // Keep-alive sockets are dropped after 4 s idle, under the 5 s a Node server keeps one (as keepalive-fetch.ts). A
-  // Webex that sends no answer headers within PROXY_HEADERS_TIMEOUT is answered 504; one that stalls mid-body longer
-  // than PROXY_BODY_TIMEOUT has the answer cut (its headers are already sent).
-  // undici loads on the first proxied call, not at start-up: it was the biggest module `serve` evaluated at start
-  // (bench/limits.md), and a server whose clients only ask for tokens never needs it.
-  let ownAgent: Promise<Dispatcher> | undefined;
-  function client(): Promise<Dispatcher> {
-    if (options.dispatcher) return Promise.resolve(options.dispatcher);
-    // In the bundled CLI (an ESM split bundle) an import() of CommonJS undici yields only `default`; Node's own
-    // loader (dist/, tests) gives the named exports too.
-    ownAgent ??= import('undici').then(
-      (undici) =>
-        new (undici.Agent ?? (undici as unknown as { default: typeof undici }).default.Agent)({
-          keepAliveTimeout: 4_000,
-          connections: 128,
-          headersTimeout: (options.config.proxyHeadersTimeout ?? 30) * 1000,
-          bodyTimeout: (options.config.proxyBodyTimeout ?? 60) * 1000,
-        }),
-    );
-    return ownAgent;
-  }
-  app.addHook('onClose', async () => (await ownAgent)?.close());
+  // A Webex that sends no answer headers within PROXY_HEADERS_TIMEOUT is answered 504; one that stalls mid-body longer
+  // than PROXY_BODY_TIMEOUT has the answer cut (its headers are already sent). Set per call: the agent is shared.
+  const headersTimeout = (options.config.proxyHeadersTimeout ?? 30) * 1000;
+  const bodyTimeout = (options.config.proxyBodyTimeout ?? 60) * 1000;
+  // undici loads on the first proxied call, not at start-up (src/transport/undici.ts).
+  const client = options.dispatcher ?? ownDispatcher(app);
   // A connection's API base never changes (it is its integration's, and a connection keeps its integration): kept
   // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at getFreshToken.
   const bases = new BoundedCache<string, Target>(10_000);
@@ -286,6 +278,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
           method: request.method as Dispatcher.HttpMethod,
           headers: forwardHeaders(request, accessToken),
           body: body.kind === 'buffered' ? body.bytes : body.kind === 'streamed' ? body.stream : null,
+          headersTimeout,
+          bodyTimeout,
         });
 
       let answer: Dispatcher.ResponseData;

@@ -1,0 +1,177 @@
+// The hot-token file of `webex-auth token` (src/cli/hot-token.ts), through the built bin as package.json installs it,
+// with a real SQLite store: a plain `token` remembers its answer once the store has been left alone, the next plain
+// `token` prints it from the file, and anything that may change the answer — a write to the store by another process
+// (a deleted connection), another environment, a tampered, foreign, near-expiry or loosely permitted file, or a flag —
+// takes the usual path instead.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, SETTING_NAMES } from '../../src/config.js';
+import { openVault } from '../../src/vault/index.js';
+import { isolatedEnv, TEST_KEYS } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
+// The built module, the one the bin loads.
+const hotToken = createRequire(import.meta.url)(
+  join(ROOT, 'dist', 'cli', 'hot-token.cjs'),
+) as typeof import('../../src/cli/hot-token.js');
+const STORED = `hot-stored-${'a'.repeat(40)}`;
+const NAMES = [...SETTING_NAMES, 'HOME', 'WEBEX_AUTH_CONNECTION', 'WEBEX_AUTH_HOT_TOKEN'];
+type Env = Record<string, string | undefined>;
+
+/** An isolated home with one stored connection whose access token is valid for 14 days; returns its id too. */
+async function homeWithToken(): Promise<{ env: Env; id: string }> {
+  const env = isolatedEnv();
+  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
+  try {
+    const integration = await vault.integrations.upsert({
+      clientId: `C${'h'.repeat(64)}`,
+      clientSecret: 's'.repeat(64),
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: ['spark:people_read'],
+      apiBase: 'http://127.0.0.1:9/v1',
+    });
+    const now = Date.now();
+    const connection = await vault.connections.saveFromGrant({
+      integrationId: integration.id,
+      tokens: {
+        accessToken: STORED,
+        refreshToken: `hot-refresh-${'r'.repeat(40)}`,
+        tokenType: 'Bearer',
+        expiresAt: now + 14 * 86_400_000,
+        refreshExpiresAt: now + 90 * 86_400_000,
+        scopes: ['spark:people_read'],
+        scopeReported: true,
+        receivedAt: now,
+      },
+      person: { id: 'hot-person', emails: ['hot@example.com'], displayName: 'Hot Token' },
+      requestedScopes: ['spark:people_read'],
+    });
+    return { env, id: connection.id };
+  } finally {
+    await vault.close();
+  }
+}
+
+function run(env: Env, ...args: string[]) {
+  return spawnSync(process.execPath, [BIN, 'token', ...args], {
+    cwd: ROOT,
+    env: env as NodeJS.ProcessEnv,
+    encoding: 'utf8',
+  });
+}
+
+const dbOf = (env: Env) => join(env.XDG_DATA_HOME as string, 'webex-auth', 'webex-auth.db');
+const hotDir = (env: Env) => join(env.HOME as string, '.cache', 'webex-auth', 'hot-token');
+const hotFiles = (env: Env) => (existsSync(hotDir(env)) ? readdirSync(hotDir(env)) : []);
+
+/**
+ * Seals `token` into the hot-token file as a plain `token` would after reading the store, with a clock 5 s ahead (so
+ * the store counts as left alone without waiting); `expiresAt` defaults to 14 days.
+ */
+function remember(env: Env, token: string, expiresAt = Date.now() + 14 * 86_400_000): void {
+  const ahead = () => Date.now() + 5_000;
+  hotToken.watchStore(dbOf(env), env.WEBEX_AUTH_KEYS, NAMES, env, ROOT, ahead).remember(token, expiresAt);
+}
+
+describe('the hot-token file of `webex-auth token`', () => {
+  beforeAll(() => {
+    if (!existsSync(BIN)) {
+      const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+      if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    }
+  });
+
+  it('is written by a plain `token` once the store was left alone, 0600 in a 0700 directory, sealed', async () => {
+    const { env } = await homeWithToken();
+    // Just written: the answer is printed but not remembered (a write could still share the timestamp granule).
+    expect(run(env).stdout).toBe(`${STORED}\n`);
+    expect(hotFiles(env)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, hotToken.QUIET_MS + 100));
+    expect(run(env).stdout).toBe(`${STORED}\n`);
+    const [file] = hotFiles(env);
+    if (!file) throw new Error('no hot-token file was written');
+    expect(statSync(hotDir(env)).mode & 0o777).toBe(0o700);
+    expect(statSync(join(hotDir(env), file)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(hotDir(env), file), 'utf8')).not.toContain(STORED);
+    expect(hotToken.readHotToken(env, ROOT)).toBe(STORED);
+  });
+
+  it('is printed by the next plain `token`, and never for a flag or another environment', async () => {
+    const { env } = await homeWithToken();
+    remember(env, 'from-the-hot-file');
+    expect(run(env)).toMatchObject({ status: 0, stdout: 'from-the-hot-file\n', stderr: '' });
+    // Flags, another connection choice, the switch: the usual path, which reads the store.
+    expect(run(env, '--min-validity', '60').stdout).toBe(`${STORED}\n`);
+    expect(JSON.parse(run(env, '--json').stdout).access_token).toBe(STORED);
+    expect(run({ ...env, WEBEX_AUTH_CONNECTION: 'hot@example.com' }).stdout).toBe(`${STORED}\n`);
+    expect(run({ ...env, WEBEX_AUTH_HOT_TOKEN: 'off' }).stdout).toBe(`${STORED}\n`);
+  });
+
+  it('is not served once another process deleted the connection', async () => {
+    const { env, id } = await homeWithToken();
+    remember(env, 'from-the-hot-file');
+    expect(run(env).stdout).toBe('from-the-hot-file\n');
+    const vault = await openVault(loadConfig({ env, dotenvDir: false }));
+    await vault.connections.delete(id);
+    await vault.close();
+    const after = run(env);
+    expect(after.stdout).toBe('');
+    expect(after.status).toBe(4);
+    expect(after.stderr).toContain('no connection yet');
+  });
+
+  it('is not served when tampered with, near its expiry, sealed under another key, or loosely permitted', async () => {
+    const { env } = await homeWithToken();
+    const file = () => join(hotDir(env), hotFiles(env)[0] as string);
+
+    remember(env, 'from-the-hot-file');
+    const text = readFileSync(file(), 'utf8');
+    const flipped = text.slice(0, -2) + (text.at(-2) === 'A' ? 'B' : 'A') + text.at(-1);
+    writeFileSync(file(), flipped, { mode: 0o600 });
+    expect(run(env).stdout).toBe(`${STORED}\n`);
+
+    // Valid for less than `--min-validity`'s default of 60 s.
+    remember(env, 'from-the-hot-file', Date.now() + 30_000);
+    expect(run(env).stdout).toBe(`${STORED}\n`);
+
+    // A new active key: the stored token still opens with the old one, the file (under the old key) is not used.
+    remember(env, 'from-the-hot-file');
+    const rotated = { ...env, WEBEX_AUTH_KEYS: `new:${Buffer.alloc(32, 3).toString('base64')},${TEST_KEYS}` };
+    expect(run(rotated).stdout).toBe(`${STORED}\n`);
+
+    remember(env, 'from-the-hot-file');
+    chmodSync(file(), 0o640);
+    expect(run(env).stdout).toBe(`${STORED}\n`);
+    // Each refused file was replaced or removed by the usual path (the store is too recent to remember an answer).
+    expect(hotFiles(env)).toEqual([]);
+    remember(env, 'from-the-hot-file');
+    chmodSync(hotDir(env), 0o777);
+    expect(run(env).stdout).toBe(`${STORED}\n`);
+    chmodSync(hotDir(env), 0o700);
+    // The same steps with a sound file: served.
+    remember(env, 'from-the-hot-file');
+    expect(run(env).stdout).toBe('from-the-hot-file\n');
+  });
+
+  it('is not written when the store changed while it was read, and is forgotten then', async () => {
+    const { env, id } = await homeWithToken();
+    remember(env, 'from-the-hot-file');
+    expect(hotFiles(env)).toHaveLength(1);
+    const ahead = () => Date.now() + 5_000;
+    const writer = hotToken.watchStore(dbOf(env), env.WEBEX_AUTH_KEYS, NAMES, env, ROOT, ahead);
+    const vault = await openVault(loadConfig({ env, dotenvDir: false }));
+    await vault.connections.delete(id);
+    await vault.close();
+    writer.remember('read-before-the-delete', Date.now() + 14 * 86_400_000);
+    expect(hotFiles(env)).toEqual([]);
+    // A key ring from elsewhere than WEBEX_AUTH_KEYS of the environment: nothing is remembered.
+    hotToken
+      .watchStore(dbOf(env), `other:${Buffer.alloc(32, 4).toString('base64')}`, NAMES, env, ROOT, ahead)
+      .remember('x', Date.now() + 14 * 86_400_000);
+    expect(hotFiles(env)).toEqual([]);
+  });
+});
