@@ -16,8 +16,8 @@
  * - the SQLite database and its WAL file have the stamp they had when the answer was read (device, inode, size,
  *   modification and change times): any write to the store by any process — a refresh, a deletion, `needs_reauth`, a
  *   new connection — changes it. The answer is written only when the stamp was the same before the store was opened and
- *   after it was closed, and the files were last written over 2 s before (so a later write cannot share the
- *   file system's timestamp granule, "racy git");
+ *   after it was closed, and the files were last written over 2 s before it was opened (so a later write cannot share
+ *   the file system's timestamp granule, "racy git");
  * - the token stays valid for the default `--min-validity` (60 s).
  * Like the code cache, the file lives in the user's cache directory, mode 0600 in a 0700 directory, and is refused if
  * another user owns or can write it, or it is a symbolic link. SECURITY.md weighs what it changes.
@@ -170,10 +170,25 @@ export interface HotTokenWriter {
 }
 
 /**
+ * The hot-token file of the current inputs (the `.env` as it reads now); undefined without one. Taken before the
+ * configuration is loaded and handed to {@link watchStore}, it proves the `.env` the file is named after is the one
+ * the configuration was read from (an edit in between would otherwise bind an answer of the old `.env` to the new one).
+ */
+export function hotTokenFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  try {
+    return slotOf(env, cwd)?.file;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Takes the store's stamp before it is opened, for a plain `webex-auth token` whose configuration depends on the
  * environment variables `names` only (besides the working directory's `.env`) and whose key ring is `WEBEX_AUTH_KEYS` of
  * the environment (`keys` is the ring the configuration holds: another source — a keys file, a `.env` value, the
  * development key — could change without the inputs the file is bound to changing, so nothing is remembered then).
+ * `configuredAs`: {@link hotTokenFile} taken before the configuration was loaded; nothing is remembered if it
+ * differs.
  */
 export function watchStore(
   dbPath: string,
@@ -182,18 +197,23 @@ export function watchStore(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
   clock: () => number = Date.now,
+  configuredAs?: string,
 ): HotTokenWriter {
   const off = { remember() {} };
   try {
     if (env.WEBEX_AUTH_HOT_TOKEN === 'off' || !keys || keys !== env.WEBEX_AUTH_KEYS?.trim()) return off;
     const slot = slotOf(env, cwd);
-    if (!slot) return off;
+    if (!slot || (configuredAs !== undefined && slot.file !== configuredAs)) return off;
     const before = JSON.stringify(stampOf(dbPath));
+    // Quiet before the store was opened, not merely before `remember`: a commit whose WAL frames were written (moving
+    // the stamp) but not yet published in the WAL index when the read began is missed by the read, and a slow read
+    // would otherwise let the stamp that includes it count as quiet.
+    const openedAt = clock();
     return {
       remember(token, expiresAt) {
         try {
           const stamp = stampOf(dbPath);
-          if (JSON.stringify(stamp) !== before || !quiet(stamp, clock())) {
+          if (JSON.stringify(stamp) !== before || !quiet(stamp, openedAt)) {
             fs.rmSync(slot.file, { force: true });
             return;
           }

@@ -4,7 +4,7 @@
 // (a deleted connection), another environment, a tampered, foreign, near-expiry or loosely permitted file, or a flag —
 // takes the usual path instead.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -173,5 +173,39 @@ describe('the hot-token file of `webex-auth token`', () => {
       .watchStore(dbOf(env), `other:${Buffer.alloc(32, 4).toString('base64')}`, NAMES, env, ROOT, ahead)
       .remember('x', Date.now() + 14 * 86_400_000);
     expect(hotFiles(env)).toEqual([]);
+  });
+
+  it('is not written for a store written under 2 s before it was opened, however slow the read', async () => {
+    // Just written (homeWithToken). A commit whose WAL frames moved the stamp may not yet be visible to a read that
+    // starts then: the store must have been quiet when it was opened, not only when the answer is remembered.
+    const { env } = await homeWithToken();
+    let calls = 0;
+    // The first reading of the clock is when the store is opened; later ones come 5 s on (a slow read).
+    const slowRead = () => Date.now() + (calls++ === 0 ? 0 : 5_000);
+    hotToken
+      .watchStore(dbOf(env), env.WEBEX_AUTH_KEYS, NAMES, env, ROOT, slowRead)
+      .remember('read-as-the-store-changed', Date.now() + 14 * 86_400_000);
+    expect(hotFiles(env)).toEqual([]);
+  });
+
+  it('is not written when `.env` changed between the configuration and the store being read', async () => {
+    const { env } = await homeWithToken();
+    const cwd = join(env.HOME as string, 'project');
+    mkdirSync(cwd);
+    const ahead = () => Date.now() + 5_000;
+    const remembered = (edit: boolean) => {
+      writeFileSync(join(cwd, '.env'), 'WEBEX_AUTH_DB=one.db\n');
+      // Taken before the configuration is loaded, as the `token` command does.
+      const configuredAs = hotToken.hotTokenFile(env, cwd);
+      if (edit) writeFileSync(join(cwd, '.env'), 'WEBEX_AUTH_DB=two.db\n');
+      hotToken
+        .watchStore(dbOf(env), env.WEBEX_AUTH_KEYS, NAMES, env, cwd, ahead, configuredAs)
+        .remember('from-the-old-env', Date.now() + 14 * 86_400_000);
+      return hotToken.readHotToken(env, cwd);
+    };
+    // Edited meanwhile: the answer of the old `.env` is not bound to the new one.
+    expect(remembered(true)).toBeUndefined();
+    expect(hotFiles(env)).toEqual([]);
+    expect(remembered(false)).toBe('from-the-old-env');
   });
 });

@@ -428,6 +428,28 @@ function conformance(
       }
     });
 
+    it('writes together no longer than one event-loop turn: a group that waits on a timer holds no lock across it', async () => {
+      const other = await reopen();
+      try {
+        let seenDuringWait: SessionRow | undefined;
+        await store.writeTogether(async () => {
+          await store.insertSession(session({ idHash: 'wt3' }));
+          await new Promise((r) => setTimeout(r, 20));
+          // The group's transaction was committed when its turn ended: another connection sees the row, and can write.
+          seenDuringWait = await other.getSession('wt3', 0);
+          await other.insertSession(session({ idHash: 'wt4' }));
+          await store.insertPending(pending({ stateHash: 'wt-s3', sessionHash: 'wt3' }));
+        });
+        expect(seenDuringWait).toEqual(session({ idHash: 'wt3' }));
+        expect(await other.getPending('wt-s3', 'wt3')).toBeDefined();
+        expect(await store.getSession('wt4', 0)).toBeDefined();
+      } finally {
+        await other.close();
+        await store.deleteSession('wt3');
+        await store.deleteSession('wt4');
+      }
+    });
+
     it('stores a session by hash until it expires; updates it while live; deleting it deletes its pending rows', async () => {
       await store.insertSession(session());
       expect(await store.getSession('h1', 5000)).toEqual(session());

@@ -39,11 +39,13 @@ const command: Command = {
         'Give whole seconds up to 14 days, e.g. --min-validity 300.',
       );
     }
-    const config = await loadCliConfig(io);
-    // A plain `webex-auth token` (what the bin's hot path serves) remembers its answer in the hot-token file.
+    // A plain `webex-auth token` (what the bin's hot path serves) remembers its answer in the hot-token file, named
+    // after the `.env` read here, before the configuration reads it.
     const plain = args.values.connection === undefined && raw === undefined && args.values.json === undefined;
+    const hotFile = plain ? hotToken.hotTokenFile(io.env, io.cwd) : undefined;
+    const config = await loadCliConfig(io);
     const fresh =
-      (await cachedToken(config, args.values.connection, minValidity, plain ? io : undefined)) ??
+      (await cachedToken(config, args.values.connection, minValidity, plain ? { io, hotFile } : undefined)) ??
       (await withVault(
         config,
         async (vault) => {
@@ -79,12 +81,20 @@ async function cachedToken(
   config: Config,
   wanted: unknown,
   minValidity: number,
-  hotFor?: CommandIO,
+  hotFor?: { io: CommandIO; hotFile: string | undefined },
 ): Promise<FreshToken | undefined> {
   // Stamped before the store opens: an answer is remembered only if no one wrote the store meanwhile (hot-token.ts).
   const hot =
-    hotFor && !config.databaseUrl
-      ? hotToken.watchStore(config.dbPath, config.keys, HOT_NAMES, hotFor.env, hotFor.cwd)
+    hotFor?.hotFile !== undefined && !config.databaseUrl
+      ? hotToken.watchStore(
+          config.dbPath,
+          config.keys,
+          HOT_NAMES,
+          hotFor.io.env,
+          hotFor.io.cwd,
+          Date.now,
+          hotFor.hotFile,
+        )
       : undefined;
   const reader = await openCliTokenReader(config).catch(() => undefined);
   if (!reader) return undefined;
@@ -98,7 +108,7 @@ async function cachedToken(
   } finally {
     await reader.close().catch(() => {});
     if (fresh) hot?.remember(fresh.accessToken, fresh.expiresAt);
-    else if (hotFor) hotToken.forgetHotToken(hotFor.env, hotFor.cwd);
+    else if (hotFor) hotToken.forgetHotToken(hotFor.io.env, hotFor.io.cwd);
   }
 }
 

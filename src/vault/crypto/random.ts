@@ -21,7 +21,10 @@ export function secureRandomBytes(size: number): Buffer {
     randomFillSync(pool);
     offset = 0;
   }
-  const out = Buffer.from(pool.subarray(offset, offset + size));
+  // Its own memory (not a slice of Node's shared 8 KiB pool, as `Buffer.from` gives small copies): a caller that
+  // reaches `.buffer` sees these bytes only.
+  const out = Buffer.allocUnsafeSlow(size);
+  pool.copy(out, 0, offset, offset + size);
   pool.fill(0, offset, offset + size);
   offset += size;
   return out;

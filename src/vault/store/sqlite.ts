@@ -75,12 +75,17 @@ export async function openSqliteStore(path: string): Promise<Store> {
   // requests that run meanwhile (they share this connection) join it. Nothing is rolled back when a group's function
   // throws: what ran is committed, as it would have been statement by statement. SQLite itself may roll the whole
   // transaction back on an I/O or disk-full error: `lost` notes it, and the group that commits then fails.
+  // A group never outlives the event-loop turn it began in: one whose function waits on real I/O (a timer, the network)
+  // would hold SQLite's write lock, and every other process (the CLI, a second `serve`) would queue behind it. Its
+  // transaction is committed at the next `setImmediate`, and its remaining statements commit one by one.
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   let groups = 0;
+  /** Whether a transaction of ours (not a migration's) is open. */
+  let open = false;
   let lost = false;
   const guarded = <T>(statement: () => T): T => {
-    if (groups === 0) return statement();
+    if (!open) return statement();
     try {
       return statement();
     } catch (err) {
@@ -89,15 +94,24 @@ export async function openSqliteStore(path: string): Promise<Store> {
     }
   };
   const endGroup = () => {
+    open = false;
     const rolledBack = lost || !db.inTransaction;
     lost = false;
-    if (rolledBack) throw new Error('SQLite rolled back a group of writes (an I/O or disk-full error)');
+    if (rolledBack) {
+      // Rows this process read inside the group may be gone: its caches must read again.
+      local++;
+      throw new Error('SQLite rolled back a group of writes (an I/O or disk-full error)');
+    }
     try {
       commit.run();
     } catch (err) {
+      local++;
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
     }
+  };
+  const endLateGroup = () => {
+    if (open) endGroup();
   };
   const exec: Executor = {
     kind: 'sqlite',
@@ -115,13 +129,17 @@ export async function openSqliteStore(path: string): Promise<Store> {
     },
     async writeTogether(fn) {
       // A migration holds its own transaction: its statements are committed by it.
-      if (groups === 0 && db.inTransaction) return fn();
-      if (groups === 0) begin.run();
+      if (!open && db.inTransaction) return fn();
+      if (!open) {
+        begin.run();
+        open = true;
+        setImmediate(endLateGroup);
+      }
       groups++;
       try {
         return await fn();
       } finally {
-        if (--groups === 0) endGroup();
+        if (--groups === 0 && open) endGroup();
       }
     },
     async hasTable(name) {

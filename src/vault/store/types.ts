@@ -485,7 +485,8 @@ export interface Store {
    * commits them as one transaction (a WAL commit per statement costs more than the statement), others commit each
    * statement as usual. Not a unit of atomicity: each statement still succeeds or fails on its own and nothing is
    * rolled back because `fn` throws, so other requests' statements that run meanwhile on the same connection (they
-   * share it) are safe to join it.
+   * share it) are safe to join it. `fn` should not wait on I/O: SQLite commits a group still open at the end of the
+   * event-loop turn it began in, so that its write lock is never held across a network wait.
    */
   writeTogether<T>(fn: () => Promise<T>): Promise<T>;
 
