@@ -161,12 +161,7 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
       let row = await tokens.row(id);
       if (!row) throw new VaultError('not_found', 'No such connection.');
       if (row.status === 'needs_reauth') throw needsReauthError(row);
-      // Never a refresh loop: when the caller asks for more than a token's whole lifetime (a device grant's 18 h
-      // against min_validity=86400), every new token would fall short at once and each request would mint one,
-      // spending the person's live-token cap. Such a caller gets the freshest token — refreshed once half its life is
-      // gone — and `minValidityMet: false`.
-      const lifetimeMs = row.accessExpiresAt - (row.lastRefreshAt ?? row.updatedAt);
-      const wantMs = lifetimeMs > 0 && askedMs > lifetimeMs ? lifetimeMs / 2 : askedMs;
+      const wantMs = wantedMs(row, askedMs);
       const enough = (r: ConnectionRow) => r.accessExpiresAt - clock() >= wantMs;
       if (!enough(row)) {
         const before = row.version;
@@ -181,6 +176,18 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
         }
       }
       return served(row, row.accessExpiresAt - clock() >= askedMs);
+    },
+    cachedFreshToken(id, minValiditySeconds = 60) {
+      // The cache-hit case of getFreshToken above, answered without a promise (the broker's hot path); anything else
+      // (a row not held, needs_reauth, a token too short-lived, bad input) is left to getFreshToken.
+      if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) return undefined;
+      const row = tokens.cachedRow(id);
+      if (!row || row.status === 'needs_reauth') return undefined;
+      const askedMs = minValiditySeconds * 1000;
+      const left = row.accessExpiresAt - clock();
+      if (left < wantedMs(row, askedMs)) return undefined;
+      d.metrics.tokenRequests++;
+      return tokens.served(row, left >= askedMs);
     },
     async renewRefused(id, refusedToken) {
       // A bot's token has nothing to refresh: Webex's refusal stands (the proxy passes its 401 back unchanged).
@@ -250,6 +257,18 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
     },
     revokeAtWebex: (id) => d.revokeAtWebex(id),
   };
+}
+
+/**
+ * How long (ms) the token of `row` must still live to be served without a refresh, for a caller asking `askedMs`.
+ * Never a refresh loop: when the caller asks for more than a token's whole lifetime (a device grant's 18 h against
+ * min_validity=86400), every new token would fall short at once and each request would mint one, spending the
+ * person's live-token cap. Such a caller gets the freshest token — refreshed once half its life is gone — and
+ * `minValidityMet: false`.
+ */
+function wantedMs(row: ConnectionRow, askedMs: number): number {
+  const lifetimeMs = row.accessExpiresAt - (row.lastRefreshAt ?? row.updatedAt);
+  return lifetimeMs > 0 && askedMs > lifetimeMs ? lifetimeMs / 2 : askedMs;
 }
 
 /** The `needs_reauth` failure of a connection row, naming its reason. */

@@ -10,12 +10,15 @@
  *   A store without a stamp (or PostgreSQL while not listening) is read on every request.
  * - A decrypted access token is reused while the row's ciphertext is the very one it was decrypted from: the same
  *   ciphertext always opens to the same token, so this never serves a token the row no longer holds. A refresh or a
- *   key rotation writes a new ciphertext and the next request decrypts again.
+ *   key rotation writes a new ciphertext and the next request decrypts again. The answer built from a row (a
+ *   {@link FreshToken}) is kept with it, for as long as that very row object is the one served.
  */
 import { BoundedCache } from './bounded-cache.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { freshTokenOf } from './fresh-token.js';
 import { accessSlot } from './slots.js';
 import type { ConnectionRow, Store } from './store/types.js';
+import type { FreshToken } from './types.js';
 
 /** Options of {@link TokenCache}. */
 export interface TokenCacheOptions {
@@ -42,6 +45,10 @@ interface CachedToken {
   /** The ciphertext `token` was decrypted from. */
   enc: string;
   token: string;
+  /** The row the answers below were built from, and its answers with `minValidityMet` true and false. */
+  row?: ConnectionRow;
+  met?: FreshToken;
+  unmet?: FreshToken;
 }
 
 /** Cached connection rows and decrypted access tokens (see the module comment for when each is reused). */
@@ -71,15 +78,27 @@ export class TokenCache {
   row(id: string): ConnectionRow | undefined | Promise<ConnectionRow | undefined> {
     const stamp = this.maxAgeMs > 0 ? this.store.changeStamp?.('connections') : undefined;
     const now = monotonicMs();
-    if (stamp !== undefined) {
-      const hit = this.rows.get(id);
-      if (hit && hit.stamp === stamp && now - hit.at < this.maxAgeMs) return hit.row;
-    }
+    const held = this.heldRow(id, stamp, now);
+    if (held) return held;
     // Concurrent requests for one connection share one read, but only a read that began under the current stamp: one
     // that began before a write may return the row as it was before it.
     const flight = this.reading.get(id);
     if (flight && stamp !== undefined && flight.stamp === stamp) return flight.row;
     return this.readShared(id, stamp, now);
+  }
+
+  /**
+   * The row of `id` when the cache holds it fresh (the same checks as {@link row}), else undefined — never a store
+   * read: for a caller that answers at once when it can and takes the async path otherwise.
+   */
+  cachedRow(id: string): ConnectionRow | undefined {
+    return this.maxAgeMs > 0 ? this.heldRow(id, this.store.changeStamp?.('connections'), monotonicMs()) : undefined;
+  }
+
+  private heldRow(id: string, stamp: number | undefined, now: number): ConnectionRow | undefined {
+    if (stamp === undefined) return undefined;
+    const hit = this.rows.get(id);
+    return hit && hit.stamp === stamp && now - hit.at < this.maxAgeMs ? hit.row : undefined;
   }
 
   /** Reads `id` from the store, as the one read in flight for it under `stamp`. */
@@ -104,11 +123,39 @@ export class TokenCache {
 
   /** The access token of `row` in clear, decrypting only when its ciphertext changed since last time. */
   accessToken(row: ConnectionRow): string {
+    return this.decrypted(row).token;
+  }
+
+  /**
+   * The {@link FreshToken} `row` serves, frozen and shared: built once per row object (a row read again, refreshed or
+   * rotated is another object) and `minValidityMet`, not once per request. Callers must not change it (it is frozen).
+   */
+  served(row: ConnectionRow, minValidityMet: boolean): FreshToken {
+    const entry = this.decrypted(row);
+    if (entry.row !== row) {
+      entry.row = row;
+      entry.met = entry.unmet = undefined;
+    }
+    const held = minValidityMet ? entry.met : entry.unmet;
+    if (held) return held;
+    const t = freshTokenOf(row, entry.token, minValidityMet);
+    Object.freeze(t.scopes);
+    Object.freeze(t.person);
+    Object.freeze(t);
+    if (minValidityMet) entry.met = t;
+    else entry.unmet = t;
+    return t;
+  }
+
+  private decrypted(row: ConnectionRow): CachedToken {
     const hit = this.tokens.get(row.id);
-    if (hit && hit.enc === row.accessTokenEnc) return hit.token;
-    const token = this.ring.decrypt(row.accessTokenEnc, accessSlot(row.id));
-    this.tokens.set(row.id, { enc: row.accessTokenEnc, token });
-    return token;
+    if (hit && hit.enc === row.accessTokenEnc) return hit;
+    const entry: CachedToken = {
+      enc: row.accessTokenEnc,
+      token: this.ring.decrypt(row.accessTokenEnc, accessSlot(row.id)),
+    };
+    this.tokens.set(row.id, entry);
+    return entry;
   }
 
   /** Drops what is held for `id` (its row was deleted, or it must not be served from memory any more). */

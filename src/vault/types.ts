@@ -439,6 +439,12 @@ export interface Vault {
      */
     getFreshToken(id: string, minValiditySeconds?: number): Promise<FreshToken>;
     /**
+     * What `getFreshToken` would answer, when that needs no wait: the connection's row and decrypted token are held
+     * fresh in memory (token-cache.ts), it is not `needs_reauth` and its token needs no refresh. Otherwise undefined:
+     * call `getFreshToken`. The answer is frozen and may be shared between calls.
+     */
+    cachedFreshToken?(id: string, minValiditySeconds?: number): FreshToken | undefined;
+    /**
      * Webex answered 401 to `refusedToken`: refreshes once unless the stored token is already another one. Not a
      * forced refresh (no FORCED_REFRESH_MIN_INTERVAL): it shares the refresher's single flight, so any number of
      * concurrent callers refused the same token cause one refresh, and a caller whose token was already replaced

@@ -262,6 +262,34 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(a.apiKeys.cached?.(two.key)).toBeUndefined();
     });
 
+    it('the synchronous token look-up answers only what getFreshToken would, frozen, and stops with a change', async () => {
+      const { a, b, connect } = await twoInstances();
+      const id = await connect('p1', 'ACCESS-0');
+      // Not read yet: nothing held, so the caller must take getFreshToken (store read).
+      expect(a.connections.cachedFreshToken?.(id, 60)).toBeUndefined();
+      const fresh = await a.connections.getFreshToken(id, 60);
+      const held = a.connections.cachedFreshToken?.(id, 60);
+      if (!held) throw new Error('a token just served should be answered from the cache');
+      expect(held).toEqual(fresh);
+      // Shared between requests, so nobody can change it.
+      expect(Object.isFrozen(held) && Object.isFrozen(held.scopes) && Object.isFrozen(held.person)).toBe(true);
+      expect(a.connections.cachedFreshToken?.(id, 60)).toBe(held);
+      // Asking for more than the token's whole life (14 days): the same answer as getFreshToken, min_validity unmet.
+      const long = a.connections.cachedFreshToken?.(id, 30 * 86_400);
+      expect(long?.minValidityMet).toBe(false);
+      expect(long).toEqual(await a.connections.getFreshToken(id, 30 * 86_400));
+      // Bad input or an unknown connection: never an answer.
+      expect(a.connections.cachedFreshToken?.(id, -1)).toBeUndefined();
+      expect(a.connections.cachedFreshToken?.('conn_unknown', 60)).toBeUndefined();
+      // A needs_reauth by another instance stops it as soon as the change stamp moves.
+      const before = a.store.changeStamp?.('connections');
+      await b.connections.markNeedsReauth(id, 'refresh_refused');
+      await seen(a, before);
+      expect(a.connections.cachedFreshToken?.(id, 60)).toBeUndefined();
+      await expect(a.connections.getFreshToken(id, 60)).rejects.toMatchObject({ code: 'needs_reauth' });
+      expect(a.connections.cachedFreshToken?.(id, 60)).toBeUndefined();
+    });
+
     it('a refresh, needs_reauth or delete made by another instance is seen by the next request', async () => {
       const { a, b, connect } = await twoInstances();
       const id = await connect('p1', 'ACCESS-0');

@@ -22,6 +22,7 @@ import type {
   ApiKeyRecord,
   AuditAction,
   Connection,
+  FreshToken,
   KeyPermission,
   NeedsReauthReason,
   Vault,
@@ -274,6 +275,11 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     return false;
   }
 
+  /** Sends the token route's answer, pre-serialized once per token and second (token-body.ts): no serializer runs. */
+  function sendToken(reply: FastifyReply, id: string, t: FreshToken): void {
+    reply.header('cache-control', 'no-store').header('content-type', JSON_CONTENT_TYPE).send(tokenBodies(id, t));
+  }
+
   // Before the routes, so the document sees each of them.
   openApiRoutes(app);
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -318,16 +324,18 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     (request, reply) => {
       const { id } = request.params;
       if (!permitted(request, reply, 'token') || !inScope(request, reply, id)) return;
+      const min = request.query.min_validity;
+      // A token the vault holds in memory, fresh enough, is answered at once (no promise, no microtask); any other
+      // case (a store read, a refresh, an error) takes getFreshToken.
+      const held = vault.connections.cachedFreshToken?.(id, min);
+      if (held) {
+        sendToken(reply, id, held);
+        return;
+      }
       vault.connections
-        .getFreshToken(id, request.query.min_validity)
+        .getFreshToken(id, min)
         .then(
-          (t) => {
-            // Pre-serialized once per token and second (token-body.ts): no serializer runs on this hot path.
-            reply
-              .header('cache-control', 'no-store')
-              .header('content-type', JSON_CONTENT_TYPE)
-              .send(tokenBodies(id, t));
-          },
+          (t) => sendToken(reply, id, t),
           (err: unknown) => {
             vaultProblem(reply, err);
           },

@@ -20,15 +20,17 @@ interface CachedBody {
 
 /** Whether two answers of the vault say the same thing (the access token first: it changes on any new grant). */
 function sameToken(a: FreshToken, b: FreshToken): boolean {
+  // The same object first: the vault's in-memory answer is shared between requests (token-cache.ts).
   return (
-    a.accessToken === b.accessToken &&
-    a.expiresAt === b.expiresAt &&
-    a.minValidityMet === b.minValidityMet &&
-    a.person.id === b.person.id &&
-    a.person.email === b.person.email &&
-    a.person.displayName === b.person.displayName &&
-    a.scopes.length === b.scopes.length &&
-    a.scopes.every((s, i) => s === b.scopes[i])
+    a === b ||
+    (a.accessToken === b.accessToken &&
+      a.expiresAt === b.expiresAt &&
+      a.minValidityMet === b.minValidityMet &&
+      a.person.id === b.person.id &&
+      a.person.email === b.person.email &&
+      a.person.displayName === b.person.displayName &&
+      a.scopes.length === b.scopes.length &&
+      a.scopes.every((s, i) => s === b.scopes[i]))
   );
 }
 
