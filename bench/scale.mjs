@@ -13,8 +13,9 @@
 //    who refreshed what (the per-connection lease each instance's claim sets, polled; a refreshed row counts for the
 //    last holder seen on it), whether any connection was refreshed twice (row versions
 //    and the emulator's refresh-grant count), refreshes/s at the production settings, RSS of each, and token GET
-//    throughput on one of them during the sweep against the same instance before it (one API key,
-//    API_KEY_RATE_LIMIT=off).
+//    throughput on one of them during the sweep against the same two instances before it with nothing due and the
+//    same lease sampling running (one API key, API_KEY_RATE_LIMIT=off): the ratio is the sweep's own cost, not the
+//    second process's or the bench's.
 // The whole run is bounded (BENCH_SCALE_DEADLINE_S, default 14 min): past it, the children are killed and it exits 1.
 
 import { writeFileSync } from 'node:fs';
@@ -327,17 +328,24 @@ try {
     return r.requests.average;
   };
 
-  // Baseline: the same serve, nothing due.
+  /** The lease sampling's query (every 250 ms during the window): the baseline runs it too, so the ratio is the sweep's. */
+  const leasedRows = () =>
+    sql.query('SELECT id, lease_holder FROM connections WHERE id = ANY($1) AND lease_holder IS NOT NULL', [dueIds]);
+
+  // Baseline: the same two serve instances, nothing due, the same sampling running; token GETs on the first.
   await makeDue(Date.now() + 30 * DAY);
-  const solo = await startServe('baseline');
-  const soloSettled = await settled(solo);
+  const [solo, idle] = await Promise.all([startServe('baseline'), startServe('baseline B')]);
+  const [soloSettled] = await Promise.all([settled(solo), settled(idle)]);
   notes.push(
     `a serve start on ${count} rows: listening after ${(solo.readyMs / 1000).toFixed(1)} s, settled (RSS steady) ${soloSettled.s.toFixed(0)} s later at ${soloSettled.rss.toFixed(0)} MB RSS`,
   );
+  const baseSampler = setInterval(() => leasedRows().catch((e) => console.error(e)), 250);
   await tokenLoad(solo.base); // warm-up
   const loadBase = await load();
   const baseRps = await tokenLoad(solo.base);
+  clearInterval(baseSampler);
   await stop(solo);
+  await stop(idle);
 
   await makeDue();
   const versions = new Map(
@@ -362,10 +370,7 @@ try {
     if (sampling) return;
     sampling = true;
     try {
-      const leased = await sql.query(
-        'SELECT id, lease_holder FROM connections WHERE id = ANY($1) AND lease_holder IS NOT NULL',
-        [dueIds],
-      );
+      const leased = await leasedRows();
       for (const r of leased.rows) {
         const owner = byPid.get(String(r.lease_holder).split('-')[0]);
         holders.add(owner?.name ?? r.lease_holder);
@@ -389,6 +394,9 @@ try {
   await sample();
   const windowS = (Date.now() - windowStart) / 1000;
   const loadWindow = await load();
+  // Both stopped before counting: a refresh in flight between the two counts made grants and rows differ by one.
+  for (const s of servers) await stop(s);
+  servers = [];
   const shared = (await stats()) - before;
   const after = (await sql.query('SELECT id, version FROM connections WHERE id = ANY($1)', [dueIds])).rows;
   let changed = 0;
@@ -405,9 +413,7 @@ try {
     }
   }
   if (unattributed) holders.add(`unattributed ${unattributed}`);
-  const total = servers.reduce((n, s) => n + s.refreshed, 0);
-  for (const s of servers) await stop(s);
-  servers = [];
+  const total = [...byPid.values()].reduce((n, s) => n + s.refreshed, 0);
 
   rows.push({
     name: `two serve instances, ${windowS.toFixed(0)} s: connections refreshed more than once`,
@@ -449,7 +455,7 @@ try {
   );
   notes.push(
     'the production sweep (serve) starts KEEPALIVE_RATE (default 2) refreshes per second per instance, at most KEEPALIVE_CONCURRENCY (default 4) in flight (src/vault/keepalive.ts); each instance claims its own due rows',
-    `two serve processes on the scale database for ${windowS.toFixed(0)} s (${loadWindow}): rows claimed by ${[...holders].join(', ') || 'nobody'}; ${changed} of ${DUE} due refreshed, ${twice} more than once, ${shared} refresh grants at the emulator; token GET ${baseRps.toFixed(0)} req/s before (${loadBase}) and ${duringRps.toFixed(0)} req/s during (${loadDuring}), ${LOAD_S} s each, 20 connections, one key`,
+    `two serve processes on the scale database for ${windowS.toFixed(0)} s (${loadWindow}): rows claimed by ${[...holders].join(', ') || 'nobody'}; ${changed} of ${DUE} due refreshed, ${twice} more than once, ${shared} refresh grants at the emulator; token GET ${baseRps.toFixed(0)} req/s with nothing due (both instances up, the same sampling; ${loadBase}) and ${duringRps.toFixed(0)} req/s during (${loadDuring}), ${LOAD_S} s each, 20 connections, one key`,
   );
 } finally {
   for (const s of servers) s.child.kill('SIGINT');
