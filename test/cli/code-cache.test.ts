@@ -17,9 +17,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { openVault } from '../../src/vault/index.js';
-import { isolatedEnv } from './helpers.js';
+import { isolatedEnv, storeFreshConnection } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
@@ -29,31 +27,7 @@ const ACCESS = `cc-access-${'a'.repeat(40)}`;
 async function homeWithToken(): Promise<Record<string, string | undefined>> {
   // The hot-token file (hot-token.test.ts) would bypass the bundle, and so the cache, once the store is 2 s old.
   const env = isolatedEnv({ WEBEX_AUTH_HOT_TOKEN: 'off' });
-  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
-  const integration = await vault.integrations.upsert({
-    clientId: `C${'c'.repeat(64)}`,
-    clientSecret: 's'.repeat(64),
-    redirectUri: 'http://localhost:8080/oauth',
-    scopes: ['spark:people_read'],
-    apiBase: 'http://127.0.0.1:9/v1',
-  });
-  const now = Date.now();
-  await vault.connections.saveFromGrant({
-    integrationId: integration.id,
-    tokens: {
-      accessToken: ACCESS,
-      refreshToken: `cc-refresh-${'r'.repeat(40)}`,
-      tokenType: 'Bearer',
-      expiresAt: now + 14 * 86_400_000,
-      refreshExpiresAt: now + 90 * 86_400_000,
-      scopes: ['spark:people_read'],
-      scopeReported: true,
-      receivedAt: now,
-    },
-    person: { id: 'cc-person', emails: ['cc@example.com'], displayName: 'Code Cache' },
-    requestedScopes: ['spark:people_read'],
-  });
-  await vault.close();
+  await storeFreshConnection(env, ACCESS, 'cc');
   return env;
 }
 

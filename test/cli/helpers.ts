@@ -89,3 +89,46 @@ export async function ageStoredTokens(env: Record<string, string | undefined>): 
   );
   db.close();
 }
+
+/**
+ * Stores, in the store of `env`, one connection whose access token `accessToken` is valid for 14 days (its integration
+ * points at a closed port: nothing may call Webex), as a grant would; `tag` names its person and refresh token.
+ * Returns the connection's id.
+ */
+export async function storeFreshConnection(
+  env: Record<string, string | undefined>,
+  accessToken: string,
+  tag: string,
+): Promise<string> {
+  const { loadConfig } = await import('../../src/config.js');
+  const { openVault } = await import('../../src/vault/index.js');
+  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
+  try {
+    const integration = await vault.integrations.upsert({
+      clientId: `C${tag[0]?.repeat(64)}`,
+      clientSecret: 's'.repeat(64),
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: ['spark:people_read'],
+      apiBase: 'http://127.0.0.1:9/v1',
+    });
+    const now = Date.now();
+    const connection = await vault.connections.saveFromGrant({
+      integrationId: integration.id,
+      tokens: {
+        accessToken,
+        refreshToken: `${tag}-refresh-${'r'.repeat(40)}`,
+        tokenType: 'Bearer',
+        expiresAt: now + 14 * 86_400_000,
+        refreshExpiresAt: now + 90 * 86_400_000,
+        scopes: ['spark:people_read'],
+        scopeReported: true,
+        receivedAt: now,
+      },
+      person: { id: `${tag}-person`, emails: [`${tag}@example.com`], displayName: tag },
+      requestedScopes: ['spark:people_read'],
+    });
+    return connection.id;
+  } finally {
+    await vault.close();
+  }
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, SETTING_NAMES } from '../../src/config.js';
 import { openVault } from '../../src/vault/index.js';
-import { isolatedEnv, TEST_KEYS } from './helpers.js';
+import { isolatedEnv, storeFreshConnection, TEST_KEYS } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
@@ -25,35 +25,7 @@ type Env = Record<string, string | undefined>;
 /** An isolated home with one stored connection whose access token is valid for 14 days; returns its id too. */
 async function homeWithToken(): Promise<{ env: Env; id: string }> {
   const env = isolatedEnv();
-  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
-  try {
-    const integration = await vault.integrations.upsert({
-      clientId: `C${'h'.repeat(64)}`,
-      clientSecret: 's'.repeat(64),
-      redirectUri: 'http://localhost:8080/oauth',
-      scopes: ['spark:people_read'],
-      apiBase: 'http://127.0.0.1:9/v1',
-    });
-    const now = Date.now();
-    const connection = await vault.connections.saveFromGrant({
-      integrationId: integration.id,
-      tokens: {
-        accessToken: STORED,
-        refreshToken: `hot-refresh-${'r'.repeat(40)}`,
-        tokenType: 'Bearer',
-        expiresAt: now + 14 * 86_400_000,
-        refreshExpiresAt: now + 90 * 86_400_000,
-        scopes: ['spark:people_read'],
-        scopeReported: true,
-        receivedAt: now,
-      },
-      person: { id: 'hot-person', emails: ['hot@example.com'], displayName: 'Hot Token' },
-      requestedScopes: ['spark:people_read'],
-    });
-    return { env, id: connection.id };
-  } finally {
-    await vault.close();
-  }
+  return { env, id: await storeFreshConnection(env, STORED, 'hot') };
 }
 
 function run(env: Env, ...args: string[]) {
