@@ -116,6 +116,7 @@ const SETTINGS = {
     'expected a key ring "kid:base64,kid:base64" of 32-byte keys (generate one with `webex-auth keys generate`)',
   ),
   WEBEX_AUTH_KEYCHAIN: oneOf(['auto', 'off'] as const),
+  WEBEX_AUTH_HOT_TOKEN: oneOf(['on', 'off'] as const),
   WEBEX_AUTH_MODE: oneOf(['local', 'team'] as const),
   PUBLIC_URL: matching(
     (v) =>

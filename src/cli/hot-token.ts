@@ -55,6 +55,14 @@ function quiet(stamp: Stamp, now: number): boolean {
   return stamp.every((s) => s === null || Math.max(s[3] as number, s[4] as number) <= now - QUIET_MS);
 }
 
+/**
+ * Whether the file is off: only unset or `on` uses it. `off`, or a value the configuration refuses (the usual path
+ * then says why, as for any setting), does not.
+ */
+function hotTokenOff(env: NodeJS.ProcessEnv): boolean {
+  return env.WEBEX_AUTH_HOT_TOKEN !== undefined && env.WEBEX_AUTH_HOT_TOKEN !== 'on';
+}
+
 /** Where the answer for the current inputs lives, and how it is sealed. */
 interface Slot {
   file: string;
@@ -129,7 +137,7 @@ export function readHotToken(
   now = Date.now(),
 ): string | undefined {
   try {
-    if (env.WEBEX_AUTH_HOT_TOKEN === 'off') return undefined;
+    if (hotTokenOff(env)) return undefined;
     const slot = slotOf(env, cwd);
     if (!slot || !ownPrivate(fs.statSync(slot.dir))) return undefined;
     const fd = fs.openSync(slot.file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
@@ -201,7 +209,7 @@ export function watchStore(
 ): HotTokenWriter {
   const off = { remember() {} };
   try {
-    if (env.WEBEX_AUTH_HOT_TOKEN === 'off' || !keys || keys !== env.WEBEX_AUTH_KEYS?.trim()) return off;
+    if (hotTokenOff(env) || !keys || keys !== env.WEBEX_AUTH_KEYS?.trim()) return off;
     const slot = slotOf(env, cwd);
     if (!slot || (configuredAs !== undefined && slot.file !== configuredAs)) return off;
     const before = JSON.stringify(stampOf(dbPath));

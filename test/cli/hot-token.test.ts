@@ -19,7 +19,7 @@ const hotToken = createRequire(import.meta.url)(
   join(ROOT, 'dist', 'cli', 'hot-token.cjs'),
 ) as typeof import('../../src/cli/hot-token.js');
 const STORED = `hot-stored-${'a'.repeat(40)}`;
-const NAMES = [...SETTING_NAMES, 'HOME', 'WEBEX_AUTH_CONNECTION', 'WEBEX_AUTH_HOT_TOKEN'];
+const NAMES = [...SETTING_NAMES, 'HOME', 'WEBEX_AUTH_CONNECTION'];
 type Env = Record<string, string | undefined>;
 
 /** An isolated home with one stored connection whose access token is valid for 14 days; returns its id too. */
@@ -81,6 +81,12 @@ describe('the hot-token file of `webex-auth token`', () => {
     expect(JSON.parse(run(env, '--json').stdout).access_token).toBe(STORED);
     expect(run({ ...env, WEBEX_AUTH_CONNECTION: 'hot@example.com' }).stdout).toBe(`${STORED}\n`);
     expect(run({ ...env, WEBEX_AUTH_HOT_TOKEN: 'off' }).stdout).toBe(`${STORED}\n`);
+    // A value the setting does not take is refused in one line, as any setting's, never served from the file.
+    const typo = run({ ...env, WEBEX_AUTH_HOT_TOKEN: 'false' });
+    expect(typo.status).not.toBe(0);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain('WEBEX_AUTH_HOT_TOKEN');
+    expect(typo.stderr).not.toContain('    at ');
   });
 
   it('is not served once another process deleted the connection', async () => {

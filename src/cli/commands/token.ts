@@ -70,7 +70,7 @@ const command: Command = {
 };
 
 /** The environment variables the answer of a plain `token` depends on (the hot-token file is bound to their values). */
-const HOT_NAMES = [...SETTING_NAMES, 'HOME', CONNECTION_ENV, 'WEBEX_AUTH_HOT_TOKEN'];
+const HOT_NAMES = [...SETTING_NAMES, 'HOME', CONNECTION_ENV];
 
 /**
  * The stored token when it is fresh enough, read without the full vault (vault/token-reader.ts); undefined when a
