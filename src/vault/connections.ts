@@ -115,7 +115,9 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
   return {
     saveFromGrant: (input) => saveFromGrant(input),
     async get(id) {
-      const row = await store.getConnection(id);
+      // Through the hot-path cache: a page that reads a connection, then its tokens, then its cap (the connection
+      // page) reads the store once while nothing was written in between (token-cache.ts says when a row is reused).
+      const row = await tokens.row(id);
       return row ? connectionOf(row) : undefined;
     },
     async list(ownerId) {
@@ -143,7 +145,7 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
       return deleted;
     },
     async revealTokens(id) {
-      const row = await store.getConnection(id);
+      const row = await tokens.row(id);
       if (!row) return undefined;
       return {
         accessToken: ring.decrypt(row.accessTokenEnc, accessSlot(id)),
@@ -249,7 +251,7 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
       return true;
     },
     async tokenCap(id) {
-      const row = await store.getConnection(id);
+      const row = await tokens.row(id);
       return row ? tokenCapStatus(store, row.personId, clock(), capOptions(config)) : undefined;
     },
     async history(id, limit = 200) {

@@ -26,7 +26,10 @@ export function integrationRecord(r: IntegrationRow): IntegrationRecord {
   };
 }
 
-/** The public view of a connection row: no token material. */
+/**
+ * The public view of a connection row: no token material. Its arrays are copies: the row may be one the token cache
+ * shares between calls (token-cache.ts), which a caller changing its record must not reach.
+ */
 export function connectionOf(r: ConnectionRow): Connection {
   return {
     id: r.id,
@@ -41,11 +44,11 @@ export function connectionOf(r: ConnectionRow): Connection {
       id: r.personId,
       displayName: r.displayName,
       email: r.personEmail,
-      emails: r.personEmails,
+      emails: [...r.personEmails],
       avatar: r.avatar,
     },
-    scopes: r.scopes,
-    requestedScopes: r.requestedScopes,
+    scopes: [...r.scopes],
+    requestedScopes: [...r.requestedScopes],
     status: r.status,
     accessExpiresAt: r.accessExpiresAt,
     refreshExpiresAt: r.refreshExpiresAt,

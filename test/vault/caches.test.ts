@@ -37,37 +37,49 @@ describe('BoundedCache', () => {
   });
 });
 
+/** A vault on a real SQLite store that counts the two reads of the token path, with one stored connection. */
+async function countedVault() {
+  const t = tempDir();
+  const store = await openSqliteStore(join(t.dir, 'vault.db'));
+  const reads = { keys: 0, connections: 0 };
+  const counted = new Proxy(store, {
+    get(target, name, receiver) {
+      if (name === 'findApiKeyByHash') reads.keys++;
+      if (name === 'getConnection') reads.connections++;
+      const value = Reflect.get(target, name, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const vault = await openVault(testConfig({ WEBEX_AUTH_DB: join(t.dir, 'vault.db'), WEBEX_AUTH_KEYS: TEST_KEY }), {
+    store: counted,
+  });
+  const integration = await vault.integrations.upsert({
+    clientId: 'C1',
+    clientSecret: 'SECRET',
+    redirectUri: 'http://localhost:8080/oauth',
+    scopes: ['spark:all'],
+    apiBase: 'https://webex.test/v1',
+  });
+  const { id } = await vault.connections.saveFromGrant({
+    integrationId: integration.id,
+    tokens: tokenSet({ accessToken: 'ACCESS-0', refreshToken: 'REFRESH-0' }),
+    person: { id: 'p1', emails: ['p1@example.com'], displayName: 'p1' },
+    requestedScopes: ['spark:all'],
+  });
+  reads.keys = 0;
+  reads.connections = 0;
+  const close = async () => {
+    await vault.close();
+    await store.close();
+    t.cleanup();
+  };
+  return { vault, store, id, reads, close };
+}
+
 describe('hot-path caches under concurrency', () => {
   it('concurrent requests for an uncached key or connection share one store read', async () => {
-    const t = tempDir();
-    const store = await openSqliteStore(join(t.dir, 'vault.db'));
-    const reads = { keys: 0, connections: 0 };
-    // The real store, counting the two reads of the token path.
-    const counted = new Proxy(store, {
-      get(target, name, receiver) {
-        if (name === 'findApiKeyByHash') reads.keys++;
-        if (name === 'getConnection') reads.connections++;
-        const value = Reflect.get(target, name, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const vault = await openVault(testConfig({ WEBEX_AUTH_DB: join(t.dir, 'vault.db'), WEBEX_AUTH_KEYS: TEST_KEY }), {
-      store: counted,
-    });
+    const { vault, id, reads, close } = await countedVault();
     try {
-      const integration = await vault.integrations.upsert({
-        clientId: 'C1',
-        clientSecret: 'SECRET',
-        redirectUri: 'http://localhost:8080/oauth',
-        scopes: ['spark:all'],
-        apiBase: 'https://webex.test/v1',
-      });
-      const { id } = await vault.connections.saveFromGrant({
-        integrationId: integration.id,
-        tokens: tokenSet({ accessToken: 'ACCESS-0', refreshToken: 'REFRESH-0' }),
-        person: { id: 'p1', emails: ['p1@example.com'], displayName: 'p1' },
-        requestedScopes: ['spark:all'],
-      });
       const { key, record } = await vault.apiKeys.create({ name: 'bot', connectionIds: [id] });
       reads.keys = 0;
       reads.connections = 0;
@@ -78,9 +90,33 @@ describe('hot-path caches under concurrency', () => {
       expect(new Set(tokens.map((x) => x.accessToken))).toEqual(new Set(['ACCESS-0']));
       expect(reads.connections).toBe(1);
     } finally {
-      await vault.close();
-      await store.close();
-      t.cleanup();
+      await close();
+    }
+  });
+
+  it('a page reading a connection, its tokens and its cap reads the store once, and again after a write', async () => {
+    const { vault, store, id, reads, close } = await countedVault();
+    try {
+      const connection = await vault.connections.get(id);
+      const tokens = await vault.connections.revealTokens(id);
+      const cap = await vault.connections.tokenCap(id);
+      expect([connection?.id, tokens?.refreshToken, cap?.used]).toEqual([id, 'REFRESH-0', 1]);
+      expect(reads.connections).toBe(1);
+      // The record is the caller's: changing it does not reach the row the cache shares.
+      connection?.scopes.push('changed');
+      connection?.person.emails.push('changed@example.com');
+      const again = await vault.connections.get(id);
+      expect([again?.scopes, again?.person.emails]).toEqual([['spark:all'], ['p1@example.com']]);
+      expect(reads.connections).toBe(1);
+      // A write (here straight to the store, as another process's would land) is seen by the next read.
+      const row = await store.getConnection(id);
+      if (!row) throw new Error('no row');
+      await store.setStatus(id, 'needs_reauth', 'refresh_refused', Date.now(), row.version, 'refresh_refused');
+      reads.connections = 0;
+      expect((await vault.connections.get(id))?.status).toBe('needs_reauth');
+      expect(reads.connections).toBe(1);
+    } finally {
+      await close();
     }
   });
 });
