@@ -26,6 +26,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cacheDir, ownPrivate } from './cache-dir.js';
+import { writeFully } from './write-fully.js';
 
 /** The `--min-validity` default of `webex-auth token`: the only one the hot path serves. */
 const MIN_VALIDITY_MS = 60_000;
@@ -128,6 +129,17 @@ interface Payload {
   stamp: Stamp;
   exp: number;
   token: string;
+}
+
+/**
+ * Prints `webex-auth token`'s answer from the hot-token file to stdout, when it may be served (module comment): the
+ * bin's whole hot path. False when it printed nothing (take the usual path).
+ */
+export function printHotToken(): boolean {
+  const token = readHotToken();
+  if (token === undefined) return false;
+  writeFully(1, `${token}\n`);
+  return true;
 }
 
 /** `webex-auth token`'s answer from the hot-token file, when it may be served (module comment); never throws. */

@@ -1,6 +1,7 @@
 /** The real process's IO for a command: what the bin hands runCli, and the `token` fast path its command. */
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import type { CommandIO, TextOut } from './io.js';
+import { writeFully } from './write-fully.js';
 
 /** Opens a URL with the platform's opener; rejects when there is none. */
 async function openBrowser(url: string): Promise<void> {
@@ -96,18 +97,7 @@ function descriptorOut(fd: number): TextOut {
   let closed = false;
   return {
     write(text: string) {
-      let rest = Buffer.from(text, 'utf8');
-      while (!closed && rest.length > 0) {
-        try {
-          rest = rest.subarray(writeSync(fd, rest));
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          // EOF: how Windows reports a pipe whose reader has gone.
-          if (code === 'EPIPE' || code === 'EOF') closed = true;
-          else if (code === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-          else throw err;
-        }
-      }
+      if (!closed) closed = !writeFully(fd, text);
       return true;
     },
   };

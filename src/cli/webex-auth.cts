@@ -21,8 +21,7 @@ function start(): Promise<unknown> {
     if (process.argv.length === 3 && plainOutput()) {
       // Bundled as CommonJS from hot-token.ts by scripts/build.mjs.
       const hot = require('./hot-token.cjs') as typeof import('./hot-token.js');
-      const token = hot.readHotToken();
-      if (token !== undefined) return Promise.resolve(writeAll(`${token}\n`));
+      if (hot.printHotToken()) return Promise.resolve();
     }
     // Through a V8 code cache (code-cache.cts): V8 skips compiling the bundle on every run after the first.
     const { requireWithCodeCache } = require('./code-cache.cjs') as typeof import('./code-cache.cjs');
@@ -42,24 +41,6 @@ function plainOutput(): boolean {
     return stat.isFIFO() || stat.isFile() || stat.isSocket();
   } catch {
     return false;
-  }
-}
-
-/**
- * Writes `text` to stdout whole, synchronously, as process-io.ts's descriptor output does for the bundle (which this
- * CommonJS file cannot load): a full non-blocking pipe is retried, one whose reader has gone ends quietly.
- */
-function writeAll(text: string): void {
-  let rest = Buffer.from(text, 'utf8');
-  while (rest.length > 0) {
-    try {
-      rest = rest.subarray(fs.writeSync(1, rest));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE' || code === 'EOF') return;
-      if (code !== 'EAGAIN') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
   }
 }
 
