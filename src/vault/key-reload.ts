@@ -13,6 +13,7 @@ import { ConfigError } from '../config.js';
 import { KeyRing, type SecretSlot } from './crypto/keyring.js';
 import { keysFileOrigin, readKeysFile } from './crypto/keys-file.js';
 import { accessSlot, refreshSlot, secretSlot } from './slots.js';
+import { CONNECTION_PAGE, connectionPages } from './store/pages.js';
 import type { Store } from './store/types.js';
 import { type KeyReloadResult, VaultKeyError } from './types.js';
 
@@ -20,12 +21,14 @@ import { type KeyReloadResult, VaultKeyError } from './types.js';
 export interface LiveKeysOptions {
   /** The ring every part of the vault holds; swapped in place. */
   ring: KeyRing;
-  store: Pick<Store, 'listIntegrations' | 'listConnections'>;
+  store: Pick<Store, 'listIntegrations' | 'pageConnections'>;
   /** `WEBEX_AUTH_KEYS_FILE`. */
   keysFile: string | undefined;
   logger?: Logger | undefined;
   /** Runs after a swap (the vault drops the decrypted tokens it holds). */
   onReload?: () => void;
+  /** Connections read per page while checking the stored key ids (default {@link CONNECTION_PAGE}). */
+  pageSize?: number | undefined;
 }
 
 /** The key ring as the running vault sees it: derived keys that follow reloads, and the reload itself. */
@@ -109,9 +112,11 @@ export class LiveKeys {
       if (kid !== undefined && !found.has(kid)) found.set(kid, { enc, slot });
     };
     for (const r of await store.listIntegrations()) note(r.secretEnc, secretSlot(r.id));
-    for (const r of await store.listConnections()) {
-      note(r.accessTokenEnc, accessSlot(r.id));
-      note(r.refreshTokenEnc, refreshSlot(r.id));
+    for await (const page of connectionPages(store, {}, this.o.pageSize)) {
+      for (const r of page) {
+        note(r.accessTokenEnc, accessSlot(r.id));
+        note(r.refreshTokenEnc, refreshSlot(r.id));
+      }
     }
     return found;
   }

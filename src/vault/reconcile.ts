@@ -7,12 +7,16 @@
  * the person's grants are listed (`GET /v1/authorizations?personId=…`): a connection whose client has no grant left is
  * `needs_reauth` with reason `revoked_at_webex`; a refused refresh without such a listing is `refresh_refused`. Both
  * fire `connection.revoked`. The listing also caches Webex's own count of the person's access tokens (cap.ts).
+ *
+ * A run reads the few admin connections with one query, then the others a page at a time, renewing its lease as it
+ * goes: memory stays bounded and no second instance starts the same work, however many connections are stored.
  */
 import type { Logger } from 'pino';
 import { isWebexAuthError } from '../errors.js';
 import type { FetchLike } from '../oauth/types.js';
 import type { Authorization } from '../webex/authorizations.js';
 import type { Refresher } from './refresher.js';
+import { CONNECTION_PAGE, connectionPages, listOrder } from './store/pages.js';
 import type { ConnectionRow, IntegrationRow, NeedsReauthReason, Store } from './store/types.js';
 import { VaultError } from './types.js';
 import type { WebhookSender } from './webhooks.js';
@@ -23,6 +27,10 @@ export const TOKENS_READ = 'identity:tokens_read';
 export const TOKENS_WRITE = 'identity:tokens_write';
 
 const RECONCILE_LEASE = 'reconcile';
+/** How long the reconcile lease holds without a renewal. */
+const RECONCILE_LEASE_MS = 10 * 60_000;
+/** Grant listings (one per person and Webex) a run remembers at most. */
+const LISTED_MAX = 10_000;
 
 /** What one reconciliation did. */
 export interface ReconcileResult {
@@ -53,6 +61,8 @@ export interface ReconcileDeps {
   markNeedsReauth(id: string, reason: NeedsReauthReason): Promise<boolean>;
   /** Forgets what the token cache holds of a connection. */
   forget(id: string): void;
+  /** Connections read per page of a run (default {@link CONNECTION_PAGE}). */
+  batchSize?: number | undefined;
 }
 
 type Probe = { ok: true; orgId: string | undefined } | { ok: false; status: number };
@@ -73,16 +83,6 @@ async function probe(deps: ReconcileDeps, row: ConnectionRow, apiBase: string): 
   } catch {
     return { ok: false, status: 0 };
   }
-}
-
-/** Active connections able to call the Authorizations API with `scope`, by org (the org they were probed in). */
-function adminsByOrg(rows: Array<{ row: ConnectionRow; orgId: string | undefined }>, scope: string) {
-  const byOrg = new Map<string, ConnectionRow[]>();
-  for (const { row, orgId } of rows) {
-    if (!orgId || row.status !== 'active' || !row.scopes.includes(scope)) continue;
-    byOrg.set(orgId, [...(byOrg.get(orgId) ?? []), row]);
-  }
-  return byOrg;
 }
 
 /** Marks a connection revoked (needs_reauth with `reason`) and fires `connection.revoked` once. */
@@ -128,11 +128,186 @@ async function grantsOf(
   return undefined;
 }
 
-/** Runs one reconciliation of every active connection. */
+/** What a connection's probe said, with the org it was found in (the probe's, else the stored one). */
+interface Probed {
+  probe: Probe;
+  orgId: string | undefined;
+}
+
+/** Probes `row` unless its access token has expired already (then it reads as refused: a refresh will tell). */
+async function probed(deps: ReconcileDeps, row: ConnectionRow, apiBase: string): Promise<Probed> {
+  const p = row.accessExpiresAt > deps.clock() ? await probe(deps, row, apiBase) : { ok: false as const, status: 401 };
+  return { probe: p, orgId: (p.ok ? p.orgId : undefined) ?? row.orgId };
+}
+
+/**
+ * The admin connections reconciliation lists grants through: active integration connections with `identity:tokens_read`
+ * whose probe succeeded, by the org they answered for (a targeted query: admins are few among any number of
+ * connections). Their probes are kept so that the walk over every connection does not probe them again.
+ */
+async function findAdmins(deps: ReconcileDeps, apiBaseOf: (row: ConnectionRow) => string | undefined) {
+  const byOrg = new Map<string, ConnectionRow[]>();
+  const probes = new Map<string, Probed>();
+  const rows = (await deps.store.connectionsWithScopes([TOKENS_READ], 'active')).sort(listOrder);
+  for (const row of rows) {
+    const apiBase = apiBaseOf(row);
+    if ((row.kind ?? 'integration') !== 'integration' || !apiBase) continue;
+    const p = await probed(deps, row, apiBase);
+    probes.set(row.id, p);
+    if (!p.probe.ok || !p.orgId) continue;
+    byOrg.set(p.orgId, [...(byOrg.get(p.orgId) ?? []), row]);
+  }
+  return { byOrg, all: [...byOrg.values()].flat(), probes };
+}
+
+/**
+ * The grants listed during one run, by API base and person (a person connected through several integrations is
+ * listed once), forgetting the least recently used beyond `max` entries so that a run over any number of people holds
+ * a bounded number of listings.
+ */
+class GrantListings {
+  private readonly byKey = new Map<string, Authorization[] | undefined>();
+
+  constructor(private readonly max: number) {}
+
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  get(key: string): Authorization[] | undefined {
+    const grants = this.byKey.get(key);
+    if (this.byKey.delete(key)) this.byKey.set(key, grants); // now the most recently used
+    return grants;
+  }
+
+  set(key: string, grants: Authorization[] | undefined): void {
+    this.byKey.delete(key);
+    this.byKey.set(key, grants);
+    if (this.byKey.size > this.max) this.byKey.delete(this.byKey.keys().next().value as string);
+  }
+}
+
+/**
+ * The named lease of one run, renewed (taken again by the same holder with a later expiry) before each page and
+ * whenever half its term has passed, so that a run longer than the term keeps it and no other instance starts the
+ * same work. False once another instance holds it.
+ */
+class RunLease {
+  private renewedAt = 0;
+
+  constructor(private readonly deps: ReconcileDeps) {}
+
+  /** Takes the lease at the start of the run. */
+  async take(): Promise<boolean> {
+    const now = this.deps.clock();
+    this.renewedAt = now;
+    return this.deps.store.acquireNamedLease(RECONCILE_LEASE, this.deps.instanceId, now + RECONCILE_LEASE_MS, now);
+  }
+
+  /** Renews the lease when `force`d (a new page) or half its term has passed; false when it was lost. */
+  async keep(force: boolean): Promise<boolean> {
+    if (!force && this.deps.clock() - this.renewedAt < RECONCILE_LEASE_MS / 2) return true;
+    return this.take();
+  }
+
+  release(): Promise<void> {
+    return this.deps.store.releaseNamedLease(RECONCILE_LEASE, this.deps.instanceId).catch(() => {});
+  }
+}
+
+/** What one run shares across the connections it checks. */
+interface Run {
+  deps: ReconcileDeps;
+  integrations: Map<string, IntegrationRow>;
+  apiBaseOf: (row: ConnectionRow) => string | undefined;
+  admins: Awaited<ReturnType<typeof findAdmins>>;
+  listed: GrantListings;
+  result: ReconcileResult;
+}
+
+/**
+ * Checks every active integration connection, a page at a time in id order, keeping the lease (see {@link RunLease});
+ * false when the lease was lost (the walk stopped there).
+ */
+async function walkConnections(run: Run, lease: RunLease): Promise<boolean> {
+  const filter = { status: 'active', kind: 'integration' } as const;
+  let renew = false;
+  for await (const page of connectionPages(run.deps.store, filter, run.deps.batchSize)) {
+    for (const row of page) {
+      if (!(await lease.keep(renew))) return false;
+      renew = false;
+      await checkConnection(run, row);
+    }
+    renew = true;
+  }
+  return true;
+}
+
+/**
+ * Checks one connection: probed with its own token (an admin connection's probe is reused); where an admin connection
+ * of the same Webex and org exists, the person's grants say whether this connection's grant is gone; else a refused
+ * token gets one refresh, and a refused refresh means the grant is gone.
+ */
+async function checkConnection(run: Run, row: ConnectionRow): Promise<void> {
+  const { deps, integrations, apiBaseOf, admins, listed, result } = run;
+  const { store, clock } = deps;
+  const apiBase = apiBaseOf(row);
+  if (!apiBase) return;
+  const { probe: p, orgId } = admins.probes.get(row.id) ?? (await probed(deps, row, apiBase));
+  result.checked++;
+  const now = clock();
+  // Only an admin connection of the same Webex (API base) speaks for this person's grants: one elsewhere answers
+  // whatever its server says.
+  const candidates = (orgId ? (admins.byOrg.get(orgId) ?? []) : admins.all).filter((a) => apiBaseOf(a) === apiBase);
+  const listKey = `${apiBase} ${row.personId}`;
+  if (candidates.length > 0) {
+    if (!listed.has(listKey)) {
+      const grants = await grantsOf(deps, candidates, apiBaseOf, row.personId);
+      listed.set(listKey, grants);
+      if (grants) {
+        const access = grants.filter((g) => g.type === 'access').length;
+        await store.setWebexTokenCount(row.personId, access, now);
+      }
+    }
+    const grants = listed.get(listKey);
+    const clientId = integrations.get(row.integrationId)?.clientId;
+    if (grants && !grants.some((g) => g.type !== 'access' && g.clientId === clientId)) {
+      if (await markRevoked(deps, row.id, 'revoked_at_webex', now)) {
+        result.revoked.push({ connectionId: row.id, reason: 'revoked_at_webex' });
+      }
+      return;
+    }
+  }
+  if (p.ok) return;
+  if (p.status !== 401) {
+    result.unknown++;
+    return;
+  }
+  // A refused token: one refresh. A refused refresh means the grant is gone.
+  try {
+    await deps.refresher.force(row.id, 'reconcile');
+  } catch (err) {
+    if (isWebexAuthError(err, 'needs_reauth')) {
+      const reason: NeedsReauthReason = 'refresh_refused';
+      deps.logger?.warn({ connectionId: row.id, reason }, 'connection revoked at Webex');
+      deps.webhooks.send('connection.revoked', row.id, clock(), { reason });
+      result.revoked.push({ connectionId: row.id, reason });
+    } else {
+      result.unknown++;
+    }
+  }
+}
+
+/**
+ * Runs one reconciliation of every active integration connection: the admin connections are found and probed first,
+ * then the connections are read a page at a time (memory bounded by the page size, whatever the store holds), under
+ * the reconcile lease renewed as the run goes. A run whose lease another instance took stops there (`ran` true, what
+ * it checked so far).
+ */
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
-  const { store, clock, instanceId } = deps;
-  const start = clock();
-  if (!(await store.acquireNamedLease(RECONCILE_LEASE, instanceId, start + 10 * 60_000, start))) {
+  const { store } = deps;
+  const lease = new RunLease(deps);
+  if (!(await lease.take())) {
     return { ran: false, checked: 0, revoked: [], unknown: 0 };
   }
   const result: ReconcileResult = { ran: true, checked: 0, revoked: [], unknown: 0 };
@@ -140,71 +315,13 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
     const integrations = new Map<string, IntegrationRow>();
     for (const i of await store.listIntegrations()) integrations.set(i.id, i);
     const apiBaseOf = (row: ConnectionRow) => integrations.get(row.integrationId)?.apiBase;
-    const rows = (await store.listConnections()).filter(
-      (r) => r.status === 'active' && (r.kind ?? 'integration') === 'integration',
-    );
-    // 1. Probe every connection with its own token.
-    const probed: Array<{ row: ConnectionRow; probe: Probe; orgId: string | undefined }> = [];
-    for (const row of rows) {
-      const apiBase = apiBaseOf(row);
-      if (!apiBase) continue;
-      const p = row.accessExpiresAt > clock() ? await probe(deps, row, apiBase) : { ok: false as const, status: 401 };
-      probed.push({ row, probe: p, orgId: (p.ok ? p.orgId : undefined) ?? row.orgId });
-    }
-    const admins = adminsByOrg(
-      probed.filter((p) => p.probe.ok),
-      TOKENS_READ,
-    );
-    const allAdmins = [...admins.values()].flat();
-    const listed = new Map<string, Authorization[] | undefined>();
-    // 2. Where an admin connection exists, the person's grants say whether this connection's grant is gone.
-    for (const { row, probe: p, orgId } of probed) {
-      result.checked++;
-      const now = clock();
-      // Only an admin connection of the same Webex (API base) speaks for this person's grants: one elsewhere answers
-      // whatever its server says.
-      const apiBase = apiBaseOf(row);
-      const candidates = (orgId ? (admins.get(orgId) ?? []) : allAdmins).filter((a) => apiBaseOf(a) === apiBase);
-      const listKey = `${apiBase} ${row.personId}`;
-      if (candidates.length > 0) {
-        if (!listed.has(listKey)) {
-          const grants = await grantsOf(deps, candidates, apiBaseOf, row.personId);
-          listed.set(listKey, grants);
-          if (grants) {
-            const access = grants.filter((g) => g.type === 'access').length;
-            await store.setWebexTokenCount(row.personId, access, now);
-          }
-        }
-        const grants = listed.get(listKey);
-        const clientId = integrations.get(row.integrationId)?.clientId;
-        if (grants && !grants.some((g) => g.type !== 'access' && g.clientId === clientId)) {
-          if (await markRevoked(deps, row.id, 'revoked_at_webex', now)) {
-            result.revoked.push({ connectionId: row.id, reason: 'revoked_at_webex' });
-          }
-          continue;
-        }
-      }
-      if (p.ok) continue;
-      if (p.status !== 401) {
-        result.unknown++;
-        continue;
-      }
-      // 3. A refused token: one refresh. A refused refresh means the grant is gone.
-      try {
-        await deps.refresher.force(row.id, 'reconcile');
-      } catch (err) {
-        if (isWebexAuthError(err, 'needs_reauth')) {
-          const reason: NeedsReauthReason = 'refresh_refused';
-          deps.logger?.warn({ connectionId: row.id, reason }, 'connection revoked at Webex');
-          deps.webhooks.send('connection.revoked', row.id, clock(), { reason });
-          result.revoked.push({ connectionId: row.id, reason });
-        } else {
-          result.unknown++;
-        }
-      }
+    const admins = await findAdmins(deps, apiBaseOf);
+    const run: Run = { deps, integrations, apiBaseOf, admins, listed: new GrantListings(LISTED_MAX), result };
+    if (!(await walkConnections(run, lease))) {
+      deps.logger?.warn({ checked: result.checked }, 'reconcile stopped: another instance took the reconcile lease');
     }
   } finally {
-    await store.releaseNamedLease(RECONCILE_LEASE, instanceId).catch(() => {});
+    await lease.release();
   }
   deps.logger?.info(
     { checked: result.checked, revoked: result.revoked.length, unknown: result.unknown },
@@ -244,8 +361,7 @@ export async function revokeAtWebex(deps: ReconcileDeps, id: string): Promise<{ 
     if (p.ok) orgId = p.orgId;
   }
   const writers: ConnectionRow[] = [];
-  for (const c of await store.listConnections()) {
-    if (c.status !== 'active' || !c.scopes.includes(TOKENS_WRITE) || !c.scopes.includes(TOKENS_READ)) continue;
+  for (const c of (await store.connectionsWithScopes([TOKENS_WRITE, TOKENS_READ], 'active')).sort(listOrder)) {
     const cBase = apiBaseOf(c);
     if (!cBase || cBase !== apiBase) continue;
     let cOrg = c.orgId;

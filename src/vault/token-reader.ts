@@ -12,12 +12,24 @@ import type { KeyRing } from './crypto/keyring.js';
 import { freshTokenOf } from './fresh-token.js';
 import { connectionOf } from './records.js';
 import { accessSlot } from './slots.js';
+import { listOrder } from './store/pages.js';
 import type { ConnectionRow, Store } from './store/types.js';
-import type { Connection, FreshToken } from './types.js';
+import { type Connection, type FreshToken, LOCAL_OPERATOR } from './types.js';
+
+/**
+ * Up to this many stored connections, `list()` reads them all, as the vault lists them: any `--connection` is picked
+ * here. Beyond, it reads only the local operator's most recently updated connection — the one picked without
+ * `--connection` — and a `--connection` naming another is left to the full vault. Either way a `token` reads at most
+ * this many rows plus two, whatever the store holds.
+ */
+const WHOLE_LIST_MAX = 50;
 
 /** What {@link openTokenReader} opens: read-only access to the connections and their stored access tokens. */
 export interface TokenReader {
-  /** The stored connections, as `vault.connections` lists them. */
+  /**
+   * The stored connections as `vault.connections` lists them, when there are at most a few; else the one the CLI
+   * picks by default (see `WHOLE_LIST_MAX`).
+   */
   readonly connections: { list(): Promise<Connection[]> };
   /**
    * The access token of connection `id` when it stays valid for at least `minValiditySeconds` — what
@@ -51,7 +63,9 @@ export async function openTokenReader(
   return {
     connections: {
       async list() {
-        const rows = await store.listConnections();
+        const first = await store.pageConnections({ after: undefined, limit: WHOLE_LIST_MAX + 1 });
+        const rows =
+          first.length <= WHOLE_LIST_MAX ? first.sort(listOrder) : await store.latestConnections(LOCAL_OPERATOR, 1);
         for (const row of rows) listed.set(row.id, row);
         return rows.map(connectionOf);
       },

@@ -14,8 +14,11 @@ import { resolveKeys } from '../../src/vault/crypto/dev-key.js';
 import { KeyRing, MISSING_KEY_WINDOW_MS } from '../../src/vault/crypto/keyring.js';
 import { readKeysFile } from '../../src/vault/crypto/keys-file.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import { LiveKeys } from '../../src/vault/key-reload.js';
+import { accessSlot, refreshSlot, secretSlot } from '../../src/vault/slots.js';
+import { openSqliteStore } from '../../src/vault/store/sqlite.js';
 import { VaultKeyError } from '../../src/vault/types.js';
-import { TEST_KEY, TEST_KEY_2, tempDir, testConfig, tokenSet } from './helpers.js';
+import { connectionRow, integrationRow, TEST_KEY, TEST_KEY_2, tempDir, testConfig, tokenSet } from './helpers.js';
 
 const K1 = TEST_KEY; // test1
 const K2 = TEST_KEY_2; // test2
@@ -249,6 +252,48 @@ describe('key ring reload (WEBEX_AUTH_KEYS_FILE)', () => {
     writeKeys(keysFile, K2);
     await expect(server.reloadKeys()).resolves.toMatchObject({ keyIds: ['test2'] });
     expect((await server.connections.getFreshToken(old)).accessToken).toBe('ACCESS-old');
+  });
+
+  it('checks the stored key ids a page at a time, through the last page', async () => {
+    const d = dir();
+    const store = await openSqliteStore(join(d, 'v.db'));
+    cleanups.push(() => store.close());
+    const k1 = new KeyRing(K1);
+    const k2 = new KeyRing(K2);
+    await store.upsertIntegration(integrationRow({ secretEnc: k1.encrypt('s', secretSlot('int_1')), keyId: 'test1' }));
+    // Seven connections by id: the first six under test1, the last (alone on the third page of three) under test2.
+    for (let i = 1; i <= 7; i++) {
+      const id = `conn_${i}`;
+      const ring = i === 7 ? k2 : k1;
+      await store.upsertConnection(
+        connectionRow({
+          id,
+          personId: `p${i}`,
+          accessTokenEnc: ring.encrypt(`A${i}`, accessSlot(id)),
+          refreshTokenEnc: ring.encrypt(`R${i}`, refreshSlot(id)),
+          keyId: ring.activeKeyId,
+        }),
+      );
+    }
+    let pages = 0;
+    const keysFile = writeKeys(join(d, 'keys'), K1);
+    const live = new LiveKeys({
+      ring: new KeyRing(K1),
+      // No listing of every connection: only pages.
+      store: {
+        listIntegrations: (owner) => store.listIntegrations(owner),
+        pageConnections: (page) => {
+          pages++;
+          return store.pageConnections(page);
+        },
+      },
+      keysFile,
+      pageSize: 3,
+    });
+    await expect(live.reload()).rejects.toThrow(/lacks key "test2"/);
+    expect(pages).toBe(3);
+    writeKeys(keysFile, `${K2}\n${K1}`);
+    await expect(live.reload()).resolves.toMatchObject({ keyIds: ['test2', 'test1'] });
   });
 
   it('refuses to reload without WEBEX_AUTH_KEYS_FILE', async () => {

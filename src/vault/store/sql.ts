@@ -331,6 +331,54 @@ export class SqlStore implements Store {
     return rows.map(connectionOf);
   }
 
+  async pageConnections(page: {
+    after: string | undefined;
+    limit: number;
+    status?: ConnectionRow['status'] | undefined;
+    kind?: ConnectionKind | undefined;
+  }): Promise<ConnectionRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (page.after !== undefined) {
+      where.push('id > ?');
+      params.push(page.after);
+    }
+    if (page.status !== undefined) {
+      where.push('status = ?');
+      params.push(page.status);
+    }
+    if (page.kind !== undefined) {
+      // An integration grant may be stored with no kind (older rows): `integration` matches those too.
+      where.push(page.kind === 'integration' ? "(kind = 'integration' OR kind IS NULL)" : 'kind = ?');
+      if (page.kind !== 'integration') params.push(page.kind);
+    }
+    // Ordered by the primary key alone, so that the database walks its index from `after` and stops after `limit`
+    // rows (no sort of every matching row, as an ORDER BY created_at would need).
+    const sql = `SELECT * FROM connections${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+    return (await this.db.all(sql, [...params, page.limit])).map(connectionOf);
+  }
+
+  async connectionsWithScopes(scopes: readonly string[], status: ConnectionRow['status']): Promise<ConnectionRow[]> {
+    // Scopes are stored as a JSON list of strings: a LIKE on each quoted scope keeps the few candidate rows in the
+    // database (`_` is a LIKE wildcard and SQLite's LIKE ignores ASCII case, so it may keep a few too many), and the
+    // exact check is made on the parsed list.
+    const like = scopes.map(() => ' AND scopes LIKE ?').join('');
+    const rows = await this.db.all(`SELECT * FROM connections WHERE status = ?${like} ORDER BY id`, [
+      status,
+      ...scopes.map((s) => `%${JSON.stringify(s)}%`),
+    ]);
+    return rows.map(connectionOf).filter((r) => scopes.every((s) => r.scopes.includes(s)));
+  }
+
+  async latestConnections(ownerId: string, limit: number): Promise<ConnectionRow[]> {
+    // Ties go as in listConnections (oldest first), so the CLI picks the row it picked from the full list.
+    const rows = await this.db.all(
+      'SELECT * FROM connections WHERE owner_id = ? ORDER BY updated_at DESC, created_at, id LIMIT ?',
+      [ownerId, limit],
+    );
+    return rows.map(connectionOf);
+  }
+
   async findConnections(filter: ConnectionFilter): Promise<ConnectionRow[]> {
     const { ids, limit, offset = 0 } = filter;
     if (ids && ids.length > ID_CHUNK) {

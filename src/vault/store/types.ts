@@ -320,6 +320,27 @@ export interface Store {
   /** Every connection, or those of one owner. */
   listConnections(ownerId?: string): Promise<ConnectionRow[]>;
   /**
+   * One page of a walk over the connections in id order, with memory bounded by the page size whatever the store
+   * holds: those with an id after `after` (the last id of the previous page; undefined: from the first), at most
+   * `limit`, keeping only the given `status` and `kind` (`integration` includes rows stored with no kind). Keyset
+   * pagination: the primary-key index serves every page alike, however far the walk has gone. A page shorter than
+   * `limit` is the last one.
+   */
+  pageConnections(page: {
+    after: string | undefined;
+    limit: number;
+    status?: ConnectionRow['status'] | undefined;
+    kind?: ConnectionKind | undefined;
+  }): Promise<ConnectionRow[]>;
+  /**
+   * The connections of `status` whose granted scopes include every one of `scopes`, in id order: the few admin
+   * connections (`identity:tokens_read`…) reconciliation and "Revoke at Webex" act through, read without reading the
+   * others into memory.
+   */
+  connectionsWithScopes(scopes: readonly string[], status: ConnectionRow['status']): Promise<ConnectionRow[]>;
+  /** The connections of `ownerId`, most recently updated first, at most `limit` (the CLI's default pick). */
+  latestConnections(ownerId: string, limit: number): Promise<ConnectionRow[]>;
+  /**
    * The connections matching every given condition (an owner, a status, a list of ids), oldest first, from `offset`,
    * at most `limit`: a query, never a read of every connection.
    */
