@@ -14,8 +14,8 @@
 //    last holder seen on it), whether any connection was refreshed twice (row versions
 //    and the emulator's refresh-grant count), refreshes/s at the production settings, RSS of each, and token GET
 //    throughput on one of them during the sweep against the same two instances before it with nothing due and the
-//    same lease sampling running (one API key, API_KEY_RATE_LIMIT=off): the ratio is the sweep's own cost, not the
-//    second process's or the bench's.
+//    same lease sampling running (one API key, API_KEY_RATE_LIMIT=off), each measured after a warm-up run of the same
+//    length: the ratio is the sweep's own cost, not the second process's, the bench's or a cold process's.
 // The whole run is bounded (BENCH_SCALE_DEADLINE_S, default 14 min): past it, the children are killed and it exits 1.
 
 import { writeFileSync } from 'node:fs';
@@ -387,6 +387,9 @@ try {
   notes.push(
     `the two serve processes settled ${settledA.s.toFixed(0)} s and ${settledB.s.toFixed(0)} s after listening (${settledA.rss.toFixed(0)} and ${settledB.rss.toFixed(0)} MB RSS)`,
   );
+  // Warmed up as the baseline is: the first 10 s of token GETs on a fresh serve process got 0.43–0.78× the req/s of the
+  // next 10 s, with a sweep running or not, so a cold run here measured the process's warm-up, not the sweep.
+  await tokenLoad(servers[0].base);
   const loadDuring = await load();
   const duringRps = await tokenLoad(servers[0].base);
   await new Promise((r) => setTimeout(r, Math.max(0, windowStart + WINDOW_S * 1000 - Date.now())));
