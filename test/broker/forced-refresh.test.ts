@@ -5,17 +5,16 @@
  */
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { brokerRoutes } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { LOCAL_OPERATOR } from '../../src/vault/types.js';
 import { Browser } from '../server/support/app.js';
+import { useEmulatorOnClock } from '../vault/emulator-clock.js';
 import {
   connectFromEmulator,
-  control,
   grantFromEmulator,
   refreshGrants,
   TEST_INTEGRATION,
@@ -28,26 +27,11 @@ const pgUp = await postgresAvailable();
 const ACCESS_TTL_S = 3600;
 
 describe('forced refreshes are limited per connection', () => {
-  let emulator: RunningEmulator;
-  const closers: Array<() => Promise<unknown> | unknown> = [];
   /** The vaults' clock runs with the emulator's: both advance together. */
-  let offsetMs = 0;
-  const clock = () => Date.now() + offsetMs;
-  const advance = async (seconds: number) => {
-    offsetMs += seconds * 1000;
-    await control(emulator.url, 'clock', { advanceSeconds: seconds });
-  };
-
-  beforeAll(async () => {
-    emulator = await startEmulator({ seed: testSeed, autoConsent: 'alice@example.com', accessTtl: ACCESS_TTL_S });
-  });
-  afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) await c();
-    await control(emulator.url, 'reset', {});
-    offsetMs = 0;
-  });
-  afterAll(async () => {
-    await emulator?.close();
+  const { emulator, clock, advance, closers } = useEmulatorOnClock({
+    seed: testSeed,
+    autoConsent: 'alice@example.com',
+    accessTtl: ACCESS_TTL_S,
   });
 
   /** A vault on its own SQLite file (or on `schema` of PostgreSQL), closed after the test. */

@@ -83,6 +83,19 @@ describe('out-of-office bot on webhooks', () => {
     return res.body as { id: string; roomId: string };
   }
 
+  /** The bot on alice's connection through the broker, as the demo bot, logging into `lines`; `options` on top. */
+  function aliceBot(options: Record<string, unknown>) {
+    return createOutOfOfficeBot({
+      brokerUrl: stack.brokerUrl,
+      apiKey: alice.apiKey,
+      connectionId: alice.connectionId,
+      apiBase: stack.emulator.apiBase,
+      botToken: BOT_TOKEN,
+      log: (line: string) => lines.push(line),
+      ...options,
+    });
+  }
+
   beforeAll(async () => {
     // One failed delivery (nobody listening) turns a webhook inactive, so the restart test can see it come back.
     stack = await startOooStack({ webhookRetries: 0, webhookInactiveAfter: 1 });
@@ -90,16 +103,7 @@ describe('out-of-office bot on webhooks', () => {
     bobToken = (await stack.authorize('bob@example.com', ['spark:all'])).tokens.accessToken;
     carolToken = (await stack.authorize('carol@example.com', ['spark:all'])).tokens.accessToken;
     aliceWriterToken = (await stack.authorize(ALICE, ['spark:all'])).tokens.accessToken;
-    bot = createOutOfOfficeBot({
-      brokerUrl: stack.brokerUrl,
-      apiKey: alice.apiKey,
-      connectionId: alice.connectionId,
-      apiBase: stack.emulator.apiBase,
-      botToken: BOT_TOKEN,
-      message: MESSAGE,
-      webhookSecret: SECRET,
-      log: (line: string) => lines.push(line),
-    });
+    bot = aliceBot({ message: MESSAGE, webhookSecret: SECRET });
     started = await bot.start();
   });
   afterAll(async () => {
@@ -217,16 +221,7 @@ describe('out-of-office bot on webhooks', () => {
     expect(missed.id).toBeTruthy();
 
     const port = Number(new URL(started.targetUrl).port);
-    const again = createOutOfOfficeBot({
-      brokerUrl: stack.brokerUrl,
-      apiKey: alice.apiKey,
-      connectionId: alice.connectionId,
-      apiBase: stack.emulator.apiBase,
-      botToken: BOT_TOKEN,
-      message: MESSAGE,
-      port,
-      log: (line: string) => lines.push(line),
-    });
+    const again = aliceBot({ message: MESSAGE, port });
     bot = again;
     const restarted = await again.start();
     expect(restarted).toEqual(started);
@@ -243,16 +238,7 @@ describe('out-of-office bot on webhooks', () => {
 
   it('stops on a refused scope, naming it, without trying again (polling without spark:rooms_read)', async () => {
     const before = (await stack.control('stats')).requests['GET /v1/rooms 403'] ?? 0;
-    const poller = createOutOfOfficeBot({
-      brokerUrl: stack.brokerUrl,
-      apiKey: alice.apiKey,
-      connectionId: alice.connectionId,
-      apiBase: stack.emulator.apiBase,
-      botToken: BOT_TOKEN,
-      mode: 'poll',
-      pollIntervalMs: 10,
-      log: (line: string) => lines.push(line),
-    });
+    const poller = aliceBot({ mode: 'poll', pollIntervalMs: 10 });
     await poller.start();
     const error = await poller.done;
     expect(error?.message).toContain('GET /rooms was refused');

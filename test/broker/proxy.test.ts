@@ -34,7 +34,33 @@ interface Answer {
   body: string;
 }
 
-/** One request over node:http, the path sent exactly as given (fetch would resolve `..` and `.` itself). */
+/**
+ * One request over node:http with exactly `headers`, the path sent exactly as given (fetch would resolve `..` and `.`
+ * itself); `send` writes the body and ends the request.
+ */
+function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  headers: http.OutgoingHttpHeaders,
+  send: (req: http.ClientRequest) => void,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const req = http.request({ host: url.hostname, port: url.port, method, path, agent: false, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    send(req);
+  });
+}
+
+/** {@link rawRequest} with `key` as the bearer and `body` (if any) as JSON. */
 function request(
   base: string,
   method: string,
@@ -43,33 +69,12 @@ function request(
   body?: string | Buffer,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(base);
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        agent: false,
-        headers: {
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  const all = {
+    ...(key ? { authorization: `Bearer ${key}` } : {}),
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...headers,
+  };
+  return rawRequest(base, method, path, all, (req) => req.end(body));
 }
 
 describe('Webex proxy', () => {
@@ -132,6 +137,30 @@ describe('Webex proxy', () => {
   const call = (method: string, path: string, body?: unknown, k = key, broker = main) =>
     request(broker.base, method, proxyPath(path), k, body === undefined ? undefined : JSON.stringify(body));
   const json = (a: Answer) => JSON.parse(a.body);
+
+  /**
+   * A connection of person `p-<name>` (`<name>@example.com`) on an integration `C-<name>` whose API base is `apiBase`
+   * (not the emulator), its access token `ACCESS-<NAME>` added to the secrets looked for in the logs; returns its id
+   * and a proxy key for it alone.
+   */
+  async function connectionAt(apiBase: string, name: string): Promise<{ id: string; key: string }> {
+    const NAME = name.toUpperCase();
+    const integration = await vault.integrations.upsert({
+      clientId: `C-${name}`,
+      clientSecret: `SECRET-${NAME}`,
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: ['spark:all'],
+      apiBase,
+    });
+    const c = await vault.connections.saveFromGrant({
+      integrationId: integration.id,
+      tokens: tokenSet({ accessToken: `ACCESS-${NAME}`, refreshToken: `REFRESH-${NAME}` }),
+      person: { id: `p-${name}`, emails: [`${name}@example.com`], displayName: name },
+      requestedScopes: ['spark:all'],
+    });
+    secrets.add(`ACCESS-${NAME}`);
+    return { id: c.id, key: await keyFor(['proxy'], {}, [c.id]) };
+  }
 
   /** A new connection of the emulator's Alice for `ownerId` (never refreshed yet), and a proxy key for it. */
   async function freshConnection(ownerId: string): Promise<{ id: string; key: string }> {
@@ -227,26 +256,14 @@ describe('Webex proxy', () => {
       expect(refused.status).toBe(415);
       expect(refused.headers['content-type']).not.toContain('problem');
       // No content type at all: still forwarded, and Webex's 415 comes back.
-      const untyped = await new Promise<number>((resolve, reject) => {
-        const url = new URL(main.base);
-        const req = http.request(
-          {
-            host: url.hostname,
-            port: url.port,
-            method: 'POST',
-            path: proxyPath('rooms'),
-            agent: false,
-            headers: { authorization: `Bearer ${key}` },
-          },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        req.on('error', reject);
-        req.end('{"title":"x"}');
-      });
-      expect(untyped).toBe(415);
+      const untyped = await rawRequest(
+        main.base,
+        'POST',
+        proxyPath('rooms'),
+        { authorization: `Bearer ${key}` },
+        (req) => req.end('{"title":"x"}'),
+      );
+      expect(untyped.status).toBe(415);
     });
 
     it('pagination stays on the proxy: the Link header is rewritten and following it pages through', async () => {
@@ -296,23 +313,9 @@ describe('Webex proxy', () => {
       await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
       try {
         const port = (echo.address() as { port: number }).port;
-        const integ = await vault.integrations.upsert({
-          clientId: 'C-echo',
-          clientSecret: 'SECRET-ECHO',
-          redirectUri: 'http://localhost:8080/oauth',
-          scopes: ['spark:all'],
-          apiBase: `http://127.0.0.1:${port}/v1/`,
-        });
-        const c = await vault.connections.saveFromGrant({
-          integrationId: integ.id,
-          tokens: tokenSet({ accessToken: 'ACCESS-ECHO', refreshToken: 'REFRESH-ECHO' }),
-          person: { id: 'p-echo', emails: ['echo@example.com'], displayName: 'Echo' },
-          requestedScopes: ['spark:all'],
-        });
-        secrets.add('ACCESS-ECHO');
-        const k = await keyFor(['proxy'], {}, [c.id]);
+        const { id, key: k } = await connectionAt(`http://127.0.0.1:${port}/v1/`, 'echo');
         const echoing = await startBroker({ ALLOWED_API_BASES: `http://127.0.0.1:${port}/v1` });
-        const res = await request(echoing.base, 'GET', `${proxyPath('rooms/abc', c.id)}?max=2&x=%20y`, k, undefined, {
+        const res = await request(echoing.base, 'GET', `${proxyPath('rooms/abc', id)}?max=2&x=%20y`, k, undefined, {
           cookie: 'session=SESSION-CANARY',
           'x-forwarded-for': '203.0.113.9',
           'x-forwarded-host': 'evil.example',
@@ -527,22 +530,8 @@ describe('Webex proxy', () => {
     });
 
     it('in team mode calls only Webex, the own WEBEX_API_BASE or ALLOWED_API_BASES bases (403 otherwise, nothing sent)', async () => {
-      const integ = await vault.integrations.upsert({
-        clientId: 'C-elsewhere',
-        clientSecret: 'SECRET-ELSEWHERE',
-        redirectUri: 'http://localhost:8080/oauth',
-        scopes: ['spark:all'],
-        apiBase: 'https://webex.attacker.example/v1',
-      });
-      const elsewhere = await vault.connections.saveFromGrant({
-        integrationId: integ.id,
-        tokens: tokenSet({ accessToken: 'ACCESS-ELSEWHERE', refreshToken: 'REFRESH-ELSEWHERE' }),
-        person: { id: 'p-else', emails: ['e@example.com'], displayName: 'E' },
-        requestedScopes: ['spark:all'],
-      });
-      secrets.add('ACCESS-ELSEWHERE');
-      const k = await keyFor(['proxy'], {}, [elsewhere.id]);
-      const res = await request(main.base, 'GET', proxyPath('people/me', elsewhere.id), k);
+      const { id, key: k } = await connectionAt('https://webex.attacker.example/v1', 'elsewhere');
+      const res = await request(main.base, 'GET', proxyPath('people/me', id), k);
       expect(res.status).toBe(403);
       expect(json(res).detail).toContain('ALLOWED_API_BASES');
       const team = { accessMode: 'team' as const, allowedApiBases: [] as string[] };
@@ -580,33 +569,16 @@ describe('Webex proxy', () => {
       expect(declared.status).toBe(413);
       expect(json(declared).code).toBe('payload_too_large');
       // Chunked (no Content-Length): refused once it outgrows the limit.
-      const chunked = await new Promise<Answer>((resolve, reject) => {
-        const url = new URL(small.base);
-        const req = http.request(
-          {
-            host: url.hostname,
-            port: url.port,
-            method: 'POST',
-            path: proxyPath('rooms'),
-            agent: false,
-            headers: {
-              authorization: `Bearer ${key}`,
-              'content-type': 'application/json',
-              'transfer-encoding': 'chunked',
-            },
-          },
-          (res) => {
-            let body = '';
-            res.on('data', (c) => {
-              body += c;
-            });
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-          },
-        );
-        req.on('error', reject);
-        for (let i = 0; i < 10; i++) req.write('x'.repeat(1000));
-        req.end();
-      });
+      const chunked = await rawRequest(
+        small.base,
+        'POST',
+        proxyPath('rooms'),
+        { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        (req) => {
+          for (let i = 0; i < 10; i++) req.write('x'.repeat(1000));
+          req.end();
+        },
+      );
       expect(chunked.status).toBe(413);
     });
   });
@@ -624,28 +596,14 @@ describe('Webex proxy', () => {
       const port = (silent.address() as { port: number }).port;
       const silentBase = `http://127.0.0.1:${port}/v1`;
       try {
-        const integ = await vault.integrations.upsert({
-          clientId: 'C-silent',
-          clientSecret: 'SECRET-SILENT',
-          redirectUri: 'http://localhost:8080/oauth',
-          scopes: ['spark:all'],
-          apiBase: silentBase,
-        });
-        const conn = await vault.connections.saveFromGrant({
-          integrationId: integ.id,
-          tokens: tokenSet({ accessToken: 'ACCESS-SILENT', refreshToken: 'REFRESH-SILENT' }),
-          person: { id: 'p-silent', emails: ['s@example.com'], displayName: 'S' },
-          requestedScopes: ['spark:all'],
-        });
-        secrets.add('ACCESS-SILENT');
-        const k = await keyFor(['proxy'], {}, [conn.id]);
-        const refused = await request(main.base, 'GET', proxyPath('people/me', conn.id), k);
+        const { id, key: k } = await connectionAt(silentBase, 'silent');
+        const refused = await request(main.base, 'GET', proxyPath('people/me', id), k);
         expect(refused.status).toBe(403);
         expect(json(refused).detail).toContain('ALLOWED_API_BASES');
         expect(reached).toBe(0);
 
         const allowed = await startBroker({ ALLOWED_API_BASES: silentBase, PROXY_HEADERS_TIMEOUT: '0.2' });
-        const timedOut = await request(allowed.base, 'GET', proxyPath('people/me', conn.id), k);
+        const timedOut = await request(allowed.base, 'GET', proxyPath('people/me', id), k);
         expect(timedOut.status).toBe(504);
         expect(timedOut.headers['content-type']).toContain('application/problem+json');
         expect(timedOut.headers['retry-after']).toBe('5');

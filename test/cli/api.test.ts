@@ -5,13 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_SEED, type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { control, refreshGrants } from '../vault/emulator-grant.js';
-import { ALICE, CLIENT_ID, CLIENT_SECRET, consent, freePort, printedAuthorizeUrl, seedWith } from './emulator.js';
-import { isolatedEnv, type RunResult, runInProcess } from './helpers.js';
+import { ALICE, freePort, seedWith } from './emulator.js';
+import { emulatorCliEnv, isolatedEnv, pasteLogin, type RunResult, runInProcess } from './helpers.js';
 
 let emulator: RunningEmulator;
 let redirectUri: string;
@@ -24,33 +23,12 @@ afterAll(async () => emulator?.close());
 
 /** A CLI environment on its own store, pointed at `emu` with the test integration. */
 function cliEnv(emu: RunningEmulator = emulator, extra: Record<string, string | undefined> = {}) {
-  return isolatedEnv({
-    WEBEX_CLIENT_ID: CLIENT_ID,
-    WEBEX_CLIENT_SECRET: CLIENT_SECRET,
-    WEBEX_REDIRECT_URI: redirectUri,
-    WEBEX_API_BASE: emu.apiBase,
-    NO_COLOR: '1',
-    ...extra,
-  });
+  return emulatorCliEnv(emu.apiBase, redirectUri, { NO_COLOR: '1', ...extra });
 }
 
 /** `login --no-browser --scopes <scopes>` as `email`: the printed URL consented to, the redirect pasted. */
 async function login(env: Record<string, string | undefined>, scopes: string, email = ALICE): Promise<string> {
-  const stdin = new PassThrough();
-  let driven = false;
-  const r = await runInProcess(['login', '--no-browser', '--json', '--scopes', scopes], {
-    env,
-    stdin,
-    onStderr(text) {
-      const url = printedAuthorizeUrl(text);
-      if (!url || driven) return;
-      driven = true;
-      consent(url, email).then(
-        (location) => stdin.write(`${location}\n`),
-        (error) => stdin.destroy(error),
-      );
-    },
-  });
+  const r = await pasteLogin(env, ['--json', '--scopes', scopes], { email });
   if (r.code !== 0) throw new Error(`login failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { connection: { id: string } }).connection.id;
 }

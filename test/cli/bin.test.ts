@@ -1,52 +1,29 @@
 // The built bin (dist/cli/webex-auth.cjs, as package.json installs it) as a real child process against the emulator: login by pasting the redirect,
 // the device grant, token, status --json, doctor, and bad input (one line, exit 2, no stack trace).
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SEED, startEmulator } from '../../src/emulator/index.js';
+import { BIN, type BinExit, ensureBuiltBin, spawnBin } from './built-bin.js';
 import {
   ALICE,
   approveDevice,
-  CLIENT_ID,
-  CLIENT_SECRET,
   consent,
   freePort,
   printedAuthorizeUrl,
   printedDeviceCode,
   seedWith,
 } from './emulator.js';
-import { ageStoredTokens, isolatedEnv } from './helpers.js';
+import { ageStoredTokens, emulatorCliEnv, isolatedEnv } from './helpers.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-// The installed bin (package.json "bin"): `token` goes to its own CommonJS bundle, everything else to dist/cli/main.js.
-const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
-
-interface Done {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns the bin; `onStderr` sees the whole stderr so far after each chunk. */
+/** Runs the bin to its end; without `onStderr` its stdin is closed at once. */
 function runBin(
   args: string[],
   env: Record<string, string | undefined>,
   onStderr?: (text: string, child: ChildProcessWithoutNullStreams) => void,
-): Promise<Done> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: env.HOME });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c) => {
-      stderr += c;
-      onStderr?.(stderr, child);
-    });
-    if (!onStderr) child.stdin.end();
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+): Promise<BinExit> {
+  const { child, exited } = spawnBin(args, env, onStderr);
+  if (!onStderr) child.stdin.end();
+  return exited;
 }
 
 describe('the built bin', () => {
@@ -55,19 +32,10 @@ describe('the built bin', () => {
   let env: Record<string, string | undefined>;
 
   beforeAll(async () => {
-    if (!existsSync(BIN)) {
-      const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-      if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-    }
+    ensureBuiltBin();
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
     emulator = await startEmulator({ port: 0, seed: seedWith(DEMO_SEED, redirectUri) });
-    env = isolatedEnv({
-      WEBEX_CLIENT_ID: CLIENT_ID,
-      WEBEX_CLIENT_SECRET: CLIENT_SECRET,
-      WEBEX_REDIRECT_URI: redirectUri,
-      WEBEX_API_BASE: emulator.apiBase,
-      PORT: new URL(redirectUri).port,
-    });
+    env = emulatorCliEnv(emulator.apiBase, redirectUri, { PORT: new URL(redirectUri).port });
   });
   afterAll(async () => emulator?.close());
 

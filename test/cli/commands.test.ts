@@ -17,7 +17,7 @@ import {
   printedDeviceCode,
   seedWith,
 } from './emulator.js';
-import { ageStoredTokens, isolatedEnv, type RunOptions, runInProcess } from './helpers.js';
+import { ageStoredTokens, emulatorCliEnv, isolatedEnv, pasteLogin, runInProcess } from './helpers.js';
 
 let emulator: { url: string; apiBase: string; close(): Promise<void> };
 let redirectUri: string;
@@ -33,13 +33,7 @@ afterAll(async () => emulator?.close());
 
 /** The environment of a CLI pointed at the emulator with our integration, in its own store. */
 function cliEnv(extra: Record<string, string | undefined> = {}) {
-  return isolatedEnv({
-    WEBEX_CLIENT_ID: CLIENT_ID,
-    WEBEX_CLIENT_SECRET: CLIENT_SECRET,
-    WEBEX_REDIRECT_URI: redirectUri,
-    WEBEX_API_BASE: emulator.apiBase,
-    ...extra,
-  });
+  return emulatorCliEnv(emulator.apiBase, redirectUri, extra);
 }
 
 const control = (path: string, body?: unknown) =>
@@ -48,31 +42,6 @@ const control = (path: string, body?: unknown) =>
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then((r) => r.json() as Promise<Record<string, Record<string, number>>>);
-
-/** `login --no-browser`: reads the printed URL, consents as a browser would, pastes the redirect on stdin. */
-async function pasteLogin(
-  env: Record<string, string | undefined>,
-  args: string[] = [],
-  decision = 'accept',
-  extra: Partial<RunOptions> = {},
-) {
-  const stdin = new PassThrough();
-  let driven = false;
-  return runInProcess(['login', '--no-browser', ...args], {
-    env,
-    stdin,
-    ...extra,
-    onStderr(text) {
-      const url = printedAuthorizeUrl(text);
-      if (!url || driven) return;
-      driven = true;
-      consent(url, ALICE, decision).then(
-        (location) => stdin.write(`${location}\n`),
-        (error) => stdin.destroy(error),
-      );
-    },
-  });
-}
 
 describe('login', () => {
   it('--no-browser: prints the URL, takes the pasted redirect, stores the connection', async () => {
@@ -191,7 +160,7 @@ describe('login', () => {
 
   it('a declined consent stores nothing, exit 1 with what to do', async () => {
     const env = cliEnv();
-    const r = await pasteLogin(env, [], 'decline');
+    const r = await pasteLogin(env, [], { decision: 'decline' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Authorization declined');
     expect(JSON.parse((await runInProcess(['list', '--json'], { env })).stdout)).toEqual([]);

@@ -4,54 +4,15 @@
  * is needed: tokens are seeded fresh into a real SQLite store.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { CONFIGURED_OWNER, LOCAL_OPERATOR } from '../../src/vault/types.js';
-import { openVault } from '../../src/vault/vault.js';
-import { CLIENT_ID, CLIENT_SECRET } from './emulator.js';
-import { isolatedEnv, runInProcess } from './helpers.js';
+import { LOCAL_OPERATOR } from '../../src/vault/types.js';
+import { isolatedEnv, runInProcess, type SeededPerson, storePeopleConnections } from './helpers.js';
 
-const HOUR = 3_600_000;
 /** An API base nothing is asked on: every token is fresh. */
 const API_BASE = 'http://127.0.0.1:9/v1';
 
 /** Seeds one connection per person; returns their ids in order. */
-async function seed(env: Record<string, string | undefined>, people: { email: string; ownerId?: string }[]) {
-  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
-  try {
-    const integration = await vault.integrations.upsert({
-      ownerId: CONFIGURED_OWNER,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUri: 'http://localhost:8080/oauth',
-      apiBase: API_BASE,
-      scopes: ['spark:people_read'],
-    });
-    const ids: string[] = [];
-    for (const [i, p] of people.entries()) {
-      const now = Date.now();
-      const c = await vault.connections.saveFromGrant({
-        ownerId: p.ownerId,
-        integrationId: integration.id,
-        tokens: {
-          accessToken: `access-${i}-${'a'.repeat(40)}`,
-          refreshToken: `refresh-${i}-${'r'.repeat(40)}`,
-          tokenType: 'Bearer',
-          expiresAt: now + 12 * HOUR,
-          refreshExpiresAt: now + 14 * 24 * HOUR,
-          scopes: ['spark:people_read'],
-          scopeReported: true,
-          receivedAt: now,
-        },
-        person: { id: `person-${p.email}`, emails: [p.email], displayName: p.email.split('@')[0] as string },
-        requestedScopes: ['spark:people_read'],
-      });
-      ids.push(c.id);
-    }
-    return ids;
-  } finally {
-    await vault.close();
-  }
-}
+const seed = (env: Record<string, string | undefined>, people: SeededPerson[]) =>
+  storePeopleConnections(env, API_BASE, people);
 
 const email = (stdout: string) => JSON.parse(stdout).person.email as string;
 

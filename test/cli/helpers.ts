@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run.js';
+import type { VaultInternals } from '../../src/vault/vault.js';
+import { ALICE, CLIENT_ID, CLIENT_SECRET, consent, printedAuthorizeUrl } from './emulator.js';
+
+const HOUR = 3_600_000;
 
 /** A 32-byte key ring entry for tests only. */
 export const TEST_KEYS = `test:${Buffer.alloc(32, 9).toString('base64')}`;
@@ -74,6 +78,70 @@ export async function runInProcess(argv: string[], opts: RunOptions): Promise<Ru
 }
 
 /**
+ * The environment of a CLI on the emulator at `apiBase` with the test integration (redirecting to `redirectUri`), in
+ * its own store; `extra` on top.
+ */
+export function emulatorCliEnv(
+  apiBase: string,
+  redirectUri: string,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return isolatedEnv({
+    WEBEX_CLIENT_ID: CLIENT_ID,
+    WEBEX_CLIENT_SECRET: CLIENT_SECRET,
+    WEBEX_REDIRECT_URI: redirectUri,
+    WEBEX_API_BASE: apiBase,
+    ...extra,
+  });
+}
+
+/** How {@link pasteLogin} answers the emulator's consent page, and other options of the run. */
+export interface PasteLoginOptions extends Omit<RunOptions, 'env' | 'stdin' | 'onStderr'> {
+  /** Who consents (default alice). */
+  email?: string;
+  /** `accept` (default) or `decline`. */
+  decision?: string;
+  /** Changes the printed authorize URL before "the browser" opens it (an attacker's edit). */
+  tamper?: (url: URL) => void;
+}
+
+/** `url` after `tamper` changed it. */
+function tampered(url: string, tamper: (url: URL) => void): string {
+  const edited = new URL(url);
+  tamper(edited);
+  return edited.toString();
+}
+
+/**
+ * Runs `webex-auth login --no-browser <args>` in-process as a person would: once it prints the authorize URL, "the
+ * browser" answers the emulator's consent page and the redirect is pasted on stdin (a failed consent ends stdin with
+ * its error).
+ */
+export function pasteLogin(
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+  options: PasteLoginOptions = {},
+): Promise<RunResult> {
+  const { email = ALICE, decision = 'accept', tamper, ...run } = options;
+  const stdin = new PassThrough();
+  let driven = false;
+  return runInProcess(['login', '--no-browser', ...args], {
+    env,
+    stdin,
+    ...run,
+    onStderr(text) {
+      const printed = printedAuthorizeUrl(text);
+      if (!printed || driven) return;
+      driven = true;
+      consent(tamper ? tampered(printed, tamper) : printed, email, decision).then(
+        (location) => stdin.write(`${location}\n`),
+        (error) => stdin.destroy(error),
+      );
+    },
+  });
+}
+
+/**
  * Makes the stored access tokens look 13 days old with an hour left (a 14-day token near its end), as the store would
  * hold them then: `token --min-validity 7200` must refresh first. Asking for more than a token's whole lifetime does
  * not force a refresh (it answers the freshest token, never a refresh per request).
@@ -90,6 +158,21 @@ export async function ageStoredTokens(env: Record<string, string | undefined>): 
   db.close();
 }
 
+/** Runs `fn` on the CLI's store of `env` (the same file the commands open), closing it afterwards. */
+export async function withStore<T>(
+  env: Record<string, string | undefined>,
+  fn: (vault: VaultInternals) => Promise<T>,
+): Promise<T> {
+  const { loadConfig } = await import('../../src/config.js');
+  const { openVault } = await import('../../src/vault/vault.js');
+  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
+  try {
+    return await fn(vault);
+  } finally {
+    await vault.close();
+  }
+}
+
 /**
  * Stores, in the store of `env`, one connection whose access token `accessToken` is valid for 14 days (its integration
  * points at a closed port: nothing may call Webex), as a grant would; `tag` names its person and refresh token.
@@ -100,10 +183,8 @@ export async function storeFreshConnection(
   accessToken: string,
   tag: string,
 ): Promise<string> {
-  const { loadConfig } = await import('../../src/config.js');
-  const { openVault } = await import('../../src/vault/index.js');
-  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
-  try {
+  const { tokenSet } = await import('../vault/helpers.js');
+  return withStore(env, async (vault) => {
     const integration = await vault.integrations.upsert({
       clientId: `C${tag[0]?.repeat(64)}`,
       clientSecret: 's'.repeat(64),
@@ -114,21 +195,65 @@ export async function storeFreshConnection(
     const now = Date.now();
     const connection = await vault.connections.saveFromGrant({
       integrationId: integration.id,
-      tokens: {
-        accessToken,
-        refreshToken: `${tag}-refresh-${'r'.repeat(40)}`,
-        tokenType: 'Bearer',
-        expiresAt: now + 14 * 86_400_000,
-        refreshExpiresAt: now + 90 * 86_400_000,
-        scopes: ['spark:people_read'],
-        scopeReported: true,
-        receivedAt: now,
-      },
+      tokens: tokenSet(
+        { accessToken, refreshToken: `${tag}-refresh-${'r'.repeat(40)}`, scopes: ['spark:people_read'] },
+        now,
+      ),
       person: { id: `${tag}-person`, emails: [`${tag}@example.com`], displayName: tag },
       requestedScopes: ['spark:people_read'],
     });
     return connection.id;
-  } finally {
-    await vault.close();
-  }
+  });
+}
+
+/** One person to give a stored connection to: `ownerId` is a team member's account (none: the local operator). */
+export interface SeededPerson {
+  email: string;
+  ownerId?: string;
+}
+
+/**
+ * Stores, in the store of `env`, the configured integration (on `apiBase`) and one fresh connection per person, in
+ * this order (a later one is more recent), as grants would. Returns the connections' ids in the same order.
+ */
+export async function storePeopleConnections(
+  env: Record<string, string | undefined>,
+  apiBase: string,
+  people: SeededPerson[],
+): Promise<string[]> {
+  const { CONFIGURED_OWNER } = await import('../../src/vault/types.js');
+  const { tokenSet } = await import('../vault/helpers.js');
+  return withStore(env, async (vault) => {
+    const integration = await vault.integrations.upsert({
+      ownerId: CONFIGURED_OWNER,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUri: 'http://localhost:8080/oauth',
+      apiBase,
+      scopes: ['spark:people_read'],
+    });
+    const ids: string[] = [];
+    for (const [i, p] of people.entries()) {
+      const now = Date.now();
+      const c = await vault.connections.saveFromGrant({
+        ownerId: p.ownerId,
+        integrationId: integration.id,
+        tokens: tokenSet(
+          {
+            accessToken: `access-${i}-${'a'.repeat(40)}`,
+            refreshToken: `refresh-${i}-${'r'.repeat(40)}`,
+            expiresAt: now + 12 * HOUR,
+            refreshExpiresAt: now + 14 * 24 * HOUR,
+            scopes: ['spark:people_read'],
+          },
+          now,
+        ),
+        person: { id: `person-${p.email}`, emails: [p.email], displayName: p.email.split('@')[0] as string },
+        requestedScopes: ['spark:people_read'],
+      });
+      ids.push(c.id);
+      await new Promise((r) => setTimeout(r, 5)); // distinct updatedAt: "more recent" is well defined
+    }
+    return ids;
+  });
 }

@@ -3,24 +3,9 @@
 // command that narrows them, narrow replaces them; create, narrow and revoke are in the audit log as the CLI's. No
 // Webex is needed: the connection is seeded with fresh tokens, in the CLI's own SQLite store.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { hashApiKey } from '../../src/vault/api-keys.js';
-import { CONFIGURED_OWNER, LOCAL_OPERATOR } from '../../src/vault/types.js';
-import { openVault, type VaultInternals } from '../../src/vault/vault.js';
-import { CLIENT_ID, CLIENT_SECRET } from './emulator.js';
-import { isolatedEnv, runInProcess } from './helpers.js';
-
-const HOUR = 3_600_000;
-
-/** Runs `fn` on the CLI's store (the same file the commands open). */
-async function withStore<T>(env: Record<string, string | undefined>, fn: (vault: VaultInternals) => Promise<T>) {
-  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
-  try {
-    return await fn(vault);
-  } finally {
-    await vault.close();
-  }
-}
+import { LOCAL_OPERATOR } from '../../src/vault/types.js';
+import { isolatedEnv, runInProcess, storePeopleConnections, withStore } from './helpers.js';
 
 let env: Record<string, string | undefined>;
 let connectionId: string;
@@ -28,33 +13,8 @@ let connectionId: string;
 beforeAll(async () => {
   // The API base is never called (no command here talks to Webex).
   env = isolatedEnv({ WEBEX_API_BASE: 'http://127.0.0.1:9/v1' });
-  connectionId = await withStore(env, async (vault) => {
-    const integration = await vault.integrations.upsert({
-      ownerId: CONFIGURED_OWNER,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUri: 'http://localhost:8080/oauth',
-      apiBase: 'http://127.0.0.1:9/v1',
-      scopes: ['spark:people_read'],
-    });
-    const now = Date.now();
-    const c = await vault.connections.saveFromGrant({
-      integrationId: integration.id,
-      tokens: {
-        accessToken: `access-${'a'.repeat(40)}`,
-        refreshToken: `refresh-${'r'.repeat(40)}`,
-        tokenType: 'Bearer',
-        expiresAt: now + 12 * HOUR,
-        refreshExpiresAt: now + 14 * 24 * HOUR,
-        scopes: ['spark:people_read'],
-        scopeReported: true,
-        receivedAt: now,
-      },
-      person: { id: 'person-alice', emails: ['alice@example.com'], displayName: 'alice' },
-      requestedScopes: ['spark:people_read'],
-    });
-    return c.id;
-  });
+  const [alice] = await storePeopleConnections(env, 'http://127.0.0.1:9/v1', [{ email: 'alice@example.com' }]);
+  connectionId = alice as string;
 });
 
 const run = (argv: string[]) => runInProcess(argv, { env });

@@ -9,8 +9,8 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackServer } from '../../src/cli/login/callback-server.js';
 import { DEMO_SEED, type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
-import { ALICE, CLIENT_ID, CLIENT_SECRET, consent, freePort, printedAuthorizeUrl, seedWith } from './emulator.js';
-import { isolatedEnv, runInProcess } from './helpers.js';
+import { consent, freePort, seedWith } from './emulator.js';
+import { emulatorCliEnv, pasteLogin, runInProcess } from './helpers.js';
 
 let emulator: RunningEmulator;
 let wrongIssuer: RunningEmulator;
@@ -29,12 +29,7 @@ afterAll(async () => {
 });
 
 function cliEnv(emu: RunningEmulator) {
-  return isolatedEnv({
-    WEBEX_CLIENT_ID: CLIENT_ID,
-    WEBEX_CLIENT_SECRET: CLIENT_SECRET,
-    WEBEX_REDIRECT_URI: redirectUri,
-    WEBEX_API_BASE: emu.apiBase,
-  });
+  return emulatorCliEnv(emu.apiBase, redirectUri);
 }
 
 async function stored(env: Record<string, string | undefined>): Promise<unknown[]> {
@@ -105,37 +100,21 @@ describe('loopback callback server: only the pending state ends the wait', () =>
 });
 
 /** `login --no-browser` where the "browser" may tamper with the authorize URL before consenting. */
-async function pasteLogin(env: Record<string, string | undefined>, tamper: (url: URL) => void = () => {}) {
-  const stdin = new PassThrough();
-  let driven = false;
-  return runInProcess(['login', '--no-browser', '--scopes', 'spark:people_read openid email'], {
-    env,
-    stdin,
-    onStderr(text) {
-      const printed = printedAuthorizeUrl(text);
-      if (!printed || driven) return;
-      driven = true;
-      const url = new URL(printed);
-      tamper(url);
-      consent(url.toString(), ALICE).then(
-        (location) => stdin.write(`${location}\n`),
-        (error) => stdin.destroy(error),
-      );
-    },
-  });
+function tamperedLogin(env: Record<string, string | undefined>, tamper?: (url: URL) => void) {
+  return pasteLogin(env, ['--scopes', 'spark:people_read openid email'], { tamper });
 }
 
 describe('login verifies the id_token as the web app does', () => {
   it('control: an untampered openid login is stored', async () => {
     const env = cliEnv(emulator);
-    const r = await pasteLogin(env);
+    const r = await tamperedLogin(env);
     expect(r.code).toBe(0);
     expect(await stored(env)).toHaveLength(1);
   });
 
   it('a wrong nonce (the code came from another authorization request) is refused; nothing is stored', async () => {
     const env = cliEnv(emulator);
-    const r = await pasteLogin(env, (url) => url.searchParams.set('nonce', 'nonce-of-another-request'));
+    const r = await tamperedLogin(env, (url) => url.searchParams.set('nonce', 'nonce-of-another-request'));
     expect(r.code).toBe(1);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
     expect(errors).toHaveLength(1);
@@ -146,7 +125,7 @@ describe('login verifies the id_token as the web app does', () => {
 
   it('a wrong issuer is refused; nothing is stored', async () => {
     const env = cliEnv(wrongIssuer);
-    const r = await pasteLogin(env);
+    const r = await tamperedLogin(env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('issuer is not the expected one');
     expect(await stored(env)).toEqual([]);
@@ -154,7 +133,7 @@ describe('login verifies the id_token as the web app does', () => {
 
   it('WEBEX_ISSUER is honoured as in the web app (the expected issuer configured → accepted)', async () => {
     const env = { ...cliEnv(wrongIssuer), WEBEX_ISSUER: 'https://idbroker.evil.example/idb' };
-    const r = await pasteLogin(env);
+    const r = await tamperedLogin(env);
     expect(r.code).toBe(0);
     expect(await stored(env)).toHaveLength(1);
   });

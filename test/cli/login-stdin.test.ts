@@ -4,41 +4,27 @@
  *   "no redirect URL was read", never "Malformed authorization answer: no state", and never echoes the line;
  * - after a successful paste the built bin exits by itself although its stdin stays an open pipe.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SEED, type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
-import { CLIENT_ID, CLIENT_SECRET, consent, freePort, printedAuthorizeUrl, seedWith } from './emulator.js';
-import { isolatedEnv, runInProcess } from './helpers.js';
+import { type BinExit, ensureBuiltBin, spawnBin } from './built-bin.js';
+import { CLIENT_ID, consent, freePort, printedAuthorizeUrl, seedWith } from './emulator.js';
+import { emulatorCliEnv, runInProcess } from './helpers.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
 const NO_INPUT = 'no redirect URL was read from standard input';
 
 let emulator: RunningEmulator;
 let redirectUri: string;
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-  }
+  ensureBuiltBin();
   redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
   emulator = await startEmulator({ seed: seedWith(DEMO_SEED as never, redirectUri) as never });
 });
 afterAll(async () => emulator?.close());
 
 function cliEnv(extra: Record<string, string | undefined> = {}) {
-  return isolatedEnv({
-    WEBEX_CLIENT_ID: CLIENT_ID,
-    WEBEX_CLIENT_SECRET: CLIENT_SECRET,
-    WEBEX_REDIRECT_URI: redirectUri,
-    WEBEX_API_BASE: emulator.apiBase,
-    NO_COLOR: '1',
-    ...extra,
-  });
+  return emulatorCliEnv(emulator.apiBase, redirectUri, { NO_COLOR: '1', ...extra });
 }
 
 /** The portal's "OAuth Authorization URL" of the test integration, on the emulator. */
@@ -54,36 +40,8 @@ function authUrl(): string {
   return url.toString();
 }
 
-interface Exited {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns the built bin; `onStderr` sees the whole stderr so far after each chunk. */
-function spawnBin(
-  args: string[],
-  env: Record<string, string | undefined>,
-  onStderr: (text: string, child: ChildProcessWithoutNullStreams) => void,
-): { child: ChildProcessWithoutNullStreams; exited: Promise<Exited> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: env.HOME });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c) => {
-    stderr += c;
-    onStderr(stderr, child);
-  });
-  const exited = new Promise<Exited>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, exited };
-}
-
 /** `exited`, or `undefined` once `capMs` has passed without an exit (a generous cap, not a timing assertion). */
-async function exitWithin(exited: Promise<Exited>, capMs: number): Promise<Exited | undefined> {
+async function exitWithin(exited: Promise<BinExit>, capMs: number): Promise<BinExit | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const cap = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), capMs);

@@ -5,10 +5,10 @@
 import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { CONFIGURED_OWNER, LOCAL_OPERATOR } from '../../src/vault/types.js';
+import { LOCAL_OPERATOR } from '../../src/vault/types.js';
 import { openVault } from '../../src/vault/vault.js';
 import { CLIENT_ID, CLIENT_SECRET } from './emulator.js';
-import { isolatedEnv, runInProcess } from './helpers.js';
+import { isolatedEnv, runInProcess, type SeededPerson, storePeopleConnections } from './helpers.js';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -28,47 +28,9 @@ function env(extra: Record<string, string | undefined> = {}) {
   return isolatedEnv({ WEBEX_API_BASE: apiBase, ...extra });
 }
 
-const HOUR = 3_600_000;
-
 /** Seeds a store: the configured integration, and one connection per person (in this order, later = more recent). */
-async function seed(e: Record<string, string | undefined>, people: { email: string; ownerId?: string }[]) {
-  const vault = await openVault(loadConfig({ env: e, dotenvDir: false }));
-  try {
-    const integration = await vault.integrations.upsert({
-      ownerId: CONFIGURED_OWNER,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUri: 'http://localhost:8080/oauth',
-      apiBase,
-      scopes: ['spark:people_read'],
-    });
-    const ids: string[] = [];
-    for (const [i, p] of people.entries()) {
-      const now = Date.now();
-      const c = await vault.connections.saveFromGrant({
-        ownerId: p.ownerId,
-        integrationId: integration.id,
-        tokens: {
-          accessToken: `access-${i}-${'a'.repeat(40)}`,
-          refreshToken: `refresh-${i}-${'r'.repeat(40)}`,
-          tokenType: 'Bearer',
-          expiresAt: now + 12 * HOUR,
-          refreshExpiresAt: now + 14 * 24 * HOUR,
-          scopes: ['spark:people_read'],
-          scopeReported: true,
-          receivedAt: now,
-        },
-        person: { id: `person-${p.email}`, emails: [p.email], displayName: p.email.split('@')[0] as string },
-        requestedScopes: ['spark:people_read'],
-      });
-      ids.push(c.id);
-      await new Promise((r) => setTimeout(r, 5)); // distinct updatedAt
-    }
-    return ids;
-  } finally {
-    await vault.close();
-  }
-}
+const seed = (e: Record<string, string | undefined>, people: SeededPerson[]) =>
+  storePeopleConnections(e, apiBase, people);
 
 describe('the default connection is the local operator’s', () => {
   it('token and keys create ignore a team member’s more recent connection', async () => {

@@ -3,12 +3,11 @@
  * whose display name is full of escape sequences logs in against the real emulator; every text output is clean and
  * --json keeps the raw value.
  */
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terminalSafe } from '../../src/cli/ui/terminal-safe.js';
 import { DEMO_SEED, type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
-import { ALICE, CLIENT_ID, CLIENT_SECRET, consent, freePort, printedAuthorizeUrl, seedWith } from './emulator.js';
-import { isolatedEnv, runInProcess } from './helpers.js';
+import { ALICE, freePort, seedWith } from './emulator.js';
+import { emulatorCliEnv, pasteLogin, runInProcess } from './helpers.js';
 
 /** Clear screen, window title, colour, a hyperlink, a bidi override, an 8-bit CSI, a newline and a tab. */
 const EVIL_NAME =
@@ -36,25 +35,8 @@ afterAll(() => emulator?.close());
 
 describe('Webex text printed by the CLI', () => {
   it('list, status, whoami and doctor print the name without any control character; --json keeps it', async () => {
-    const env = isolatedEnv({
-      WEBEX_CLIENT_ID: CLIENT_ID,
-      WEBEX_CLIENT_SECRET: CLIENT_SECRET,
-      WEBEX_REDIRECT_URI: redirectUri,
-      WEBEX_API_BASE: emulator.apiBase,
-      NO_COLOR: '1',
-    });
-    const stdin = new PassThrough();
-    let driven = false;
-    const login = await runInProcess(['login', '--no-browser'], {
-      env,
-      stdin,
-      onStderr(text) {
-        const url = printedAuthorizeUrl(text);
-        if (!url || driven) return;
-        driven = true;
-        void consent(url).then((location) => stdin.write(`${location}\n`));
-      },
-    });
+    const env = emulatorCliEnv(emulator.apiBase, redirectUri, { NO_COLOR: '1' });
+    const login = await pasteLogin(env);
     expect(login.code).toBe(0);
     expect(login.stderr).toContain('Logged in as Mallory Red click');
     for (const argv of [['list'], ['status'], ['whoami'], ['doctor']]) {

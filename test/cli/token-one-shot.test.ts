@@ -1,15 +1,14 @@
 // `webex-auth token`'s one-shot path (src/vault/token-reader.ts) against the real emulator and a real SQLite store:
 // a fresh stored token is read without the full vault; anything else (near expiry, needs re-authorization) goes to the
 // full vault, whose single flight still holds when several `token` commands find the token near its end together.
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 // Imported statically: a broken emulator module fails these tests instead of skipping them.
 import { DEMO_SEED, startEmulator } from '../../src/emulator/index.js';
 import { openTokenReader } from '../../src/vault/token-reader.js';
-import { ALICE, CLIENT_ID, CLIENT_SECRET, consent, freePort, printedAuthorizeUrl, seedWith } from './emulator.js';
-import { ageStoredTokens, isolatedEnv, runInProcess } from './helpers.js';
+import { ALICE, freePort, seedWith } from './emulator.js';
+import { ageStoredTokens, emulatorCliEnv, pasteLogin, runInProcess } from './helpers.js';
 
 let emulator: { url: string; apiBase: string; close(): Promise<void> };
 let env: Record<string, string | undefined>;
@@ -25,28 +24,9 @@ async function refreshGrants(): Promise<number> {
 beforeAll(async () => {
   const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
   emulator = await startEmulator({ port: 0, seed: seedWith(DEMO_SEED, redirectUri) });
-  env = isolatedEnv({
-    WEBEX_CLIENT_ID: CLIENT_ID,
-    WEBEX_CLIENT_SECRET: CLIENT_SECRET,
-    WEBEX_REDIRECT_URI: redirectUri,
-    WEBEX_API_BASE: emulator.apiBase,
-  });
+  env = emulatorCliEnv(emulator.apiBase, redirectUri);
   // `login --no-browser`: consent as a browser would, paste the redirect on stdin.
-  const stdin = new PassThrough();
-  let driven = false;
-  const login = await runInProcess(['login', '--no-browser', '--scopes', 'spark:people_read'], {
-    env,
-    stdin,
-    onStderr(text) {
-      const url = printedAuthorizeUrl(text);
-      if (!url || driven) return;
-      driven = true;
-      consent(url, ALICE).then(
-        (location) => stdin.write(`${location}\n`),
-        (error) => stdin.destroy(error),
-      );
-    },
-  });
+  const login = await pasteLogin(env, ['--scopes', 'spark:people_read']);
   expect(login.code, login.stderr).toBe(0);
 });
 afterAll(async () => emulator?.close());

@@ -5,11 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { CONFIGURED_OWNER } from '../../src/vault/types.js';
-import { openVault } from '../../src/vault/vault.js';
-import { CLIENT_ID, CLIENT_SECRET } from './emulator.js';
-import { isolatedEnv, runInProcess } from './helpers.js';
+import { isolatedEnv, runInProcess, storePeopleConnections } from './helpers.js';
 
 interface Hit {
   body: string;
@@ -33,35 +29,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   env = isolatedEnv({ WEBEX_API_BASE: 'http://127.0.0.1:9/v1', ALLOW_PRIVATE_WEBHOOKS: 'true' });
-  const vault = await openVault(loadConfig({ env, dotenvDir: false }));
-  try {
-    const integration = await vault.integrations.upsert({
-      ownerId: CONFIGURED_OWNER,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUri: 'http://localhost:8080/oauth',
-      apiBase: 'http://127.0.0.1:9/v1',
-      scopes: ['spark:people_read'],
-    });
-    const now = Date.now();
-    await vault.connections.saveFromGrant({
-      integrationId: integration.id,
-      tokens: {
-        accessToken: `access-${'a'.repeat(40)}`,
-        refreshToken: `refresh-${'r'.repeat(40)}`,
-        tokenType: 'Bearer',
-        expiresAt: now + 12 * 3_600_000,
-        refreshExpiresAt: now + 14 * 86_400_000,
-        scopes: ['spark:people_read'],
-        scopeReported: true,
-        receivedAt: now,
-      },
-      person: { id: 'person-alice', emails: ['alice@example.com'], displayName: 'alice' },
-      requestedScopes: ['spark:people_read'],
-    });
-  } finally {
-    await vault.close();
-  }
+  await storePeopleConnections(env, 'http://127.0.0.1:9/v1', [{ email: 'alice@example.com' }]);
 });
 afterAll(async () => {
   await new Promise((r) => server?.close(r));

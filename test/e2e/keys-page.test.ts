@@ -4,57 +4,19 @@
  * button (the clipboard is read back), uses it on the broker (200), and revokes it (the same call: 401); erin, another
  * member, does not see alice's key on her /keys. Screenshots go to test/e2e/__screenshots__.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  browserAvailable,
-  browserRequired,
-  type CliServer,
-  clickToConsent as clickToConsentOf,
-  consentAs as consentAsOf,
-  screenshot,
-  startTeamStack,
-  type TeamStack,
-} from './support.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserAvailable, browserRequired, screenshot, useTeamBrowser } from './support.js';
 
 const run = browserAvailable || browserRequired;
 
 describe.runIf(run)('the keys page in Chromium (team mode)', () => {
-  let emulator: CliServer;
-  /** http://localhost:<port> (the redirect URI's origin). */
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  let stack: TeamStack | undefined;
-
-  beforeAll(async () => {
-    if (!browserAvailable) throw new Error('REQUIRE_BROWSER=1 but /usr/bin/chromium is missing');
-    stack = await startTeamStack('webex-auth-keys-e2e-');
-    ({ emulator, base, browser } = stack);
-    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await stack?.close();
-  });
-
-  /** A fresh browser context (no cookies, clipboard allowed for this origin) with one page. */
-  async function fresh(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-    contexts.push(context);
-    context.setDefaultTimeout(15_000);
-    return { context, page: await context.newPage() };
-  }
-
-  const clickToConsent = (page: Page, selector: string) => clickToConsentOf({ emulator }, page, selector);
-  const consentAs = (page: Page, email: string) => consentAsOf({ emulator, base }, page, email);
+  const team = useTeamBrowser('webex-auth-keys-e2e-', { clipboard: true });
+  const { fresh, clickToConsent, consentAs } = team;
 
   /** Landing page → Sign in with Webex → consent as `email`. */
   async function signIn(page: Page, email: string) {
-    await page.goto(`${base}/`);
+    await page.goto(`${team.base}/`);
     await clickToConsent(page, '#signin');
     await consentAs(page, email);
     expect(await page.textContent('header .who')).toContain(email);
@@ -62,19 +24,14 @@ describe.runIf(run)('the keys page in Chromium (team mode)', () => {
 
   /** Home page → Start with the default scopes → consent as `email`; returns the connection id. */
   async function connect(page: Page, email: string) {
-    await page.goto(`${base}/`);
-    await clickToConsent(page, '#start');
-    await consentAs(page, email);
-    await page.waitForSelector('#person-name');
-    const id = /\/connections\/([A-Za-z0-9_-]+)$/.exec(new URL(page.url()).pathname)?.[1];
-    expect(id, page.url()).toBeTruthy();
-    return id as string;
+    await page.goto(`${team.base}/`);
+    return team.startConnection(page, email);
   }
 
   /** The broker's answer to `key` for the token of `connection`. */
   const brokerStatus = async (key: string, connection: string) =>
     (
-      await fetch(`${base}/api/v1/connections/${connection}/token`, {
+      await fetch(`${team.base}/api/v1/connections/${connection}/token`, {
         headers: { authorization: `Bearer ${key}` },
       })
     ).status;
@@ -85,7 +42,7 @@ describe.runIf(run)('the keys page in Chromium (team mode)', () => {
     const connection = await connect(page, 'alice@example.com');
 
     // The header's Keys link leads to the page; her one connection and `token` are checked by default.
-    await Promise.all([page.waitForURL(`${base}/keys`), page.click('header a[href="/keys"]')]);
+    await Promise.all([page.waitForURL(`${team.base}/keys`), page.click('header a[href="/keys"]')]);
     expect(await page.textContent('main h1')).toBe('API keys');
     expect(await page.isChecked(`input[name="connection"][value="${connection}"]`)).toBe(true);
     expect(await page.isChecked('input[name="permission"][value="token"]')).toBe(true);
@@ -103,7 +60,7 @@ describe.runIf(run)('the keys page in Chromium (team mode)', () => {
     await page.waitForSelector('#copy-key.copied');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     expect(await page.textContent('#curl-line')).toBe(
-      `curl -H "Authorization: Bearer ${key}" "${base}/api/v1/connections/${connection}/token"`,
+      `curl -H "Authorization: Bearer ${key}" "${team.base}/api/v1/connections/${connection}/token"`,
     );
     expect(page.url()).not.toContain(key);
     await screenshot(page, 'keys-02-created');
@@ -112,7 +69,7 @@ describe.runIf(run)('the keys page in Chromium (team mode)', () => {
     expect(await brokerStatus(key, connection)).toBe(200);
 
     // A reload of /keys lists it without the key, used just now.
-    await page.goto(`${base}/keys`);
+    await page.goto(`${team.base}/keys`);
     expect(await page.content()).not.toContain(key);
     const card = page.locator('section.key', { hasText: 'out-of-office bot' });
     expect(await card.count()).toBe(1);
@@ -124,7 +81,7 @@ describe.runIf(run)('the keys page in Chromium (team mode)', () => {
     // Erin, another member, sees none of it; her attempt on alice's key is a 404.
     const other = await fresh();
     await signIn(other.page, 'erin@example.com');
-    await other.page.goto(`${base}/keys`);
+    await other.page.goto(`${team.base}/keys`);
     const erinsPage = await other.page.content();
     expect(erinsPage).not.toContain('out-of-office bot');
     expect(erinsPage).not.toContain(keyId);
@@ -133,7 +90,7 @@ describe.runIf(run)('the keys page in Chromium (team mode)', () => {
     await screenshot(other.page, 'keys-04-erin');
 
     // Alice revokes it: the page says so, and the broker refuses the key.
-    await Promise.all([page.waitForURL(`${base}/keys?notice=revoked`), card.locator('button.revoke').click()]);
+    await Promise.all([page.waitForURL(`${team.base}/keys?notice=revoked`), card.locator('button.revoke').click()]);
     expect(await page.textContent('#key-notice')).toContain('revoked');
     expect(await page.locator(`[data-key-id="${keyId}"]`).count()).toBe(0);
     expect(await brokerStatus(key, connection)).toBe(401);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /** Debian's Chromium. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -42,47 +43,25 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/cli/main.js serve` with no credentials (demo mode) on a free port. */
+/** Starts `node dist/cli/main.js serve` with no credentials (demo mode) on a free port, in a temp home. */
 export async function serveDemo(extraEnv: Record<string, string> = {}): Promise<Served> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const port = await freePort();
   const home = mkdtempSync(join(tmpdir(), 'webex-auth-e2e-'));
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
     HOME: home,
     XDG_DATA_HOME: join(home, 'data'),
     PORT: String(port),
     HOST: '127.0.0.1',
     WEBEX_REDIRECT_URI: `http://localhost:${port}/oauth`,
     LOG_LEVEL: 'warn',
-    WEBEX_AUTH_KEYCHAIN: 'off',
     ...extraEnv,
   };
-  const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve'], {
-    cwd: home,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (https?:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
-  });
+  const served = await startCli(['serve'], env, { cwd: home });
   return {
-    url,
-    output: () => out,
+    url: served.url,
+    output: served.output,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await served.stop();
       rmSync(home, { recursive: true, force: true });
     },
   };
@@ -300,4 +279,66 @@ export async function consentAs(stack: Pick<TeamStack, 'emulator' | 'base'>, pag
     page.click('button[name="decision"][value="accept"]'),
   ]);
   await page.waitForLoadState('domcontentloaded');
+}
+
+/** What {@link useTeamBrowser} gives a team-mode browser suite; use it inside tests (the stack starts in `beforeAll`). */
+export interface TeamBrowser {
+  /** `http://localhost:<port>` (the redirect URI's origin). */
+  readonly base: string;
+  /** A fresh browser context (no cookies; clipboard allowed for `base` when asked) with one page, closed after all. */
+  fresh(): Promise<{ context: BrowserContext; page: Page }>;
+  /** {@link clickToConsent} on this suite's stack. */
+  clickToConsent(page: Page, selector: string): Promise<void>;
+  /** {@link consentAs} on this suite's stack. */
+  consentAs(page: Page, email: string): Promise<void>;
+  /** On the home page: Start (with the scopes as picked) → consent as `email` → the new connection's page; its id. */
+  startConnection(page: Page, email: string): Promise<string>;
+}
+
+/**
+ * In the current describe block: starts a {@link TeamStack} (`prefix` names its temp dir) before all tests, fails
+ * at once when REQUIRE_BROWSER=1 finds no Chromium, and closes every context opened by `fresh` and the stack after
+ * all. `clipboard` lets each fresh context read and write the clipboard of the server's origin.
+ */
+export function useTeamBrowser(prefix: string, options: { clipboard?: boolean } = {}): TeamBrowser {
+  let stack: TeamStack | undefined;
+  const contexts: BrowserContext[] = [];
+  const started = (): TeamStack => {
+    if (!stack) throw new Error('the team stack is not started yet: use it inside a test');
+    return stack;
+  };
+
+  beforeAll(async () => {
+    if (!browserAvailable) throw new Error('REQUIRE_BROWSER=1 but /usr/bin/chromium is missing');
+    stack = await startTeamStack(prefix);
+    expect(stack.emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await stack?.close();
+  });
+
+  return {
+    get base() {
+      return started().base;
+    },
+    async fresh() {
+      const { browser, base } = started();
+      const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+      if (options.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+      contexts.push(context);
+      context.setDefaultTimeout(15_000);
+      return { context, page: await context.newPage() };
+    },
+    clickToConsent: (page, selector) => clickToConsent(started(), page, selector),
+    consentAs: (page, email) => consentAs(started(), page, email),
+    async startConnection(page, email) {
+      await clickToConsent(started(), page, '#start');
+      await consentAs(started(), page, email);
+      await page.waitForSelector('#person-name');
+      const id = /\/connections\/([A-Za-z0-9_-]+)$/.exec(new URL(page.url()).pathname)?.[1];
+      expect(id, page.url()).toBeTruthy();
+      return id as string;
+    },
+  };
 }

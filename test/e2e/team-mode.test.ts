@@ -6,61 +6,24 @@
  * of a domain that is not allowed is refused; signing out ends the session server-side (a saved cookie replayed later
  * no longer works).
  */
-import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  browserAvailable,
-  browserRequired,
-  type CliServer,
-  clickToConsent as clickToConsentOf,
-  consentAs as consentAsOf,
-  screenshot,
-  startTeamStack,
-  type TeamStack,
-} from './support.js';
+import type { Cookie, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserAvailable, browserRequired, screenshot, useTeamBrowser } from './support.js';
 
 const run = browserAvailable || browserRequired;
 
 describe.runIf(run)('team mode in Chromium', () => {
-  let emulator: CliServer;
-  /** http://localhost:<port> (the redirect URI's origin). */
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const team = useTeamBrowser('webex-auth-team-e2e-');
+  const { fresh, clickToConsent, consentAs } = team;
   let aliceConnection = '';
   let carolConnection = '';
-
-  let stack: TeamStack | undefined;
-
-  beforeAll(async () => {
-    if (!browserAvailable) throw new Error('REQUIRE_BROWSER=1 but /usr/bin/chromium is missing');
-    stack = await startTeamStack('webex-auth-team-e2e-');
-    ({ emulator, base, browser } = stack);
-    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await stack?.close();
-  });
-
-  /** A fresh browser context (no cookies) with one page. */
-  async function fresh(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    contexts.push(context);
-    context.setDefaultTimeout(15_000);
-    return { context, page: await context.newPage() };
-  }
 
   /** The page's access-mode marker. */
   const accessMode = (page: Page) => page.getAttribute('span.access-mode', 'data-mode');
 
-  const clickToConsent = (page: Page, selector: string) => clickToConsentOf({ emulator }, page, selector);
-  const consentAs = (page: Page, email: string) => consentAsOf({ emulator, base }, page, email);
-
   /** Landing page → Sign in with Webex → consent as `email`; leaves the page wherever the server sent it. */
   async function signIn(page: Page, email: string) {
-    await page.goto(`${base}/`);
+    await page.goto(`${team.base}/`);
     expect(await accessMode(page)).toBe('team');
     await clickToConsent(page, '#signin');
     await consentAs(page, email);
@@ -78,23 +41,18 @@ describe.runIf(run)('team mode in Chromium', () => {
 
   /** Home page → the scope picker with exactly `scopes` → Start → consent as `email`; returns the connection id. */
   async function connect(page: Page, email: string, scopes = ['spark:people_read', 'spark:rooms_read']) {
-    await page.goto(`${base}/`);
+    await page.goto(`${team.base}/`);
     for (const box of await page.locator('input[name="scope"]').all()) {
       const value = await box.getAttribute('value');
       if (value && scopes.includes(value)) await box.check();
       else if (await box.isVisible()) await box.uncheck();
     }
-    await clickToConsent(page, '#start');
-    await consentAs(page, email);
-    await page.waitForSelector('#person-name');
-    const id = /\/connections\/([A-Za-z0-9_-]+)$/.exec(new URL(page.url()).pathname)?.[1];
-    expect(id, page.url()).toBeTruthy();
-    return id as string;
+    return team.startConnection(page, email);
   }
 
   /** The ids of the connections on the home page's "Your connections" list. */
   async function homeConnections(page: Page): Promise<string[]> {
-    await page.goto(`${base}/`);
+    await page.goto(`${team.base}/`);
     const hrefs = await page
       .locator('section.card:has(h2:text-is("Your connections")) a')
       .evaluateAll((links) => links.map((a) => a.getAttribute('href') ?? ''));
@@ -103,15 +61,15 @@ describe.runIf(run)('team mode in Chromium', () => {
 
   it('an anonymous visitor sees the landing page with Sign in with Webex', async () => {
     const { page } = await fresh();
-    const response = await page.goto(`${base}/`);
+    const response = await page.goto(`${team.base}/`);
     expect(response?.status()).toBe(200);
     expect(await accessMode(page)).toBe('team');
     expect(await page.textContent('#signin')).toBe('Sign in with Webex');
     expect(await page.textContent('main')).toContain('Sign-in is open to @example.com accounts.');
     expect(await page.locator('#start').count()).toBe(0);
     // Any other page sends an anonymous visitor back to the landing page.
-    await page.goto(`${base}/connections`);
-    expect(page.url()).toBe(`${base}/?signin=required`);
+    await page.goto(`${team.base}/connections`);
+    expect(page.url()).toBe(`${team.base}/?signin=required`);
     expect(await page.textContent('main')).toContain('Sign in to continue');
     // The landing page's form is accepted (a same-origin form POST from Chromium): it leads to the consent page.
     await clickToConsent(page, '#signin');
@@ -139,7 +97,7 @@ describe.runIf(run)('team mode in Chromium', () => {
     expect(await page.textContent('#person-name')).toBe('Carol Admin');
     // Her home page lists her own connection only; the dashboard lists everyone's.
     expect(await homeConnections(page)).toEqual([carolConnection]);
-    await Promise.all([page.waitForURL(`${base}/connections`), page.click('header a[href="/connections"]')]);
+    await Promise.all([page.waitForURL(`${team.base}/connections`), page.click('header a[href="/connections"]')]);
     expect(await page.textContent('main h1')).toBe('Connections');
     const ownerOf = async (id: string) => (await page.locator(`#connection-${id} dd.owner`).textContent())?.trim();
     expect(await ownerOf(aliceConnection)).toBe('alice@example.com');
@@ -149,7 +107,7 @@ describe.runIf(run)('team mode in Chromium', () => {
       'carol@example.com',
     ]);
     await screenshot(page, 'team-02-carol-dashboard');
-    const response = await page.goto(`${base}/connections/${aliceConnection}`);
+    const response = await page.goto(`${team.base}/connections/${aliceConnection}`);
     expect(response?.status()).toBe(200);
     expect(await page.textContent('#person-name')).toBe('Alice Example');
   });
@@ -158,19 +116,19 @@ describe.runIf(run)('team mode in Chromium', () => {
     expect(carolConnection).not.toBe('');
     const { page } = await fresh();
     await signInOk(page, 'alice@example.com', 'Alice Example');
-    const other = await page.goto(`${base}/connections/${carolConnection}`);
+    const other = await page.goto(`${team.base}/connections/${carolConnection}`);
     expect(other?.status()).toBe(404);
     expect(await page.textContent('main')).toContain('Connection not found');
     expect(await page.textContent('main')).not.toContain('Carol Admin');
     // The same 404 as an id that does not exist.
-    const unknown = await page.goto(`${base}/connections/no-such-connection`);
+    const unknown = await page.goto(`${team.base}/connections/no-such-connection`);
     expect(unknown?.status()).toBe(404);
-    const dashboard = await page.goto(`${base}/connections`);
+    const dashboard = await page.goto(`${team.base}/connections`);
     expect(dashboard?.status()).toBe(403);
     expect(await page.textContent('main')).toContain('Admins only');
     expect(await page.textContent('main')).not.toContain('carol@example.com');
     // Her own still opens.
-    expect((await page.goto(`${base}/connections/${aliceConnection}`))?.status()).toBe(200);
+    expect((await page.goto(`${team.base}/connections/${aliceConnection}`))?.status()).toBe(200);
   });
 
   it('dave (other.example) is refused with a page naming his domain, and is not signed in afterwards', async () => {
@@ -189,47 +147,47 @@ describe.runIf(run)('team mode in Chromium', () => {
     expect(await accessMode(page)).toBe('team');
     expect(await page.locator('#signout').count()).toBe(0);
     // No session cookie is left, and the home page is the landing page again.
-    expect((await context.cookies(base)).filter((c) => c.name.includes('webex_auth_session'))).toEqual([]);
-    await page.goto(`${base}/`);
+    expect((await context.cookies(team.base)).filter((c) => c.name.includes('webex_auth_session'))).toEqual([]);
+    await page.goto(`${team.base}/`);
     expect(await page.locator('#signin').count()).toBe(1);
     expect(await page.locator('header .who').count()).toBe(0);
-    const connections = await page.goto(`${base}/connections`);
-    expect(page.url()).toBe(`${base}/?signin=required`);
+    const connections = await page.goto(`${team.base}/connections`);
+    expect(page.url()).toBe(`${team.base}/?signin=required`);
     expect(connections?.status()).toBe(200);
   });
 
   it('sign-out ends the session: the saved cookie, replayed later, no longer reaches alice’s pages', async () => {
     const { context, page } = await fresh();
     await signInOk(page, 'alice@example.com', 'Alice Example');
-    const saved: Cookie[] = await context.cookies(base);
+    const saved: Cookie[] = await context.cookies(team.base);
     expect(saved.map((c) => c.name)).toContain('webex_auth_session');
 
     // Before sign-out the saved cookie is alice's session in any browser.
     const before = await fresh();
     await before.context.addCookies(saved);
-    await before.page.goto(`${base}/`);
+    await before.page.goto(`${team.base}/`);
     expect(await before.page.textContent('header .who')).toContain('Alice Example');
-    expect((await before.page.goto(`${base}/connections/${aliceConnection}`))?.status()).toBe(200);
+    expect((await before.page.goto(`${team.base}/connections/${aliceConnection}`))?.status()).toBe(200);
 
-    await page.goto(`${base}/`);
+    await page.goto(`${team.base}/`);
     await page.click('#signout');
     await page.waitForLoadState('domcontentloaded');
-    expect(page.url(), await page.title()).toBe(`${base}/?signin=signed-out`);
+    expect(page.url(), await page.title()).toBe(`${team.base}/?signin=signed-out`);
     expect(await page.textContent('main')).toContain('You are signed out.');
     expect(await page.locator('#signin').count()).toBe(1);
 
     // After: the same cookie, replayed in a new browser, is nobody.
     const after = await fresh();
     await after.context.addCookies(saved);
-    await after.page.goto(`${base}/`);
+    await after.page.goto(`${team.base}/`);
     expect(await after.page.locator('#signin').count()).toBe(1);
     expect(await after.page.locator('header .who').count()).toBe(0);
     expect(await after.page.textContent('body')).not.toContain('Alice Example');
-    await after.page.goto(`${base}/connections/${aliceConnection}`);
-    expect(after.page.url()).toBe(`${base}/?signin=required`);
+    await after.page.goto(`${team.base}/connections/${aliceConnection}`);
+    expect(after.page.url()).toBe(`${team.base}/?signin=required`);
     expect(await after.page.locator('#signin').count()).toBe(1);
     // The other browser that held the same cookie is signed out too: the session ended on the server.
-    await before.page.goto(`${base}/connections/${aliceConnection}`);
-    expect(before.page.url()).toBe(`${base}/?signin=required`);
+    await before.page.goto(`${team.base}/connections/${aliceConnection}`);
+    expect(before.page.url()).toBe(`${team.base}/?signin=required`);
   });
 });

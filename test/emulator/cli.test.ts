@@ -33,6 +33,15 @@ function fakeIO(interrupted: Promise<void> = new Promise(() => {})) {
   return { io, out, err };
 }
 
+/** The emulator's base URL once `out` (what the CLI printed so far) has its "listening on" line. */
+async function listeningBase(out: string[]): Promise<string> {
+  for (;;) {
+    const base = out.join('').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    if (base) return base;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));
 
 describe('webex-auth emulator', () => {
@@ -42,11 +51,7 @@ describe('webex-auth emulator', () => {
     let stop: () => void = () => {};
     const { io, out } = fakeIO(new Promise<void>((r) => (stop = r)));
     const exit = runCli(['emulator', '--port', '0', '--seed', seedFile, '--access-ttl', '60', '--no-kid'], io);
-    let line: string | undefined;
-    while (!line) {
-      await new Promise((r) => setImmediate(r));
-      line = out.join('').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
-    }
+    const line = await listeningBase(out);
     const r = await fetch(`${line}/v1/people/me`, { headers: { authorization: `Bearer ${DEMO_SEED.bots[0]?.token}` } });
     expect(r.status).toBe(200);
     stop();
@@ -158,11 +163,7 @@ describe('webex-auth emulator', () => {
       io,
     );
     try {
-      let base: string | undefined;
-      while (!base) {
-        await new Promise((r) => setImmediate(r));
-        base = out.join('').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
-      }
+      const base = await listeningBase(out);
       const bot = { authorization: `Bearer ${DEMO_SEED.bots[0]?.token}`, 'content-type': 'application/json' };
       const target = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
       const created = await fetch(`${base}/v1/webhooks`, {
@@ -219,11 +220,7 @@ describe('webex-auth emulator --refresh-unchanged-within', () => {
       io,
     );
     try {
-      let base: string | undefined;
-      while (!base) {
-        await new Promise((r) => setImmediate(r));
-        base = out.join('').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
-      }
+      const base = await listeningBase(out);
       const it0 = DEMO_SEED.integrations[0] as (typeof DEMO_SEED.integrations)[0];
       const redirect = it0.redirectUris[0] as string;
       const auth = new URL(`${base}/v1/authorize`);

@@ -28,6 +28,15 @@ afterAll(async () => {
   await new Promise((r) => receiver.close(r));
 });
 
+/** A refresh of the Service App's `refreshToken` under the app's own client. */
+const refreshAsApp = (refreshToken: string) =>
+  token(emu, {
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    client_id: SA.clientId,
+    client_secret: SA.clientSecret,
+  });
+
 async function waitFor<T>(fn: () => T | undefined): Promise<T> {
   for (let i = 0; i < 500; i++) {
     const v = fn();
@@ -52,12 +61,7 @@ describe('POST /v1/applications/{applicationId}/token', () => {
     expect(me.body.orgId).toBe(orgRestId(ORG_A));
     expect(me.body.displayName).toBe(SA.name);
 
-    const refreshed = await token(emu, {
-      grant_type: 'refresh_token',
-      refresh_token: r.body.refresh_token,
-      client_id: SA.clientId,
-      client_secret: SA.clientSecret,
-    });
+    const refreshed = await refreshAsApp(r.body.refresh_token);
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.access_token).not.toBe(r.body.access_token);
     expect((await get(emu, '/people/me', refreshed.body.access_token)).body.id).toBe(me.body.id);
@@ -128,12 +132,7 @@ describe('authorize / deauthorize (control API) and serviceApp webhooks', () => 
     expect(de.body).toMatchObject({ changed: true, revoked: 1 });
     await waitFor(() => received.find((b) => b.event === 'deauthorized'));
     expect((await get(emu, '/people/me', pair.body.access_token)).status).toBe(401);
-    const refused = await token(emu, {
-      grant_type: 'refresh_token',
-      refresh_token: pair.body.refresh_token,
-      client_id: SA.clientId,
-      client_secret: SA.clientSecret,
-    });
+    const refused = await refreshAsApp(pair.body.refresh_token);
     expect(refused.status).toBe(400);
     expect(refused.body.error).toBe('invalid_request');
     expect((await fetchAppToken(emu, dev.access_token, appCreds(ORG_B))).status).toBe(403);

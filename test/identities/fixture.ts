@@ -62,7 +62,7 @@ export async function sqliteVault(
 /** Alice's integration connection with `spark:applications_token` (the fetcher). */
 export async function fetcherConnection(
   vault: VaultInternals,
-  emulator: RunningEmulator,
+  emulator: Pick<RunningEmulator, 'apiBase'>,
   clock: () => number,
 ): Promise<Connection> {
   const grant = await grantFromEmulator(emulator.apiBase, clock, FETCHER_SCOPES);

@@ -41,12 +41,13 @@ describe('bots and Service Apps in the web app (emulator)', () => {
     await emulator?.close();
   });
 
-  async function server(): Promise<{ app: FastifyInstance; vault: VaultInternals }> {
+  /** The web app with the test integration on `on` (default: the suite's emulator) and its vault, closed after. */
+  async function server(on: { apiBase: string } = emulator): Promise<{ app: FastifyInstance; vault: VaultInternals }> {
     const t = await testAppWithVault({
       WEBEX_CLIENT_ID: TEST_INTEGRATION.clientId,
       WEBEX_CLIENT_SECRET: TEST_INTEGRATION.clientSecret,
       WEBEX_REDIRECT_URI: TEST_INTEGRATION.redirectUri,
-      WEBEX_API_BASE: emulator.apiBase,
+      WEBEX_API_BASE: on.apiBase,
     });
     apps.push(t.app);
     return t;
@@ -284,14 +285,7 @@ describe('bots and Service Apps in the web app (emulator)', () => {
       autoConsent: 'alice@example.com',
     });
     try {
-      const t = await testAppWithVault({
-        WEBEX_CLIENT_ID: TEST_INTEGRATION.clientId,
-        WEBEX_CLIENT_SECRET: TEST_INTEGRATION.clientSecret,
-        WEBEX_REDIRECT_URI: TEST_INTEGRATION.redirectUri,
-        WEBEX_API_BASE: own.apiBase,
-      });
-      apps.push(t.app);
-      const { app, vault } = t;
+      const { app, vault } = await server(own);
       // The victim: the Service App in org A, fetched by the local operator's connection.
       const fetcher = await fetcherConnection(vault, own, Date.now);
       const victim = await vault.identities.addServiceApp({

@@ -4,9 +4,9 @@
  * alive, fetched again when its refresh token is dead, refused where it is not authorized, and turned `needs_reauth`
  * (`deauthorized`) when an admin deauthorizes it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/vault/types.js';
+import { useEmulatorOnClock } from '../vault/emulator-clock.js';
 import { control, grantFromEmulator, refreshGrants, tokenWorks } from '../vault/emulator-grant.js';
 import {
   BOT_TOKEN,
@@ -22,25 +22,9 @@ import {
 const DAY_S = 86_400;
 
 describe('identity kinds in the vault (emulator)', () => {
-  let emulator: RunningEmulator;
-  const closers: (() => unknown)[] = [];
-  let offsetMs = 0;
-  const clock = () => Date.now() + offsetMs;
-  const advance = async (seconds: number) => {
-    offsetMs += seconds * 1000;
-    await control(emulator.url, 'clock', { advanceSeconds: seconds });
-  };
-
-  beforeAll(async () => {
-    emulator = await startEmulator({ seed: identitySeed, autoConsent: 'alice@example.com' });
-  });
-  afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) await c();
-    await control(emulator.url, 'reset', {});
-    offsetMs = 0;
-  });
-  afterAll(async () => {
-    await emulator?.close();
+  const { emulator, clock, advance, closers } = useEmulatorOnClock({
+    seed: identitySeed,
+    autoConsent: 'alice@example.com',
   });
 
   const addApp = async (vault: Awaited<ReturnType<typeof sqliteVault>>, org = ORG_A) => {

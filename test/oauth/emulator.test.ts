@@ -37,6 +37,17 @@ async function authorize(url: string): Promise<string> {
   return r.headers.get('location') as string;
 }
 
+/** The claims of `tokens`' id_token, verified with the emulator's discovery (issuer, keys) and `pending`'s nonce. */
+async function verifiedClaims(emu: Emu, { integration, pending, tokens }: Awaited<ReturnType<typeof login>>) {
+  const discovery = await discover(emu.apiBase);
+  return verifyIdToken(tokens.idToken as string, {
+    clientId: integration.clientId,
+    nonce: pending.nonce as string,
+    issuer: discovery.issuer,
+    jwksUri: discovery.jwks_uri,
+  });
+}
+
 async function login(emu: Emu, scopes: string[]) {
   const integration = integrationOf(emu);
   const { url, pending } = createAuthorizationRequest({ integration, scopes });
@@ -61,13 +72,7 @@ describe('against the emulator', () => {
     expect(tokens.expiresAt - tokens.receivedAt).toBe(1209599_000);
     expect(tokens.idToken).toBeTruthy();
 
-    const discovery = await discover(emu.apiBase);
-    const claims = await verifyIdToken(tokens.idToken as string, {
-      clientId: integration.clientId,
-      nonce: pending.nonce as string,
-      issuer: discovery.issuer,
-      jwksUri: discovery.jwks_uri,
-    });
+    const claims = await verifiedClaims(emu, { integration, pending, tokens });
     const info = await fetchUserInfo(emu.apiBase, tokens.accessToken);
     expect(info.sub).toBe(claims.sub);
     expect(info.email).toBe('alice@example.com');
@@ -189,13 +194,7 @@ describe('against an emulator with legacy responses and kid-less id_tokens', () 
     const { integration, pending, tokens } = await login(emu, scopes);
     expect(tokens.scopeReported).toBe(false);
     expect(tokens.scopes).toEqual(scopes);
-    const discovery = await discover(emu.apiBase);
-    const claims = await verifyIdToken(tokens.idToken as string, {
-      clientId: integration.clientId,
-      nonce: pending.nonce as string,
-      issuer: discovery.issuer,
-      jwksUri: discovery.jwks_uri,
-    });
+    const claims = await verifiedClaims(emu, { integration, pending, tokens });
     expect(claims.sub).toBeTruthy();
     expect((await verifyTokenSetIdToken(tokens, integration, pending)).sub).toBe(claims.sub);
     await expect(verifyTokenSetIdToken(tokens, integration, { nonce: 'other' })).rejects.toThrow(/nonce/);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/vault/store/postgres.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
 import type { ConnectionRow, Store } from '../../src/vault/store/types.js';
-import { dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from './helpers.js';
+import { dropSchema, freshSchema, integrationRow, PG_URL, postgresAvailable, tempDir } from './helpers.js';
 
 const pgUp = await postgresAvailable();
 
@@ -44,18 +44,7 @@ const row = (i: number, over: Partial<ConnectionRow> = {}): ConnectionRow => ({
 });
 
 async function seed(store: Store, n: number): Promise<void> {
-  await store.upsertIntegration({
-    id: 'int_1',
-    ownerId: 'acct_a',
-    clientId: 'C1',
-    apiBase: 'https://webexapis.com/v1',
-    redirectUri: 'http://localhost:8080/oauth',
-    scopes: ['spark:all'],
-    secretEnc: 'v1:enc-secret',
-    keyId: 'k1',
-    createdAt: 1000,
-    updatedAt: 1000,
-  });
+  await store.upsertIntegration(integrationRow({ ownerId: 'acct_a' }));
   for (let i = 0; i < n; i++) {
     const { row: stored } = await store.upsertConnection(row(i));
     if (i % 4 === 0) await store.setStatus(stored.id, 'needs_reauth', 'refused', 2000);

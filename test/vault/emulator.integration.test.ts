@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { brokerRoutes } from '../../src/server/routes/api/index.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import { useEmulatorOnClock } from './emulator-clock.js';
 import { control, grantFromEmulator, refreshGrants, testSeed, tokenWorks } from './emulator-grant.js';
 import { dropSchema, freshSchema, PG_URL, postgresAvailable, TEST_KEY, tempDir, testConfig } from './helpers.js';
 
@@ -22,27 +22,10 @@ const pgUp = await postgresAvailable();
 const root = resolve(import.meta.dirname, '..', '..');
 
 describe('vault with the emulator', () => {
-  let emulator: RunningEmulator;
-  const closers: Array<() => Promise<unknown> | unknown> = [];
   /** The vault's clock runs with the emulator's: both advance together. */
-  let offsetMs = 0;
-  const clock = () => Date.now() + offsetMs;
-  const advance = async (seconds: number) => {
-    offsetMs += seconds * 1000;
-    await control(emulator.url, 'clock', { advanceSeconds: seconds });
-  };
-
-  beforeAll(async () => {
-    emulator = await startEmulator({ seed: testSeed, autoConsent: 'alice@example.com' });
-  });
-  afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) await c();
-    await control(emulator.url, 'reset', {});
-    await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
-    offsetMs = 0;
-  });
-  afterAll(async () => {
-    await emulator?.close();
+  const { emulator, clock, advance, shift, offsetMs, closers } = useEmulatorOnClock({
+    seed: testSeed,
+    autoConsent: 'alice@example.com',
   });
 
   async function sqliteVault(extra: Record<string, string> = {}) {
@@ -189,7 +172,7 @@ describe('vault with the emulator', () => {
         WEBEX_AUTH_DB: db,
         WEBEX_AUTH_KEYS: TEST_KEY,
         CONNECTION_ID: connection.id,
-        CLOCK_OFFSET_MS: String(offsetMs),
+        CLOCK_OFFSET_MS: String(offsetMs()),
         LOG_LEVEL: 'silent',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -214,7 +197,7 @@ describe('vault with the emulator', () => {
     child.kill('SIGKILL');
     await exited;
     // The dead holder's lease runs out (120 s in the child); our clock moves past it instead of waiting.
-    offsetMs += 121_000;
+    shift(121_000);
     const fresh = await vault.connections.getFreshToken(connection.id);
     expect(await tokenWorks(emulator.apiBase, fresh.accessToken)).toBe(true);
     const row = await vault.store.getConnection(connection.id);

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
-import { openVault } from '../../src/vault/index.js';
+import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { VaultError } from '../../src/vault/types.js';
 import { connectFromEmulator, control, testSeed } from './emulator-grant.js';
 import { dropSchema, freshSchema, PG_URL, postgresAvailable, TEST_KEY, tempDir, testConfig } from './helpers.js';
@@ -27,6 +27,60 @@ afterAll(async () => {
   dir.cleanup();
 });
 
+/** One failing-refresh run: a vault and the emulator on one clock `advance` moves, and a webhook receiver. */
+interface BackoffRun {
+  vault: VaultInternals;
+  hooks: Awaited<ReturnType<typeof webhookReceiver>>;
+  /** The vault's clock: now plus every `advance` so far. */
+  clock: () => number;
+  /** Moves the vault's clock and the emulator's by `seconds`. */
+  advance: (seconds: number) => Promise<void>;
+  /** Closes the vault and the receiver, resets the emulator (clock, faults) and drops the PostgreSQL schema. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Opens a vault sending webhooks to a fresh receiver, on SQLite (`dbFile` in the temp dir) or PostgreSQL (a fresh
+ * schema named after `schemaPrefix`), with retries and webhook deliveries 1 ms apart and `env` settings on top.
+ */
+async function startBackoffRun(
+  postgres: boolean,
+  storage: { schemaPrefix: string; dbFile: string },
+  env: Record<string, string> = {},
+): Promise<BackoffRun> {
+  let offsetMs = 0;
+  const clock = () => Date.now() + offsetMs;
+  const advance = async (seconds: number) => {
+    offsetMs += seconds * 1000;
+    await control(emulator.url, 'clock', { advanceSeconds: seconds });
+  };
+  const hooks = await webhookReceiver();
+  const schema = freshSchema(storage.schemaPrefix);
+  const settings = { WEBEX_AUTH_KEYS: TEST_KEY, WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: 'w'.repeat(32), ...env };
+  const vault = await openVault(
+    testConfig(
+      postgres ? { ...settings, DATABASE_URL: PG_URL } : { ...settings, WEBEX_AUTH_DB: join(dir.dir, storage.dbFile) },
+    ),
+    { clock, retryBaseDelayMs: 1, webhookBaseDelayMs: 1, ...(postgres ? { schema } : {}) },
+  );
+  const close = async () => {
+    await vault.close();
+    await hooks.close();
+    await control(emulator.url, 'reset', {});
+    await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
+    if (postgres) await dropSchema(schema);
+  };
+  return { vault, hooks, clock, advance, close };
+}
+
+/** Checks the lifecycle webhooks of connection `id` (refreshes aside): created, refresh_failing once, recovered once. */
+async function expectOneFailingRunEvents(run: BackoffRun, id: string): Promise<void> {
+  await run.vault.drainWebhooks();
+  await until(() => eventTypes(run.hooks.bodies, id).includes('connection.recovered'), 'the recovered event');
+  const lifecycle = eventTypes(run.hooks.bodies, id).filter((e) => e !== 'connection.refreshed');
+  expect(lifecycle).toEqual(['connection.created', 'connection.refresh_failing', 'connection.recovered']);
+}
+
 describe.each([
   ['SQLite', false],
   ['PostgreSQL', true],
@@ -34,19 +88,8 @@ describe.each([
   it.skipIf(postgres && !pgUp)(
     'costs a bounded, logged number of attempts and recovers by itself',
     async () => {
-      let offsetMs = 0;
-      const clock = () => Date.now() + offsetMs;
-      const advance = async (seconds: number) => {
-        offsetMs += seconds * 1000;
-        await control(emulator.url, 'clock', { advanceSeconds: seconds });
-      };
-      const hooks = await webhookReceiver();
-      const schema = freshSchema('backoff');
-      const env = { WEBEX_AUTH_KEYS: TEST_KEY, WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: 'w'.repeat(32) };
-      const vault = await openVault(
-        testConfig(postgres ? { ...env, DATABASE_URL: PG_URL } : { ...env, WEBEX_AUTH_DB: join(dir.dir, 'b.db') }),
-        { clock, retryBaseDelayMs: 1, webhookBaseDelayMs: 1, ...(postgres ? { schema } : {}) },
-      );
+      const run = await startBackoffRun(postgres, { schemaPrefix: 'backoff', dbFile: 'b.db' });
+      const { vault, clock, advance } = run;
       try {
         const { id } = await connectFromEmulator(vault, emulator.apiBase, clock);
         await control(emulator.url, 'faults', { endpoint: 'token', status: 503, count: 100_000 });
@@ -109,16 +152,9 @@ describe.each([
         expect(recovered).toMatchObject({ status: 'active', refreshFailing: false, refreshFailures: 0 });
         expect((await vault.connections.history(id, 1))[0]).toMatchObject({ outcome: 'success', status: 200 });
 
-        await vault.drainWebhooks();
-        await until(() => eventTypes(hooks.bodies, id).includes('connection.recovered'), 'the recovered event');
-        const lifecycle = eventTypes(hooks.bodies, id).filter((e) => e !== 'connection.refreshed');
-        expect(lifecycle).toEqual(['connection.created', 'connection.refresh_failing', 'connection.recovered']);
+        await expectOneFailingRunEvents(run, id);
       } finally {
-        await vault.close();
-        await hooks.close();
-        await control(emulator.url, 'reset', {});
-        await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
-        if (postgres) await dropSchema(schema);
+        await run.close();
       }
     },
     180_000,
@@ -130,27 +166,13 @@ describe.each([
   ] as const)(
     'is retried by the broker’s own schedule alone, and recovers by itself (failing run started by %s)',
     async (_what, trigger) => {
-      let offsetMs = 0;
-      const clock = () => Date.now() + offsetMs;
-      const advance = async (seconds: number) => {
-        offsetMs += seconds * 1000;
-        await control(emulator.url, 'clock', { advanceSeconds: seconds });
-      };
-      const hooks = await webhookReceiver();
-      const schema = freshSchema('backoff_sweep');
       // KEEPALIVE_DAYS 89: due for keep-alive about a day after the grant; 30: not due for two months.
-      const env = {
-        WEBEX_AUTH_KEYS: TEST_KEY,
-        WEBHOOK_URL: hooks.url,
-        WEBHOOK_SECRET: 'w'.repeat(32),
-        KEEPALIVE_DAYS: trigger === 'keepalive' ? '89' : '30',
-      };
-      const vault = await openVault(
-        testConfig(
-          postgres ? { ...env, DATABASE_URL: PG_URL } : { ...env, WEBEX_AUTH_DB: join(dir.dir, `bs-${trigger}.db`) },
-        ),
-        { clock, retryBaseDelayMs: 1, webhookBaseDelayMs: 1, ...(postgres ? { schema } : {}) },
+      const run = await startBackoffRun(
+        postgres,
+        { schemaPrefix: 'backoff_sweep', dbFile: `bs-${trigger}.db` },
+        { KEEPALIVE_DAYS: trigger === 'keepalive' ? '89' : '30' },
       );
+      const { vault, clock, advance } = run;
       try {
         const { id } = await connectFromEmulator(vault, emulator.apiBase, clock);
         await advance(31 * HOUR_S);
@@ -190,16 +212,9 @@ describe.each([
         }
         expect(await vault.connections.get(id)).toMatchObject({ status: 'active', refreshFailing: false });
         expect((await vault.connections.history(id, 1))[0]).toMatchObject({ outcome: 'success', kind: 'keepalive' });
-        await vault.drainWebhooks();
-        await until(() => eventTypes(hooks.bodies, id).includes('connection.recovered'), 'the recovered event');
-        const lifecycle = eventTypes(hooks.bodies, id).filter((e) => e !== 'connection.refreshed');
-        expect(lifecycle).toEqual(['connection.created', 'connection.refresh_failing', 'connection.recovered']);
+        await expectOneFailingRunEvents(run, id);
       } finally {
-        await vault.close();
-        await hooks.close();
-        await control(emulator.url, 'reset', {});
-        await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
-        if (postgres) await dropSchema(schema);
+        await run.close();
       }
     },
     180_000,

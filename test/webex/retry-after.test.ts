@@ -31,18 +31,24 @@ async function restRequests(): Promise<number> {
     .reduce((n, [, v]) => n + v, 0);
 }
 
+/** A REST client of the demo bot on the emulator whose sleeps are only recorded (in ms), never waited. */
+function botClient(): { client: WebexClient; waits: number[] } {
+  const waits: number[] = [];
+  const client = new WebexClient({
+    apiBase: emu.apiBase,
+    accessToken: BOT,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+  return { client, waits };
+}
+
 describe('REST client and Retry-After', () => {
   it('a 429 with Retry-After: 86400 fails at once with the wait surfaced, without sleeping', async () => {
     await fetch(`${emu.url}/_emulator/stats`, { method: 'DELETE' });
     await fault({ endpoint: 'rest', status: 429, retryAfter: 86_400, count: 1 });
-    const waits: number[] = [];
-    const client = new WebexClient({
-      apiBase: emu.apiBase,
-      accessToken: BOT,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
+    const { client, waits } = botClient();
     const error = await client.peopleMe().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WebexApiError);
     expect(error).toMatchObject({ status: 429, retryAfter: 86_400 });
@@ -52,14 +58,7 @@ describe('REST client and Retry-After', () => {
 
   it('a short Retry-After is still honoured, then the call succeeds', async () => {
     await fault({ endpoint: 'rest', status: 429, retryAfter: 1, count: 1 });
-    const waits: number[] = [];
-    const client = new WebexClient({
-      apiBase: emu.apiBase,
-      accessToken: BOT,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
+    const { client, waits } = botClient();
     expect((await client.peopleMe()).id).toBeTruthy();
     expect(waits).toEqual([1000]);
   });
