@@ -98,6 +98,9 @@ const common = {
     js: "import { createRequire as __waRequire } from 'node:module'; const require = __waRequire(import.meta.url);",
   },
   legalComments: 'none',
+  // V8 reads a one-byte (Latin-1) source faster than UTF-8 and keeps it in half the memory: non-ASCII characters in
+  // strings, templates and regular expressions are written as escapes (what esbuild leaves, see asciiOnly below).
+  charset: 'ascii',
   metafile: true,
   logLevel: 'warning',
 };
@@ -133,6 +136,24 @@ const LAZY = {
   webhookSigner: join(dist, 'vault', 'webhook-signer.js'),
 };
 
+// `serve`'s start (src/cli/commands/serve-parts.ts: the web app, the served vault, the demo's emulator) is one CommonJS
+// bundle, dist/cli/serve/serve.cjs, read through a V8 code cache as the token bundle is: on Node 20 only a vm.Script
+// takes a code cache, and compiling the server's chunks was about a third of the instructions from spawn to /readyz.
+// In the ESM build, the serve command's import() of serve-parts.js is pointed at src/cli/serve-bundle.ts, which
+// requires that bundle. Packages the start never runs stay out of it, loaded from node_modules on first use
+// (SERVE_EXTERNAL): a CommonJS bundle cannot split, so they would be read and kept in memory at every start.
+const SERVE_DIR = join(cliDir, 'serve');
+const SERVE_BUNDLE = join(SERVE_DIR, 'serve.cjs');
+const SERVE_PARTS = join(cliDir, 'commands', 'serve-parts.js');
+const servePartsFromBundle = {
+  name: 'serve-parts-from-bundle',
+  setup(build) {
+    build.onResolve({ filter: /\/serve-parts\.js$/ }, (args) =>
+      join(args.resolveDir, args.path) === SERVE_PARTS ? { path: join(cliDir, 'serve-bundle.js') } : undefined,
+    );
+  },
+};
+
 const built = await esbuild.build({
   ...common,
   // Never bundled in place: the input must always be tsc's fresh output, not an earlier bundle.
@@ -140,7 +161,7 @@ const built = await esbuild.build({
   outdir: cliDir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [namedExportsOfDynamicCjs, zodEnglishOnly],
+  plugins: [namedExportsOfDynamicCjs, zodEnglishOnly, servePartsFromBundle],
 });
 const lazyBuilt = await esbuild.build({
   ...common,
@@ -156,18 +177,29 @@ const lazyFile = new Map(
     .filter(([, o]) => o.entryPoint)
     .map(([out, o]) => [join(root, o.entryPoint), `./${relative(TOKEN_DIR, join(root, out))}`]),
 );
-const tokenBuilt = await esbuild.build({
+/**
+ * The options of a CommonJS bundle run through the code cache (src/cli/code-cache.cts). No require() shim needed;
+ * import.meta.url (paths.ts, the SQLite addon's and the keychain's createRequire) is the bundle's URL, and
+ * import.meta.resolve (lazy-validation.ts: Fastify's ajv compiler) resolves from the bundle's place.
+ * `_waImp` is the bundle's import() (see below): the loader of src/cli/code-cache.cts passes its own, else Node's.
+ */
+const codeCachedCjs = {
   ...common,
   format: 'cjs',
+  banner: {
+    js: [
+      '"use strict";',
+      "const __waImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+      "const __waImportMetaResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
+      "const _waImp = typeof __waCodeCacheImport === 'function' ? __waCodeCacheImport : (specifier) => import(specifier);",
+    ].join('\n'),
+  },
+  define: { 'import.meta.url': '__waImportMetaUrl', 'import.meta.resolve': '__waImportMetaResolve' },
+};
+const tokenBuilt = await esbuild.build({
+  ...codeCachedCjs,
   entryPoints: [join(cliDir, 'token-main.js')],
   outfile: TOKEN_BUNDLE,
-  // No require() shim needed in CommonJS; import.meta.url (paths.ts, the SQLite addon's and the keychain's
-  // createRequire) is this file's URL.
-  // `_waImp` is the bundle's import() (see below): the loader of src/cli/code-cache.cts passes its own, else Node's.
-  banner: {
-    js: `"use strict";\nconst __waImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nconst _waImp = typeof __waCodeCacheImport === 'function' ? __waCodeCacheImport : (specifier) => import(specifier);`,
-  },
-  define: { 'import.meta.url': '__waImportMetaUrl' },
   plugins: [
     {
       name: 'token-lazy-parts',
@@ -180,6 +212,14 @@ const tokenBuilt = await esbuild.build({
       },
     },
   ],
+});
+const SERVE_EXTERNAL = ['undici', '@fastify/swagger', 'markdown-it'];
+const serveBuilt = await esbuild.build({
+  ...codeCachedCjs,
+  entryPoints: [SERVE_PARTS],
+  outfile: SERVE_BUNDLE,
+  external: [...EXTERNAL, ...SERVE_EXTERNAL],
+  plugins: [zodEnglishOnly],
 });
 // The bin's own CommonJS helpers (src/cli/webex-auth.cts requires them before any bundle): the hot-token file of
 // `webex-auth token` (src/cli/hot-token.ts, whose hit prints the token without loading the token bundle) and the cache
@@ -203,11 +243,27 @@ await esbuild.stop();
 // loader option prints an ExperimentalWarning, so the bundle's import() calls go through `_waImp` (the banner above):
 // the code-cache loader's own import(), or Node's when the bundle is required plainly. Same length as `import`, so the
 // source map stays exact.
-{
-  const text = readFileSync(TOKEN_BUNDLE, 'utf8');
+for (const bundle of [TOKEN_BUNDLE, SERVE_BUNDLE]) {
+  const text = readFileSync(bundle, 'utf8');
   const rewritten = text.replace(/\bimport\((?=["'])/g, '_waImp(');
-  if (/\bimport\(\s*["']/.test(rewritten)) throw new Error('build: the token bundle still calls import() directly');
-  writeFileSync(TOKEN_BUNDLE, rewritten);
+  if (/\bimport\(\s*["']/.test(rewritten))
+    throw new Error(`build: ${relative(root, bundle)} still calls import() directly`);
+  writeFileSync(bundle, bundle === SERVE_BUNDLE ? asciiOnly(rewritten) : rewritten);
+}
+
+/**
+ * `text` with every non-ASCII character written as a `\u` escape. Node reads an all-ASCII file into a one-byte
+ * string, which V8 keeps in half the memory (~2.8 MB of `serve`'s idle RSS for its bundle). After esbuild's
+ * `charset: 'ascii'` only comments and tagged templates still hold any (esbuild leaves a tagged template as written,
+ * since its tag may read the raw text); an escape is the same text in a comment, and the same string in a tagged
+ * template's cooked strings, which are all our `html` tags read (src/server/html.ts, src/emulator/views/html.ts). A
+ * bundle that reads raw template text (`String.raw`, `.raw[`) is refused rather than changed. Not for the token
+ * bundle, whose size test/unit/token-bundle.test.ts matches against its metafile.
+ */
+function asciiOnly(text) {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  if (/String\.raw|\.raw\[/.test(text)) throw new Error('build: a bundle reads raw template text: cannot escape it');
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // What went into the token bundle and its lazy parts, for test/unit/token-bundle.test.ts (which keeps zod, pino,
@@ -220,6 +276,12 @@ const shared = [...inputs(tokenBuilt)].filter((i) => lazyInputs.has(i));
 if (shared.length > 0) {
   throw new Error(
     `build: the token bundle and its lazy parts must share no module, but both hold ${shared.join(', ')}`,
+  );
+}
+// The serve command reaches its start through serve-bundle.js (the code-cached bundle), never through serve-parts.js.
+if (built.metafile.inputs[relative(root, SERVE_PARTS)]) {
+  throw new Error(
+    `build: the CLI bundle holds ${relative(root, SERVE_PARTS)}: serve must load it from ${relative(root, SERVE_BUNDLE)}`,
   );
 }
 const missed = Object.values(LAZY).filter(
@@ -239,10 +301,10 @@ if (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin?.['webex-au
 
 // Chunks of earlier builds are removed once they are an hour old (a process started before this build may still load one).
 const current = new Set(
-  [built, lazyBuilt, tokenBuilt].flatMap((b) => Object.keys(b.metafile.outputs)).map((p) => join(root, p)),
+  [built, lazyBuilt, tokenBuilt, serveBuilt].flatMap((b) => Object.keys(b.metafile.outputs)).map((p) => join(root, p)),
 );
 current.add(TOKEN_METAFILE);
-for (const dir of [join(cliDir, 'chunks'), TOKEN_DIR]) {
+for (const dir of [join(cliDir, 'chunks'), TOKEN_DIR, SERVE_DIR]) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (!current.has(path) && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path);

@@ -1,14 +1,15 @@
 /**
- * Loads a CommonJS bundle with a V8 code cache (`vm.Script` `cachedData`), for `webex-auth token`: on a cache hit V8
- * skips parsing and compiling the ~280 KB token bundle, about an eighth of the command's CPU on Node 20
- * (bench/limits.md). Node 22's `module.enableCompileCache` would do this, but Node 20 has only `vm.Script`.
+ * Loads a CommonJS bundle with a V8 code cache (`vm.Script` `cachedData`), for `webex-auth token` and `serve`: on a
+ * cache hit V8 skips parsing and compiling the bundle (~280 KB for `token`, about an eighth of the command's CPU on
+ * Node 20; ~2.9 MB for `serve`'s start, about a third of its instructions to `/readyz`, bench/limits.md). Node 22's
+ * `module.enableCompileCache` would do this, but Node 20 has only `vm.Script`.
  *
  * The cache lives in the user's cache directory (`$XDG_CACHE_HOME/webex-auth`, else `~/.cache/webex-auth`), mode 0700,
  * named after the Node version and the bundle's size and modification time, so an upgrade of either uses a new file
  * (V8 checks only the source length and its own version and flags; the name makes a same-length different bundle miss
- * too). It is written after the command succeeded — so it holds the functions the run compiled — when it was missing
- * or V8 rejected it (`cachedDataRejected`), and the older caches are removed. Anything failing (no home, a read-only
- * cache directory) falls back silently to `require()`.
+ * too). It is written after the command succeeded (`serve`: once it listens) — so it holds the functions the run
+ * compiled — when it was missing or V8 rejected it (`cachedDataRejected`), and the older caches are removed. Anything
+ * failing (no home, a read-only cache directory) falls back silently to `require()`.
  * The file is trusted as the user's own: whoever can write it can also write the user's shell start-up files. A cache
  * file or directory another user owns or can write (or a symbolic link) is not loaded, since `cachedData` is code.
  */
@@ -43,16 +44,19 @@ function readTrusted(dir: string, cacheFile: string): Buffer | undefined {
   }
 }
 
-/** Requires `file` (a CommonJS bundle) through a V8 code cache, or with plain `require` when that is not possible. */
-function requireWithCodeCache<T>(file: string): CachedModule<T> {
+/**
+ * Requires `file` (a CommonJS bundle) through a V8 code cache, or with plain `require` when that is not possible.
+ * `name` names the bundle's cache files (one bundle, one name: writing a cache removes that name's older ones).
+ */
+function requireWithCodeCache<T>(file: string, name: 'token' | 'serve' = 'token'): CachedModule<T> {
   const dir = cacheDir();
   if (!dir || process.env.WEBEX_AUTH_CODE_CACHE === 'off') {
     return { exports: require(file) as T, save() {} };
   }
   const stat = fs.statSync(file);
-  const prefix = 'token-';
-  const name = `${prefix}${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8cache`;
-  const cacheFile = path.join(dir, name);
+  const prefix = `${name}-`;
+  const cacheName = `${prefix}${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8cache`;
+  const cacheFile = path.join(dir, cacheName);
   let cachedData: Buffer | undefined;
   try {
     cachedData = readTrusted(dir, cacheFile);
@@ -63,6 +67,9 @@ function requireWithCodeCache<T>(file: string): CachedModule<T> {
   // compiled from a code cache fails on Node 20, so they run here, relative to the bundle.
   const wrapped = `(function (exports, require, module, __filename, __dirname, __waCodeCacheImport) {${fs.readFileSync(file, 'utf8')}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
+  // Decided now, so that the cache's bytes (megabytes for `serve`) are not kept alive by `save` for the process's life.
+  const stale = cachedData === undefined || script.cachedDataRejected === true;
+  cachedData = undefined;
   const base = url.pathToFileURL(file);
   const load = (specifier: string) => import(specifier.startsWith('.') ? new URL(specifier, base).href : specifier);
   const mod = { exports: {} as T, filename: file, id: file, loaded: false };
@@ -72,7 +79,7 @@ function requireWithCodeCache<T>(file: string): CachedModule<T> {
   return {
     exports: mod.exports,
     save() {
-      if (cachedData !== undefined && !script.cachedDataRejected) return;
+      if (!stale) return;
       try {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         // Never into a directory another user could swap files in (they would be refused on load anyway).
@@ -82,7 +89,8 @@ function requireWithCodeCache<T>(file: string): CachedModule<T> {
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
         fs.renameSync(tmp, cacheFile);
         for (const old of fs.readdirSync(dir)) {
-          if (old !== name && old.startsWith(prefix) && old.endsWith('.v8cache')) fs.unlinkSync(path.join(dir, old));
+          if (old !== cacheName && old.startsWith(prefix) && old.endsWith('.v8cache'))
+            fs.unlinkSync(path.join(dir, old));
         }
       } catch {
         // A cache is an optimisation: a read-only or full disk only means the next run compiles again.

@@ -29,12 +29,9 @@ const command: Command = {
     });
     // Before the demo starts: team mode without an integration is refused with the reason, not turned into a demo.
     assertServable(config);
-    // Every module graph the start needs at once: the loader reads one's files while it compiles another's.
-    const [{ buildApp, listen }, { openServedVault }, demoModule] = await Promise.all([
-      import('../../server/app.js'),
-      import('../serve-vault.js'),
-      config.mode === 'demo' ? import('../../server/demo.js') : undefined,
-    ]);
+    // One module for the whole start: the built CLI reads it as one bundle through a code cache (serve-parts.ts).
+    const { buildApp, listen, openServedVault, loadDemo, startedServing } = await import('./serve-parts.js');
+    const demoModule = config.mode === 'demo' ? await loadDemo() : undefined;
     let closeDemo: (() => Promise<void>) | undefined;
     let closeVault: (() => Promise<void>) | undefined;
     if (demoModule) {
@@ -69,6 +66,7 @@ const command: Command = {
       });
       const url = await listen(app, config, tls ? 'https' : 'http');
       io.stderr.write(`webex-auth listening on ${url}\n`);
+      startedServing();
       io.stderr.write(
         config.accessMode === 'team'
           ? 'Team mode: people sign in with Webex; ADMIN_EMAILS are admins.\n'
