@@ -17,7 +17,7 @@ import { hostCheck } from './access/hosts.js';
 import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
 import { missingKeyOf, sendKeyUnavailable } from './key-unavailable.js';
-import { lazyChildLogger, quietLogController } from './lazy-logger.js';
+import { makeChildLoggersLazy, quietLogController } from './lazy-logger.js';
 import { lazyBuildValidator } from './lazy-validation.js';
 import { type SecurityHeadersOptions, securityHeaderSetter, securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
@@ -91,9 +91,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'webex-auth' });
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    // Each request's child logger is made on its first enabled log call, not for every request: pino redacted every
-    // child's bindings although nothing was logged at LOG_LEVEL=warn/silent (lazy-logger.ts).
-    childLoggerFactory: lazyChildLogger,
     // Nor are the per-request lines' arguments built when the route's level drops them (the token route's `warn`).
     logController: quietLogController(),
     bodyLimit: 64 * 1024,
@@ -127,6 +124,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         : config.trustProxy,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
+  // Each request's child logger is made on its first enabled log call, not for every request: pino redacted every
+  // child's bindings although nothing was logged at LOG_LEVEL=warn/silent (lazy-logger.ts).
+  makeChildLoggersLazy(app.log);
   // First of all hooks, before any route (the broker's included): a Host this server does not answer for is 421.
   await app.register(hostCheck, { config });
   // Not the global fetch: undici's WHATWG machinery cost more CPU per code exchange than the rest of it (bench/flow.mjs).

@@ -1,10 +1,10 @@
 /**
- * A per-request logger that is only made when something is logged (the whole app uses it, see app.ts).
+ * Per-request loggers that are only made when something is logged (the whole app uses them, see app.ts).
  *
  * Fastify makes a pino child logger for every request (`{ reqId }` bindings). With the redaction paths of src/log.ts
  * (wildcards included), pino runs those bindings through its redactor on every child: ~6 % of the broker token
- * route's CPU in bench/broker.mjs. The token route logs nothing on success at its level (see broker.ts), so this
- * factory returns a stand-in that checks the level and makes the real child — same bindings, same options, same
+ * route's CPU in bench/broker.mjs. The token route logs nothing on success at its level (see broker.ts), so each child
+ * of the app's logger is a stand-in that checks the level and makes the real child — same bindings, same options, same
  * redaction — on the first line actually written (an error, or every line at LOG_LEVEL=debug).
  */
 import {
@@ -18,6 +18,8 @@ import {
 type ChildLoggerFactory = NonNullable<RouteShorthandOptions['childLoggerFactory']>;
 type Bindings = Parameters<ChildLoggerFactory>[1];
 type ChildOptions = Parameters<ChildLoggerFactory>[2];
+/** pino's own `child` method, called with the parent as `this`. */
+type MakeChild = (this: FastifyBaseLogger, bindings: Bindings, options?: ChildOptions) => FastifyBaseLogger;
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** pino's numeric levels (a parent without `levels` is treated as logging everything). */
@@ -30,12 +32,13 @@ class LazyChildLogger {
 
   constructor(
     private readonly parent: FastifyBaseLogger,
+    private readonly makeChild: MakeChild,
     private readonly bindings: Bindings,
     private readonly options: ChildOptions,
   ) {}
 
   private real(): FastifyBaseLogger {
-    this.made ??= this.parent.child(this.bindings, this.options);
+    this.made ??= this.makeChild.call(this.parent, this.bindings, this.options);
     return this.made;
   }
 
@@ -84,9 +87,20 @@ class LazyChildLogger {
   }
 }
 
-/** A Fastify `childLoggerFactory` that defers pino's child creation to the first enabled log call. */
-export const lazyChildLogger: ChildLoggerFactory = (logger, bindings, options) =>
-  new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+/**
+ * Makes each child of `logger` (the app's own logger, `app.log`, right after `Fastify()`) a stand-in that makes the
+ * real pino child on its first enabled log call. Children of a real child made later are lazy too (they inherit the
+ * method, which uses its receiver as the parent).
+ *
+ * This changes the logger rather than giving Fastify a `childLoggerFactory`: with any factory but its default, Fastify
+ * also validates every request's logger (`validateLogger` in its logger-factory.js: an array and a closure per request).
+ */
+export function makeChildLoggersLazy(logger: FastifyBaseLogger): void {
+  const makeChild = logger.child as MakeChild;
+  logger.child = function lazyChild(this: FastifyBaseLogger, bindings: Bindings, options?: ChildOptions) {
+    return new LazyChildLogger(this, makeChild, bindings, options ?? {}) as unknown as FastifyBaseLogger;
+  } as FastifyBaseLogger['child'];
+}
 
 /** Whether `log` would write an `info` line (a logger without `isLevelEnabled` is taken to write everything). */
 function infoEnabled(log: FastifyBaseLogger): boolean {

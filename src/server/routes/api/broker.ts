@@ -30,7 +30,6 @@ import type {
 import { VaultError, VaultKeyError } from '../../../vault/types.js';
 import { recordAudit } from '../../audit.js';
 import { sendKeyUnavailable } from '../../key-unavailable.js';
-import { lazyChildLogger } from '../../lazy-logger.js';
 import { addressKey } from '../../session.js';
 import { createKeyGate, type GuessLimitOptions } from './guess-limit.js';
 import { memoValidatorCompiler } from './memo-validator.js';
@@ -317,7 +316,6 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
       // The same zod schemas, behind a memo of the inputs already accepted (memo-validator.ts): bots repeat requests.
       validatorCompiler: memoValidatorCompiler,
       ...(hotRouteLogLevel ? { logLevel: hotRouteLogLevel } : {}),
-      childLoggerFactory: lazyChildLogger,
     },
     // Not an async handler: the answer is sent from the vault's promise, which spares the hot path a promise of its
     // own and Fastify's wrapping of it; a failure that escapes both callbacks still reaches the error handler.

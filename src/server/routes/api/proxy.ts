@@ -29,7 +29,6 @@ import { createTransport } from '../../../transport/index.js';
 import { BoundedCache } from '../../../vault/bounded-cache.js';
 import type { VaultMetrics } from '../../../vault/metrics.js';
 import type { FreshToken, KeyPermission, Vault } from '../../../vault/types.js';
-import { lazyChildLogger } from '../../lazy-logger.js';
 import { rewriteLinks } from './link-rewrite.js';
 import { sendProblem } from './problem.js';
 import { BodyTooLarge, readProxyBody } from './proxy-body.js';
@@ -233,7 +232,6 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
     // The connection id is checked by the schema (schemas.ts); `{path}` by parseProxyPath, from the raw request line.
     schema: proxySchema,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-    childLoggerFactory: lazyChildLogger,
     handler: async (request, reply) => {
       const started = performance.now();
       const { id } = request.params;
