@@ -28,6 +28,7 @@ import {
   report,
   startEmulatorProcess,
   startProcess,
+  WARMUP_S,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -123,10 +124,10 @@ async function loadBroker(kind, beforeMeasuring) {
     const check = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${keys[0]}` } });
     if (check.status !== 200)
       throw new Error(`${kind}: token endpoint answered ${check.status}: ${await check.text()}`);
-    // Each key once (its first use records lastUsedAt, a write at most once a minute per key), then a 1 s warm-up
-    // (JIT, pool), then the measured run.
+    // Each key once (its first use records lastUsedAt, a write at most once a minute per key), then a warm-up
+    // (JIT, pool: WARMUP_S), then the measured run.
     for (const key of keys) await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
-    await cannon({ url: base, connections: CONNECTIONS, duration: 1, requests: requestsFor(path, keys) });
+    await cannon({ url: base, connections: CONNECTIONS, duration: WARMUP_S, requests: requestsFor(path, keys) });
     await beforeMeasuring(requestsFor(path, keys));
     return await measured(serve.child.pid, {
       url: base,
@@ -153,7 +154,7 @@ const bare = await startProcess(process.execPath, ['-e', BARE_JSON_SERVER]);
 await cannon({
   url: bare.match[1],
   connections: CONNECTIONS,
-  duration: 1,
+  duration: WARMUP_S,
   requests: requestsFor(samplePath, sampleKeys),
 });
 const measureFloor = (requests) =>
@@ -163,7 +164,7 @@ const floor = floors.fastify;
 const fastify = await startProcess(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY_SERVER]);
 const fastifyUrl = fastify.match[1];
 const fastifyLoad = { url: fastifyUrl, connections: CONNECTIONS, requests: requestsFor(samplePath, sampleKeys) };
-await cannon({ ...fastifyLoad, duration: 1 });
+await cannon({ ...fastifyLoad, duration: WARMUP_S });
 const framework = await measured(fastify.child.pid, { ...fastifyLoad, duration: SECONDS });
 fastify.child.kill();
 
@@ -227,6 +228,6 @@ for (const [kind, r] of Object.entries(results)) {
   );
 }
 notes.push(
-  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a 1 s warm-up, loopback; each baseline is the bare node:http server measured just before that row's run, sent the same pre-built requests (same path, same rotating Authorization header); bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; ${KEYS} API key${KEYS === 1 ? '' : 's'} (API_KEY_RATE_LIMIT=off; each key used once before the warm-up); load average ${await loadAverage()}`,
+  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a ${WARMUP_S} s warm-up, loopback; each baseline is the bare node:http server measured just before that row's run, sent the same pre-built requests (same path, same rotating Authorization header); bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; ${KEYS} API key${KEYS === 1 ? '' : 's'} (API_KEY_RATE_LIMIT=off; each key used once before the warm-up); load average ${await loadAverage()}`,
 );
 report('broker', rows, notes);

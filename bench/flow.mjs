@@ -23,6 +23,7 @@ import {
   ROOT,
   report,
   startProcess,
+  WARMUP_S,
   WORK,
   workFile,
 } from './lib.mjs';
@@ -229,7 +230,7 @@ const ours = await startProcess(
 );
 children.add(ours.child);
 await oursFlow();
-await drive(oursFlow, 1);
+await drive(oursFlow, WARMUP_S);
 
 // The sample
 let sample;
@@ -256,7 +257,7 @@ if (!existsSync(join(SAMPLE_DIR, 'server.js')) || !existsSync(join(SAMPLE_DIR, '
   children.add(sample.child);
   try {
     await sampleFlow();
-    await drive(sampleFlow, 1);
+    await drive(sampleFlow, WARMUP_S);
   } catch (error) {
     notes.push(`sample flow failed: ${error.message.split('\n')[0]}`);
     await stop(sample);
@@ -329,6 +330,6 @@ notes.push(
   `CPU per flow (from /proc, 10 ms ticks; all three share the machine's ${availableParallelism()} cores): webex-auth browser flow ${budget(oursResult)}; to the stored connection ${budget(storedResult)}${sampleResult ? `; sample ${budget(sampleResult)} (its emulator part includes its refresh)` : ''}`,
 );
 notes.push(
-  `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each (two alternating halves) after a 1 s warm-up; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
+  `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each (two alternating halves) after a ${WARMUP_S} s warm-up of each server; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
 );
 report('flow', rows, notes);

@@ -12,6 +12,14 @@ export const BIN = join(ROOT, 'dist', 'cli', 'webex-auth.cjs');
 export const WORK = join(ROOT, 'bench', '.work');
 
 /** A 32-byte key ring entry for benchmarks only. */
+/**
+ * Seconds of load every server gets before a measured run (BENCH_WARMUP; the baselines too, the same time). A server
+ * measured after 1 s was still JIT-compiling: a fresh `serve` answered token GETs at 0.43–0.78× of its own next 10 s,
+ * and V8's optimizing compiler was ~19 % of its CPU through a 16 s flow run, while a bare server settles at once. The
+ * figures are for a server that has been up a while, as a broker is.
+ */
+export const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 5);
+
 export const BENCH_KEYS = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
 
 /** A fresh, isolated environment for a webex-auth process (its own data dir and key). */

@@ -27,6 +27,7 @@ import {
   report,
   startEmulatorProcess,
   startProcess,
+  WARMUP_S,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -137,7 +138,7 @@ try {
   // CPU per call under load: the same request on both (the bare forwarder ignores the key).
   const requests = [{ method: 'GET', path: proxyPath, headers: { authorization: `Bearer ${key}` } }];
   const cpuPerCall = async (url, pid) => {
-    await cannon({ url, connections: CONNECTIONS, duration: 1, requests });
+    await cannon({ url, connections: CONNECTIONS, duration: WARMUP_S, requests });
     const before = cpuMs(pid);
     const r = await cannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
     const used = cpuMs(pid) - before;
