@@ -5,14 +5,18 @@
  * `module.enableCompileCache` would do this, but Node 20 has only `vm.Script`.
  *
  * The cache lives in the user's cache directory (`$XDG_CACHE_HOME/webex-auth`, else `~/.cache/webex-auth`), mode 0700,
- * named after the Node version and the bundle's size and modification time, so an upgrade of either uses a new file
- * (V8 checks only the source length and its own version and flags; the name makes a same-length different bundle miss
- * too). It is written after the command succeeded (`serve`: once it listens) — so it holds the functions the run
- * compiled — when it was missing or V8 rejected it (`cachedDataRejected`), and the older caches are removed. Anything
- * failing (no home, a read-only cache directory) falls back silently to `require()`.
+ * named after the Node version, the architecture and a SHA-256 of the bundle's text, so an upgrade of either uses a new
+ * file: V8 checks only the source's length and its own version and flags, and would run the old bundle's compiled code
+ * for a new bundle of the same length (a packager that pins modification times makes that likely). The file starts
+ * with a SHA-256 of the cache that follows, checked before V8 sees it: V8 does not check a cache's body, and a damaged
+ * one (a write cut short by a power loss) crashed `serve` at every start. It is written after the command succeeded
+ * (`serve`: once it listens) — so it holds the functions the run compiled — when it was missing, damaged or rejected by
+ * V8 (`cachedDataRejected`), flushed to disk before it is renamed into place, and the older caches are removed.
+ * Anything failing (no home, a read-only cache directory) falls back silently to `require()`.
  * The file is trusted as the user's own: whoever can write it can also write the user's shell start-up files. A cache
  * file or directory another user owns or can write (or a symbolic link) is not loaded, since `cachedData` is code.
  */
+import crypto = require('node:crypto');
 import fs = require('node:fs');
 import Module = require('node:module');
 import path = require('node:path');
@@ -29,19 +33,44 @@ interface CachedModule<T> {
   save(): void;
 }
 
+/** Bytes of the SHA-256 that heads a cache file. */
+const DIGEST_BYTES = 32;
+
+const sha256 = (data: string | Uint8Array) => crypto.createHash('sha256').update(data).digest();
+
 /**
- * The cache file's bytes if it may be trusted: V8 runs `cachedData` as compiled code, so a file (or directory) another
- * user owns or can write, or a symbolic link, is refused (undefined: compiled from source, then written anew).
+ * The cache in the file, if it may be trusted and is whole: V8 runs `cachedData` as compiled code, so a file (or
+ * directory) another user owns or can write, or a symbolic link, is refused, and so is one whose heading SHA-256 does
+ * not match what follows (undefined: compiled from source, then written anew).
  */
 function readTrusted(dir: string, cacheFile: string): Buffer | undefined {
   if (!ownPrivate(fs.statSync(dir))) return undefined;
   const fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  let bytes: Buffer;
   try {
     const stat = fs.fstatSync(fd);
-    return stat.isFile() && ownPrivate(stat) ? fs.readFileSync(fd) : undefined;
+    if (!stat.isFile() || !ownPrivate(stat)) return undefined;
+    bytes = fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+  const cache = bytes.subarray(DIGEST_BYTES);
+  return bytes.length > DIGEST_BYTES && sha256(cache).equals(bytes.subarray(0, DIGEST_BYTES)) ? cache : undefined;
+}
+
+/** Writes `cache` to `file` headed by its SHA-256, whole or not at all: a flushed temporary file renamed into place. */
+function writeWhole(file: string, cache: Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { force: true });
+  const fd = fs.openSync(tmp, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, sha256(cache));
+    fs.writeSync(fd, cache);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
 }
 
 /**
@@ -53,9 +82,9 @@ function requireWithCodeCache<T>(file: string, name: 'token' | 'serve' = 'token'
   if (!dir || process.env.WEBEX_AUTH_CODE_CACHE === 'off') {
     return { exports: require(file) as T, save() {} };
   }
-  const stat = fs.statSync(file);
+  const source = fs.readFileSync(file, 'utf8');
   const prefix = `${name}-`;
-  const cacheName = `${prefix}${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8cache`;
+  const cacheName = `${prefix}${process.version}-${process.arch}-${sha256(source).toString('hex').slice(0, 32)}.v8cache`;
   const cacheFile = path.join(dir, cacheName);
   let cachedData: Buffer | undefined;
   try {
@@ -65,7 +94,7 @@ function requireWithCodeCache<T>(file: string, name: 'token' | 'serve' = 'token'
   }
   // The bundle's import() calls go through `__waCodeCacheImport` (scripts/build.mjs): an import() inside a vm.Script
   // compiled from a code cache fails on Node 20, so they run here, relative to the bundle.
-  const wrapped = `(function (exports, require, module, __filename, __dirname, __waCodeCacheImport) {${fs.readFileSync(file, 'utf8')}\n})`;
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __waCodeCacheImport) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
   // Decided now, so that the cache's bytes (megabytes for `serve`) are not kept alive by `save` for the process's life.
   const stale = cachedData === undefined || script.cachedDataRejected === true;
@@ -84,13 +113,11 @@ function requireWithCodeCache<T>(file: string, name: 'token' | 'serve' = 'token'
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         // Never into a directory another user could swap files in (they would be refused on load anyway).
         if (!ownPrivate(fs.statSync(dir))) return;
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        fs.rmSync(tmp, { force: true });
-        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
-        fs.renameSync(tmp, cacheFile);
+        writeWhole(cacheFile, script.createCachedData());
+        // Older caches of this bundle, and temporary files a run left behind when it was killed while writing.
         for (const old of fs.readdirSync(dir)) {
-          if (old !== cacheName && old.startsWith(prefix) && old.endsWith('.v8cache'))
-            fs.unlinkSync(path.join(dir, old));
+          if (old !== cacheName && old.startsWith(prefix) && (old.endsWith('.v8cache') || old.endsWith('.tmp')))
+            fs.rmSync(path.join(dir, old), { force: true });
         }
       } catch {
         // A cache is an optimisation: a read-only or full disk only means the next run compiles again.

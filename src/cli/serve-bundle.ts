@@ -13,10 +13,12 @@ const require = createRequire(import.meta.url);
 const { requireWithCodeCache } = require('../code-cache.cjs') as typeof import('./code-cache.cjs');
 const bundle = requireWithCodeCache<typeof ServeParts>(require.resolve('../serve/serve.cjs'), 'serve');
 
+/** serve-parts.ts's exports (the web app, the served vault, the demo's loader), from the bundle. */
 export const { buildApp, listen, openServedVault, loadDemo } = bundle.exports;
 
 /** Writes the code cache when this start had none or V8 rejected it, once the server listens (never throws). */
 export function startedServing(): void {
-  // After the answer to the first request rather than before it: writing serializes every compiled function.
+  // In the turn after the server started listening, not in the way of the start itself: writing serializes every
+  // function compiled so far.
   setImmediate(() => bundle.save());
 }

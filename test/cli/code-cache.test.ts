@@ -8,13 +8,18 @@ import {
   chownSync,
   existsSync,
   lstatSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, storeFreshConnection } from './helpers.js';
@@ -56,7 +61,7 @@ describe('the code cache of `webex-auth token`', () => {
     expect(first.stdout).toBe(`${ACCESS}\n`);
     const [file, ...others] = caches(env);
     expect(others).toEqual([]);
-    expect(file).toMatch(/token-v\d+\.\d+\.\d+-[a-z0-9]+-\d+-\d+\.v8cache$/);
+    expect(file).toMatch(/token-v\d+\.\d+\.\d+-[a-z0-9]+-[0-9a-f]{32}\.v8cache$/);
     const written = readFileSync(file as string);
     expect(written.length).toBeGreaterThan(1000);
 
@@ -72,6 +77,40 @@ describe('the code cache of `webex-auth token`', () => {
     expect(damaged.stdout).toBe(`${ACCESS}\n`);
     expect(readFileSync(file as string).toString()).not.toBe('not a code cache');
     expect(readFileSync(file as string).length).toBeGreaterThan(1000);
+
+    // Damaged past V8's header, as a write cut short would leave it: V8 does not check a cache's body (a damaged one
+    // crashed `serve`), so the file's own SHA-256 must catch it; compiled from source and written anew.
+    const cut = Buffer.from(readFileSync(file as string));
+    for (let i = 0; i < 64; i++) cut[1000 + i] = (cut[1000 + i] as number) ^ 0xff;
+    writeFileSync(file as string, cut);
+    const afterCut = token(env);
+    expect([afterCut.status, afterCut.stderr, afterCut.stdout]).toEqual([0, '', `${ACCESS}\n`]);
+    expect(readFileSync(file as string).equals(cut)).toBe(false);
+  });
+
+  it('is never used for another bundle of the same length and modification time', () => {
+    // requireWithCodeCache itself, on two made-up bundles: V8 checks only a source's length, so a cache named after the
+    // size and time (as it once was) ran the first bundle's compiled code for the second.
+    const home = mkdtempSync(join(tmpdir(), 'wa-cc-'));
+    const bundle = join(home, 'bundle.cjs');
+    const env = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = join(home, 'cache');
+    try {
+      const { requireWithCodeCache } = createRequire(import.meta.url)(join(ROOT, 'dist', 'cli', 'code-cache.cjs'));
+      const load = (text: string) => {
+        writeFileSync(bundle, text);
+        utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+        const loaded = requireWithCodeCache(bundle, 'serve');
+        loaded.save();
+        return loaded.exports.answer();
+      };
+      expect(load("exports.answer = () => 'first';")).toBe('first');
+      expect(load("exports.answer = () => 'other';")).toBe('other');
+    } finally {
+      if (env === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = env;
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('is private (0700 directory, 0600 file); a cache another user owns or can write, or a link, is not loaded', async () => {

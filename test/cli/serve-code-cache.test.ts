@@ -69,7 +69,7 @@ describe('the code cache of `webex-auth serve`', () => {
     expect(first.home).toContain('Demo mode \u2014 tokens come from the local Webex emulator');
     const [file, ...others] = caches(env);
     expect(others).toEqual([]);
-    expect(file).toMatch(/serve-v\d+\.\d+\.\d+-[a-z0-9]+-\d+-\d+\.v8cache$/);
+    expect(file).toMatch(/serve-v\d+\.\d+\.\d+-[a-z0-9]+-[0-9a-f]{32}\.v8cache$/);
     const written = readFileSync(file as string);
     expect(written.length).toBeGreaterThan(100_000);
 
