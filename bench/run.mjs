@@ -6,6 +6,9 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fmt, machine, medianOfRuns, ROOT, WORK } from './lib.mjs';
 
+/** The heading of RESULTS.md's section that holds the previous full run's table. */
+const PREVIOUS_HEADING = '## The full run before this one';
+
 // Benchmarks run only when named (`npm run bench -- scale`): long, and they need more than this machine's usual set-up.
 const BY_NAME_ONLY = ['scale'];
 const ALL = readdirSync(join(ROOT, 'bench'))
@@ -91,10 +94,35 @@ for (const { bench, rows, notes, section, at } of results.filter((r) => r.sectio
   for (const n of notes ?? []) lines.push('', `- ${n}`);
 }
 if (failed.length) lines.push('', `Benchmarks that failed to run: ${failed.join(', ')}.`);
+// The run before this one, so that two consecutive runs can be read side by side: a full run moves the table it
+// replaces here; a partial run or --report keeps the one already here.
+const resultsFile = join(ROOT, 'bench', 'RESULTS.md');
+const fullRun = !reportOnly && ALL.every((name) => chosen.includes(name));
+const before = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+const earlier = fullRun ? lastRunOf(before) : previousRunOf(before);
+if (earlier) lines.push('', PREVIOUS_HEADING, '', earlier);
 // What limited each missed target (written by hand after profiling; see bench/limits.md).
 const limits = join(ROOT, 'bench', 'limits.md');
 if (existsSync(limits)) lines.push('', readFileSync(limits, 'utf8').trim());
-writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `${lines.join('\n')}\n`);
+writeFileSync(resultsFile, `${lines.join('\n')}\n`);
 console.log(
   `\nwrote bench/RESULTS.md (${results.length} benchmarks${failed.length ? `, failed: ${failed.join(', ')}` : ''})`,
 );
+
+/** The date and load lines and the main table of a RESULTS.md (its latest run), or undefined. */
+function lastRunOf(text) {
+  const start = text.indexOf('Machine: ');
+  const table = text.indexOf('| bench | measure |');
+  if (start < 0 || table < 0) return undefined;
+  const end = text.indexOf('\n\n', table);
+  return text.slice(start, end < 0 ? undefined : end).trim();
+}
+
+/** The previous-run section a RESULTS.md already holds (without its heading), or undefined. */
+function previousRunOf(text) {
+  const at = text.indexOf(PREVIOUS_HEADING);
+  if (at < 0) return undefined;
+  const body = text.slice(at + PREVIOUS_HEADING.length).trimStart();
+  const end = body.indexOf('\n\n', body.indexOf('| bench | measure |'));
+  return body.slice(0, end < 0 ? undefined : end).trim();
+}

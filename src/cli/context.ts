@@ -61,13 +61,18 @@ export async function openCliVault(config: Config, options: OpenCliVaultOptions 
   return vault;
 }
 
+/** The `--connection` flag's value when one was given. */
+const flagValue = (wanted: unknown): string | undefined =>
+  typeof wanted === 'string' && wanted !== '' ? wanted : undefined;
+
 /**
  * Opens the one-shot {@link TokenReader} of `config` (undefined where only the full vault serves: PostgreSQL), which
- * {@link resolveConnection} takes as it takes a vault. The caller closes it.
+ * {@link resolveConnection} takes as it takes a vault, for the connection `wanted` (the `--connection` flag) or else
+ * WEBEX_AUTH_CONNECTION names. The caller closes it.
  */
-export async function openCliTokenReader(config: Config): Promise<TokenReader | undefined> {
-  const reader = await openTokenReader(config);
+export async function openCliTokenReader(config: Config, wanted?: unknown): Promise<TokenReader | undefined> {
   const named = envConnection.get(config);
+  const reader = await openTokenReader(config, Date.now, flagValue(wanted) ?? named);
   if (reader && named) envConnection.set(reader, named);
   return reader;
 }
@@ -155,7 +160,7 @@ export async function resolveConnection(
   vault: { readonly connections: { list(): Promise<Connection[]> } },
   wanted: unknown,
 ): Promise<Connection> {
-  const flag = typeof wanted === 'string' && wanted !== '' ? wanted : undefined;
+  const flag = flagValue(wanted);
   const named = flag === undefined ? envConnection.get(vault) : undefined;
   return pickConnection(await vault.connections.list(), flag ?? named, named ? CONNECTION_ENV : '--connection');
 }

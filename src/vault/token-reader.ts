@@ -18,9 +18,9 @@ import { type Connection, type FreshToken, LOCAL_OPERATOR } from './types.js';
 
 /**
  * Up to this many stored connections, `list()` reads them all, as the vault lists them: any `--connection` is picked
- * here. Beyond, it reads only the local operator's most recently updated connection — the one picked without
- * `--connection` — and a `--connection` naming another is left to the full vault. Either way a `token` reads at most
- * this many rows plus two, whatever the store holds.
+ * here. Beyond, it reads the local operator's most recently updated connection — the one picked without
+ * `--connection` — and the connection whose id is the one asked for, if any; a `--connection` naming another by email
+ * is left to the full vault. Either way a `token` reads at most this many rows plus three, whatever the store holds.
  */
 const WHOLE_LIST_MAX = 50;
 
@@ -47,6 +47,8 @@ export interface TokenReader {
 export async function openTokenReader(
   config: Config,
   clock: () => number = Date.now,
+  /** The connection the command names (`--connection` or WEBEX_AUTH_CONNECTION), id or email. */
+  wanted?: string,
 ): Promise<TokenReader | undefined> {
   if (config.databaseUrl) return undefined;
   const store: Store = await (await import('./store/sqlite.js')).openSqliteStore(config.dbPath);
@@ -60,12 +62,17 @@ export async function openTokenReader(
   }
   // Rows read by list(), so that serving the picked connection reads nothing more.
   const listed = new Map<string, ConnectionRow>();
+  /** Beyond WHOLE_LIST_MAX: the default pick, and the connection `wanted` names by id (in listing order). */
+  const namedOrLatest = async (): Promise<ConnectionRow[]> => {
+    const [latest] = await store.latestConnections(LOCAL_OPERATOR, 1);
+    const named = wanted && wanted !== latest?.id ? await store.getConnection(wanted) : undefined;
+    return [latest, named].filter((r): r is ConnectionRow => r !== undefined).sort(listOrder);
+  };
   return {
     connections: {
       async list() {
         const first = await store.pageConnections({ after: undefined, limit: WHOLE_LIST_MAX + 1 });
-        const rows =
-          first.length <= WHOLE_LIST_MAX ? first.sort(listOrder) : await store.latestConnections(LOCAL_OPERATOR, 1);
+        const rows = first.length <= WHOLE_LIST_MAX ? first.sort(listOrder) : await namedOrLatest();
         for (const row of rows) listed.set(row.id, row);
         return rows.map(connectionOf);
       },

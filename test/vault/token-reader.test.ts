@@ -1,7 +1,8 @@
 /**
  * The one-shot reader of `webex-auth token` (src/vault/token-reader.ts) on a real SQLite store: a store of a few
  * connections is listed whole, as the vault lists it; a store of many gives only the connection the CLI picks without
- * `--connection` (the local operator's most recently updated), never a read of every row.
+ * `--connection` (the local operator's most recently updated) and the one a `--connection` id names, never a read of
+ * every row.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ describe('the one-shot token reader', () => {
    * A store of `n` connections (ids by creation order); the local operator's most recently updated is `conn_2`, and
    * another owner's row is more recent still.
    */
-  async function storeOf(n: number) {
+  async function storeOf(n: number, wanted?: string) {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const path = join(t.dir, 'v.db');
@@ -52,7 +53,11 @@ describe('the one-shot token reader', () => {
         }),
       );
     }
-    const reader = await openTokenReader(testConfig({ WEBEX_AUTH_DB: path, WEBEX_AUTH_KEYS: TEST_KEY }));
+    const reader = await openTokenReader(
+      testConfig({ WEBEX_AUTH_DB: path, WEBEX_AUTH_KEYS: TEST_KEY }),
+      Date.now,
+      wanted,
+    );
     if (!reader) throw new Error('a SQLite store must get a token reader');
     cleanups.push(() => reader.close());
     return { store, reader };
@@ -73,5 +78,13 @@ describe('the one-shot token reader', () => {
     const all = (await store.listConnections()).map(connectionOf);
     expect(pickConnection(listed, undefined).id).toBe(pickConnection(all, undefined).id);
     expect(await reader.freshToken('conn_002', 60)).toMatchObject({ accessToken: 'ACCESS-2' });
+  });
+
+  it('of many connections also reads the one a --connection id names, and serves it', async () => {
+    const { reader } = await storeOf(120, 'conn_077');
+    const listed = await reader.connections.list();
+    expect(listed.map((c) => c.id)).toEqual(['conn_002', 'conn_077']);
+    expect(pickConnection(listed, 'conn_077').id).toBe('conn_077');
+    expect(await reader.freshToken('conn_077', 60)).toMatchObject({ accessToken: 'ACCESS-77' });
   });
 });

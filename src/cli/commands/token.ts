@@ -96,7 +96,7 @@ async function cachedToken(
           hotFor.hotFile,
         )
       : undefined;
-  const reader = await openCliTokenReader(config).catch(() => undefined);
+  const reader = await openCliTokenReader(config, wanted).catch(() => undefined);
   if (!reader) return undefined;
   let fresh: FreshToken | undefined;
   try {
