@@ -36,6 +36,8 @@ const LISTED_MAX = 10_000;
 export interface ReconcileResult {
   /** False when another instance held the reconcile lease. */
   ran: boolean;
+  /** True when the run stopped before the end: another instance took the lease meanwhile (the counts are partial). */
+  stopped?: boolean;
   /** Connections looked at. */
   checked: number;
   /** Connections found revoked, and why. */
@@ -318,6 +320,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
     const admins = await findAdmins(deps, apiBaseOf);
     const run: Run = { deps, integrations, apiBaseOf, admins, listed: new GrantListings(LISTED_MAX), result };
     if (!(await walkConnections(run, lease))) {
+      result.stopped = true;
       deps.logger?.warn({ checked: result.checked }, 'reconcile stopped: another instance took the reconcile lease');
     }
   } finally {

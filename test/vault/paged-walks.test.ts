@@ -247,7 +247,7 @@ describe.each([
       }
     });
     const result = await reconcile(depsOf(store, clock, webex.fetch, 3));
-    expect(result).toEqual({ ran: true, checked: 3, revoked: [], unknown: 0 });
+    expect(result).toEqual({ ran: true, stopped: true, checked: 3, revoked: [], unknown: 0 });
     expect(webex.probed).toEqual(['a0', 'b1', 'b2']);
     // The other instance's lease is left alone.
     expect(await store.acquireNamedLease('reconcile', 'third', clock.now + MINUTE, clock.now)).toBe(false);

@@ -23,10 +23,15 @@ const command: Command = {
     const config = await loadCliConfig(io);
     const { result, needsReauth } = await withVault(config, async (vault) => {
       const result = await vault.reconcile();
-      const needsReauth = (await vault.connections.list()).filter((c) => c.status === 'needs_reauth');
+      // A query, not a listing of every connection (a broker may hold a million).
+      const needsReauth = await vault.connections.find({ status: 'needs_reauth' });
       return { result, needsReauth };
     });
     if (!result.ran) out.info('Another instance (a running `serve`) is reconciling right now; nothing to do here.');
+    else if (result.stopped)
+      out.warn(
+        `Stopped after ${result.checked} connection${result.checked === 1 ? '' : 's'}: another instance took over the reconciliation (${result.revoked.length} revoked at Webex so far).`,
+      );
     else
       out.success(
         `Reconciled ${result.checked} connection${result.checked === 1 ? '' : 's'}: ${result.revoked.length} revoked at Webex${result.unknown ? `, ${result.unknown} not reachable` : ''}`,
@@ -40,6 +45,7 @@ const command: Command = {
     out.data(
       {
         ran: result.ran,
+        stopped: result.stopped === true,
         checked: result.checked,
         revoked: result.revoked,
         unknown: result.unknown,
