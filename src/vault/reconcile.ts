@@ -65,6 +65,8 @@ export interface ReconcileDeps {
   forget(id: string): void;
   /** Connections read per page of a run (default {@link CONNECTION_PAGE}). */
   batchSize?: number | undefined;
+  /** How often the lease is renewed in the background while a run lasts (default a quarter of its term). */
+  leaseHeartbeatMs?: number | undefined;
 }
 
 type Probe = { ok: true; orgId: string | undefined } | { ok: false; status: number };
@@ -190,30 +192,60 @@ class GrantListings {
 }
 
 /**
- * The named lease of one run, renewed (taken again by the same holder with a later expiry) before each page and
- * whenever half its term has passed, so that a run longer than the term keeps it and no other instance starts the
- * same work. False once another instance holds it.
+ * The named lease of one run, renewed (taken again by the same holder with a later expiry) before each page, whenever
+ * half its term has passed, and in the background every `leaseHeartbeatMs` — a single connection's checks (probes,
+ * refreshes, grant listings through several admin connections, each with its own time-out) can outlast the term — so
+ * that a run longer than the term keeps it and no other instance starts the same work. False once another instance
+ * holds it.
  */
 class RunLease {
   private renewedAt = 0;
+  private lost = false;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ReconcileDeps) {}
 
-  /** Takes the lease at the start of the run. */
+  /** Takes the lease at the start of the run, and starts renewing it in the background. */
   async take(): Promise<boolean> {
-    const now = this.deps.clock();
-    this.renewedAt = now;
-    return this.deps.store.acquireNamedLease(RECONCILE_LEASE, this.deps.instanceId, now + RECONCILE_LEASE_MS, now);
+    const taken = await this.renew();
+    if (taken && !this.heartbeat) {
+      this.heartbeat = setInterval(
+        () => {
+          if (!this.lost) this.renew().catch(() => {});
+        },
+        this.deps.leaseHeartbeatMs ?? RECONCILE_LEASE_MS / 4,
+      );
+      this.heartbeat.unref();
+    }
+    return taken;
   }
 
   /** Renews the lease when `force`d (a new page) or half its term has passed; false when it was lost. */
   async keep(force: boolean): Promise<boolean> {
+    if (this.lost) return false;
     if (!force && this.deps.clock() - this.renewedAt < RECONCILE_LEASE_MS / 2) return true;
-    return this.take();
+    return this.renew();
   }
 
+  /** Stops renewing, and gives the lease up if it is still ours. */
   release(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.lost = true;
     return this.deps.store.releaseNamedLease(RECONCILE_LEASE, this.deps.instanceId).catch(() => {});
+  }
+
+  /** Takes the lease again with a later expiry; remembers for good when another instance holds it. */
+  private async renew(): Promise<boolean> {
+    const now = this.deps.clock();
+    this.renewedAt = now;
+    const held = await this.deps.store.acquireNamedLease(
+      RECONCILE_LEASE,
+      this.deps.instanceId,
+      now + RECONCILE_LEASE_MS,
+      now,
+    );
+    if (!held) this.lost = true;
+    return held;
   }
 }
 

@@ -253,6 +253,25 @@ describe.each([
     expect(await store.acquireNamedLease('reconcile', 'third', clock.now + MINUTE, clock.now)).toBe(false);
   });
 
+  it.skipIf(postgres && !pgUp)('keeps its lease while one connection takes longer than the lease term', async () => {
+    const { store } = guarded(await open());
+    const clock = { now: 1_000_000 };
+    let takenMidCheck: boolean | undefined;
+    const webex = fakeWebex(clock, async (id) => {
+      // b2's checks stall past the lease's ten minutes (slow probes and time-outs); the background renewal runs
+      // meanwhile, so another instance still cannot take the lease.
+      if (id === 'b2') {
+        clock.now += 11 * MINUTE;
+        await new Promise((r) => setTimeout(r, 100));
+        takenMidCheck = await store.acquireNamedLease('reconcile', 'other', clock.now + 10 * MINUTE, clock.now);
+      }
+    });
+    const result = await reconcile({ ...depsOf(store, clock, webex.fetch, 100), leaseHeartbeatMs: 5 });
+    expect(takenMidCheck).toBe(false);
+    expect(result).toMatchObject({ ran: true, checked: 8 });
+    expect(result.stopped).toBeUndefined();
+  });
+
   it.skipIf(postgres && !pgUp)(
     'Revoke at Webex finds the admin connection without listing every connection',
     async () => {
