@@ -180,10 +180,14 @@ describe.each([
       expect(await ids({ after: undefined, limit: 10, kind: 'bot' })).toEqual(['d8']);
       expect(await ids({ after: undefined, limit: 10, status: 'needs_reauth' })).toEqual(['c7']);
 
-      // `_` is a LIKE wildcard: a scope differing there is kept by the database and dropped by the exact check.
+      // `_` is no wildcard here (escaped), and a scope differing there is not an admin's either way.
       await store.upsertConnection(
         connectionRow({ id: 'f1', personId: 'p-f1', scopes: ['identity:tokensXread', 'identity:tokens_write'] }),
       );
+      // A scope whose JSON form holds escapes (a backslash, a quote) or LIKE's own characters is still found.
+      const odd = ['x:a\\b', 'x:"q"', 'x:50%_!'];
+      await store.upsertConnection(connectionRow({ id: 'h1', personId: 'p-h1', scopes: odd }));
+      expect((await store.connectionsWithScopes(odd, 'active')).map((r) => r.id)).toEqual(['h1']);
       await store.upsertConnection(connectionRow({ id: 'f2', personId: 'p-f2', scopes: ['identity:tokens_read'] }));
       const withScopes = async (scopes: string[], status: ConnectionRow['status']) =>
         (await store.connectionsWithScopes(scopes, status)).map((r) => r.id);

@@ -360,12 +360,14 @@ export class SqlStore implements Store {
 
   async connectionsWithScopes(scopes: readonly string[], status: ConnectionRow['status']): Promise<ConnectionRow[]> {
     // Scopes are stored as a JSON list of strings: a LIKE on each quoted scope keeps the few candidate rows in the
-    // database (`_` is a LIKE wildcard and SQLite's LIKE ignores ASCII case, so it may keep a few too many), and the
-    // exact check is made on the parsed list.
-    const like = scopes.map(() => ' AND scopes LIKE ?').join('');
+    // database (SQLite's LIKE ignores ASCII case, so it may keep a few too many), and the exact check is made on the
+    // parsed list. `!` escapes LIKE's wildcards in the scope, and no backslash acts as one (PostgreSQL's default escape
+    // would read a JSON-escaped `\` or `"` in a scope as something else and miss the row).
+    const like = scopes.map(() => " AND scopes LIKE ? ESCAPE '!'").join('');
+    const literal = (text: string) => text.replace(/[!%_]/g, (c) => `!${c}`);
     const rows = await this.db.all(`SELECT * FROM connections WHERE status = ?${like} ORDER BY id`, [
       status,
-      ...scopes.map((s) => `%${JSON.stringify(s)}%`),
+      ...scopes.map((s) => `%${literal(JSON.stringify(s))}%`),
     ]);
     return rows.map(connectionOf).filter((r) => scopes.every((s) => r.scopes.includes(s)));
   }
