@@ -233,7 +233,7 @@ export function createApiKeys(d: ApiKeysDeps): Vault['apiKeys'] {
       return changed;
     },
     async revoke(id) {
-      const owner = (await store.listApiKeys()).find((k) => k.id === id)?.ownerId;
+      const owner = (await store.getApiKey(id))?.ownerId;
       forgetKey(id);
       const revoked = await store.revokeApiKey(id, clock());
       // Again after the write: a verification whose read overlapped the write caches nothing (`revocations` moved

@@ -215,6 +215,9 @@ function conformance(
       expect(await store.revokeApiKey('key_1', 81)).toBe(false);
       expect(await store.findApiKeyByHash('ab'.repeat(32))).toBeUndefined();
       expect(await store.listApiKeys()).toHaveLength(0);
+      // By id, revoked or not (revocation reads it to tell the key's owner, without listing every key).
+      expect(await store.getApiKey('key_1')).toMatchObject({ id: 'key_1', revokedAt: 80, connectionIds: ['conn_1'] });
+      expect(await store.getApiKey('key_none')).toBeUndefined();
     });
 
     it('grants a named lease to one instance at a time', async () => {

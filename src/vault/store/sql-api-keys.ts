@@ -59,6 +59,11 @@ export class ApiKeyStatements {
     return r ? apiKeyOf(r) : undefined;
   }
 
+  async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
+    const r = (await this.db.all('SELECT * FROM api_keys WHERE id = ?', [id]))[0];
+    return r ? apiKeyOf(r) : undefined;
+  }
+
   async listApiKeys(ownerId?: string): Promise<ApiKeyRow[]> {
     const rows =
       ownerId === undefined

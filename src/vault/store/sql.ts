@@ -613,6 +613,10 @@ export class SqlStore implements Store {
     return this.keys.findApiKeyByHash(keyHash);
   }
 
+  getApiKey(id: string): Promise<ApiKeyRow | undefined> {
+    return this.keys.getApiKey(id);
+  }
+
   listApiKeys(ownerId?: string): Promise<ApiKeyRow[]> {
     return this.keys.listApiKeys(ownerId);
   }

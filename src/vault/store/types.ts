@@ -414,6 +414,8 @@ export interface Store {
 
   insertApiKey(row: ApiKeyRow): Promise<void>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>;
+  /** The API key with this id, revoked or not. */
+  getApiKey(id: string): Promise<ApiKeyRow | undefined>;
   /** Every API key, or those of one owner. */
   listApiKeys(ownerId?: string): Promise<ApiKeyRow[]>;
   revokeApiKey(id: string, now: number): Promise<boolean>;
