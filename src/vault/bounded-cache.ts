@@ -21,6 +21,11 @@ export class BoundedCache<K, V> {
     return this.map.get(key);
   }
 
+  /** Whether `key` is held (an entry may hold `undefined`). */
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
   /** Sets `key` as the most recently set entry, evicting the oldest while over `max`. */
   set(key: K, value: V): void {
     this.map.delete(key);

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { isWebexAuthError } from '../errors.js';
 import type { FetchLike } from '../oauth/types.js';
 import type { Authorization } from '../webex/authorizations.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { Refresher } from './refresher.js';
 import { CONNECTION_PAGE, connectionPages, listOrder } from './store/pages.js';
 import type { ConnectionRow, IntegrationRow, NeedsReauthReason, Store } from './store/types.js';
@@ -165,33 +166,6 @@ async function findAdmins(deps: ReconcileDeps, apiBaseOf: (row: ConnectionRow) =
 }
 
 /**
- * The grants listed during one run, by API base and person (a person connected through several integrations is
- * listed once), forgetting the least recently used beyond `max` entries so that a run over any number of people holds
- * a bounded number of listings.
- */
-class GrantListings {
-  private readonly byKey = new Map<string, Authorization[] | undefined>();
-
-  constructor(private readonly max: number) {}
-
-  has(key: string): boolean {
-    return this.byKey.has(key);
-  }
-
-  get(key: string): Authorization[] | undefined {
-    const grants = this.byKey.get(key);
-    if (this.byKey.delete(key)) this.byKey.set(key, grants); // now the most recently used
-    return grants;
-  }
-
-  set(key: string, grants: Authorization[] | undefined): void {
-    this.byKey.delete(key);
-    this.byKey.set(key, grants);
-    if (this.byKey.size > this.max) this.byKey.delete(this.byKey.keys().next().value as string);
-  }
-}
-
-/**
  * The named lease of one run, renewed (taken again by the same holder with a later expiry) before each page, whenever
  * half its term has passed, and in the background every `leaseHeartbeatMs` — a single connection's checks (probes,
  * refreshes, grant listings through several admin connections, each with its own time-out) can outlast the term — so
@@ -255,7 +229,11 @@ interface Run {
   integrations: Map<string, IntegrationRow>;
   apiBaseOf: (row: ConnectionRow) => string | undefined;
   admins: Awaited<ReturnType<typeof findAdmins>>;
-  listed: GrantListings;
+  /**
+   * The grants listed during the run, by API base and person (a person connected through several integrations is
+   * listed once): at most LISTED_MAX, the least recently used dropped first.
+   */
+  listed: BoundedCache<string, Authorization[] | undefined>;
   result: ReconcileResult;
 }
 
@@ -295,15 +273,17 @@ async function checkConnection(run: Run, row: ConnectionRow): Promise<void> {
   const candidates = (orgId ? (admins.byOrg.get(orgId) ?? []) : admins.all).filter((a) => apiBaseOf(a) === apiBase);
   const listKey = `${apiBase} ${row.personId}`;
   if (candidates.length > 0) {
-    if (!listed.has(listKey)) {
-      const grants = await grantsOf(deps, candidates, apiBaseOf, row.personId);
-      listed.set(listKey, grants);
+    let grants: Authorization[] | undefined;
+    if (listed.has(listKey)) grants = listed.get(listKey);
+    else {
+      grants = await grantsOf(deps, candidates, apiBaseOf, row.personId);
       if (grants) {
         const access = grants.filter((g) => g.type === 'access').length;
         await store.setWebexTokenCount(row.personId, access, now);
       }
     }
-    const grants = listed.get(listKey);
+    // Set again when read: the listings least recently used are the ones dropped beyond LISTED_MAX.
+    listed.set(listKey, grants);
     const clientId = integrations.get(row.integrationId)?.clientId;
     if (grants && !grants.some((g) => g.type !== 'access' && g.clientId === clientId)) {
       if (await markRevoked(deps, row.id, 'revoked_at_webex', now)) {
@@ -350,7 +330,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
     for (const i of await store.listIntegrations()) integrations.set(i.id, i);
     const apiBaseOf = (row: ConnectionRow) => integrations.get(row.integrationId)?.apiBase;
     const admins = await findAdmins(deps, apiBaseOf);
-    const run: Run = { deps, integrations, apiBaseOf, admins, listed: new GrantListings(LISTED_MAX), result };
+    const run: Run = { deps, integrations, apiBaseOf, admins, listed: new BoundedCache(LISTED_MAX), result };
     if (!(await walkConnections(run, lease))) {
       result.stopped = true;
       deps.logger?.warn({ checked: result.checked }, 'reconcile stopped: another instance took the reconcile lease');

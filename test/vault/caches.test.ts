@@ -34,6 +34,10 @@ describe('BoundedCache', () => {
     cache.set(1000, 'v1000');
     expect(cache.get(998)).toBeUndefined();
     expect(cache.get(997)).toBe('again');
+    // An entry may hold undefined (reconcile remembers a listing that failed): has() tells it from a missing one.
+    const listings = new BoundedCache<string, string | undefined>(2);
+    listings.set('failed', undefined);
+    expect([listings.has('failed'), listings.has('never')]).toEqual([true, false]);
   });
 });
 

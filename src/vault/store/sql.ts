@@ -5,6 +5,7 @@
  * web sessions and pending authorizations are in sql-sessions.ts, those of broker API keys in sql-api-keys.ts; the
  * row-mapping helpers in sql-rows.ts.
  */
+import { listOrder } from './pages.js';
 import { ApiKeyStatements } from './sql-api-keys.js';
 import { AuditStatements } from './sql-audit.js';
 import { ForcedRefreshStatements } from './sql-forced.js';
@@ -391,7 +392,7 @@ export class SqlStore implements Store {
           ...(await this.findConnections({ ...filter, ids: ids.slice(i, i + ID_CHUNK), limit: undefined, offset: 0 })),
         );
       }
-      rows.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      rows.sort(listOrder);
       return rows.slice(offset, limit === undefined ? undefined : offset + limit);
     }
     if (ids?.length === 0) return [];
