@@ -14,6 +14,7 @@ import {
   freshSchema,
   PG_URL,
   postgresAvailable,
+  TEST_INTEGRATION,
   TEST_KEY,
   TEST_KEY_2,
   tempDir,
@@ -57,13 +58,7 @@ async function countedVault() {
   const vault = await openVault(testConfig({ WEBEX_AUTH_DB: join(t.dir, 'vault.db'), WEBEX_AUTH_KEYS: TEST_KEY }), {
     store: counted,
   });
-  const integration = await vault.integrations.upsert({
-    clientId: 'C1',
-    clientSecret: 'SECRET',
-    redirectUri: 'http://localhost:8080/oauth',
-    scopes: ['spark:all'],
-    apiBase: 'https://webex.test/v1',
-  });
+  const integration = await vault.integrations.upsert(TEST_INTEGRATION);
   const { id } = await vault.connections.saveFromGrant({
     integrationId: integration.id,
     tokens: tokenSet({ accessToken: 'ACCESS-0', refreshToken: 'REFRESH-0' }),
@@ -143,13 +138,7 @@ describe('hot-path caches without a change stamp', () => {
     const a = await openVault(config, { store: blind, clock: () => now });
     const b = await openVault(config, { clock: () => now });
     try {
-      const integration = await b.integrations.upsert({
-        clientId: 'C1',
-        clientSecret: 'SECRET',
-        redirectUri: 'http://localhost:8080/oauth',
-        scopes: ['spark:all'],
-        apiBase: 'https://webex.test/v1',
-      });
+      const integration = await b.integrations.upsert(TEST_INTEGRATION);
       const { id } = await b.connections.saveFromGrant({
         integrationId: integration.id,
         tokens: tokenSet({ accessToken: 'ACCESS-0', refreshToken: 'REFRESH-0' }, now),
@@ -220,13 +209,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       };
       const a = await open('A', keysA);
       const b = await open('B', keysB);
-      const integration = await a.integrations.upsert({
-        clientId: 'C1',
-        clientSecret: 'SECRET',
-        redirectUri: 'http://localhost:8080/oauth',
-        scopes: ['spark:all'],
-        apiBase: 'https://webex.test/v1',
-      });
+      const integration = await a.integrations.upsert(TEST_INTEGRATION);
       const connect = async (person: string, accessToken: string) =>
         (
           await a.connections.saveFromGrant({
@@ -414,13 +397,7 @@ describe.skipIf(!pgUp)('PostgreSQL opened by a one-shot command (watchChanges: f
     try {
       expect(server.store.changeStamp?.('connections')).toBeTypeOf('number');
       expect(cli.store.changeStamp?.('connections')).toBeUndefined();
-      const integration = await server.integrations.upsert({
-        clientId: 'C1',
-        clientSecret: 'SECRET',
-        redirectUri: 'http://localhost:8080/oauth',
-        scopes: ['spark:all'],
-        apiBase: 'https://webex.test/v1',
-      });
+      const integration = await server.integrations.upsert(TEST_INTEGRATION);
       const { id } = await server.connections.saveFromGrant({
         integrationId: integration.id,
         tokens: tokenSet({ accessToken: 'ACCESS-1', refreshToken: 'REFRESH-1' }),

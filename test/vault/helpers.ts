@@ -62,6 +62,15 @@ export const CANARY_INTEGRATION = {
   apiBase: 'https://webexapis.com/v1',
 };
 
+/** The integration most vault tests store their grants under (`spark:all`, at a made-up Webex). */
+export const TEST_INTEGRATION = {
+  clientId: 'C1',
+  clientSecret: 'SECRET',
+  redirectUri: 'http://localhost:8080/oauth',
+  scopes: ['spark:all'],
+  apiBase: 'https://webex.test/v1',
+};
+
 /** A fixed test key ring entry. */
 export const TEST_KEY = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
 /** A second test key. */

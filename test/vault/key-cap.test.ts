@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_KEYS_PER_OWNER } from '../../src/vault/api-keys.js';
 import { LOCAL_OPERATOR, openVault } from '../../src/vault/index.js';
-import { TEST_KEY, tempDir, testConfig, tokenSet } from './helpers.js';
+import { TEST_INTEGRATION, TEST_KEY, tempDir, testConfig, tokenSet } from './helpers.js';
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
@@ -13,13 +13,7 @@ afterAll(() => dir.cleanup());
 describe('API keys per owner', () => {
   it('refuses an account’s key beyond the bound, makes room on revoke, and never bounds the local operator', async () => {
     const vault = await openVault(testConfig({ WEBEX_AUTH_DB: `${dir.dir}/v.db`, WEBEX_AUTH_KEYS: TEST_KEY }));
-    const integration = await vault.integrations.upsert({
-      clientId: 'C1',
-      clientSecret: 'SECRET',
-      redirectUri: 'http://localhost:8080/oauth',
-      scopes: ['spark:all'],
-      apiBase: 'https://webex.test/v1',
-    });
+    const integration = await vault.integrations.upsert(TEST_INTEGRATION);
     const save = (ownerId: string) =>
       vault.connections.saveFromGrant({
         ownerId,

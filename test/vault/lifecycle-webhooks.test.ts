@@ -15,7 +15,7 @@ import type { FetchLike } from '../../src/oauth/types.js';
 import { openVault, type VaultInternals, webhookSecretOf } from '../../src/vault/index.js';
 import type { WebhookLookup } from '../../src/vault/webhook-address.js';
 import { createWebhookSender } from '../../src/vault/webhooks.js';
-import { TEST_KEY, TEST_KEY_2, tempDir, testConfig, tokenSet } from './helpers.js';
+import { TEST_INTEGRATION, TEST_KEY, TEST_KEY_2, tempDir, testConfig, tokenSet } from './helpers.js';
 
 interface Hit {
   path: string;
@@ -94,15 +94,7 @@ describe('lifecycle webhooks (Standard Webhooks)', () => {
       }),
       { fetch: globalFetch, webhookBaseDelayMs: 1, webhookLookup: lookupOf({ 'hooks.example.test': '127.0.0.1' }) },
     );
-    integrationId = (
-      await vault.integrations.upsert({
-        clientId: 'C1',
-        clientSecret: 'SECRET',
-        redirectUri: 'http://localhost:8080/oauth',
-        scopes: ['spark:all'],
-        apiBase: 'https://webex.test/v1',
-      })
-    ).id;
+    integrationId = (await vault.integrations.upsert(TEST_INTEGRATION)).id;
   });
   afterAll(async () => {
     await vault?.close();

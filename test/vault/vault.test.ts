@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openVault, VaultError, type VaultInternals, webhookSecretOf } from '../../src/vault/index.js';
 import { fakeWebex } from './fake-webex.js';
-import { TEST_KEY, tempDir, testConfig, tokenSet } from './helpers.js';
+import { TEST_INTEGRATION, TEST_KEY, tempDir, testConfig, tokenSet } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -31,13 +31,7 @@ describe('vault lifecycle', () => {
       }),
       { fetch: webex.fetch, clock: () => now, retryBaseDelayMs: 1, keepAliveJitterMs: 0, webhookBaseDelayMs: 1 },
     );
-    const integ = await vault.integrations.upsert({
-      clientId: 'C1',
-      clientSecret: 'SECRET',
-      redirectUri: 'http://localhost:8080/oauth',
-      scopes: ['spark:all'],
-      apiBase: 'https://webex.test/v1',
-    });
+    const integ = await vault.integrations.upsert(TEST_INTEGRATION);
     const c = await vault.connections.saveFromGrant({
       integrationId: integ.id,
       tokens: tokenSet({ accessToken: 'ACCESS-0', refreshToken: 'REFRESH-0' }, now),
