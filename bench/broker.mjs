@@ -12,7 +12,6 @@
 // autocannon shares the CPU with the server, so the client's work per request must be the same on both sides. The
 // requests are pre-built (see requestsFor): an earlier version built each in autocannon's setupRequest, which cost
 // the client more per request than the bare server's whole answer and was charged to the broker's run only.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -20,7 +19,7 @@ import {
   BARE_FASTIFY_SERVER,
   BARE_JSON_SERVER,
   BIN,
-  cannon,
+  cannonMeasured,
   connectViaFlow,
   isolatedEnv,
   loadAverage,
@@ -89,27 +88,9 @@ function requestsFor(path, keys) {
   return keys.map((key) => ({ method: 'GET', path, headers: { authorization: `Bearer ${key}` } }));
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc (10 ms ticks). */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** Runs `load` while measuring the CPU `pid` used: the result's summary plus `cpuUs`, server CPU µs per request. */
-async function measured(pid, load) {
-  const before = cpuMs(pid);
-  const r = summary(await cannon(load));
-  return { ...r, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, r.total) };
-}
-
-function summary(result) {
-  return {
-    rps: result.requests.average,
-    p99: result.latency.p99,
-    p50: result.latency.p50,
-    bad: result.errors + result.non2xx + result.timeouts,
-    total: result.requests.total,
-  };
+/** Loads the server `pid` for WARMUP_S + SECONDS seconds (lib.mjs cannonMeasured) and measures the last SECONDS. */
+function measured(pid, load) {
+  return cannonMeasured(pid, { connections: CONNECTIONS, ...load }, WARMUP_S, SECONDS);
 }
 
 async function loadBroker(kind, beforeMeasuring) {
@@ -124,17 +105,11 @@ async function loadBroker(kind, beforeMeasuring) {
     const check = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${keys[0]}` } });
     if (check.status !== 200)
       throw new Error(`${kind}: token endpoint answered ${check.status}: ${await check.text()}`);
-    // Each key once (its first use records lastUsedAt, a write at most once a minute per key), then a warm-up
-    // (JIT, pool: WARMUP_S), then the measured run.
+    // Each key once (its first use records lastUsedAt, a write at most once a minute per key), then the bare server's
+    // run with the same requests, then this one (warm-up and measured window on the same connections).
     for (const key of keys) await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
-    await cannon({ url: base, connections: CONNECTIONS, duration: WARMUP_S, requests: requestsFor(path, keys) });
     await beforeMeasuring(requestsFor(path, keys));
-    return await measured(serve.child.pid, {
-      url: base,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: requestsFor(path, keys),
-    });
+    return await measured(serve.child.pid, { url: base, requests: requestsFor(path, keys) });
   } finally {
     if (serve.child.exitCode === null) {
       const exited = new Promise((r) => serve.child.once('exit', r));
@@ -151,21 +126,12 @@ async function loadBroker(kind, beforeMeasuring) {
 const sampleKeys = Array.from({ length: KEYS }, (_, i) => `wak_${String(i).padStart(43, '0')}`);
 const samplePath = '/api/v1/connections/conn_bench/token';
 const bare = await startProcess(process.execPath, ['-e', BARE_JSON_SERVER]);
-await cannon({
-  url: bare.match[1],
-  connections: CONNECTIONS,
-  duration: WARMUP_S,
-  requests: requestsFor(samplePath, sampleKeys),
-});
-const measureFloor = (requests) =>
-  measured(bare.child.pid, { url: bare.match[1], connections: CONNECTIONS, duration: SECONDS, requests });
+const measureFloor = (requests) => measured(bare.child.pid, { url: bare.match[1], requests });
 const floors = { fastify: await measureFloor(requestsFor(samplePath, sampleKeys)) };
 const floor = floors.fastify;
 const fastify = await startProcess(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY_SERVER]);
 const fastifyUrl = fastify.match[1];
-const fastifyLoad = { url: fastifyUrl, connections: CONNECTIONS, requests: requestsFor(samplePath, sampleKeys) };
-await cannon({ ...fastifyLoad, duration: WARMUP_S });
-const framework = await measured(fastify.child.pid, { ...fastifyLoad, duration: SECONDS });
+const framework = await measured(fastify.child.pid, { url: fastifyUrl, requests: requestsFor(samplePath, sampleKeys) });
 fastify.child.kill();
 
 const results = {};
@@ -228,6 +194,6 @@ for (const [kind, r] of Object.entries(results)) {
   );
 }
 notes.push(
-  `autocannon ${CONNECTIONS} connections, ${SECONDS} s after a ${WARMUP_S} s warm-up, loopback; each baseline is the bare node:http server measured just before that row's run, sent the same pre-built requests (same path, same rotating Authorization header); bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; ${KEYS} API key${KEYS === 1 ? '' : 's'} (API_KEY_RATE_LIMIT=off; each key used once before the warm-up); load average ${await loadAverage()}`,
+  `autocannon ${CONNECTIONS} connections, ${SECONDS} s measured after a ${WARMUP_S} s warm-up on the same connections, loopback; each baseline is the bare node:http server measured just before that row's run, sent the same pre-built requests (same path, same rotating Authorization header); bare node:http p50/p99 ${floor.p50}/${floor.p99} ms, bare Fastify ${framework.p50}/${framework.p99} ms; ${KEYS} API key${KEYS === 1 ? '' : 's'} (API_KEY_RATE_LIMIT=off; each key used once before the warm-up); load average ${await loadAverage()}`,
 );
 report('broker', rows, notes);

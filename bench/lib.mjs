@@ -165,6 +165,47 @@ export async function cannon(opts) {
   });
 }
 
+/**
+ * Loads the server `pid` with autocannon for `warmupS` + `seconds` seconds on the same connections, and measures only
+ * the last `seconds`: the responses received and the server's CPU (/proc) between two instants of the run. One run,
+ * not a warm-up run and then a measured one: when the warm-up's connections closed and new ones opened, V8
+ * re-optimized Node's http and stream code deoptimized by the new sockets ("wrong map") inside the measured run, and
+ * its worker threads' CPU moved one build's ratio by ±30 % between runs (bench/limits.md). A bot fleet keeps its
+ * connections alive. Resolves to requests per second and the server's CPU µs per request over the window, the run's
+ * latency percentiles (whole run, ms) and its failed responses.
+ */
+export async function cannonMeasured(pid, opts, warmupS, seconds) {
+  const { default: autocannon } = await import('autocannon');
+  return new Promise((resolve, reject) => {
+    let responses = 0;
+    let window;
+    const mark = () => ({ responses, cpu: cpuMs(pid), at: performance.now() });
+    setTimeout(() => {
+      const from = mark();
+      setTimeout(() => {
+        const to = mark();
+        window = { n: to.responses - from.responses, cpu: to.cpu - from.cpu, s: (to.at - from.at) / 1000 };
+      }, seconds * 1000);
+    }, warmupS * 1000);
+    const instance = autocannon({ connections: 50, ...opts, duration: warmupS + seconds + 1 }, (err, result) => {
+      if (err) return reject(err);
+      if (!window) return reject(new Error('autocannon stopped before the measured window ended'));
+      resolve({
+        rps: window.n / window.s,
+        total: window.n,
+        cpuUs: (window.cpu * 1000) / Math.max(1, window.n),
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        bad: result.errors + result.non2xx + result.timeouts,
+      });
+    });
+    // Counted per response (the same client work for every server measured).
+    instance.on('response', () => {
+      responses += 1;
+    });
+  });
+}
+
 /** A free loopback port (listen on 0, close, return the number). */
 export async function freePort() {
   const { createServer } = await import('node:net');

@@ -6,8 +6,9 @@
 // - Latency: SEQUENTIAL calls, one at a time over one keep-alive socket, alternating direct / bare / proxy in rounds
 //   so that each sees the same machine load; the mean of each minus the direct mean is the added latency (µs, from
 //   process.hrtime). The emulator runs in its own process; so do the broker and the bare forwarder.
-// - CPU: autocannon at CONNECTIONS concurrent connections for SECONDS against each forwarder; the forwarder's CPU
-//   (user + system, from /proc) divided by the calls it answered. The emulator's CPU is not counted on either side.
+// - CPU (first, which also warms both up for the latency rounds): autocannon at CONNECTIONS concurrent connections
+//   for WARMUP_S + SECONDS against each forwarder; over the last SECONDS, the forwarder's CPU (user + system, from
+//   /proc) divided by the calls it answered. The emulator's CPU is not counted on either side.
 // The per-key rate limit is off (API_KEY_RATE_LIMIT=off), so one key with the `proxy` permission makes every call.
 // Every proxied call is also kept in the vault's call log (queued, written in batches off the hot path): its cost is
 // part of the proxy's CPU figure.
@@ -17,9 +18,8 @@ import { pathToFileURL } from 'node:url';
 import {
   addDemoIntegration,
   BIN,
-  cannon,
+  cannonMeasured,
   connectViaFlow,
-  cpuMs,
   httpRequest,
   isolatedEnv,
   loadAverage,
@@ -90,6 +90,18 @@ const proxyPath = `/api/v1/connections/${encodeURIComponent(connection.id)}/prox
 
 const notes = [];
 try {
+  // CPU per call under load first: the same request on both (the bare forwarder ignores the key), warm-up and
+  // measured window on the same connections (lib.mjs cannonMeasured). It also leaves both forwarders warm (JIT) for
+  // the latency rounds below, which a fresh `serve` would otherwise spend partly compiling.
+  const requests = [{ method: 'GET', path: proxyPath, headers: { authorization: `Bearer ${key}` } }];
+  const cpuPerCall = async (url, pid) => {
+    const r = await cannonMeasured(pid, { url, connections: CONNECTIONS, requests }, WARMUP_S, SECONDS);
+    if (r.bad) notes.push(`${url === bareUrl ? 'bare' : 'proxy'}: ${r.bad} answers were errors or non-2xx`);
+    return r;
+  };
+  const bareLoad = await cpuPerCall(bareUrl, bare.child.pid);
+  const proxyLoad = await cpuPerCall(brokerUrl, serve.child.pid);
+
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const direct = () =>
     httpRequest(`${apiBase}/people/me`, { agent, headers: { authorization: `Bearer ${accessToken}` } });
@@ -134,21 +146,6 @@ try {
   const directUs = meanUs(sum.direct);
   const bareAdded = meanUs(sum.bare) - directUs;
   const proxyAdded = meanUs(sum.proxy) - directUs;
-
-  // CPU per call under load: the same request on both (the bare forwarder ignores the key).
-  const requests = [{ method: 'GET', path: proxyPath, headers: { authorization: `Bearer ${key}` } }];
-  const cpuPerCall = async (url, pid) => {
-    await cannon({ url, connections: CONNECTIONS, duration: WARMUP_S, requests });
-    const before = cpuMs(pid);
-    const r = await cannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
-    const used = cpuMs(pid) - before;
-    const bad = r.errors + r.non2xx + r.timeouts;
-    if (bad)
-      notes.push(`${url === bareUrl ? 'bare' : 'proxy'}: ${bad} of ${r.requests.total} answers were errors or non-2xx`);
-    return { cpuUs: (used * 1000) / Math.max(1, r.requests.total), rps: r.requests.average };
-  };
-  const bareLoad = await cpuPerCall(bareUrl, bare.child.pid);
-  const proxyLoad = await cpuPerCall(brokerUrl, serve.child.pid);
 
   notes.push(
     `${ROUNDS} sequential rounds (direct / bare / proxy, rotating order); direct mean ${directUs.toFixed(0)} µs; load ${CONNECTIONS} connections × ${SECONDS} s each; load average ${await loadAverage()}`,
