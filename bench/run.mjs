@@ -93,12 +93,16 @@ for (const { bench, rows, notes, section, at } of results.filter((r) => r.sectio
   for (const r of rows) lines.push(tableRow(bench, r));
   for (const n of notes ?? []) lines.push('', `- ${n}`);
 }
+// A section whose bench did not run here (its .work file is gone: a fresh checkout) is carried over as RESULTS.md
+// holds it, with the date of its own run, rather than dropped.
+const resultsFile = join(ROOT, 'bench', 'RESULTS.md');
+const before = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+const written = new Set(results.filter((r) => r.section).map((r) => `## ${r.section}`));
+for (const kept of sectionsOf(before)) if (!written.has(kept.heading)) lines.push('', kept.text);
 if (failed.length) lines.push('', `Benchmarks that failed to run: ${failed.join(', ')}.`);
 // The run before this one, so that two consecutive runs can be read side by side: a full run moves the table it
 // replaces here; a partial run or --report keeps the one already here.
-const resultsFile = join(ROOT, 'bench', 'RESULTS.md');
 const fullRun = !reportOnly && ALL.every((name) => chosen.includes(name));
-const before = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
 const earlier = fullRun ? lastRunOf(before) : previousRunOf(before);
 if (earlier) lines.push('', PREVIOUS_HEADING, '', earlier);
 // What limited each missed target (written by hand after profiling; see bench/limits.md).
@@ -125,4 +129,19 @@ function previousRunOf(text) {
   const body = text.slice(at + PREVIOUS_HEADING.length).trimStart();
   const end = body.indexOf('\n\n', body.indexOf('| bench | measure |'));
   return body.slice(0, end < 0 ? undefined : end).trim();
+}
+
+/**
+ * The benches' own sections of a RESULTS.md (`## …` after the main table, before the previous run and bench/limits.md),
+ * each with its heading and its whole text.
+ */
+function sectionsOf(text) {
+  const limits = join(ROOT, 'bench', 'limits.md');
+  const firstLimit = existsSync(limits) ? /^## .*$/m.exec(readFileSync(limits, 'utf8'))?.[0] : undefined;
+  const stops = [PREVIOUS_HEADING, firstLimit].map((h) => (h ? text.indexOf(`\n${h}\n`) : -1)).filter((i) => i >= 0);
+  const body = text.slice(0, stops.length ? Math.min(...stops) : undefined);
+  return [...body.matchAll(/^## .*$/gm)].map((m, i, all) => ({
+    heading: m[0],
+    text: body.slice(m.index, all[i + 1]?.index).trim(),
+  }));
 }
