@@ -1,6 +1,7 @@
 // Build: TypeScript to dist/, then copy the non-TypeScript assets (SQL migrations, CSS, static files)
 // that live beside the code, so that dist/ mirrors src/. Run by `npm ci` through `prepare`.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
@@ -85,6 +86,29 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * Fastify's server.js requires node:https and node:http2 when it loads, for the https and HTTP/2 servers it makes
+ * only when asked; node:http2 alone brings in tls, readline, fs/promises and the ESM loader (~20–30 M instructions of
+ * `serve`'s start, callgrind). Bundled with both required on first use instead, through a proxy that loads the module
+ * at the first property read. A Fastify whose server.js no longer has these lines fails the build.
+ */
+const fastifyLazyTlsServers = {
+  name: 'fastify-lazy-tls-servers',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]fastify[\\/]lib[\\/]server\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const eager = ["const https = require('node:https')\n", "const http2 = require('node:http2')\n"];
+      if (!eager.every((line) => text.includes(line)))
+        throw new Error(`build: ${relative(root, args.path)} no longer requires node:https and node:http2 as expected`);
+      const lazy =
+        'const __waLazy = (name) => { let m; return new Proxy({}, { get: (_, key) => { m ??= require(name); ' +
+        "const v = m[key]; return typeof v === 'function' ? v.bind(m) : v } }) }\n" +
+        "const https = __waLazy('node:https')\nconst http2 = __waLazy('node:http2')\n";
+      return { contents: text.replace(eager[0], '').replace(eager[1], lazy), loader: 'js' };
+    });
+  },
+};
+
 const common = {
   // Metafile paths are relative to this, and the checks below read them relative to the repository root.
   absWorkingDir: root,
@@ -161,7 +185,7 @@ const built = await esbuild.build({
   outdir: cliDir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [namedExportsOfDynamicCjs, zodEnglishOnly, servePartsFromBundle],
+  plugins: [namedExportsOfDynamicCjs, zodEnglishOnly, servePartsFromBundle, fastifyLazyTlsServers],
 });
 const lazyBuilt = await esbuild.build({
   ...common,
@@ -216,15 +240,17 @@ const tokenBuilt = await esbuild.build({
 const SERVE_EXTERNAL = ['undici', '@fastify/swagger', 'markdown-it'];
 const serveBuilt = await esbuild.build({
   ...codeCachedCjs,
-  entryPoints: [SERVE_PARTS],
+  // serve-main.js: the serve command itself for the bin's CommonJS path, and serve-parts.js's exports for the CLI's.
+  entryPoints: [join(cliDir, 'serve-main.js')],
   outfile: SERVE_BUNDLE,
   external: [...EXTERNAL, ...SERVE_EXTERNAL],
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, fastifyLazyTlsServers],
 });
 // The bin's own CommonJS helpers (src/cli/webex-auth.cts requires them before any bundle): the hot-token file of
 // `webex-auth token` (src/cli/hot-token.ts, whose hit prints the token without loading the token bundle) and the cache
-// directory rule it shares with the code cache (src/cli/code-cache.cts). Written as ESM sources, so that the `token`
-// command imports the same module, and bundled to one small CommonJS file each: no ESM loader on the hot path.
+// directory rule it shares with the code cache (src/cli/code-cache.cts; the bin carries hot-token.cjs inline, below).
+// Written as ESM sources, so that the `token` command imports the same module, and bundled to one small CommonJS file
+// each: no ESM loader on the hot path.
 const BIN_HELPERS = ['hot-token', 'cache-dir'];
 for (const name of BIN_HELPERS) {
   await esbuild.build({
@@ -236,6 +262,21 @@ for (const name of BIN_HELPERS) {
     metafile: false,
   });
 }
+// The bin itself is bundled in place (from tsc's output) with the hot-token reader inline: a hit then loads one file.
+// Requiring a second file through Node's CommonJS loader (resolve, stat, read, wrap, compile) cost the hit ~2.4 M
+// instructions, 2 % of `webex-auth token` (callgrind). main.js and the code-cache loader stay separate files, loaded
+// only off the hot path.
+const BIN = join(cliDir, 'webex-auth.cjs');
+await esbuild.build({
+  ...common,
+  banner: undefined,
+  format: 'cjs',
+  entryPoints: [BIN],
+  outfile: BIN,
+  allowOverwrite: true,
+  external: ['./main.js', './code-cache.cjs'],
+  metafile: false,
+});
 await esbuild.stop();
 
 // The token bundle runs through a V8 code cache (src/cli/code-cache.cts, vm.Script). On Node 20 an import() in a
@@ -248,7 +289,16 @@ for (const bundle of [TOKEN_BUNDLE, SERVE_BUNDLE]) {
   const rewritten = text.replace(/\bimport\((?=["'])/g, '_waImp(');
   if (/\bimport\(\s*["']/.test(rewritten))
     throw new Error(`build: ${relative(root, bundle)} still calls import() directly`);
-  writeFileSync(bundle, bundle === SERVE_BUNDLE ? asciiOnly(rewritten) : rewritten);
+  writeFileSync(bundle, bundle === SERVE_BUNDLE ? withDigest(asciiOnly(rewritten)) : rewritten);
+}
+
+/**
+ * `text` with a last line holding its SHA-256, which names the bundle's code cache (src/cli/code-cache.cts reads it
+ * rather than hashing the 2.9 MB bundle at every start; the line's format is SOURCE_DIGEST there).
+ */
+function withDigest(text) {
+  const digest = createHash('sha256').update(text).digest('hex');
+  return `${text}\n// SHA-256 of the text above: ${digest}\n`;
 }
 
 /**
@@ -291,8 +341,7 @@ if (missed.length > 0) throw new Error(`build: the token bundle does not import 
 
 // The bin loads the token bundle by its path relative to dist/cli/ (`require.resolve`, for the code cache of
 // src/cli/code-cache.cts, which falls back to `require`), and package.json names the bin.
-const BIN = join(cliDir, 'webex-auth.cjs');
-if (!readFileSync(BIN, 'utf8').includes(`require.resolve('./${relative(cliDir, TOKEN_BUNDLE)}')`)) {
+if (!readFileSync(BIN, 'utf8').includes(`require.resolve("./${relative(cliDir, TOKEN_BUNDLE)}")`)) {
   throw new Error(`build: ${relative(root, BIN)} must require ./${relative(cliDir, TOKEN_BUNDLE)}`);
 }
 if (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin?.['webex-auth'] !== relative(root, BIN)) {

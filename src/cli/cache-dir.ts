@@ -1,7 +1,7 @@
 /**
  * The user's cache directory of webex-auth and the ownership rule for what is read from it, shared by the V8 code
  * cache (code-cache.cts) and the hot-token file (hot-token.ts) of `webex-auth token`. scripts/build.mjs bundles it as
- * CommonJS (dist/cli/cache-dir.cjs, and inside dist/cli/hot-token.cjs) for the bin, which loads both before any bundle.
+ * CommonJS (dist/cli/cache-dir.cjs for the code cache, and inside the hot-token reader the built bin carries).
  */
 import type { Stats } from 'node:fs';
 import path from 'node:path';

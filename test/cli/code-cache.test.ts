@@ -113,6 +113,45 @@ describe('the code cache of `webex-auth token`', () => {
     }
   });
 
+  it('is never used for a bundle changed in place that kept the digest line the build wrote', () => {
+    // The build writes the bundle's SHA-256 as its last line, which names the cache instead of hashing the bundle at
+    // every start; an edit that keeps that line (and the length and modification time) must still not run the old code.
+    const home = mkdtempSync(join(tmpdir(), 'wa-cc-'));
+    const bundle = join(home, 'bundle.cjs');
+    const digestLine = `\n// SHA-256 of the text above: ${'ab'.repeat(32)}\n`;
+    const env = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = join(home, 'cache');
+    try {
+      const { requireWithCodeCache } = createRequire(import.meta.url)(join(ROOT, 'dist', 'cli', 'code-cache.cjs'));
+      const write = (text: string) => {
+        writeFileSync(bundle, `${text}${digestLine}`);
+        utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+      };
+      const load = () => {
+        const loaded = requireWithCodeCache(bundle, 'serve');
+        // Called before the cache is written, so that the cache holds `answer` compiled (V8 compiles it on first call).
+        const answer = loaded.exports.answer();
+        loaded.save();
+        return answer;
+      };
+      write("exports.answer = () => 'first';");
+      expect(load()).toBe('first');
+      expect(readdirSync(join(home, 'cache', 'webex-auth'))).toEqual([
+        expect.stringMatching(new RegExp(`^serve-.*-${'ab'.repeat(16)}\\.v8cache$`)),
+      ]);
+      expect(load()).toBe('first');
+      // Rewritten in place (same file), until the change time moves on where the file system's clock is coarse.
+      const written = statSync(bundle, { bigint: true }).ctimeNs;
+      do write("exports.answer = () => 'other';");
+      while (statSync(bundle, { bigint: true }).ctimeNs === written);
+      expect(load()).toBe('other');
+    } finally {
+      if (env === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = env;
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('is private (0700 directory, 0600 file); a cache another user owns or can write, or a link, is not loaded', async () => {
     const env = await homeWithToken();
     expect(token(env).stdout).toBe(`${ACCESS}\n`);

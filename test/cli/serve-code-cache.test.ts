@@ -4,6 +4,7 @@
 // without the server noticing, and WEBEX_AUTH_CODE_CACHE=off writes none. The bundle is ASCII only (a one-byte string
 // in V8: half the memory) and leaves the packages the start never runs to node_modules.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -88,8 +89,31 @@ describe('the code cache of `webex-auth serve`', () => {
     expect(caches(env)).toEqual([]);
   });
 
+  it('runs the same command from the bin as from the CLI bundle: help, flags and errors', () => {
+    // The bin hands `serve` to the serve bundle (src/cli/serve-main.ts), not to dist/cli/main.js; both run serve.ts.
+    const env = isolatedEnv();
+    const run = (entry: string, args: string[]) => {
+      const r = spawnSync(process.execPath, [entry, 'serve', ...args], {
+        env: env as NodeJS.ProcessEnv,
+        encoding: 'utf8',
+      });
+      return [r.status, r.stdout, r.stderr];
+    };
+    const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
+    for (const args of [['--help'], ['--nope'], ['--port', 'x']]) expect(run(BIN, args)).toEqual(run(MAIN, args));
+    expect(run(BIN, ['--help'])[1]).toContain('Usage: webex-auth serve [--port <port>] [--host <host>]');
+    expect(run(BIN, ['--nope'])[0]).toBe(2);
+  });
+
   it('is one ASCII-only bundle that leaves undici, swagger and markdown-it to node_modules', () => {
     const text = readFileSync(BUNDLE, 'latin1');
+    // Its last line is the SHA-256 of the text before it, which names the code cache (src/cli/code-cache.cts).
+    const [, above, digest] = /^([\s\S]*)\n\/\/ SHA-256 of the text above: ([0-9a-f]{64})\n$/.exec(text) ?? [];
+    expect(digest).toBe(
+      createHash('sha256')
+        .update(above ?? '')
+        .digest('hex'),
+    );
     expect(/[^\x00-\x7f]/.exec(text)?.index).toBeUndefined();
     for (const name of ['undici', '@fastify/swagger', 'markdown-it']) {
       // esbuild heads each bundled module with a `// node_modules/<package>/…` comment.

@@ -126,3 +126,14 @@ describe('the token bundle', () => {
     expect([...inLazy]).toEqual(expect.arrayContaining(['pino', 'zod']));
   });
 });
+
+describe('the bin', () => {
+  it('carries the hot-token reader inline: a hit loads no file but the bin', () => {
+    const bin = readFileSync(join(ROOT, 'dist/cli/webex-auth.cjs'), 'utf8');
+    expect(bin).toContain('function readHotToken(');
+    // The files it does require (the code-cache loader, the bundles) are off the hot path.
+    const required = [...bin.matchAll(/\brequire(?:\.resolve)?\("(\.[^"]+)"\)/g)].map((m) => m[1] ?? '');
+    expect(required).toContain('./token/token.cjs');
+    expect(required.filter((file) => /hot-token|cache-dir/.test(file))).toEqual([]);
+  });
+});

@@ -11,8 +11,17 @@ export function loadDemo(): Promise<typeof import('../../server/demo.js')> {
   return import('../../server/demo.js');
 }
 
+let started: () => void = () => {};
+
 /**
- * Called once the server listens: the bundled build writes its code cache here when it had none (serve-bundle.ts);
- * nothing to do when run from the sources.
+ * Called once the server listens: the bundled build writes its code cache here when it had none (serve-bundle.ts, or
+ * what the bin's CommonJS path set with {@link onStartedServing}); nothing to do when run from the sources.
  */
-export function startedServing(): void {}
+export function startedServing(): void {
+  started();
+}
+
+/** Sets what {@link startedServing} calls: the bin's CommonJS path (serve-main.ts) writes the code cache then. */
+export function onStartedServing(then: () => void): void {
+  started = then;
+}
