@@ -69,6 +69,7 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
     const existing = await store.findConnection(input.integrationId, input.person.id, ownerId);
     const id = existing?.id ?? `conn_${randomBytes(12).toString('base64url')}`;
     const t = input.tokens;
+    const accessTokenEnc = ring.encrypt(t.accessToken, accessSlot(id));
     const { row, created } = await store.upsertConnection({
       id,
       ownerId,
@@ -82,7 +83,7 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
       scopes: t.scopes,
       requestedScopes: input.requestedScopes,
       status: 'active',
-      accessTokenEnc: ring.encrypt(t.accessToken, accessSlot(id)),
+      accessTokenEnc,
       refreshTokenEnc: ring.encrypt(t.refreshToken, refreshSlot(id)),
       keyId: ring.activeKeyId,
       accessExpiresAt: t.expiresAt,
@@ -102,6 +103,8 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
     });
     // Another process created the same connection between our look-up and insert: encrypt again for its id.
     if (row.id !== id && retry) return saveFromGrant(input, false);
+    // The stored ciphertext is the one just sealed: its reader (the connection page the flow lands on) need not open it.
+    if (row.accessTokenEnc === accessTokenEnc) tokens.holdSealed(row.id, accessTokenEnc, t.accessToken);
     // Cap awareness (cap.ts): the grant minted a live access token for the person.
     if (input.kind !== 'bot') {
       await store
@@ -148,7 +151,8 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
       const row = await tokens.row(id);
       if (!row) return undefined;
       return {
-        accessToken: ring.decrypt(row.accessTokenEnc, accessSlot(id)),
+        // The access token through the cache (decrypted once per ciphertext); the refresh token is not kept in clear.
+        accessToken: tokens.accessToken(row),
         refreshToken: ring.decrypt(row.refreshTokenEnc, refreshSlot(id)),
         expiresAt: row.accessExpiresAt,
         refreshExpiresAt: row.refreshExpiresAt,

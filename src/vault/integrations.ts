@@ -20,7 +20,7 @@ export interface IntegrationsDeps {
 
 /** Integration `id` with its decrypted client secret, for the OAuth calls (the vault's `getIntegrationWithSecret`). */
 export async function integrationWithSecret(
-  { store, ring }: Pick<IntegrationsDeps, 'store' | 'ring'>,
+  { store, ring }: { store: Store; ring: Pick<KeyRing, 'decrypt'> },
   id: string,
 ): Promise<(Integration & IntegrationRecord) | undefined> {
   const row = await store.getIntegration(id);

@@ -13,6 +13,7 @@
 import { hash as digest } from 'node:crypto';
 import type { Clock, PendingAuthorization } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { OpenedSecrets } from './crypto/opened.js';
 import { secureRandomBytes } from './crypto/random.js';
 import { pendingSlot, sessionSlot } from './slots.js';
 import type { PendingRow, SessionRow, Store } from './store/types.js';
@@ -60,6 +61,9 @@ function pendingOf(
 
 /** The vault's {@link WebSessions} over a store and key ring; times from `clock`. */
 export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): WebSessions {
+  // A session's data is read back (and decrypted) on every request of its browser, a pending authorization once by its
+  // callback: both are kept in clear beside their ciphertext while it is unchanged (crypto/opened.ts).
+  const sealed = new OpenedSecrets(ring);
   /** A session row for `idHash` holding `accountId` and `data`. */
   function sessionRow(
     idHash: string,
@@ -73,7 +77,7 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
     return {
       idHash,
       accountId,
-      dataEnc: ring.encrypt(JSON.stringify(payload), sessionSlot(idHash)),
+      dataEnc: sealed.encrypt(JSON.stringify(payload), sessionSlot(idHash)),
       keyId: ring.activeKeyId,
       expiresAt,
       createdAt,
@@ -85,7 +89,7 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
   function sessionOf(id: string, row: SessionRow): WebSession | undefined {
     let payload: unknown;
     try {
-      payload = JSON.parse(ring.decrypt(row.dataEnc, sessionSlot(row.idHash)));
+      payload = JSON.parse(sealed.decrypt(row.dataEnc, sessionSlot(row.idHash)));
     } catch {
       return undefined;
     }
@@ -139,12 +143,16 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
         const oldHash = sha256(session.id);
         await store.movePending(oldHash, sha256(next.id));
         await store.deleteSession(oldHash);
+        sealed.forget(sessionSlot(oldHash));
       }
       return next;
     },
 
     async destroy(id) {
-      if (isSessionId(id)) await store.deleteSession(sha256(id));
+      if (!isSessionId(id)) return;
+      const idHash = sha256(id);
+      await store.deleteSession(idHash);
+      sealed.forget(sessionSlot(idHash));
     },
 
     async addPending(sessionId, entry: PendingEntry, ttlMs) {
@@ -168,7 +176,7 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
         redirectPath: new URL(entry.pending.redirectUri).pathname,
         // The owner (and the return path) travel inside the encrypted data, beside the verifier: nothing in clear says
         // whose flow it is; an optional field there needs no schema change.
-        dataEnc: ring.encrypt(
+        dataEnc: sealed.encrypt(
           JSON.stringify({
             ...entry.pending,
             ...(entry.ownerId ? { ownerId: entry.ownerId } : {}),
@@ -191,9 +199,12 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
       if (!row) return undefined;
       let opened: ReturnType<typeof pendingOf>;
       try {
-        opened = pendingOf(ring.decrypt(row.dataEnc, pendingSlot(row.stateHash)), state);
+        opened = pendingOf(sealed.decrypt(row.dataEnc, pendingSlot(row.stateHash)), state);
       } catch {
         return undefined;
+      } finally {
+        // Taken at most once: its verifier is not kept any longer.
+        sealed.forget(pendingSlot(row.stateHash));
       }
       return (
         opened && {

@@ -158,6 +158,14 @@ export class TokenCache {
     return entry;
   }
 
+  /**
+   * Holds `token` as the clear text of `enc`, the ciphertext this process just sealed it into for connection `id` (a
+   * new grant): the next reader of that row (the connection page, the first token request) skips the decryption.
+   */
+  holdSealed(id: string, enc: string, token: string): void {
+    this.tokens.set(id, { enc, token });
+  }
+
   /** Drops what is held for `id` (its row was deleted, or it must not be served from memory any more). */
   forget(id: string): void {
     this.rows.delete(id);

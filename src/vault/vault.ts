@@ -16,6 +16,7 @@ import { createConnections } from './connections.js';
 import { type ResolvedKeys, resolveKeys } from './crypto/dev-key.js';
 import { describeKeychainEntry } from './crypto/keychain.js';
 import type { KeyRing } from './crypto/keyring.js';
+import { OpenedSecrets } from './crypto/opened.js';
 import { createIdentities, type Identities } from './identities.js';
 import { createIntegrations, integrationWithSecret } from './integrations.js';
 import { LiveKeys } from './key-reload.js';
@@ -122,8 +123,10 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     lookup: options.webhookLookup,
   });
 
+  // Each OAuth callback opens its integration's client secret: kept in clear beside its unchanged ciphertext.
+  const integrationSecrets = new OpenedSecrets(ring, 100);
   const getIntegrationWithSecret: Vault['getIntegrationWithSecret'] = (id) =>
-    integrationWithSecret({ store, ring }, id);
+    integrationWithSecret({ store, ring: integrationSecrets }, id);
 
   const refresher = new Refresher({
     store,

@@ -4,10 +4,11 @@
  * instances on one file) and on PostgreSQL (two instances on one schema), the way two processes share a store.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BoundedCache } from '../../src/vault/bounded-cache.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
+import type { ConnectionRow, Store } from '../../src/vault/store/types.js';
 import { fakeWebex } from './fake-webex.js';
 import {
   dropSchema,
@@ -412,5 +413,24 @@ describe.skipIf(!pgUp)('PostgreSQL opened by a one-shot command (watchChanges: f
       await server.close();
       await dropSchema(schema);
     }
+  });
+});
+
+describe('access tokens held as sealed', () => {
+  it('a grant’s token is served without decrypting its very ciphertext, and any other ciphertext is decrypted', async () => {
+    const { KeyRing } = await import('../../src/vault/crypto/keyring.js');
+    const { TokenCache } = await import('../../src/vault/token-cache.js');
+    const ring = new KeyRing(TEST_KEY);
+    const slot = { table: 'connections', rowId: 'conn_1', column: 'access_token' };
+    const enc = ring.encrypt('ACCESS-1', slot);
+    const opens = vi.spyOn(ring, 'decrypt');
+    const cache = new TokenCache({} as Store, ring);
+    cache.holdSealed('conn_1', enc, 'ACCESS-1');
+    const row = { id: 'conn_1', accessTokenEnc: enc } as ConnectionRow;
+    expect(cache.accessToken(row)).toBe('ACCESS-1');
+    expect(opens).not.toHaveBeenCalled();
+    const rotated = ring.encrypt('ACCESS-1', slot);
+    expect(cache.accessToken({ ...row, accessTokenEnc: rotated })).toBe('ACCESS-1');
+    expect(opens).toHaveBeenCalledTimes(1);
   });
 });
