@@ -262,7 +262,8 @@ for (const name of BIN_HELPERS) {
     metafile: false,
   });
 }
-// The bin itself is bundled in place (from tsc's output) with the hot-token reader inline: a hit then loads one file.
+// The bin itself is bundled in place with the hot-token reader inline: a hit then loads one file. In place is safe
+// only because tsc wrote webex-auth.cjs afresh above, at every build: this never bundles an earlier bundle.
 // Requiring a second file through Node's CommonJS loader (resolve, stat, read, wrap, compile) cost the hit ~2.4 M
 // instructions, 2 % of `webex-auth token` (callgrind). main.js and the code-cache loader stay separate files, loaded
 // only off the hot path.

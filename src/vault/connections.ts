@@ -69,6 +69,7 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
     const existing = await store.findConnection(input.integrationId, input.person.id, ownerId);
     const id = existing?.id ?? `conn_${randomBytes(12).toString('base64url')}`;
     const t = input.tokens;
+    const keysAtSeal = ring.keys;
     const accessTokenEnc = ring.encrypt(t.accessToken, accessSlot(id));
     const { row, created } = await store.upsertConnection({
       id,
@@ -103,8 +104,10 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
     });
     // Another process created the same connection between our look-up and insert: encrypt again for its id.
     if (row.id !== id && retry) return saveFromGrant(input, false);
-    // The stored ciphertext is the one just sealed: its reader (the connection page the flow lands on) need not open it.
-    if (row.accessTokenEnc === accessTokenEnc) tokens.holdSealed(row.id, accessTokenEnc, t.accessToken);
+    // The stored ciphertext is the one just sealed, for this row, under a ring not reloaded since (a reload drops what
+    // the token cache holds): its reader (the connection page the flow lands on) need not open it.
+    if (row.id === id && row.accessTokenEnc === accessTokenEnc && ring.keys === keysAtSeal)
+      tokens.holdSealed(row.id, accessTokenEnc, t.accessToken);
     // Cap awareness (cap.ts): the grant minted a live access token for the person.
     if (input.kind !== 'bot') {
       await store

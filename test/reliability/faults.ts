@@ -84,6 +84,7 @@ export async function faultsScenario(options: FaultsOptions): Promise<FaultsResu
     statuses: {},
     maxAttemptsOneCaller: 0,
   };
+  let recovered: NodeJS.Timeout | undefined;
   try {
     const ids: string[] = [];
     for (const u of users)
@@ -105,7 +106,7 @@ export async function faultsScenario(options: FaultsOptions): Promise<FaultsResu
     // Webex recovers after FAULTS_FOR_MS. With ~36 % of token calls failing for good, a connection's first refresh
     // (3 tries) and then each scheduled attempt can keep failing: left on for the whole run, the faults failed the
     // scenario about once in 15 runs (one connection unlucky three times in a row) — not a property of the broker.
-    const recovered = setTimeout(() => {
+    recovered = setTimeout(() => {
       fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' }).catch(() => {});
     }, FAULTS_FOR_MS);
     let done = 0;
@@ -135,7 +136,6 @@ export async function faultsScenario(options: FaultsOptions): Promise<FaultsResu
       }),
     );
     await disrupted;
-    clearTimeout(recovered);
     await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
     for (const t of tokens) if (t && (await tokenWorks(emulator.apiBase, t))) result.refreshed++;
     // After the disruption the same process still serves: one more round of token requests, all 200.
@@ -154,6 +154,7 @@ export async function faultsScenario(options: FaultsOptions): Promise<FaultsResu
     expect(Object.keys(result.statuses).filter((s) => s !== '200' && s !== '503')).toEqual([]);
     return result;
   } finally {
+    clearTimeout(recovered);
     if (process.env.DEBUG_BROKER) process.stderr.write(broker.output());
     await broker.stop();
     await vault.close();
