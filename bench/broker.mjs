@@ -165,7 +165,10 @@ const rows = [
   },
 ];
 for (const [kind, r] of Object.entries(results)) {
-  if (r.bad) notes.push(`${kind}: ${r.bad} of ${r.total} responses were errors or non-2xx`);
+  if (r.bad)
+    notes.push(
+      `${kind}: ${r.bad} responses of the run (${r.badInWindow} in the measured window) were errors or non-2xx`,
+    );
   rows.push(
     {
       name: `broker token (${kind}) throughput`,

@@ -171,37 +171,79 @@ export async function cannon(opts) {
  * not a warm-up run and then a measured one: when the warm-up's connections closed and new ones opened, V8
  * re-optimized Node's http and stream code deoptimized by the new sockets ("wrong map") inside the measured run, and
  * its worker threads' CPU moved one build's ratio by ±30 % between runs (bench/limits.md). A bot fleet keeps its
- * connections alive. Resolves to requests per second and the server's CPU µs per request over the window, the run's
- * latency percentiles (whole run, ms) and its failed responses.
+ * connections alive. Resolves to requests per second, the server's CPU µs per request and the latency percentiles (ms)
+ * over the window, and the failed responses of the whole run (`bad`) and of the window (`badInWindow`).
  */
 export async function cannonMeasured(pid, opts, warmupS, seconds) {
   const { default: autocannon } = await import('autocannon');
   return new Promise((resolve, reject) => {
     let responses = 0;
+    let failed = 0;
+    // Response times (ms) of the window only, so that the warm-up's compile stalls are not in its percentiles.
+    let latencies;
     let window;
-    const mark = () => ({ responses, cpu: cpuMs(pid), at: performance.now() });
-    setTimeout(() => {
-      const from = mark();
+    let instance;
+    const timers = [];
+    const stop = (error) => {
+      for (const t of timers) clearTimeout(t);
+      instance?.stop();
+      reject(error);
+    };
+    const mark = () => ({ responses, failed, cpu: cpuMs(pid), at: performance.now() });
+    timers.push(
       setTimeout(() => {
-        const to = mark();
-        window = { n: to.responses - from.responses, cpu: to.cpu - from.cpu, s: (to.at - from.at) / 1000 };
-      }, seconds * 1000);
-    }, warmupS * 1000);
-    const instance = autocannon({ connections: 50, ...opts, duration: warmupS + seconds + 1 }, (err, result) => {
+        try {
+          const from = mark();
+          latencies = [];
+          timers.push(
+            setTimeout(() => {
+              try {
+                const to = mark();
+                const ms = latencies.sort((a, b) => a - b);
+                latencies = undefined;
+                const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0;
+                window = {
+                  n: to.responses - from.responses,
+                  bad: to.failed - from.failed,
+                  cpu: to.cpu - from.cpu,
+                  s: (to.at - from.at) / 1000,
+                  p50: at(0.5),
+                  p99: at(0.99),
+                };
+              } catch (error) {
+                stop(error);
+              }
+            }, seconds * 1000),
+          );
+        } catch (error) {
+          // The server is gone (no /proc entry): no figure, and no load left running.
+          stop(error);
+        }
+      }, warmupS * 1000),
+    );
+    instance = autocannon({ connections: 50, ...opts, duration: warmupS + seconds + 1 }, (err, result) => {
+      for (const t of timers) clearTimeout(t);
       if (err) return reject(err);
       if (!window) return reject(new Error('autocannon stopped before the measured window ended'));
       resolve({
         rps: window.n / window.s,
         total: window.n,
         cpuUs: (window.cpu * 1000) / Math.max(1, window.n),
-        p50: result.latency.p50,
-        p99: result.latency.p99,
+        p50: window.p50,
+        p99: window.p99,
+        // Failures anywhere in the run, warm-up included: a server that failed at all is reported.
         bad: result.errors + result.non2xx + result.timeouts,
+        badInWindow: window.bad,
       });
     });
     // Counted per response (the same client work for every server measured).
-    instance.on('response', () => {
+    instance.on('response', (_client, status, _bytes, responseTime) => {
       responses += 1;
+      if (status < 200 || status > 299) failed += 1;
+      latencies?.push(responseTime);
+    });
+    instance.on('reqError', () => {
+      failed += 1;
     });
   });
 }

@@ -97,8 +97,10 @@ for (const { bench, rows, notes, section, at } of results.filter((r) => r.sectio
 // holds it, with the date of its own run, rather than dropped.
 const resultsFile = join(ROOT, 'bench', 'RESULTS.md');
 const before = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
-const written = new Set(results.filter((r) => r.section).map((r) => `## ${r.section}`));
-for (const kept of sectionsOf(before)) if (!written.has(kept.heading)) lines.push('', kept.text);
+// Matched by the heading's words before any parenthesis: a rerun with other parameters replaces the section.
+const sectionName = (heading) => heading.replace(/^## /, '').replace(/ \(.*$/, '');
+const written = new Set(results.filter((r) => r.section).map((r) => sectionName(r.section)));
+for (const kept of sectionsOf(before)) if (!written.has(sectionName(kept.heading))) lines.push('', kept.text);
 if (failed.length) lines.push('', `Benchmarks that failed to run: ${failed.join(', ')}.`);
 // The run before this one, so that two consecutive runs can be read side by side: a full run moves the table it
 // replaces here; a partial run or --report keeps the one already here.
@@ -140,8 +142,10 @@ function sectionsOf(text) {
   const firstLimit = existsSync(limits) ? /^## .*$/m.exec(readFileSync(limits, 'utf8'))?.[0] : undefined;
   const stops = [PREVIOUS_HEADING, firstLimit].map((h) => (h ? text.indexOf(`\n${h}\n`) : -1)).filter((i) => i >= 0);
   const body = text.slice(0, stops.length ? Math.min(...stops) : undefined);
-  return [...body.matchAll(/^## .*$/gm)].map((m, i, all) => ({
-    heading: m[0],
-    text: body.slice(m.index, all[i + 1]?.index).trim(),
-  }));
+  return [...body.matchAll(/^## .*$/gm)].map((m, i, all) => {
+    const text = body.slice(m.index, all[i + 1]?.index);
+    // Not the line this file adds after the sections: it belongs to the run that wrote it.
+    const failedLine = text.indexOf('\nBenchmarks that failed to run:');
+    return { heading: m[0], text: (failedLine < 0 ? text : text.slice(0, failedLine)).trim() };
+  });
 }
