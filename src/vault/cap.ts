@@ -14,7 +14,10 @@ import { VaultError } from './types.js';
 export interface TokenCapStatus {
   /** `WEBEX_TOKEN_CAP`. */
   cap: number;
-  /** Live access tokens this broker minted for the person (every integration). */
+  /**
+   * Live access tokens this broker minted for the person (every integration), counted up to `cap` + 1: above the cap
+   * the exact number means nothing Webex would agree with (it keeps a person at the cap), and `cap` + 1 reads "more".
+   */
   minted: number;
   /** Webex's own count of the person's access tokens, when an admin connection read it, and when. */
   webex?: { accessTokens: number; checkedAt: number } | undefined;
@@ -50,7 +53,10 @@ export async function tokenCapStatus(
   now: number,
   o: { cap: number; refuseAt: number },
 ): Promise<TokenCapStatus> {
-  const [mints, webex] = await Promise.all([store.liveTokenMints(personId, now), store.getWebexTokenCount(personId)]);
+  const [mints, webex] = await Promise.all([
+    store.liveTokenMints(personId, now, o.cap + 1),
+    store.getWebexTokenCount(personId),
+  ]);
   const used = Math.max(mints.count, webex?.accessTokens ?? 0);
   const percent = Math.floor((used * 100) / o.cap);
   return {
@@ -75,7 +81,7 @@ export class TokenCapError extends VaultError {
   ) {
     super(
       'rate_limited',
-      `This person holds ${status.used} of Webex's ${status.cap} live access tokens (${status.percent} %): forced refreshes are refused at ${status.refuseAt} % so the cap is never reached. The current token is still served while valid, and keep-alive refreshes still run; try again in ${retryAfterSeconds} s, when the oldest token expires.`,
+      `This person holds ${status.used > status.cap ? `more than ${status.cap}` : status.used} of Webex's ${status.cap} live access tokens (${status.percent} %): forced refreshes are refused at ${status.refuseAt} % so the cap is never reached. The current token is still served while valid, and keep-alive refreshes still run; try again in ${retryAfterSeconds} s, when the oldest token expires.`,
       retryAfterSeconds,
     );
   }

@@ -5,6 +5,8 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lifecycleCard } from '../../src/server/views/lifecycle.js';
+import { TokenCapError } from '../../src/vault/cap.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import {
   dropSchema,
@@ -28,16 +30,22 @@ describe.each([
     for (const c of closers.splice(0).reverse()) await c();
   });
 
-  async function open(): Promise<{ vault: VaultInternals; id: string; personId: string }> {
+  async function open(settings: Record<string, string> = {}): Promise<{
+    vault: VaultInternals;
+    id: string;
+    personId: string;
+  }> {
     let vault: VaultInternals;
     if (postgres) {
       const schema = freshSchema('lifecycle');
       closers.push(() => dropSchema(schema));
-      vault = await openVault(testConfig({ WEBEX_AUTH_KEYS: TEST_KEY, DATABASE_URL: PG_URL }), { schema });
+      vault = await openVault(testConfig({ ...settings, WEBEX_AUTH_KEYS: TEST_KEY, DATABASE_URL: PG_URL }), { schema });
     } else {
       const t = tempDir();
       closers.push(t.cleanup);
-      vault = await openVault(testConfig({ WEBEX_AUTH_KEYS: TEST_KEY, WEBEX_AUTH_DB: join(t.dir, 'v.db') }));
+      vault = await openVault(
+        testConfig({ ...settings, WEBEX_AUTH_KEYS: TEST_KEY, WEBEX_AUTH_DB: join(t.dir, 'v.db') }),
+      );
     }
     closers.push(() => vault.close());
     const integration = await vault.integrations.upsert({
@@ -124,6 +132,32 @@ describe.each([
       await vault.store.setWebexTokenCount(personId, 9, now + 1);
       expect(await vault.store.getWebexTokenCount(personId)).toEqual({ accessTokens: 9, checkedAt: now + 1 });
       expect(await vault.connections.tokenCap(id)).toMatchObject({ minted: 3, used: 9, cap: 750, refusing: false });
+    },
+  );
+
+  it.skipIf(postgres && !pgUp)(
+    'counts live mints only up to the cap + 1: above the cap the page and the refusal say "more than" the cap',
+    async () => {
+      const { vault, id, personId } = await open({ WEBEX_TOKEN_CAP: '2' });
+      const now = Date.now();
+      for (const [connectionId, ttl] of [
+        ['conn_a', 5000],
+        ['conn_b', 9000],
+        ['conn_c', 7000],
+      ] as const) {
+        await vault.store.recordTokenMint({ connectionId, personId, accessExpiresAt: now + ttl, mintedAt: now });
+      }
+      // Four live: the grant's and three more. A bounded count stops, and the oldest is still the oldest of all.
+      expect(await vault.store.liveTokenMints(personId, now)).toEqual({ count: 4, oldestExpiresAt: now + 5000 });
+      expect(await vault.store.liveTokenMints(personId, now, 2)).toEqual({ count: 2, oldestExpiresAt: now + 5000 });
+      const cap = await vault.connections.tokenCap(id);
+      expect(cap).toMatchObject({ cap: 2, minted: 3, used: 3, refusing: true, oldestExpiresAt: now + 5000 });
+      if (!cap) throw new Error('no cap status');
+      const connection = await vault.connections.get(id);
+      if (!connection) throw new Error('no connection');
+      const card = lifecycleCard({ connection, tokenCap: cap, history: [], csrf: 'x', now }).toString();
+      expect(card).toContain('more than 2 of 2 live access tokens (150 %; minted by this broker: more than 2)');
+      expect(new TokenCapError(cap, 5).message).toContain('This person holds more than 2 of Webex');
     },
   );
 

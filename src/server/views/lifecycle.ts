@@ -24,7 +24,9 @@ const when = (ms: number) =>
 
 function capLine(cap: TokenCapStatus): SafeHtml {
   const webex = cap.webex ? html` (Webex counts ${cap.webex.accessTokens}, read ${when(cap.webex.checkedAt)})` : '';
-  const base = html`${cap.used} of ${cap.cap} live access tokens (${cap.percent} %; minted by this broker: ${cap.minted})${webex}`;
+  // Above the cap the broker's own count stops (cap.ts): "more than" the cap, not a made-up number.
+  const over = (n: number) => (n > cap.cap ? `more than ${cap.cap}` : String(n));
+  const base = html`${over(cap.used)} of ${cap.cap} live access tokens (${cap.percent} %; minted by this broker: ${over(cap.minted)})${webex}`;
   if (cap.refusing) {
     return html`<p class="notice" id="token-cap" role="status">${base}. Forced refreshes are refused at ${cap.refuseAt} % so Webex's cap is never reached; the current token is still served while valid, and keep-alive refreshes still run.</p>`;
   }

@@ -65,11 +65,18 @@ export class LifecycleStatements {
     return inserted.length > 0;
   }
 
-  async liveTokenMints(personId: string, now: number): Promise<{ count: number; oldestExpiresAt: number | undefined }> {
+  async liveTokenMints(
+    personId: string,
+    now: number,
+    atMost = Number.MAX_SAFE_INTEGER,
+  ): Promise<{ count: number; oldestExpiresAt: number | undefined }> {
+    // The count stops at `atMost` (a page shows it for every person's connection; a bounded count reads a bounded part
+    // of the (person_id, access_expires_at) index), the oldest is the index's first live entry.
     const r = (
       await this.db.all(
-        'SELECT COUNT(*) AS n, MIN(access_expires_at) AS oldest FROM token_mints WHERE person_id = ? AND access_expires_at > ?',
-        [personId, now],
+        `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM token_mints WHERE person_id = ? AND access_expires_at > ? LIMIT ?) AS live) AS n,
+                (SELECT MIN(access_expires_at) FROM token_mints WHERE person_id = ? AND access_expires_at > ?) AS oldest`,
+        [personId, now, atMost, personId, now],
       )
     )[0];
     return { count: num(r?.n ?? 0), oldestExpiresAt: optNum(r?.oldest) };

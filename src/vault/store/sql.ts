@@ -779,8 +779,12 @@ export class SqlStore implements Store {
     return this.lifecycle.recordTokenMint(row);
   }
 
-  liveTokenMints(personId: string, now: number): Promise<{ count: number; oldestExpiresAt: number | undefined }> {
-    return this.lifecycle.liveTokenMints(personId, now);
+  liveTokenMints(
+    personId: string,
+    now: number,
+    atMost?: number,
+  ): Promise<{ count: number; oldestExpiresAt: number | undefined }> {
+    return this.lifecycle.liveTokenMints(personId, now, atMost);
   }
 
   setWebexTokenCount(personId: string, accessTokens: number, at: number): Promise<void> {

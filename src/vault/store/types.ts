@@ -531,8 +531,15 @@ export interface Store {
   listProxyCalls(connectionId: string, limit: number): Promise<ProxyCallRow[]>;
   /** Records a minted access token; false when the same (connection, expiry) was recorded already (an unchanged token). */
   recordTokenMint(row: TokenMintRow): Promise<boolean>;
-  /** The person's access tokens minted here and still live at `now`, and when the oldest of them expires. */
-  liveTokenMints(personId: string, now: number): Promise<{ count: number; oldestExpiresAt: number | undefined }>;
+  /**
+   * The person's access tokens minted here and still live at `now`, counted up to `atMost` (default: all), and when the
+   * oldest of them expires.
+   */
+  liveTokenMints(
+    personId: string,
+    now: number,
+    atMost?: number,
+  ): Promise<{ count: number; oldestExpiresAt: number | undefined }>;
   /** Caches Webex's own count of the person's access tokens (read through an admin connection). */
   setWebexTokenCount(personId: string, accessTokens: number, at: number): Promise<void>;
   getWebexTokenCount(personId: string): Promise<{ accessTokens: number; checkedAt: number } | undefined>;
