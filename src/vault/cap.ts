@@ -35,6 +35,14 @@ export interface TokenCapStatus {
   oldestExpiresAt?: number | undefined;
 }
 
+/**
+ * A count of live tokens as a person reads it: above `cap` the broker's own count has stopped (see
+ * {@link TokenCapStatus.minted}), so it reads "more than <cap>", not a number.
+ */
+export function capCount(n: number, cap: number): string {
+  return n > cap ? `more than ${cap}` : String(n);
+}
+
 /** The cap knobs of a configuration (defaults when a hand-made configuration lacks them). */
 export function capOptions(config: { tokenCap?: number | undefined; tokenCapRefuseAt?: number | undefined }): {
   cap: number;
@@ -81,7 +89,7 @@ export class TokenCapError extends VaultError {
   ) {
     super(
       'rate_limited',
-      `This person holds ${status.used > status.cap ? `more than ${status.cap}` : status.used} of Webex's ${status.cap} live access tokens (${status.percent} %): forced refreshes are refused at ${status.refuseAt} % so the cap is never reached. The current token is still served while valid, and keep-alive refreshes still run; try again in ${retryAfterSeconds} s, when the oldest token expires.`,
+      `This person holds ${capCount(status.used, status.cap)} of Webex's ${status.cap} live access tokens (${status.percent} %): forced refreshes are refused at ${status.refuseAt} % so the cap is never reached. The current token is still served while valid, and keep-alive refreshes still run; try again in ${retryAfterSeconds} s, when the oldest token expires.`,
       retryAfterSeconds,
     );
   }

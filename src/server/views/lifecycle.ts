@@ -2,7 +2,7 @@
  * The refresh-lifecycle card of the connection page: where the person stands against Webex's live-token cap, a failing
  * refresh's back-off, the refresh timeline, and "Revoke at Webex". No secret is ever shown.
  */
-import type { TokenCapStatus } from '../../vault/cap.js';
+import { capCount, type TokenCapStatus } from '../../vault/cap.js';
 import type { RefreshRecord } from '../../vault/history.js';
 import { html, type SafeHtml } from '../html.js';
 import type { StoredConnection } from '../ports.js';
@@ -24,9 +24,7 @@ const when = (ms: number) =>
 
 function capLine(cap: TokenCapStatus): SafeHtml {
   const webex = cap.webex ? html` (Webex counts ${cap.webex.accessTokens}, read ${when(cap.webex.checkedAt)})` : '';
-  // Above the cap the broker's own count stops (cap.ts): "more than" the cap, not a made-up number.
-  const over = (n: number) => (n > cap.cap ? `more than ${cap.cap}` : String(n));
-  const base = html`${over(cap.used)} of ${cap.cap} live access tokens (${cap.percent} %; minted by this broker: ${over(cap.minted)})${webex}`;
+  const base = html`${capCount(cap.used, cap.cap)} of ${cap.cap} live access tokens (${cap.percent} %; minted by this broker: ${capCount(cap.minted, cap.cap)})${webex}`;
   if (cap.refusing) {
     return html`<p class="notice" id="token-cap" role="status">${base}. Forced refreshes are refused at ${cap.refuseAt} % so Webex's cap is never reached; the current token is still served while valid, and keep-alive refreshes still run.</p>`;
   }
