@@ -2,7 +2,8 @@
  * The hot-token file of `webex-auth token` (issue 20): the last answer of a plain `webex-auth token` (no flags),
  * sealed, so that the next identical call prints it with node:crypto alone — no bundle, no SQLite, no configuration
  * parsing (bench/limits.md: those are most of what the command adds to a bare `node` start). Bundled as CommonJS
- * (dist/cli/hot-token.cjs, scripts/build.mjs) into the built bin itself; the `token` command imports it to write the file.
+ * (its reader alone, through hot-token-print.ts: scripts/build.mjs) into the built bin itself; the `token` command
+ * imports it to write the file.
  *
  * The file is a cache of one answer, never a second source of truth. It is served only when all of these hold, else
  * the command takes its usual path (which then writes the file anew):
