@@ -248,10 +248,11 @@ const serveBuilt = await esbuild.build({
 });
 // The bin's own CommonJS helpers (src/cli/webex-auth.cts requires them before any bundle): the hot-token file of
 // `webex-auth token` (src/cli/hot-token.ts, whose hit prints the token without loading the token bundle) and the cache
-// directory rule it shares with the code cache (src/cli/code-cache.cts; the bin carries hot-token.cjs inline, below).
+// directory rule it shares with the code cache (src/cli/code-cache.cts; the bin carries the reader inline, below).
 // Written as ESM sources, so that the `token` command imports the same module, and bundled to one small CommonJS file
-// each: no ESM loader on the hot path.
-const BIN_HELPERS = ['hot-token', 'cache-dir'];
+// each: no ESM loader on the hot path. The bin carries hot-token-print.cjs, the reader alone (esbuild drops the
+// writer's functions from that entry); hot-token.cjs, whole, is what the tests load.
+const BIN_HELPERS = ['hot-token', 'hot-token-print', 'cache-dir'];
 for (const name of BIN_HELPERS) {
   await esbuild.build({
     ...common,

@@ -2,7 +2,8 @@
  * The hot-token file of `webex-auth token` (issue 20): the last answer of a plain `webex-auth token` (no flags),
  * sealed, so that the next identical call prints it with node:crypto alone — no bundle, no SQLite, no configuration
  * parsing (bench/limits.md: those are most of what the command adds to a bare `node` start). Bundled as CommonJS
- * (dist/cli/hot-token.cjs, scripts/build.mjs) into the built bin itself; the `token` command imports it to write the file.
+ * (its reader alone, through hot-token-print.ts: scripts/build.mjs) into the built bin itself; the `token` command
+ * imports it to write the file.
  *
  * The file is a cache of one answer, never a second source of truth. It is served only when all of these hold, else
  * the command takes its usual path (which then writes the file anew):
@@ -22,9 +23,23 @@
  * Like the code cache, the file lives in the user's cache directory, mode 0600 in a 0700 directory, and is refused if
  * another user owns or can write it, or it is a symbolic link. SECURITY.md weighs what it changes.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+// Named imports, not default ones: esbuild's CommonJS output then calls the built-ins' own functions rather than copying
+// each module's ~100 exports into an ESM-style namespace object first (~2 M instructions of the hot path, callgrind).
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { cacheDir, ownPrivate } from './cache-dir.js';
 import { writeFully } from './write-fully.js';
 
@@ -46,7 +61,7 @@ type Stamp = (number[] | null)[];
  */
 function stampOf(dbPath: string): Stamp {
   return [dbPath, `${dbPath}-wal`].map((file) => {
-    const s = fs.statSync(file, { throwIfNoEntry: false });
+    const s = statSync(file, { throwIfNoEntry: false });
     return s ? [s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs] : null;
   });
 }
@@ -84,24 +99,22 @@ function slotOf(env: NodeJS.ProcessEnv, cwd: string): Slot | undefined {
   const ringKey = Buffer.from(first.slice(sep + 1), 'base64');
   if (ringKey.length !== 32) return undefined;
   // Looked up without an exception for the usual absent file (an ENOENT error's stack costs start-up time).
-  const envFile = path.join(cwd, '.env');
-  const dotenv = fs.statSync(envFile, { throwIfNoEntry: false }) ? fs.readFileSync(envFile, 'base64') : null;
+  const envFile = join(cwd, '.env');
+  const dotenv = statSync(envFile, { throwIfNoEntry: false }) ? readFileSync(envFile, 'base64') : null;
   // Two keys derived from the ring key, one per use: the file's own key, and the one naming it and its environment.
-  const derive = (use: string) => crypto.createHmac('sha256', ringKey).update(`${INFO}|${use}`).digest();
+  const derive = (use: string) => createHmac('sha256', ringKey).update(`${INFO}|${use}`).digest();
   const nameKey = derive('name');
-  const name = crypto
-    .createHmac('sha256', nameKey)
+  const name = createHmac('sha256', nameKey)
     .update(JSON.stringify([cwd, dotenv]))
     .digest('base64url');
-  const hot = path.join(dir, DIR);
+  const hot = join(dir, DIR);
   return {
-    file: path.join(hot, `${name.slice(0, 32)}.hot`),
+    file: join(hot, `${name.slice(0, 32)}.hot`),
     dir: hot,
     kid: first.slice(0, sep),
     key: derive('seal'),
     envDigest: (names) =>
-      crypto
-        .createHmac('sha256', nameKey)
+      createHmac('sha256', nameKey)
         .update(JSON.stringify(names.map((n) => [n, env[n] ?? null])))
         .digest('base64url'),
   };
@@ -151,22 +164,22 @@ export function readHotToken(
   try {
     if (hotTokenOff(env)) return undefined;
     const slot = slotOf(env, cwd);
-    if (!slot || !ownPrivate(fs.statSync(slot.dir))) return undefined;
-    const fd = fs.openSync(slot.file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    if (!slot || !ownPrivate(statSync(slot.dir))) return undefined;
+    const fd = openSync(slot.file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     let text: string;
     try {
-      const stat = fs.fstatSync(fd);
+      const stat = fstatSync(fd);
       if (!stat.isFile() || !ownPrivate(stat) || (stat.mode & 0o077) !== 0 || stat.size > 16_384) return undefined;
-      text = fs.readFileSync(fd, 'utf8');
+      text = readFileSync(fd, 'utf8');
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
     const [version, kid, iv, sealed] = text.split(':');
     if (version !== 'v1' || kid !== slot.kid || !iv || !sealed) return undefined;
     const body = Buffer.from(sealed, 'base64url');
     if (body.length < 17) return undefined;
-    const decipher = crypto.createDecipheriv('aes-256-gcm', slot.key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(`${INFO}|${path.basename(slot.file)}`));
+    const decipher = createDecipheriv('aes-256-gcm', slot.key, Buffer.from(iv, 'base64url'));
+    decipher.setAAD(Buffer.from(`${INFO}|${basename(slot.file)}`));
     decipher.setAuthTag(body.subarray(body.length - 16));
     const p = JSON.parse(
       Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8'),
@@ -234,34 +247,34 @@ export function watchStore(
         try {
           const stamp = stampOf(dbPath);
           if (JSON.stringify(stamp) !== before || !quiet(stamp, openedAt)) {
-            fs.rmSync(slot.file, { force: true });
+            rmSync(slot.file, { force: true });
             return;
           }
           const payload: Payload = {
             names: [...names],
             env: slot.envDigest(names),
-            db: path.resolve(cwd, dbPath),
+            db: resolve(cwd, dbPath),
             stamp,
             exp: expiresAt,
             token,
           };
-          const iv = crypto.randomBytes(12);
-          const cipher = crypto.createCipheriv('aes-256-gcm', slot.key, iv);
-          cipher.setAAD(Buffer.from(`${INFO}|${path.basename(slot.file)}`));
+          const iv = randomBytes(12);
+          const cipher = createCipheriv('aes-256-gcm', slot.key, iv);
+          cipher.setAAD(Buffer.from(`${INFO}|${basename(slot.file)}`));
           const sealed = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final(), cipher.getAuthTag()]);
-          fs.mkdirSync(slot.dir, { recursive: true, mode: 0o700 });
-          if (!ownPrivate(fs.statSync(slot.dir)) || !ownPrivate(fs.statSync(path.dirname(slot.dir)))) return;
+          mkdirSync(slot.dir, { recursive: true, mode: 0o700 });
+          if (!ownPrivate(statSync(slot.dir)) || !ownPrivate(statSync(dirname(slot.dir)))) return;
           const tmp = `${slot.file}.${process.pid}.tmp`;
-          fs.rmSync(tmp, { force: true });
-          fs.writeFileSync(tmp, `v1:${slot.kid}:${iv.toString('base64url')}:${sealed.toString('base64url')}`, {
+          rmSync(tmp, { force: true });
+          writeFileSync(tmp, `v1:${slot.kid}:${iv.toString('base64url')}:${sealed.toString('base64url')}`, {
             mode: 0o600,
             flag: 'wx',
           });
-          fs.renameSync(tmp, slot.file);
+          renameSync(tmp, slot.file);
           // Files of other inputs (another directory, environment or key) outlive no access token (14 days).
-          for (const other of fs.readdirSync(slot.dir)) {
-            const file = path.join(slot.dir, other);
-            if (file !== slot.file && fs.statSync(file).mtimeMs < clock() - STALE_MS) fs.rmSync(file, { force: true });
+          for (const other of readdirSync(slot.dir)) {
+            const file = join(slot.dir, other);
+            if (file !== slot.file && statSync(file).mtimeMs < clock() - STALE_MS) rmSync(file, { force: true });
           }
         } catch {
           // A cache: a read-only or full disk only means the next call takes the usual path again.
@@ -277,7 +290,7 @@ export function watchStore(
 export function forgetHotToken(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): void {
   try {
     const slot = slotOf(env, cwd);
-    if (slot) fs.rmSync(slot.file, { force: true });
+    if (slot) rmSync(slot.file, { force: true });
   } catch {
     // Nothing to forget, or no cache directory.
   }

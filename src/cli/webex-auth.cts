@@ -21,8 +21,9 @@ function start(): Promise<unknown> {
     // A plain `webex-auth token` whose last answer still stands is printed from the hot-token file (hot-token.ts):
     // node:crypto and a few file reads, no bundle. Only into a pipe or file, as in `$(…)`, never a terminal.
     if (process.argv.length === 3 && plainOutput()) {
-      // Bundled as CommonJS from hot-token.ts by scripts/build.mjs, which then writes it into the built bin itself.
-      const hot = require('./hot-token.cjs') as typeof import('./hot-token.js');
+      // Bundled as CommonJS from hot-token.ts (its reader alone, hot-token-print.ts) by scripts/build.mjs, which then
+      // writes it into the built bin itself.
+      const hot = require('./hot-token-print.cjs') as typeof import('./hot-token-print.js');
       if (hot.printHotToken()) return Promise.resolve();
     }
     // Through a V8 code cache (code-cache.cts): V8 skips compiling the bundle on every run after the first.

@@ -111,6 +111,17 @@ describe('the hot-token file of `webex-auth token`', () => {
     const flipped = text.slice(0, -2) + (text.at(-2) === 'A' ? 'B' : 'A') + text.at(-1);
     writeFileSync(file(), flipped, { mode: 0o600 });
     expect(run(env).stdout).toBe(`${STORED}\n`);
+    // A byte of the ciphertext changed, the tag left alone: without the tag's check it would open to another token
+    // (AES-GCM's counter mode flips the same bit of the plaintext, here a letter of the token, which ends the payload).
+    remember(env, 'from-the-hot-file');
+    const sound = readFileSync(file(), 'utf8');
+    const head = sound.slice(0, sound.lastIndexOf(':') + 1);
+    const body = Buffer.from(sound.slice(head.length), 'base64url');
+    const at = body.length - 16 - 5;
+    body.writeUInt8(body.readUInt8(at) ^ 0x01, at);
+    writeFileSync(file(), head + body.toString('base64url'), { mode: 0o600 });
+    expect(hotToken.readHotToken(env, ROOT)).toBeUndefined();
+    expect(run(env).stdout).toBe(`${STORED}\n`);
 
     // Valid for less than `--min-validity`'s default of 60 s.
     remember(env, 'from-the-hot-file', Date.now() + 30_000);
