@@ -4,16 +4,17 @@
  * CommonJS (dist/cli/cache-dir.cjs for the code cache, and inside the hot-token reader the built bin carries).
  */
 import type { Stats } from 'node:fs';
-import path from 'node:path';
+// Named, not default: esbuild then calls node:path directly instead of copying its exports on the token's hot path.
+import { join } from 'node:path';
 
 /** The cache directory of this user: `$XDG_CACHE_HOME/webex-auth`, else `~/.cache/webex-auth`; undefined without a home. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const xdg = env.XDG_CACHE_HOME;
-  if (xdg?.startsWith('/')) return path.join(xdg, 'webex-auth');
+  if (xdg?.startsWith('/')) return join(xdg, 'webex-auth');
   try {
     // HOME first, as os.homedir() does; node:os is loaded only without it (its start-up shows in `token`'s).
     const home = env.HOME || process.getBuiltinModule('node:os').homedir();
-    return path.join(home, '.cache', 'webex-auth');
+    return join(home, '.cache', 'webex-auth');
   } catch {
     return undefined;
   }
