@@ -3,6 +3,11 @@
  * every interpolated value unless it is {@link SafeHtml} — the result of another `html` template or of {@link raw},
  * which only trusted code may call with a literal it wrote itself. Arrays are joined, `null`/`undefined`/`false`
  * render nothing.
+ *
+ * Pages leave here as ASCII: any other character, in a template's own text or in a value, is written as a numeric
+ * character reference (`·` as `&#183;`), which a browser shows the same. A string with one such character is a
+ * two-byte string in V8, and measuring and UTF-8-encoding a page then costs about three times as much (~60 µs instead
+ * of ~20 µs for the 11 KB connection page).
  */
 
 /** A fragment of HTML that is already safe to emit as is. */
@@ -25,13 +30,43 @@ const ESCAPES: Record<string, string> = {
   '`': '&#96;',
 };
 
-const NEEDS_ESCAPE = /[&<>"'`]/;
+const NEEDS_ESCAPE = /[&<>"'`\u0080-\uffff]/;
+/** A character escaped in a value: the five of HTML and the backquote, and any character outside ASCII. */
+const ESCAPED = /[&<>"'`]|[\u0080-\u{10ffff}]/gu;
+/** A character outside ASCII (whole code points: a surrogate pair is one character, one reference). */
+const NON_ASCII = /[\u0080-\u{10ffff}]/gu;
+const HAS_NON_ASCII = /[\u0080-\uffff]/;
 
-/** Escapes a string for use in HTML text and in quoted attribute values. */
+const reference = (c: string): string => ESCAPES[c] ?? `&#${c.codePointAt(0)};`;
+
+/**
+ * `text` (all ASCII) as a one-byte string. A `replace` on a string that held a character outside Latin-1 answers a
+ * two-byte string even when nothing outside ASCII is left, and one such piece makes the whole page two-byte again.
+ */
+const oneByte = (text: string): string => Buffer.from(text, 'latin1').toString('latin1');
+
+/**
+ * Escapes a string for use in HTML text and in quoted attribute values; characters outside ASCII become numeric
+ * character references (see the module comment).
+ */
 export function escapeHtml(value: string): string {
   // Most values (ids, scope names, tokens) have nothing to escape: one test instead of a replace with a callback.
   if (!NEEDS_ESCAPE.test(value)) return value;
-  return value.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
+  const escaped = value.replace(ESCAPED, reference);
+  return HAS_NON_ASCII.test(value) ? oneByte(escaped) : escaped;
+}
+
+/** Each template's text with characters outside ASCII as references, made once per template (call site). */
+const asciiTexts = new WeakMap<TemplateStringsArray, readonly string[]>();
+
+function asciiText(strings: TemplateStringsArray): readonly string[] {
+  let text = asciiTexts.get(strings);
+  if (!text) {
+    const converted = strings.map((s) => oneByte((s ?? '').replace(NON_ASCII, reference)));
+    text = converted.some((s, i) => s !== strings[i]) ? converted : strings;
+    asciiTexts.set(strings, text);
+  }
+  return text;
 }
 
 /** A value an `html` template may interpolate. */
@@ -45,7 +80,8 @@ function render(value: HtmlValue): string {
 }
 
 /** The escaping tagged template: `html\`<p>${name}</p>\`` escapes `name`. */
-export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+export function html(template: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+  const strings = asciiText(template);
   let out = strings[0] ?? '';
   for (let i = 0; i < values.length; i++) out += render(values[i]) + (strings[i + 1] ?? '');
   return new SafeHtml(out);

@@ -166,7 +166,7 @@ export class SessionManager {
     if (request.session) await this.store.destroy(request.session.id);
     request.session = undefined;
     reply.clearCookie(this.cookieName(request), { path: '/' });
-    request.csrf = request.server.csrf.issue(undefined);
+    request.csrfIssued = undefined;
   }
 
   #adopt(request: FastifyRequest, reply: FastifyReply, session: WebSession): void {
@@ -178,6 +178,7 @@ export class SessionManager {
       secure: this.secure(request),
       path: '/',
     });
-    request.csrf = request.server.csrf.issue(session.id);
+    // Forms rendered from now on carry a token of the new session.
+    request.csrfIssued = undefined;
   }
 }

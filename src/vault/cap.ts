@@ -7,6 +7,7 @@
  * connection must never die).
  */
 import { isWebexAuthError } from '../errors.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { Store } from './store/types.js';
 import { VaultError } from './types.js';
 
@@ -54,6 +55,14 @@ export function capOptions(config: { tokenCap?: number | undefined; tokenCapRefu
   };
 }
 
+/**
+ * Per store, the persons last counted above their cap (`cap` + 1 live mints), and until when that count surely holds:
+ * the expiry of the oldest of those mints. A mint's row is deleted only once it has expired (the prune at each new
+ * mint, in any process), and new mints only add, so before that instant at least `cap` + 1 of them are still live.
+ * Counting them is the costly part of the status (cap + 1 index entries, for every view of a connection page).
+ */
+const aboveCap = new WeakMap<object, BoundedCache<string, { cap: number; until: number }>>();
+
 /** The person's standing against the cap at `now`. */
 export async function tokenCapStatus(
   store: Pick<Store, 'liveTokenMints' | 'getWebexTokenCount'>,
@@ -61,10 +70,22 @@ export async function tokenCapStatus(
   now: number,
   o: { cap: number; refuseAt: number },
 ): Promise<TokenCapStatus> {
-  const [mints, webex] = await Promise.all([
-    store.liveTokenMints(personId, now, o.cap + 1),
+  let known = aboveCap.get(store);
+  const held = known?.get(personId);
+  const stillAbove = held !== undefined && held.cap === o.cap && now < held.until;
+  // Still above the cap: only the oldest live mint is read (a count of at most 0 reads no entry).
+  const [read, webex] = await Promise.all([
+    store.liveTokenMints(personId, now, stillAbove ? 0 : o.cap + 1),
     store.getWebexTokenCount(personId),
   ]);
+  const mints = stillAbove ? { count: o.cap + 1, oldestExpiresAt: read.oldestExpiresAt } : read;
+  if (!stillAbove && mints.count > o.cap && mints.oldestExpiresAt !== undefined) {
+    if (!known) {
+      known = new BoundedCache(10_000);
+      aboveCap.set(store, known);
+    }
+    known.set(personId, { cap: o.cap, until: mints.oldestExpiresAt });
+  }
   const used = Math.max(mints.count, webex?.accessTokens ?? 0);
   const percent = Math.floor((used * 100) / o.cap);
   return {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
+import { escapeHtml } from '../../src/server/html.js';
 import { ADMIN_TOKEN, connect, type RunningEmulator, signIn, startTeamEmulator, teamEnv } from '../accounts/support.js';
 import { type FakeWebexOptions, fakeWebex } from '../vault/fake-webex.js';
 import { Browser, testApp, testAppWithVault } from './support/app.js';
@@ -130,7 +131,7 @@ describe('a completed flow', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Alice &lt;b&gt;Example&lt;/b&gt;');
     expect(page.body).toContain('expires in 13 days');
-    expect(page.body).toContain('ACCESS••••••••6789');
+    expect(page.body).toContain(escapeHtml('ACCESS••••••••6789'));
     expect(page.body).toContain('Copy as curl');
 
     const again = await browser.get(callback);

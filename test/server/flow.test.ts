@@ -67,9 +67,9 @@ async function start(b: Browser, scopes: string[]) {
 describe('demo mode against the real emulator and vault', () => {
   it('every page shows the demo banner; the broker API is mounted', async () => {
     const b = new Browser(app);
-    expect((await b.get('/')).body).toContain(DEMO_BANNER);
-    expect((await b.get('/space')).body).toContain(DEMO_BANNER);
-    expect((await b.get('/nope')).body).toContain(DEMO_BANNER);
+    expect((await b.get('/')).body).toContain(escapeHtml(DEMO_BANNER));
+    expect((await b.get('/space')).body).toContain(escapeHtml(DEMO_BANNER));
+    expect((await b.get('/nope')).body).toContain(escapeHtml(DEMO_BANNER));
     const api = await app.inject('/api/v1/connections');
     expect(api.statusCode).toBe(401);
     expect(api.headers['content-type']).toContain('application/problem+json');
@@ -186,7 +186,7 @@ describe('demo mode against the real emulator and vault', () => {
   it('a session that brought an integration at Webex: the banner and home page do not claim emulator tokens', async () => {
     const b = new Browser(app);
     const home = await b.get('/');
-    expect(home.body).toContain(DEMO_BANNER);
+    expect(home.body).toContain(escapeHtml(DEMO_BANNER));
     expect(home.body).toContain('<dd id="tokens-from">the local Webex emulator</dd>');
     const saved = await b.post('/configure', {
       clientId: `C${'a'.repeat(63)}`,
@@ -198,14 +198,14 @@ describe('demo mode against the real emulator and vault', () => {
     for (const path of ['/', '/space', '/nope']) {
       const page = await b.get(path);
       expect(page.body, path).toContain(escapeHtml(DEMO_BANNER_BROUGHT));
-      expect(page.body, path).not.toContain(DEMO_BANNER);
+      expect(page.body, path).not.toContain(escapeHtml(DEMO_BANNER));
     }
     const after = (await b.get('/')).body;
     expect(after).toContain('<dd id="tokens-from">Webex (webexapis.com)</dd>');
     expect(after).not.toContain('Tokens work only against the emulator');
     // Another browser still uses the emulator's integration, with the banner as before.
     const other = new Browser(app);
-    expect((await other.get('/')).body).toContain(DEMO_BANNER);
+    expect((await other.get('/')).body).toContain(escapeHtml(DEMO_BANNER));
   });
 
   it("paste form: the emulator's own authorization URL fills the form, the emulator base can be saved, and the flow runs offline", async () => {

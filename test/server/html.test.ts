@@ -17,6 +17,13 @@ describe('html template helper', () => {
     );
     expect(escapeHtml('a&b')).toBe('a&amp;b');
   });
+  it('writes every character outside ASCII, in the text or a value, as a character reference', () => {
+    const name = 'José 😀 — “x”';
+    expect(html`<p>a · b ${name}</p>…`.value).toBe(
+      '<p>a &#183; b Jos&#233; &#128512; &#8212; &#8220;x&#8221;</p>&#8230;',
+    );
+    expect(escapeHtml('é&')).toBe('&#233;&amp;');
+  });
 });
 
 describe('paste-to-configure', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
+import { escapeHtml } from '../../src/server/html.js';
 import { generateKeyEntry } from '../../src/vault/crypto/keyring.js';
 import { LOCAL_OPERATOR } from '../../src/vault/types.js';
 import { openVault, type VaultInternals } from '../../src/vault/vault.js';
@@ -87,7 +88,7 @@ describe('the keys page in team mode', () => {
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(key);
     expect(list.body).toContain('ooo bot');
-    expect(list.body).toContain(`${key.slice(0, 8)}…`);
+    expect(list.body).toContain(escapeHtml(`${key.slice(0, 8)}…`));
     expect(list.body).toContain('Alice Example');
     const record = (await vault.apiKeys.list(aliceId)).find((k) => k.name === 'ooo bot');
     expect(record?.permissions).toEqual(['token']);
@@ -246,7 +247,7 @@ describe('the keys page in team mode', () => {
     for (const [form, message] of cases) {
       const res = await create(alice, form);
       expect(res.statusCode, JSON.stringify(form)).toBe(400);
-      expect(res.body, JSON.stringify(form)).toContain(message);
+      expect(res.body, JSON.stringify(form)).toContain(escapeHtml(message));
       expect(shownKey(res.body)).toBeUndefined();
     }
     expect((await vault.apiKeys.list()).length).toBe(before);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server/app.js';
+import { escapeHtml } from '../../src/server/html.js';
 import { selfSignedCertificate } from '../../src/server/https.js';
 import { LOCAL_OPERATOR } from '../../src/vault/types.js';
 import { Browser, testApp, testAppWithVault } from './support/app.js';
@@ -28,7 +29,7 @@ describe('pages and headers', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/html');
     expect(res.body).toContain('http://localhost:8080/oauth');
-    expect(res.body).toContain('C012…cdef');
+    expect(res.body).toContain(escapeHtml('C012…cdef'));
     expect(res.body).not.toContain('C0123456789abcdef');
     expect(res.body).not.toContain('canary-client-secret-123');
     expect(res.body).toContain('value="spark:people_read"');

@@ -4,9 +4,9 @@
  * one), Webex's cached count, and the back-off state cleared by the next token write.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lifecycleCard } from '../../src/server/views/lifecycle.js';
-import { TokenCapError } from '../../src/vault/cap.js';
+import { TokenCapError, tokenCapStatus } from '../../src/vault/cap.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import {
   dropSchema,
@@ -158,6 +158,36 @@ describe.each([
       const card = lifecycleCard({ connection, tokenCap: cap, history: [], csrf: 'x', now }).toString();
       expect(card).toContain('more than 2 of 2 live access tokens (150 %; minted by this broker: more than 2)');
       expect(new TokenCapError(cap, 5).message).toContain('This person holds more than 2 of Webex');
+    },
+  );
+
+  it.skipIf(postgres && !pgUp)(
+    'above the cap, counts again only once the oldest of the counted mints has expired',
+    async () => {
+      const { vault, personId } = await open();
+      const now = Date.now();
+      for (const [connectionId, ttl] of [
+        ['conn_a', 5000],
+        ['conn_b', 9000],
+        ['conn_c', 7000],
+      ] as const) {
+        await vault.store.recordTokenMint({ connectionId, personId, accessExpiresAt: now + ttl, mintedAt: now });
+      }
+      const o = { cap: 2, refuseAt: 90 };
+      const counts = vi.spyOn(vault.store, 'liveTokenMints');
+      const at = async (t: number) => {
+        const s = await tokenCapStatus(vault.store, personId, t, o);
+        return { minted: s.minted, oldest: s.oldestExpiresAt, atMost: counts.mock.calls.at(-1)?.[2] };
+      };
+      expect(await at(now)).toEqual({ minted: 3, oldest: now + 5000, atMost: 3 });
+      // Still above the cap before the oldest counted one expires: only the oldest is read.
+      expect(await at(now + 4999)).toEqual({ minted: 3, oldest: now + 5000, atMost: 0 });
+      // conn_a expired: counted again (the grant's, conn_b and conn_c are still more than 2).
+      expect(await at(now + 5000)).toEqual({ minted: 3, oldest: now + 7000, atMost: 3 });
+      // conn_c expired too: only the grant's and conn_b are live.
+      expect(await at(now + 7000)).toEqual({ minted: 2, oldest: now + 9000, atMost: 3 });
+      // A cap this person is under is counted every time.
+      expect(await at(now + 7001)).toEqual({ minted: 2, oldest: now + 9000, atMost: 3 });
     },
   );
 

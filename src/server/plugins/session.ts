@@ -23,8 +23,13 @@ declare module 'fastify' {
     session: WebSession | undefined;
     /** Who this request acts for. */
     principal: Principal;
-    /** The CSRF token for forms on this request's page. */
+    /** The CSRF token for forms on this request's page (made on first read, for the session the request has then). */
     csrf: string;
+    /**
+     * The CSRF token once made for the request's current session; `undefined` makes `csrf` issue one again (a new
+     * session, none any more).
+     */
+    csrfIssued: string | undefined;
   }
   interface FastifyInstance {
     sessions: SessionManager;
@@ -73,7 +78,18 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
   app.decorate('csrf', csrf);
   app.decorateRequest('session', undefined);
   app.decorateRequest('principal', null as unknown as Principal);
-  app.decorateRequest('csrf', '');
+  app.decorateRequest('csrfIssued', undefined);
+  // Issued when a page first needs it, not for every request: most answers (a redirect, /healthz, a callback) carry
+  // no form, and each token is an HMAC.
+  app.decorateRequest('csrf', {
+    getter(this: FastifyRequest): string {
+      if (this.csrfIssued === undefined) this.csrfIssued = csrf.issue(this.session?.id);
+      return this.csrfIssued;
+    },
+    setter(this: FastifyRequest, value: string) {
+      this.csrfIssued = value;
+    },
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith('/api/')) return;
@@ -89,7 +105,6 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
       request.headers.authorization,
       (options.clock ?? Date.now)(),
     );
-    request.csrf = csrf.issue(request.session?.id);
     const access: Access = request.is404 ? 'anyone' : (request.routeOptions.config.access ?? 'member');
     if (!allows(request.principal, access)) return deny(request, reply, access);
     await manager.touch(request);
