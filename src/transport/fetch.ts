@@ -91,6 +91,20 @@ function receivedResponse(): MakeResponse {
       return this.#headers;
     }
 
+    /** One header as `headers.get` gives it, read without making `headers` ({@link responseHeader}). */
+    receivedHeader(name: string): string | null {
+      if (this.#headers !== undefined) return this.#headers.get(name);
+      const lower = name.toLowerCase();
+      let value: string | null = null;
+      for (const [n, raw] of this.#headerPairs) {
+        if (n !== lower) continue;
+        // As `Headers` stores it: without leading or trailing HTTP whitespace.
+        const v = raw.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+        value = value === null ? v : `${value}, ${v}`;
+      }
+      return value;
+    }
+
     override get bodyUsed(): boolean {
       return this.#used;
     }
