@@ -317,8 +317,6 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       if (typeof kind === 'string') data.kind = kind;
     }
     Object.assign(data, event.extra ?? {});
-    const body = JSON.stringify({ type: event.type, timestamp: new Date(event.at).toISOString(), data });
-    const eventId = `msg_${randomBytes(18).toString('base64url')}`;
     const targets: Target[] = [];
     const op = operator();
     if (op) targets.push(op);
@@ -329,6 +327,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         if (t) targets.push(t);
       }
     }
+    // Most events (every grant of a member without endpoints) go nowhere: no id nor body is made for them.
+    if (targets.length === 0) return;
+    const body = JSON.stringify({ type: event.type, timestamp: new Date(event.at).toISOString(), data });
+    const eventId = `msg_${randomBytes(18).toString('base64url')}`;
     for (const t of targets) await start(t, eventId, event.type, body);
   }
 
