@@ -16,6 +16,18 @@ export function retryAfterSeconds(headers: Headers, now: number = Date.now()): n
   return ms === undefined ? undefined : toSeconds(ms);
 }
 
+/**
+ * Header `name` of `response` as `response.headers.get` gives it. The server's transport (src/transport/) answers
+ * without having made the `Headers` object, and reads one header without making it (`receivedHeader`); any other
+ * `Response` is read through its `headers`.
+ */
+export function responseHeader(response: Response, name: string): string | null {
+  const received = (response as { receivedHeader?: unknown }).receivedHeader;
+  return typeof received === 'function'
+    ? (received as (n: string) => string | null).call(response, name)
+    : response.headers.get(name);
+}
+
 /** The `TrackingID` header (Webex puts one on every response). */
 export function trackingIdOf(headers: Headers): string | undefined {
   return headers.get('trackingid') ?? undefined;

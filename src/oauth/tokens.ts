@@ -9,7 +9,7 @@
 import * as z from 'zod';
 import { trimBase } from './authorize.js';
 import { WebexOAuthError } from './errors.js';
-import { oauthErrorFromResponse, postForm } from './http.js';
+import { oauthErrorFromResponse, postForm, responseHeader } from './http.js';
 import { parseScopes } from './scopes.js';
 import type { ClientAuthMethod, Clock, Integration, PendingAuthorization, RequestOptions, TokenSet } from './types.js';
 
@@ -55,7 +55,7 @@ export interface TokenResponseContext {
 export async function processTokenResponse(response: Response, ctx: TokenResponseContext): Promise<TokenSet> {
   const now = (ctx.clock ?? Date.now)();
   if (!response.ok) throw await oauthErrorFromResponse(response, now);
-  const trackingId = response.headers.get('trackingid') ?? undefined;
+  const trackingId = responseHeader(response, 'trackingid') ?? undefined;
   const invalid = (description: string) =>
     new WebexOAuthError({ code: 'invalid_response', status: response.status, description, trackingId });
   let json: unknown;

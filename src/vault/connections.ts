@@ -62,12 +62,12 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
   }
 
   async function saveFromGrant(input: SaveGrantInput, retry = true): Promise<Connection> {
-    const integration = await store.getIntegration(input.integrationId);
-    if (!integration) throw new VaultError('not_found', 'No such integration.');
     const ownerId = ownerOf(input.ownerId);
+    const target = await store.findGrantTarget(input.integrationId, input.person.id, ownerId);
+    if (!target) throw new VaultError('not_found', 'No such integration.');
     const now = clock();
-    const existing = await store.findConnection(input.integrationId, input.person.id, ownerId);
-    const id = existing?.id ?? `conn_${randomBytes(12).toString('base64url')}`;
+    const existing = target.connectionId;
+    const id = existing ?? `conn_${randomBytes(12).toString('base64url')}`;
     const t = input.tokens;
     const keysAtSeal = ring.keys;
     const accessTokenEnc = ring.encrypt(t.accessToken, accessSlot(id));
@@ -114,7 +114,14 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
         .recordTokenMint({ connectionId: row.id, personId: row.personId, accessExpiresAt: t.expiresAt, mintedAt: now })
         .catch((err) => logger?.warn({ connectionId: row.id, error: (err as Error).name }, 'mint not kept'));
     }
-    webhooks.send(created && !existing ? 'connection.created' : 'connection.refreshed', row.id, now);
+    // Its owner and kind given: the event need not read the row just written.
+    webhooks.post({
+      type: created && !existing ? 'connection.created' : 'connection.refreshed',
+      subjectId: row.id,
+      at: now,
+      ownerId: row.ownerId,
+      kind: row.kind,
+    });
     return connectionOf(row);
   }
 

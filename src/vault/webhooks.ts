@@ -82,6 +82,8 @@ export interface WebhookEventInput {
   extra?: VaultEventExtra | undefined;
   /** The subject's owner; looked up for a connection when absent. */
   ownerId?: string | undefined;
+  /** A connection's kind (`data.kind`), given with `ownerId` by a caller holding its row; looked up when absent. */
+  kind?: string | undefined;
 }
 
 /** Sends vault events; `send` returns at once, `drain()` waits for deliveries in flight (for shutdown and tests). */
@@ -307,15 +309,14 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     const isKey = event.type.startsWith('key.');
     let ownerId = event.ownerId;
     const data: Record<string, unknown> = isKey ? { keyId: event.subjectId } : { connectionId: event.subjectId };
-    if (!isKey && store) {
+    if (!isKey && store && ownerId !== undefined && event.kind !== undefined) data.kind = event.kind;
+    else if (!isKey && store) {
       const row = await store.getConnection(event.subjectId).catch(() => undefined);
       ownerId ??= row?.ownerId;
       const kind = (row as { kind?: unknown } | undefined)?.kind;
       if (typeof kind === 'string') data.kind = kind;
     }
     Object.assign(data, event.extra ?? {});
-    const body = JSON.stringify({ type: event.type, timestamp: new Date(event.at).toISOString(), data });
-    const eventId = `msg_${randomBytes(18).toString('base64url')}`;
     const targets: Target[] = [];
     const op = operator();
     if (op) targets.push(op);
@@ -326,6 +327,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         if (t) targets.push(t);
       }
     }
+    // Most events (every grant of a member without endpoints) go nowhere: no id nor body is made for them.
+    if (targets.length === 0) return;
+    const body = JSON.stringify({ type: event.type, timestamp: new Date(event.at).toISOString(), data });
+    const eventId = `msg_${randomBytes(18).toString('base64url')}`;
     for (const t of targets) await start(t, eventId, event.type, body);
   }
 

@@ -11,6 +11,7 @@ import { type AddressInfo, createServer as createNetServer, type Socket } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { responseHeader } from '../../src/oauth/http.js';
 import { selfSignedCertificate } from '../../src/server/https.js';
 import { createTransport, type Transport } from '../../src/transport/index.js';
 
@@ -125,6 +126,22 @@ describe('transport fetch', () => {
     await t.fetch(base, { method: 'POST', body: 'x', redirect: 'manual' });
     expect(types).toEqual(['application/x-www-form-urlencoded;charset=UTF-8', 'text/plain;charset=UTF-8']);
     expect(form.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+  });
+
+  it('reads one header, before or after its Headers are made, as headers.get gives it', async () => {
+    handler = (_req, _body, res) => {
+      res.setHeader('x-twice', ['one', 'two']);
+      res.setHeader('TrackingID', 'ROUTER_1');
+      res.end('ok');
+    };
+    const r = await t.fetch(base, { redirect: 'manual' });
+    const read = (name: string) => responseHeader(r, name);
+    const before = ['trackingid', 'TrackingID', 'x-twice', 'x-none'].map(read);
+    expect(before).toEqual(['ROUTER_1', 'ROUTER_1', 'one, two', null]);
+    expect(['trackingid', 'TrackingID', 'x-twice', 'x-none'].map((n) => r.headers.get(n))).toEqual(before);
+    expect(['trackingid', 'TrackingID', 'x-twice', 'x-none'].map(read)).toEqual(before);
+    // Any other Response is read through its headers.
+    expect(responseHeader(new Response('x', { headers: { TrackingID: 'ROUTER_2' } }), 'trackingid')).toBe('ROUTER_2');
   });
 
   it('keeps its connections alive, and shares its Agent with dispatcher()', async () => {

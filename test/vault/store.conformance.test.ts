@@ -103,6 +103,11 @@ function conformance(
       expect((await store.findConnection('int_1', 'person-1', 'local'))?.id).toBe('conn_1');
       expect(await store.findConnection('int_1', 'person-1', 'acct_A')).toBeUndefined();
       expect(await store.listConnections()).toHaveLength(1);
+      // Where a grant goes: the existing connection, a new one (another owner or person), or nowhere (no integration).
+      expect(await store.findGrantTarget('int_1', 'person-1', 'local')).toEqual({ connectionId: 'conn_1' });
+      expect(await store.findGrantTarget('int_1', 'person-1', 'acct_A')).toEqual({ connectionId: undefined });
+      expect(await store.findGrantTarget('int_1', 'person-2', 'local')).toEqual({ connectionId: undefined });
+      expect(await store.findGrantTarget('int_none', 'person-1', 'local')).toBeUndefined();
     });
 
     it('grants the lease to one holder at a time; an expired lease can be taken over', async () => {

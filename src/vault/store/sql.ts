@@ -324,6 +324,23 @@ export class SqlStore implements Store {
     return r ? connectionOf(r) : undefined;
   }
 
+  async findGrantTarget(
+    integrationId: string,
+    personId: string,
+    ownerId: string,
+  ): Promise<{ connectionId: string | undefined } | undefined> {
+    // The connection's id only: a grant replaces every other column (upsertConnection).
+    const r = (
+      await this.db.all(
+        `SELECT c.id AS connection_id FROM integrations i
+         LEFT JOIN connections c ON c.integration_id = i.id AND c.person_id = ? AND c.owner_id = ?
+         WHERE i.id = ?`,
+        [personId, ownerId, integrationId],
+      )
+    )[0];
+    return r ? { connectionId: optStr(r.connection_id) } : undefined;
+  }
+
   async listConnections(ownerId?: string): Promise<ConnectionRow[]> {
     const rows =
       ownerId === undefined

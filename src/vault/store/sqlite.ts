@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { loadMigrations } from './migrations.js';
 import { type Executor, type Row, SqlStore } from './sql.js';
+import { rowsOf } from './sqlite-rows.js';
 import type { Store } from './types.js';
 
 /**
@@ -52,6 +53,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
     let s = statements.get(sql);
     if (!s) {
       s = db.prepare(sql);
+      // Rows come back as arrays, made into objects by rowsOf: better-sqlite3's own row objects set each column by
+      // name through V8's API (sqlite-rows.ts).
+      if (s.reader) s.raw(true);
       statements.set(sql, s);
     }
     return s;
@@ -118,7 +122,11 @@ export async function openSqliteStore(path: string): Promise<Store> {
     async all(sql, params = []) {
       const s = prepare(sql);
       if (!s.readonly) local++;
-      if (s.reader) return guarded(() => s.all(...params) as Row[]);
+      if (s.reader)
+        return rowsOf(
+          s,
+          guarded(() => s.all(...params) as unknown[][]),
+        );
       guarded(() => s.run(...params));
       return [];
     },
@@ -169,6 +177,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
           return [];
         });
         db.exec('COMMIT');
+        // A migration may have changed the columns a cached `SELECT *` names.
+        statements.clear();
         return result;
       } catch (err) {
         db.exec('ROLLBACK');
