@@ -66,8 +66,8 @@ describe('the code cache of `webex-auth serve`', () => {
   it('is written by the first start, used as is by the next, and replaced when damaged', async () => {
     const env = isolatedEnv();
     const first = await serveOnce(env);
-    // The views' non-ASCII text, escaped in the bundle, is the same text on the page.
-    expect(first.home).toContain('Demo mode \u2014 tokens come from the local Webex emulator');
+    // The views' non-ASCII text (escaped in the bundle's source) reaches the page as a character reference (html.ts).
+    expect(first.home).toContain('Demo mode &#8212; tokens come from the local Webex emulator');
     const [file, ...others] = caches(env);
     expect(others).toEqual([]);
     expect(file).toMatch(/serve-v\d+\.\d+\.\d+-[a-z0-9]+-[0-9a-f]{32}\.v8cache$/);
