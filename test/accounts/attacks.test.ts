@@ -96,6 +96,8 @@ describe('2. a forged Host never reaches a route (DNS rebinding)', () => {
       // The allowed names still work: loopback on any port, the redirect URI's host.
       expect((await app.inject({ url: '/healthz', headers: { host: '127.0.0.1:9999' } })).statusCode).toBe(200);
       expect((await app.inject({ url: '/healthz', headers: { host: '[::1]:8080' } })).statusCode).toBe(200);
+      // Right after an allowed Host (the one hosts.ts remembers), a forged one is still refused.
+      expect((await app.inject({ url: '/healthz', headers: rebind })).statusCode).toBe(421);
       await app.close();
     }
     const { app } = await testApp({

@@ -50,6 +50,11 @@ describe('the mode is team as soon as others can reach the server', () => {
     expect((await app.inject({ url: '/', headers: { 'x-forwarded-for': '203.0.113.7' } })).statusCode).toBe(421);
     expect((await app.inject({ url: '/', headers: { forwarded: 'for=203.0.113.7' } })).statusCode).toBe(421);
     expect((await app.inject({ url: '/' })).statusCode).toBe(200);
+    // The Host just allowed (hosts.ts remembers it) is still refused when the request says a proxy relayed it.
+    const host = 'localhost:80';
+    expect((await app.inject({ url: '/', headers: { host } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/', headers: { host, 'x-forwarded-for': '203.0.113.7' } })).statusCode).toBe(421);
+    expect((await app.inject({ url: '/', headers: { host, forwarded: 'for=203.0.113.7' } })).statusCode).toBe(421);
     await app.close();
   });
 

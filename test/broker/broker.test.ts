@@ -91,6 +91,27 @@ describe('broker API', () => {
     }
   });
 
+  it('takes the key from the Authorization header in any case and spacing, and nothing else of its length', async () => {
+    const token = `/api/v1/connections/${alice}/token`;
+    const as = (authorization: string) => app.inject({ method: 'GET', url: token, headers: { authorization } });
+    // Twice each: the first use may verify through the store, the second is answered from the verified-key cache.
+    for (const header of [`Bearer ${key}`, `bearer ${key}`, `BEARER  ${key}`, `Bearer\t${key}`]) {
+      for (let i = 0; i < 2; i++) expect((await as(header)).statusCode, header).toBe(200);
+    }
+    // `Bearer ` and 47 characters that are not the key (a space inside, a near miss, another prefix): 401.
+    for (const header of [
+      `Bearer ${key.slice(0, 20)} ${key.slice(21)}`,
+      `Bearer ${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`,
+      `Bearer WAK_${key.slice(4)}`,
+      `Bearer: ${key.slice(1)}`,
+    ]) {
+      expect(header).toHaveLength(`Bearer ${key}`.length);
+      const res = await as(header);
+      expect(res.statusCode, header).toBe(401);
+      expect(res.json().code).toBe('unauthorized');
+    }
+  });
+
   it('lists only the connections of the key, without token material', async () => {
     const res = await get('/api/v1/connections');
     expect(res.statusCode).toBe(200);

@@ -287,6 +287,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(a.apiKeys.cached?.(`${one.key}x`)).toBeUndefined();
       expect(a.apiKeys.cached?.(`${one.key.slice(0, -1)}${one.key.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
       expect(a.apiKeys.cached?.(`wak_${'A'.repeat(43)}`)).toBeUndefined();
+      // Of the key's length but not of its format (a space, another prefix): never an answer either.
+      expect(a.apiKeys.cached?.(`${one.key.slice(0, 20)} ${one.key.slice(21)}`)).toBeUndefined();
+      expect(a.apiKeys.cached?.(`WAK_${one.key.slice(4)}`)).toBeUndefined();
       // A revocation here stops it at once; one by another instance as soon as the change stamp moves.
       expect(await a.apiKeys.revoke(one.record.id)).toBe(true);
       expect(a.apiKeys.cached?.(one.key)).toBeUndefined();

@@ -57,14 +57,22 @@ export const hostCheck: FastifyPluginAsync<HostCheckOptions> = globalPlugin(asyn
   const allowed = allowedHostNames(config);
   const local = config.accessMode === 'local';
   const logged = new Set<string>();
+  // The last Host value found allowed: the allow-list never changes, so the same value is allowed again without
+  // parsing it (clients send the same Host on every request). One value only, so no input can grow it.
+  let lastAllowed: string | undefined;
   // A callback hook (no promise per request): it runs on the broker's hot path too.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
-    const name = hostNameOf(request.host);
+    const host = request.host;
     // In local mode a request relayed by a proxy (it says so in Forwarded / X-Forwarded-For) is not the local operator's.
     const relayed =
       local && (request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined);
-    if (name !== undefined && allowed.has(name) && !relayed) return done();
-    const shown = relayed ? 'relayed by a proxy' : String(request.host ?? '').slice(0, 100);
+    if (!relayed && lastAllowed !== undefined && host === lastAllowed) return done();
+    const name = hostNameOf(host);
+    if (name !== undefined && allowed.has(name) && !relayed) {
+      lastAllowed = host;
+      return done();
+    }
+    const shown = relayed ? 'relayed by a proxy' : String(host ?? '').slice(0, 100);
     if (!logged.has(shown) && logged.size < LOGGED_REFUSALS) {
       logged.add(shown);
       request.log.warn({ host: shown }, 'request refused: Host not allowed (further refusals of it are not logged)');

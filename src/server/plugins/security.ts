@@ -1,7 +1,7 @@
 /**
  * Security headers on every response: a strict Content-Security-Policy (scripts and styles only from this origin,
  * no inline script), no referrer (authorization codes live in URLs), no framing, no MIME sniffing, and no caching of
- * pages (they may show tokens).
+ * pages (they may show tokens). The broker API's JSON answers (`/api/`) get the subset that applies to them.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { globalPlugin } from './global.js';
@@ -29,6 +29,13 @@ export function contentSecurityPolicy(options: SecurityHeadersOptions): string {
   ].join('; ');
 }
 
+/** The Content-Security-Policy of the broker API's answers (`/api/`): JSON loads nothing and is framed nowhere. */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/** The security headers of an `/api/` answer besides `Cache-Control: no-store` (names in lower case). */
+const API_NAMES = ['content-security-policy', 'x-frame-options', 'x-content-type-options'];
+const API_VALUES = [API_CONTENT_SECURITY_POLICY, 'DENY', 'nosniff'];
+
 /**
  * Returns a function that puts the security headers on a reply. The plugin below applies it to every response; the
  * router's own error answers (a malformed URL, an over-long path parameter) bypass hooks, so they call it directly.
@@ -54,8 +61,17 @@ export function securityHeaderSetter(
     'camera=(), microphone=(), geolocation=()',
   ];
   return (request, reply) => {
-    for (let i = 0; i < names.length; i++) reply.header(names[i] as string, values[i]);
-    if (!request.url.startsWith('/static/')) reply.header('cache-control', 'no-store');
+    const url = request.url;
+    // The broker API answers JSON to bots, never a document: it gets the headers OWASP's REST guidance lists
+    // (no-store, nosniff, no framing, a CSP that loads nothing, HSTS on https). Referrer-Policy, Permissions-Policy and
+    // Cross-Origin-Opener-Policy govern what a rendered page does, and the pages' CSP lists their sources: none of it
+    // applies there, and each header sent costs every token request Node's checks of its name and value
+    // (bench/limits.md).
+    const api = url.startsWith('/api/');
+    const n = api ? API_NAMES : names;
+    const v = api ? API_VALUES : values;
+    for (let i = 0; i < n.length; i++) reply.header(n[i] as string, v[i]);
+    if (!url.startsWith('/static/')) reply.header('cache-control', 'no-store');
     if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
   };
 }

@@ -96,6 +96,9 @@ export function connectionJson(c: Connection) {
   };
 }
 
+/** The length of `Bearer wak_…` with one space (an API key is `wak_` and 43 base64url characters). */
+const BEARER_KEY_LENGTH = 'Bearer '.length + 47;
+
 /** The key of an `Authorization: Bearer <key>` header (any case, any spacing), or undefined. */
 function bearerKey(header: string | undefined): string | undefined {
   return header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
@@ -238,7 +241,14 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
    * promise or a microtask; any other key goes through {@link authenticate} (store read, guess limit).
    */
   function authenticateHook(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
-    const presented = bearerKey(request.headers.authorization);
+    const header = request.headers.authorization;
+    // The form bots send, `Bearer ` and a key's 47 characters, is looked up without the pattern: a cache hit means it
+    // hashed to a verified key's hash, so it is that key, the one the pattern would have taken. Any other form (another
+    // case or spacing), or a miss, takes the pattern (bearerKey, here or in authenticate).
+    const presented =
+      header !== undefined && header.length === BEARER_KEY_LENGTH && header.startsWith('Bearer ')
+        ? header.slice(7)
+        : bearerKey(header);
     const record = presented ? vault.apiKeys.cached?.(presented) : undefined;
     if (record) {
       admit(request, reply, record);
