@@ -30,17 +30,19 @@ const ESCAPES: Record<string, string> = {
   '`': '&#96;',
 };
 
-const NEEDS_ESCAPE = /[&<>"'`\u0080-\uffff]/;
-/** A character escaped in a value: the five of HTML and the backquote, and any character outside ASCII. */
-const ESCAPED = /[&<>"'`]|[\u0080-\u{10ffff}]/gu;
-/** A character outside ASCII (whole code points: a surrogate pair is one character, one reference). */
-const NON_ASCII = /[\u0080-\u{10ffff}]/gu;
+// U+0080-U+009F are left as they are: a browser reads `&#128;`-`&#159;` as Windows-1252 characters (`&#133;` is
+// "…"), not as the control character sent; they are Latin-1, so a page keeping one stays a one-byte string.
+const NEEDS_ESCAPE = /[&<>"'`\u00a0-\uffff]/;
+/** A character escaped in a value: the five of HTML and the backquote, and any character outside ASCII but C1. */
+const ESCAPED = /[&<>"'`]|[\u00a0-\u{10ffff}]/gu;
+/** A character outside ASCII but C1 (whole code points: a surrogate pair is one character, one reference). */
+const NON_ASCII = /[\u00a0-\u{10ffff}]/gu;
 const HAS_NON_ASCII = /[\u0080-\uffff]/;
 
 const reference = (c: string): string => ESCAPES[c] ?? `&#${c.codePointAt(0)};`;
 
 /**
- * `text` (all ASCII) as a one-byte string. A `replace` on a string that held a character outside Latin-1 answers a
+ * `text` (all Latin-1: ASCII, and C1 controls left as they are) as a one-byte string. A `replace` on a string that held a character outside Latin-1 answers a
  * two-byte string even when nothing outside ASCII is left, and one such piece makes the whole page two-byte again.
  */
 const oneByte = (text: string): string => Buffer.from(text, 'latin1').toString('latin1');

@@ -61,6 +61,7 @@ export function capOptions(config: { tokenCap?: number | undefined; tokenCapRefu
  * mint, in any process), and new mints only add, so before that instant at least `cap` + 1 of them are still live.
  * Counting them is the costly part of the status (cap + 1 index entries, for every view of a connection page).
  */
+const CLOCK_SKEW_MS = 60_000;
 const aboveCap = new WeakMap<object, BoundedCache<string, { cap: number; until: number }>>();
 
 /** The person's standing against the cap at `now`. */
@@ -84,7 +85,8 @@ export async function tokenCapStatus(
       known = new BoundedCache(10_000);
       aboveCap.set(store, known);
     }
-    known.set(personId, { cap: o.cap, until: mints.oldestExpiresAt });
+    // A minute early: another process's clock may run ahead and prune that mint a little before ours says it expired.
+    known.set(personId, { cap: o.cap, until: mints.oldestExpiresAt - CLOCK_SKEW_MS });
   }
   const used = Math.max(mints.count, webex?.accessTokens ?? 0);
   const percent = Math.floor((used * 100) / o.cap);

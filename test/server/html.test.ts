@@ -24,6 +24,11 @@ describe('html template helper', () => {
     );
     expect(escapeHtml('é&')).toBe('&#233;&amp;');
   });
+  it('leaves C1 controls as they are: a browser would read their references as Windows-1252 characters', () => {
+    expect(escapeHtml('a\u0085b\u009f')).toBe('a\u0085b\u009f');
+    expect(escapeHtml('\u0085é')).toBe('\u0085&#233;');
+    expect(html`<p>${'x\u0096'}</p>`.value).toBe('<p>x\u0096</p>');
+  });
 });
 
 describe('paste-to-configure', () => {

@@ -167,9 +167,9 @@ describe.each([
       const { vault, personId } = await open();
       const now = Date.now();
       for (const [connectionId, ttl] of [
-        ['conn_a', 5000],
-        ['conn_b', 9000],
-        ['conn_c', 7000],
+        ['conn_a', 125_000],
+        ['conn_b', 129_000],
+        ['conn_c', 127_000],
       ] as const) {
         await vault.store.recordTokenMint({ connectionId, personId, accessExpiresAt: now + ttl, mintedAt: now });
       }
@@ -179,15 +179,17 @@ describe.each([
         const s = await tokenCapStatus(vault.store, personId, t, o);
         return { minted: s.minted, oldest: s.oldestExpiresAt, atMost: counts.mock.calls.at(-1)?.[2] };
       };
-      expect(await at(now)).toEqual({ minted: 3, oldest: now + 5000, atMost: 3 });
-      // Still above the cap before the oldest counted one expires: only the oldest is read.
-      expect(await at(now + 4999)).toEqual({ minted: 3, oldest: now + 5000, atMost: 0 });
+      expect(await at(now)).toEqual({ minted: 3, oldest: now + 125_000, atMost: 3 });
+      // Still above the cap until a minute before the oldest counted one expires (another process's clock may run
+      // ahead and prune it early): only the oldest is read.
+      expect(await at(now + 64_999)).toEqual({ minted: 3, oldest: now + 125_000, atMost: 0 });
+      expect(await at(now + 65_000)).toEqual({ minted: 3, oldest: now + 125_000, atMost: 3 });
       // conn_a expired: counted again (the grant's, conn_b and conn_c are still more than 2).
-      expect(await at(now + 5000)).toEqual({ minted: 3, oldest: now + 7000, atMost: 3 });
+      expect(await at(now + 125_000)).toEqual({ minted: 3, oldest: now + 127_000, atMost: 3 });
       // conn_c expired too: only the grant's and conn_b are live.
-      expect(await at(now + 7000)).toEqual({ minted: 2, oldest: now + 9000, atMost: 3 });
+      expect(await at(now + 127_000)).toEqual({ minted: 2, oldest: now + 129_000, atMost: 3 });
       // A cap this person is under is counted every time.
-      expect(await at(now + 7001)).toEqual({ minted: 2, oldest: now + 9000, atMost: 3 });
+      expect(await at(now + 127_001)).toEqual({ minted: 2, oldest: now + 129_000, atMost: 3 });
     },
   );
 

@@ -42,7 +42,8 @@ function shapeOf(statement: Database.Statement): RowShape {
 export function rowsOf(statement: Database.Statement, raw: unknown[][]): Row[] {
   if (raw.length === 0) return [];
   let shape = shapes.get(statement) ?? shapeOf(statement);
-  // SQLite prepares a statement again when another connection changes the schema: a `SELECT *` may gain columns.
+  // SQLite prepares a statement again when another connection changes the schema: a `SELECT *` may gain columns (the
+  // migrations only ever add columns; a rename keeping the count would not be noticed here).
   if (shape.columns !== (raw[0] as unknown[]).length) shape = shapeOf(statement);
   const make = shape.make;
   const rows: Row[] = new Array(raw.length);
