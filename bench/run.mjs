@@ -30,7 +30,7 @@ for (const name of chosen) rmSync(join(WORK, `${name}.json`), { force: true });
 
 // The figures with a ratio target are each the median of RUNS runs (BENCH_REPEAT, default 3), each run with its load
 // average; the long benches with absolute figures run once.
-const REPEATED = ['broker', 'cli-token', 'flow', 'startup'];
+const REPEATED = ['broker', 'cli-token', 'flow', 'proxy', 'startup'];
 const RUNS = Number(process.env.BENCH_REPEAT ?? 3);
 
 const loadAtStart = loadavg();
