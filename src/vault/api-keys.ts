@@ -18,8 +18,8 @@ import { type ApiKeyRecord, LOCAL_OPERATOR, type Vault, VaultError } from './typ
 import type { WebhookSender } from './webhooks.js';
 
 const API_KEY = /^wak_[A-Za-z0-9_-]{43}$/;
-/** The length of every key {@link API_KEY} accepts. */
-const API_KEY_LENGTH = 47;
+/** The length of every API key (`wak_` and 43 base64url characters, as {@link API_KEY} accepts). */
+export const API_KEY_LENGTH = 'wak_'.length + 43;
 
 /** Active API keys one signed-in account may have (the local operator is not bounded). */
 export const MAX_KEYS_PER_OWNER = 100;

@@ -55,13 +55,15 @@ export function capOptions(config: { tokenCap?: number | undefined; tokenCapRefu
   };
 }
 
+/** How much earlier than its expiry another process, its clock ahead of ours, may prune a mint. */
+const CLOCK_SKEW_MS = 60_000;
 /**
  * Per store, the persons last counted above their cap (`cap` + 1 live mints), and until when that count surely holds:
- * the expiry of the oldest of those mints. A mint's row is deleted only once it has expired (the prune at each new
- * mint, in any process), and new mints only add, so before that instant at least `cap` + 1 of them are still live.
- * Counting them is the costly part of the status (cap + 1 index entries, for every view of a connection page).
+ * the expiry of the oldest of those mints, less {@link CLOCK_SKEW_MS}. A mint's row is deleted only once it has expired
+ * (the prune at each new mint, in any process), and new mints only add, so before that instant at least `cap` + 1 of
+ * them are still live. Counting them is the costly part of the status (cap + 1 index entries, for every view of a
+ * connection page).
  */
-const CLOCK_SKEW_MS = 60_000;
 const aboveCap = new WeakMap<object, BoundedCache<string, { cap: number; until: number }>>();
 
 /** The person's standing against the cap at `now`. */
@@ -85,7 +87,6 @@ export async function tokenCapStatus(
       known = new BoundedCache(10_000);
       aboveCap.set(store, known);
     }
-    // A minute early: another process's clock may run ahead and prune that mint a little before ours says it expired.
     known.set(personId, { cap: o.cap, until: mints.oldestExpiresAt - CLOCK_SKEW_MS });
   }
   const used = Math.max(mints.count, webex?.accessTokens ?? 0);

@@ -16,6 +16,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../../../config.js';
+import { API_KEY_LENGTH } from '../../../vault/api-keys.js';
 import { TokenCapError } from '../../../vault/cap.js';
 import type { VaultMetrics } from '../../../vault/metrics.js';
 import type {
@@ -96,8 +97,8 @@ export function connectionJson(c: Connection) {
   };
 }
 
-/** The length of `Bearer wak_…` with one space (an API key is `wak_` and 43 base64url characters). */
-const BEARER_KEY_LENGTH = 'Bearer '.length + 47;
+/** The length of `Bearer wak_…` with one space. */
+const BEARER_KEY_LENGTH = 'Bearer '.length + API_KEY_LENGTH;
 
 /** The key of an `Authorization: Bearer <key>` header (any case, any spacing), or undefined. */
 function bearerKey(header: string | undefined): string | undefined {
