@@ -96,7 +96,7 @@ forEachStore('identity kinds in the store', 'kinds', (store) => {
 
   it('guest tokens: one per (connection, subject), replaced in place, deleted with the connection', async () => {
     await store().upsertConnection(connection({ id: 'conn_g', personId: 'machine-g' }));
-    const id = (await store().findConnection('int_sa', 'machine-g', 'local'))?.id as string;
+    const id = (await store().findGrantTarget('int_sa', 'machine-g', 'local'))?.connectionId as string;
     expect(await store().getGuestToken(id, 'visitor')).toBeUndefined();
     const row = {
       connectionId: id,
@@ -119,8 +119,8 @@ forEachStore('identity kinds in the store', 'kinds', (store) => {
   it('guest tokens: a put deletes the connection’s expired ones and keeps at most `maxLive`, oldest out', async () => {
     await store().upsertConnection(connection({ id: 'conn_cap', personId: 'machine-cap' }));
     await store().upsertConnection(connection({ id: 'conn_cap2', personId: 'machine-cap2' }));
-    const id = (await store().findConnection('int_sa', 'machine-cap', 'local'))?.id as string;
-    const other = (await store().findConnection('int_sa', 'machine-cap2', 'local'))?.id as string;
+    const id = (await store().findGrantTarget('int_sa', 'machine-cap', 'local'))?.connectionId as string;
+    const other = (await store().findGrantTarget('int_sa', 'machine-cap2', 'local'))?.connectionId as string;
     const put = (connectionId: string, subject: string, createdAt: number, expiresAt: number, maxLive?: number) =>
       store().putGuestToken({ connectionId, subject, tokenEnc: 'v1:t', keyId: 'k1', expiresAt, createdAt }, maxLive);
     await put(id, 'expired-1', 1, 100);
@@ -141,7 +141,7 @@ forEachStore('identity kinds in the store', 'kinds', (store) => {
 
   it('refresh history goes with its connection; its minted tokens still count toward the cap until they expire', async () => {
     await store().upsertConnection(connection({ id: 'conn_h', personId: 'machine-h' }));
-    const id = (await store().findConnection('int_sa', 'machine-h', 'local'))?.id as string;
+    const id = (await store().findGrantTarget('int_sa', 'machine-h', 'local'))?.connectionId as string;
     const history = { at: 1, kind: 'ondemand', outcome: 'success', status: 200, durationMs: 1, error: undefined };
     await store().insertRefreshHistory({ ...history, connectionId: id });
     await store().insertRefreshHistory({ ...history, connectionId: 'conn_kept' });

@@ -313,17 +313,6 @@ export class SqlStore implements Store {
     return r ? connectionOf(r) : undefined;
   }
 
-  async findConnection(integrationId: string, personId: string, ownerId: string): Promise<ConnectionRow | undefined> {
-    const r = (
-      await this.db.all('SELECT * FROM connections WHERE integration_id = ? AND person_id = ? AND owner_id = ?', [
-        integrationId,
-        personId,
-        ownerId,
-      ])
-    )[0];
-    return r ? connectionOf(r) : undefined;
-  }
-
   async findGrantTarget(
     integrationId: string,
     personId: string,

@@ -316,7 +316,6 @@ export interface Store {
    */
   upsertConnection(row: ConnectionRow): Promise<{ row: ConnectionRow; created: boolean }>;
   getConnection(id: string): Promise<ConnectionRow | undefined>;
-  findConnection(integrationId: string, personId: string, ownerId: string): Promise<ConnectionRow | undefined>;
   /**
    * Where a grant for (integrationId, personId, ownerId) goes, in one read: `undefined` when the integration does not
    * exist, else the id of the connection it would update (`connectionId` undefined: a new one).
