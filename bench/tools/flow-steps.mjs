@@ -1,0 +1,186 @@
+// Server CPU per request of each step of webex-auth's browser OAuth flow (bench/flow.mjs measures whole flows): the
+// home page, POST /oauth/start, the callback (code exchange, people/me, storing, session rotation) and the connection
+// page, each driven as a batch of FLOW_STEPS_N requests at concurrency 8 against `serve` and the emulator, with the
+// server's CPU read from /proc around each batch. Usage:
+//
+//   node bench/tools/flow-steps.mjs                      one line of µs per request and step, per round
+//   FLOW_STEPS_TOOL=perf FLOW_STEPS_STEP=callback …      `perf record -g` of serve during that step's batch (run serve
+//                                                        with FLOW_STEPS_NODE_ARGS=--perf-basic-prof to name JS frames;
+//                                                        then bench/tools/perf-modules.mjs)
+//   FLOW_STEPS_TOOL=strace FLOW_STEPS_STEP=start …       `strace -c` of that step (pwrite64 = SQLite WAL frame writes)
+//   FLOW_STEPS_TOOL=callgrind FLOW_STEPS_STEP=flow …     serve under callgrind, instrumented during that batch only
+//                                                        (one file per thread: the main thread is -01)
+//
+// Knobs: FLOW_STEPS_N (requests per batch, default 1000), FLOW_STEPS_ROUNDS (3), FLOW_STEPS_WARMUP (flows before
+// measuring, default 1500), FLOW_STEPS_OUT (where tool output goes, default bench/.work/flow-steps).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BIN, cpuMs, freePort, httpRequest, isolatedEnv, ROOT, startProcess, WORK, workFile } from '../lib.mjs';
+
+const N = Number(process.env.FLOW_STEPS_N ?? 1000);
+const ROUNDS = Number(process.env.FLOW_STEPS_ROUNDS ?? 3);
+const WARMUP = Number(process.env.FLOW_STEPS_WARMUP ?? 1500);
+const TOOL = process.env.FLOW_STEPS_TOOL;
+const STEP = process.env.FLOW_STEPS_STEP ?? 'flow';
+const OUT = process.env.FLOW_STEPS_OUT ?? join(WORK, 'flow-steps');
+const CONCURRENCY = 8;
+mkdirSync(OUT, { recursive: true });
+
+const { DEMO_SEED } = await import(pathToFileURL(join(ROOT, 'dist', 'emulator', 'index.js')).href);
+const demo = DEMO_SEED.integrations[0];
+const port = await freePort();
+const redirect = `http://localhost:${port}/oauth`;
+const seed = workFile('flow-steps-seed.json', { ...DEMO_SEED, integrations: [{ ...demo, redirectUris: [redirect] }] });
+const emu = await startProcess(process.execPath, [
+  BIN,
+  'emulator',
+  '--port',
+  '0',
+  '--seed',
+  seed,
+  '--auto-consent',
+  'alice@example.com',
+  '--token-cap',
+  '1000000000',
+]);
+const nodeArgs = (process.env.FLOW_STEPS_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const serveArgs = [...nodeArgs, BIN, 'serve', '--port', String(port)];
+const callgrind = TOOL === 'callgrind';
+const ours = await startProcess(
+  callgrind ? 'valgrind' : process.execPath,
+  callgrind
+    ? [
+        '--tool=callgrind',
+        '--instr-atstart=no',
+        '--separate-threads=yes',
+        `--callgrind-out-file=${join(OUT, `callgrind-${STEP}.out`)}`,
+        process.execPath,
+        ...serveArgs,
+      ]
+    : serveArgs,
+  {
+    env: isolatedEnv({
+      WEBEX_CLIENT_ID: demo.clientId,
+      WEBEX_CLIENT_SECRET: demo.clientSecret,
+      WEBEX_REDIRECT_URI: redirect,
+      WEBEX_API_BASE: `${emu.match[1]}/v1`,
+      WEBEX_SCOPES: 'spark:people_read',
+      SESSION_CREATION_LIMIT: 'off',
+    }),
+  },
+);
+const pid = ours.child.pid;
+process.on('exit', () => {
+  for (const p of [ours, emu]) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+});
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const base = `http://localhost:${port}`;
+/** A request to loopback that names the server as a browser would (the Host header). */
+const go = (url, init = {}) => {
+  const u = new URL(url);
+  const host = u.host;
+  u.hostname = '127.0.0.1';
+  return httpRequest(u, { agent, ...init, headers: { host, ...(init.headers ?? {}) } });
+};
+const cookieOf = (res) => (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+const must = (res, status, what) => {
+  if (res.status !== status) throw new Error(`${what}: ${res.status} ${res.body.slice(0, 200)}`);
+  return res;
+};
+
+// The steps; each takes what the one before gave.
+const home = async () => /name="_csrf" value="([^"]+)"/.exec(must(await go(`${base}/home`), 200, 'home').body)[1];
+const start = async (csrf) => {
+  const res = must(
+    await go(`${base}/oauth/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ _csrf: csrf, scope: 'spark:people_read' }).toString(),
+    }),
+    303,
+    'start',
+  );
+  return { cookie: cookieOf(res), location: res.headers.location };
+};
+const authorize = async (s) => ({
+  cookie: s.cookie,
+  location: must(await go(s.location), 302, 'authorize').headers.location,
+});
+const callback = async (a) => {
+  const res = must(await go(a.location, { headers: { cookie: a.cookie } }), 303, 'callback');
+  return { cookie: cookieOf(res) || a.cookie, location: new URL(res.headers.location, base).href };
+};
+const page = async (c) => must(await go(c.location, { headers: { cookie: c.cookie } }), 200, 'connection page');
+const flow = async () => page(await callback(await authorize(await start(await home()))));
+const steps = { home, start, callback, page, flow };
+
+/** Runs `fn` over `items` at CONCURRENCY, in order of the items; its results. */
+async function batch(items, fn) {
+  const out = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      out[k] = await fn(items[k]);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return out;
+}
+
+/** What each step takes: N of them, made by the steps before it (not measured). */
+async function inputsOf(step) {
+  if (step === 'home' || step === 'flow') return Array(N).fill(0);
+  const csrf = await home();
+  if (step === 'start') return Array(N).fill(csrf);
+  const authorized = await batch(await batch(Array(N).fill(csrf), start), authorize);
+  return step === 'callback' ? authorized : batch(authorized, callback);
+}
+
+/** Starts the tool around one batch; returns its stop function. */
+async function attach(step) {
+  if (TOOL === 'callgrind') {
+    execFileSync('callgrind_control', ['-i', 'on', String(pid)], { stdio: 'ignore' });
+    return async () => {
+      execFileSync('callgrind_control', ['-i', 'off', String(pid)], { stdio: 'ignore' });
+      execFileSync('callgrind_control', ['-d', step, String(pid)], { stdio: 'ignore' });
+    };
+  }
+  const args =
+    TOOL === 'perf'
+      ? ['record', '-F', '999', '-g', '-o', join(OUT, `perf-${step}.data`), '-p', String(pid)]
+      : ['-c', '-f', '-o', join(OUT, `strace-${step}.txt`), '-p', String(pid)];
+  const child = spawn(TOOL, args, { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  return async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  };
+}
+
+await batch(Array(WARMUP).fill(0), flow);
+if (TOOL) {
+  const items = await inputsOf(STEP);
+  const stop = await attach(STEP);
+  await batch(items, steps[STEP]);
+  await stop();
+  console.log(`${TOOL} of ${N} × ${STEP} written to ${OUT}`);
+} else {
+  for (let round = 0; round < ROUNDS; round++) {
+    const row = {};
+    for (const step of Object.keys(steps)) {
+      const items = await inputsOf(step);
+      const before = cpuMs(pid);
+      await batch(items, steps[step]);
+      row[step] = Math.round(((cpuMs(pid) - before) * 1000) / N);
+    }
+    console.log(`server CPU µs per request: ${JSON.stringify(row)}`);
+  }
+}
+agent.destroy();
+process.exit(0);
