@@ -1,6 +1,7 @@
 /**
  * Upgrading a SQLite store at migration 009 that holds rows: migration 010 rebuilds web_sessions, audit_log and
- * token_mints as WITHOUT ROWID tables and drops the unused connections_app_org index, keeping every row and every key.
+ * token_mints as WITHOUT ROWID tables and drops the connections_app_org and connections_key_id indexes, keeping every
+ * row and every key.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -107,6 +108,7 @@ describe('narrow writes migration, SQLite (010)', () => {
         ]),
       );
       expect(indexes).not.toContain('connections_app_org');
+      expect(indexes).not.toContain('connections_key_id');
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
       for (const name of ['web_sessions_new', 'audit_log_new', 'token_mints_new']) expect(tables).not.toContain(name);
       // The audit id is still the primary key.

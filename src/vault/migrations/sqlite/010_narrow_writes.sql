@@ -7,6 +7,9 @@
 --   first (ORDER BY at DESC, id DESC) is read in index order instead of sorted.
 -- * connections_app_org goes: no statement uses it (the Service App listing, `app_id IS NOT NULL AND kind = ?
 --   ORDER BY created_at, id`, scans connections), yet every connection saved from a grant rewrote its entry.
+-- * connections_key_id goes: SQLite rewrites an index entry whenever its column is SET, even to the same value, and
+--   every grant saved and every refresh sets key_id. Only a key rotation's count (`key_id <> ?`, once per rotation)
+--   read it; that count now scans connections, as the rotation's batches (ORDER BY id) already do.
 -- pending_authorizations stays a rowid table: its rows are wider (the sealed verifier and scopes), and inserted at
 -- random keys they split pages more often than the autoindex page they would save (measured: more frames, not fewer).
 -- Nothing refers to these tables by foreign key; rows are copied as they are.
@@ -60,3 +63,4 @@ ALTER TABLE token_mints_new RENAME TO token_mints;
 CREATE INDEX token_mints_person ON token_mints (person_id, access_expires_at);
 
 DROP INDEX IF EXISTS connections_app_org;
+DROP INDEX IF EXISTS connections_key_id;
