@@ -180,7 +180,6 @@ describe('owners migration, SQLite (002)', () => {
       expect(indexes).toEqual(
         expect.arrayContaining([
           'connections_keepalive_due',
-          'connections_key_id',
           'connections_owner',
           'connections_integration_person_owner',
         ]),

@@ -546,7 +546,8 @@ export class SqlStore implements Store {
             "SELECT * FROM connections WHERE kind = 'integration' OR kind IS NULL ORDER BY created_at, id",
           )
         : kind === 'service_app'
-          ? // Every Service App row has its application id: the (app_id, org_id) index finds them among any number.
+          ? // Every Service App row has its application id (PostgreSQL may find them by its (app_id, org_id) index;
+            // SQLite scans, and has no such index since its migration 010).
             await this.db.all(
               'SELECT * FROM connections WHERE app_id IS NOT NULL AND kind = ? ORDER BY created_at, id',
               [kind],
