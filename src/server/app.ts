@@ -263,19 +263,27 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     }, SESSION_PURGE_MS);
     purge.unref();
     app.addHook('onClose', async () => clearInterval(purge));
-    await pages.register(healthRoutes, { ctx });
-    await pages.register(homeRoutes, { ctx });
-    await pages.register(signinRoutes, { ctx });
-    await pages.register(auditRoutes, { ctx });
-    await pages.register(oauthRoutes, { ctx });
-    await pages.register(connectionRoutes, { ctx });
-    await pages.register(keysRoutes, { ctx });
-    await pages.register(webhooksRoutes, { ctx });
-    await pages.register(spaceRoutes, { ctx });
-    await pages.register(identityRoutes, { ctx });
+    // The route plugins are called on the pages' context, not registered: `register` gives each one an encapsulation
+    // context of its own (a copy of the instance and its state), ~1.3 M instructions apiece at every start, and none
+    // needs one — they add routes and application hooks (onListen, preClose) only; what needs its own context (the
+    // space's webhook receiver, the identities' raw-body parser) registers one inside (bench/limits.md "serve start").
+    for (const routes of [
+      healthRoutes,
+      homeRoutes,
+      signinRoutes,
+      auditRoutes,
+      oauthRoutes,
+      connectionRoutes,
+      keysRoutes,
+      webhooksRoutes,
+      spaceRoutes,
+      identityRoutes,
+    ]) {
+      await routes.call(pages, pages, { ctx });
+    }
     if (fullVault) {
-      await pages.register(metricsRoutes, { vault: fullVault });
-      await pages.register(adminConnectionsRoutes, { vault: fullVault, config });
+      await metricsRoutes.call(pages, pages, { vault: fullVault });
+      await adminConnectionsRoutes.call(pages, pages, { vault: fullVault, config });
     }
 
     pages.setNotFoundHandler(async (request, reply) => {
