@@ -18,7 +18,7 @@ import type { ServerContext } from './context.js';
 import type { TlsFiles } from './https.js';
 import { missingKeyOf, sendKeyUnavailable } from './key-unavailable.js';
 import { makeChildLoggersLazy, quietLogController } from './lazy-logger.js';
-import { lazyBuildValidator } from './lazy-validation.js';
+import { lazyBuildSerializer, lazyBuildValidator } from './lazy-validation.js';
 import { type SecurityHeadersOptions, securityHeaderSetter, securityHeaders } from './plugins/security.js';
 import { sessionPlugin } from './plugins/session.js';
 import { viewsPlugin } from './plugins/views.js';
@@ -96,8 +96,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: 64 * 1024,
     // Webex codes and states are short; anything near this is hostile.
     routerOptions: { maxParamLength: 200 },
-    // Route schemas are compiled on their first request, not at start-up (lazy-validation.ts).
-    schemaController: { compilersFactory: { buildValidator: lazyBuildValidator() } },
+    // Route schemas are compiled on their first request, and response schemas on their first answer, not at start-up
+    // (lazy-validation.ts).
+    schemaController: {
+      compilersFactory: { buildValidator: lazyBuildValidator(), buildSerializer: lazyBuildSerializer() },
+    },
     // The router's own errors (an over-long path parameter, a malformed URL) bypass the error handler; without this
     // Fastify answers JSON that reflects the path, on pages and API alike.
     frameworkErrors: (error, request, rawReply) => {

@@ -282,7 +282,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
   openApiRoutes(app);
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  // Each route's answers are documented by `config.responses`, made from responses.ts only for the document (openapi.ts).
+  // Each route's answers are documented by `config.responses`, made from responses.ts only for the document.
   const listSchema = { summary: 'The connections this API key may use (no token material).' };
   const listConfig = {
     responses: ({ ok, connectionListSchema, commonProblems }: ResponseSchemas) => ({
