@@ -33,6 +33,8 @@ const { cacheDir, ownPrivate } = require('./cache-dir.cjs') as typeof import('./
 /** What {@link requireWithCodeCache} returns: the module's exports, and a function to call once the command succeeded. */
 interface CachedModule<T> {
   exports: T;
+  /** True when this run had no cache or V8 rejected it: {@link CachedModule.save} writes one. */
+  stale: boolean;
   /** Writes the cache if this run had none or V8 rejected it; never throws. */
   save(): void;
 }
@@ -122,7 +124,7 @@ function writeWhole(file: string, identity: string, cache: Buffer): void {
 function requireWithCodeCache<T>(file: string, name: 'token' | 'serve' = 'token'): CachedModule<T> {
   const dir = cacheDir();
   if (!dir || process.env.WEBEX_AUTH_CODE_CACHE === 'off') {
-    return { exports: require(file) as T, save() {} };
+    return { exports: require(file) as T, stale: false, save() {} };
   }
   const { source, identity } = readSource(file);
   const prefix = `${name}-`;
@@ -149,6 +151,7 @@ function requireWithCodeCache<T>(file: string, name: 'token' | 'serve' = 'token'
   mod.loaded = true;
   return {
     exports: mod.exports,
+    stale,
     save() {
       if (!stale) return;
       try {

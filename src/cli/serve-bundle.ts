@@ -16,9 +16,7 @@ const bundle = requireWithCodeCache<typeof ServeParts>(require.resolve('../serve
 /** serve-parts.ts's exports (the web app, the served vault, the demo's loader), from the bundle. */
 export const { buildApp, listen, openServedVault, loadDemo } = bundle.exports;
 
-/** Writes the code cache when this start had none or V8 rejected it, once the server listens (never throws). */
-export function startedServing(): void {
-  // In the turn after the server started listening, not in the way of the start itself: writing serializes every
-  // function compiled so far.
-  setImmediate(() => bundle.save());
+/** Writes the code cache when this start had none or V8 rejected it, once the server listens at `url` (never throws). */
+export function startedServing(url: string): void {
+  bundle.exports.saveCodeCache(bundle, url);
 }

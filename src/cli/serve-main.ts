@@ -14,9 +14,9 @@ export * from './commands/serve-parts.js';
 
 /**
  * Runs `webex-auth serve` with `args` (the arguments after `serve`) and sets the process's exit code; `started` is
- * called once the server listens (the bin writes the bundle's code cache then).
+ * called with the server's URL once it listens (the bin writes the bundle's code cache then: `saveCodeCache`).
  */
-export async function main(args: string[], started: () => void): Promise<void> {
+export async function main(args: string[], started: (url: string) => void): Promise<void> {
   onStartedServing(started);
   process.exitCode = await runCommand('serve', command, args, processIO());
 }

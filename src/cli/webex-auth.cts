@@ -49,13 +49,14 @@ function plainOutput(): boolean {
 
 /**
  * `webex-auth serve` from its own CommonJS bundle (src/cli/serve-main.ts) through the V8 code cache, without the ESM
- * loader and the CLI bundle; the cache is written in the turn after the server listens, out of the start's way.
+ * loader and the CLI bundle; the cache is written after the server listens and answered its own `/readyz`
+ * (serve-parts.ts `saveCodeCache`), out of the start's way.
  */
 function startServe(): Promise<unknown> {
   try {
     const { requireWithCodeCache } = require('./code-cache.cjs') as typeof import('./code-cache.cjs');
     const serve = requireWithCodeCache<typeof import('./serve-main.js')>(require.resolve('./serve/serve.cjs'), 'serve');
-    return serve.exports.main(process.argv.slice(3), () => setImmediate(() => serve.save()));
+    return serve.exports.main(process.argv.slice(3), (url) => serve.exports.saveCodeCache(serve, url));
   } catch (error) {
     return Promise.reject(error);
   }

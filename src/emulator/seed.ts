@@ -172,7 +172,9 @@ function formatPath(path: readonly PropertyKey[]): string {
  * Validates a parsed seed file. Throws {@link SeedError} with one line naming the first bad field's path.
  */
 export function validateSeed(json: unknown): Seed {
-  const result = seedSchema.safeParse(json);
+  // jitless: a seed is parsed once, and zod's compiled fast path (a `new Function` per object shape) costs more to make
+  // than it saves on one parse (~12 M instructions of every demo start, bench/limits.md "serve start").
+  const result = seedSchema.safeParse(json, { jitless: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue ? formatPath(issue.path) : '(root)';

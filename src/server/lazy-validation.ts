@@ -42,3 +42,38 @@ export function lazyBuildValidator(): ValidatorFactory {
   // The wrapper validates exactly as ajv's function does (same result, same `errors`); Fastify's type names ajv's.
   return build as unknown as ValidatorFactory;
 }
+
+type Serialize = (data: unknown) => string;
+type BuildSerializer = (externalSchemas: unknown, serializerOptions: unknown) => (route: unknown) => Serialize;
+
+/** Fastify's type of `schemaController.compilersFactory.buildSerializer`. */
+type SerializerFactory = NonNullable<
+  NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer']
+>;
+
+/**
+ * A `schemaController.compilersFactory.buildSerializer` that defers fast-json-stringify until a route with a response
+ * schema first answers: Fastify made its default one when the app was created, loading fast-json-stringify and its
+ * ajv (~11 M instructions of every start, bench/limits.md "serve start"), although no page route has a response
+ * schema (the broker sets its own). The serializer is Fastify's default one, `@fastify/fast-json-stringify-compiler`.
+ */
+export function lazyBuildSerializer(): SerializerFactory {
+  const build: BuildSerializer = (externalSchemas, serializerOptions) => {
+    let compileRoute: ((route: unknown) => Serialize) | undefined;
+    return (route) => {
+      let serialize: Serialize | undefined;
+      return (data) => {
+        if (!serialize) {
+          if (!compileRoute) {
+            const require = createRequire(import.meta.resolve('fastify'));
+            const selector = require('@fastify/fast-json-stringify-compiler') as () => BuildSerializer;
+            compileRoute = selector()(externalSchemas, serializerOptions);
+          }
+          serialize = compileRoute(route);
+        }
+        return serialize(data);
+      };
+    };
+  };
+  return build as unknown as SerializerFactory;
+}

@@ -12,9 +12,9 @@ import {
   connectionListSchema,
   problemSchema,
   refreshedSchema,
-  tokenQuery,
   tokenSchema,
-} from '../../src/server/routes/api/schemas.js';
+} from '../../src/server/routes/api/responses.js';
+import { tokenQuery } from '../../src/server/routes/api/schemas.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { fakeWebex } from '../vault/fake-webex.js';
 import { TEST_KEY, tempDir, testConfig, tokenSet } from '../vault/helpers.js';

@@ -3,6 +3,8 @@
  * emulator. serve.ts imports them through this one module so that the build can hand them over as one CommonJS bundle
  * read through a V8 code cache (scripts/build.mjs, src/cli/serve-bundle.ts); run from the sources, this is the module.
  */
+import { get } from 'node:http';
+
 export { buildApp, listen } from '../../server/app.js';
 export { openServedVault } from '../serve-vault.js';
 
@@ -11,17 +13,39 @@ export function loadDemo(): Promise<typeof import('../../server/demo.js')> {
   return import('../../server/demo.js');
 }
 
-let started: () => void = () => {};
+let started: (url: string) => void = () => {};
 
 /**
- * Called once the server listens: the bundled build writes its code cache here when it had none (serve-bundle.ts, or
- * what the bin's CommonJS path set with {@link onStartedServing}); nothing to do when run from the sources.
+ * Called once the server listens at `url`: the bundled build writes its code cache here when it had none
+ * (serve-bundle.ts, or what the bin's CommonJS path set with {@link onStartedServing}); nothing to do when run from
+ * the sources.
  */
-export function startedServing(): void {
-  started();
+export function startedServing(url: string): void {
+  started(url);
 }
 
 /** Sets what {@link startedServing} calls: the bin's CommonJS path (serve-main.ts) writes the code cache then. */
-export function onStartedServing(then: () => void): void {
+export function onStartedServing(then: (url: string) => void): void {
   started = then;
+}
+
+/**
+ * Writes the serve bundle's code cache (code-cache.cts) when this start needs one, once the server at `url` answered
+ * one `/readyz` of its own: the cache then also holds the functions a request runs, which every later start otherwise
+ * compiled on its first request (~10 M instructions, bench/limits.md "serve start"). An https server is not asked (its
+ * certificate is self-signed); whatever the answer, or none within 2 s, the cache is written.
+ */
+export function saveCodeCache(cache: { stale: boolean; save(): void }, url: string): void {
+  const save = () => setImmediate(() => cache.save());
+  if (!cache.stale || !url.startsWith('http://')) {
+    // Not in the way of the start itself: writing serializes every function compiled so far.
+    save();
+    return;
+  }
+  const request = get(`${url}/readyz`, (response) => {
+    response.resume();
+    response.on('end', save);
+  });
+  request.setTimeout(2000, () => request.destroy());
+  request.on('error', save);
 }

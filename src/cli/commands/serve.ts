@@ -66,7 +66,7 @@ const command: Command = {
       });
       const url = await listen(app, config, tls ? 'https' : 'http');
       io.stderr.write(`webex-auth listening on ${url}\n`);
-      startedServing();
+      startedServing(url);
       io.stderr.write(
         config.accessMode === 'team'
           ? 'Team mode: people sign in with Webex; ADMIN_EMAILS are admins.\n'

@@ -10,8 +10,8 @@
  * Auth is `Authorization: Bearer wak_…` (an API key made for given connections, with permissions: `token` for the token
  * route, `refresh` and `delete` for theirs; any key may list); errors are problem+json with a stable `code`; each key
  * has a rate limit, and each client address a budget of failed key attempts; bodies are limited to 1 KiB. Input is
- * validated by the routes' zod schemas (schemas.ts, which also make the OpenAPI document), so bad input is a 400 naming
- * the field, never a 500.
+ * validated by the routes' zod schemas (schemas.ts; with responses.ts, which documents the answers, they make the
+ * OpenAPI document), so bad input is a 400 naming the field, never a 500.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -34,23 +34,11 @@ import { sendKeyUnavailable } from '../../key-unavailable.js';
 import { addressKey } from '../../session.js';
 import { createKeyGate, type GuessLimitOptions } from './guess-limit.js';
 import { memoValidatorCompiler } from './memo-validator.js';
-import { openApiRoutes } from './openapi.js';
+import { openApiRoutes, type ResponseSchemas } from './openapi.js';
 import { sendProblem } from './problem.js';
 import { type ProxyConfig, type ProxyOptions, proxyRoutes } from './proxy.js';
 import { createRateLimiter, type RateLimitOptions } from './ratelimit.js';
-import {
-  commonProblems,
-  connectionIdParams,
-  connectionListSchema,
-  deletedSchema,
-  guestBody,
-  guestTokenSchema,
-  ok,
-  problem,
-  refreshedSchema,
-  tokenQuery,
-  tokenSchema,
-} from './schemas.js';
+import { connectionIdParams, guestBody, tokenQuery } from './schemas.js';
 import { createTokenBodies, JSON_CONTENT_TYPE } from './token-body.js';
 
 /** The vault calls the broker makes. */
@@ -294,14 +282,23 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
   openApiRoutes(app);
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  const listSchema = {
-    summary: 'The connections this API key may use (no token material).',
-    response: { 200: ok(connectionListSchema), 401: commonProblems[401], 429: commonProblems[429] },
+  // Each route's answers are documented by `config.responses`, made from responses.ts only for the document.
+  const listSchema = { summary: 'The connections this API key may use (no token material).' };
+  const listConfig = {
+    responses: ({ ok, connectionListSchema, commonProblems }: ResponseSchemas) => ({
+      200: ok(connectionListSchema),
+      401: commonProblems[401],
+      429: commonProblems[429],
+    }),
   };
-  api.get('/api/v1/connections', { onRequest: authenticate, schema: listSchema }, async (request, reply) => {
-    const connections = await vault.connections.find({ ids: request.apiKey?.connectionIds ?? [] });
-    return reply.header('cache-control', 'no-store').send({ connections: connections.map(connectionJson) });
-  });
+  api.get(
+    '/api/v1/connections',
+    { onRequest: authenticate, schema: listSchema, config: listConfig },
+    async (request, reply) => {
+      const connections = await vault.connections.find({ ids: request.apiKey?.connectionIds ?? [] });
+      return reply.header('cache-control', 'no-store').send({ connections: connections.map(connectionJson) });
+    },
+  );
 
   // Typed by hand, not through the zod type provider: its answer is a pre-serialized string (token-body.ts).
   app.get<{ Params: { id: string }; Querystring: { min_validity: number } }>(
@@ -313,7 +310,9 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
         description: 'Needs the `token` permission.',
         params: connectionIdParams,
         querystring: tokenQuery,
-        response: {
+      },
+      config: {
+        responses: ({ ok, tokenSchema, problem, commonProblems }) => ({
           200: ok(tokenSchema),
           400: problem('`invalid_request` (e.g. `min_validity` out of range).'),
           ...commonProblems,
@@ -322,7 +321,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
           ),
           502: problem('`upstream_error`: Webex refused the client credentials.'),
           503: problem('`upstream_unavailable`, with `Retry-After`; the connection stays active.'),
-        },
+        }),
       },
       // The same zod schemas, behind a memo of the inputs already accepted (memo-validator.ts): bots repeat requests.
       validatorCompiler: memoValidatorCompiler,
@@ -362,7 +361,9 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
         summary: 'Refresh now (single flight).',
         description: 'Needs the `refresh` permission. Recorded in the audit log (`refresh.forced`).',
         params: connectionIdParams,
-        response: {
+      },
+      config: {
+        responses: ({ ok, refreshedSchema, problem, commonProblems }) => ({
           200: ok(refreshedSchema),
           400: problem('`invalid_request`: a bad connection id.'),
           ...commonProblems,
@@ -372,7 +373,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
             '`rate_limited`, with `Retry-After` (also a forced refresh inside `FORCED_REFRESH_MIN_INTERVAL`).',
           ),
           503: problem('`upstream_unavailable`, with `Retry-After`.'),
-        },
+        }),
       },
     },
     async (request, reply) => {
@@ -407,8 +408,8 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
         summary: 'Forget a connection (its tokens are deleted from the vault).',
         description: 'Needs the `delete` permission. Recorded in the audit log (`connection.delete`).',
         params: connectionIdParams,
-        response: { 204: deletedSchema, ...commonProblems },
       },
+      config: { responses: ({ deletedSchema, commonProblems }) => ({ 204: deletedSchema, ...commonProblems }) },
     },
     async (request, reply) => {
       const { id } = request.params;
@@ -434,13 +435,15 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
             'Needs the `guests` permission. A live token minted earlier for the same `subject` (kept encrypted) is returned again.',
           params: connectionIdParams,
           body: guestBody,
-          response: {
+        },
+        config: {
+          responses: ({ ok, guestTokenSchema, problem, commonProblems }) => ({
             200: ok(guestTokenSchema),
             400: problem('`invalid_request` (bad body, or not a Service App connection).'),
             ...commonProblems,
             409: problem('`needs_reauth`, with its `reason`.'),
             503: problem('`upstream_unavailable`, with `Retry-After`.'),
-          },
+          }),
         },
       },
       async (request, reply) => {

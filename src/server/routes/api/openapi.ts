@@ -1,8 +1,10 @@
 /**
  * `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the broker API, made by @fastify/swagger from the routes' own
- * zod schemas (schemas.ts) — the ones that validate their requests — so the document cannot drift from the validation.
+ * zod schemas (schemas.ts, the ones that validate their requests; responses.ts, their answers), so the document
+ * cannot drift from the validation.
  * Start pays nothing for it: the broker's routes are only noted as they are added, and the first request loads
- * @fastify/swagger (and its YAML and JSON Schema dependencies), builds the document once and keeps it.
+ * @fastify/swagger (and its YAML and JSON Schema dependencies) and the answers' schemas (responses.ts: each route names
+ * its own in `config.responses`), builds the document once and keeps it.
  */
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import {
@@ -10,7 +12,17 @@ import {
   createJsonSchemaTransformObject,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
-import { brokerSchemaRegistry } from './schemas.js';
+import type * as Responses from './responses.js';
+
+/** The answers' schemas (responses.ts), loaded with the document. */
+export type ResponseSchemas = typeof Responses;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A broker route's answers in the OpenAPI document, made from responses.ts only when the document is built. */
+    responses?: (schemas: ResponseSchemas) => Record<string | number, unknown>;
+  }
+}
 
 /** The document's own text (no secrets, no per-deployment values). */
 const info = {
@@ -30,41 +42,45 @@ const apiKey = {
 /** The proxy's route `…/proxy/*` is documented as `…/proxy/{path}`, its wildcard parameter named `path`. */
 const WILDCARD = '/*';
 
-const zodTransform = createJsonSchemaTransform({ schemaRegistry: brokerSchemaRegistry });
+/** The document's transforms, with the answers' `registry` of component schemas. */
+function documentTransforms(registry: ResponseSchemas['brokerSchemaRegistry']) {
+  const zodTransform = createJsonSchemaTransform({ schemaRegistry: registry });
 
-/** The zod → JSON Schema transform, naming the proxy's wildcard `path`. */
-const transform: typeof zodTransform = (route) => {
-  const out = zodTransform(route);
-  if (!out.url.endsWith(WILDCARD)) return out;
-  const schema = out.schema as { params?: { properties?: Record<string, unknown>; required?: string[] } };
-  const params = schema.params;
-  if (params?.properties && '*' in params.properties) {
-    const { '*': path, ...rest } = params.properties;
-    params.properties = { ...rest, path };
-    params.required = params.required?.map((name) => (name === '*' ? 'path' : name));
-  }
-  return { ...out, url: `${out.url.slice(0, -WILDCARD.length)}/:path` };
-};
+  /** The zod → JSON Schema transform, naming the proxy's wildcard `path`. */
+  const transform: typeof zodTransform = (route) => {
+    const out = zodTransform(route);
+    if (!out.url.endsWith(WILDCARD)) return out;
+    const schema = out.schema as { params?: { properties?: Record<string, unknown>; required?: string[] } };
+    const params = schema.params;
+    if (params?.properties && '*' in params.properties) {
+      const { '*': path, ...rest } = params.properties;
+      params.properties = { ...rest, path };
+      params.required = params.required?.map((name) => (name === '*' ? 'path' : name));
+    }
+    return { ...out, url: `${out.url.slice(0, -WILDCARD.length)}/:path` };
+  };
 
-const zodTransformObject = createJsonSchemaTransformObject({ schemaRegistry: brokerSchemaRegistry });
+  const zodTransformObject = createJsonSchemaTransformObject({ schemaRegistry: registry });
 
-/** Adds the registry's schemas as components, leaving out those nothing refers to (their unused `…Input` twins). */
-const transformObject: typeof zodTransformObject = (input) => {
-  const doc = zodTransformObject(input) as { paths?: unknown; components?: { schemas?: Record<string, unknown> } };
-  const schemas = doc.components?.schemas ?? {};
-  const refersTo = (value: unknown, name: string) => JSON.stringify(value).includes(`"#/components/schemas/${name}"`);
-  for (let removed = true; removed; ) {
-    removed = false;
-    for (const name of Object.keys(schemas)) {
-      const others = Object.entries(schemas).filter(([other]) => other !== name);
-      if (!refersTo(doc.paths ?? {}, name) && !refersTo(Object.fromEntries(others), name)) {
-        delete schemas[name];
-        removed = true;
+  /** Adds the registry's schemas as components, leaving out those nothing refers to (their unused `…Input` twins). */
+  const transformObject: typeof zodTransformObject = (input) => {
+    const doc = zodTransformObject(input) as { paths?: unknown; components?: { schemas?: Record<string, unknown> } };
+    const schemas = doc.components?.schemas ?? {};
+    const refersTo = (value: unknown, name: string) => JSON.stringify(value).includes(`"#/components/schemas/${name}"`);
+    for (let removed = true; removed; ) {
+      removed = false;
+      for (const name of Object.keys(schemas)) {
+        const others = Object.entries(schemas).filter(([other]) => other !== name);
+        if (!refersTo(doc.paths ?? {}, name) && !refersTo(Object.fromEntries(others), name)) {
+          delete schemas[name];
+          removed = true;
+        }
       }
     }
-  }
-  return doc as ReturnType<typeof zodTransformObject>;
-};
+    return doc as ReturnType<typeof zodTransformObject>;
+  };
+  return { transform, transformObject };
+}
 
 /**
  * The document of `routes`: they are added, with their schemas and no-op handlers, to a Fastify instance of their own
@@ -72,6 +88,8 @@ const transformObject: typeof zodTransformObject = (input) => {
  */
 async function buildDocument(routes: readonly RouteOptions[]): Promise<unknown> {
   const { default: swagger } = await import('@fastify/swagger');
+  const responses = await import('./responses.js');
+  const { transform, transformObject } = documentTransforms(responses.brokerSchemaRegistry);
   const doc = Fastify();
   doc.setValidatorCompiler(validatorCompiler);
   doc.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -86,8 +104,16 @@ async function buildDocument(routes: readonly RouteOptions[]): Promise<unknown> 
     transform,
     transformObject,
   });
-  for (const { method, url, schema } of routes) {
-    doc.route({ method, url, exposeHeadRoute: false, ...(schema ? { schema } : {}), handler: async () => null });
+  for (const { method, url, schema, config } of routes) {
+    const response = config?.responses?.(responses);
+    const documented = response ? { ...schema, response } : schema;
+    doc.route({
+      method,
+      url,
+      exposeHeadRoute: false,
+      ...(documented ? { schema: documented } : {}),
+      handler: async () => null,
+    });
   }
   await doc.ready();
   const document = doc.swagger();

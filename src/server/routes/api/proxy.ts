@@ -231,6 +231,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
     onRequest: authenticate,
     // The connection id is checked by the schema (schemas.ts); `{path}` by parseProxyPath, from the raw request line.
     schema: proxySchema,
+    config: { responses: ({ proxyResponses }) => proxyResponses },
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     handler: async (request, reply) => {
       const started = performance.now();
