@@ -31,7 +31,7 @@ import type { VaultMetrics } from '../../../vault/metrics.js';
 import type { FreshToken, KeyPermission, Vault } from '../../../vault/types.js';
 import { rewriteLinks } from './link-rewrite.js';
 import { sendProblem } from './problem.js';
-import { BodyTooLarge, readProxyBody } from './proxy-body.js';
+import { BodyTooLarge, hasBody, NO_BODY, readProxyBody } from './proxy-body.js';
 import { parseProxyPath, pathAllowed, pathTemplate } from './proxy-path.js';
 import { apiBaseAllowed } from './proxy-target.js';
 import { proxySchema } from './schemas.js';
@@ -69,8 +69,11 @@ export interface ProxyOptions {
   /** The vault; its `proxyCalls` (when it has one) keeps each call for the connection page's "Recent calls". */
   vault: Pick<Vault, 'connections' | 'integrations'> & Partial<Pick<Vault, 'proxyCalls'>>;
   config: ProxyConfig;
-  /** The broker's onRequest key check (sets `request.apiKey`, or answers 401/429). */
-  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /**
+   * The broker's onRequest key check as a callback hook (sets `request.apiKey`, or answers 401/429): the token route's,
+   * which admits a key the verified-key cache holds without a promise (broker.ts `authenticateHook`).
+   */
+  authenticate: (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
   /** 403 unless the key has `permission`. */
   permitted: (request: FastifyRequest, reply: FastifyReply, permission: KeyPermission) => boolean;
   /** 403 unless the key was made for connection `id`. */
@@ -198,8 +201,10 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
   // than PROXY_BODY_TIMEOUT has the answer cut (its headers are already sent). Set per call: the agent is shared.
   const headersTimeout = (options.config.proxyHeadersTimeout ?? 30) * 1000;
   const bodyTimeout = (options.config.proxyBodyTimeout ?? 60) * 1000;
-  // undici loads on the first proxied call, not at start-up (src/transport/undici.ts).
+  // undici loads on the first proxied call, not at start-up (src/transport/undici.ts); once it has, calls use it as it
+  // is, without awaiting the loader's promise again.
   const client = options.dispatcher ?? ownDispatcher(app);
+  let loaded: Dispatcher | undefined;
   // A connection's API base never changes (it is its integration's, and a connection keeps its integration): kept
   // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at getFreshToken.
   const bases = new BoundedCache<string, Target>(10_000);
@@ -208,10 +213,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  /** Where the connection's calls go, or undefined when there is no such connection. */
-  async function targetOf(id: string): Promise<Target | undefined> {
-    const known = bases.get(id);
-    if (known) return known;
+  /** Where the connection's calls go (read when not held in `bases`), or undefined when there is no such connection. */
+  async function readTarget(id: string): Promise<Target | undefined> {
     const connection = await vault.connections.get(id);
     if (!connection) return undefined;
     const integration = await vault.integrations.get(connection.integrationId);
@@ -249,7 +252,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
       let target: Target | undefined;
       let token: FreshToken;
       try {
-        target = await targetOf(id);
+        // The held target and token (the usual case) are taken without a promise; anything else reads the vault.
+        target = bases.get(id) ?? (await readTarget(id));
         if (!target) return sendProblem(reply, 404, 'not_found', 'No such connection.');
         if (!target.allowed) {
           return sendProblem(
@@ -259,18 +263,18 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
             "This connection's API base is not Webex's; list it in ALLOWED_API_BASES to proxy to it.",
           );
         }
-        token = await vault.connections.getFreshToken(id, 60);
+        token = vault.connections.cachedFreshToken?.(id, 60) ?? (await vault.connections.getFreshToken(id, 60));
       } catch (err) {
         return vaultProblem(reply, err);
       }
 
-      const body = await readProxyBody(request.raw, bufferLimit, maxBody);
+      const body = hasBody(request.raw) ? await readProxyBody(request.raw, bufferLimit, maxBody) : NO_BODY;
       if (body.kind === 'too_large') {
         return sendProblem(reply, 413, 'payload_too_large', `The body may be at most ${maxBody} bytes.`);
       }
       const { origin, basePath, base } = target;
-      const send = async (accessToken: string): Promise<Dispatcher.ResponseData> =>
-        (await client()).request({
+      const send = (accessToken: string): Promise<Dispatcher.ResponseData> => {
+        const call: Dispatcher.RequestOptions = {
           origin,
           path: `${basePath}/${path.raw}${path.search}`,
           method: request.method as Dispatcher.HttpMethod,
@@ -278,7 +282,13 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
           body: body.kind === 'buffered' ? body.bytes : body.kind === 'streamed' ? body.stream : null,
           headersTimeout,
           bodyTimeout,
+        };
+        if (loaded) return loaded.request(call);
+        return client().then((made) => {
+          loaded = made;
+          return made.request(call);
         });
+      };
 
       let answer: Dispatcher.ResponseData;
       try {
