@@ -124,47 +124,64 @@ const SMALL_ANSWER = 64 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Names listed in a `Connection` header (also hop-by-hop). */
-function connectionTokens(value: string | string[] | undefined): string[] {
-  if (!value) return [];
+function connectionTokens(value: string | string[] | undefined): readonly string[] {
+  // The values nearly every call carries list no header besides `Keep-Alive`, which is dropped anyway.
+  if (!value || value === 'keep-alive' || value === 'close') return NONE;
   return (Array.isArray(value) ? value.join(',') : value)
     .split(',')
     .map((v) => v.trim().toLowerCase())
     .filter(Boolean);
 }
 
-/** The end-to-end request headers to send on. */
-function forwardHeaders(request: FastifyRequest, token: string): Record<string, string | string[]> {
-  const listed = connectionTokens(request.headers.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
+/**
+ * The end-to-end request headers to send on, as undici's flat name/value list (a repeated header once per value): no
+ * object is built for undici to walk again.
+ */
+function forwardHeaders(request: FastifyRequest, token: string): string[] {
+  const headers = request.headers;
+  const listed = connectionTokens(headers.connection);
+  const out: string[] = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined || DROP_REQUEST.has(name) || name.startsWith('x-forwarded-') || listed.includes(name)) {
       continue;
     }
-    out[name] = value;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
   }
-  out.authorization = `Bearer ${token}`;
+  out.push('authorization', `Bearer ${token}`);
   return out;
 }
 
-/** The end-to-end answer headers to send back, `Link` rewritten to the proxy. */
-function answerHeaders(
+/**
+ * Puts the end-to-end answer headers on `reply` (each straight on it, no object in between), `Link` rewritten to the
+ * proxy (its base made only for a `Link`).
+ */
+function putAnswerHeaders(
+  reply: FastifyReply,
   headers: Dispatcher.ResponseData['headers'],
   apiBase: string,
-  proxyBase: string,
-): Record<string, string | string[]> {
+  proxyBaseOf: () => string,
+): void {
   const listed = connectionTokens(headers.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined || DROP_RESPONSE.has(name) || listed.includes(name)) continue;
-    out[name] =
-      name === 'link'
-        ? Array.isArray(value)
-          ? value.map((v) => rewriteLinks(v, apiBase, proxyBase))
-          : rewriteLinks(value, apiBase, proxyBase)
-        : value;
+    if (name !== 'link') {
+      reply.header(name, value);
+      continue;
+    }
+    const proxyBase = proxyBaseOf();
+    reply.header(
+      name,
+      Array.isArray(value)
+        ? value.map((v) => rewriteLinks(v, apiBase, proxyBase))
+        : rewriteLinks(value, apiBase, proxyBase),
+    );
   }
-  return out;
 }
 
 /** Where a connection's calls go: its API base, whether the proxy may call it, and its parts. */
@@ -208,6 +225,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
   // A connection's API base never changes (it is its integration's, and a connection keeps its integration): kept
   // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at getFreshToken.
   const bases = new BoundedCache<string, Target>(10_000);
+  // Each path's metrics label, made once: bots call the same few paths again and again.
+  const templates = new BoundedCache<string, string>(1_000);
 
   // The body is never parsed: it is forwarded as sent (buffered or streamed by readProxyBody).
   app.removeAllContentTypeParsers();
@@ -336,7 +355,11 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
       }
 
       if (options.metrics || options.onCall || callLog) {
-        const template = pathTemplate(path.decoded);
+        let template = templates.get(path.decoded);
+        if (template === undefined) {
+          template = pathTemplate(path.decoded);
+          templates.set(path.decoded, template);
+        }
         const seconds = (performance.now() - started) / 1000;
         options.metrics?.observeProxyCall(request.method, template, answer.statusCode, seconds);
         const counted: ProxyCall = {
@@ -352,8 +375,9 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
         options.onCall?.(counted);
       }
       // Behind a reverse proxy the request's own protocol and host may be the internal ones: PUBLIC_URL is the truth.
-      const proxyBase = `${publicUrl ?? `${request.protocol}://${request.host}`}/api/v1/connections/${id}/proxy`;
-      reply.code(answer.statusCode).headers(answerHeaders(answer.headers, base, proxyBase));
+      const proxyBase = () => `${publicUrl ?? `${request.protocol}://${request.host}`}/api/v1/connections/${id}/proxy`;
+      reply.code(answer.statusCode);
+      putAnswerHeaders(reply, answer.headers, base, proxyBase);
       if (answer.statusCode === 204 || answer.statusCode === 304) {
         await answer.body.dump();
         return reply.send();
