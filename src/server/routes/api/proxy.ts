@@ -26,6 +26,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../../../config.js';
 import { parseRetryAfter } from '../../../oauth/retry-after.js';
 import { createTransport } from '../../../transport/index.js';
+import { readBody } from '../../../transport/read-body.js';
 import { BoundedCache } from '../../../vault/bounded-cache.js';
 import type { VaultMetrics } from '../../../vault/metrics.js';
 import type { FreshToken, KeyPermission, Vault } from '../../../vault/types.js';
@@ -386,7 +387,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
       // stream costs Fastify's piping and a write per chunk, a third of the proxy's CPU per call (bench/proxy.mjs).
       // Anything larger, or of unknown length (a file download), streams.
       const length = Number(single(answer.headers['content-length']) ?? Number.NaN);
-      if (length <= SMALL_ANSWER) return reply.send(Buffer.from(await answer.body.arrayBuffer()));
+      if (length <= SMALL_ANSWER) return reply.send(await readBody(answer.body, SMALL_ANSWER));
       return reply.send(answer.body);
     },
   });
