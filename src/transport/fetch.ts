@@ -11,6 +11,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { FetchLike } from '../oauth/types.js';
+import { readBody } from './read-body.js';
 
 /** The Fetch standard's null body statuses a final answer can have (101 and 103 fail before, see below). */
 const NULL_BODY = new Set([204, 205, 304]);
@@ -170,21 +171,6 @@ function receivedResponse(): MakeResponse {
 function isReset(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
-}
-
-/** The whole answer body, or a failure when it passes `maxBodyBytes`. */
-function readBody(body: Dispatcher.ResponseData['body'], maxBodyBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) body.destroy(new RangeError(`answer body over ${maxBodyBytes} bytes`));
-      else chunks.push(chunk);
-    });
-    body.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-    body.on('error', reject);
-  });
 }
 
 /**

@@ -307,6 +307,9 @@ describe('Webex proxy', () => {
         res.setHeader('content-type', 'application/json');
         res.setHeader('set-cookie', 'webex=1');
         res.setHeader('trackingid', 'ECHO_TRACKING');
+        // A header Webex's answer lists in its Connection header is hop-by-hop too: not passed back.
+        res.setHeader('connection', 'keep-alive, x-upstream-hop');
+        res.setHeader('x-upstream-hop', 'drop me');
         res.setHeader('link', `<https://elsewhere.example/v1/x?cursor=1>; rel="next"`);
         res.end(JSON.stringify({ path: req.url }));
       });
@@ -337,6 +340,7 @@ describe('Webex proxy', () => {
         }
         expect(JSON.stringify(h)).not.toContain('wak_');
         expect(res.headers['set-cookie']).toBeUndefined();
+        expect(res.headers['x-upstream-hop']).toBeUndefined();
         expect(res.headers.trackingid).toBe('ECHO_TRACKING');
         // A link elsewhere is not under the API base: left as it was.
         expect(res.headers.link).toBe('<https://elsewhere.example/v1/x?cursor=1>; rel="next"');
@@ -524,6 +528,16 @@ describe('Webex proxy', () => {
         decoded: 'rooms/Y2lz=',
         search: '?max=2',
       });
+      // A path without escapes is its own decoded form, refused for the same reasons, in the same words, as one with.
+      expect(parseProxyPath('/p/people/me?x=1', '/p/')).toEqual({
+        raw: 'people/me',
+        decoded: 'people/me',
+        search: '?x=1',
+      });
+      expect(parseProxyPath('/p/people/./me', '/p/')).toEqual(parseProxyPath('/p/people/%2E/me', '/p/'));
+      expect(parseProxyPath('/p/../me', '/p/')).toEqual(parseProxyPath('/p/%2e%2E/me', '/p/'));
+      expect(parseProxyPath('/p/people//me', '/p/')).toEqual(parseProxyPath('/p/people//%6De', '/p/'));
+      expect(parseProxyPath('/p/people/me/', '/p/')).toHaveProperty('refused');
       expect(pathTemplate('rooms/Y2lzY29zcGFyazovL3VzL1JPT00vMTIz/meetingInfo')).toBe('rooms/{id}/meetingInfo');
       expect(pathTemplate('people/me')).toBe('people/me');
       expect(pathTemplate('messages/123')).toBe('messages/{id}');

@@ -51,6 +51,20 @@ forEachStore('proxy call log conformance', 'proxycalls', (store) => {
     expect(await store().listProxyCalls('conn_b', 10)).toHaveLength(1);
   });
 
+  it('a batch holding more than `keep` calls of a connection keeps the newest of each, interleaved or not', async () => {
+    await store().insertProxyCalls([row({ connectionId: 'conn_i', at: 1 }), row({ connectionId: 'conn_j', at: 2 })], 3);
+    const batch = Array.from({ length: 10 }, (_, i) =>
+      row({ connectionId: i % 3 ? 'conn_i' : 'conn_j', at: 100 + i, trackingId: `T${i}` }),
+    );
+    await store().insertProxyCalls(batch, 3);
+    expect((await store().listProxyCalls('conn_i', 10)).map((r) => r.at)).toEqual([108, 107, 105]);
+    // conn_j had 4 calls in the batch (0, 3, 6, 9): the newest 3, its older stored call gone.
+    expect((await store().listProxyCalls('conn_j', 10)).map((r) => r.at)).toEqual([109, 106, 103]);
+    // A batch under `keep` still trims what was stored before it.
+    await store().insertProxyCalls([row({ connectionId: 'conn_j', at: 200 })], 3);
+    expect((await store().listProxyCalls('conn_j', 10)).map((r) => r.at)).toEqual([200, 109, 106]);
+  });
+
   it("the vault's queue: record returns at once, recent writes the queue first, order kept", async () => {
     let now = 50_000;
     const log = createProxyCalls({ store: store(), clock: () => now++ });

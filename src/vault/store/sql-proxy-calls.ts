@@ -27,11 +27,31 @@ function callOf(r: Row): ProxyCallRow {
   };
 }
 
+/**
+ * The rows of `rows` (oldest first) that the trim after an insert would keep: the last `keep` of each connection. A
+ * busy proxy's batch holds hundreds of one connection's calls; writing only these spares SQLite pages written and then
+ * deleted at once, and leaves the same rows as writing all of them.
+ */
+function newestPerConnection(rows: readonly ProxyCallRow[], keep: number): ProxyCallRow[] {
+  const seen = new Map<string, number>();
+  const kept: ProxyCallRow[] = [];
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const r = rows[i] as ProxyCallRow;
+    const n = seen.get(r.connectionId) ?? 0;
+    if (n >= keep) continue;
+    seen.set(r.connectionId, n + 1);
+    kept.push(r);
+  }
+  return kept.reverse();
+}
+
 /** The call log over an executor (see the `Store` methods of the same names). */
 export class ProxyCallStatements {
   constructor(private readonly db: Pick<Executor, 'all' | 'run'>) {}
 
-  async insert(rows: readonly ProxyCallRow[], keep = PROXY_CALLS_KEEP): Promise<void> {
+  async insert(all: readonly ProxyCallRow[], keep = PROXY_CALLS_KEEP): Promise<void> {
+    const bound = Math.max(1, keep);
+    const rows = newestPerConnection(all, bound);
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
       await this.db.run(
@@ -53,7 +73,7 @@ export class ProxyCallStatements {
       await this.db.run(
         `DELETE FROM proxy_calls WHERE connection_id = ? AND id <= (
            SELECT id FROM proxy_calls WHERE connection_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-        [id, id, Math.max(1, keep)],
+        [id, id, bound],
       );
     }
   }

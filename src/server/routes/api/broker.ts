@@ -470,7 +470,7 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
     await app.register(proxyRoutes, {
       vault: vault as BrokerVault & Pick<Vault, 'integrations'>,
       config: options.config,
-      authenticate,
+      authenticate: authenticateHook,
       permitted,
       inScope,
       vaultProblem,

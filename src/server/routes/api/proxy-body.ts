@@ -19,8 +19,11 @@ export type ProxyBody =
   | { kind: 'streamed'; stream: Readable }
   | { kind: 'too_large' };
 
+/** What {@link readProxyBody} finds for a request without a body. */
+export const NO_BODY: ProxyBody = Object.freeze({ kind: 'none' });
+
 /** Whether the request carries a body at all (a length above 0, or chunked). */
-function hasBody(raw: IncomingMessage): boolean {
+export function hasBody(raw: IncomingMessage): boolean {
   const length = raw.headers['content-length'];
   if (length !== undefined) return Number(length) > 0;
   return raw.headers['transfer-encoding'] !== undefined;
@@ -28,7 +31,7 @@ function hasBody(raw: IncomingMessage): boolean {
 
 /** Reads `raw` up to `bufferLimit` bytes; see the module comment. */
 export async function readProxyBody(raw: IncomingMessage, bufferLimit: number, maxBody: number): Promise<ProxyBody> {
-  if (!hasBody(raw)) return { kind: 'none' };
+  if (!hasBody(raw)) return NO_BODY;
   const declared = raw.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBody) return { kind: 'too_large' };
   const chunks: Buffer[] = [];

@@ -26,12 +26,13 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../../../config.js';
 import { parseRetryAfter } from '../../../oauth/retry-after.js';
 import { createTransport } from '../../../transport/index.js';
+import { readBody } from '../../../transport/read-body.js';
 import { BoundedCache } from '../../../vault/bounded-cache.js';
 import type { VaultMetrics } from '../../../vault/metrics.js';
 import type { FreshToken, KeyPermission, Vault } from '../../../vault/types.js';
 import { rewriteLinks } from './link-rewrite.js';
 import { sendProblem } from './problem.js';
-import { BodyTooLarge, readProxyBody } from './proxy-body.js';
+import { BodyTooLarge, hasBody, NO_BODY, readProxyBody } from './proxy-body.js';
 import { parseProxyPath, pathAllowed, pathTemplate } from './proxy-path.js';
 import { apiBaseAllowed } from './proxy-target.js';
 import { proxySchema } from './schemas.js';
@@ -69,8 +70,11 @@ export interface ProxyOptions {
   /** The vault; its `proxyCalls` (when it has one) keeps each call for the connection page's "Recent calls". */
   vault: Pick<Vault, 'connections' | 'integrations'> & Partial<Pick<Vault, 'proxyCalls'>>;
   config: ProxyConfig;
-  /** The broker's onRequest key check (sets `request.apiKey`, or answers 401/429). */
-  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /**
+   * The broker's onRequest key check as a callback hook (sets `request.apiKey`, or answers 401/429): the token route's,
+   * which admits a key the verified-key cache holds without a promise (broker.ts `authenticateHook`).
+   */
+  authenticate: (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
   /** 403 unless the key has `permission`. */
   permitted: (request: FastifyRequest, reply: FastifyReply, permission: KeyPermission) => boolean;
   /** 403 unless the key was made for connection `id`. */
@@ -121,47 +125,64 @@ const SMALL_ANSWER = 64 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Names listed in a `Connection` header (also hop-by-hop). */
-function connectionTokens(value: string | string[] | undefined): string[] {
-  if (!value) return [];
+function connectionTokens(value: string | string[] | undefined): readonly string[] {
+  // The values nearly every call carries list no header besides `Keep-Alive`, which is dropped anyway.
+  if (!value || value === 'keep-alive' || value === 'close') return NONE;
   return (Array.isArray(value) ? value.join(',') : value)
     .split(',')
     .map((v) => v.trim().toLowerCase())
     .filter(Boolean);
 }
 
-/** The end-to-end request headers to send on. */
-function forwardHeaders(request: FastifyRequest, token: string): Record<string, string | string[]> {
-  const listed = connectionTokens(request.headers.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
+/**
+ * The end-to-end request headers to send on, as undici's flat name/value list (a repeated header once per value): no
+ * object is built for undici to walk again.
+ */
+function forwardHeaders(request: FastifyRequest, token: string): string[] {
+  const headers = request.headers;
+  const listed = connectionTokens(headers.connection);
+  const out: string[] = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined || DROP_REQUEST.has(name) || name.startsWith('x-forwarded-') || listed.includes(name)) {
       continue;
     }
-    out[name] = value;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
   }
-  out.authorization = `Bearer ${token}`;
+  out.push('authorization', `Bearer ${token}`);
   return out;
 }
 
-/** The end-to-end answer headers to send back, `Link` rewritten to the proxy. */
-function answerHeaders(
+/**
+ * Puts the end-to-end answer headers on `reply` (each straight on it, no object in between), `Link` rewritten to the
+ * proxy (its base made only for a `Link`).
+ */
+function putAnswerHeaders(
+  reply: FastifyReply,
   headers: Dispatcher.ResponseData['headers'],
   apiBase: string,
-  proxyBase: string,
-): Record<string, string | string[]> {
+  proxyBaseOf: () => string,
+): void {
   const listed = connectionTokens(headers.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined || DROP_RESPONSE.has(name) || listed.includes(name)) continue;
-    out[name] =
-      name === 'link'
-        ? Array.isArray(value)
-          ? value.map((v) => rewriteLinks(v, apiBase, proxyBase))
-          : rewriteLinks(value, apiBase, proxyBase)
-        : value;
+    if (name !== 'link') {
+      reply.header(name, value);
+      continue;
+    }
+    const proxyBase = proxyBaseOf();
+    reply.header(
+      name,
+      Array.isArray(value)
+        ? value.map((v) => rewriteLinks(v, apiBase, proxyBase))
+        : rewriteLinks(value, apiBase, proxyBase),
+    );
   }
-  return out;
 }
 
 /** Where a connection's calls go: its API base, whether the proxy may call it, and its parts. */
@@ -198,20 +219,22 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
   // than PROXY_BODY_TIMEOUT has the answer cut (its headers are already sent). Set per call: the agent is shared.
   const headersTimeout = (options.config.proxyHeadersTimeout ?? 30) * 1000;
   const bodyTimeout = (options.config.proxyBodyTimeout ?? 60) * 1000;
-  // undici loads on the first proxied call, not at start-up (src/transport/undici.ts).
+  // undici loads on the first proxied call, not at start-up (src/transport/undici.ts); once it has, calls use it as it
+  // is, without awaiting the loader's promise again.
   const client = options.dispatcher ?? ownDispatcher(app);
+  let loaded: Dispatcher | undefined;
   // A connection's API base never changes (it is its integration's, and a connection keeps its integration): kept
   // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at getFreshToken.
   const bases = new BoundedCache<string, Target>(10_000);
+  // Each path's metrics label, made once: bots call the same few paths again and again.
+  const templates = new BoundedCache<string, string>(1_000);
 
   // The body is never parsed: it is forwarded as sent (buffered or streamed by readProxyBody).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  /** Where the connection's calls go, or undefined when there is no such connection. */
-  async function targetOf(id: string): Promise<Target | undefined> {
-    const known = bases.get(id);
-    if (known) return known;
+  /** Where the connection's calls go (read when not held in `bases`), or undefined when there is no such connection. */
+  async function readTarget(id: string): Promise<Target | undefined> {
     const connection = await vault.connections.get(id);
     if (!connection) return undefined;
     const integration = await vault.integrations.get(connection.integrationId);
@@ -250,7 +273,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
       let target: Target | undefined;
       let token: FreshToken;
       try {
-        target = await targetOf(id);
+        // The held target and token (the usual case) are taken without a promise; anything else reads the vault.
+        target = bases.get(id) ?? (await readTarget(id));
         if (!target) return sendProblem(reply, 404, 'not_found', 'No such connection.');
         if (!target.allowed) {
           return sendProblem(
@@ -260,18 +284,18 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
             "This connection's API base is not Webex's; list it in ALLOWED_API_BASES to proxy to it.",
           );
         }
-        token = await vault.connections.getFreshToken(id, 60);
+        token = vault.connections.cachedFreshToken?.(id, 60) ?? (await vault.connections.getFreshToken(id, 60));
       } catch (err) {
         return vaultProblem(reply, err);
       }
 
-      const body = await readProxyBody(request.raw, bufferLimit, maxBody);
+      const body = hasBody(request.raw) ? await readProxyBody(request.raw, bufferLimit, maxBody) : NO_BODY;
       if (body.kind === 'too_large') {
         return sendProblem(reply, 413, 'payload_too_large', `The body may be at most ${maxBody} bytes.`);
       }
       const { origin, basePath, base } = target;
-      const send = async (accessToken: string): Promise<Dispatcher.ResponseData> =>
-        (await client()).request({
+      const send = (accessToken: string): Promise<Dispatcher.ResponseData> => {
+        const call: Dispatcher.RequestOptions = {
           origin,
           path: `${basePath}/${path.raw}${path.search}`,
           method: request.method as Dispatcher.HttpMethod,
@@ -279,7 +303,13 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
           body: body.kind === 'buffered' ? body.bytes : body.kind === 'streamed' ? body.stream : null,
           headersTimeout,
           bodyTimeout,
+        };
+        if (loaded) return loaded.request(call);
+        return client().then((made) => {
+          loaded = made;
+          return made.request(call);
         });
+      };
 
       let answer: Dispatcher.ResponseData;
       try {
@@ -327,7 +357,11 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
       }
 
       if (options.metrics || options.onCall || callLog) {
-        const template = pathTemplate(path.decoded);
+        let template = templates.get(path.decoded);
+        if (template === undefined) {
+          template = pathTemplate(path.decoded);
+          templates.set(path.decoded, template);
+        }
         const seconds = (performance.now() - started) / 1000;
         options.metrics?.observeProxyCall(request.method, template, answer.statusCode, seconds);
         const counted: ProxyCall = {
@@ -343,8 +377,9 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
         options.onCall?.(counted);
       }
       // Behind a reverse proxy the request's own protocol and host may be the internal ones: PUBLIC_URL is the truth.
-      const proxyBase = `${publicUrl ?? `${request.protocol}://${request.host}`}/api/v1/connections/${id}/proxy`;
-      reply.code(answer.statusCode).headers(answerHeaders(answer.headers, base, proxyBase));
+      const proxyBase = () => `${publicUrl ?? `${request.protocol}://${request.host}`}/api/v1/connections/${id}/proxy`;
+      reply.code(answer.statusCode);
+      putAnswerHeaders(reply, answer.headers, base, proxyBase);
       if (answer.statusCode === 204 || answer.statusCode === 304) {
         await answer.body.dump();
         return reply.send();
@@ -353,7 +388,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
       // stream costs Fastify's piping and a write per chunk, a third of the proxy's CPU per call (bench/proxy.mjs).
       // Anything larger, or of unknown length (a file download), streams.
       const length = Number(single(answer.headers['content-length']) ?? Number.NaN);
-      if (length <= SMALL_ANSWER) return reply.send(Buffer.from(await answer.body.arrayBuffer()));
+      if (length <= SMALL_ANSWER) return reply.send(await readBody(answer.body, SMALL_ANSWER));
       return reply.send(answer.body);
     },
   });
