@@ -55,7 +55,7 @@ type SerializerFactory = NonNullable<
  * A `schemaController.compilersFactory.buildSerializer` that defers fast-json-stringify until a route with a response
  * schema first answers: Fastify made its default one when the app was created, loading fast-json-stringify and its
  * ajv (~11 M instructions of every start, bench/limits.md "serve start"), although no page route has a response
- * schema (the broker sets its own). The serializer is Fastify's default one, `@fastify/fast-json-stringify-compiler`.
+ * schema (and the broker's routes name theirs in `config.responses` instead). The serializer is Fastify's default one, `@fastify/fast-json-stringify-compiler`.
  */
 export function lazyBuildSerializer(): SerializerFactory {
   const build: BuildSerializer = (externalSchemas, serializerOptions) => {

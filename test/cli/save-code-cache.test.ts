@@ -11,13 +11,15 @@ describe('saveCodeCache', () => {
   const asked: string[] = [];
   let server: Server;
   let url: string;
+  let port: number;
   beforeAll(async () => {
     server = createServer((request, response) => {
-      asked.push(request.url ?? '');
+      asked.push(`${request.url} ${request.headers.host}`);
       response.end('{"status":"ready"}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    port = (server.address() as AddressInfo).port;
+    url = `http://127.0.0.1:${port}`;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -26,7 +28,12 @@ describe('saveCodeCache', () => {
 
   it('asks /readyz first when it writes a new cache', async () => {
     asked.length = 0;
-    expect(await saved(true, url)).toEqual(['/readyz']);
+    expect(await saved(true, url)).toEqual([`/readyz localhost:${port}`]);
+  });
+
+  it('names the server localhost, which every mode allows, and reaches a wildcard address over loopback', async () => {
+    asked.length = 0;
+    expect(await saved(true, `http://0.0.0.0:${port}`)).toEqual([`/readyz localhost:${port}`]);
   });
 
   it('asks nothing when the cache was loaded, or over https', async () => {

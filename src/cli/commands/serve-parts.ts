@@ -33,19 +33,34 @@ export function onStartedServing(then: (url: string) => void): void {
  * Writes the serve bundle's code cache (code-cache.cts) when this start needs one, once the server at `url` answered
  * one `/readyz` of its own: the cache then also holds the functions a request runs, which every later start otherwise
  * compiled on its first request (~10 M instructions, bench/limits.md "serve start"). An https server is not asked (its
- * certificate is self-signed); whatever the answer, or none within 2 s, the cache is written.
+ * certificate is self-signed); whatever the answer, or none within 2 s, the cache is written, once.
+ *
+ * The request names the server `localhost`, which the Host check allows in every mode, and a wildcard listen address
+ * (`0.0.0.0`, `[::]`, as in a container) is reached over loopback: the server's own answer, never a 421.
  */
 export function saveCodeCache(cache: { stale: boolean; save(): void }, url: string): void {
-  const save = () => setImmediate(() => cache.save());
-  if (!cache.stale || !url.startsWith('http://')) {
+  let saved = false;
+  const save = () => {
+    if (saved) return;
+    saved = true;
     // Not in the way of the start itself: writing serializes every function compiled so far.
-    save();
-    return;
-  }
-  const request = get(`${url}/readyz`, (response) => {
-    response.resume();
-    response.on('end', save);
-  });
+    setImmediate(() => cache.save());
+  };
+  if (!cache.stale || !url.startsWith('http://')) return save();
+  const at = new URL(url);
+  const hostname = at.hostname === '0.0.0.0' ? '127.0.0.1' : at.hostname === '[::]' ? '::1' : at.hostname;
+  const request = get(
+    {
+      hostname: hostname.replace(/^\[|\]$/g, ''),
+      port: at.port,
+      path: '/readyz',
+      agent: false,
+      headers: { host: `localhost:${at.port}` },
+    },
+    (response) => response.resume(),
+  );
   request.setTimeout(2000, () => request.destroy());
-  request.on('error', save);
+  // `close` comes last whatever happened (an answer read to its end, an error, a timeout): the one place to save.
+  request.on('error', () => {});
+  request.on('close', save);
 }

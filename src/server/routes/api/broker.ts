@@ -175,8 +175,9 @@ export const brokerRoutes: FastifyPluginAsync<BrokerOptions> = async (app: Fasti
   const hotRouteLogLevel = app.log.level === 'info' ? 'warn' : undefined;
 
   // Requests are validated by the routes' zod schemas, in this scope only (the pages keep Fastify's own validation).
-  // The response schemas document the answers (test/broker/openapi.test.ts checks real answers against them) but are
-  // not run per request: an answer is serialized as Fastify does without a schema, so the token route pays nothing.
+  // The answers are documented by the schemas each route names in `config.responses` (responses.ts, made with the
+  // OpenAPI document; test/broker/openapi.test.ts checks real answers against them), never run per request: should a
+  // route here get a `response` schema, it is still serialized as Fastify does without one.
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 

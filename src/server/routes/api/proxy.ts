@@ -126,6 +126,8 @@ const SMALL_ANSWER = 64 * 1024;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const NONE: readonly string[] = Object.freeze([]);
+/** The longest path whose metrics label is held (Webex's paths with ids are ~100–200 characters). */
+const MAX_HELD_PATH = 256;
 
 /** Names listed in a `Connection` header (also hop-by-hop). */
 function connectionTokens(value: string | string[] | undefined): readonly string[] {
@@ -224,7 +226,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
   const client = options.dispatcher ?? ownDispatcher(app);
   let loaded: Dispatcher | undefined;
   // A connection's API base never changes (it is its integration's, and a connection keeps its integration): kept
-  // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at getFreshToken.
+  // per connection id so a call reads no extra row. Bounded; a deleted connection still fails at its token (the token
+  // cache forgets a deleted connection, and getFreshToken finds none).
   const bases = new BoundedCache<string, Target>(10_000);
   // Each path's metrics label, made once: bots call the same few paths again and again.
   const templates = new BoundedCache<string, string>(1_000);
@@ -360,7 +363,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app: Fastify
         let template = templates.get(path.decoded);
         if (template === undefined) {
           template = pathTemplate(path.decoded);
-          templates.set(path.decoded, template);
+          // Only usual paths are held: a key cannot fill the cache with 1,000 paths of 16 KB each.
+          if (path.decoded.length <= MAX_HELD_PATH) templates.set(path.decoded, template);
         }
         const seconds = (performance.now() - started) / 1000;
         options.metrics?.observeProxyCall(request.method, template, answer.statusCode, seconds);
