@@ -15,13 +15,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   BIN,
+  browserRequest,
+  cookieOf,
   cpuMs,
   freePort,
-  httpRequest,
   isolatedEnv,
   loadAverage,
   ROOT,
   report,
+  startFlowEmulator,
   startProcess,
   WARMUP_S,
   WORK,
@@ -53,32 +55,14 @@ const children = new Set();
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
 });
-const emu = await startProcess(process.execPath, [
-  ...profileAs('emulator-flow'),
-  BIN,
-  'emulator',
-  '--port',
-  '0',
-  '--seed',
-  seed,
-  '--auto-consent',
-  'alice@example.com',
-  '--token-cap',
-  '1000000000',
-]);
+const emu = await startFlowEmulator(seed, profileAs('emulator-flow'));
 children.add(emu.child);
 const emulator = emu.match[1];
 const apiBase = `${emulator}/v1`;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 /** Requests `url` over loopback, sending `host` as the browser would (the servers use it to name themselves). */
-const go = (url, init = {}) => {
-  const u = new URL(url);
-  const host = u.host;
-  u.hostname = '127.0.0.1';
-  return httpRequest(u, { agent, ...init, headers: { host, ...(init.headers ?? {}) } });
-};
-const cookieOf = (res) => (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+const go = browserRequest(agent);
 const expect = (res, status, what) => {
   if (res.status !== status)
     throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);

@@ -113,6 +113,38 @@ export function startProcess(cmd, args, { env = process.env, ready = /listening 
   });
 }
 
+/**
+ * The emulator as the flow benches use it: seeded from `seed`, consenting as alice at once, without a live-token cap
+ * (every flow mints a token for the same person). `nodeArgs` go to node (a profiler's flags).
+ */
+export function startFlowEmulator(seed, nodeArgs = []) {
+  const args = [
+    'emulator',
+    '--port',
+    '0',
+    '--seed',
+    seed,
+    '--auto-consent',
+    'alice@example.com',
+    '--token-cap',
+    '1000000000',
+  ];
+  return startProcess(process.execPath, [...nodeArgs, BIN, ...args]);
+}
+
+/** A request function over loopback through `agent` that names the server as a browser would (its Host header). */
+export function browserRequest(agent) {
+  return (url, init = {}) => {
+    const u = new URL(url);
+    const host = u.host;
+    u.hostname = '127.0.0.1';
+    return httpRequest(u, { agent, ...init, headers: { host, ...(init.headers ?? {}) } });
+  };
+}
+
+/** The `Cookie` header a browser sends back after answer `res` (its Set-Cookie values, without attributes). */
+export const cookieOf = (res) => (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+
 /** Resident set size of a process in MB (Linux). */
 export function rssMb(pid) {
   const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout;

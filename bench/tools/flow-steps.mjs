@@ -18,7 +18,19 @@ import { mkdirSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, cpuMs, freePort, httpRequest, isolatedEnv, ROOT, startProcess, WORK, workFile } from '../lib.mjs';
+import {
+  BIN,
+  browserRequest,
+  cookieOf,
+  cpuMs,
+  freePort,
+  isolatedEnv,
+  ROOT,
+  startFlowEmulator,
+  startProcess,
+  WORK,
+  workFile,
+} from '../lib.mjs';
 
 const N = Number(process.env.FLOW_STEPS_N ?? 1000);
 const ROUNDS = Number(process.env.FLOW_STEPS_ROUNDS ?? 3);
@@ -34,18 +46,7 @@ const demo = DEMO_SEED.integrations[0];
 const port = await freePort();
 const redirect = `http://localhost:${port}/oauth`;
 const seed = workFile('flow-steps-seed.json', { ...DEMO_SEED, integrations: [{ ...demo, redirectUris: [redirect] }] });
-const emu = await startProcess(process.execPath, [
-  BIN,
-  'emulator',
-  '--port',
-  '0',
-  '--seed',
-  seed,
-  '--auto-consent',
-  'alice@example.com',
-  '--token-cap',
-  '1000000000',
-]);
+const emu = await startFlowEmulator(seed);
 const nodeArgs = (process.env.FLOW_STEPS_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const serveArgs = [...nodeArgs, BIN, 'serve', '--port', String(port)];
 const callgrind = TOOL === 'callgrind';
@@ -79,14 +80,7 @@ process.on('exit', () => {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const base = `http://localhost:${port}`;
-/** A request to loopback that names the server as a browser would (the Host header). */
-const go = (url, init = {}) => {
-  const u = new URL(url);
-  const host = u.host;
-  u.hostname = '127.0.0.1';
-  return httpRequest(u, { agent, ...init, headers: { host, ...(init.headers ?? {}) } });
-};
-const cookieOf = (res) => (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+const go = browserRequest(agent);
 const must = (res, status, what) => {
   if (res.status !== status) throw new Error(`${what}: ${res.status} ${res.body.slice(0, 200)}`);
   return res;
