@@ -46,7 +46,10 @@ export function saveCodeCache(cache: { stale: boolean; save(): void }, url: stri
     // Not in the way of the start itself: writing serializes every function compiled so far.
     setImmediate(() => cache.save());
   };
-  if (!cache.stale || !url.startsWith('http://')) return save();
+  if (!cache.stale || !url.startsWith('http://')) {
+    save();
+    return;
+  }
   const at = new URL(url);
   const hostname = at.hostname === '0.0.0.0' ? '127.0.0.1' : at.hostname === '[::]' ? '::1' : at.hostname;
   const request = get(
