@@ -27,6 +27,14 @@ function copyAssets(dir) {
   }
 }
 copyAssets(src);
+// The migrations are found by listing their folder at run time, so one renamed or removed in src/ must not linger in
+// dist/ (a renamed 010 left two migrations numbered 10, and every command failed on vault_migrations.id).
+for (const kind of ['sqlite', 'postgres']) {
+  const from = join(src, 'vault', 'migrations', kind);
+  const to = join(dist, 'vault', 'migrations', kind);
+  const current = new Set(readdirSync(from));
+  for (const name of readdirSync(to)) if (name.endsWith('.sql') && !current.has(name)) rmSync(join(to, name));
+}
 
 // The CLI is bundled. The installed bin, dist/cli/webex-auth.cjs (tsc's output of src/cli/webex-auth.cts), hands
 // `token` to its own bundle (below) and every other command to one ESM entry, dist/cli/main.js (from tsc's
