@@ -6,10 +6,31 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { TokenSet } from '../../src/oauth/types.js';
+import { loadMigrations } from '../../src/vault/store/migrations.js';
 import type { ConnectionRow, IntegrationRow } from '../../src/vault/store/types.js';
+
+/**
+ * Leaves at `path` a SQLite database as an older release left it: the SQLite migrations up to `lastId` applied and
+ * recorded in `vault_migrations`, then `rows` (INSERT statements) run. Opening it as a store applies the rest.
+ */
+export function sqliteAtMigration(path: string, lastId: number, rows: readonly string[] = []): void {
+  const db = new Database(path);
+  try {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
+    db.exec('CREATE TABLE vault_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    for (const m of loadMigrations('sqlite').filter((m) => m.id <= lastId)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO vault_migrations (id, name, applied_at) VALUES (?, ?, 0)').run(m.id, m.name);
+    }
+    for (const sql of rows) db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
 
 /** The test database of the machine's PostgreSQL. */
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

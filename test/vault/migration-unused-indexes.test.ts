@@ -5,9 +5,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMigrations } from '../../src/vault/store/migrations.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
-import { tempDir } from './helpers.js';
+import { sqliteAtMigration, tempDir } from './helpers.js';
 
 const ROWS = [
   `INSERT INTO web_sessions (id_hash, account_id, data_enc, key_id, expires_at, created_at, updated_at)
@@ -31,15 +30,7 @@ describe('unused indexes migration, SQLite (010)', () => {
 
   it('keeps the sessions, the audit log and the token mints of a store at 009, and their keys', async () => {
     const path = join(dir, 'at-009.db');
-    const old = new Database(path);
-    old.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
-    old.exec('CREATE TABLE vault_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-    for (const m of loadMigrations('sqlite').filter((m) => m.id <= 9)) {
-      old.exec(m.sql);
-      old.prepare('INSERT INTO vault_migrations (id, name, applied_at) VALUES (?, ?, 0)').run(m.id, m.name);
-    }
-    for (const sql of ROWS) old.exec(sql);
-    old.close();
+    sqliteAtMigration(path, 9, ROWS);
 
     const store = await openSqliteStore(path);
     try {

@@ -11,7 +11,7 @@ import { loadMigrations } from '../../src/vault/store/migrations.js';
 import { openPostgresStore } from '../../src/vault/store/postgres.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
 import type { ConnectionRow, IntegrationRow, Store } from '../../src/vault/store/types.js';
-import { dropSchema, freshSchema, PG_URL, postgresAvailable, tempDir } from './helpers.js';
+import { dropSchema, freshSchema, PG_URL, postgresAvailable, sqliteAtMigration, tempDir } from './helpers.js';
 
 const pgUp = await postgresAvailable();
 
@@ -138,16 +138,7 @@ describe('owners migration, SQLite (002)', () => {
 
   it('keeps the rows of a pre-owner store, owned by the local operator, and the foreign key on `integrations`', async () => {
     const path = join(dir, 'legacy.db');
-    const legacy = new Database(path);
-    legacy.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
-    const first = loadMigrations('sqlite').filter((m) => m.id === 1);
-    legacy.exec(first[0]?.sql as string);
-    legacy.exec(
-      'CREATE TABLE vault_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-    );
-    legacy.prepare('INSERT INTO vault_migrations (id, name, applied_at) VALUES (1, ?, 0)').run(first[0]?.name);
-    for (const sql of LEGACY_ROWS) legacy.exec(sql);
-    legacy.close();
+    sqliteAtMigration(path, 1, LEGACY_ROWS);
 
     const store = await openSqliteStore(path);
     try {
