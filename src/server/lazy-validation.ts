@@ -1,36 +1,59 @@
 /**
- * Fastify's own ajv validator compiler, made lazy: a route's schema is compiled on its first request instead of when
- * the route is registered. Compiling the broker API's schemas (and creating ajv) costs 50–80 ms of start-up that
- * `/readyz` should not wait for (bench/startup.mjs, profiled with --cpu-prof). Validation itself is unchanged: the
- * compiler is `@fastify/ajv-compiler`, the one Fastify uses by default, resolved from Fastify's own location.
+ * Fastify's own schema compilers, made lazy: a route's request schema is compiled on its first request, and its
+ * response schema on its first answer, instead of when the route is registered. Compiling the broker API's schemas
+ * (and creating ajv) cost 50–80 ms of start-up that `/readyz` should not wait for (bench/startup.mjs, profiled with
+ * --cpu-prof), and merely making Fastify's default serializer compiler loaded fast-json-stringify and its ajv (~11 M
+ * instructions of every start, bench/limits.md "serve start"), although no page route has a response schema (the
+ * broker's routes name theirs in `config.responses` instead). Validation and serialization are unchanged: the
+ * compilers are `@fastify/ajv-compiler` and `@fastify/fast-json-stringify-compiler`, the ones Fastify uses by default,
+ * resolved from Fastify's own location.
  */
 import { createRequire } from 'node:module';
 import type { FastifyServerOptions } from 'fastify';
 
 type Validate = ((...args: unknown[]) => unknown) & { errors?: unknown };
-type CompileRoute = (route: unknown) => Validate;
-type BuildValidator = (externalSchemas: unknown, ajvOptions: unknown) => CompileRoute;
+type Serialize = (data: unknown) => string;
+/** A compiler factory as Fastify's default ones are: (external schemas, options) → (route) → compiled function. */
+type BuildCompiler<F> = (externalSchemas: unknown, options: unknown) => (route: unknown) => F;
 
+type Compilers = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 /** Fastify's type of `schemaController.compilersFactory.buildValidator`. */
-type ValidatorFactory = NonNullable<
-  NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
->;
+type ValidatorFactory = NonNullable<Compilers['buildValidator']>;
+/** Fastify's type of `schemaController.compilersFactory.buildSerializer`. */
+type SerializerFactory = NonNullable<Compilers['buildSerializer']>;
+
+/**
+ * `pkg`'s compiler factory, made lazy: the package is loaded (from Fastify's location) when a route first needs its
+ * compiled function, and each route's function is compiled then, once. Each route gets a getter of its function.
+ */
+function deferred<F>(pkg: string): BuildCompiler<() => F> {
+  return (externalSchemas, options) => {
+    let compileRoute: ((route: unknown) => F) | undefined;
+    return (route) => {
+      let compiled: F | undefined;
+      return () => {
+        if (compiled === undefined) {
+          if (!compileRoute) {
+            const require = createRequire(import.meta.resolve('fastify'));
+            compileRoute = (require(pkg) as () => BuildCompiler<F>)()(externalSchemas, options);
+          }
+          compiled = compileRoute(route);
+        }
+        return compiled;
+      };
+    };
+  };
+}
 
 /** A `schemaController.compilersFactory.buildValidator` that defers ajv until a route first validates. */
 export function lazyBuildValidator(): ValidatorFactory {
-  const build: BuildValidator = (externalSchemas, ajvOptions) => {
-    let compileRoute: CompileRoute | undefined;
+  const ajv = deferred<Validate>('@fastify/ajv-compiler');
+  const build: BuildCompiler<Validate> = (externalSchemas, ajvOptions) => {
+    const routeOf = ajv(externalSchemas, ajvOptions);
     return (route) => {
-      let validate: Validate | undefined;
+      const validator = routeOf(route);
       const lazy: Validate = (...args) => {
-        if (!validate) {
-          if (!compileRoute) {
-            const require = createRequire(import.meta.resolve('fastify'));
-            const selector = require('@fastify/ajv-compiler') as () => BuildValidator;
-            compileRoute = selector()(externalSchemas, ajvOptions);
-          }
-          validate = compileRoute(route);
-        }
+        const validate = validator();
         const result = validate(...args);
         // Fastify reads a failed validation's details from the function's `errors`, as ajv leaves them.
         lazy.errors = validate.errors;
@@ -43,36 +66,14 @@ export function lazyBuildValidator(): ValidatorFactory {
   return build as unknown as ValidatorFactory;
 }
 
-type Serialize = (data: unknown) => string;
-type BuildSerializer = (externalSchemas: unknown, serializerOptions: unknown) => (route: unknown) => Serialize;
-
-/** Fastify's type of `schemaController.compilersFactory.buildSerializer`. */
-type SerializerFactory = NonNullable<
-  NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer']
->;
-
-/**
- * A `schemaController.compilersFactory.buildSerializer` that defers fast-json-stringify until a route with a response
- * schema first answers: Fastify made its default one when the app was created, loading fast-json-stringify and its
- * ajv (~11 M instructions of every start, bench/limits.md "serve start"), although no page route has a response
- * schema (and the broker's routes name theirs in `config.responses` instead). The serializer is Fastify's default one, `@fastify/fast-json-stringify-compiler`.
- */
+/** A `schemaController.compilersFactory.buildSerializer` that defers fast-json-stringify until a route first answers. */
 export function lazyBuildSerializer(): SerializerFactory {
-  const build: BuildSerializer = (externalSchemas, serializerOptions) => {
-    let compileRoute: ((route: unknown) => Serialize) | undefined;
+  const stringify = deferred<Serialize>('@fastify/fast-json-stringify-compiler');
+  const build: BuildCompiler<Serialize> = (externalSchemas, serializerOptions) => {
+    const routeOf = stringify(externalSchemas, serializerOptions);
     return (route) => {
-      let serialize: Serialize | undefined;
-      return (data) => {
-        if (!serialize) {
-          if (!compileRoute) {
-            const require = createRequire(import.meta.resolve('fastify'));
-            const selector = require('@fastify/fast-json-stringify-compiler') as () => BuildSerializer;
-            compileRoute = selector()(externalSchemas, serializerOptions);
-          }
-          serialize = compileRoute(route);
-        }
-        return serialize(data);
-      };
+      const serializer = routeOf(route);
+      return (data) => serializer()(data);
     };
   };
   return build as unknown as SerializerFactory;
