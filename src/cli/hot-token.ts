@@ -23,8 +23,9 @@
  * Like the code cache, the file lives in the user's cache directory, mode 0600 in a 0700 directory, and is refused if
  * another user owns or can write it, or it is a symbolic link. SECURITY.md weighs what it changes.
  */
-// Named imports, not default ones: esbuild's CommonJS output then calls the built-ins' own functions rather than copying
-// each module's ~100 exports into an ESM-style namespace object first (~2 M instructions of the hot path, callgrind).
+// Named imports, not default ones: esbuild's CommonJS output then calls the built-ins' own functions rather than
+// copying each module's ~100 exports into an ESM-style namespace object first (~2 M instructions of the hot path,
+// callgrind).
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import {
   closeSync,

@@ -5,9 +5,9 @@
  * render nothing.
  *
  * Pages leave here as one-byte strings: any character outside ASCII and the C1 controls, in a template's own text or
- * in a value, is written as a numeric character reference (`·` as `&#183;`), which a browser shows the same. A string with one such character is a
- * two-byte string in V8, and measuring and UTF-8-encoding a page then costs about three times as much (~60 µs instead
- * of ~20 µs for the 11 KB connection page).
+ * in a value, is written as a numeric character reference (`·` as `&#183;`), which a browser shows the same. A string
+ * with one such character is a two-byte string in V8, and measuring and UTF-8-encoding a page then costs about three
+ * times as much (~60 µs instead of ~20 µs for the 11 KB connection page).
  */
 
 /** A fragment of HTML that is already safe to emit as is. */
