@@ -1,6 +1,6 @@
 // Server CPU per request of each step of webex-auth's browser OAuth flow (bench/flow.mjs measures whole flows): the
-// home page, POST /oauth/start, the callback (code exchange, people/me, storing, session rotation) and the connection
-// page, each driven as a batch of FLOW_STEPS_N requests at concurrency 8 against `serve` and the emulator, with the
+// home page, POST /oauth/start, the callback (code exchange, people/me, storing, session rotation; its answer is the
+// connection page) and the connection page loaded again at its own address ("flow" is the first three), each driven as a batch of FLOW_STEPS_N requests at concurrency 8 against `serve` and the emulator, with the
 // server's CPU read from /proc around each batch. Usage:
 //
 //   node bench/tools/flow-steps.mjs                      one line of µs per request and step, per round
@@ -104,12 +104,13 @@ const authorize = async (s) => ({
   cookie: s.cookie,
   location: must(await go(s.location), 302, 'authorize').headers.location,
 });
+// The callback answers with the connection page; `page` loads that page again at its own address.
 const callback = async (a) => {
-  const res = must(await go(a.location, { headers: { cookie: a.cookie } }), 303, 'callback');
-  return { cookie: cookieOf(res) || a.cookie, location: new URL(res.headers.location, base).href };
+  const res = must(await go(a.location, { headers: { cookie: a.cookie } }), 200, 'callback');
+  return { cookie: cookieOf(res) || a.cookie, location: new URL(res.headers['content-location'], base).href };
 };
 const page = async (c) => must(await go(c.location, { headers: { cookie: c.cookie } }), 200, 'connection page');
-const flow = async () => page(await callback(await authorize(await start(await home()))));
+const flow = async () => callback(await authorize(await start(await home())));
 const steps = { home, start, callback, page, flow };
 
 /** Runs `fn` over `items` at CONCURRENCY, in order of the items; its results. */

@@ -4,11 +4,14 @@
  * random session id; the store keeps only its hash and the session's data encrypted, and each pending authorization
  * (its PKCE verifier and nonce) encrypted in a row of its own, taken at most once by the callback.
  *
- * No anonymous GET makes a session: one is made when state must be kept (a flow starts, a sign-in, `/configure`),
- * and making one is rate-limited per client address.
+ * No anonymous GET makes a session: one is made when state must be kept (a sign-in, `/configure`, a Try-it result),
+ * and making one is rate-limited per client address. A connection flow needs no session: a browser without one keeps
+ * its pending authorizations under a flow id, a signed cookie of its own that lives as long as they do (the same
+ * creation limit applies), so an authorization in local mode writes no session row at all.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import { secureRandomBytes } from '../vault/crypto/random.js';
 import type { WebSession, WebSessions } from '../vault/types.js';
 import type { SessionAccount } from './access/principal.js';
 import { createRateLimiter, type RateLimiter } from './routes/api/ratelimit.js';
@@ -52,6 +55,11 @@ export const SESSION_LIMITS = {
 /** The cookie names: `__Host-` (Secure, path /, no Domain) when the public scheme is https. */
 export const SESSION_COOKIE = 'webex_auth_session';
 export const SECURE_SESSION_COOKIE = '__Host-webex_auth_session';
+/** The flow cookie of a browser without a session (its pending authorizations' owner), named as the session's. */
+export const FLOW_COOKIE = 'webex_auth_flow';
+export const SECURE_FLOW_COOKIE = '__Host-webex_auth_flow';
+/** A session or flow id: 32 random bytes, base64url (the vault's format). */
+const BROWSER_ID = /^[A-Za-z0-9_-]{43}$/;
 
 /** Too many sessions were made from one client address: answer 429 with `retryAfter` seconds. */
 export class SessionLimitError extends Error {
@@ -106,6 +114,46 @@ export class SessionManager {
   /** The cookie name for this request. */
   cookieName(request: FastifyRequest): string {
     return this.secure(request) ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+  }
+
+  /** The flow cookie's name for this request. */
+  flowCookieName(request: FastifyRequest): string {
+    return this.secure(request) ? SECURE_FLOW_COOKIE : FLOW_COOKIE;
+  }
+
+  /** The flow id this browser's signed flow cookie holds, if any. */
+  flowId(request: FastifyRequest): string | undefined {
+    const signed = request.cookies[this.flowCookieName(request)];
+    const unsigned = signed && signed.length < 400 ? request.unsignCookie(signed) : undefined;
+    return unsigned?.valid && unsigned.value && BROWSER_ID.test(unsigned.value) ? unsigned.value : undefined;
+  }
+
+  /**
+   * The id this browser's pending authorizations are kept under: its session's, else its flow id (made, with its
+   * cookie, when it has neither: as a new session, it counts against the client address's creation limit).
+   * @throws {SessionLimitError} when this client address made too many lately.
+   */
+  browserId(request: FastifyRequest, reply: FastifyReply): { id: string; isNew: boolean } {
+    const known = request.session?.id ?? this.flowId(request);
+    if (known) return { id: known, isNew: false };
+    this.spend(request);
+    const id = secureRandomBytes(32).toString('base64url');
+    reply.setCookie(this.flowCookieName(request), id, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure(request),
+      path: '/',
+      // As long as the authorizations it holds can be answered.
+      maxAge: SESSION_LIMITS.pendingTtlMs / 1000,
+    });
+    return { id, isNew: true };
+  }
+
+  /** The ids a callback may find this browser's pending authorization under: its session's, then its flow id. */
+  browserIds(request: FastifyRequest): string[] {
+    const flow = this.flowId(request);
+    return request.session ? (flow ? [request.session.id, flow] : [request.session.id]) : flow ? [flow] : [];
   }
 
   /** The typed data of the request's session ({} when there is none). */

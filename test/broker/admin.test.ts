@@ -83,11 +83,17 @@ describe('admin dashboard', () => {
     expect(page.headers['set-cookie']).toBeUndefined();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] as string;
     expect(csrf).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]+$/);
-    // A token bound to another browser's session (one was made when that browser started a flow).
+    // A token bound to another browser's session (one was made when that browser brought its own integration).
     const other = new Browser(a);
     await other.get('/');
-    expect((await other.post('/oauth/start', { scope: 'spark:all' })).statusCode).toBe(303);
-    expect(other.cookies.size).toBe(1);
+    const brought = await other.post('/configure', {
+      clientId: `C${'b'.repeat(63)}`,
+      clientSecret: 's'.repeat(64),
+      redirectUri: 'http://localhost:8080/oauth',
+      scopes: 'spark:people_read',
+    });
+    expect(brought.statusCode, brought.body.slice(0, 300)).toBe(303);
+    expect([...other.cookies.keys()]).toEqual(['webex_auth_session']);
     await other.get('/connections');
     expect(other.csrf).not.toBe('');
     const post = (url: string, body: string, headers: Record<string, string> = {}) =>

@@ -113,8 +113,8 @@ describe('the live-token cap', () => {
         const callback = new URL(String(atWebex.headers.get('location')));
         expect(callback.searchParams.get('code')).toBeTruthy();
         const done = await browser.get(`${callback.pathname}${callback.search}`);
-        expect(done.statusCode).toBe(303);
-        const page = await browser.get(String(done.headers.location));
+        expect(done.statusCode).toBe(200);
+        const page = await browser.get(String(done.headers['content-location']));
         expect(page.statusCode).toBe(200);
         expect(page.body).toContain('Alice Example');
 

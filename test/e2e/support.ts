@@ -335,6 +335,8 @@ export function useTeamBrowser(prefix: string, options: { clipboard?: boolean } 
     async startConnection(page, email) {
       await clickToConsent(started(), page, '#start');
       await consentAs(started(), page, email);
+      // The callback's answer is the connection page; app.js puts its own address in the address bar.
+      await page.waitForURL(/\/connections\/[A-Za-z0-9_-]+$/);
       await page.waitForSelector('#person-name');
       const id = /\/connections\/([A-Za-z0-9_-]+)$/.exec(new URL(page.url()).pathname)?.[1];
       expect(id, page.url()).toBeTruthy();

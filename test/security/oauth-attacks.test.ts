@@ -36,7 +36,7 @@ describe('OAuth flow attacks', () => {
     const a = browser();
     const callback = await a.authorizeUntilCallback(['spark:all', 'spark:people_read']);
     const before = await codeGrants();
-    expect((await a.get(callback)).res.status).toBe(303);
+    expect((await a.get(callback)).res.status).toBe(200);
     const again = await a.get(callback);
     expect(again.res.status).toBe(409);
     expect(again.body).toContain('already used');
@@ -59,7 +59,7 @@ describe('OAuth flow attacks', () => {
     const anonymous = await fetch(new URL(callback, stack.server.url), { redirect: 'manual' });
     expect(anonymous.status).toBe(400);
     expect(await codeGrants()).toBe(before);
-    expect((await attacker.get(callback)).res.status).toBe(303);
+    expect((await attacker.get(callback)).res.status).toBe(200);
   });
 
   it('missing or empty state is refused before any exchange', async () => {
@@ -77,7 +77,7 @@ describe('OAuth flow attacks', () => {
   it('code replay: a used code under a fresh state of the same browser is refused by Webex → 400 page, no connection', async () => {
     const a = browser();
     const first = new URL(await a.authorizeUntilCallback(['spark:all', 'spark:people_read']), stack.server.url);
-    expect((await a.get(first.toString())).res.status).toBe(303);
+    expect((await a.get(first.toString())).res.status).toBe(200);
     const second = new URL(await a.authorizeUntilCallback(['spark:all', 'spark:people_read']), stack.server.url);
     const before = await codeGrants();
     second.searchParams.set('code', first.searchParams.get('code') ?? '');
@@ -163,12 +163,15 @@ describe('OAuth flow attacks', () => {
     const a = browser();
     const connectionPath = await a.connect(['spark:all', 'spark:people_read']);
     const id = connectionPath.split('/').pop() ?? '';
+    // A flow makes no session; a Try-it result (kept for the next view of the page) does.
+    expect((await a.post(`${connectionPath}/try`, { endpoint: 'people-me' })).res.status).toBe(303);
     await a.get(connectionPath);
-    // b: a token issued before it had a session (anonymous), then one bound to the session its flow made.
+    // b: a token issued before it had a session (anonymous), then one bound to the session its Try-it made.
     const b = browser();
     await b.get('/home');
     const anonymousToken = b.csrf;
-    expect((await b.post('/oauth/start', { scope: 'spark:all' })).res.status).toBe(303);
+    const bPath = await b.connect(['spark:all', 'spark:people_read']);
+    expect((await b.post(`${bPath}/try`, { endpoint: 'people-me' })).res.status).toBe(303);
     await b.get('/home');
     const otherSessionToken = b.csrf;
     expect(otherSessionToken).not.toBe(anonymousToken);
@@ -220,29 +223,32 @@ describe('OAuth flow attacks', () => {
     expect((await a.get(connectionPath)).res.status).toBe(200);
   });
 
-  it('session cookie flags: none for a GET; HttpOnly, SameSite=Lax, Path=/, signed once a flow starts; no token in any cookie', async () => {
+  it('flow cookie flags: none for a GET; HttpOnly, SameSite=Lax, Path=/, Max-Age, signed once a flow starts; no token in any cookie', async () => {
     const r = await fetch(`${stack.server.url}/home`);
     expect(r.headers.getSetCookie()).toEqual([]);
     await r.body?.cancel();
     const a = browser();
     await a.get('/home');
     expect(a.cookies.size).toBe(0);
+    // A browser without a session keeps its pending authorization under a flow id: no session row is made.
     const start = await a.post('/oauth/start', { scope: ['spark:all', 'spark:people_read'] });
     expect(start.res.status).toBe(303);
     const cookies = start.res.headers.getSetCookie();
     expect(cookies).toHaveLength(1);
     const [cookie] = cookies as [string];
-    expect(cookie).toMatch(/^webex_auth_session=/);
+    expect(cookie).toMatch(/^webex_auth_flow=/);
     expect(cookie).toMatch(/; HttpOnly/i);
     expect(cookie).toMatch(/; SameSite=Lax/i);
     expect(cookie).toMatch(/; Path=\//);
+    // It lives as long as the authorization it holds (15 minutes).
+    expect(cookie).toMatch(/; Max-Age=900(;|$)/);
     const [[name, value]] = [...a.cookies] as [[string, string]];
     // A random id and its signature, nothing else.
     expect(value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9%+/=_-]+$/);
     expect(value.length).toBeLessThan(200);
 
-    // Signed: a tampered value is no session — the server clears it, and the flow started under the real one cannot
-    // be finished with it (no code exchange); the real cookie still finishes it.
+    // Signed: a tampered value holds no flow — the flow started under the real one cannot be finished with it (no
+    // code exchange); the real cookie still finishes it.
     const consent = await a.request(start.res.headers.get('location') ?? '');
     const callback = consent.res.headers.get('location') ?? '';
     expect(callback).toContain('state=');
@@ -253,23 +259,52 @@ describe('OAuth flow attacks', () => {
     });
     expect(forged.status).toBe(400);
     await forged.body?.cancel();
-    const cleared = forged.headers.getSetCookie();
-    expect(cleared).toHaveLength(1);
-    expect(cleared[0]).toMatch(new RegExp(`^${name}=;`));
-    expect(cleared[0]).toMatch(/Expires=Thu, 01 Jan 1970|Max-Age=0/i);
     expect(await codeGrants()).toBe(before);
-    const done = await a.get(callback);
-    expect(done.res.status).toBe(303);
-    expect(await codeGrants()).toBe(before + 1);
-    // The session id rotated at the completed authorization; no cookie holds token material.
-    expect(a.cookies.get(name)).not.toBe(value);
-    const page = await a.get(done.res.headers.get('location') ?? '');
+    const page = await a.get(callback);
     expect(page.res.status).toBe(200);
+    expect(await codeGrants()).toBe(before + 1);
+    // The answer is the connection page; it made no session, and no cookie holds token material.
+    expect(page.res.headers.get('content-location')).toMatch(/^\/connections\//);
+    expect([...a.cookies.keys()]).toEqual([name]);
     const tokens = [...page.body.matchAll(/data-value="([^"]{20,})"/g)].map((m) => m[1] as string);
     expect(tokens.length).toBeGreaterThanOrEqual(2);
     for (const [k, v] of a.cookies) {
       expect(v, k).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9%+/=_-]+$/);
       for (const t of tokens) expect(decodeURIComponent(v), k).not.toContain(t);
     }
+  });
+
+  it('session cookie flags: HttpOnly, SameSite=Lax, Path=/, signed; a tampered one is cleared; rotated at a completed authorization', async () => {
+    // A Try-it result is kept in a session: the first state this browser must keep besides a flow.
+    const a = browser();
+    const connectionPath = await a.connect(['spark:all', 'spark:people_read']);
+    const tried = await a.post(`${connectionPath}/try`, { endpoint: 'people-me' });
+    expect(tried.res.status).toBe(303);
+    const cookies = tried.res.headers.getSetCookie();
+    expect(cookies).toHaveLength(1);
+    const [cookie] = cookies as [string];
+    expect(cookie).toMatch(/^webex_auth_session=/);
+    expect(cookie).toMatch(/; HttpOnly/i);
+    expect(cookie).toMatch(/; SameSite=Lax/i);
+    expect(cookie).toMatch(/; Path=\//);
+    const value = a.cookies.get('webex_auth_session') ?? '';
+    expect(value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9%+/=_-]+$/);
+    // Signed: a tampered value is no session, and the server clears it.
+    const forged = await fetch(new URL(connectionPath, stack.server.url), {
+      headers: { cookie: `webex_auth_session=${value.slice(0, -2)}${value.endsWith('xx') ? 'yy' : 'xx'}` },
+      redirect: 'manual',
+    });
+    await forged.body?.cancel();
+    const cleared = forged.headers.getSetCookie();
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0]).toMatch(/^webex_auth_session=;/);
+    expect(cleared[0]).toMatch(/Expires=Thu, 01 Jan 1970|Max-Age=0/i);
+    // A flow started in the session is kept under it, and its completion gives the session a new id.
+    const callback = await a.authorizeUntilCallback(['spark:all', 'spark:people_read']);
+    expect(a.cookies.get('webex_auth_session')).toBe(value);
+    const done = await a.get(callback);
+    expect(done.res.status).toBe(200);
+    expect(a.cookies.get('webex_auth_session')).not.toBe(value);
+    expect(a.cookies.get('webex_auth_session')).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9%+/=_-]+$/);
   });
 });

@@ -195,9 +195,10 @@ export class HttpBrowser {
   /** A full authorization; returns the connection page path. */
   async connect(scopes: string[] = ['spark:all', 'spark:people_read']): Promise<string> {
     const callback = await this.authorizeUntilCallback(scopes);
+    // The callback answers with the connection page, which names its own address.
     const done = await this.get(callback);
-    const location = done.res.headers.get('location');
-    if (done.res.status !== 303 || !location?.startsWith('/connections/')) {
+    const location = done.res.headers.get('content-location');
+    if (done.res.status !== 200 || !location?.startsWith('/connections/')) {
       throw new Error(`callback answered ${done.res.status}: ${done.body.slice(0, 500)}`);
     }
     return location;

@@ -122,17 +122,27 @@ describe('a completed flow', () => {
     const { browser, fake, app } = await setup();
     const state = await startFlow(browser);
     const callback = `/oauth?code=the-code&state=${state}`;
+    // The callback answers with the connection page, naming its own address (Content-Location, a canonical link).
     const res = await browser.get(callback);
-    expect(res.statusCode).toBe(303);
-    const location = String(res.headers.location);
+    expect(res.statusCode).toBe(200);
+    const location = String(res.headers['content-location']);
     expect(location).toMatch(/^\/connections\/[A-Za-z0-9_-]+$/);
+    expect(res.body).toContain(`<link rel="canonical" href="${location}">`);
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(fake.calls.bodies[0]).toContain('code_verifier=');
-    const page = await browser.get(location);
-    expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('Alice &lt;b&gt;Example&lt;/b&gt;');
-    expect(page.body).toContain('expires in 13 days');
-    expect(page.body).toContain(escapeHtml('ACCESS••••••••6789'));
-    expect(page.body).toContain('Copy as curl');
+    for (const page of [res, await browser.get(location)]) {
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('Alice &lt;b&gt;Example&lt;/b&gt;');
+      expect(page.body).toContain('expires in 13 days');
+      expect(page.body).toContain(escapeHtml('ACCESS••••••••6789'));
+      expect(page.body).toContain('Copy as curl');
+    }
+    // At its own address the page names no other, and shows what the callback's answer showed (read back from the vault).
+    const reread = await browser.get(location);
+    expect(reread.body).not.toContain('rel="canonical"');
+    const shown = (body: string) => [...body.matchAll(/data-value="([^"]*)"/g)].map((m) => m[1]);
+    expect(shown(res.body).length).toBeGreaterThanOrEqual(2);
+    expect(shown(res.body)).toEqual(shown(reread.body));
 
     const again = await browser.get(callback);
     expect(again.statusCode).toBe(409);
@@ -154,7 +164,7 @@ describe('a completed flow', () => {
     const adminToken = 'admin-token-0123456789abcdef';
     const { browser, app } = await setup({}, { ADMIN_TOKEN: adminToken });
     const state = await startFlow(browser);
-    const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers.location);
+    const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers['content-location']);
     const other = new Browser(app);
     expect((await other.get(location)).statusCode).toBe(200);
     expect((await other.get(location, { authorization: `Bearer ${adminToken}` })).statusCode).toBe(200);
@@ -175,15 +185,39 @@ describe('a completed flow', () => {
     const s2 = await startFlow(browser, ['spark:people_read']);
     const r2 = await browser.get(`/webex-auth.html?code=c2&state=${s2}`);
     const r1 = await browser.get(`/oauth?code=c1&state=${s1}`);
-    expect(r1.statusCode).toBe(303);
-    expect(r2.statusCode).toBe(303);
+    expect(r1.statusCode).toBe(200);
+    expect(r2.statusCode).toBe(200);
     expect(fake.calls.token).toBe(2);
+  });
+
+  it('a browser without a session: its flow id holds at most 20 pending authorizations, and is made within the per-address limit', async () => {
+    const { browser, app, vault } = await setup();
+    for (let i = 0; i < 20; i++) expect(await startFlow(browser)).not.toBe('');
+    const full = await browser.post('/oauth/start', { scope: 'spark:people_read' });
+    expect(full.statusCode).toBe(429);
+    expect(full.body).toContain('Too many authorizations in progress');
+    // One flow cookie held all of them, and no session was made.
+    expect([...browser.cookies.keys()]).toEqual(['webex_auth_flow']);
+    const signed = decodeURIComponent(browser.cookies.get('webex_auth_flow') ?? '');
+    expect(await vault.sessions.countPending(signed.slice(0, signed.lastIndexOf('.')))).toBe(20);
+    // New browsers from one address: each new flow id is spent from the address's budget, as a new session is.
+    let limited = 0;
+    for (let i = 0; i < 40; i++) {
+      const b = new Browser(app);
+      await b.get('/');
+      const res = await b.post('/oauth/start', { scope: 'spark:people_read' });
+      if (res.statusCode === 429) {
+        limited++;
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      } else expect(res.statusCode).toBe(303);
+    }
+    expect(limited).toBeGreaterThan(0);
   });
 
   it('Try it: a 403 is explained with the scope that fixes it', async () => {
     const { browser } = await setup({ granted: ['spark:rooms_read'] });
     const state = await startFlow(browser, ['spark:rooms_read']);
-    const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers.location);
+    const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers['content-location']);
     await browser.get(location);
     const tried = await browser.post(`${location}/try`, { endpoint: 'people-me' });
     expect(tried.statusCode).toBe(303);
@@ -200,7 +234,7 @@ describe('a completed flow', () => {
   it('Delete removes the connection', async () => {
     const { browser, vault } = await setup();
     const state = await startFlow(browser);
-    const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers.location);
+    const location = String((await browser.get(`/oauth?code=c&state=${state}`)).headers['content-location']);
     await browser.get(location);
     expect((await browser.post(`${location}/delete`, {})).statusCode).toBe(303);
     expect(await vault.connections.list()).toEqual([]);
@@ -299,7 +333,7 @@ describe('secrets stay out of logs', () => {
     const b = new Browser(t.app);
     await b.get('/');
     const state = await startFlow(b);
-    const location = String((await b.get(`/oauth?code=canary-code-value&state=${state}`)).headers.location);
+    const location = String((await b.get(`/oauth?code=canary-code-value&state=${state}`)).headers['content-location']);
     await b.get(location);
     await b.post(`${location}/try`, { endpoint: 'people-me' });
     await b.get(`/oauth?code=canary-code-value&state=${state}`);

@@ -38,7 +38,7 @@ describe('pages and headers', () => {
     expect(res.body).not.toMatch(/<script>(?!<\/script>)/);
   });
 
-  it('sets strict security headers; no cookie for a GET, a HttpOnly SameSite=Lax signed session cookie once a flow starts', async () => {
+  it('sets strict security headers; no cookie for a GET, a HttpOnly SameSite=Lax signed flow cookie once a flow starts', async () => {
     const { app: a } = await app();
     const res = await a.inject('/');
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
@@ -47,7 +47,8 @@ describe('pages and headers', () => {
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['cache-control']).toBe('no-store');
-    // No session is made for an anonymous GET; the first state to keep (a flow's PKCE verifier) makes one.
+    // No session is made for an anonymous GET; a flow's pending authorization (its PKCE verifier) is kept under a flow
+    // id, in a cookie of its own that lives as long as the authorization.
     expect(res.headers['set-cookie']).toBeUndefined();
     const b = new Browser(a);
     await b.get('/');
@@ -62,10 +63,11 @@ describe('pages and headers', () => {
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).toMatch(/Path=\//);
     expect(cookie).not.toMatch(/Secure/);
-    expect(cookie).toMatch(/^webex_auth_session=[^;]+\.[^;]+;/);
+    expect(cookie).toMatch(/Max-Age=900/);
+    expect(cookie).toMatch(/^webex_auth_flow=[^;]+\.[^;]+;/);
   });
 
-  it('serves https with a generated self-signed certificate and marks the session cookie Secure (__Host-)', async () => {
+  it('serves https with a generated self-signed certificate and marks the flow cookie Secure (__Host-)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'webex-auth-tls-'));
     const tls = selfSignedCertificate(dir);
     expect(tls.cert).toContain('BEGIN CERTIFICATE');
@@ -114,7 +116,7 @@ describe('pages and headers', () => {
     });
     expect(start.status).toBe(303);
     const cookie = String(start.headers['set-cookie']);
-    expect(cookie).toMatch(/^__Host-webex_auth_session=/);
+    expect(cookie).toMatch(/^__Host-webex_auth_flow=/);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; Path=\//);

@@ -403,13 +403,15 @@ describe('the return path after authorizing', () => {
     }
   });
 
-  it('without a return path the callback still leads to the connection page', async () => {
+  it('without a return path the callback answers with the connection page', async () => {
     const b = new Browser(app);
     await b.get('/');
     const started = await b.post('/oauth/start', { scope: ['spark:people_read'] });
     const callback = await consent(String(started.headers.location), 'alice@example.com');
     const done = await b.get(callback.pathname + callback.search);
-    expect(String(done.headers.location)).toMatch(/^\/connections\/[A-Za-z0-9_-]+$/);
+    expect(done.statusCode).toBe(200);
+    expect(done.headers.location).toBeUndefined();
+    expect(String(done.headers['content-location'])).toMatch(/^\/connections\/[A-Za-z0-9_-]+$/);
   });
 });
 

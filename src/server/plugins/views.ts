@@ -19,8 +19,11 @@ declare module 'fastify' {
     renderError(request: FastifyRequest, info: ErrorInfo): string;
   }
   interface FastifyReply {
-    /** Sends an HTML page (with `status`, else the status already set, else 200). */
-    page(title: string, body: SafeHtml, status?: number): FastifyReply;
+    /**
+     * Sends an HTML page (with `status`, else the status already set, else 200). `canonical`: the page's own address,
+     * when it is answered at another one (sent as `Content-Location` too).
+     */
+    page(title: string, body: SafeHtml, status?: number, canonical?: string): FastifyReply;
     /** Sends an error page with `info.status`. */
     errorPage(info: ErrorInfo): FastifyReply;
   }
@@ -54,10 +57,11 @@ export const viewsPlugin: FastifyPluginAsync<LayoutContext> = globalPlugin(async
     layout(ctx, info.title, errorView(info), viewer(request), brought(request)),
   );
   // Without a status, the one already set stays (`reply.code(401).page(…)`), else 200.
-  app.decorateReply('page', function (title: string, body: SafeHtml, status?: number) {
+  app.decorateReply('page', function (title: string, body: SafeHtml, status?: number, canonical?: string) {
+    if (canonical) this.header('content-location', canonical);
     return this.code(status ?? this.statusCode)
       .type('text/html; charset=utf-8')
-      .send(layout(ctx, title, body, viewer(this.request), brought(this.request)));
+      .send(layout(ctx, title, body, viewer(this.request), brought(this.request), canonical));
   });
   app.decorateReply('errorPage', function (info: ErrorInfo) {
     return this.code(info.status)

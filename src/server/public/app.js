@@ -46,3 +46,9 @@ document.addEventListener('error', (event) => dropBrokenAvatar(event.target), tr
 for (const img of document.querySelectorAll('.avatar img')) {
   if (img.complete && img.naturalWidth === 0) dropBrokenAvatar(img);
 }
+// A page answered at another address names its own in a canonical link (the OAuth callback answers with the
+// connection page): the address bar takes it, so reloading or bookmarking opens the page, not the spent callback.
+const canonical = document.querySelector('link[rel="canonical"]')?.getAttribute('href');
+if (canonical?.startsWith('/') && canonical !== location.pathname + location.search) {
+  history.replaceState(null, '', canonical);
+}

@@ -2,14 +2,15 @@
  * The result page `/connections/:id` and its actions (refresh, try it, delete). Only the connection's owner, or an
  * admin, may see or act on it; anyone else gets the same 404 as for an unknown id.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
 import { TokenCapError } from '../../vault/cap.js';
-import { type Connection, VaultError } from '../../vault/types.js';
+import { type Connection, type IntegrationRecord, type RevealedTokens, VaultError } from '../../vault/types.js';
 import { type RawResponse, WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
 import { personDetail, recordAudit } from '../audit.js';
+import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { SessionLimitError, type TryResult } from '../session.js';
 import { RECENT_ROOM_CALL, TRY_CALL_IDS, TRY_CALLS, type TryCall } from '../try-calls.js';
@@ -32,6 +33,53 @@ const recentRoomSchema = z.object({ items: z.array(z.object({ id: roomIdSchema }
 /** Proxied calls the page lists (the store keeps the newest 100 per connection). */
 const RECENT_CALLS_SHOWN = 25;
 
+/** The one-shot Try-it results of this session. */
+const flash = (request: FastifyRequest): Record<string, TryResult> | undefined =>
+  request.server.sessions.data(request).flash;
+
+/**
+ * Sends the connection page of `connection`, which the request may see (its owner or an admin). `callback`: the page
+ * is the OAuth callback's answer, which has the integration and the tokens just stored at hand (nothing is read back),
+ * and the page names its own address in a canonical link.
+ */
+export async function sendConnectionPage(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  connection: Connection,
+  callback?: { integration: Pick<IntegrationRecord, 'apiBase'>; tokens: RevealedTokens },
+): Promise<FastifyReply> {
+  const tokens = callback?.tokens ?? (await ctx.vault.connections.revealTokens(connection.id));
+  const tryResult = flash(request)?.[connection.id];
+  if (tryResult) {
+    delete flash(request)?.[connection.id];
+    await request.server.sessions.save(request);
+  }
+  const integration = callback?.integration ?? (await ctx.vault.integrations.get(connection.integrationId));
+  const [tokenCap, history, recentCalls] = await Promise.all([
+    ctx.vault.connections.tokenCap(connection.id),
+    ctx.vault.connections.history(connection.id, 50),
+    ctx.vault.proxyCalls?.recent(connection.id, RECENT_CALLS_SHOWN),
+  ]);
+  return reply.page(
+    connection.person.displayName,
+    connectionView({
+      tokenCap,
+      history,
+      recentCalls,
+      csrf: request.csrf,
+      connection,
+      tokens,
+      apiBase: integration?.apiBase ?? ctx.config.apiBase,
+      now: Date.now(),
+      tryResult,
+      showAvatar: ctx.config.mode !== 'demo',
+    }),
+    undefined,
+    callback ? `/connections/${encodeURIComponent(connection.id)}` : undefined,
+  );
+}
+
 /** Registers the connection pages. */
 export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: FastifyInstance, { ctx }) => {
   /** The connection of `:id` if this request may see it. */
@@ -43,9 +91,6 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
   }
   /** Per-account budget of "Revoke at Webex". */
   const limited = createAccountLimiter();
-  /** The one-shot Try-it results of this session. */
-  const flash = (request: FastifyRequest): Record<string, TryResult> | undefined =>
-    request.server.sessions.data(request).flash;
   const notFound = {
     status: 404,
     title: 'Connection not found',
@@ -56,33 +101,7 @@ export const connectionRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fa
   app.get('/connections/:id', async (request, reply) => {
     const connection = await load(request);
     if (!connection) return reply.errorPage(notFound);
-    const tokens = await ctx.vault.connections.revealTokens(connection.id);
-    const tryResult = flash(request)?.[connection.id];
-    if (tryResult) {
-      delete flash(request)?.[connection.id];
-      await request.server.sessions.save(request);
-    }
-    const integration = await ctx.vault.integrations.get(connection.integrationId);
-    const [tokenCap, history, recentCalls] = await Promise.all([
-      ctx.vault.connections.tokenCap(connection.id),
-      ctx.vault.connections.history(connection.id, 50),
-      ctx.vault.proxyCalls?.recent(connection.id, RECENT_CALLS_SHOWN),
-    ]);
-    return reply.page(
-      connection.person.displayName,
-      connectionView({
-        tokenCap,
-        history,
-        recentCalls,
-        csrf: request.csrf,
-        connection,
-        tokens,
-        apiBase: integration?.apiBase ?? ctx.config.apiBase,
-        now: Date.now(),
-        tryResult,
-        showAvatar: ctx.config.mode !== 'demo',
-      }),
-    );
+    return sendConnectionPage(ctx, request, reply, connection);
   });
 
   app.post('/connections/:id/refresh', async (request, reply) => {

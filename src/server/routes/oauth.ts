@@ -2,7 +2,7 @@
  * The OAuth routes: `POST /oauth/start` (fresh state + PKCE + nonce, kept per state in the session, then a redirect to
  * Webex) and the callback, served at the path of each redirect URI in use (`/oauth` by default, `/webex-auth.html` as
  * the Webex guides register it). The callback takes the pending authorization out of the session before the code
- * exchange, so a reused callback URL never exchanges twice.
+ * exchange, so a reused callback URL never exchanges twice, and answers with the new connection's page.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
@@ -21,6 +21,7 @@ import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { SESSION_LIMITS } from '../session.js';
 import { SCOPE_PRESETS } from '../views/home.js';
+import { sendConnectionPage } from './connections.js';
 import { completeSignIn, type RouteOptions } from './signin.js';
 import { addPersonToSpace } from './space.js';
 
@@ -77,12 +78,12 @@ async function start(
     return reply.errorPage({ status: 400, ...e });
   }
   const full = await writeTogether(ctx, async () => {
-    // A session made just now has nothing pending: only an existing one is counted.
-    const existing = request.session;
-    const session = await request.server.sessions.ensure(request, reply);
-    if (existing && (await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) return true;
+    // Kept under the browser's session, else under its flow id (session.ts): a flow makes no session of its own.
+    const browser = request.server.sessions.browserId(request, reply);
+    // An id made just now has nothing pending: only an existing one is counted.
+    if (!browser.isNew && (await ctx.vault.sessions.countPending(browser.id)) >= SESSION_LIMITS.maxPending) return true;
     await ctx.vault.sessions.addPending(
-      session.id,
+      browser.id,
       {
         purpose: 'connect',
         integrationId,
@@ -116,15 +117,33 @@ function hasCallbackParams(query: Record<string, unknown>): boolean {
  */
 export async function isPendingCallback(ctx: ServerContext, request: FastifyRequest, path: string): Promise<boolean> {
   const state = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)).get('state');
-  if (!request.session || !state || state.length > 512) return false;
-  const info = await ctx.vault.sessions.findPending(request.session.id, state);
+  const info = await findPendingOf(ctx, request, state);
   return info?.redirectPath === path;
+}
+
+/** This browser's pending authorization of `state` (taken or not), under its session or its flow id. */
+async function findPendingOf(ctx: ServerContext, request: FastifyRequest, state: string | null) {
+  if (!state || state.length > 512) return undefined;
+  for (const id of request.server.sessions.browserIds(request)) {
+    const info = await ctx.vault.sessions.findPending(id, state);
+    if (info) return info;
+  }
+  return undefined;
+}
+
+/** Takes this browser's pending authorization of `state`, under its session or its flow id (at most once). */
+async function takePendingOf(ctx: ServerContext, request: FastifyRequest, state: string) {
+  if (!state || state.length > 512) return undefined;
+  for (const id of request.server.sessions.browserIds(request)) {
+    const taken = await ctx.vault.sessions.takePending(id, state);
+    if (taken) return taken;
+  }
+  return undefined;
 }
 
 /** Handles the authorization callback at `request.url`: a sign-in, or a connection for the session's owner. */
 export async function handleCallback(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const sessions = ctx.vault.sessions;
-  const session = request.session;
   const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
   if (rawQuery.length > MAX_CALLBACK_QUERY) {
     return reply.errorPage({
@@ -137,15 +156,19 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
   const params = new URLSearchParams(rawQuery);
   const state = params.get('state') ?? '';
   // Taken before parsing, at most once across every instance sharing the store (an atomic UPDATE … RETURNING).
-  const taken = session && state && state.length <= 512 ? await sessions.takePending(session.id, state) : undefined;
+  const taken = await takePendingOf(ctx, request, state);
   try {
     // Checked before parseCallback reads `error`: Webex's error_description is shown only for an answer to a flow
     // this browser started; any other callback (a link another site planted) gets the fixed mismatch text.
-    if (!taken || !session) throw new StateMismatchError('no pending authorization');
+    if (!taken) throw new StateMismatchError('no pending authorization');
     const parsed = parseCallback(params, (s) => (s === taken.pending.state ? taken.pending : undefined));
     const integration = await ctx.vault.getIntegrationWithSecret(taken.integrationId);
     if (!integration) throw new StateMismatchError('integration gone');
-    if (taken.purpose === 'signin') return await completeSignIn(ctx, request, reply, integration, parsed);
+    if (taken.purpose === 'signin') {
+      // A sign-in is always started in a session (signin.ts).
+      if (!request.session) throw new StateMismatchError('sign-in without a session');
+      return await completeSignIn(ctx, request, reply, integration, parsed);
+    }
     // The connection belongs to whoever started the flow; if the browser signed in as someone else since, it is refused.
     const ownerId = request.principal.ownerId;
     if (ownerId === undefined || taken.ownerId !== ownerId) {
@@ -187,17 +210,30 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
         detail: personDetail(saved),
       });
       // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
-      await request.server.sessions.rotate(request, reply);
+      // A browser without a session (a flow id) has none to rotate, and gets none.
+      if (request.session) await request.server.sessions.rotate(request, reply);
       return saved;
     });
     // The space demo belongs to the local demo: a team server never adds its members to the bot's space.
     if (me && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, me, request.log);
     // A return path asked for when the flow started (checked then, and again here: it came out of storage).
-    const next = returnPath(taken.returnTo) ?? `/connections/${encodeURIComponent(connection.id)}`;
-    return reply.code(303).redirect(next);
+    const next = returnPath(taken.returnTo);
+    if (next) return reply.code(303).redirect(next);
+    // Else the answer is the connection page itself, one round trip sooner than a redirect to it: it names its own
+    // address (Content-Location, a canonical link that app.js puts in the address bar), so a reload opens the page
+    // instead of the spent callback. No-store and no-referrer, as every page: the spent code is in this address.
+    return sendConnectionPage(ctx, request, reply, connection, {
+      integration,
+      // What was just stored, as revealTokens would read it back.
+      tokens: {
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expiresAt: connection.accessExpiresAt,
+        refreshExpiresAt: connection.refreshExpiresAt,
+      },
+    });
   } catch (error) {
-    const used =
-      !taken && session && state && state.length <= 512 ? await sessions.findPending(session.id, state) : undefined;
+    const used = taken ? undefined : await findPendingOf(ctx, request, state);
     if (error instanceof StateMismatchError && used?.taken) {
       const connectionId = used.connectionId;
       return reply.errorPage({

@@ -48,9 +48,17 @@ export const DEMO_BANNER_BROUGHT = "Demo mode — the configured integration is 
 
 /**
  * Renders a whole HTML document. `brought`: the request's session uses an integration it brought, not the configured
- * (in demo mode, the emulator's) one.
+ * (in demo mode, the emulator's) one. `canonical`: the page's own address when it is answered at another one (the
+ * OAuth callback answers with the connection page); app.js puts it in the address bar.
  */
-export function layout(ctx: LayoutContext, title: string, body: SafeHtml, viewer?: Viewer, brought = false): string {
+export function layout(
+  ctx: LayoutContext,
+  title: string,
+  body: SafeHtml,
+  viewer?: Viewer,
+  brought = false,
+  canonical?: string,
+): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -58,7 +66,12 @@ export function layout(ctx: LayoutContext, title: string, body: SafeHtml, viewer
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title} · webex-auth</title>
-<link rel="stylesheet" href="/static/style.css">
+<link rel="stylesheet" href="/static/style.css">${
+    canonical
+      ? html`
+<link rel="canonical" href="${canonical}">`
+      : ''
+  }
 <script src="/static/app.js" defer></script>
 </head>
 <body>
