@@ -5,7 +5,9 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import { scopesForEndpoint } from '../../scopes/catalog.js';
-import { TokenCapError } from '../../vault/cap.js';
+import { TokenCapError, type TokenCapStatus } from '../../vault/cap.js';
+import type { RefreshRecord } from '../../vault/history.js';
+import type { RecentProxyCall } from '../../vault/proxy-calls.js';
 import { type Connection, type IntegrationRecord, type RevealedTokens, VaultError } from '../../vault/types.js';
 import { type RawResponse, WebexClient } from '../../webex/client.js';
 import { owns } from '../access/principal.js';
@@ -37,17 +39,34 @@ const RECENT_CALLS_SHOWN = 25;
 const flash = (request: FastifyRequest): Record<string, TryResult> | undefined =>
   request.server.sessions.data(request).flash;
 
+/** What the connection page shows of a connection's life: its person's live-token cap, its refreshes, its proxy calls. */
+export interface ConnectionFacts {
+  tokenCap: TokenCapStatus | undefined;
+  history: RefreshRecord[];
+  recentCalls: RecentProxyCall[] | undefined;
+}
+
+/** Reads the {@link ConnectionFacts} of connection `id`. */
+export async function connectionFacts(ctx: ServerContext, id: string): Promise<ConnectionFacts> {
+  const [tokenCap, history, recentCalls] = await Promise.all([
+    ctx.vault.connections.tokenCap(id),
+    ctx.vault.connections.history(id, 50),
+    ctx.vault.proxyCalls?.recent(id, RECENT_CALLS_SHOWN),
+  ]);
+  return { tokenCap, history, recentCalls };
+}
+
 /**
  * Sends the connection page of `connection`, which the request may see (its owner or an admin). `callback`: the page
- * is the OAuth callback's answer, which has the integration and the tokens just stored at hand (nothing is read back),
- * and the page names its own address in a canonical link.
+ * is the OAuth callback's answer, which has at hand the integration, the tokens just stored and the facts it read in
+ * its write transaction (nothing is read again), and the page names its own address in a canonical link.
  */
 export async function sendConnectionPage(
   ctx: ServerContext,
   request: FastifyRequest,
   reply: FastifyReply,
   connection: Connection,
-  callback?: { integration: Pick<IntegrationRecord, 'apiBase'>; tokens: RevealedTokens },
+  callback?: { integration: Pick<IntegrationRecord, 'apiBase'>; tokens: RevealedTokens; facts?: ConnectionFacts },
 ): Promise<FastifyReply> {
   const tokens = callback?.tokens ?? (await ctx.vault.connections.revealTokens(connection.id));
   const tryResult = flash(request)?.[connection.id];
@@ -56,17 +75,11 @@ export async function sendConnectionPage(
     await request.server.sessions.save(request);
   }
   const integration = callback?.integration ?? (await ctx.vault.integrations.get(connection.integrationId));
-  const [tokenCap, history, recentCalls] = await Promise.all([
-    ctx.vault.connections.tokenCap(connection.id),
-    ctx.vault.connections.history(connection.id, 50),
-    ctx.vault.proxyCalls?.recent(connection.id, RECENT_CALLS_SHOWN),
-  ]);
+  const facts = callback?.facts ?? (await connectionFacts(ctx, connection.id));
   return reply.page(
     connection.person.displayName,
     connectionView({
-      tokenCap,
-      history,
-      recentCalls,
+      ...facts,
       csrf: request.csrf,
       connection,
       tokens,

@@ -21,7 +21,7 @@ import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { SESSION_LIMITS } from '../session.js';
 import { SCOPE_PRESETS } from '../views/home.js';
-import { sendConnectionPage } from './connections.js';
+import { connectionFacts, sendConnectionPage } from './connections.js';
 import { completeSignIn, type RouteOptions } from './signin.js';
 import { addPersonToSpace } from './space.js';
 
@@ -192,8 +192,11 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       claims,
       fetch: ctx.fetch,
     });
-    // From here to the new session id nothing waits on the network: the writes are committed together.
-    const connection = await writeTogether(ctx, async () => {
+    // A return path asked for when the flow started (checked then, and again here: it came out of storage).
+    const next = returnPath(taken.returnTo);
+    // From here to the new session id nothing waits on the network: the writes are committed together, and the
+    // connection page's facts are read in the same transaction.
+    const { connection, facts } = await writeTogether(ctx, async () => {
       const saved = await ctx.vault.connections.saveFromGrant({
         ownerId,
         integrationId: taken.integrationId,
@@ -212,18 +215,18 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
       // A browser without a session (a flow id) has none to rotate, and gets none.
       if (request.session) await request.server.sessions.rotate(request, reply);
-      return saved;
+      // The page is the answer unless the flow asked to return elsewhere.
+      return { connection: saved, facts: next ? undefined : await connectionFacts(ctx, saved.id) };
     });
     // The space demo belongs to the local demo: a team server never adds its members to the bot's space.
     if (me && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, me, request.log);
-    // A return path asked for when the flow started (checked then, and again here: it came out of storage).
-    const next = returnPath(taken.returnTo);
     if (next) return reply.code(303).redirect(next);
     // Else the answer is the connection page itself, one round trip sooner than a redirect to it: it names its own
     // address (Content-Location, a canonical link that app.js puts in the address bar), so a reload opens the page
     // instead of the spent callback. No-store and no-referrer, as every page: the spent code is in this address.
     return sendConnectionPage(ctx, request, reply, connection, {
       integration,
+      facts,
       // What was just stored, as revealTokens would read it back.
       tokens: {
         accessToken: tokens.accessToken,
