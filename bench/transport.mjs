@@ -1,4 +1,4 @@
-// The server's one transport (src/transport/: a `fetch` over undici 7's `Agent.request`, injected into oauth/ and
+// The server's one transport (src/transport/: a `fetch` over undici 7's `Agent.dispatch`, injected into oauth/ and
 // webex/) against Node's global `fetch` (undici's WHATWG path), on the three calls the server makes to Webex:
 //
 // - refresh: `POST /v1/access_token` with a refresh_token grant, form-encoded with client_secret_post, as the vault's
@@ -209,7 +209,7 @@ for (const [pathName, modes] of Object.entries(figures)) {
 }
 
 report('transport', rows, [
-  `src/transport/ (undici ${(await import('undici/package.json', { with: { type: 'json' } })).default.version} Agent.request) vs Node ${process.version}'s global fetch (its own undici ${process.versions.undici}), against the emulator in its own process; ${N} calls per batch, medians of ${ROUNDS} rounds with rotating order; ratio = ${SUBJECT} / ${BASELINE}. Load average (1/5/15 min) at start ${loadAtStart}, at end ${await loadAverage()}.`,
+  `src/transport/ (undici ${(await import('undici/package.json', { with: { type: 'json' } })).default.version} Agent.dispatch) vs Node ${process.version}'s global fetch (its own undici ${process.versions.undici}), against the emulator in its own process; ${N} calls per batch, medians of ${ROUNDS} rounds with rotating order; ratio = ${SUBJECT} / ${BASELINE}. Load average (1/5/15 min) at start ${loadAtStart}, at end ${await loadAverage()}.`,
   ...perRound,
 ]);
 

@@ -1,8 +1,9 @@
 /**
- * A {@link FetchLike} over undici's `Dispatcher.request`, for the server's calls to Webex (token endpoint, people/me,
+ * A {@link FetchLike} over undici's `Dispatcher.dispatch`, for the server's calls to Webex (token endpoint, people/me,
  * JWKS, userinfo, webhooks). Node's global `fetch` (undici's WHATWG path) spends most of a call's client CPU on
- * Request/Headers objects and web streams; `request` skips them (bench/transport.mjs). The answer is read whole
- * (bounded by `maxBodyBytes`) and handed back as a real `Response` that reads those bytes (`ReceivedResponse`).
+ * Request/Headers objects and web streams, and `Dispatcher.request` still on a Node stream per answer body; a handler
+ * of our own skips both (receive.ts, bench/transport.mjs). The answer is collected whole (bounded by `maxBodyBytes`)
+ * and handed back as a real `Response` that reads those bytes (`ReceivedResponse`).
  *
  * It sends what our own callers send — a string or URL, `redirect: 'manual'`, headers as a plain object, `Headers`
  * or pairs, a string, `URLSearchParams` or byte body, an optional `AbortSignal` — and hands anything else (redirects
@@ -11,9 +12,9 @@
  */
 import type { Dispatcher } from 'undici';
 import type { FetchLike } from '../oauth/types.js';
-import { readBody } from './read-body.js';
+import { AnswerReceiver, type ReceivedAnswer } from './receive.js';
 
-/** The Fetch standard's null body statuses a final answer can have (101 and 103 fail before, see below). */
+/** The Fetch standard's null body statuses a final answer can have (a 1xx is none: see receive.ts). */
 const NULL_BODY = new Set([204, 205, 304]);
 
 /** A network failure as `fetch` reports one. */
@@ -200,41 +201,29 @@ export function dispatcherFetch(
     const headers: Record<string, string> = { 'user-agent': 'node', ...headerRecord(init.headers) };
     if (body?.type && !('content-type' in headers)) headers['content-type'] = body.type;
     const dispatcher = await agent();
-    const request: Dispatcher.RequestOptions = {
+    const request: Dispatcher.DispatchOptions = {
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: method as Dispatcher.HttpMethod,
       headers,
       body: body?.bytes ?? null,
-      ...(signal ? { signal } : {}),
     };
-    let answer: Dispatcher.ResponseData;
+    let answer: ReceivedAnswer;
     for (let attempt = 0; ; attempt++) {
+      const receiver = new AnswerReceiver(maxBodyBytes, signal);
+      dispatcher.dispatch(request, receiver);
       try {
-        answer = await dispatcher.request(request);
+        answer = await receiver.answer;
         break;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        if (attempt === 0 && (method === 'GET' || method === 'HEAD') && isReset(error)) continue;
-        throw fetchFailed(error);
+        const retry = attempt === 0 && !receiver.started && (method === 'GET' || method === 'HEAD') && isReset(error);
+        if (!retry) throw fetchFailed(error);
       }
     }
     const { statusCode, statusText } = answer;
     // Node's Buffers are never over a SharedArrayBuffer.
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      // `Response` takes 200–599 only; an informational or out-of-range final status is no answer fetch gives.
-      if (statusCode < 200 || statusCode > 599) throw new RangeError(`unusable status ${statusCode}`);
-      if (Number(answer.headers['content-length']) > maxBodyBytes) {
-        throw new RangeError(`answer body over ${maxBodyBytes} bytes`);
-      }
-      bytes = (await readBody(answer.body, maxBodyBytes)) as Uint8Array<ArrayBuffer>;
-    } catch (error) {
-      // Destroying the body emits its abort as an error: already reported here.
-      answer.body.on('error', () => {}).destroy();
-      if (signal?.aborted) throw signal.reason;
-      throw fetchFailed(error);
-    }
+    const bytes = answer.body as Uint8Array<ArrayBuffer>;
     try {
       return receivedResponse()(NULL_BODY.has(statusCode) || method === 'HEAD' ? null : bytes, {
         status: statusCode,

@@ -4,13 +4,14 @@
  * redirect, reports aborts and failures as fetch does, refuses oversized answers and odd statuses, sends a POST once
  * even on a dropped connection, and shares its undici Agent with the proxy (`dispatcher()`).
  */
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { responseHeader } from '../../src/oauth/http.js';
 import { selfSignedCertificate } from '../../src/server/https.js';
 import { createTransport, type Transport } from '../../src/transport/index.js';
@@ -270,6 +271,77 @@ describe('transport fetch', () => {
     }
   });
 
+  it('aborts the request (its connection closes) as soon as a streamed answer passes the limit', async () => {
+    const small = createTransport({ maxBodyBytes: 1000 });
+    try {
+      let closed: Promise<void> | undefined;
+      handler = (req, _body, res) => {
+        closed = new Promise((resolve) => req.socket.once('close', () => resolve()));
+        // Passes the limit, then never ends: only the client's abort ends the exchange.
+        for (let i = 0; i < 3; i++) res.write('x'.repeat(500));
+      };
+      const failed = await small.fetch(`${base}/endless`, { redirect: 'manual' }).catch((e: unknown) => e);
+      expect(String((failed as TypeError).cause)).toMatch(/over 1000 bytes/);
+      await closed;
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('rejects an abort at once while the request waits for a connection, and never sends it', async () => {
+    const one = createTransport({ connections: 1 });
+    try {
+      const paths: string[] = [];
+      let release: (() => void) | undefined;
+      handler = (req, _body, res) => {
+        paths.push(req.url ?? '');
+        if (req.url === '/busy') release = () => res.end('done');
+        else res.end('ok');
+      };
+      const busy = one.fetch(`${base}/busy`, { redirect: 'manual' });
+      await vi.waitFor(() => expect(release).toBeDefined());
+      const controller = new AbortController();
+      const queued = one.fetch(`${base}/queued`, { redirect: 'manual', signal: controller.signal });
+      controller.abort(new Error('not waiting'));
+      await expect(queued).rejects.toThrow('not waiting');
+      release?.();
+      expect(await (await busy).text()).toBe('done');
+      expect(await (await one.fetch(`${base}/next`, { redirect: 'manual' })).text()).toBe('ok');
+      expect(paths).toEqual(['/busy', '/next']);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('leaves no listener on the caller’s signal once a call ends, answered or failed', async () => {
+    const signal = new AbortController().signal;
+    handler = (_req, _body, res) => res.end('ok');
+    for (let i = 0; i < 20; i++) await (await t.fetch(`${base}/${i}`, { redirect: 'manual', signal })).text();
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    const small = createTransport({ maxBodyBytes: 1 });
+    try {
+      await expect(small.fetch(`${base}/big`, { redirect: 'manual', signal })).rejects.toThrow('fetch failed');
+    } finally {
+      await small.close();
+    }
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('waits past an informational answer (103) for the final one', async () => {
+    const raw = await rawServer(
+      'HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-final: 1\r\n\r\nok',
+    );
+    try {
+      const r = await t.fetch(raw.url, { redirect: 'manual' });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-final')).toBe('1');
+      expect(r.headers.get('link')).toBeNull();
+      expect(await r.text()).toBe('ok');
+    } finally {
+      await raw.close();
+    }
+  });
+
   it('closes a kept-alive connection left unused longer than keepAliveMs', async () => {
     const brief = createTransport({ keepAliveMs: 100 });
     try {
@@ -333,6 +405,22 @@ describe('transport fetch', () => {
       try {
         expect(await (await own.fetch(`${base}/b`, { redirect: 'manual' })).text()).toBe('answered');
         expect(seen).toEqual(['GET', 'GET']);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('never sends a GET again once its answer began: the server did answer it', async () => {
+      const own = createTransport();
+      try {
+        let calls = 0;
+        handler = (req, _body, res) => {
+          calls++;
+          res.writeHead(200, { 'content-length': '100' });
+          res.write('partial', () => req.socket.destroy());
+        };
+        await expect(own.fetch(`${base}/cut`, { redirect: 'manual' })).rejects.toThrow('fetch failed');
+        expect(calls).toBe(1);
       } finally {
         await own.close();
       }
