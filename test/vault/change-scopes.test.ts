@@ -79,8 +79,16 @@ forEachStore('table-scope change stamps', 'scopes', (store) => {
       createdAt: 1,
       updatedAt: 1,
     });
-    await s.deleteSession('h1');
-    await s.movePending('h1', 'h2');
+    await s.rotateSession('h1', {
+      idHash: 'h2',
+      accountId: undefined,
+      dataEnc: 'enc',
+      keyId: 'k',
+      expiresAt: 2,
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    await s.deleteSession('h2');
     expect(s.changeStamp?.('connections')).not.toBe(connections);
     expect(TABLE_SCOPES.map((scope) => s.changeStamp?.(scope))).toEqual(before);
   });

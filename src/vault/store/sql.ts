@@ -675,8 +675,8 @@ export class SqlStore implements Store {
     return this.web.deleteSession(idHash);
   }
 
-  movePending(fromSessionHash: string, toSessionHash: string): Promise<void> {
-    return this.web.movePending(fromSessionHash, toSessionHash);
+  rotateSession(fromIdHash: string, row: SessionRow): Promise<void> {
+    return this.web.rotateSession(fromIdHash, row);
   }
 
   insertPending(row: PendingRow): Promise<void> {

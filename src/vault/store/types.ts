@@ -452,8 +452,12 @@ export interface Store {
   ): Promise<boolean>;
   /** Deletes a session and its pending authorizations. */
   deleteSession(idHash: string): Promise<boolean>;
-  /** Moves a session's pending authorizations to another session (the session id rotates at sign-in). */
-  movePending(fromSessionHash: string, toSessionHash: string): Promise<void>;
+  /**
+   * Rotates a session's id (at sign-in): the row of `fromIdHash` becomes `row` (its new id hash, data, account and
+   * expiry), so the old id finds nothing from then on, and the session's pending authorizations move with it. When
+   * no row of `fromIdHash` is left (deleted meanwhile), `row` is inserted as a new session.
+   */
+  rotateSession(fromIdHash: string, row: SessionRow): Promise<void>;
 
   insertPending(row: PendingRow): Promise<void>;
   /**
