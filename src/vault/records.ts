@@ -20,7 +20,8 @@ export function integrationRecord(r: IntegrationRow): IntegrationRecord {
     ownerId: r.ownerId,
     clientId: r.clientId,
     redirectUri: r.redirectUri,
-    scopes: r.scopes,
+    // A copy: the row may be one the integration cache shares between calls (integrations.ts).
+    scopes: [...r.scopes],
     apiBase: r.apiBase,
     createdAt: r.createdAt,
   };

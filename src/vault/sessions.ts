@@ -100,17 +100,20 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
     return { id, accountId, data: payload.data, expiresAt: row.expiresAt, createdAt: row.createdAt };
   }
 
+  /** A new session (a fresh id) holding `accountId` and `data`, stored in place of `fromIdHash`'s row when given. */
   async function insert(
     accountId: string | undefined,
     data: Record<string, unknown>,
     ttlMs: number,
     createdAt?: number,
+    fromIdHash?: string,
   ) {
     checkTtl(ttlMs);
     const id = secureRandomBytes(32).toString('base64url');
     const now = clock();
     const row = sessionRow(sha256(id), accountId, data, now + ttlMs, createdAt ?? now, now);
-    await store.insertSession(row);
+    if (fromIdHash === undefined) await store.insertSession(row);
+    else await store.rotateSession(fromIdHash, row);
     return { id, accountId, data, expiresAt: row.expiresAt, createdAt: row.createdAt } satisfies WebSession;
   }
 
@@ -138,13 +141,9 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
     },
 
     async rotate(session, ttlMs) {
-      const next = await insert(session.accountId, session.data, ttlMs, session.createdAt);
-      if (isSessionId(session.id)) {
-        const oldHash = sha256(session.id);
-        await store.movePending(oldHash, sha256(next.id));
-        await store.deleteSession(oldHash);
-        sealed.forget(sessionSlot(oldHash));
-      }
+      const oldHash = isSessionId(session.id) ? sha256(session.id) : undefined;
+      const next = await insert(session.accountId, session.data, ttlMs, session.createdAt, oldHash);
+      if (oldHash !== undefined) sealed.forget(sessionSlot(oldHash));
       return next;
     },
 

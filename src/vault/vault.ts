@@ -18,7 +18,7 @@ import { describeKeychainEntry } from './crypto/keychain.js';
 import type { KeyRing } from './crypto/keyring.js';
 import { OpenedSecrets } from './crypto/opened.js';
 import { createIdentities, type Identities } from './identities.js';
-import { createIntegrations, integrationWithSecret } from './integrations.js';
+import { cachedIntegrationRows, createIntegrations, integrationWithSecret } from './integrations.js';
 import { LiveKeys } from './key-reload.js';
 import { VaultMetrics } from './metrics.js';
 import { createProxyCalls } from './proxy-calls.js';
@@ -123,10 +123,12 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     lookup: options.webhookLookup,
   });
 
-  // Each OAuth callback opens its integration's client secret: kept in clear beside its unchanged ciphertext.
+  // Every step of a browser flow reads its integration: rows (with their ciphertext) are cached while the store reports
+  // no write to integrations. Each OAuth callback opens the client secret: kept in clear beside its unchanged ciphertext.
+  const integrationRow = cachedIntegrationRows(store);
   const integrationSecrets = new OpenedSecrets(ring, 100);
   const getIntegrationWithSecret: Vault['getIntegrationWithSecret'] = (id) =>
-    integrationWithSecret({ store, ring: integrationSecrets }, id);
+    integrationWithSecret({ row: integrationRow, ring: integrationSecrets }, id);
 
   const refresher = new Refresher({
     store,
@@ -223,7 +225,7 @@ export async function openVault(config: Config, options: OpenVaultOptions & Vaul
     keyLocation: { source: keys.source, path: keys.path, account: keys.account },
     storeKind: store.kind,
     drainWebhooks: () => webhooks.drain(),
-    integrations: createIntegrations({ store, ring, clock }),
+    integrations: createIntegrations({ store, ring, clock, row: integrationRow }),
     accounts: createAccounts(store, clock),
     sessions: createWebSessions(store, ring, clock),
     deriveKeys: (purpose) => live.deriveKeys(purpose),

@@ -20,6 +20,7 @@ import { isWebexAuthError } from '../errors.js';
 import type { Clock, FetchLike } from '../oauth/types.js';
 import type { KeyRing } from './crypto/keyring.js';
 import { webhookSecretSlot } from './slots.js';
+import { StampedCache } from './stamped-cache.js';
 import type { Store, WebhookDeliveryRow, WebhookEndpointRow } from './store/types.js';
 import type { VaultEvent, VaultEventExtra } from './types.js';
 import {
@@ -143,6 +144,9 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   const lookup = options.lookup ?? systemLookup;
   const operatorSecret = options.secret ? webhookSecretOf(options.secret) : undefined;
   let guardedClient: FetchLike | undefined;
+  // Every grant looks up its owner's endpoints, and most owners have none: the answer (empty or not, ciphertexts only)
+  // is reused while the store reports no write to webhook_endpoints (stamped-cache.ts).
+  const targetRows = store && new StampedCache<string, readonly WebhookEndpointRow[]>(store, 'webhookEndpoints');
 
   /** The client of members' endpoints: a connect-time look-up that refuses private addresses (webhook-client.ts). */
   async function guarded(): Promise<FetchLike> {
@@ -300,6 +304,16 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     }
   }
 
+  /** The owner's endpoints for an event of `connectionId` (none when the store cannot be read). */
+  function endpointsOf(s: Store, ownerId: string, connectionId: string | undefined) {
+    const read = async () => Object.freeze(await s.webhookTargets(ownerId, connectionId));
+    const rows = targetRows ? targetRows.get(`${ownerId}\n${connectionId ?? ''}`, read) : read();
+    return rows.then(
+      (r) => r ?? [],
+      () => [],
+    );
+  }
+
   const operator = (): Target | undefined =>
     options.url
       ? { endpointId: OPERATOR_ENDPOINT, url: options.url, secret: operatorSecret, guarded: false }
@@ -321,7 +335,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     const op = operator();
     if (op) targets.push(op);
     if (store && ownerId !== undefined) {
-      const rows = await store.webhookTargets(ownerId, isKey ? undefined : event.subjectId).catch(() => []);
+      const rows = await endpointsOf(store, ownerId, isKey ? undefined : event.subjectId);
       for (const r of rows) {
         const t = targetOf(r);
         if (t) targets.push(t);

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BoundedCache } from '../../src/vault/bounded-cache.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
 import { openSqliteStore } from '../../src/vault/store/sqlite.js';
-import type { ConnectionRow, Store } from '../../src/vault/store/types.js';
+import type { ChangeScope, ConnectionRow, Store } from '../../src/vault/store/types.js';
 import { fakeWebex } from './fake-webex.js';
 import {
   dropSchema,
@@ -47,11 +47,12 @@ describe('BoundedCache', () => {
 async function countedVault() {
   const t = tempDir();
   const store = await openSqliteStore(join(t.dir, 'vault.db'));
-  const reads = { keys: 0, connections: 0 };
+  const reads = { keys: 0, connections: 0, integrations: 0 };
   const counted = new Proxy(store, {
     get(target, name, receiver) {
       if (name === 'findApiKeyByHash') reads.keys++;
       if (name === 'getConnection') reads.connections++;
+      if (name === 'getIntegration') reads.integrations++;
       const value = Reflect.get(target, name, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -68,12 +69,13 @@ async function countedVault() {
   });
   reads.keys = 0;
   reads.connections = 0;
+  reads.integrations = 0;
   const close = async () => {
     await vault.close();
     await store.close();
     t.cleanup();
   };
-  return { vault, store, id, reads, close };
+  return { vault, store, id, integrationId: integration.id, reads, close };
 }
 
 describe('hot-path caches under concurrency', () => {
@@ -115,6 +117,44 @@ describe('hot-path caches under concurrency', () => {
       reads.connections = 0;
       expect((await vault.connections.get(id))?.status).toBe('needs_reauth');
       expect(reads.connections).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('the integration cache', () => {
+  it('reads an integration once across a browser flow’s writes, and again after any write to integrations', async () => {
+    const { vault, store, integrationId, reads, close } = await countedVault();
+    try {
+      const first = await vault.integrations.get(integrationId);
+      expect(first?.redirectUri).toBe(TEST_INTEGRATION.redirectUri);
+      // The record is the caller's: changing it does not reach the row the cache shares.
+      first?.scopes.push('changed');
+      // What a flow writes between its reads of the integration: a session, its rotation, a grant.
+      const session = await vault.sessions.create({ data: { step: 1 }, ttlMs: 60_000 });
+      await vault.sessions.rotate(session, 60_000);
+      await vault.connections.saveFromGrant({
+        integrationId,
+        tokens: tokenSet({ accessToken: 'ACCESS-1', refreshToken: 'REFRESH-1' }),
+        person: { id: 'p2', emails: ['p2@example.com'], displayName: 'p2' },
+        requestedScopes: ['spark:all'],
+      });
+      expect((await vault.integrations.get(integrationId))?.scopes).toEqual(TEST_INTEGRATION.scopes);
+      expect((await vault.getIntegrationWithSecret(integrationId))?.clientSecret).toBe(TEST_INTEGRATION.clientSecret);
+      expect(reads.integrations).toBe(1);
+      // Written here: seen at the next read.
+      await vault.integrations.upsert({ ...TEST_INTEGRATION, redirectUri: 'http://localhost:9999/oauth/callback' });
+      const before = reads.integrations;
+      expect((await vault.integrations.get(integrationId))?.redirectUri).toBe('http://localhost:9999/oauth/callback');
+      expect(reads.integrations).toBe(before + 1);
+      // Deleted here by a statement the vault never runs (the grants go with it): gone at the next read.
+      await (store as unknown as { db: { run(sql: string, p: unknown[]): Promise<number> } }).db.run(
+        'DELETE FROM integrations WHERE id = ?',
+        [integrationId],
+      );
+      expect(await vault.integrations.get(integrationId)).toBeUndefined();
+      expect(await vault.getIntegrationWithSecret(integrationId)).toBeUndefined();
     } finally {
       await close();
     }
@@ -233,7 +273,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     async function seen(
       vault: VaultInternals,
       check: () => boolean | Promise<boolean>,
-      scope: 'connections' | 'apiKeys' = 'connections',
+      scope: ChangeScope = 'connections',
     ) {
       for (;;) {
         const stamp = vault.store.changeStamp?.(scope);
@@ -383,6 +423,28 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         expect((await a.connections.getFreshToken(id)).accessToken).toBe('ACCESS-0');
         return a.tokenCache.cachedRow(id)?.keyId === rotated;
       });
+    });
+
+    it('an integration changed or deleted by another instance is seen by the next read here', async () => {
+      const { a, b } = await twoInstances();
+      const integration = await a.integrations.upsert(TEST_INTEGRATION);
+      expect((await a.getIntegrationWithSecret(integration.id))?.clientSecret).toBe(TEST_INTEGRATION.clientSecret);
+      expect((await a.integrations.get(integration.id))?.redirectUri).toBe(TEST_INTEGRATION.redirectUri); // cached
+      const changed = { ...TEST_INTEGRATION, redirectUri: 'http://localhost:9999/cb', clientSecret: 'other-secret' };
+      expect((await b.integrations.upsert(changed)).id).toBe(integration.id);
+      await seen(
+        a,
+        async () => (await a.integrations.get(integration.id))?.redirectUri === changed.redirectUri,
+        'integrations',
+      );
+      expect((await a.getIntegrationWithSecret(integration.id))?.clientSecret).toBe('other-secret');
+      // A delete by a statement another process ran (the Store offers none): the row is gone here too.
+      await (b.store as unknown as { db: { run(sql: string, p: unknown[]): Promise<number> } }).db.run(
+        'DELETE FROM integrations WHERE id = ?',
+        [integration.id],
+      );
+      await seen(a, async () => (await a.integrations.get(integration.id)) === undefined, 'integrations');
+      expect(await a.getIntegrationWithSecret(integration.id)).toBeUndefined();
     });
 
     it('holds at most `max` connections and keys, and still answers every one correctly', async () => {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lifecycleCard } from '../../src/server/views/lifecycle.js';
 import { TokenCapError, tokenCapStatus } from '../../src/vault/cap.js';
 import { openVault, type VaultInternals } from '../../src/vault/index.js';
+import { MINT_PRUNE_INTERVAL_MS } from '../../src/vault/store/sql-history.js';
 import {
   dropSchema,
   freshSchema,
@@ -190,6 +191,27 @@ describe.each([
       expect(await at(now + 127_000)).toEqual({ minted: 2, oldest: now + 129_000, atMost: 3 });
       // A cap this person is under is counted every time.
       expect(await at(now + 127_001)).toEqual({ minted: 2, oldest: now + 129_000, atMost: 3 });
+    },
+  );
+
+  it.skipIf(postgres && !pgUp)(
+    'drops a person’s expired mints at a later mint, at most once per interval, never a live one',
+    async () => {
+      const { vault, personId } = await open();
+      const t = Date.now();
+      const mint = (connectionId: string, mintedAt: number, ttl: number) =>
+        vault.store.recordTokenMint({ connectionId, personId, accessExpiresAt: mintedAt + ttl, mintedAt });
+      // Every row, expired or not, is counted by a count "at time 0".
+      const rows = async () => (await vault.store.liveTokenMints(personId, 0)).count;
+      // The grant minted one (pruning at its mint); two short-lived ones follow within the interval.
+      await mint('conn_a', t, 1000);
+      await mint('conn_b', t + 2000, 1000); // conn_a has expired: kept, the last prune is too recent
+      expect(await rows()).toBe(3);
+      expect((await vault.store.liveTokenMints(personId, t + 2500)).count).toBe(2); // the counts are exact all along
+      // An interval after the last prune, the next mint drops every expired one of this person, and only those.
+      await mint('conn_c', t + MINT_PRUNE_INTERVAL_MS + 10, 1000);
+      expect(await rows()).toBe(2); // the grant's (14 days) and conn_c's
+      expect((await vault.store.liveTokenMints(personId, t + MINT_PRUNE_INTERVAL_MS + 10)).count).toBe(2);
     },
   );
 

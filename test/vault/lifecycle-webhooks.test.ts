@@ -15,7 +15,20 @@ import type { FetchLike } from '../../src/oauth/types.js';
 import { openVault, type VaultInternals, webhookSecretOf } from '../../src/vault/index.js';
 import type { WebhookLookup } from '../../src/vault/webhook-address.js';
 import { createWebhookSender } from '../../src/vault/webhooks.js';
-import { TEST_INTEGRATION, TEST_KEY, TEST_KEY_2, tempDir, testConfig, tokenSet } from './helpers.js';
+import {
+  dropSchema,
+  freshSchema,
+  PG_URL,
+  postgresAvailable,
+  TEST_INTEGRATION,
+  TEST_KEY,
+  TEST_KEY_2,
+  tempDir,
+  testConfig,
+  tokenSet,
+} from './helpers.js';
+
+const pgUp = await postgresAvailable();
 
 interface Hit {
   path: string;
@@ -424,3 +437,49 @@ describe('event types other parts of the broker send', () => {
     expect(new Set(rx.hits.map((h) => h.headers['webhook-id'])).size).toBe(4);
   });
 });
+
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe.skipIf(kind === 'postgres' && !pgUp)(`endpoints written by another instance (${kind})`, () => {
+    it('an endpoint another instance adds gets the next event here, and one it deletes none', async () => {
+      const rx = await receiver();
+      const t = tempDir();
+      const schema = kind === 'postgres' ? freshSchema('hooks_two') : undefined;
+      const config = testConfig({
+        ...(kind === 'sqlite' ? { WEBEX_AUTH_DB: join(t.dir, 'vault.db') } : { DATABASE_URL: PG_URL }),
+        WEBEX_AUTH_KEYS: TEST_KEY,
+        ALLOW_PRIVATE_WEBHOOKS: 'true',
+      });
+      const options = { webhookBaseDelayMs: 1, ...(schema ? { schema } : {}) };
+      const a = await openVault(config, options);
+      const b = await openVault(config, options);
+      try {
+        const keyEvent = async () => {
+          await a.apiKeys.create({ name: 'k', connectionIds: [], ownerId: 'acc_two' });
+          await a.drainWebhooks();
+        };
+        /** Runs `write` in B, then lets A see it: SQLite reads another process's commit at its next event-loop turn,
+         * PostgreSQL once the notification arrives; either way A's stamp moves (or the test times out). */
+        const inB = async (write: () => Promise<unknown>) => {
+          const stamp = a.store.changeStamp?.('webhookEndpoints');
+          await write();
+          await until(() => a.store.changeStamp?.('webhookEndpoints') !== stamp, 'the stamp to move');
+        };
+        await keyEvent(); // no endpoint yet: A holds that answer
+        let made: Awaited<ReturnType<typeof b.webhooks.create>> | undefined;
+        await inB(async () => {
+          made = await b.webhooks.create({ ownerId: 'acc_two', url: `${rx.base}/two` });
+        });
+        await keyEvent();
+        expect(rx.hits.filter((h) => h.path === '/two')).toHaveLength(1);
+        await inB(async () => expect(await b.webhooks.remove(made?.endpoint.id ?? '')).toBe(true));
+        await keyEvent();
+        expect(rx.hits.filter((h) => h.path === '/two')).toHaveLength(1);
+      } finally {
+        await a.close();
+        await b.close();
+        if (schema) await dropSchema(schema);
+        t.cleanup();
+      }
+    });
+  });
+}

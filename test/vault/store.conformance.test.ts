@@ -515,15 +515,31 @@ function conformance(
       }
     });
 
-    it("moves a session's pending authorizations to another session", async () => {
+    it('rotates a session: the row under its new hash with the new values, the old hash gone, its pending moved', async () => {
+      await store.insertSession(session({ idHash: 'h3', accountId: undefined, dataEnc: 'old', expiresAt: 5000 }));
       await store.insertPending(pending({ stateHash: 'mv1', sessionHash: 'h3' }));
       await store.insertPending(pending({ stateHash: 'mv2', sessionHash: 'h3' }));
-      await store.movePending('h3', 'h4');
+      const rotated = session({
+        idHash: 'h4',
+        accountId: 'acct_r',
+        dataEnc: 'new',
+        keyId: 'k2',
+        expiresAt: 9000,
+        createdAt: 100,
+        updatedAt: 2000,
+      });
+      await store.rotateSession('h3', rotated);
+      expect(await store.getSession('h3', 1000)).toBeUndefined();
+      expect(await store.getSession('h4', 1000)).toEqual(rotated);
       expect(await store.getPending('mv1', 'h3')).toBeUndefined();
       expect(await store.countPending('h3', 1000)).toBe(0);
       expect(await store.countPending('h4', 1000)).toBe(2);
       expect(await store.takePending('mv1', 'h3', 1000)).toBeUndefined();
       expect((await store.takePending('mv1', 'h4', 1000))?.sessionHash).toBe('h4');
+      // The old row gone meanwhile (signed out elsewhere): the new one is inserted, as a new session.
+      const again = session({ idHash: 'h5', accountId: 'acct_r', dataEnc: 'again', expiresAt: 9000 });
+      await store.rotateSession('h-gone', again);
+      expect(await store.getSession('h5', 1000)).toEqual(again);
     });
 
     it('purges expired sessions, expired pending rows, and taken ones a day after their expiry', async () => {

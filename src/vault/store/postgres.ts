@@ -4,6 +4,14 @@
  * transaction-scoped advisory lock so several instances can start at once.
  */
 import pg from 'pg';
+import {
+  type ChangeScope,
+  SCOPED_TABLES,
+  scopeCounters,
+  scopesWritten,
+  TABLE_SCOPES,
+  type TableScope,
+} from './change-scopes.js';
 import { loadMigrations } from './migrations.js';
 import { type Executor, type Row, SqlStore } from './sql.js';
 import type { Store } from './types.js';
@@ -18,19 +26,27 @@ function numbered(sql: string): string {
  * Named (prepared) statements: pg prepares each once per pooled connection and then only binds and executes, so
  * PostgreSQL does not parse and plan the same few statements on every request (bench/broker.mjs).
  */
-const prepared = new Map<string, { name: string; text: string; write: boolean }>();
-function statement(sql: string): { name: string; text: string; write: boolean } {
+interface Prepared {
+  name: string;
+  text: string;
+  write: boolean;
+  /** The table scopes a write may change (change-scopes.ts). */
+  scopes: TableScope[];
+}
+const prepared = new Map<string, Prepared>();
+function statement(sql: string): Prepared {
   let s = prepared.get(sql);
   if (!s) {
-    s = { name: `wa_${prepared.size + 1}`, text: numbered(sql), write: !/^\s*SELECT\b/i.test(sql) };
+    const write = !/^\s*SELECT\b/i.test(sql);
+    s = { name: `wa_${prepared.size + 1}`, text: numbered(sql), write, scopes: write ? scopesWritten(sql) : [] };
     prepared.set(sql, s);
   }
   return s;
 }
 
 /**
- * The channel migration 003's triggers notify on every write to `connections` and on API-key revocations (payload:
- * `<schema>.<table>`).
+ * The channel migration 003's triggers notify on every write to `connections` and on API-key revocations, migration
+ * 012's on every write to the table scopes' tables (payload: `<schema>.<table>`).
  */
 const CHANGES_CHANNEL = 'webex_auth_changes';
 /** Longest wait between attempts to listen again after the listening connection was lost. */
@@ -40,13 +56,21 @@ const MAX_RELISTEN_MS = 30_000;
  * The change stamp of a PostgreSQL store ({@link Store.changeStamp}): `local` counts this store's writes (bumped when
  * one is sent and again when it completes, so a read overlapping it cannot be cached as current), `remote` counts
  * change notifications for our schema (any process's writes, our own included) and every loss of the listening
- * connection. While not listening the stamp is undefined and callers must not trust cached rows: a write in another
- * process would go unnoticed.
+ * connection. A table scope ({@link TableScope}) counts the same two things for its own table only: `scoped` this
+ * store's writes naming it, `scopedRemote` its notifications and the losses. While not listening the stamp is
+ * undefined and callers must not trust cached rows: a write in another process would go unnoticed.
  */
 function changeWatch(connectionString: string, schema: string | undefined) {
   let local = 0;
   let remote = 0;
   let keys = 0;
+  const scoped = scopeCounters();
+  const scopedRemote = scopeCounters();
+  /** The table scope of each notification payload's table name. */
+  const scopeOfTable = new Map(TABLE_SCOPES.map((scope) => [SCOPED_TABLES[scope] as string, scope]));
+  const moveAllScopes = () => {
+    for (const scope of TABLE_SCOPES) scopedRemote[scope]++;
+  };
   let listening = false;
   let closed = false;
   let current: pg.Client | undefined;
@@ -59,6 +83,7 @@ function changeWatch(connectionString: string, schema: string | undefined) {
     listening = false;
     remote++;
     keys++;
+    moveAllScopes();
     client.end().catch(() => {});
     if (closed || retry) return;
     retry = setTimeout(() => {
@@ -87,6 +112,10 @@ function changeWatch(connectionString: string, schema: string | undefined) {
         if (n.channel !== CHANGES_CHANNEL) return;
         if (n.payload === `${mine}.connections`) remote++;
         else if (n.payload === `${mine}.api_keys`) keys++;
+        else if (n.payload?.startsWith(`${mine}.`)) {
+          const scope = scopeOfTable.get(n.payload.slice(mine.length + 1));
+          if (scope) scopedRemote[scope]++;
+        }
       });
       await client.query(`LISTEN ${CHANGES_CHANNEL}`);
       if (closed || client !== current) {
@@ -95,6 +124,7 @@ function changeWatch(connectionString: string, schema: string | undefined) {
       }
       remote++;
       keys++;
+      moveAllScopes();
       listening = true;
       delay = 1_000;
     } catch {
@@ -104,16 +134,23 @@ function changeWatch(connectionString: string, schema: string | undefined) {
 
   return {
     listen,
-    stamp: (scope: 'connections' | 'apiKeys'): number | undefined =>
-      listening ? (scope === 'apiKeys' ? keys : local + remote) : undefined,
-    /** Wraps a statement: bumps `local` around a write. */
-    async around<T>(write: boolean, run: () => Promise<T>): Promise<T> {
-      if (!write) return run();
-      local++;
+    stamp(scope: ChangeScope): number | undefined {
+      if (!listening) return undefined;
+      if (scope === 'connections') return local + remote;
+      return scope === 'apiKeys' ? keys : scoped[scope] + scopedRemote[scope];
+    },
+    /** Wraps a statement: bumps `local`, and the counters of the table scopes it names, around a write. */
+    async around<T>(s: Prepared, run: () => Promise<T>): Promise<T> {
+      if (!s.write) return run();
+      const bump = () => {
+        local++;
+        for (const scope of s.scopes) scoped[scope]++;
+      };
+      bump();
       try {
         return await run();
       } finally {
-        local++;
+        bump();
       }
     },
     async close() {
@@ -159,7 +196,7 @@ export async function openPostgresStore(connectionString: string, options: Postg
   /** Runs one statement as a named prepared statement, counting it as a write for the change stamp if it is one. */
   const query = (sql: string, params: unknown[]) => {
     const s = statement(sql);
-    return watch.around(s.write, () => pool.query({ name: s.name, text: s.text, values: params }));
+    return watch.around(s, () => pool.query({ name: s.name, text: s.text, values: params }));
   };
   const exec: Executor = {
     kind: 'postgres',

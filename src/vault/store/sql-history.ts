@@ -4,12 +4,20 @@
  * cap), Webex's own cached count, and the back-off state of a failing refresh. Delegated from SqlStore (sql.ts).
  */
 
+import { BoundedCache } from '../bounded-cache.js';
 import type { Executor } from './sql.js';
 import { nil, num, optNum, optStr, type Row } from './sql-rows.js';
 import type { RefreshFailure, RefreshHistoryRow, TokenMintRow } from './types.js';
 
 /** Refresh-history rows kept per connection. */
 export const HISTORY_KEEP = 200;
+
+/**
+ * How often a person's expired mints are deleted, at most (per store instance). Only a bound on the table: every count
+ * reads live mints alone (`access_expires_at > now`), so an expired row left a while longer changes no answer, and it
+ * can never meet a new mint on the (connection, expiry) key (a new token expires after its mint).
+ */
+export const MINT_PRUNE_INTERVAL_MS = 3_600_000;
 
 function historyOf(r: Row): RefreshHistoryRow {
   return {
@@ -25,6 +33,9 @@ function historyOf(r: Row): RefreshHistoryRow {
 
 /** The refresh lifecycle over an executor (see the `Store` methods of the same names). */
 export class LifecycleStatements {
+  /** When each person's expired mints were last deleted (`mintedAt` of that mint). */
+  private readonly pruned = new BoundedCache<string, number>(10_000);
+
   constructor(private readonly db: Pick<Executor, 'all' | 'run'>) {}
 
   async insertRefreshHistory(row: RefreshHistoryRow, keep = HISTORY_KEEP): Promise<void> {
@@ -57,11 +68,16 @@ export class LifecycleStatements {
        ON CONFLICT (connection_id, access_expires_at) DO NOTHING RETURNING connection_id`,
       [row.connectionId, row.personId, row.accessExpiresAt, row.mintedAt],
     );
-    // Expired mints of this person count for nothing: dropped as new ones come.
-    await this.db.run('DELETE FROM token_mints WHERE person_id = ? AND access_expires_at <= ?', [
-      row.personId,
-      row.mintedAt,
-    ]);
+    // Expired mints of this person count for nothing: dropped as new ones come, at most once per interval (a browser
+    // flow or a refresh mints for the same person again and again; the delete found nothing to drop each time).
+    const last = this.pruned.get(row.personId);
+    if (last === undefined || row.mintedAt - last >= MINT_PRUNE_INTERVAL_MS || row.mintedAt < last) {
+      await this.db.run('DELETE FROM token_mints WHERE person_id = ? AND access_expires_at <= ?', [
+        row.personId,
+        row.mintedAt,
+      ]);
+      this.pruned.set(row.personId, row.mintedAt);
+    }
     return inserted.length > 0;
   }
 

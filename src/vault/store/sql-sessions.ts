@@ -109,10 +109,21 @@ export class SessionStatements {
     return deleted;
   }
 
-  async movePending(fromSessionHash: string, toSessionHash: string): Promise<void> {
+  async rotateSession(fromIdHash: string, row: SessionRow): Promise<void> {
+    // The row changes its key in place (one statement, where a new row and the old one's delete took two): from this
+    // statement on the old hash finds nothing, whatever runs next. Every column is rewritten, as an insert would.
+    const moved = await this.db.run(
+      `UPDATE web_sessions SET id_hash = ?, account_id = ?, data_enc = ?, key_id = ?, expires_at = ?, created_at = ?,
+         updated_at = ?
+       WHERE id_hash = ?`,
+      [row.idHash, nil(row.accountId), row.dataEnc, row.keyId, row.expiresAt, row.createdAt, row.updatedAt, fromIdHash],
+    );
+    if (moved === 0) await this.insertSession(row);
+    // Pending rows added for the old hash after this move belong to no session (as after a sign-out): they cannot be
+    // taken through a session, and are purged when they expire.
     await this.db.run('UPDATE pending_authorizations SET session_hash = ? WHERE session_hash = ?', [
-      toSessionHash,
-      fromSessionHash,
+      row.idHash,
+      fromIdHash,
     ]);
   }
 

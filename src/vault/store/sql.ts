@@ -20,6 +20,7 @@ import type {
   ApiKeyRow,
   AuditQuery,
   AuditRow,
+  ChangeScope,
   ConnectionFilter,
   ConnectionKind,
   ConnectionRow,
@@ -55,7 +56,7 @@ export interface Executor {
   /** Whether the table `name` exists (in the store's schema), asked without an error on the server when it does not. */
   hasTable(name: string): Promise<boolean>;
   /** See {@link Store.changeStamp}. */
-  changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
+  changeStamp?(scope: ChangeScope): number | undefined;
   /** See {@link Store.writeTogether}; without it `fn` just runs (every statement commits on its own). */
   writeTogether?<T>(fn: () => Promise<T>): Promise<T>;
   /** Runs `fn` holding the database-wide migration lock, inside one transaction. */
@@ -160,7 +161,7 @@ export class SqlStore implements Store {
     this.calls = new ProxyCallStatements(db);
   }
 
-  changeStamp(scope: 'connections' | 'apiKeys'): number | undefined {
+  changeStamp(scope: ChangeScope): number | undefined {
     return this.db.changeStamp?.(scope);
   }
 
@@ -674,8 +675,8 @@ export class SqlStore implements Store {
     return this.web.deleteSession(idHash);
   }
 
-  movePending(fromSessionHash: string, toSessionHash: string): Promise<void> {
-    return this.web.movePending(fromSessionHash, toSessionHash);
+  rotateSession(fromIdHash: string, row: SessionRow): Promise<void> {
+    return this.web.rotateSession(fromIdHash, row);
   }
 
   insertPending(row: PendingRow): Promise<void> {

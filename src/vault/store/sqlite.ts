@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../../paths.js';
+import { scopeCounters, scopesWritten, TABLE_SCOPES, type TableScope } from './change-scopes.js';
 import { loadMigrations } from './migrations.js';
 import { type Executor, type Row, SqlStore } from './sql.js';
 import { rowsOf } from './sqlite-rows.js';
@@ -49,6 +50,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
     'PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;',
   );
   const statements = new Map<string, Database.Statement>();
+  /** The table scopes each write statement that names one may change (change-scopes.ts). */
+  const scopesOf = new Map<Database.Statement, TableScope[]>();
   const prepare = (sql: string) => {
     let s = statements.get(sql);
     if (!s) {
@@ -57,12 +60,15 @@ export async function openSqliteStore(path: string): Promise<Store> {
       // name through V8's API (sqlite-rows.ts).
       if (s.reader) s.raw(true);
       statements.set(sql, s);
+      const scopes = s.readonly ? [] : scopesWritten(sql);
+      if (scopes.length > 0) scopesOf.set(s, scopes);
     }
     return s;
   };
   // Change stamps for the vault's caches (Store.changeStamp). `PRAGMA data_version` changes when another connection
   // (another process) commits to the file: `remote` counts those changes. Our own writes bump `local` (data_version
-  // does not count them); statements run synchronously, so a write and its bump happen in one tick.
+  // does not count them), and those naming a scoped table its counter in `scoped` (change-scopes.ts); statements run
+  // synchronously, so a write and its bump happen in one tick.
   // The pragma opens a read transaction (~5 % of the broker's token route if run on every call), so it is read once
   // per event-loop turn: `checked` is cleared by a setImmediate, which runs after the poll phase. Every request served
   // in a turn was read from its socket in that turn's poll phase, from data that had arrived before the poll began —
@@ -75,6 +81,19 @@ export async function openSqliteStore(path: string): Promise<Store> {
   };
   let remote = 0;
   let local = 0;
+  /** This process's writes to each table scope's table (a subset of `local`). */
+  const scoped = scopeCounters();
+  /** Counts a write by this process: in `local`, and in the scopes of the tables it names. */
+  const wrote = (s: Database.Statement) => {
+    local++;
+    const scopes = scopesOf.get(s);
+    if (scopes) for (const scope of scopes) scoped[scope]++;
+  };
+  /** Anything may have changed (a rolled-back group, a migration): every cache reads again. */
+  const wroteAll = () => {
+    local++;
+    for (const scope of TABLE_SCOPES) scoped[scope]++;
+  };
   // Grouped writes (Store.writeTogether): one transaction stays open while any group runs, and statements of other
   // requests that run meanwhile (they share this connection) join it. Nothing is rolled back when a group's function
   // throws: what ran is committed, as it would have been statement by statement. SQLite itself may roll the whole
@@ -103,13 +122,13 @@ export async function openSqliteStore(path: string): Promise<Store> {
     lost = false;
     if (rolledBack) {
       // Rows this process read inside the group may be gone: its caches must read again.
-      local++;
+      wroteAll();
       throw new Error('SQLite rolled back a group of writes (an I/O or disk-full error)');
     }
     try {
       commit.run();
     } catch (err) {
-      local++;
+      wroteAll();
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
     }
@@ -121,7 +140,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
     kind: 'sqlite',
     async all(sql, params = []) {
       const s = prepare(sql);
-      if (!s.readonly) local++;
+      if (!s.readonly) wrote(s);
       if (s.reader)
         return rowsOf(
           s,
@@ -131,8 +150,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
       return [];
     },
     async run(sql, params = []) {
-      local++;
       const s = prepare(sql);
+      wrote(s);
       return guarded(() => s.run(...params).changes);
     },
     async writeTogether(fn) {
@@ -164,7 +183,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
         }
       }
       // Two non-decreasing counters: their sum changes whenever either does.
-      return scope === 'apiKeys' ? remote : remote + local;
+      if (scope === 'connections') return remote + local;
+      return scope === 'apiKeys' ? remote : remote + scoped[scope];
     },
     async migrationLock(fn) {
       // BEGIN IMMEDIATE takes the write lock, so two processes starting together apply each migration once.
@@ -177,8 +197,10 @@ export async function openSqliteStore(path: string): Promise<Store> {
           return [];
         });
         db.exec('COMMIT');
-        // A migration may have changed the columns a cached `SELECT *` names.
+        // A migration may have changed the columns a cached `SELECT *` names, and any row.
         statements.clear();
+        scopesOf.clear();
+        wroteAll();
         return result;
       } catch (err) {
         db.exec('ROLLBACK');

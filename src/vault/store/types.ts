@@ -3,6 +3,9 @@
  * suite (test/vault/store.conformance.test.ts). Rows hold secrets only as envelope-encrypted strings; the store
  * never sees a plaintext secret. Times are epoch ms.
  */
+import type { ChangeScope } from './change-scopes.js';
+
+export type { ChangeScope, TableScope } from './change-scopes.js';
 
 /** A stored integration row. */
 export interface IntegrationRow {
@@ -449,8 +452,12 @@ export interface Store {
   ): Promise<boolean>;
   /** Deletes a session and its pending authorizations. */
   deleteSession(idHash: string): Promise<boolean>;
-  /** Moves a session's pending authorizations to another session (the session id rotates at sign-in). */
-  movePending(fromSessionHash: string, toSessionHash: string): Promise<void>;
+  /**
+   * Rotates a session's id (at sign-in): the row of `fromIdHash` becomes `row` (its new id hash, data, account and
+   * expiry), so the old id finds nothing from then on, and the session's pending authorizations move with it. When
+   * no row of `fromIdHash` is left (deleted meanwhile), `row` is inserted as a new session.
+   */
+  rotateSession(fromIdHash: string, row: SessionRow): Promise<void>;
 
   insertPending(row: PendingRow): Promise<void>;
   /**
@@ -504,12 +511,15 @@ export interface Store {
    *   by any process (PostgreSQL).
    * - `apiKeys`: writes by *other* processes only — any commit (SQLite) / a revocation or delete in `api_keys`
    *   (PostgreSQL); the vault handles its own revocations itself, and its `lastUsedAt` writes do not move it.
+   * - `integrations`, `webhookEndpoints` ({@link TableScope}): a write by this store to a statement naming the scope's
+   *   table, or any commit by another process (SQLite) / any write to that table by any process (PostgreSQL,
+   *   migration 012). Unlike `connections`, the other writes of a browser flow (sessions, grants) leave them still.
    *
    * SQLite reads `PRAGMA data_version` at most once per event-loop turn; PostgreSQL counts LISTEN/NOTIFY messages
-   * from migration 003's triggers and is undefined while not listening. Optional: without it the vault reads the
+   * from its migrations' triggers and is undefined while not listening. Optional: without it the vault reads the
    * store on every request.
    */
-  changeStamp?(scope: 'connections' | 'apiKeys'): number | undefined;
+  changeStamp?(scope: ChangeScope): number | undefined;
 
   /**
    * Runs `fn` (a run of store calls with no network wait between them) with its writes committed together: SQLite
