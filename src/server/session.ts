@@ -121,33 +121,32 @@ export class SessionManager {
     return this.secure(request) ? SECURE_FLOW_COOKIE : FLOW_COOKIE;
   }
 
+  /** The value of the signed cookie `name` when its signature holds (any of the ring's cookie keys), else nothing. */
+  signedCookie(request: FastifyRequest, name: string): string | undefined {
+    const signed = request.cookies[name];
+    const unsigned = signed && signed.length < 400 ? request.unsignCookie(signed) : undefined;
+    return unsigned?.valid && unsigned.value ? unsigned.value : undefined;
+  }
+
   /** The flow id this browser's signed flow cookie holds, if any. */
   flowId(request: FastifyRequest): string | undefined {
-    const signed = request.cookies[this.flowCookieName(request)];
-    const unsigned = signed && signed.length < 400 ? request.unsignCookie(signed) : undefined;
-    return unsigned?.valid && unsigned.value && BROWSER_ID.test(unsigned.value) ? unsigned.value : undefined;
+    const id = this.signedCookie(request, this.flowCookieName(request));
+    return id && BROWSER_ID.test(id) ? id : undefined;
   }
 
   /**
-   * The id this browser's pending authorizations are kept under: its session's, else its flow id (made, with its
-   * cookie, when it has neither: as a new session, it counts against the client address's creation limit).
+   * The id this browser's pending authorizations are kept under: its session's, else its flow id (made when it has
+   * neither: as a new session, it counts against the client address's creation limit). The flow cookie is set again
+   * at each use, so it lives as long as the newest authorization it holds.
    * @throws {SessionLimitError} when this client address made too many lately.
    */
   browserId(request: FastifyRequest, reply: FastifyReply): { id: string; isNew: boolean } {
-    const known = request.session?.id ?? this.flowId(request);
-    if (known) return { id: known, isNew: false };
-    this.spend(request);
-    const id = secureRandomBytes(32).toString('base64url');
-    reply.setCookie(this.flowCookieName(request), id, {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.secure(request),
-      path: '/',
-      // As long as the authorizations it holds can be answered.
-      maxAge: SESSION_LIMITS.pendingTtlMs / 1000,
-    });
-    return { id, isNew: true };
+    if (request.session) return { id: request.session.id, isNew: false };
+    const known = this.flowId(request);
+    if (!known) this.spend(request);
+    const id = known ?? secureRandomBytes(32).toString('base64url');
+    this.#setCookie(request, reply, this.flowCookieName(request), id, SESSION_LIMITS.pendingTtlMs / 1000);
+    return { id, isNew: known === undefined };
   }
 
   /** The ids a callback may find this browser's pending authorization under: its session's, then its flow id. */
@@ -219,14 +218,23 @@ export class SessionManager {
 
   #adopt(request: FastifyRequest, reply: FastifyReply, session: WebSession): void {
     request.session = session;
-    reply.setCookie(this.cookieName(request), session.id, {
+    this.#setCookie(request, reply, this.cookieName(request), session.id);
+    // Forms rendered from now on carry a token of the new session.
+    request.csrfIssued = undefined;
+  }
+
+  /**
+   * Sets a signed, HttpOnly, SameSite=Lax cookie for the whole site (Secure under https); without `maxAge`, a cookie
+   * that lasts as long as the browser session.
+   */
+  #setCookie(request: FastifyRequest, reply: FastifyReply, name: string, value: string, maxAge?: number): void {
+    reply.setCookie(name, value, {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
       secure: this.secure(request),
       path: '/',
+      ...(maxAge === undefined ? {} : { maxAge }),
     });
-    // Forms rendered from now on carry a token of the new session.
-    request.csrfIssued = undefined;
   }
 }

@@ -192,7 +192,13 @@ describe('a completed flow', () => {
 
   it('a browser without a session: its flow id holds at most 20 pending authorizations, and is made within the per-address limit', async () => {
     const { browser, app, vault } = await setup();
-    for (let i = 0; i < 20; i++) expect(await startFlow(browser)).not.toBe('');
+    expect(await startFlow(browser)).not.toBe('');
+    const first = browser.cookies.get('webex_auth_flow');
+    // Each start sets the cookie again, same id, so that it lives as long as the newest authorization it holds.
+    const second = await browser.post('/oauth/start', { scope: 'spark:people_read' });
+    expect(String(second.headers['set-cookie'])).toMatch(/^webex_auth_flow=[^;]+;.*Max-Age=900/);
+    expect(browser.cookies.get('webex_auth_flow')).toBe(first);
+    for (let i = 2; i < 20; i++) expect(await startFlow(browser)).not.toBe('');
     const full = await browser.post('/oauth/start', { scope: 'spark:people_read' });
     expect(full.statusCode).toBe(429);
     expect(full.body).toContain('Too many authorizations in progress');

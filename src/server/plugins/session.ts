@@ -95,8 +95,8 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
     if (request.url.startsWith('/api/')) return;
     if (!SESSIONLESS.test(request.url)) {
       const signed = request.cookies[manager.cookieName(request)];
-      const unsigned = signed && signed.length < 400 ? request.unsignCookie(signed) : undefined;
-      if (unsigned?.valid && unsigned.value) request.session = await manager.store.get(unsigned.value);
+      const id = signed ? manager.signedCookie(request, manager.cookieName(request)) : undefined;
+      if (id) request.session = await manager.store.get(id);
       if (signed && !request.session) reply.clearCookie(manager.cookieName(request), { path: '/' });
     }
     request.principal = principalOf(

@@ -66,7 +66,7 @@ export async function sendConnectionPage(
   request: FastifyRequest,
   reply: FastifyReply,
   connection: Connection,
-  callback?: { integration: Pick<IntegrationRecord, 'apiBase'>; tokens: RevealedTokens; facts?: ConnectionFacts },
+  callback?: { integration: Pick<IntegrationRecord, 'apiBase'>; tokens: RevealedTokens; facts: ConnectionFacts },
 ): Promise<FastifyReply> {
   const tokens = callback?.tokens ?? (await ctx.vault.connections.revealTokens(connection.id));
   const tryResult = flash(request)?.[connection.id];

@@ -1,8 +1,9 @@
 /**
- * The OAuth routes: `POST /oauth/start` (fresh state + PKCE + nonce, kept per state in the session, then a redirect to
- * Webex) and the callback, served at the path of each redirect URI in use (`/oauth` by default, `/webex-auth.html` as
- * the Webex guides register it). The callback takes the pending authorization out of the session before the code
- * exchange, so a reused callback URL never exchanges twice, and answers with the new connection's page.
+ * The OAuth routes: `POST /oauth/start` (fresh state + PKCE + nonce, kept as a pending authorization of this browser —
+ * under its session, else under its flow id — then a redirect to Webex) and the callback, served at the path of each
+ * redirect URI in use (`/oauth` by default, `/webex-auth.html` as the Webex guides register it). The callback takes
+ * the pending authorization before the code exchange, so a reused callback URL never exchanges twice, and answers
+ * with the new connection's page.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
@@ -141,7 +142,10 @@ async function takePendingOf(ctx: ServerContext, request: FastifyRequest, state:
   return undefined;
 }
 
-/** Handles the authorization callback at `request.url`: a sign-in, or a connection for the session's owner. */
+/**
+ * Handles the authorization callback at `request.url`: a sign-in, or a connection for the owner who started the flow
+ * (the request's principal must still be that owner).
+ */
 export async function handleCallback(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const sessions = ctx.vault.sessions;
   const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
@@ -215,12 +219,19 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       // A completed authorization gives the session a new id: a cookie planted before no longer reaches this connection.
       // A browser without a session (a flow id) has none to rotate, and gets none.
       if (request.session) await request.server.sessions.rotate(request, reply);
-      // The page is the answer unless the flow asked to return elsewhere.
-      return { connection: saved, facts: next ? undefined : await connectionFacts(ctx, saved.id) };
+      // The page is the answer unless the flow asked to return elsewhere. The grant is stored by now: a failed read
+      // of the page's facts must not make it an error page (the redirect to the page below reads them again).
+      const facts = next
+        ? undefined
+        : await connectionFacts(ctx, saved.id).catch((error: unknown) => {
+            request.log.warn({ err: { name: (error as Error).name } }, 'connection page facts not read');
+            return undefined;
+          });
+      return { connection: saved, facts };
     });
     // The space demo belongs to the local demo: a team server never adds its members to the bot's space.
     if (me && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, me, request.log);
-    if (next) return reply.code(303).redirect(next);
+    if (next || !facts) return reply.code(303).redirect(next ?? `/connections/${encodeURIComponent(connection.id)}`);
     // Else the answer is the connection page itself, one round trip sooner than a redirect to it: it names its own
     // address (Content-Location, a canonical link that app.js puts in the address bar), so a reload opens the page
     // instead of the spent callback. No-store and no-referrer, as every page: the spent code is in this address.

@@ -453,7 +453,7 @@ export interface Store {
   /** Deletes a session and its pending authorizations. */
   deleteSession(idHash: string): Promise<boolean>;
   /**
-   * Rotates a session's id (at sign-in): the row of `fromIdHash` becomes `row` (its new id hash, data, account and
+   * Rotates a session's id (at sign-in, a completed authorization, `/configure`, an admin unlock): the row of `fromIdHash` becomes `row` (its new id hash, data, account and
    * expiry), so the old id finds nothing from then on, and the session's pending authorizations move with it. When
    * no row of `fromIdHash` is left (deleted meanwhile), `row` is inserted as a new session.
    */
