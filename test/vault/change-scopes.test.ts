@@ -70,8 +70,8 @@ forEachStore('table-scope change stamps', 'scopes', (store) => {
     if (s.kind !== 'sqlite') return;
     const before = TABLE_SCOPES.map((scope) => s.changeStamp?.(scope));
     const connections = s.changeStamp?.('connections');
-    await s.insertSession({
-      idHash: 'h1',
+    const session = (idHash: string) => ({
+      idHash,
       accountId: undefined,
       dataEnc: 'enc',
       keyId: 'k',
@@ -79,15 +79,8 @@ forEachStore('table-scope change stamps', 'scopes', (store) => {
       createdAt: 1,
       updatedAt: 1,
     });
-    await s.rotateSession('h1', {
-      idHash: 'h2',
-      accountId: undefined,
-      dataEnc: 'enc',
-      keyId: 'k',
-      expiresAt: 2,
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await s.insertSession(session('h1'));
+    await s.rotateSession('h1', session('h2'));
     await s.deleteSession('h2');
     expect(s.changeStamp?.('connections')).not.toBe(connections);
     expect(TABLE_SCOPES.map((scope) => s.changeStamp?.(scope))).toEqual(before);
