@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { escapeHtml } from '../../src/server/html.js';
+import { generateKeyEntry } from '../../src/vault/crypto/keyring.js';
+import { openVault } from '../../src/vault/vault.js';
 import { ADMIN_TOKEN, connect, type RunningEmulator, signIn, startTeamEmulator, teamEnv } from '../accounts/support.js';
 import { type FakeWebexOptions, fakeWebex } from '../vault/fake-webex.js';
-import { Browser, testApp, testAppWithVault } from './support/app.js';
+import { Browser, testApp, testAppWithVault, testConfig } from './support/app.js';
 
 const CONFIGURED = { WEBEX_CLIENT_ID: 'C0123456789abcdef', WEBEX_CLIENT_SECRET: 'canary-client-secret-123' };
 let close: (() => Promise<void>) | undefined;
@@ -218,6 +223,38 @@ describe('a completed flow', () => {
       } else expect(res.statusCode).toBe(303);
     }
     expect(limited).toBeGreaterThan(0);
+  });
+
+  it('a stored grant whose page facts cannot be read ends with a redirect to its page, not an error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webex-auth-facts-'));
+    const env = { ...CONFIGURED, WEBEX_AUTH_DB: join(dir, 'webex-auth.db'), WEBEX_AUTH_KEYS: generateKeyEntry('k1') };
+    const vault = await openVault(testConfig(env));
+    // The store fails the live-token count (the first of the page's facts) until told otherwise.
+    let failing = true;
+    const tokenCap = vault.connections.tokenCap.bind(vault.connections);
+    vault.connections.tokenCap = async (id) => {
+      if (failing) throw new Error('database is locked');
+      return tokenCap(id);
+    };
+    const fake = fakeWebex(CANARY_WEBEX);
+    const t = await testApp(env, { fetch: fake.fetch, vault });
+    close = async () => {
+      await t.app.close();
+      await vault.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    const browser = new Browser(t.app);
+    await browser.get('/');
+    const state = await startFlow(browser);
+    const res = await browser.get(`/oauth?code=c&state=${state}`);
+    expect(res.statusCode).toBe(303);
+    const location = String(res.headers.location);
+    expect(location).toMatch(/^\/connections\/[A-Za-z0-9_-]+$/);
+    expect(await vault.connections.get(location.split('/').pop() as string)).toMatchObject({ status: 'active' });
+    failing = false;
+    const page = await browser.get(location);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Alice &lt;b&gt;Example&lt;/b&gt;');
   });
 
   it('Try it: a 403 is explained with the scope that fixes it', async () => {
