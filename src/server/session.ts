@@ -151,8 +151,7 @@ export class SessionManager {
 
   /** The ids a callback may find this browser's pending authorization under: its session's, then its flow id. */
   browserIds(request: FastifyRequest): string[] {
-    const flow = this.flowId(request);
-    return request.session ? (flow ? [request.session.id, flow] : [request.session.id]) : flow ? [flow] : [];
+    return [request.session?.id, this.flowId(request)].filter((id): id is string => id !== undefined);
   }
 
   /** The typed data of the request's session ({} when there is none). */

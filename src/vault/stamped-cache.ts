@@ -15,6 +15,7 @@
  */
 import { BoundedCache } from './bounded-cache.js';
 import type { Store, TableScope } from './store/types.js';
+import { monotonicMs } from './token-cache.js';
 
 /** Options of {@link StampedCache}. */
 export interface StampedCacheOptions {
@@ -23,9 +24,6 @@ export interface StampedCacheOptions {
   /** Longest an entry is reused, even with an unchanged stamp (default 2 s, as the token cache). */
   maxAgeMs?: number;
 }
-
-/** Monotonic milliseconds (as token-cache.ts, without loading perf_hooks). */
-const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 interface Held<V> {
   stamp: number;

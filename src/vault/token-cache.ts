@@ -32,7 +32,7 @@ export interface TokenCacheOptions {
  * Monotonic milliseconds. Not `performance.now()`: the global `performance` loads perf_hooks on its first use, ~6 M
  * instructions (1 %) of every `webex-auth token`, which looks a row up once and never reuses it.
  */
-const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+export const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 interface CachedRow {
   stamp: number;

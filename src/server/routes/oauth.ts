@@ -122,25 +122,30 @@ export async function isPendingCallback(ctx: ServerContext, request: FastifyRequ
   return info?.redirectPath === path;
 }
 
-/** This browser's pending authorization of `state` (taken or not), under its session or its flow id. */
-async function findPendingOf(ctx: ServerContext, request: FastifyRequest, state: string | null) {
-  if (!state || state.length > 512) return undefined;
+/**
+ * `lookup`'s answer for this browser's pending authorization of `state`, under its session, else under its flow id.
+ * The vault refuses a state that is not one of ours (empty, over 512 characters) without reading the store.
+ */
+async function ofThisBrowser<T>(
+  request: FastifyRequest,
+  state: string | null,
+  lookup: (browserId: string, state: string) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  if (state === null) return undefined;
   for (const id of request.server.sessions.browserIds(request)) {
-    const info = await ctx.vault.sessions.findPending(id, state);
-    if (info) return info;
+    const found = await lookup(id, state);
+    if (found) return found;
   }
   return undefined;
 }
 
-/** Takes this browser's pending authorization of `state`, under its session or its flow id (at most once). */
-async function takePendingOf(ctx: ServerContext, request: FastifyRequest, state: string) {
-  if (!state || state.length > 512) return undefined;
-  for (const id of request.server.sessions.browserIds(request)) {
-    const taken = await ctx.vault.sessions.takePending(id, state);
-    if (taken) return taken;
-  }
-  return undefined;
-}
+/** This browser's pending authorization of `state`, taken or not. */
+const findPendingOf = (ctx: ServerContext, request: FastifyRequest, state: string | null) =>
+  ofThisBrowser(request, state, (id, s) => ctx.vault.sessions.findPending(id, s));
+
+/** Takes this browser's pending authorization of `state` (at most once, across every instance). */
+const takePendingOf = (ctx: ServerContext, request: FastifyRequest, state: string) =>
+  ofThisBrowser(request, state, (id, s) => ctx.vault.sessions.takePending(id, s));
 
 /**
  * Handles the authorization callback at `request.url`: a sign-in, or a connection for the owner who started the flow
