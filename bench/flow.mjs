@@ -19,8 +19,8 @@ import {
   browserRequest,
   cookieOf,
   cpuMs,
+  flowServeEnv,
   freePort,
-  isolatedEnv,
   loadAverage,
   ROOT,
   report,
@@ -183,15 +183,7 @@ const ours = await startProcess(
   process.execPath,
   [...profileAs('serve-flow'), BIN, 'serve', '--port', String(oursPort)],
   {
-    env: isolatedEnv({
-      WEBEX_CLIENT_ID: demo.clientId,
-      WEBEX_CLIENT_SECRET: demo.clientSecret,
-      WEBEX_REDIRECT_URI: oursRedirect,
-      WEBEX_API_BASE: apiBase,
-      WEBEX_SCOPES: SCOPE,
-      // Every flow makes a session, all from this one address: the per-address creation limit is off for the load.
-      SESSION_CREATION_LIMIT: 'off',
-    }),
+    env: flowServeEnv(demo, oursRedirect, apiBase, SCOPE),
   },
 );
 children.add(ours.child);

@@ -114,6 +114,22 @@ export function startProcess(cmd, args, { env = process.env, ready = /listening 
 }
 
 /**
+ * The environment of the `serve` the flow benches drive: `integration` (the demo seed's) at the emulator's `apiBase`,
+ * redirecting to `redirectUri`, configured with `scope`. Every flow makes a flow id (or a session), all from this one
+ * address: the per-address creation limit is off for the load.
+ */
+export function flowServeEnv(integration, redirectUri, apiBase, scope = 'spark:people_read') {
+  return isolatedEnv({
+    WEBEX_CLIENT_ID: integration.clientId,
+    WEBEX_CLIENT_SECRET: integration.clientSecret,
+    WEBEX_REDIRECT_URI: redirectUri,
+    WEBEX_API_BASE: apiBase,
+    WEBEX_SCOPES: scope,
+    SESSION_CREATION_LIMIT: 'off',
+  });
+}
+
+/**
  * The emulator as the flow benches use it: seeded from `seed`, consenting as alice at once, without a live-token cap
  * (every flow mints a token for the same person). `nodeArgs` go to node (a profiler's flags).
  */

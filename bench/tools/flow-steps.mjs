@@ -23,8 +23,8 @@ import {
   browserRequest,
   cookieOf,
   cpuMs,
+  flowServeEnv,
   freePort,
-  isolatedEnv,
   ROOT,
   startFlowEmulator,
   startProcess,
@@ -63,14 +63,7 @@ const ours = await startProcess(
       ]
     : serveArgs,
   {
-    env: isolatedEnv({
-      WEBEX_CLIENT_ID: demo.clientId,
-      WEBEX_CLIENT_SECRET: demo.clientSecret,
-      WEBEX_REDIRECT_URI: redirect,
-      WEBEX_API_BASE: `${emu.match[1]}/v1`,
-      WEBEX_SCOPES: 'spark:people_read',
-      SESSION_CREATION_LIMIT: 'off',
-    }),
+    env: flowServeEnv(demo, redirect, `${emu.match[1]}/v1`),
   },
 );
 const pid = ours.child.pid;
