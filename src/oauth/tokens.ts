@@ -4,7 +4,8 @@
  * Why not oauth4webapi's `processAuthorizationCodeResponse`/`processRefreshTokenResponse`: they (rightly, for RFC
  * servers) reject a response without `token_type` and only understand the RFC error shape, while Webex sends
  * legacy responses without `token_type`/`scope` and a second, REST-envelope error shape. Those quirks are normalised
- * here by hand, in one place; PKCE and random values still come from oauth4webapi (see authorize.ts).
+ * here by hand, in one place. PKCE and the random values are in authorize.ts (a test checks its S256 challenge against
+ * oauth4webapi's).
  */
 import * as z from 'zod';
 import { trimBase } from './authorize.js';

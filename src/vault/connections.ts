@@ -264,9 +264,9 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
       if (reason === 'deauthorized') webhooks.send('connection.deauthorized', id, now);
       return true;
     },
-    async tokenCap(id) {
-      const row = await tokens.row(id);
-      return row ? tokenCapStatus(store, row.personId, clock(), capOptions(config)) : undefined;
+    async tokenCap(id, personId) {
+      const person = personId ?? (await tokens.row(id))?.personId;
+      return person !== undefined ? tokenCapStatus(store, person, clock(), capOptions(config)) : undefined;
     },
     async history(id, limit = 200) {
       return (await store.listRefreshHistory(id, limit)).map(refreshRecord);

@@ -464,8 +464,11 @@ export interface Vault {
      * (and `connection.deauthorized` for that reason). False when it already was, with any reason: the first one wins.
      */
     markNeedsReauth(id: string, reason?: NeedsReauthReason): Promise<boolean>;
-    /** Where the connection's person stands against Webex's live-token cap (cap.ts); undefined: no such connection. */
-    tokenCap(id: string): Promise<TokenCapStatus | undefined>;
+    /**
+     * Where the connection's person stands against Webex's live-token cap (cap.ts); undefined: no such connection.
+     * `personId`: the connection's person, when the caller holds the connection (its row is then not read).
+     */
+    tokenCap(id: string, personId?: string): Promise<TokenCapStatus | undefined>;
     /** The connection's newest refreshes and their outcomes, newest first (at most 200). */
     history(id: string, limit?: number): Promise<RefreshRecord[]>;
     /**

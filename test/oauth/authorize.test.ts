@@ -39,7 +39,10 @@ describe('createAuthorizationRequest', () => {
     for (let i = 0; i < 50; i++) {
       const { pending } = createAuthorizationRequest({ integration, scopes: ['spark:all'] });
       states.add(pending.state);
-      expect(pending.state.length).toBeGreaterThanOrEqual(43);
+      // 32 random bytes each, base64url without padding (as oauth4webapi's generateRandomState makes them).
+      expect(pending.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(pending.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(pending.codeVerifier).not.toBe(pending.state);
     }
     expect(states.size).toBe(50);
   });

@@ -232,9 +232,9 @@ describe('a completed flow', () => {
     // The store fails the live-token count (the first of the page's facts) until told otherwise.
     let failing = true;
     const tokenCap = vault.connections.tokenCap.bind(vault.connections);
-    vault.connections.tokenCap = async (id) => {
+    vault.connections.tokenCap = async (id, personId) => {
       if (failing) throw new Error('database is locked');
-      return tokenCap(id);
+      return tokenCap(id, personId);
     };
     const fake = fakeWebex(CANARY_WEBEX);
     const t = await testApp(env, { fetch: fake.fetch, vault });

@@ -133,6 +133,9 @@ describe.each([
       await vault.store.setWebexTokenCount(personId, 9, now + 1);
       expect(await vault.store.getWebexTokenCount(personId)).toEqual({ accessTokens: 9, checkedAt: now + 1 });
       expect(await vault.connections.tokenCap(id)).toMatchObject({ minted: 3, used: 9, cap: 750, refusing: false });
+      // A caller holding the connection names its person: the same status, without reading the row.
+      expect(await vault.connections.tokenCap(id, personId)).toEqual(await vault.connections.tokenCap(id));
+      expect(await vault.connections.tokenCap('conn_gone')).toBeUndefined();
     },
   );
 

@@ -25,7 +25,7 @@ const command: Command = {
       const rows = await Promise.all(
         list.map(async (c) => {
           const revealed = out.showTokens ? await vault.connections.revealTokens(c.id) : undefined;
-          const cap = await vault.connections.tokenCap(c.id);
+          const cap = await vault.connections.tokenCap(c.id, c.person.id);
           const history = args.values.history === true ? await vault.connections.history(c.id) : undefined;
           return { c, revealed, cap, history };
         }),

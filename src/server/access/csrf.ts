@@ -45,10 +45,20 @@ export class CsrfTokens {
     return false;
   }
 
+  /**
+   * The last MAC computed, by key and message: a token only changes once a second, and every browser without a session
+   * shares the binding, so a busy second's home pages (and the forms those browsers send back) need one HMAC, not one
+   * each. It holds nothing a page does not show.
+   */
+  #last: { key: Buffer; message: string; mac: string } | undefined;
+
   #mac(key: Buffer, sessionId: string | undefined, at: string): string {
-    return createHmac('sha256', key)
-      .update(`csrf|${sessionId ?? 'anon'}|${at}`)
-      .digest('base64url');
+    const message = `csrf|${sessionId ?? 'anon'}|${at}`;
+    const last = this.#last;
+    if (last !== undefined && last.key === key && last.message === message) return last.mac;
+    const mac = createHmac('sha256', key).update(message).digest('base64url');
+    this.#last = { key, message, mac };
+    return mac;
   }
 }
 

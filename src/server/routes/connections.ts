@@ -46,10 +46,14 @@ export interface ConnectionFacts {
   recentCalls: RecentProxyCall[] | undefined;
 }
 
-/** Reads the {@link ConnectionFacts} of connection `id`. */
-export async function connectionFacts(ctx: ServerContext, id: string): Promise<ConnectionFacts> {
+/** Reads the {@link ConnectionFacts} of `connection`. */
+export async function connectionFacts(
+  ctx: ServerContext,
+  connection: Pick<Connection, 'id' | 'person'>,
+): Promise<ConnectionFacts> {
+  const { id } = connection;
   const [tokenCap, history, recentCalls] = await Promise.all([
-    ctx.vault.connections.tokenCap(id),
+    ctx.vault.connections.tokenCap(id, connection.person.id),
     ctx.vault.connections.history(id, 50),
     ctx.vault.proxyCalls?.recent(id, RECENT_CALLS_SHOWN),
   ]);
@@ -75,7 +79,7 @@ export async function sendConnectionPage(
     await request.server.sessions.save(request);
   }
   const integration = callback?.integration ?? (await ctx.vault.integrations.get(connection.integrationId));
-  const facts = callback?.facts ?? (await connectionFacts(ctx, connection.id));
+  const facts = callback?.facts ?? (await connectionFacts(ctx, connection));
   return reply.page(
     connection.person.displayName,
     connectionView({

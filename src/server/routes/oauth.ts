@@ -228,7 +228,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       // of the page's facts must not make it an error page (the redirect to the page below reads them again).
       const facts = next
         ? undefined
-        : await connectionFacts(ctx, saved.id).catch((error: unknown) => {
+        : await connectionFacts(ctx, saved).catch((error: unknown) => {
             request.log.warn({ err: { name: (error as Error).name } }, 'connection page facts not read');
             return undefined;
           });
