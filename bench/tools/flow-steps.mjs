@@ -12,9 +12,12 @@
 //                                                        (one file per thread: the main thread is -01)
 //
 // Knobs: FLOW_STEPS_N (requests per batch, default 1000), FLOW_STEPS_ROUNDS (3), FLOW_STEPS_WARMUP (flows before
-// measuring, default 1500), FLOW_STEPS_OUT (where tool output goes, default bench/.work/flow-steps).
+// measuring, default 1500), FLOW_STEPS_OUT (where tool output goes, default bench/.work/flow-steps),
+// FLOW_STEPS_THREADS=1 (also print the flow's CPU by thread, user and system apart: the main thread's against V8's
+// helpers), FLOW_STEPS_STRACE_ARGS (strace's options instead of `-c -f`, e.g. `-f -e trace=writev,pwrite64 -s 0`
+// to see each write's size).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -106,6 +109,19 @@ const page = async (c) => must(await go(c.location, { headers: { cookie: c.cooki
 const flow = async () => callback(await authorize(await start(await home())));
 const steps = { home, start, callback, page, flow };
 
+/** CPU ms of each of `pid`'s threads, summed by thread name (user + system, from /proc). */
+function threadsMs(pid) {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[`${name} user`] = (out[`${name} user`] ?? 0) + Number(f[11]) * 10;
+    out[`${name} sys`] = (out[`${name} sys`] ?? 0) + Number(f[12]) * 10;
+  }
+  return out;
+}
+
 /** Runs `fn` over `items` at CONCURRENCY, in order of the items; its results. */
 async function batch(items, fn) {
   const out = [];
@@ -141,7 +157,13 @@ async function attach(step) {
   const args =
     TOOL === 'perf'
       ? ['record', '-F', '999', '-g', '-o', join(OUT, `perf-${step}.data`), '-p', String(pid)]
-      : ['-c', '-f', '-o', join(OUT, `strace-${step}.txt`), '-p', String(pid)];
+      : [
+          ...(process.env.FLOW_STEPS_STRACE_ARGS ?? '-c -f').split(' '),
+          '-o',
+          join(OUT, `strace-${step}.txt`),
+          '-p',
+          String(pid),
+        ];
   const child = spawn(TOOL, args, { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
   return async () => {
@@ -164,8 +186,15 @@ if (TOOL) {
     for (const step of Object.keys(steps)) {
       const items = await inputsOf(step);
       const before = cpuMs(pid);
+      const t0 = threadsMs(pid);
       await batch(items, steps[step]);
       row[step] = Math.round(((cpuMs(pid) - before) * 1000) / N);
+      if (step === 'flow' && process.env.FLOW_STEPS_THREADS) {
+        const t1 = threadsMs(pid);
+        const by = {};
+        for (const [name, ms] of Object.entries(t1)) by[name] = Math.round(((ms - (t0[name] ?? 0)) * 1000) / N);
+        console.log(`  flow µs by thread: ${JSON.stringify(by)}`);
+      }
     }
     console.log(`server CPU µs per request: ${JSON.stringify(row)}`);
   }

@@ -5,8 +5,9 @@
 //
 //   perf script -i perf.data | node bench/tools/perf-modules.mjs dist/cli/serve/serve.cjs [N]
 //
-// Prints self samples by kind of code (kernel, SQLite, V8's compiler, GC, …), self samples by owning module, and the
-// share of samples with each module anywhere on the stack. perf's map of JIT code can go stale when V8 moves code,
+// Prints self samples by kind of code (kernel, SQLite, V8's compiler, GC, …), self samples by owning module, the
+// share of samples with each module anywhere on the stack, and the same for each function of the bundle (anywhere, and
+// as the first up the stack). perf's map of JIT code can go stale when V8 moves code,
 // so a frame now and then names the wrong function: read the shares, not single samples.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -63,6 +64,13 @@ const isModule = (kind) => !kind.includes(':') || kind.startsWith('pkg:') || kin
 const leafKinds = new Map();
 const owners = new Map();
 const onStack = new Map();
+const functionsOnStack = new Map();
+const functionOwners = new Map();
+/** "name (module)" of a JS frame of the bundle, else undefined. */
+function functionOf({ sym }) {
+  const m = /^JS:[*~^+-]?(\S*) (\S+\.cjs):(\d+):\d+/.exec(sym);
+  return m?.[2].endsWith(bundleName) ? `${m[1] || '(anonymous)'} (${moduleAt(Number(m[3]))}:${m[3]})` : undefined;
+}
 const add = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
 let samples = 0;
 let frames = [];
@@ -73,6 +81,9 @@ function endSample() {
   add(leafKinds, kinds[0]);
   add(owners, kinds.find(isModule) ?? kinds[0]);
   for (const kind of new Set(kinds)) add(onStack, kind);
+  const fns = frames.map(functionOf);
+  for (const fn of new Set(fns)) if (fn) add(functionsOnStack, fn);
+  add(functionOwners, fns.find(Boolean) ?? `(outside the bundle) ${kinds.find(isModule) ?? kinds[0]}`);
   frames = [];
 }
 for await (const line of createInterface({ input: process.stdin })) {
@@ -85,6 +96,8 @@ for (const [title, map] of [
   ['self, by kind of code', leafKinds],
   ['self, charged to the first module up the stack', owners],
   ['anywhere on the stack', onStack],
+  ["the bundle's functions anywhere on the stack", functionsOnStack],
+  ['self, charged to the first function of the bundle up the stack', functionOwners],
 ]) {
   console.log(`== ${title} (${samples} samples)`);
   for (const [key, n] of [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) {
