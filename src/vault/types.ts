@@ -466,7 +466,8 @@ export interface Vault {
     markNeedsReauth(id: string, reason?: NeedsReauthReason): Promise<boolean>;
     /**
      * Where the connection's person stands against Webex's live-token cap (cap.ts); undefined: no such connection.
-     * `personId`: the connection's person, when the caller holds the connection (its row is then not read).
+     * `personId`: the connection's person, for a caller that has just read the connection (and checked who may see
+     * it): its row is then not read, `id` is not checked, and a status is always returned.
      */
     tokenCap(id: string, personId?: string): Promise<TokenCapStatus | undefined>;
     /** The connection's newest refreshes and their outcomes, newest first (at most 200). */

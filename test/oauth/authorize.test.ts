@@ -55,7 +55,8 @@ describe('createAuthorizationRequest', () => {
       loginHint: 'alice@example.com',
     });
     const q = new URL(url).searchParams;
-    expect(pending.nonce).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(pending.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(new Set([pending.state, pending.codeVerifier, pending.nonce]).size).toBe(3);
     expect(q.get('nonce')).toBe(pending.nonce);
     expect(q.get('prompt')).toBe('select_account');
     expect(q.get('login_hint')).toBe('alice@example.com');

@@ -55,6 +55,20 @@ describe('CsrfTokens', () => {
     expect(rotated.issue('s')).toBe(other.issue('s'));
   });
 
+  it('after a key ring reload (the same key array refilled in place) refuses the dropped key and signs with the new one', () => {
+    const now = () => 1_700_000_000_000;
+    const [k1, k2] = [key(), key()];
+    const keys = [k1];
+    const csrf = new CsrfTokens(keys, now);
+    const before = csrf.issue('s');
+    expect(csrf.verify(before, 's', false)).toBe(true);
+    keys.splice(0, keys.length, k2);
+    expect(csrf.verify(before, 's', false)).toBe(false);
+    const after = csrf.issue('s');
+    expect(after).not.toBe(before);
+    expect(csrf.verify(after, 's', false)).toBe(true);
+  });
+
   it('refuses a tampered, expired, future or malformed token', () => {
     let now = 1_700_000_000_000;
     const csrf = new CsrfTokens([key()], () => now);

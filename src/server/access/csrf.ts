@@ -48,7 +48,8 @@ export class CsrfTokens {
   /**
    * The last MAC computed, by key and message: a token only changes once a second, and every browser without a session
    * shares the binding, so a busy second's home pages (and the forms those browsers send back) need one HMAC, not one
-   * each. It holds nothing a page does not show.
+   * each. It holds nothing a page does not show. Keys are matched by identity: the key ring derives fresh Buffers and
+   * never writes into them (a reload puts new ones in the array), so a key that is the same object has the same bytes.
    */
   #last: { key: Buffer; message: string; mac: string } | undefined;
 
