@@ -6,10 +6,8 @@
 // Target (issue 20, replacing issue 9's "≥ 3× the sample's flows/s", which compared a 5-request flow with a
 // 3-request one): server CPU per browser flow ≤ 1.5× the sample's. Flows/s are reported for information.
 //
-// The sample is never committed: clone it into bench/.work/ (gitignored) and `npm install` it there, then point
-// BENCH_SAMPLE_DIR at it (default bench/.work/webex-integration-sample). It hard-codes https://api.ciscospark.com/v1;
-// bench/tools/sample-shim.cjs (preloaded with NODE_OPTIONS) rewrites that base to the emulator, without editing it.
-import { existsSync } from 'node:fs';
+// The sample is never committed: clone it into bench/.work/ (gitignored) and `npm install` it there, or point
+// BENCH_SAMPLE_DIR at it (lib.mjs `startSample` runs it against the emulator without editing it).
 import { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -19,21 +17,24 @@ import {
   browserRequest,
   cookieOf,
   cpuMs,
+  expectStatus,
   flowServeEnv,
   freePort,
   loadAverage,
   ROOT,
   report,
+  SAMPLE_DIR,
+  sampleFlow as sampleFlowAt,
+  sampleInstalled,
   startFlowEmulator,
   startProcess,
+  startSample,
   WARMUP_S,
-  WORK,
   workFile,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_FLOW_CONCURRENCY ?? 8);
-const SAMPLE_DIR = process.env.BENCH_SAMPLE_DIR ?? join(WORK, 'webex-integration-sample');
 const SCOPE = 'spark:people_read';
 
 const { DEMO_SEED } = await import(pathToFileURL(join(ROOT, 'dist', 'emulator', 'index.js')).href);
@@ -64,11 +65,8 @@ const apiBase = `${emulator}/v1`;
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 /** Requests `url` over loopback, sending `host` as the browser would (the servers use it to name themselves). */
 const go = browserRequest(agent);
-const expect = (res, status, what) => {
-  if (res.status !== status)
-    throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
-  return res;
-};
+/** One sample flow, as a browser does it. */
+const sampleFlow = () => sampleFlowAt(go, `http://localhost:${samplePort}`, apiBase);
 
 /**
  * One webex-auth flow, as a browser does it: home page (CSRF token) → POST /oauth/start (session cookie) → authorize
@@ -78,10 +76,10 @@ async function oursFlow() {
   const base = `http://localhost:${oursPort}`;
   // The home page makes no session (its form carries a signed CSRF token); POST /oauth/start makes one (a store
   // write), and the callback gives it a new id (session rotation).
-  const home = expect(await go(`${base}/home`), 200, 'home');
+  const home = expectStatus(await go(`${base}/home`), 200, 'home');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)?.[1];
   if (!csrf) throw new Error('home page without a CSRF token');
-  const start = expect(
+  const start = expectStatus(
     await go(`${base}/oauth/start`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
@@ -92,30 +90,10 @@ async function oursFlow() {
   );
   const cookie = cookieOf(start);
   if (!cookie) throw new Error('POST /oauth/start set no session cookie');
-  const authorize = expect(await go(start.headers.location), 302, 'authorize');
-  const page = expect(await go(authorize.headers.location, { headers: { cookie } }), 200, 'callback');
+  const authorize = expectStatus(await go(start.headers.location), 302, 'authorize');
+  const page = expectStatus(await go(authorize.headers.location, { headers: { cookie } }), 200, 'callback');
   if (!page.headers['content-location']?.startsWith('/connections/') || !page.body.includes('id="person-name"'))
     throw new Error(`the callback did not answer with the connection page: ${page.body.slice(0, 300)}`);
-}
-
-/** One sample flow, as a browser does it. */
-async function sampleFlow() {
-  const base = `http://localhost:${samplePort}`;
-  const index = expect(await go(`${base}/index.html`), 200, 'sample index');
-  const link = /href=["']?(https:\/\/api\.ciscospark\.com\/v1\/authorize[^"'\s>]+)/.exec(index.body)?.[1];
-  if (!link) throw new Error('sample index page without the authorize link');
-  const authorize = expect(
-    await go(
-      link
-        .replace(/&amp;/g, '&')
-        .replace(/&#34;|&quot;/g, '"')
-        .replace('https://api.ciscospark.com/v1', apiBase),
-    ),
-    302,
-    'authorize',
-  );
-  const page = expect(await go(authorize.headers.location), 200, 'sample callback');
-  if (!page.body.includes('Alice Example')) throw new Error(`sample flow did not complete: ${page.body.slice(0, 300)}`);
 }
 
 /** Runs `flow` in CONCURRENCY loops for `seconds`; flows/s, failures, and CPU ms per flow of the server and emulator. */
@@ -192,25 +170,17 @@ await drive(oursFlow, WARMUP_S);
 
 // The sample
 let sample;
-if (!existsSync(join(SAMPLE_DIR, 'server.js')) || !existsSync(join(SAMPLE_DIR, 'node_modules'))) {
+if (!sampleInstalled()) {
   notes.push(
     `sample not measured: ${SAMPLE_DIR} has no installed webex-integration-sample (clone github.com/CiscoDevNet/webex-integration-sample there and run npm install, or set BENCH_SAMPLE_DIR)`,
   );
 } else {
-  sample = await startProcess(process.execPath, [join(SAMPLE_DIR, 'server.js')], {
-    ready: /started on port/,
-    env: {
-      ...process.env,
-      PORT: String(samplePort),
-      CLIENT_ID: demo.clientId,
-      CLIENT_SECRET: demo.clientSecret,
-      REDIRECT_URI: sampleRedirect,
-      SCOPES: SCOPE,
-      // Its .env turns on debug logs (DEBUG=oauth*, which print tokens); node-env-file keeps values already set.
-      DEBUG: '-',
-      BENCH_WEBEX_API_BASE: apiBase,
-      NODE_OPTIONS: `--require ${join(ROOT, 'bench', 'tools', 'sample-shim.cjs')}`,
-    },
+  sample = await startSample({
+    port: samplePort,
+    integration: demo,
+    redirectUri: sampleRedirect,
+    apiBase,
+    scope: SCOPE,
   });
   children.add(sample.child);
   try {

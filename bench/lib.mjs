@@ -1,7 +1,7 @@
 // Shared helpers of the benchmarks. Every figure is reported next to a baseline measured in the same run,
 // because these machines are noisy: the ratio is what we compare against targets, not the absolute number.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +146,68 @@ export function startFlowEmulator(seed, nodeArgs = []) {
     '1000000000',
   ];
   return startProcess(process.execPath, [...nodeArgs, BIN, ...args]);
+}
+
+/**
+ * Where the CiscoDevNet webex-integration-sample is installed for the flow benches (never committed: clone it there and
+ * `npm install` it; BENCH_SAMPLE_DIR overrides), and whether it is.
+ */
+export const SAMPLE_DIR = process.env.BENCH_SAMPLE_DIR ?? join(WORK, 'webex-integration-sample');
+export const sampleInstalled = () =>
+  existsSync(join(SAMPLE_DIR, 'server.js')) && existsSync(join(SAMPLE_DIR, 'node_modules'));
+
+/**
+ * Starts the sample's server on `port` for `integration` (the demo seed's) at the emulator's `apiBase`, redirecting to
+ * `redirectUri`. It hard-codes https://api.ciscospark.com/v1: bench/tools/sample-shim.cjs, preloaded with
+ * NODE_OPTIONS, rewrites that base to the emulator without editing the sample. `wrap`: a command the server runs under
+ * (`['valgrind', '--tool=callgrind', …]`); `nodeArgs` go to node.
+ */
+export function startSample({ port, integration, redirectUri, apiBase, scope, wrap = [], nodeArgs = [] }) {
+  const argv = [...wrap, process.execPath, ...nodeArgs, join(SAMPLE_DIR, 'server.js')];
+  return startProcess(argv[0], argv.slice(1), {
+    ready: /started on port/,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      CLIENT_ID: integration.clientId,
+      CLIENT_SECRET: integration.clientSecret,
+      REDIRECT_URI: redirectUri,
+      SCOPES: scope,
+      // Its .env turns on debug logs (DEBUG=oauth*, which print tokens); node-env-file keeps values already set.
+      DEBUG: '-',
+      BENCH_WEBEX_API_BASE: apiBase,
+      NODE_OPTIONS: `--require ${join(ROOT, 'bench', 'tools', 'sample-shim.cjs')}`,
+    },
+  });
+}
+
+/** `res` when its status is `status`, else an error naming `what` and the start of its body. */
+export function expectStatus(res, status, what) {
+  if (res.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
+  return res;
+}
+
+/**
+ * One flow of the sample at `base` as a browser does it (index page → authorize at the emulator's `apiBase` → its
+ * callback, whose answer is its result page), through `go` ({@link browserRequest}); throws on anything else.
+ */
+export async function sampleFlow(go, base, apiBase) {
+  const index = expectStatus(await go(`${base}/index.html`), 200, 'sample index');
+  const link = /href=["']?(https:\/\/api\.ciscospark\.com\/v1\/authorize[^"'\s>]+)/.exec(index.body)?.[1];
+  if (!link) throw new Error('sample index page without the authorize link');
+  const authorize = expectStatus(
+    await go(
+      link
+        .replace(/&amp;/g, '&')
+        .replace(/&#34;|&quot;/g, '"')
+        .replace('https://api.ciscospark.com/v1', apiBase),
+    ),
+    302,
+    'authorize',
+  );
+  const page = expectStatus(await go(authorize.headers.location), 200, 'sample callback');
+  if (!page.body.includes('Alice Example')) throw new Error(`sample flow did not complete: ${page.body.slice(0, 300)}`);
 }
 
 /** A request function over loopback through `agent` that names the server as a browser would (its Host header). */
