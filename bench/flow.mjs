@@ -10,43 +10,31 @@
 // BENCH_SAMPLE_DIR at it (lib.mjs `startSample` runs it against the emulator without editing it).
 import { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   BIN,
   browserRequest,
   cookieOf,
   cpuMs,
   expectStatus,
+  flowEmulatorFor,
   flowServeEnv,
   freePort,
   loadAverage,
-  ROOT,
   report,
   SAMPLE_DIR,
   sampleFlow as sampleFlowAt,
   sampleInstalled,
-  startFlowEmulator,
   startProcess,
   startSample,
   WARMUP_S,
-  workFile,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_FLOW_CONCURRENCY ?? 8);
 const SCOPE = 'spark:people_read';
 
-const { DEMO_SEED } = await import(pathToFileURL(join(ROOT, 'dist', 'emulator', 'index.js')).href);
-const demo = DEMO_SEED.integrations[0];
 const oursPort = await freePort();
 const samplePort = await freePort();
-const oursRedirect = `http://localhost:${oursPort}/oauth`;
-const sampleRedirect = `http://localhost:${samplePort}/oauth`;
-const seed = workFile('flow-seed.json', {
-  ...DEMO_SEED,
-  integrations: [{ ...demo, redirectUris: [oursRedirect, sampleRedirect] }],
-});
 // BENCH_PROFILE_DIR=… runs serve and the emulator with --cpu-prof into that directory.
 const profileAs = (name) =>
   process.env.BENCH_PROFILE_DIR
@@ -57,10 +45,14 @@ const children = new Set();
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
 });
-const emu = await startFlowEmulator(seed, profileAs('emulator-flow'));
+const {
+  integration: demo,
+  redirectUris: [oursRedirect, sampleRedirect],
+  emu,
+  emulator,
+  apiBase,
+} = await flowEmulatorFor('flow', [oursPort, samplePort], profileAs('emulator-flow'));
 children.add(emu.child);
-const emulator = emu.match[1];
-const apiBase = `${emulator}/v1`;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 /** Requests `url` over loopback, sending `host` as the browser would (the servers use it to name themselves). */

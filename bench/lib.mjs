@@ -1,10 +1,10 @@
 // Shared helpers of the benchmarks. Every figure is reported next to a baseline measured in the same run,
 // because these machines are noisy: the ratio is what we compare against targets, not the absolute number.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The installed bin (package.json "bin"), as `webex-auth` runs it.
@@ -149,6 +149,20 @@ export function startFlowEmulator(seed, nodeArgs = []) {
 }
 
 /**
+ * What a flow bench drives: the demo seed's integration, given one redirect URI per server `port`
+ * (`http://localhost:<port>/oauth`), and the emulator started on a seed saved as bench/.work/<name>-seed.json with
+ * `nodeArgs` ({@link startFlowEmulator}); `apiBase` is the emulator's `/v1`.
+ */
+export async function flowEmulatorFor(name, ports, nodeArgs = []) {
+  const { DEMO_SEED } = await import(pathToFileURL(join(ROOT, 'dist', 'emulator', 'index.js')).href);
+  const integration = DEMO_SEED.integrations[0];
+  const redirectUris = ports.map((port) => `http://localhost:${port}/oauth`);
+  const seed = workFile(`${name}-seed.json`, { ...DEMO_SEED, integrations: [{ ...integration, redirectUris }] });
+  const emu = await startFlowEmulator(seed, nodeArgs);
+  return { integration, redirectUris, emu, emulator: emu.match[1], apiBase: `${emu.match[1]}/v1` };
+}
+
+/**
  * Where the CiscoDevNet webex-integration-sample is installed for the flow benches (never committed: clone it there and
  * `npm install` it; BENCH_SAMPLE_DIR overrides), and whether it is.
  */
@@ -208,6 +222,34 @@ export async function sampleFlow(go, base, apiBase) {
   );
   const page = expectStatus(await go(authorize.headers.location), 200, 'sample callback');
   if (!page.body.includes('Alice Example')) throw new Error(`sample flow did not complete: ${page.body.slice(0, 300)}`);
+}
+
+/**
+ * Starts `tool` (`callgrind` for a process already running under `valgrind --tool=callgrind --instr-atstart=no`,
+ * `perf` or `strace`) on process `pid` around a piece of work; resolves to its stop function. Output goes to `out`,
+ * named after `name` (perf-<name>.data, strace-<name>.txt; callgrind dumps under `name`). `straceArgs`: strace's
+ * options before `-o` (default `-c -f`).
+ */
+export async function attachTool(tool, pid, { out, name, straceArgs = '-c -f' }) {
+  const id = String(pid);
+  if (tool === 'callgrind') {
+    execFileSync('callgrind_control', ['-i', 'on', id], { stdio: 'ignore' });
+    return async () => {
+      execFileSync('callgrind_control', ['-i', 'off', id], { stdio: 'ignore' });
+      execFileSync('callgrind_control', ['-d', name, id], { stdio: 'ignore' });
+    };
+  }
+  const args =
+    tool === 'perf'
+      ? ['record', '-F', '999', '-g', '-o', join(out, `perf-${name}.data`), '-p', id]
+      : [...straceArgs.split(' '), '-o', join(out, `strace-${name}.txt`), '-p', id];
+  const child = spawn(tool, args, { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  return async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  };
 }
 
 /** A request function over loopback through `agent` that names the server as a browser would (its Host header). */

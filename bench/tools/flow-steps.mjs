@@ -16,23 +16,20 @@
 // FLOW_STEPS_THREADS=1 (also print the flow's CPU by thread, user and system apart: the main thread's against V8's
 // helpers), FLOW_STEPS_STRACE_ARGS (strace's options instead of `-c -f`, e.g. `-f -e trace=writev,pwrite64 -s 0`
 // to see each write's size).
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
+  attachTool,
   BIN,
   browserRequest,
   cookieOf,
   cpuMs,
+  flowEmulatorFor,
   flowServeEnv,
   freePort,
-  ROOT,
-  startFlowEmulator,
   startProcess,
   WORK,
-  workFile,
 } from '../lib.mjs';
 
 const N = Number(process.env.FLOW_STEPS_N ?? 1000);
@@ -44,12 +41,13 @@ const OUT = process.env.FLOW_STEPS_OUT ?? join(WORK, 'flow-steps');
 const CONCURRENCY = 8;
 mkdirSync(OUT, { recursive: true });
 
-const { DEMO_SEED } = await import(pathToFileURL(join(ROOT, 'dist', 'emulator', 'index.js')).href);
-const demo = DEMO_SEED.integrations[0];
 const port = await freePort();
-const redirect = `http://localhost:${port}/oauth`;
-const seed = workFile('flow-steps-seed.json', { ...DEMO_SEED, integrations: [{ ...demo, redirectUris: [redirect] }] });
-const emu = await startFlowEmulator(seed);
+const {
+  integration: demo,
+  redirectUris: [redirect],
+  emu,
+  apiBase,
+} = await flowEmulatorFor('flow-steps', [port]);
 const nodeArgs = (process.env.FLOW_STEPS_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const serveArgs = [...nodeArgs, BIN, 'serve', '--port', String(port)];
 const callgrind = TOOL === 'callgrind';
@@ -66,7 +64,7 @@ const ours = await startProcess(
       ]
     : serveArgs,
   {
-    env: flowServeEnv(demo, redirect, `${emu.match[1]}/v1`),
+    env: flowServeEnv(demo, redirect, apiBase),
   },
 );
 const pid = ours.child.pid;
@@ -145,38 +143,10 @@ async function inputsOf(step) {
   return step === 'callback' ? authorized : batch(authorized, callback);
 }
 
-/** Starts the tool around one batch; returns its stop function. */
-async function attach(step) {
-  if (TOOL === 'callgrind') {
-    execFileSync('callgrind_control', ['-i', 'on', String(pid)], { stdio: 'ignore' });
-    return async () => {
-      execFileSync('callgrind_control', ['-i', 'off', String(pid)], { stdio: 'ignore' });
-      execFileSync('callgrind_control', ['-d', step, String(pid)], { stdio: 'ignore' });
-    };
-  }
-  const args =
-    TOOL === 'perf'
-      ? ['record', '-F', '999', '-g', '-o', join(OUT, `perf-${step}.data`), '-p', String(pid)]
-      : [
-          ...(process.env.FLOW_STEPS_STRACE_ARGS ?? '-c -f').split(' '),
-          '-o',
-          join(OUT, `strace-${step}.txt`),
-          '-p',
-          String(pid),
-        ];
-  const child = spawn(TOOL, args, { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  return async () => {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
-  };
-}
-
 await batch(Array(WARMUP).fill(0), flow);
 if (TOOL) {
   const items = await inputsOf(STEP);
-  const stop = await attach(STEP);
+  const stop = await attachTool(TOOL, pid, { out: OUT, name: STEP, straceArgs: process.env.FLOW_STEPS_STRACE_ARGS });
   await batch(items, steps[STEP]);
   await stop();
   console.log(`${TOOL} of ${N} × ${STEP} written to ${OUT}`);

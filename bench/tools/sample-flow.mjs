@@ -11,23 +11,20 @@
 //
 // Knobs: SAMPLE_FLOW_N (1000), SAMPLE_FLOW_WARMUP (1500), SAMPLE_FLOW_ROUNDS (3), SAMPLE_FLOW_OUT (where tool output
 // goes, default bench/.work/flow-steps, beside flow-steps' own). Needs the sample installed as bench/flow.mjs does.
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
+  attachTool,
   browserRequest,
   cpuMs,
+  flowEmulatorFor,
   freePort,
-  ROOT,
   SAMPLE_DIR,
   sampleFlow,
   sampleInstalled,
-  startFlowEmulator,
   startSample,
   WORK,
-  workFile,
 } from '../lib.mjs';
 
 const N = Number(process.env.SAMPLE_FLOW_N ?? 1000);
@@ -42,13 +39,13 @@ if (!sampleInstalled()) {
 }
 mkdirSync(OUT, { recursive: true });
 
-const { DEMO_SEED } = await import(pathToFileURL(join(ROOT, 'dist', 'emulator', 'index.js')).href);
-const demo = DEMO_SEED.integrations[0];
 const port = await freePort();
-const redirect = `http://localhost:${port}/oauth`;
-const seed = workFile('sample-flow-seed.json', { ...DEMO_SEED, integrations: [{ ...demo, redirectUris: [redirect] }] });
-const emu = await startFlowEmulator(seed);
-const apiBase = `${emu.match[1]}/v1`;
+const {
+  integration: demo,
+  redirectUris: [redirect],
+  emu,
+  apiBase,
+} = await flowEmulatorFor('sample-flow', [port]);
 const sample = await startSample({
   port,
   integration: demo,
@@ -85,31 +82,9 @@ async function flows(n) {
   );
 }
 
-/** Starts the tool around the measured flows; returns its stop function. */
-async function attach() {
-  if (TOOL === 'callgrind') {
-    execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' });
-    return async () => {
-      execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' });
-      execFileSync('callgrind_control', ['-d', 'flow', pid], { stdio: 'ignore' });
-    };
-  }
-  const args =
-    TOOL === 'perf'
-      ? ['record', '-F', '999', '-g', '-o', join(OUT, 'perf-sample.data'), '-p', pid]
-      : ['-c', '-f', '-o', join(OUT, 'strace-sample.txt'), '-p', pid];
-  const child = spawn(TOOL, args, { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  return async () => {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
-  };
-}
-
 await flows(WARMUP);
 if (TOOL) {
-  const stop = await attach();
+  const stop = await attachTool(TOOL, pid, { out: OUT, name: TOOL === 'callgrind' ? 'flow' : 'sample' });
   await flows(N);
   await stop();
   console.log(`${TOOL} of ${N} sample flows written to ${OUT}`);
