@@ -17,6 +17,7 @@ import { explainError as explainOAuthError } from '../explain.js';
 import { SessionLimitError, type TryResult } from '../session.js';
 import { RECENT_ROOM_CALL, TRY_CALL_IDS, TRY_CALLS, type TryCall } from '../try-calls.js';
 import { connectionView } from '../views/connection.js';
+import { connectionPath } from '../views/paths.js';
 import { createAccountLimiter } from './account-limit.js';
 import { auditRefresh, refusedText, retrySeconds } from './forced-refresh.js';
 import type { RouteOptions } from './signin.js';
@@ -93,7 +94,7 @@ export async function sendConnectionPage(
       showAvatar: ctx.config.mode !== 'demo',
     }),
     undefined,
-    callback ? `/connections/${encodeURIComponent(connection.id)}` : undefined,
+    callback ? connectionPath(connection.id) : undefined,
   );
 }
 

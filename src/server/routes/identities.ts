@@ -30,6 +30,7 @@ import {
   webhookSecrets,
 } from '../service-apps/webhook.js';
 import { type IdentitiesModel, identitiesView, type ServiceAppFormValues } from '../views/identities.js';
+import { connectionPath } from '../views/paths.js';
 import type { RouteOptions } from './signin.js';
 
 /** The vault calls of these routes. */
@@ -174,7 +175,7 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
     try {
       const bot = await vault.identities.addBot({ ownerId, apiBase: ctx.config.apiBase, token: parsed.data.token });
       await recordAudit(ctx, request, { action: 'connect', target: bot.id, ownerId, detail: 'bot' });
-      return reply.code(303).redirect(`/connections/${encodeURIComponent(bot.id)}`);
+      return reply.code(303).redirect(connectionPath(bot.id));
     } catch (error) {
       const r = refusal(error);
       if (!r) throw error;
@@ -208,7 +209,7 @@ export const identityRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fast
       await recordAudit(ctx, request, { action: 'connect', target: sa.id, ownerId, detail: 'service_app' });
       // In the background: the person is not kept waiting for Webex's webhook calls.
       void registerWebhook(fetcher.id, request.log);
-      return reply.code(303).redirect(`/connections/${encodeURIComponent(sa.id)}`);
+      return reply.code(303).redirect(connectionPath(sa.id));
     } catch (error) {
       const r = refusal(error);
       if (!r) throw error;

@@ -22,6 +22,7 @@ import type { ServerContext } from '../context.js';
 import { explainError as explainOAuthError } from '../explain.js';
 import { SESSION_LIMITS } from '../session.js';
 import { SCOPE_PRESETS } from '../views/home.js';
+import { connectionPath } from '../views/paths.js';
 import { connectionFacts, sendConnectionPage } from './connections.js';
 import { completeSignIn, type RouteOptions } from './signin.js';
 import { addPersonToSpace } from './space.js';
@@ -236,7 +237,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
     });
     // The space demo belongs to the local demo: a team server never adds its members to the bot's space.
     if (me && ctx.config.accessMode === 'local') await addPersonToSpace(ctx, me, request.log);
-    if (next || !facts) return reply.code(303).redirect(next ?? `/connections/${encodeURIComponent(connection.id)}`);
+    if (next || !facts) return reply.code(303).redirect(next ?? connectionPath(connection.id));
     // Else the answer is the connection page itself, one round trip sooner than a redirect to it: it names its own
     // address (Content-Location, a canonical link that app.js puts in the address bar), so a reload opens the page
     // instead of the spent callback. No-store and no-referrer, as every page: the spent code is in this address.
@@ -261,7 +262,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
         explanation:
           'This answer from Webex has been handled once already; its code is never exchanged twice (reloading or reopening the page does that).',
         action: connectionId ? 'Open your connection, or start a new authorization.' : 'Start a new authorization.',
-        retryHref: connectionId ? `/connections/${encodeURIComponent(connectionId)}` : '/',
+        retryHref: connectionId ? connectionPath(connectionId) : '/',
       });
     }
     if (

@@ -12,6 +12,7 @@ import type { RevealedTokens, StoredConnection } from '../ports.js';
 import type { TryResult } from '../session.js';
 import { missingScopes, TRY_CALL_IDS, TRY_CALLS, type TryCall, type TryCallId } from '../try-calls.js';
 import { lifecycleCard } from './lifecycle.js';
+import { connectionPath } from './paths.js';
 import { reauthAction } from './reauth.js';
 import { authorizeButton } from './space.js';
 
@@ -130,7 +131,7 @@ export function connectionView(m: ConnectionModel): SafeHtml {
   const t = m.tokens;
   const initial = (c.person.displayName.trim()[0] ?? '?').toUpperCase();
   const avatarOk = c.person.avatar && /^https?:\/\//.test(c.person.avatar);
-  const path = `/connections/${encodeURIComponent(c.id)}`;
+  const path = connectionPath(c.id);
   const curl = t ? `curl -H "Authorization: Bearer ${t.accessToken}" ${m.apiBase}/people/me` : '';
   const env = t ? `WEBEX_ACCESS_TOKEN=${t.accessToken}\nWEBEX_REFRESH_TOKEN=${t.refreshToken}\n` : '';
   const json = t

@@ -5,6 +5,7 @@
  */
 import type { Connection } from '../../vault/types.js';
 import { html, type SafeHtml } from '../html.js';
+import { connectionPath } from './paths.js';
 
 /** A connection that can fetch Service App tokens (holds `spark:applications_token`). */
 export interface FetcherChoice {
@@ -41,7 +42,7 @@ function row(c: Connection): SafeHtml {
       ? html`<span class="badge ok">active</span>`
       : html`<span class="badge missing">needs re-authorization</span> <code>${c.needsReauthReason ?? 'refresh_refused'}</code>`;
   return html`<li class="identity" data-kind="${c.kind ?? 'integration'}" data-connection-id="${c.id}">
-<a href="/connections/${encodeURIComponent(c.id)}">${c.displayName}</a> <span class="badge">${c.kind ?? 'integration'}</span> ${state}
+<a href="${connectionPath(c.id)}">${c.displayName}</a> <span class="badge">${c.kind ?? 'integration'}</span> ${state}
 ${c.orgId ? html`<span class="muted">org <code>${c.orgId}</code></span>` : ''}</li>`;
 }
 

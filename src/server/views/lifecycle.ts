@@ -6,6 +6,7 @@ import { capCount, type TokenCapStatus } from '../../vault/cap.js';
 import type { RefreshRecord } from '../../vault/history.js';
 import { html, type SafeHtml } from '../html.js';
 import type { StoredConnection } from '../ports.js';
+import { connectionPath } from './paths.js';
 
 /** What the card needs. */
 export interface LifecycleModel {
@@ -35,7 +36,7 @@ function capLine(cap: TokenCapStatus): SafeHtml {
 /** The lifecycle card. */
 export function lifecycleCard(m: LifecycleModel): SafeHtml {
   const c = m.connection;
-  const path = `/connections/${encodeURIComponent(c.id)}`;
+  const path = connectionPath(c.id);
   const failing = c.refreshFailing
     ? html`<p class="notice" id="refresh-failing" role="status">Refreshes are failing since ${when(c.failingSince ?? m.now)} (${c.refreshFailures} in a row, last status ${c.lastErrorStatus ?? 'none'}). The connection stays active; the next attempt is at ${when(c.nextAttemptAt ?? m.now)}.</p>`
     : '';
