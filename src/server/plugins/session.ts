@@ -94,10 +94,10 @@ export const sessionPlugin: FastifyPluginAsync<SessionPluginOptions> = globalPlu
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith('/api/')) return;
     if (!SESSIONLESS.test(request.url)) {
-      const signed = request.cookies[manager.cookieName(request)];
-      const id = signed ? manager.signedCookie(request, manager.cookieName(request)) : undefined;
+      const name = manager.cookieName(request);
+      const id = manager.signedCookie(request, name);
       if (id) request.session = await manager.store.get(id);
-      if (signed && !request.session) reply.clearCookie(manager.cookieName(request), { path: '/' });
+      if (request.cookies[name] && !request.session) reply.clearCookie(name, { path: '/' });
     }
     request.principal = principalOf(
       config,
