@@ -1,18 +1,19 @@
 /**
  * Web sessions, kept in the store (SQLite or PostgreSQL) through the vault, so every instance sharing `DATABASE_URL`
  * and `WEBEX_AUTH_KEYS` sees the same sessions and a restart loses none. The browser holds a signed cookie with a
- * random session id; the store keeps only its hash and the session's data encrypted, and each pending authorization
- * (its PKCE verifier and nonce) encrypted in a row of its own, taken at most once by the callback.
+ * random session id; the store keeps only its hash and the session's data encrypted.
  *
  * No anonymous GET makes a session: one is made when state must be kept (a sign-in, `/configure`, a Try-it result),
- * and making one is rate-limited per client address. A connection flow needs no session: a browser without one keeps
- * its pending authorizations under a flow id, a signed cookie of its own that lives as long as they do (the same
- * creation limit applies), so an authorization in local mode writes no session row at all.
+ * and making one is rate-limited per client address. A flow needs no session and writes nothing when it starts: the
+ * browser holds each pending authorization (its PKCE verifier and nonce) in a cookie of its own, sealed by the vault
+ * and bound to the browser's flow id — a signed cookie that lives as long as they do (made without a session, it
+ * spends the same creation limit). The callback takes the state in the store, at most once, before the code exchange.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { secureRandomBytes } from '../vault/crypto/random.js';
-import type { WebSession, WebSessions } from '../vault/types.js';
+import { pendingKey } from '../vault/sessions.js';
+import type { PendingEntry, WebSession, WebSessions } from '../vault/types.js';
 import type { SessionAccount } from './access/principal.js';
 import { createRateLimiter, type RateLimiter } from './routes/api/ratelimit.js';
 
@@ -46,8 +47,11 @@ export const SESSION_LIMITS = {
   touchEveryMs: 10 * 60_000,
   /** How long a pending authorization lives (Webex codes live 5 minutes; the consent page may take a while). */
   pendingTtlMs: 15 * 60_000,
-  /** Pending authorizations per session. */
-  maxPending: 20,
+  /**
+   * Pending authorizations per browser: each is a cookie of 0.6-2 KB that the browser sends with every request while it
+   * waits, and Node refuses request headers over 16 KB.
+   */
+  maxPending: 5,
   /** Session creation per client address: a burst, then SESSION_CREATION_LIMIT per minute (default 12). */
   createBurst: 30,
 } as const;
@@ -58,6 +62,14 @@ export const SECURE_SESSION_COOKIE = '__Host-webex_auth_session';
 /** The flow cookie of a browser without a session (its pending authorizations' owner), named as the session's. */
 export const FLOW_COOKIE = 'webex_auth_flow';
 export const SECURE_FLOW_COOKIE = '__Host-webex_auth_flow';
+/** The prefix of a pending authorization's cookie; its `pendingKey` (vault/sessions.ts) follows. */
+export const PENDING_COOKIE = 'webex_auth_pending_';
+export const SECURE_PENDING_COOKIE = '__Host-webex_auth_pending_';
+/**
+ * The longest sealed pending authorization set as a cookie: browsers keep a cookie of up to 4096 bytes with its name.
+ * Ours are 0.6-2 KB (the whole scope catalog); the vault opens none longer.
+ */
+const MAX_PENDING_COOKIE = 3800;
 /** A session or flow id: 32 random bytes, base64url (the vault's format). */
 const BROWSER_ID = /^[A-Za-z0-9_-]{43}$/;
 
@@ -135,23 +147,78 @@ export class SessionManager {
   }
 
   /**
-   * The id this browser's pending authorizations are kept under: its session's, else its flow id (made when it has
-   * neither: as a new session, it counts against the client address's creation limit). The flow cookie is set again
-   * at each use, so it lives as long as the newest authorization it holds.
+   * The flow id this browser's pending authorizations are sealed to, made when it has none (without a session, that
+   * spends the client address's creation limit, as a new session would). The flow cookie is set again at each use, so
+   * it lives as long as the newest authorization it holds.
    * @throws {SessionLimitError} when this client address made too many lately.
    */
-  browserId(request: FastifyRequest, reply: FastifyReply): { id: string; isNew: boolean } {
-    if (request.session) return { id: request.session.id, isNew: false };
+  browserId(request: FastifyRequest, reply: FastifyReply): string {
     const known = this.flowId(request);
-    if (!known) this.spend(request);
+    if (!known && !request.session) this.spend(request);
     const id = known ?? secureRandomBytes(32).toString('base64url');
     this.#setCookie(request, reply, this.flowCookieName(request), id, SESSION_LIMITS.pendingTtlMs / 1000);
-    return { id, isNew: known === undefined };
+    return id;
   }
 
-  /** The ids a callback may find this browser's pending authorization under: its session's, then its flow id. */
-  browserIds(request: FastifyRequest): string[] {
-    return [request.session?.id, this.flowId(request)].filter((id): id is string => id !== undefined);
+  /** The pending-authorization cookie prefix for this request. */
+  #pendingPrefix(request: FastifyRequest): string {
+    return this.secure(request) ? SECURE_PENDING_COOKIE : PENDING_COOKIE;
+  }
+
+  /** The sealed pending authorizations this browser sent: each cookie's key (its name's tail) and value. */
+  pendingCookies(request: FastifyRequest): { key: string; value: string }[] {
+    const prefix = this.#pendingPrefix(request);
+    const out: { key: string; value: string }[] = [];
+    for (const [name, value] of Object.entries(request.cookies)) {
+      if (name.startsWith(prefix) && value !== undefined) out.push({ key: name.slice(prefix.length), value });
+    }
+    return out;
+  }
+
+  /** The sealed pending authorization this browser sent under `key`. */
+  pendingCookie(request: FastifyRequest, key: string): string | undefined {
+    return request.cookies[this.#pendingPrefix(request) + key];
+  }
+
+  /** Gives this browser `sealed` under `key`, for as long as a pending authorization lives. */
+  setPendingCookie(request: FastifyRequest, reply: FastifyReply, key: string, sealed: string): void {
+    // Not signed: the vault's seal authenticates it (AES-GCM, bound to the flow id and the key).
+    reply.setCookie(this.#pendingPrefix(request) + key, sealed, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure(request),
+      path: '/',
+      maxAge: SESSION_LIMITS.pendingTtlMs / 1000,
+    });
+  }
+
+  /**
+   * Seals `entry` for this browser (bound to its flow id, made if needed) and sets the cookie that holds it: starting
+   * a flow writes nothing to the store. `full` when the browser already holds `maxPending` that still open (those that
+   * do not are dropped on the way); `too-large` when the sealed entry would not fit a cookie.
+   * @throws {SessionLimitError} when a new flow id is needed and this client address made too many ids lately.
+   */
+  holdPending(request: FastifyRequest, reply: FastifyReply, entry: PendingEntry): 'held' | 'full' | 'too-large' {
+    const browser = this.browserId(request, reply);
+    const held = this.pendingCookies(request);
+    // Opened (AES) only when there are many: each that does not open (expired, another flow id's, altered) goes.
+    if (held.length >= SESSION_LIMITS.maxPending) {
+      let live = 0;
+      for (const { key, value } of held) {
+        if (this.store.openPending(browser, key, value)) live++;
+        else this.clearPendingCookie(request, reply, key);
+      }
+      if (live >= SESSION_LIMITS.maxPending) return 'full';
+    }
+    const sealed = this.store.sealPending(browser, entry, SESSION_LIMITS.pendingTtlMs);
+    if (sealed.length > MAX_PENDING_COOKIE) return 'too-large';
+    this.setPendingCookie(request, reply, pendingKey(entry.pending.state), sealed);
+    return 'held';
+  }
+
+  /** Drops this browser's pending-authorization cookie `key` (answered, expired, or not ours). */
+  clearPendingCookie(request: FastifyRequest, reply: FastifyReply, key: string): void {
+    reply.clearCookie(this.#pendingPrefix(request) + key, { path: '/', secure: this.secure(request) });
   }
 
   /** The typed data of the request's session ({} when there is none). */

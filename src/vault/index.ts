@@ -12,7 +12,7 @@ export { ownerOf } from './owners.js';
 export { connectionOf } from './records.js';
 export { openPostgresStore } from './store/postgres.js';
 export { openSqliteStore } from './store/sqlite.js';
-export type { AccountRow, PendingRow, SessionRow, Store } from './store/types.js';
+export type { AccountRow, SessionRow, Store, TakenStateRow } from './store/types.js';
 export * from './types.js';
 export { openVault, type VaultInternals, type VaultTuning } from './vault.js';
 export * from './webhook-types.js';

@@ -4,8 +4,8 @@
  * when no refresh holds its lease), so a rotation never overwrites a concurrent refresh.
  *
  * Web sessions and pending authorizations (sessions.ts) are encrypted with the ring too, but are not re-encrypted:
- * they are short-lived (hours; minutes for a pending authorization) and every session write seals its data under
- * the active key again. `countNotUnderKey`/`rowsNotUnderKey` count and return integrations and connections only
+ * they are short-lived (hours; minutes for a pending authorization, which lives in its browser's cookie, out of
+ * reach) and every session write seals its data under the active key again. `countNotUnderKey`/`rowsNotUnderKey` count and return integrations and connections only
  * (webhook endpoint secrets, a few per owner, are re-encrypted after them), so a rotation reports done when every
  * long-lived secret is under the active key. A session still sealed under a key
  * then removed from the ring cannot be opened and counts as no session (the browser signs in again); keep the old

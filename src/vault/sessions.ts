@@ -1,14 +1,18 @@
 /**
- * Web sessions and their pending authorizations, in the store, so that every instance sharing it serves the same
- * browsers and a restart signs nobody out.
+ * Web sessions, in the store, so that every instance sharing it serves the same browsers and a restart signs nobody
+ * out; and pending authorizations, sealed for the browser that started them, so that starting a flow writes nothing.
  *
  * - A session id is 32 random bytes (base64url): the cookie's value. The store keys the row by its SHA-256 (hex), so
- *   a copy of the database holds no usable session id. A pending authorization is keyed by the SHA-256 of its state.
- * - The session's data (with its account id) and the pending authorization (PKCE verifier, nonce, …) are JSON
+ *   a copy of the database holds no usable session id. The session's data (with its account id) is JSON
  *   envelope-encrypted with the key ring, bound to the row's hash: a row copied onto another session fails to open.
- * - A row that cannot be opened (its key was removed from the ring, or it was altered) or parsed is no session / no
- *   pending authorization: the browser signs in again. Nothing here throws to the caller for a bad cookie or state.
- * - Taking a pending authorization is one atomic store statement: a state is answered at most once across processes.
+ * - A pending authorization (state, PKCE verifier, nonce, scopes, owner, expiry) is JSON envelope-encrypted with the
+ *   key ring into a cookie value, bound to the SHA-256 of the browser's flow id and of the state: it opens only for the
+ *   callback of that state in that browser, and only until it expires. Any instance sharing the ring opens it.
+ * - Taking it inserts the state's hash into the store in one atomic statement before the code exchange: a state is
+ *   answered at most once across processes, whatever copies of the cookie exist.
+ * - A row or cookie that cannot be opened (its key was removed from the ring, or it was altered) or parsed is no
+ *   session / no pending authorization: the browser signs in or authorizes again. Nothing here throws to the caller
+ *   for a bad cookie or state.
  */
 import { hash as digest } from 'node:crypto';
 import type { Clock, PendingAuthorization } from '../oauth/types.js';
@@ -16,13 +20,15 @@ import type { KeyRing } from './crypto/keyring.js';
 import { OpenedSecrets } from './crypto/opened.js';
 import { secureRandomBytes } from './crypto/random.js';
 import { pendingSlot, sessionSlot } from './slots.js';
-import type { PendingRow, SessionRow, Store } from './store/types.js';
-import { type PendingEntry, VaultError, type WebSession, type WebSessions } from './types.js';
+import type { SessionRow, Store } from './store/types.js';
+import { type OpenedPending, type PendingEntry, VaultError, type WebSession, type WebSessions } from './types.js';
 
 /** The shape of a session id: 32 bytes, base64url without padding. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 /** The longest state accepted (ours are far shorter; anything longer is not ours). */
 const MAX_STATE = 512;
+/** The longest sealed pending authorization opened (a cookie holds 4 KB with its name; ours are about 700 bytes). */
+const MAX_SEALED = 3800;
 
 /** SHA-256 (hex) of a session id or a state: the store's key. */
 const sha256 = (s: string) => digest('sha256', s, 'hex');
@@ -42,20 +48,42 @@ function checkTtl(ttlMs: number): void {
     throw new VaultError('invalid_request', 'ttlMs must be a positive number.');
 }
 
-/** A PendingAuthorization read back from JSON, or undefined when it is not one (or not for `state`). */
-function pendingOf(
-  json: string,
-  state: string,
-): { pending: PendingAuthorization; ownerId: string | undefined; returnTo: string | undefined } | undefined {
-  const { ownerId, returnTo, ...p } = JSON.parse(json) as Record<string, unknown>;
-  if (!isObject(p) || p.state !== state) return undefined;
-  if (typeof p.codeVerifier !== 'string' || typeof p.redirectUri !== 'string' || !Array.isArray(p.scopes)) {
-    return undefined;
-  }
+/**
+ * The key of a state's pending authorization: 16 hex characters of the state's SHA-256. It names the cookie that holds
+ * it, and the sealed value is bound to it (with the flow id), so a cookie opens only under its own name.
+ */
+export const pendingKey = (state: string): string => sha256(state).slice(0, 16);
+/** The shape of a {@link pendingKey}. */
+export const PENDING_KEY = /^[0-9a-f]{16}$/;
+
+/** What a sealed pending authorization holds, as JSON. */
+interface SealedPending {
+  purpose: PendingEntry['purpose'];
+  integrationId: string;
+  expiresAt: number;
+  pending: PendingAuthorization;
+  ownerId?: string;
+  returnTo?: string;
+}
+
+/** The pending authorization `json` holds, unexpired at `now`; undefined when it is not one. */
+function pendingOf(json: string, now: number): OpenedPending | undefined {
+  const v = JSON.parse(json) as unknown;
+  if (!isObject(v) || !isObject(v.pending)) return undefined;
+  const { purpose, integrationId, expiresAt, ownerId, returnTo } = v as Partial<Record<keyof SealedPending, unknown>>;
+  const p = v.pending;
+  if (!isState(p.state) || typeof p.codeVerifier !== 'string' || !Array.isArray(p.scopes)) return undefined;
+  if (typeof p.redirectUri !== 'string' || !URL.canParse(p.redirectUri)) return undefined;
+  if ((purpose !== 'signin' && purpose !== 'connect') || typeof integrationId !== 'string') return undefined;
+  if (typeof expiresAt !== 'number' || !(expiresAt > now)) return undefined;
   return {
+    purpose,
+    integrationId,
     pending: p as unknown as PendingAuthorization,
     ownerId: typeof ownerId === 'string' ? ownerId : undefined,
-    returnTo: typeof returnTo === 'string' ? returnTo : undefined,
+    ...(typeof returnTo === 'string' ? { returnTo } : {}),
+    redirectPath: new URL(p.redirectUri).pathname,
+    expiresAt,
   };
 }
 
@@ -154,9 +182,9 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
       sealed.forget(sessionSlot(idHash));
     },
 
-    async addPending(sessionId, entry: PendingEntry, ttlMs) {
+    sealPending(browserId, entry, ttlMs) {
       checkTtl(ttlMs);
-      if (!isSessionId(sessionId)) throw new VaultError('invalid_request', 'Invalid session id.');
+      if (!isSessionId(browserId)) throw new VaultError('invalid_request', 'Invalid flow id.');
       if (entry.purpose !== 'signin' && entry.purpose !== 'connect') {
         throw new VaultError('invalid_request', 'Invalid pending authorization: purpose.');
       }
@@ -165,76 +193,50 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
       if (!URL.canParse(entry.pending.redirectUri)) {
         throw new VaultError('invalid_request', 'Invalid pending authorization: redirectUri.');
       }
-      const stateHash = sha256(entry.pending.state);
-      const now = clock();
-      const row: PendingRow = {
-        stateHash,
-        sessionHash: sha256(sessionId),
+      const payload: SealedPending = {
         purpose: entry.purpose,
         integrationId: entry.integrationId,
-        redirectPath: new URL(entry.pending.redirectUri).pathname,
-        // The owner (and the return path) travel inside the encrypted data, beside the verifier: nothing in clear says
-        // whose flow it is; an optional field there needs no schema change.
-        dataEnc: sealed.encrypt(
-          JSON.stringify({
-            ...entry.pending,
-            ...(entry.ownerId ? { ownerId: entry.ownerId } : {}),
-            ...(entry.returnTo ? { returnTo: entry.returnTo } : {}),
-          }),
-          pendingSlot(stateHash),
-        ),
-        keyId: ring.activeKeyId,
-        expiresAt: now + ttlMs,
-        createdAt: now,
-        takenAt: undefined,
-        connectionId: undefined,
+        expiresAt: clock() + ttlMs,
+        pending: entry.pending,
+        ...(entry.ownerId ? { ownerId: entry.ownerId } : {}),
+        ...(entry.returnTo ? { returnTo: entry.returnTo } : {}),
       };
-      await store.insertPending(row);
+      // Held in clear beside its ciphertext (crypto/opened.ts): this process's callback opens it without AES.
+      return sealed.encrypt(JSON.stringify(payload), pendingSlot(sha256(browserId), pendingKey(entry.pending.state)));
     },
 
-    async takePending(sessionId, state) {
-      if (!isSessionId(sessionId) || !isState(state)) return undefined;
-      const row = await store.takePending(sha256(state), sha256(sessionId), clock());
-      if (!row) return undefined;
-      let opened: ReturnType<typeof pendingOf>;
+    openPending(browserId, key, value) {
+      if (!isSessionId(browserId) || !PENDING_KEY.test(key)) return undefined;
+      if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SEALED) return undefined;
       try {
-        opened = pendingOf(sealed.decrypt(row.dataEnc, pendingSlot(row.stateHash)), state);
+        return pendingOf(sealed.decrypt(value, pendingSlot(sha256(browserId), key)), clock());
       } catch {
         return undefined;
-      } finally {
-        // Taken at most once: its verifier is not kept any longer.
-        sealed.forget(pendingSlot(row.stateHash));
       }
-      return (
-        opened && {
-          purpose: row.purpose,
-          integrationId: row.integrationId,
-          pending: opened.pending,
-          ownerId: opened.ownerId,
-          ...(opened.returnTo ? { returnTo: opened.returnTo } : {}),
-        }
-      );
     },
 
-    async findPending(sessionId, state) {
-      if (!isSessionId(sessionId) || !isState(state)) return undefined;
-      const row = await store.getPending(sha256(state), sha256(sessionId));
-      if (!row) return undefined;
-      return {
-        purpose: row.purpose,
-        integrationId: row.integrationId,
-        redirectPath: row.redirectPath,
-        taken: row.takenAt !== undefined,
-        connectionId: row.connectionId,
-      };
+    async takePending(browserId, state, value) {
+      if (!isState(state)) return undefined;
+      const key = pendingKey(state);
+      const opened = this.openPending(browserId, key, value);
+      if (opened?.pending.state !== state) return undefined;
+      const browserHash = sha256(browserId);
+      // Answered at most once: its verifier is not kept any longer, taken or not.
+      sealed.forget(pendingSlot(browserHash, key));
+      const taken = await store.takeState({ stateHash: sha256(state), browserHash, expiresAt: opened.expiresAt });
+      if (!taken) return undefined;
+      const { purpose, integrationId, pending, ownerId, returnTo } = opened;
+      return { purpose, integrationId, pending, ownerId, ...(returnTo ? { returnTo } : {}) };
+    },
+
+    async findTaken(browserId, state) {
+      if (!isSessionId(browserId) || !isState(state)) return undefined;
+      const row = await store.getTakenState(sha256(state), sha256(browserId));
+      return row && { connectionId: row.connectionId };
     },
 
     async completePending(state, connectionId) {
-      if (isState(state)) await store.completePending(sha256(state), connectionId);
-    },
-
-    async countPending(sessionId) {
-      return isSessionId(sessionId) ? store.countPending(sha256(sessionId), clock()) : 0;
+      if (isState(state)) await store.completeTakenState(sha256(state), connectionId);
     },
 
     purgeExpired() {

@@ -32,9 +32,13 @@ export const webhookSecretSlot = (id: string): SecretSlot => ({
 /** A web session's data (keyed by the SHA-256 of the session id). */
 export const sessionSlot = (idHash: string): SecretSlot => ({ table: 'web_sessions', rowId: idHash, column: 'data' });
 
-/** A pending authorization's data (keyed by the SHA-256 of its state). */
-export const pendingSlot = (stateHash: string): SecretSlot => ({
-  table: 'pending_authorizations',
-  rowId: stateHash,
-  column: 'data',
+/**
+ * A pending authorization, sealed into its browser's cookie (not a store row): bound to the SHA-256 of the flow id it
+ * was started under and to its key (16 hex characters of its state's SHA-256, which name the cookie), so it opens only
+ * in that browser and under its own cookie name.
+ */
+export const pendingSlot = (browserHash: string, key: string): SecretSlot => ({
+  table: 'pending_cookies',
+  rowId: `${browserHash}:${key}`,
+  column: 'pending',
 });

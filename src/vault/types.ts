@@ -227,34 +227,48 @@ export interface PendingEntry {
   returnTo?: string | undefined;
 }
 
-/** What is known of a state a session started, answered or not. */
-export interface PendingInfo {
-  purpose: 'signin' | 'connect';
-  integrationId: string;
+/** A pending authorization opened from its sealed cookie (no secret but what the entry holds). */
+export interface OpenedPending extends PendingEntry {
+  /** The path of the redirect URI the flow uses (a brought integration's callback is served there only for it). */
   redirectPath: string;
-  taken: boolean;
+  /** Epoch ms after which it opens no more. */
+  expiresAt: number;
+}
+
+/** A state a callback took: answered once, and the connection it produced. */
+export interface TakenState {
   connectionId: string | undefined;
 }
 
-/** Web sessions and their pending authorizations, in the store (shared by every instance on it). */
+/** Web sessions in the store (shared by every instance on it), and pending authorizations sealed for their browser. */
 export interface WebSessions {
   create(input: { accountId?: string | undefined; data?: Record<string, unknown>; ttlMs: number }): Promise<WebSession>;
   /** The live session with this id; undefined when unknown, expired, or not decryptable with the key ring. */
   get(id: string): Promise<WebSession | undefined>;
   /** Writes `session.data`/`accountId` and extends the expiry by `ttlMs`; false when the session is gone. */
   save(session: WebSession, ttlMs: number): Promise<boolean>;
-  /** A new id for the same session (its pending authorizations move along); the old id stops working. */
+  /** A new id for the same session; the old id stops working. */
   rotate(session: WebSession, ttlMs: number): Promise<WebSession>;
   destroy(id: string): Promise<void>;
-  addPending(sessionId: string, entry: PendingEntry, ttlMs: number): Promise<void>;
-  /** Takes the pending authorization of `state` for this session: at most once, across processes. */
-  takePending(sessionId: string, state: string): Promise<PendingEntry | undefined>;
-  /** What this session's `state` is, taken or not (no secret). */
-  findPending(sessionId: string, state: string): Promise<PendingInfo | undefined>;
+  /**
+   * Seals `entry` for the browser whose flow id is `browserId`: the value of the cookie named by the state's
+   * `pendingKey` (vault/sessions.ts), which holds it until its callback (nothing is stored). It opens only for that
+   * flow id under that key, until `ttlMs` from now.
+   * @throws {VaultError} `invalid_request` for a malformed flow id or entry.
+   */
+  sealPending(browserId: string, entry: PendingEntry, ttlMs: number): string;
+  /** The unexpired pending authorization `sealed` holds for this browser under `key`; else undefined (never throws). */
+  openPending(browserId: string, key: string, sealed: string | undefined): OpenedPending | undefined;
+  /**
+   * Opens `sealed` as {@link openPending} and takes its state: at most once across every process sharing the store,
+   * so one answer from Webex is exchanged once. Undefined when it does not open or the state was taken before.
+   */
+  takePending(browserId: string, state: string, sealed: string | undefined): Promise<PendingEntry | undefined>;
+  /** The state this browser's callback took, if it did (the "already used" page; no secret). */
+  findTaken(browserId: string, state: string): Promise<TakenState | undefined>;
+  /** Records the connection a taken state's authorization produced. */
   completePending(state: string, connectionId: string): Promise<void>;
-  /** Untaken, unexpired pending authorizations of this session. */
-  countPending(sessionId: string): Promise<number>;
-  /** Deletes expired sessions and pending rows; returns how many rows went. */
+  /** Deletes expired sessions and taken states past their keep; returns how many rows went. */
   purgeExpired(): Promise<number>;
 }
 

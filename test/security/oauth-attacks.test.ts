@@ -59,6 +59,19 @@ describe('OAuth flow attacks', () => {
     const anonymous = await fetch(new URL(callback, stack.server.url), { redirect: 'manual' });
     expect(anonymous.status).toBe(400);
     expect(await codeGrants()).toBe(before);
+    // The attacker's pending-authorization cookie planted beside the victim's own flow id (cookie tossing): sealed to
+    // the attacker's flow id, it does not open here.
+    const pendingCookies = [...attacker.cookies].filter(([name]) => name.startsWith('webex_auth_pending_'));
+    expect(pendingCookies).toHaveLength(1);
+    const tossed = browser();
+    await tossed.get('/home');
+    await tossed.post('/oauth/start', { scope: 'spark:all' });
+    expect(tossed.cookies.get('webex_auth_flow')).toMatch(/\./);
+    expect(tossed.cookies.get('webex_auth_flow')).not.toBe(attacker.cookies.get('webex_auth_flow'));
+    for (const [name, value] of pendingCookies) tossed.cookies.set(name, value);
+    const withTossed = await tossed.get(callback);
+    expect(withTossed.res.status).toBe(400);
+    expect(await codeGrants()).toBe(before);
     expect((await attacker.get(callback)).res.status).toBe(200);
   });
 
@@ -223,38 +236,52 @@ describe('OAuth flow attacks', () => {
     expect((await a.get(connectionPath)).res.status).toBe(200);
   });
 
-  it('flow cookie flags: none for a GET; HttpOnly, SameSite=Lax, Path=/, Max-Age, signed once a flow starts; no token in any cookie', async () => {
+  it('flow cookie flags: none for a GET; HttpOnly, SameSite=Lax, Path=/, Max-Age, signed (the flow id) or sealed (its pending authorization) once a flow starts; no token in any cookie', async () => {
     const r = await fetch(`${stack.server.url}/home`);
     expect(r.headers.getSetCookie()).toEqual([]);
     await r.body?.cancel();
     const a = browser();
     await a.get('/home');
     expect(a.cookies.size).toBe(0);
-    // A browser without a session keeps its pending authorization under a flow id: no session row is made.
+    // A browser without a session gets a flow id, and its pending authorization sealed to it in a cookie of its own:
+    // no session, and no row.
     const start = await a.post('/oauth/start', { scope: ['spark:all', 'spark:people_read'] });
     expect(start.res.status).toBe(303);
     const cookies = start.res.headers.getSetCookie();
-    expect(cookies).toHaveLength(1);
-    const [cookie] = cookies as [string];
+    expect(cookies).toHaveLength(2);
+    const [cookie, pendingSet] = cookies as [string, string];
     expect(cookie).toMatch(/^webex_auth_flow=/);
-    expect(cookie).toMatch(/; HttpOnly/i);
-    expect(cookie).toMatch(/; SameSite=Lax/i);
-    expect(cookie).toMatch(/; Path=\//);
-    // It lives as long as the authorization it holds (15 minutes).
-    expect(cookie).toMatch(/; Max-Age=900(;|$)/);
-    const [[name, value]] = [...a.cookies] as [[string, string]];
+    expect(pendingSet).toMatch(/^webex_auth_pending_[0-9a-f]{16}=/);
+    for (const c of cookies) {
+      expect(c).toMatch(/; HttpOnly/i);
+      expect(c).toMatch(/; SameSite=Lax/i);
+      expect(c).toMatch(/; Path=\//);
+      // Each lives as long as the authorization it holds (15 minutes).
+      expect(c).toMatch(/; Max-Age=900(;|$)/);
+    }
+    const [name, value] = [...a.cookies].find(([n]) => n === 'webex_auth_flow') as [string, string];
+    const [pendingName, pendingValue] = [...a.cookies].find(([n]) => n !== name) as [string, string];
     // A random id and its signature, nothing else.
     expect(value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9%+/=_-]+$/);
     expect(value.length).toBeLessThan(200);
+    // The pending authorization: sealed (the state, verifier and scopes are nowhere in clear), under 1 KB.
+    const state = new URL(start.res.headers.get('location') ?? '').searchParams.get('state') ?? '';
+    expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(decodeURIComponent(pendingValue)).toMatch(/^v1:[^:]+(:[A-Za-z0-9_-]+){4}$/);
+    expect(pendingValue).not.toContain(state);
+    expect(pendingValue).not.toContain('spark');
+    expect(pendingValue.length).toBeLessThan(1024);
 
-    // Signed: a tampered value holds no flow — the flow started under the real one cannot be finished with it (no
-    // code exchange); the real cookie still finishes it.
+    // Signed: a tampered flow id holds no flow — the flow started under the real one cannot be finished with it, even
+    // with its pending cookie (no code exchange); the real cookies still finish it.
     const consent = await a.request(start.res.headers.get('location') ?? '');
     const callback = consent.res.headers.get('location') ?? '';
     expect(callback).toContain('state=');
     const before = await codeGrants();
     const forged = await fetch(new URL(callback, stack.server.url), {
-      headers: { cookie: `${name}=${value.slice(0, -2)}${value.endsWith('xx') ? 'yy' : 'xx'}` },
+      headers: {
+        cookie: `${name}=${value.slice(0, -2)}${value.endsWith('xx') ? 'yy' : 'xx'}; ${pendingName}=${pendingValue}`,
+      },
       redirect: 'manual',
     });
     expect(forged.status).toBe(400);
@@ -263,7 +290,8 @@ describe('OAuth flow attacks', () => {
     const page = await a.get(callback);
     expect(page.res.status).toBe(200);
     expect(await codeGrants()).toBe(before + 1);
-    // The answer is the connection page; it made no session, and no cookie holds token material.
+    // The answer is the connection page; it made no session, dropped the pending cookie, and no cookie holds token
+    // material.
     expect(page.res.headers.get('content-location')).toMatch(/^\/connections\//);
     expect([...a.cookies.keys()]).toEqual([name]);
     const tokens = [...page.body.matchAll(/data-value="([^"]{20,})"/g)].map((m) => m[1] as string);

@@ -150,9 +150,13 @@ export class HttpBrowser {
     const body = await res.text();
     if (sameOrigin) {
       for (const c of res.headers.getSetCookie()) {
-        const [pair] = c.split(';');
+        const [pair, ...attrs] = c.split(';');
         const i = pair?.indexOf('=') ?? -1;
-        if (pair && i > 0) this.cookies.set(pair.slice(0, i), pair.slice(i + 1));
+        if (!pair || i <= 0) continue;
+        // A cookie set to expire (Max-Age=0, an expiry in the past) is dropped, as a browser drops it.
+        const expired = attrs.some((a) => /^\s*max-age=0$/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a));
+        if (expired) this.cookies.delete(pair.slice(0, i));
+        else this.cookies.set(pair.slice(0, i), pair.slice(i + 1));
       }
       const m = /name="_csrf" value="([^"]+)"/.exec(body);
       if (m?.[1]) this.csrf = m[1];

@@ -195,22 +195,43 @@ describe('a completed flow', () => {
     expect(fake.calls.token).toBe(2);
   });
 
-  it('a browser without a session: its flow id holds at most 20 pending authorizations, and is made within the per-address limit', async () => {
+  it('a browser without a session: each pending authorization a sealed cookie bound to its flow id, at most 5, nothing stored; the flow id made within the per-address limit', async () => {
     const { browser, app, vault } = await setup();
-    expect(await startFlow(browser)).not.toBe('');
+    const firstState = await startFlow(browser);
+    expect(firstState).not.toBe('');
     const first = browser.cookies.get('webex_auth_flow');
-    // Each start sets the cookie again, same id, so that it lives as long as the newest authorization it holds.
+    // Each start sets the flow cookie again, same id, so that it lives as long as the newest authorization it holds.
     const second = await browser.post('/oauth/start', { scope: 'spark:people_read' });
     expect(String(second.headers['set-cookie'])).toMatch(/^webex_auth_flow=[^;]+;.*Max-Age=900/);
     expect(browser.cookies.get('webex_auth_flow')).toBe(first);
-    for (let i = 2; i < 20; i++) expect(await startFlow(browser)).not.toBe('');
+    // The pending authorization: HttpOnly, SameSite=Lax, 15 minutes, named by its state's hash; nothing in clear.
+    const pendingCookie = String(second.headers['set-cookie']).match(/webex_auth_pending_[0-9a-f]{16}=[^,]+/)?.[0];
+    expect(pendingCookie).toMatch(/; Max-Age=900; Path=\/; HttpOnly; SameSite=Lax$/);
+    const secondState = new URL(String(second.headers.location)).searchParams.get('state') ?? '';
+    expect(pendingCookie).not.toContain(secondState);
+    for (let i = 2; i < 5; i++) expect(await startFlow(browser)).not.toBe('');
     const full = await browser.post('/oauth/start', { scope: 'spark:people_read' });
     expect(full.statusCode).toBe(429);
     expect(full.body).toContain('Too many authorizations in progress');
-    // One flow cookie held all of them, and no session was made.
-    expect([...browser.cookies.keys()]).toEqual(['webex_auth_flow']);
-    const signed = decodeURIComponent(browser.cookies.get('webex_auth_flow') ?? '');
-    expect(await vault.sessions.countPending(signed.slice(0, signed.lastIndexOf('.')))).toBe(20);
+    // One flow cookie and one cookie per pending authorization; no session, and not a row written.
+    const names = [...browser.cookies.keys()];
+    expect(names.filter((n) => n === 'webex_auth_flow')).toHaveLength(1);
+    expect(names.filter((n) => n.startsWith('webex_auth_pending_'))).toHaveLength(5);
+    expect(names).toHaveLength(6);
+    const signed = decodeURIComponent(first ?? '');
+    const flowId = signed.slice(0, signed.lastIndexOf('.'));
+    expect(await vault.sessions.findTaken(flowId, firstState)).toBeUndefined();
+    // A cookie that no longer opens (planted, altered, another flow id's) is dropped instead of counted.
+    const stale = names.filter((n) => n.startsWith('webex_auth_pending_')).at(-1);
+    browser.cookies.set(stale as string, 'v1%3Ajunk');
+    const room = await browser.post('/oauth/start', { scope: 'spark:people_read' });
+    expect(room.statusCode).toBe(303);
+    expect(browser.cookies.has(stale as string)).toBe(false);
+    // Answering one frees its place: the callback drops its cookie, whatever the outcome.
+    const answered = await browser.get(`/oauth?code=c1&state=${firstState}`);
+    expect(answered.statusCode).toBe(200);
+    expect(await vault.sessions.findTaken(flowId, firstState)).toBeDefined();
+    expect([...browser.cookies.keys()].filter((n) => n.startsWith('webex_auth_pending_'))).toHaveLength(4);
     // New browsers from one address: each new flow id is spent from the address's budget, as a new session is.
     let limited = 0;
     for (let i = 0; i < 40; i++) {

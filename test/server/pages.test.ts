@@ -57,13 +57,17 @@ describe('pages and headers', () => {
     expect(start.statusCode).toBe(303);
     const set = start.headers['set-cookie'];
     const cookies = Array.isArray(set) ? set : [String(set)];
-    expect(cookies).toHaveLength(1);
-    const [cookie] = cookies as [string];
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Lax/);
-    expect(cookie).toMatch(/Path=\//);
-    expect(cookie).not.toMatch(/Secure/);
-    expect(cookie).toMatch(/Max-Age=900/);
+    // The flow id, and the pending authorization sealed to it.
+    expect(cookies).toHaveLength(2);
+    const [cookie, pending] = cookies as [string, string];
+    expect(pending).toMatch(/^webex_auth_pending_[0-9a-f]{16}=v1%3A[^;]+;/);
+    for (const c of cookies) {
+      expect(c).toMatch(/HttpOnly/);
+      expect(c).toMatch(/SameSite=Lax/);
+      expect(c).toMatch(/Path=\//);
+      expect(c).not.toMatch(/Secure/);
+      expect(c).toMatch(/Max-Age=900/);
+    }
     expect(cookie).toMatch(/^webex_auth_flow=[^;]+\.[^;]+;/);
   });
 
@@ -115,12 +119,16 @@ describe('pages and headers', () => {
       body: new URLSearchParams({ _csrf: csrf, scope: 'spark:people_read' }).toString(),
     });
     expect(start.status).toBe(303);
-    const cookie = String(start.headers['set-cookie']);
-    expect(cookie).toMatch(/^__Host-webex_auth_flow=/);
-    expect(cookie).toMatch(/; Secure/);
-    expect(cookie).toMatch(/; HttpOnly/);
-    expect(cookie).toMatch(/; Path=\//);
-    expect(cookie).not.toMatch(/Domain=/i);
+    const cookies = start.headers['set-cookie'] as unknown as string[];
+    expect(cookies).toHaveLength(2);
+    expect(cookies[0]).toMatch(/^__Host-webex_auth_flow=/);
+    expect(cookies[1]).toMatch(/^__Host-webex_auth_pending_[0-9a-f]{16}=/);
+    for (const cookie of cookies) {
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).toMatch(/; HttpOnly/);
+      expect(cookie).toMatch(/; Path=\//);
+      expect(cookie).not.toMatch(/Domain=/i);
+    }
   });
 
   it('serves the stylesheet and script, health and readiness, and a 404 page', async () => {

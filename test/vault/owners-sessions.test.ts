@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PendingAuthorization } from '../../src/oauth/types.js';
 import { CONFIGURED_OWNER, KeyRing, LOCAL_OPERATOR, openVault, type VaultInternals } from '../../src/vault/index.js';
+import { pendingKey } from '../../src/vault/sessions.js';
 import { fakeWebex } from './fake-webex.js';
 import {
   dropSchema,
@@ -33,6 +34,9 @@ const INTEGRATION = {
 };
 
 const sha256 = (s: string) => hash('sha256', s, 'hex');
+/** Two browsers' flow ids (32 bytes, base64url). */
+const FLOW = 'F'.repeat(43);
+const OTHER_FLOW = 'G'.repeat(43);
 
 function pendingAuth(
   state: string,
@@ -250,20 +254,21 @@ describe('vault owners, accounts and sessions (SQLite)', () => {
       expect(await vault.sessions.get(other.id)).toBeDefined();
     });
 
-    it('a session sealed under a key no longer in the ring is no session; one under an older ring key still is', async () => {
+    it('a session or pending authorization sealed under a key no longer in the ring opens no more; under an older ring key it still does', async () => {
       const s = await vault.sessions.create({ data: { n: 1 }, ttlMs: HOUR });
-      await vault.sessions.addPending(
-        s.id,
+      const sealed = vault.sessions.sealPending(
+        FLOW,
         { purpose: 'signin', integrationId: 'int_x', pending: pendingAuth('ST', now) },
         HOUR,
       );
       await vault.close();
       vault = await open(`${TEST_KEY_2},${TEST_KEY}`);
       expect((await vault.sessions.get(s.id))?.data).toEqual({ n: 1 });
+      expect(vault.sessions.openPending(FLOW, pendingKey('ST'), sealed)?.pending.state).toBe('ST');
       await vault.close();
       vault = await open(TEST_KEY_2);
       expect(await vault.sessions.get(s.id)).toBeUndefined();
-      expect(await vault.sessions.takePending(s.id, 'ST')).toBeUndefined();
+      expect(await vault.sessions.takePending(FLOW, 'ST', sealed)).toBeUndefined();
     });
 
     it('saves data and extends the expiry; a destroyed or expired session is not saved', async () => {
@@ -285,13 +290,8 @@ describe('vault owners, accounts and sessions (SQLite)', () => {
       await expect(vault.sessions.create({ ttlMs: 0 })).rejects.toMatchObject({ code: 'invalid_request' });
     });
 
-    it('rotates a session: a new id with the same data and pending authorizations; the old id stops working', async () => {
+    it('rotates a session: a new id with the same data; the old id stops working', async () => {
       const s = await vault.sessions.create({ data: { step: 'signin' }, ttlMs: HOUR });
-      await vault.sessions.addPending(
-        s.id,
-        { purpose: 'signin', integrationId: 'int_1', pending: pendingAuth('S1', now) },
-        HOUR,
-      );
       now += MINUTE;
       s.accountId = 'acct_1';
       const r = await vault.sessions.rotate(s, 2 * HOUR);
@@ -300,85 +300,123 @@ describe('vault owners, accounts and sessions (SQLite)', () => {
       expect(r.createdAt).toBe(s.createdAt);
       expect(await vault.sessions.get(s.id)).toBeUndefined();
       expect(await vault.sessions.get(r.id)).toEqual(r);
-      expect(await vault.sessions.countPending(s.id)).toBe(0);
-      expect(await vault.sessions.countPending(r.id)).toBe(1);
-      expect(await vault.sessions.takePending(s.id, 'S1')).toBeUndefined();
-      expect((await vault.sessions.takePending(r.id, 'S1'))?.pending.codeVerifier).toBe('verifier-S1');
     });
 
-    it('takes a pending authorization at most once, for its own session, before it expires', async () => {
-      const s = await vault.sessions.create({ ttlMs: HOUR });
-      const other = await vault.sessions.create({ ttlMs: HOUR });
+    it('seals a pending authorization for its flow id and key: nothing stored, nothing readable, opened only there', async () => {
       const pending = pendingAuth('STATE-1', now, 'http://localhost:8080/oauth/callback?x=1');
-      await vault.sessions.addPending(s.id, { purpose: 'connect', integrationId: 'int_1', pending }, 10 * MINUTE);
-      const row = await vault.store.getPending(sha256('STATE-1'), sha256(s.id));
-      expect(row?.dataEnc).not.toContain('verifier-STATE-1');
-      expect(await vault.sessions.findPending(s.id, 'STATE-1')).toEqual({
-        purpose: 'connect',
-        integrationId: 'int_1',
+      const entry = { purpose: 'connect' as const, integrationId: 'int_1', pending, ownerId: 'acct_1', returnTo: '/x' };
+      const sealed = vault.sessions.sealPending(FLOW, entry, 10 * MINUTE);
+      expect(sealed).not.toContain('verifier-STATE-1');
+      expect(sealed).not.toContain('STATE-1');
+      expect(await vault.store.getTakenState(sha256('STATE-1'), sha256(FLOW))).toBeUndefined();
+      const key = pendingKey('STATE-1');
+      expect(key).toMatch(/^[0-9a-f]{16}$/);
+      expect(vault.sessions.openPending(FLOW, key, sealed)).toEqual({
+        ...entry,
         redirectPath: '/oauth/callback',
-        taken: false,
-        connectionId: undefined,
+        expiresAt: now + 10 * MINUTE,
       });
-      expect(await vault.sessions.findPending(other.id, 'STATE-1')).toBeUndefined();
-      expect(await vault.sessions.countPending(s.id)).toBe(1);
-      expect(await vault.sessions.takePending(other.id, 'STATE-1')).toBeUndefined();
-      expect(await vault.sessions.takePending(s.id, 'STATE-2')).toBeUndefined();
-      expect(await vault.sessions.takePending(s.id, 'STATE-1')).toEqual({
+      // Another browser's flow id, another key (the cookie renamed), an altered value, junk: nothing opens.
+      expect(vault.sessions.openPending(OTHER_FLOW, key, sealed)).toBeUndefined();
+      expect(vault.sessions.openPending(FLOW, pendingKey('STATE-2'), sealed)).toBeUndefined();
+      const flipped = `${sealed.slice(0, -2)}${sealed.at(-2) === 'A' ? 'B' : 'A'}${sealed.at(-1)}`;
+      expect(vault.sessions.openPending(FLOW, key, flipped)).toBeUndefined();
+      for (const junk of [undefined, '', 'v1:k:a:b:c:d', 'x'.repeat(5000)]) {
+        expect(vault.sessions.openPending(FLOW, key, junk)).toBeUndefined();
+      }
+      expect(vault.sessions.openPending('not-a-flow-id', key, sealed)).toBeUndefined();
+      expect(vault.sessions.openPending(FLOW, 'not-a-key', sealed)).toBeUndefined();
+      // Opened by another process sharing the ring (nothing held in clear there).
+      const other = await open();
+      try {
+        expect(other.sessions.openPending(FLOW, key, sealed)?.pending).toEqual(pending);
+      } finally {
+        await other.close();
+      }
+      // Until it expires.
+      now += 10 * MINUTE;
+      expect(vault.sessions.openPending(FLOW, key, sealed)).toBeUndefined();
+      expect(await vault.sessions.takePending(FLOW, 'STATE-1', sealed)).toBeUndefined();
+    });
+
+    it('takes a pending authorization at most once, in its own browser, for its own state, before it expires', async () => {
+      const pending = pendingAuth('STATE-1', now, 'http://localhost:8080/oauth/callback?x=1');
+      const sealed = vault.sessions.sealPending(
+        FLOW,
+        { purpose: 'connect', integrationId: 'int_1', pending },
+        10 * MINUTE,
+      );
+      expect(await vault.sessions.takePending(OTHER_FLOW, 'STATE-1', sealed)).toBeUndefined();
+      expect(await vault.sessions.takePending(FLOW, 'STATE-2', sealed)).toBeUndefined();
+      expect(await vault.sessions.findTaken(FLOW, 'STATE-1')).toBeUndefined();
+      expect(await vault.sessions.takePending(FLOW, 'STATE-1', sealed)).toEqual({
         purpose: 'connect',
         integrationId: 'int_1',
         pending,
+        ownerId: undefined,
       });
-      expect(await vault.sessions.takePending(s.id, 'STATE-1')).toBeUndefined();
-      expect(await vault.sessions.countPending(s.id)).toBe(0);
+      // The same cookie again (a reload, a copy): the state is taken.
+      expect(await vault.sessions.takePending(FLOW, 'STATE-1', sealed)).toBeUndefined();
+      const row = await vault.store.getTakenState(sha256('STATE-1'), sha256(FLOW));
+      expect(row).toEqual({
+        stateHash: sha256('STATE-1'),
+        browserHash: sha256(FLOW),
+        expiresAt: now + 10 * MINUTE,
+        connectionId: undefined,
+      });
+      expect(await vault.sessions.findTaken(FLOW, 'STATE-1')).toEqual({ connectionId: undefined });
+      expect(await vault.sessions.findTaken(OTHER_FLOW, 'STATE-1')).toBeUndefined();
       await vault.sessions.completePending('STATE-1', 'conn_1');
-      expect(await vault.sessions.findPending(s.id, 'STATE-1')).toMatchObject({ taken: true, connectionId: 'conn_1' });
+      expect(await vault.sessions.findTaken(FLOW, 'STATE-1')).toEqual({ connectionId: 'conn_1' });
 
-      await vault.sessions.addPending(
-        s.id,
+      const old = vault.sessions.sealPending(
+        FLOW,
         { purpose: 'signin', integrationId: 'int_1', pending: pendingAuth('OLD', now) },
         MINUTE,
       );
       now += MINUTE;
-      expect(await vault.sessions.takePending(s.id, 'OLD')).toBeUndefined();
-      expect(await vault.sessions.findPending(s.id, 'OLD')).toMatchObject({ purpose: 'signin', taken: false });
+      expect(await vault.sessions.takePending(FLOW, 'OLD', old)).toBeUndefined();
+      expect(await vault.sessions.findTaken(FLOW, 'OLD')).toBeUndefined();
     });
 
-    it('destroying a session deletes its pending authorizations; purging deletes what expired', async () => {
-      const s = await vault.sessions.create({ ttlMs: HOUR });
-      await vault.sessions.addPending(
-        s.id,
-        { purpose: 'connect', integrationId: 'i', pending: pendingAuth('D1', now) },
-        HOUR,
-      );
-      await vault.sessions.destroy(s.id);
-      expect(await vault.store.getPending(sha256('D1'), sha256(s.id))).toBeUndefined();
-      await vault.sessions.destroy('not-a-session');
-
+    it('purging deletes expired sessions, and taken states a day after they expired', async () => {
       const live = await vault.sessions.create({ ttlMs: 3 * HOUR });
       const dead = await vault.sessions.create({ ttlMs: HOUR });
-      await vault.sessions.addPending(
-        live.id,
+      const sealed = vault.sessions.sealPending(
+        FLOW,
         { purpose: 'connect', integrationId: 'i', pending: pendingAuth('P1', now) },
         MINUTE,
       );
+      expect(await vault.sessions.takePending(FLOW, 'P1', sealed)).toBeDefined();
       now += 2 * HOUR;
-      expect(await vault.sessions.purgeExpired()).toBe(2);
+      expect(await vault.sessions.purgeExpired()).toBe(1);
       expect(await vault.sessions.get(live.id)).toBeDefined();
       expect(await vault.store.getSession(sha256(dead.id), 0)).toBeUndefined();
-      expect(await vault.sessions.findPending(live.id, 'P1')).toBeUndefined();
+      // A reload within the day still finds its state taken; a day after its expiry the row is gone.
+      expect(await vault.sessions.findTaken(FLOW, 'P1')).toBeDefined();
+      now += 24 * HOUR;
+      expect(await vault.sessions.purgeExpired()).toBe(2);
+      expect(await vault.sessions.findTaken(FLOW, 'P1')).toBeUndefined();
+      await vault.sessions.destroy('not-a-session');
     });
 
     it('rejects a pending authorization it could not serve', async () => {
-      const s = await vault.sessions.create({ ttlMs: HOUR });
       const entry = { purpose: 'connect' as const, integrationId: 'i', pending: pendingAuth('X', now) };
-      await expect(vault.sessions.addPending('nope', entry, HOUR)).rejects.toMatchObject({ code: 'invalid_request' });
-      await expect(
-        vault.sessions.addPending(s.id, { ...entry, pending: { ...entry.pending, redirectUri: 'not a url' } }, HOUR),
-      ).rejects.toMatchObject({ code: 'invalid_request' });
-      await expect(
-        vault.sessions.addPending(s.id, { ...entry, purpose: 'other' as 'connect' }, HOUR),
-      ).rejects.toMatchObject({ code: 'invalid_request' });
+      expect(() => vault.sessions.sealPending('nope', entry, HOUR)).toThrow(
+        expect.objectContaining({ code: 'invalid_request' }),
+      );
+      expect(() =>
+        vault.sessions.sealPending(FLOW, { ...entry, pending: { ...entry.pending, redirectUri: 'not a url' } }, HOUR),
+      ).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+      expect(() => vault.sessions.sealPending(FLOW, { ...entry, purpose: 'other' as 'connect' }, HOUR)).toThrow(
+        expect.objectContaining({ code: 'invalid_request' }),
+      );
+      expect(() =>
+        vault.sessions.sealPending(FLOW, { ...entry, pending: { ...entry.pending, state: '' } }, HOUR),
+      ).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+      expect(() => vault.sessions.sealPending(FLOW, entry, 0)).toThrow(
+        expect.objectContaining({ code: 'invalid_request' }),
+      );
     });
   });
 
@@ -398,12 +436,12 @@ describe('vault owners, accounts and sessions (SQLite)', () => {
       expect(() => ring.deriveKeys('')).toThrow();
     });
 
-    it('rotation re-encrypts integrations and connections only; sessions sealed under the old key still open', async () => {
+    it('rotation re-encrypts integrations and connections only; sessions and pending authorizations sealed under the old key still open', async () => {
       const integ = await vault.integrations.upsert(INTEGRATION);
       await grant(integ.id, 'p1');
       const s = await vault.sessions.create({ data: { a: 1 }, ttlMs: HOUR });
-      await vault.sessions.addPending(
-        s.id,
+      const sealed = vault.sessions.sealPending(
+        FLOW,
         { purpose: 'connect', integrationId: integ.id, pending: pendingAuth('R', now) },
         HOUR,
       );
@@ -413,7 +451,7 @@ describe('vault owners, accounts and sessions (SQLite)', () => {
       expect(progress).toEqual({ done: 2, total: 2 });
       expect(await vault.store.countNotUnderKey('test2')).toBe(0);
       expect((await vault.sessions.get(s.id))?.data).toEqual({ a: 1 });
-      expect((await vault.sessions.takePending(s.id, 'R'))?.pending.codeVerifier).toBe('verifier-R');
+      expect((await vault.sessions.takePending(FLOW, 'R', sealed))?.pending.codeVerifier).toBe('verifier-R');
     });
   });
 });
@@ -436,13 +474,14 @@ describe.skipIf(!pgUp)('web sessions shared by two vaults on one PostgreSQL sche
     expect(await b.sessions.get(s.id)).toEqual(s);
     const now = Date.now();
     for (let i = 0; i < 5; i++) {
-      await a.sessions.addPending(
-        s.id,
+      const sealed = a.sessions.sealPending(
+        FLOW,
         { purpose: 'signin', integrationId: 'i', pending: pendingAuth(`S${i}`, now) },
         HOUR,
       );
+      // The same cookie sent to both instances at once (a double click, a reload racing the first answer).
       const takes = await Promise.all(
-        Array.from({ length: 8 }, (_, j) => (j % 2 ? a : b).sessions.takePending(s.id, `S${i}`)),
+        Array.from({ length: 8 }, (_, j) => (j % 2 ? a : b).sessions.takePending(FLOW, `S${i}`, sealed)),
       );
       expect(takes.filter(Boolean)).toHaveLength(1);
     }

@@ -10,9 +10,9 @@ import type {
   AuditRow,
   ConnectionRow,
   IntegrationRow,
-  PendingRow,
   SessionRow,
   Store,
+  TakenStateRow,
   TokenWrite,
 } from '../../src/vault/store/types.js';
 import {
@@ -241,7 +241,7 @@ function conformance(
       expect(await store.getConnection('conn_due1')).toBeUndefined();
     });
 
-    // Owners, accounts, sessions and pending authorizations (migration 002 on SQLite, 004 on PostgreSQL).
+    // Owners, accounts and sessions (migration 002 on SQLite, 004 on PostgreSQL), taken states (011, 013).
 
     it('keys integrations by owner: the same client id brought by two owners is two rows, each upserted alone', async () => {
       const a = await store.upsertIntegration(integration({ id: 'int_A', ownerId: 'acct_A', secretEnc: 'v1:a' }));
@@ -382,18 +382,10 @@ function conformance(
       updatedAt: 1000,
       ...over,
     });
-    const pending = (over: Partial<PendingRow> = {}): PendingRow => ({
+    const taken = (over: Partial<TakenStateRow> = {}): Omit<TakenStateRow, 'connectionId'> => ({
       stateHash: 's1',
-      sessionHash: 'h1',
-      purpose: 'connect',
-      integrationId: 'int_1',
-      redirectPath: '/oauth',
-      dataEnc: 'v1:pending',
-      keyId: 'k1',
+      browserHash: 'h1',
       expiresAt: 10_000,
-      createdAt: 1000,
-      takenAt: undefined,
-      connectionId: undefined,
       ...over,
     });
 
@@ -403,7 +395,7 @@ function conformance(
         let seenInside: SessionRow | undefined;
         const result = await store.writeTogether(async () => {
           await store.insertSession(session({ idHash: 'wt1' }));
-          await store.writeTogether(() => store.insertPending(pending({ stateHash: 'wt-s1', sessionHash: 'wt1' })));
+          await store.writeTogether(() => store.takeState(taken({ stateHash: 'wt-s1', browserHash: 'wt1' })));
           seenInside = await other.getSession('wt1', 0);
           return 42;
         });
@@ -413,18 +405,18 @@ function conformance(
         if (store.kind === 'sqlite') expect(seenInside).toBeUndefined();
         else expect(seenInside).toBeDefined();
         expect(await other.getSession('wt1', 0)).toEqual(session({ idHash: 'wt1' }));
-        expect(await other.getPending('wt-s1', 'wt1')).toBeDefined();
+        expect(await other.getTakenState('wt-s1', 'wt1')).toBeDefined();
         // A failing statement and a throwing function keep what ran before them.
         await expect(
           store.writeTogether(async () => {
             await store.insertSession(session({ idHash: 'wt2' }));
             await store.insertSession(session({ idHash: 'wt2' })).catch(() => undefined); // duplicate key
-            await store.insertPending(pending({ stateHash: 'wt-s2', sessionHash: 'wt2' }));
+            await store.takeState(taken({ stateHash: 'wt-s2', browserHash: 'wt2' }));
             throw new Error('after the writes');
           }),
         ).rejects.toThrow('after the writes');
         expect(await other.getSession('wt2', 0)).toBeDefined();
-        expect(await other.getPending('wt-s2', 'wt2')).toBeDefined();
+        expect(await other.getTakenState('wt-s2', 'wt2')).toBeDefined();
         // The store takes single writes again afterwards (no transaction left open).
         expect(await store.deleteSession('wt1')).toBe(true);
         expect(await other.getSession('wt1', 0)).toBeUndefined();
@@ -444,10 +436,10 @@ function conformance(
           // The group's transaction was committed when its turn ended: another connection sees the row, and can write.
           seenDuringWait = await other.getSession('wt3', 0);
           await other.insertSession(session({ idHash: 'wt4' }));
-          await store.insertPending(pending({ stateHash: 'wt-s3', sessionHash: 'wt3' }));
+          await store.takeState(taken({ stateHash: 'wt-s3', browserHash: 'wt3' }));
         });
         expect(seenDuringWait).toEqual(session({ idHash: 'wt3' }));
-        expect(await other.getPending('wt-s3', 'wt3')).toBeDefined();
+        expect(await other.getTakenState('wt-s3', 'wt3')).toBeDefined();
         expect(await store.getSession('wt4', 0)).toBeDefined();
       } finally {
         await other.close();
@@ -456,7 +448,7 @@ function conformance(
       }
     });
 
-    it('stores a session by hash until it expires; updates it while live; deleting it deletes its pending rows', async () => {
+    it('stores a session by hash until it expires; updates it while live; deletes it', async () => {
       await store.insertSession(session());
       expect(await store.getSession('h1', 5000)).toEqual(session());
       expect(await store.getSession('h1', 10_000)).toBeUndefined(); // expired at its expiry
@@ -467,46 +459,38 @@ function conformance(
       expect(await store.updateSession('nope', write)).toBe(false);
       // An expired session is gone even before the purge: an update does not revive it.
       expect(await store.updateSession('h1', { ...write, expiresAt: 90_000, updatedAt: 20_000 })).toBe(false);
-      await store.insertPending(pending({ stateHash: 'sd1' }));
-      await store.insertPending(pending({ stateHash: 'sd2', sessionHash: 'h-other' }));
       expect(await store.deleteSession('h1')).toBe(true);
       expect(await store.deleteSession('h1')).toBe(false);
       expect(await store.getSession('h1', 0)).toBeUndefined();
-      expect(await store.getPending('sd1', 'h1')).toBeUndefined();
-      expect(await store.getPending('sd2', 'h-other')).toBeDefined();
     });
 
-    it('takes a pending authorization once, only for its session and before it expires', async () => {
-      await store.insertSession(session({ idHash: 'h2' }));
-      await store.insertPending(pending({ stateHash: 'st1', sessionHash: 'h2' }));
-      await store.insertPending(pending({ stateHash: 'st2', sessionHash: 'h2', purpose: 'signin', expiresAt: 2000 }));
-      expect(await store.countPending('h2', 1000)).toBe(2);
-      expect(await store.countPending('h2', 2000)).toBe(1); // st2 expired
-      expect(await store.takePending('st1', 'h-other', 1500)).toBeUndefined();
-      const taken = await store.takePending('st1', 'h2', 1500);
-      expect(taken).toEqual(pending({ stateHash: 'st1', sessionHash: 'h2', takenAt: 1500 }));
-      expect(await store.takePending('st1', 'h2', 1600)).toBeUndefined();
-      expect(await store.countPending('h2', 1000)).toBe(1);
-      expect(await store.takePending('st2', 'h2', 2000)).toBeUndefined(); // expired
-      expect(await store.takePending('nope', 'h2', 1000)).toBeUndefined();
-      // The row stays for the "already used" page, and records the connection it produced.
-      expect(await store.getPending('st1', 'h2')).toMatchObject({ takenAt: 1500, connectionId: undefined });
-      expect(await store.getPending('st1', 'h-other')).toBeUndefined();
-      await store.completePending('st1', 'conn_1');
-      expect((await store.getPending('st1', 'h2'))?.connectionId).toBe('conn_1');
-      await store.completePending('st2', 'conn_1'); // never taken: records nothing
-      expect(await store.getPending('st2', 'h2')).toMatchObject({ purpose: 'signin', connectionId: undefined });
-      // st2 can still be taken once, by an earlier clock (expiry is the caller's now).
-      expect((await store.takePending('st2', 'h2', 1999))?.takenAt).toBe(1999);
+    it('takes a state once; the row, told only to its browser, records the connection it produced', async () => {
+      expect(await store.takeState(taken({ stateHash: 'st1', browserHash: 'h2', expiresAt: 1500 }))).toBe(true);
+      // Taken: by the same browser again, by another, under any expiry.
+      expect(await store.takeState(taken({ stateHash: 'st1', browserHash: 'h2', expiresAt: 1500 }))).toBe(false);
+      expect(await store.takeState(taken({ stateHash: 'st1', browserHash: 'h-other', expiresAt: 9000 }))).toBe(false);
+      expect(await store.getTakenState('st1', 'h2')).toEqual({
+        stateHash: 'st1',
+        browserHash: 'h2',
+        expiresAt: 1500,
+        connectionId: undefined,
+      });
+      expect(await store.getTakenState('st1', 'h-other')).toBeUndefined();
+      expect(await store.getTakenState('nope', 'h2')).toBeUndefined();
+      await store.completeTakenState('st1', 'conn_1');
+      expect((await store.getTakenState('st1', 'h2'))?.connectionId).toBe('conn_1');
+      await store.completeTakenState('st-never', 'conn_1'); // never taken: records nothing
+      expect(await store.getTakenState('st-never', 'h2')).toBeUndefined();
     });
 
     it('lets exactly one of concurrent takes win, across store instances', async () => {
       const other = await reopen();
       try {
         for (let round = 0; round < 5; round++) {
-          await store.insertPending(pending({ stateHash: `race${round}`, sessionHash: 'h2' }));
           const results = await Promise.all(
-            Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).takePending(`race${round}`, 'h2', 1000 + i)),
+            Array.from({ length: 10 }, (_, i) =>
+              (i % 2 ? other : store).takeState(taken({ stateHash: `race${round}`, browserHash: 'h2' })),
+            ),
           );
           expect(results.filter(Boolean)).toHaveLength(1);
         }
@@ -515,10 +499,8 @@ function conformance(
       }
     });
 
-    it('rotates a session: the row under its new hash with the new values, the old hash gone, its pending moved', async () => {
+    it('rotates a session: the row under its new hash with the new values, the old hash gone', async () => {
       await store.insertSession(session({ idHash: 'h3', accountId: undefined, dataEnc: 'old', expiresAt: 5000 }));
-      await store.insertPending(pending({ stateHash: 'mv1', sessionHash: 'h3' }));
-      await store.insertPending(pending({ stateHash: 'mv2', sessionHash: 'h3' }));
       const rotated = session({
         idHash: 'h4',
         accountId: 'acct_r',
@@ -531,42 +513,34 @@ function conformance(
       await store.rotateSession('h3', rotated);
       expect(await store.getSession('h3', 1000)).toBeUndefined();
       expect(await store.getSession('h4', 1000)).toEqual(rotated);
-      expect(await store.getPending('mv1', 'h3')).toBeUndefined();
-      expect(await store.countPending('h3', 1000)).toBe(0);
-      expect(await store.countPending('h4', 1000)).toBe(2);
-      expect(await store.takePending('mv1', 'h3', 1000)).toBeUndefined();
-      expect((await store.takePending('mv1', 'h4', 1000))?.sessionHash).toBe('h4');
       // The old row gone meanwhile (signed out elsewhere): the new one is inserted, as a new session.
       const again = session({ idHash: 'h5', accountId: 'acct_r', dataEnc: 'again', expiresAt: 9000 });
       await store.rotateSession('h-gone', again);
       expect(await store.getSession('h5', 1000)).toEqual(again);
     });
 
-    it('purges expired sessions, expired pending rows, and taken ones a day after their expiry', async () => {
+    it('purges expired sessions, and taken states a day after their expiry', async () => {
       const now = 1_000_000_000_000;
       await store.purgeExpired(now - 10 * DAY); // what the tests above left
       await store.insertSession(session({ idHash: 'p-live', expiresAt: now + 1 }));
       await store.insertSession(session({ idHash: 'p-dead', expiresAt: now - 1 }));
-      await store.insertPending(pending({ stateHash: 'p-open', expiresAt: now + 1 }));
-      await store.insertPending(pending({ stateHash: 'p-expired', expiresAt: now - 1 }));
-      await store.insertPending(pending({ stateHash: 'p-taken-recent', expiresAt: now - 1000, takenAt: now - 2000 }));
-      await store.insertPending(
-        pending({ stateHash: 'p-taken-old', expiresAt: now - DAY - 1, takenAt: now - 2 * DAY }),
-      );
-      expect(await store.purgeExpired(now)).toBe(3);
+      await store.takeState(taken({ stateHash: 'p-open', expiresAt: now + 1 }));
+      await store.takeState(taken({ stateHash: 'p-expired-recent', expiresAt: now - 1000 }));
+      await store.takeState(taken({ stateHash: 'p-expired-day', expiresAt: now - DAY }));
+      await store.takeState(taken({ stateHash: 'p-expired-old', expiresAt: now - DAY - 1 }));
+      expect(await store.purgeExpired(now)).toBe(2);
       expect(await store.getSession('p-live', 0)).toBeDefined();
       expect(await store.getSession('p-dead', 0)).toBeUndefined();
-      expect(await store.getPending('p-open', 'h1')).toBeDefined();
-      expect(await store.getPending('p-expired', 'h1')).toBeUndefined();
-      expect(await store.getPending('p-taken-recent', 'h1')).toBeDefined();
-      expect(await store.getPending('p-taken-old', 'h1')).toBeUndefined();
+      expect(await store.getTakenState('p-open', 'h1')).toBeDefined();
+      expect(await store.getTakenState('p-expired-recent', 'h1')).toBeDefined();
+      expect(await store.getTakenState('p-expired-day', 'h1')).toBeDefined();
+      expect(await store.getTakenState('p-expired-old', 'h1')).toBeUndefined();
       expect(await store.purgeExpired(now)).toBe(0);
     });
 
-    it('counts neither sessions nor pending rows as secrets to re-encrypt', async () => {
+    it('counts no session as a secret to re-encrypt', async () => {
       const before = await store.countNotUnderKey('k-none');
       await store.insertSession(session({ idHash: 'rot', keyId: 'k-old', expiresAt: Number.MAX_SAFE_INTEGER }));
-      await store.insertPending(pending({ stateHash: 'rot', keyId: 'k-old', expiresAt: Number.MAX_SAFE_INTEGER }));
       expect(await store.countNotUnderKey('k-none')).toBe(before);
       const rows = await store.rowsNotUnderKey('k-none', 1000);
       expect(rows.integrations.length + rows.connections.length).toBe(before);

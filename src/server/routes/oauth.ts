@@ -1,9 +1,9 @@
 /**
- * The OAuth routes: `POST /oauth/start` (fresh state + PKCE + nonce, kept as a pending authorization of this browser —
- * under its session, else under its flow id — then a redirect to Webex) and the callback, served at the path of each
+ * The OAuth routes: `POST /oauth/start` (fresh state + PKCE + nonce, sealed into a cookie of this browser as its
+ * pending authorization, bound to its flow id; then a redirect to Webex) and the callback, served at the path of each
  * redirect URI in use (`/oauth` by default, `/webex-auth.html` as the Webex guides register it). The callback takes
- * the pending authorization before the code exchange, so a reused callback URL never exchanges twice, and answers
- * with the new connection's page.
+ * the state in the store before the code exchange, so a reused callback URL never exchanges twice, and answers with
+ * the new connection's page.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
@@ -12,6 +12,7 @@ import { parseCallback } from '../../oauth/callback.js';
 import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
 import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
+import { pendingKey } from '../../vault/sessions.js';
 import { CONFIGURED_OWNER } from '../../vault/types.js';
 import { WebexApiError } from '../../webex/errors.js';
 import { resolvePerson } from '../../webex/person.js';
@@ -79,34 +80,34 @@ async function start(
     const e = explainOAuthError(error);
     return reply.errorPage({ status: 400, ...e });
   }
-  const full = await writeTogether(ctx, async () => {
-    // Kept under the browser's session, else under its flow id (session.ts): a flow makes no session of its own.
-    const browser = request.server.sessions.browserId(request, reply);
-    // An id made just now has nothing pending: only an existing one is counted.
-    if (!browser.isNew && (await ctx.vault.sessions.countPending(browser.id)) >= SESSION_LIMITS.maxPending) return true;
-    await ctx.vault.sessions.addPending(
-      browser.id,
-      {
-        purpose: 'connect',
-        integrationId,
-        pending: authorization.pending,
-        ownerId: request.principal.ownerId,
-        ...(returnTo ? { returnTo } : {}),
-      },
-      SESSION_LIMITS.pendingTtlMs,
-    );
-    return false;
+  const held = request.server.sessions.holdPending(request, reply, {
+    purpose: 'connect',
+    integrationId,
+    pending: authorization.pending,
+    ownerId: request.principal.ownerId,
+    ...(returnTo ? { returnTo } : {}),
   });
-  if (full) {
-    return reply.header('retry-after', '60').errorPage({
-      status: 429,
-      title: 'Too many authorizations in progress',
-      explanation: `This browser has ${SESSION_LIMITS.maxPending} authorizations waiting for an answer from Webex.`,
-      action: 'Finish or abandon them (they expire after 15 minutes), then start again.',
+  if (held === 'full') return tooManyPending(reply);
+  if (held === 'too-large') {
+    return reply.errorPage({
+      status: 400,
+      title: 'Too many scopes at once',
+      explanation: 'The scopes asked for do not fit in one authorization of this browser.',
+      action: 'Pick fewer scopes, then start again.',
     });
   }
   // The URL is built from the stored integration's API base, never from the request: no open redirect.
   return reply.code(303).redirect(authorization.url);
+}
+
+/** The answer when this browser already waits on `maxPending` authorizations. */
+export function tooManyPending(reply: FastifyReply) {
+  return reply.header('retry-after', '60').errorPage({
+    status: 429,
+    title: 'Too many authorizations in progress',
+    explanation: `This browser has ${SESSION_LIMITS.maxPending} authorizations waiting for an answer from Webex.`,
+    action: 'Finish or abandon them (they expire after 15 minutes), then start again.',
+  });
 }
 
 function hasCallbackParams(query: Record<string, unknown>): boolean {
@@ -115,38 +116,19 @@ function hasCallbackParams(query: Record<string, unknown>): boolean {
 
 /**
  * Whether `path` serves the callback of a flow this browser started (a brought integration's redirect URI): served
- * only for its owner's flows, never as a path open to everyone.
+ * only for its owner's flows — a pending authorization of this browser for that path, or a state it took already (the
+ * callback then answers "already used") — never as a path open to everyone.
  */
 export async function isPendingCallback(ctx: ServerContext, request: FastifyRequest, path: string): Promise<boolean> {
   const state = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)).get('state');
-  const info = await findPendingOf(ctx, request, state);
-  return info?.redirectPath === path;
+  const sessions = request.server.sessions;
+  const flowId = sessions.flowId(request);
+  if (!state || !flowId) return false;
+  const key = pendingKey(state);
+  const opened = ctx.vault.sessions.openPending(flowId, key, sessions.pendingCookie(request, key));
+  if (opened) return opened.pending.state === state && opened.redirectPath === path;
+  return (await ctx.vault.sessions.findTaken(flowId, state)) !== undefined;
 }
-
-/**
- * `lookup`'s answer for this browser's pending authorization of `state`, under its session, else under its flow id.
- * The vault refuses a state that is not one of ours (empty, over 512 characters) without reading the store.
- */
-async function ofThisBrowser<T>(
-  request: FastifyRequest,
-  state: string | null,
-  lookup: (browserId: string, state: string) => Promise<T | undefined>,
-): Promise<T | undefined> {
-  if (state === null) return undefined;
-  for (const id of request.server.sessions.browserIds(request)) {
-    const found = await lookup(id, state);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** This browser's pending authorization of `state`, taken or not. */
-const findPendingOf = (ctx: ServerContext, request: FastifyRequest, state: string | null) =>
-  ofThisBrowser(request, state, (id, s) => ctx.vault.sessions.findPending(id, s));
-
-/** Takes this browser's pending authorization of `state` (at most once, across every instance). */
-const takePendingOf = (ctx: ServerContext, request: FastifyRequest, state: string) =>
-  ofThisBrowser(request, state, (id, s) => ctx.vault.sessions.takePending(id, s));
 
 /**
  * Handles the authorization callback at `request.url`: a sign-in, or a connection for the owner who started the flow
@@ -154,6 +136,7 @@ const takePendingOf = (ctx: ServerContext, request: FastifyRequest, state: strin
  */
 export async function handleCallback(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const sessions = ctx.vault.sessions;
+  const browser = request.server.sessions;
   const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
   if (rawQuery.length > MAX_CALLBACK_QUERY) {
     return reply.errorPage({
@@ -165,8 +148,13 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
   }
   const params = new URLSearchParams(rawQuery);
   const state = params.get('state') ?? '';
-  // Taken before parsing, at most once across every instance sharing the store (an atomic UPDATE … RETURNING).
-  const taken = await takePendingOf(ctx, request, state);
+  // This browser's pending authorization of `state` (its cookie, sealed to its flow id), taken before parsing: at most
+  // once across every instance sharing the store (an atomic INSERT of the state's hash). Its cookie goes either way.
+  const flowId = browser.flowId(request);
+  const key = pendingKey(state);
+  const sealed = browser.pendingCookie(request, key);
+  if (sealed !== undefined) browser.clearPendingCookie(request, reply, key);
+  const taken = flowId ? await sessions.takePending(flowId, state, sealed) : undefined;
   try {
     // Checked before parseCallback reads `error`: Webex's error_description is shown only for an answer to a flow
     // this browser started; any other callback (a link another site planted) gets the fixed mismatch text.
@@ -253,8 +241,8 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
       },
     });
   } catch (error) {
-    const used = taken ? undefined : await findPendingOf(ctx, request, state);
-    if (error instanceof StateMismatchError && used?.taken) {
+    const used = taken || !flowId ? undefined : await sessions.findTaken(flowId, state);
+    if (error instanceof StateMismatchError && used) {
       const connectionId = used.connectionId;
       return reply.errorPage({
         status: 409,

@@ -21,7 +21,7 @@ import { WebexApiError } from '../../webex/errors.js';
 import { sameSecret } from '../access/principal.js';
 import { recordAudit } from '../audit.js';
 import type { ServerContext } from '../context.js';
-import { SESSION_LIMITS, type SessionData, type SessionLimitError } from '../session.js';
+import type { SessionData, SessionLimitError } from '../session.js';
 import { adminUnlockView, localPath } from '../views/signin.js';
 
 /** The scopes of Sign in with Webex. */
@@ -155,11 +155,17 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
     const integrationId = ctx.defaultIntegrationId;
     const integration = integrationId ? await ctx.vault.integrations.get(integrationId) : undefined;
     if (!integrationId || !integration) throw new Error('team mode runs with a configured integration');
-    // Every sign-in start spends the address's budget, with or without a session (each leaves a pending row).
+    // Every sign-in start spends the address's budget, with or without a session (a session without one makes one).
     // A spent budget throws SessionLimitError, which the app's error handler answers with a 429 page.
     if (request.session) request.server.sessions.spend(request);
-    const session = await request.server.sessions.ensure(request, reply);
-    if ((await ctx.vault.sessions.countPending(session.id)) >= SESSION_LIMITS.maxPending) {
+    await request.server.sessions.ensure(request, reply);
+    const authorization = createAuthorizationRequest({ integration, scopes: [...SIGNIN_SCOPES] });
+    const held = request.server.sessions.holdPending(request, reply, {
+      purpose: 'signin',
+      integrationId,
+      pending: authorization.pending,
+    });
+    if (held !== 'held') {
       return reply.header('retry-after', '60').errorPage({
         status: 429,
         title: 'Too many sign-ins in progress',
@@ -167,12 +173,6 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
         action: 'Finish one, or wait 15 minutes, then try again.',
       });
     }
-    const authorization = createAuthorizationRequest({ integration, scopes: [...SIGNIN_SCOPES] });
-    await ctx.vault.sessions.addPending(
-      session.id,
-      { purpose: 'signin', integrationId, pending: authorization.pending },
-      SESSION_LIMITS.pendingTtlMs,
-    );
     return reply.code(303).redirect(authorization.url);
   });
 

@@ -1,7 +1,7 @@
 /**
  * The tables whose rows the vault caches behind a change stamp of their own ({@link ChangeScope}): a write of this
  * process moves a table's stamp only when the statement names the table, so the many writes of a browser flow
- * (sessions, pending authorizations, grants, the audit log) leave a cached integration row usable.
+ * (sessions, taken states, grants, the audit log) leave a cached integration row usable.
  *
  * Naming the table is enough because no write elsewhere reaches these rows: neither table references another one
  * (no foreign key, so no cascade into it) and no SQLite trigger writes to it; test/vault/change-scopes.test.ts checks

@@ -1,14 +1,15 @@
 /**
- * The SQL store's statements for accounts, web sessions and pending authorizations (migration 002 on SQLite, 004 on
- * PostgreSQL), in the same portable SQL as sql.ts; {@link SqlStore} delegates to them. Sessions and pending rows are
- * keyed by SHA-256 hashes (the vault hashes the session id and the state): the store never sees either.
+ * The SQL store's statements for accounts, web sessions (migration 002 on SQLite, 004 on PostgreSQL) and taken states
+ * (011 on SQLite, 013 on PostgreSQL), in the same portable SQL as sql.ts; {@link SqlStore} delegates to them. Sessions
+ * and taken states are keyed by SHA-256 hashes (the vault hashes the session id and the state): the store never sees
+ * either. A pending authorization itself is not stored: the browser holds it, sealed (vault/sessions.ts).
  */
 import type { Executor } from './sql.js';
-import { nil, num, optNum, optStr, type Row } from './sql-rows.js';
-import type { AccountRow, PendingRow, SessionRow } from './types.js';
+import { nil, num, optStr, type Row } from './sql-rows.js';
+import type { AccountRow, SessionRow, TakenStateRow } from './types.js';
 
-/** How long a taken pending authorization is kept after its expiry (the "already used" page). */
-export const TAKEN_PENDING_KEEP_MS = 86_400_000;
+/** How long a taken state is kept after its authorization's expiry (the "already used" page of a reloaded callback). */
+export const TAKEN_STATE_KEEP_MS = 86_400_000;
 
 function accountOf(r: Row): AccountRow {
   return {
@@ -34,23 +35,16 @@ function sessionOf(r: Row): SessionRow {
   };
 }
 
-function pendingOf(r: Row): PendingRow {
+function takenOf(r: Row): TakenStateRow {
   return {
     stateHash: String(r.state_hash),
-    sessionHash: String(r.session_hash),
-    purpose: r.purpose === 'signin' ? 'signin' : 'connect',
-    integrationId: String(r.integration_id),
-    redirectPath: String(r.redirect_path),
-    dataEnc: String(r.data_enc),
-    keyId: String(r.key_id),
+    browserHash: String(r.browser_hash),
     expiresAt: num(r.expires_at),
-    createdAt: num(r.created_at),
-    takenAt: optNum(r.taken_at),
     connectionId: optStr(r.connection_id),
   };
 }
 
-/** Accounts, sessions and pending authorizations over an executor (see the `Store` methods of the same names). */
+/** Accounts, sessions and taken states over an executor (see the `Store` methods of the same names). */
 export class SessionStatements {
   constructor(private readonly db: Executor) {}
 
@@ -102,11 +96,7 @@ export class SessionStatements {
   }
 
   async deleteSession(idHash: string): Promise<boolean> {
-    // The session first, so a concurrent read no longer finds it; pending rows left by a crash in between (or added
-    // by a request racing the sign-out) belong to no session and are purged when they expire.
-    const deleted = (await this.db.run('DELETE FROM web_sessions WHERE id_hash = ?', [idHash])) > 0;
-    await this.db.run('DELETE FROM pending_authorizations WHERE session_hash = ?', [idHash]);
-    return deleted;
+    return (await this.db.run('DELETE FROM web_sessions WHERE id_hash = ?', [idHash])) > 0;
   }
 
   async rotateSession(fromIdHash: string, row: SessionRow): Promise<void> {
@@ -119,87 +109,40 @@ export class SessionStatements {
       [row.idHash, nil(row.accountId), row.dataEnc, row.keyId, row.expiresAt, row.createdAt, row.updatedAt, fromIdHash],
     );
     if (moved === 0) await this.insertSession(row);
-    // Pending rows added for the old hash after this move belong to no session (as after a sign-out): they cannot be
-    // taken through a session, and are purged when they expire.
-    await this.db.run('UPDATE pending_authorizations SET session_hash = ? WHERE session_hash = ?', [
-      row.idHash,
-      fromIdHash,
-    ]);
   }
 
-  async insertPending(row: PendingRow): Promise<void> {
-    await this.db.run(
-      `INSERT INTO pending_authorizations (state_hash, session_hash, purpose, integration_id, redirect_path, data_enc,
-         key_id, expires_at, created_at, taken_at, connection_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        row.stateHash,
-        row.sessionHash,
-        row.purpose,
-        row.integrationId,
-        row.redirectPath,
-        row.dataEnc,
-        row.keyId,
-        row.expiresAt,
-        row.createdAt,
-        nil(row.takenAt),
-        nil(row.connectionId),
-      ],
+  async takeState(row: Omit<TakenStateRow, 'connectionId'>): Promise<boolean> {
+    // One statement: of two concurrent inserts of one key exactly one inserts (SQLite's write lock, PostgreSQL's
+    // unique index) and gets the row back; the other conflicts and gets none.
+    const inserted = await this.db.all(
+      `INSERT INTO taken_states (state_hash, browser_hash, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (state_hash) DO NOTHING RETURNING state_hash`,
+      [row.stateHash, row.browserHash, row.expiresAt],
     );
+    return inserted.length > 0;
   }
 
-  async takePending(stateHash: string, sessionHash: string, now: number): Promise<PendingRow | undefined> {
-    // One statement: the WHERE is re-checked under the row lock (PostgreSQL) / the write lock (SQLite), so of two
-    // concurrent takes exactly one changes the row and gets it back.
+  async getTakenState(stateHash: string, browserHash: string): Promise<TakenStateRow | undefined> {
     const r = (
-      await this.db.all(
-        `UPDATE pending_authorizations SET taken_at = ?
-         WHERE state_hash = ? AND session_hash = ? AND taken_at IS NULL AND expires_at > ?
-         RETURNING *`,
-        [now, stateHash, sessionHash, now],
-      )
-    )[0];
-    return r ? pendingOf(r) : undefined;
-  }
-
-  async getPending(stateHash: string, sessionHash: string): Promise<PendingRow | undefined> {
-    const r = (
-      await this.db.all('SELECT * FROM pending_authorizations WHERE state_hash = ? AND session_hash = ?', [
+      await this.db.all('SELECT * FROM taken_states WHERE state_hash = ? AND browser_hash = ?', [
         stateHash,
-        sessionHash,
+        browserHash,
       ])
     )[0];
-    return r ? pendingOf(r) : undefined;
+    return r ? takenOf(r) : undefined;
   }
 
-  /** Only a taken row records a connection (an untaken one produced none). */
-  async completePending(stateHash: string, connectionId: string): Promise<void> {
-    await this.db.run(
-      'UPDATE pending_authorizations SET connection_id = ? WHERE state_hash = ? AND taken_at IS NOT NULL',
-      [connectionId, stateHash],
-    );
-  }
-
-  async countPending(sessionHash: string, now: number): Promise<number> {
-    const rows = await this.db.all(
-      `SELECT COUNT(*) AS n FROM pending_authorizations
-       WHERE session_hash = ? AND taken_at IS NULL AND expires_at > ?`,
-      [sessionHash, now],
-    );
-    return num(rows[0]?.n ?? 0);
+  async completeTakenState(stateHash: string, connectionId: string): Promise<void> {
+    await this.db.run('UPDATE taken_states SET connection_id = ? WHERE state_hash = ?', [connectionId, stateHash]);
   }
 
   /**
-   * Deletes sessions expired before `now`, untaken pending rows expired before `now`, and taken ones a day after
-   * their expiry ({@link TAKEN_PENDING_KEEP_MS}: long enough for the "already used" page of a reloaded callback).
+   * Deletes sessions expired before `now`, and taken states a day after their authorization's expiry
+   * ({@link TAKEN_STATE_KEEP_MS}: long enough for the "already used" page of a reloaded callback).
    */
   async purgeExpired(now: number): Promise<number> {
     const sessions = await this.db.run('DELETE FROM web_sessions WHERE expires_at < ?', [now]);
-    const pending = await this.db.run(
-      `DELETE FROM pending_authorizations
-       WHERE (taken_at IS NULL AND expires_at < ?) OR (taken_at IS NOT NULL AND expires_at < ?)`,
-      [now, now - TAKEN_PENDING_KEEP_MS],
-    );
-    return sessions + pending;
+    const taken = await this.db.run('DELETE FROM taken_states WHERE expires_at < ?', [now - TAKEN_STATE_KEEP_MS]);
+    return sessions + taken;
   }
 }

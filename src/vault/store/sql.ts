@@ -28,12 +28,12 @@ import type {
   GuestTokenRow,
   IntegrationRow,
   NeedsReauthReason,
-  PendingRow,
   ProxyCallRow,
   RefreshFailure,
   RefreshHistoryRow,
   SessionRow,
   Store,
+  TakenStateRow,
   TokenMintRow,
   TokenWrite,
   WebhookDeliveryRow,
@@ -679,24 +679,16 @@ export class SqlStore implements Store {
     return this.web.rotateSession(fromIdHash, row);
   }
 
-  insertPending(row: PendingRow): Promise<void> {
-    return this.web.insertPending(row);
+  takeState(row: Omit<TakenStateRow, 'connectionId'>): Promise<boolean> {
+    return this.web.takeState(row);
   }
 
-  takePending(stateHash: string, sessionHash: string, now: number): Promise<PendingRow | undefined> {
-    return this.web.takePending(stateHash, sessionHash, now);
+  getTakenState(stateHash: string, browserHash: string): Promise<TakenStateRow | undefined> {
+    return this.web.getTakenState(stateHash, browserHash);
   }
 
-  getPending(stateHash: string, sessionHash: string): Promise<PendingRow | undefined> {
-    return this.web.getPending(stateHash, sessionHash);
-  }
-
-  completePending(stateHash: string, connectionId: string): Promise<void> {
-    return this.web.completePending(stateHash, connectionId);
-  }
-
-  countPending(sessionHash: string, now: number): Promise<number> {
-    return this.web.countPending(sessionHash, now);
+  completeTakenState(stateHash: string, connectionId: string): Promise<void> {
+    return this.web.completeTakenState(stateHash, connectionId);
   }
 
   purgeExpired(now: number): Promise<number> {

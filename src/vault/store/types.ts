@@ -195,22 +195,16 @@ export interface SessionRow {
   updatedAt: number;
 }
 
-/** An authorization a session started and Webex has not yet answered (or has: `takenAt`). Keyed by SHA-256 of state. */
-export interface PendingRow {
+/**
+ * A state whose authorization a callback took: each is answered at most once. Keyed by the SHA-256 of the state (the
+ * pending authorization itself never reaches the store: the browser holds it, sealed; vault/sessions.ts).
+ */
+export interface TakenStateRow {
   stateHash: string;
-  sessionHash: string;
-  /** `signin`: Sign in with Webex; `connect`: a connection for the session's owner. */
-  purpose: 'signin' | 'connect';
-  integrationId: string;
-  /** The path of the redirect URI the flow uses (the callback is served there only for this flow). */
-  redirectPath: string;
-  /** The PendingAuthorization (PKCE verifier, nonce, …) as JSON, envelope-encrypted (slot bound to `stateHash`). */
-  dataEnc: string;
-  keyId: string;
+  /** SHA-256 of the flow id the authorization was sealed to: only that browser is told it was used. */
+  browserHash: string;
+  /** When the authorization would have expired; the row is kept a day longer (the "already used" page). */
   expiresAt: number;
-  createdAt: number;
-  /** When the callback took it (it is answered at most once). */
-  takenAt: number | undefined;
   /** The connection the answered flow produced. */
   connectionId: string | undefined;
 }
@@ -450,29 +444,25 @@ export interface Store {
     idHash: string,
     write: Pick<SessionRow, 'accountId' | 'dataEnc' | 'keyId' | 'expiresAt' | 'updatedAt'>,
   ): Promise<boolean>;
-  /** Deletes a session and its pending authorizations. */
+  /** Deletes a session. */
   deleteSession(idHash: string): Promise<boolean>;
   /**
-   * Rotates a session's id (at sign-in, a completed authorization, `/configure`, an admin unlock): the row of `fromIdHash` becomes `row` (its new id hash, data, account and
-   * expiry), so the old id finds nothing from then on, and the session's pending authorizations move with it. When
-   * no row of `fromIdHash` is left (deleted meanwhile), `row` is inserted as a new session.
+   * Rotates a session's id (at sign-in, a completed authorization, `/configure`, an admin unlock): the row of
+   * `fromIdHash` becomes `row` (its new id hash, data, account and expiry), so the old id finds nothing from then on.
+   * When no row of `fromIdHash` is left (deleted meanwhile), `row` is inserted as a new session.
    */
   rotateSession(fromIdHash: string, row: SessionRow): Promise<void>;
 
-  insertPending(row: PendingRow): Promise<void>;
   /**
-   * Atomically takes the pending authorization of `stateHash` iff it belongs to `sessionHash`, is not yet taken and
-   * not expired at `now` (one UPDATE … WHERE taken_at IS NULL … RETURNING): a state is answered at most once, across
-   * every process sharing the store.
+   * Takes `row.stateHash`: one INSERT … ON CONFLICT DO NOTHING, true for the one caller across every process sharing
+   * the store that inserted it, false for every other (the state was answered already).
    */
-  takePending(stateHash: string, sessionHash: string, now: number): Promise<PendingRow | undefined>;
-  /** The pending row of `stateHash` for `sessionHash`, taken or not (the "already used" page; the callback path check). */
-  getPending(stateHash: string, sessionHash: string): Promise<PendingRow | undefined>;
-  /** Records the connection a taken authorization produced. */
-  completePending(stateHash: string, connectionId: string): Promise<void>;
-  /** How many untaken, unexpired pending authorizations `sessionHash` holds (a per-session bound). */
-  countPending(sessionHash: string, now: number): Promise<number>;
-  /** Deletes sessions expired before `now` and pending rows expired before `now` (taken ones a day later). */
+  takeState(row: Omit<TakenStateRow, 'connectionId'>): Promise<boolean>;
+  /** The taken state `stateHash` of `browserHash` (the "already used" page). */
+  getTakenState(stateHash: string, browserHash: string): Promise<TakenStateRow | undefined>;
+  /** Records the connection a taken state's authorization produced. */
+  completeTakenState(stateHash: string, connectionId: string): Promise<void>;
+  /** Deletes sessions expired before `now`, and taken states a day after their authorization's expiry. */
   purgeExpired(now: number): Promise<number>;
 
   /** Appends an audit entry. */

@@ -1,0 +1,14 @@
+-- Pending authorizations leave the store. The browser that starts a flow now holds its pending authorization (state,
+-- PKCE verifier, nonce, scopes, owner) in a cookie sealed with the key ring and bound to its flow id, so starting a
+-- flow writes nothing here; an abandoned flow leaves nothing behind. What must be shared by every instance is only
+-- that a state was answered: its callback inserts the state's hash here before the code exchange (at most once: the
+-- primary key), and the row keeps the connection it produced for the "already used" page of a reloaded callback.
+-- WITHOUT ROWID: the one B-tree is the primary key's (a rowid table would add a second, one WAL frame more per take).
+DROP TABLE IF EXISTS pending_authorizations;
+CREATE TABLE IF NOT EXISTS taken_states (
+  state_hash TEXT PRIMARY KEY,
+  browser_hash TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  connection_id TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS taken_states_expires_at ON taken_states (expires_at);
