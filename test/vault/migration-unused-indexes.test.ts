@@ -86,7 +86,6 @@ describe('unused indexes migration, SQLite (010)', () => {
       expect(indexes).toEqual(
         expect.arrayContaining([
           'web_sessions_expires_at',
-          'audit_log_at',
           'audit_log_owner_at',
           'audit_log_actor_at',
           'token_mints_person',
@@ -94,9 +93,19 @@ describe('unused indexes migration, SQLite (010)', () => {
       );
       expect(indexes).not.toContain('connections_app_org');
       expect(indexes).not.toContain('connections_key_id');
-      // The audit id is still the primary key.
+      // Since 011 the audit log and the token mints are WITHOUT ROWID tables (one B-tree fewer per insert): the audit
+      // log keyed by (at, id), the order it is read in, which replaced audit_log_at.
+      expect(indexes).not.toContain('audit_log_at');
+      const withoutRowid = (table: string) =>
+        /WITHOUT ROWID/.test(String(db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get(table)));
+      expect(withoutRowid('audit_log')).toBe(true);
+      expect(withoutRowid('token_mints')).toBe(true);
       expect(() =>
-        db.exec(`INSERT INTO audit_log (id, at, actor_kind, action) VALUES ('aud_1', 300, 'local', 'connect')`),
+        db.exec(`INSERT INTO audit_log (id, at, actor_kind, action) VALUES ('aud_1', 100, 'local', 'connect')`),
+      ).toThrow(/UNIQUE/);
+      expect(() =>
+        db.exec(`INSERT INTO token_mints (connection_id, person_id, access_expires_at, minted_at)
+                 VALUES ('conn_1', 'p1', 5000, 1)`),
       ).toThrow(/UNIQUE/);
       expect(() =>
         db.exec(
