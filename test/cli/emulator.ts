@@ -2,19 +2,11 @@
  * The emulator side of the CLI tests: a seed with an integration whose redirect URI is a free loopback port, and
  * "the person's browser" (consent and device approval driven with fetch, as a browser would submit the forms).
  */
-import { createServer } from 'node:net';
 
 /** A free loopback port (bound and released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port.js';
+
+export { freePort };
 
 /** The test integration's credentials. */
 export const CLIENT_ID = `C${'c1'.repeat(32)}`;

@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -30,17 +29,9 @@ export function seedFor(redirectUris: string[], displayName = 'Alice Example') {
   };
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => ok(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { freePort } from '../support/free-port.js';
+
+export { freePort };
 
 /** A temporary directory and its cleanup. */
 export function tempDir(prefix = 'webex-auth-sec-'): { dir: string; cleanup: () => void } {
