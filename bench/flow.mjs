@@ -31,6 +31,11 @@ import {
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_FLOW_CONCURRENCY ?? 8);
+// Each server is warmed up with the same number of flows, at least BENCH_WARMUP seconds: the figure is the steady
+// state of a server that has been serving, not its first seconds. V8 keeps optimizing webex-auth's larger code for
+// thousands of flows (TurboFan compiles on its helper threads: 30-60 functions/s through its first 10 s at ~400
+// flows/s, under 5/s after ~8,000 flows; bench/limits.md), and that compiling is CPU of the server's process.
+const WARMUP_FLOWS = Number(process.env.BENCH_FLOW_WARMUP_FLOWS ?? 8000);
 const SCOPE = 'spark:people_read';
 
 const oursPort = await freePort();
@@ -88,8 +93,11 @@ async function oursFlow() {
     throw new Error(`the callback did not answer with the connection page: ${page.body.slice(0, 300)}`);
 }
 
-/** Runs `flow` in CONCURRENCY loops for `seconds`; flows/s, failures, and CPU ms per flow of the server and emulator. */
-async function drive(flow, seconds, serverPid) {
+/**
+ * Runs `flow` in CONCURRENCY loops for `seconds`, and on until `minFlows` are done; flows/s, failures, and CPU ms per
+ * flow of the server and emulator.
+ */
+async function drive(flow, seconds, serverPid, minFlows = 0) {
   const cpu0 = serverPid ? [cpuMs(serverPid), cpuMs(emu.child.pid), process.cpuUsage()] : undefined;
   const end = Date.now() + seconds * 1000;
   let done = 0;
@@ -98,7 +106,7 @@ async function drive(flow, seconds, serverPid) {
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < end) {
+      while (Date.now() < end || done < minFlows) {
         try {
           await flow();
           done++;
@@ -158,7 +166,7 @@ const ours = await startProcess(
 );
 children.add(ours.child);
 await oursFlow();
-await drive(oursFlow, WARMUP_S);
+await drive(oursFlow, WARMUP_S, undefined, WARMUP_FLOWS);
 
 // The sample
 let sample;
@@ -177,7 +185,7 @@ if (!sampleInstalled()) {
   children.add(sample.child);
   try {
     await sampleFlow();
-    await drive(sampleFlow, WARMUP_S);
+    await drive(sampleFlow, WARMUP_S, undefined, WARMUP_FLOWS);
   } catch (error) {
     notes.push(`sample flow failed: ${error.message.split('\n')[0]}`);
     await stop(sample);
@@ -238,6 +246,6 @@ notes.push(
   `CPU per flow (from /proc, 10 ms ticks; all three share the machine's ${availableParallelism()} cores): webex-auth browser flow ${budget(oursResult)}${sampleResult ? `; sample ${budget(sampleResult)} (its emulator part includes its refresh)` : ''}`,
 );
 notes.push(
-  `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each (two alternating halves) after a ${WARMUP_S} s warm-up of each server; emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
+  `${CONCURRENCY} concurrent browser-like flows for ${SECONDS} s each (two alternating halves) after a warm-up of each server with ${WARMUP_FLOWS} flows (and at least ${WARMUP_S} s); emulator grants seen: ${JSON.stringify(stats.grants)}; the sample also refreshes once per flow (its demo code); load average ${await loadAverage()}`,
 );
 report('flow', rows, notes);
