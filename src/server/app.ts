@@ -68,7 +68,7 @@ export function callbackPathsFor(config: Pick<Config, 'redirectUri'>): Set<strin
   return new Set([new URL(config.redirectUri).pathname, '/oauth', '/webex-auth.html']);
 }
 
-/** How often expired sessions and pending authorizations are deleted from the store. */
+/** How often expired sessions and taken states are deleted from the store. */
 const SESSION_PURGE_MS = 10 * 60_000;
 
 /**

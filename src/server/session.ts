@@ -12,7 +12,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { secureRandomBytes } from '../vault/crypto/random.js';
-import { pendingKey } from '../vault/sessions.js';
+import { PENDING_KEY, pendingKey } from '../vault/sessions.js';
 import type { PendingEntry, WebSession, WebSessions } from '../vault/types.js';
 import type { SessionAccount } from './access/principal.js';
 import { createRateLimiter, type RateLimiter } from './routes/api/ratelimit.js';
@@ -59,7 +59,7 @@ export const SESSION_LIMITS = {
 /** The cookie names: `__Host-` (Secure, path /, no Domain) when the public scheme is https. */
 export const SESSION_COOKIE = 'webex_auth_session';
 export const SECURE_SESSION_COOKIE = '__Host-webex_auth_session';
-/** The flow cookie of a browser without a session (its pending authorizations' owner), named as the session's. */
+/** The flow cookie: the id a browser's pending authorizations are sealed to, flagged as the session cookie. */
 export const FLOW_COOKIE = 'webex_auth_flow';
 export const SECURE_FLOW_COOKIE = '__Host-webex_auth_flow';
 /** The prefix of a pending authorization's cookie; its `pendingKey` (vault/sessions.ts) follows. */
@@ -67,9 +67,14 @@ export const PENDING_COOKIE = 'webex_auth_pending_';
 export const SECURE_PENDING_COOKIE = '__Host-webex_auth_pending_';
 /**
  * The longest sealed pending authorization set as a cookie: browsers keep a cookie of up to 4096 bytes with its name.
- * Ours are 0.6-2 KB (the whole scope catalog); the vault opens none longer.
+ * Ours are about 0.7 KB, 2 KB with the whole scope catalog; the vault opens none longer.
  */
 const MAX_PENDING_COOKIE = 3800;
+/**
+ * The most bytes a browser's pending-authorization cookies may take in its requests' Cookie header, all together: Node
+ * refuses request headers over 16 KB with a 431, and the browser would send them with every request until they expire.
+ */
+const PENDING_COOKIES_BYTES = 8192;
 /** A session or flow id: 32 random bytes, base64url (the vault's format). */
 const BROWSER_ID = /^[A-Za-z0-9_-]{43}$/;
 
@@ -165,12 +170,17 @@ export class SessionManager {
     return this.secure(request) ? SECURE_PENDING_COOKIE : PENDING_COOKIE;
   }
 
-  /** The sealed pending authorizations this browser sent: each cookie's key (its name's tail) and value. */
+  /**
+   * The sealed pending authorizations this browser sent: each cookie's key (its name's tail) and value. A name whose
+   * tail is not a key is none of ours, and is neither counted nor touched.
+   */
   pendingCookies(request: FastifyRequest): { key: string; value: string }[] {
     const prefix = this.#pendingPrefix(request);
     const out: { key: string; value: string }[] = [];
     for (const [name, value] of Object.entries(request.cookies)) {
-      if (name.startsWith(prefix) && value !== undefined) out.push({ key: name.slice(prefix.length), value });
+      if (!name.startsWith(prefix) || value === undefined) continue;
+      const key = name.slice(prefix.length);
+      if (PENDING_KEY.test(key)) out.push({ key, value });
     }
     return out;
   }
@@ -194,25 +204,33 @@ export class SessionManager {
 
   /**
    * Seals `entry` for this browser (bound to its flow id, made if needed) and sets the cookie that holds it: starting
-   * a flow writes nothing to the store. `full` when the browser already holds `maxPending` that still open (those that
-   * do not are dropped on the way); `too-large` when the sealed entry would not fit a cookie.
+   * a flow writes nothing to the store. `full` when the browser already holds `maxPending` that still open, or they
+   * would take more than {@link PENDING_COOKIES_BYTES} with the new one (those that do not open are dropped on the
+   * way); `too-large` when the sealed entry would not fit a cookie.
    * @throws {SessionLimitError} when a new flow id is needed and this client address made too many ids lately.
    */
   holdPending(request: FastifyRequest, reply: FastifyReply, entry: PendingEntry): 'held' | 'full' | 'too-large' {
     const browser = this.browserId(request, reply);
-    const held = this.pendingCookies(request);
-    // Opened (AES) only when there are many: each that does not open (expired, another flow id's, altered) goes.
-    if (held.length >= SESSION_LIMITS.maxPending) {
-      let live = 0;
-      for (const { key, value } of held) {
-        if (this.store.openPending(browser, key, value)) live++;
-        else this.clearPendingCookie(request, reply, key);
-      }
-      if (live >= SESSION_LIMITS.maxPending) return 'full';
-    }
     const sealed = this.store.sealPending(browser, entry, SESSION_LIMITS.pendingTtlMs);
     if (sealed.length > MAX_PENDING_COOKIE) return 'too-large';
-    this.setPendingCookie(request, reply, pendingKey(entry.pending.state), sealed);
+    const prefix = this.#pendingPrefix(request);
+    const key = pendingKey(entry.pending.state);
+    /** What a cookie adds to the Cookie header: `; name=value`, the value URI-encoded as it is sent. */
+    const bytes = (k: string, value: string) => prefix.length + k.length + encodeURIComponent(value).length + 3;
+    let held = this.pendingCookies(request);
+    const fits = () =>
+      held.length < SESSION_LIMITS.maxPending &&
+      held.reduce((n, c) => n + bytes(c.key, c.value), bytes(key, sealed)) <= PENDING_COOKIES_BYTES;
+    // Opened (AES) only when there are many: each that does not open (expired, another flow id's, altered) goes.
+    if (!fits()) {
+      held = held.filter(({ key: k, value }) => {
+        const live = this.store.openPending(browser, k, value) !== undefined;
+        if (!live) this.clearPendingCookie(request, reply, k);
+        return live;
+      });
+      if (!fits()) return 'full';
+    }
+    this.setPendingCookie(request, reply, key, sealed);
     return 'held';
   }
 
@@ -274,11 +292,20 @@ export class SessionManager {
     return next;
   }
 
-  /** Ends the session (sign-out) and clears its cookie. */
+  /**
+   * Ends the session (sign-out) and clears its cookie, and the flow cookie with the pending authorizations sealed to
+   * it: a sign-out ends the flows this browser started.
+   */
   async destroy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.session) await this.store.destroy(request.session.id);
     request.session = undefined;
-    reply.clearCookie(this.cookieName(request), { path: '/' });
+    // Secure as they were set: a browser ignores a clear of a `__Host-` cookie without it.
+    const secure = this.secure(request);
+    reply.clearCookie(this.cookieName(request), { path: '/', secure });
+    if (request.cookies[this.flowCookieName(request)] !== undefined) {
+      reply.clearCookie(this.flowCookieName(request), { path: '/', secure });
+    }
+    for (const { key } of this.pendingCookies(request)) this.clearPendingCookie(request, reply, key);
     request.csrfIssued = undefined;
   }
 

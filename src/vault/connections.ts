@@ -11,12 +11,13 @@ import type { Clock } from '../oauth/types.js';
 import { capOptions, TokenCapError, tokenCapStatus } from './cap.js';
 import type { KeyRing } from './crypto/keyring.js';
 import { freshTokenOf } from './fresh-token.js';
-import { refreshRecord } from './history.js';
+import { type RefreshRecord, refreshRecord } from './history.js';
 import type { VaultMetrics } from './metrics.js';
 import { ownerOf } from './owners.js';
 import { connectionOf } from './records.js';
 import { keepaliveDue, type Refresher } from './refresher.js';
 import { accessSlot, refreshSlot } from './slots.js';
+import { StampedCache } from './stamped-cache.js';
 import type { ConnectionRow, Store } from './store/types.js';
 import type { TokenCache } from './token-cache.js';
 import {
@@ -49,6 +50,11 @@ export interface ConnectionsDeps {
 /** The `connections` part of the vault. */
 export function createConnections(d: ConnectionsDeps): Vault['connections'] {
   const { store, ring, clock, logger, webhooks, refresher, tokens, config } = d;
+  /**
+   * Each connection page's refresh history (by id and limit), read at every view and written only by a refresh:
+   * reused while no write to refresh_history has been seen (stamped-cache.ts).
+   */
+  const histories = new StampedCache<string, readonly RefreshRecord[]>(store, 'refreshHistory');
 
   async function mustGet(id: string): Promise<ConnectionRow> {
     const row = await store.getConnection(id);
@@ -269,7 +275,11 @@ export function createConnections(d: ConnectionsDeps): Vault['connections'] {
       return person !== undefined ? tokenCapStatus(store, person, clock(), capOptions(config)) : undefined;
     },
     async history(id, limit = 200) {
-      return (await store.listRefreshHistory(id, limit)).map(refreshRecord);
+      const held = await histories.get(`${limit}|${id}`, async () =>
+        (await store.listRefreshHistory(id, limit)).map(refreshRecord),
+      );
+      // A copy: the held list is shared by every caller.
+      return held ? [...held] : [];
     },
     revokeAtWebex: (id) => d.revokeAtWebex(id),
   };

@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../oauth/types.js';
+import { StampedCache } from './stamped-cache.js';
 import { PROXY_CALLS_KEEP } from './store/sql-proxy-calls.js';
 import type { ProxyCallRow, Store } from './store/types.js';
 
@@ -53,7 +54,7 @@ const MAX_QUEUE = 10_000;
 
 /** The call log over `store`. */
 export function createProxyCalls(d: {
-  store: Pick<Store, 'insertProxyCalls' | 'listProxyCalls'>;
+  store: Pick<Store, 'insertProxyCalls' | 'listProxyCalls' | 'changeStamp'>;
   clock: Clock;
   logger?: Logger | undefined;
 }): ProxyCalls {
@@ -61,6 +62,8 @@ export function createProxyCalls(d: {
   let droppedCalls = 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
+  /** Each connection page's calls (by id and limit), reused while no write to proxy_calls has been seen. */
+  const recentCalls = new StampedCache<string, readonly RecentProxyCall[]>(d.store, 'proxyCalls');
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
@@ -102,8 +105,13 @@ export function createProxyCalls(d: {
       }
     },
     async recent(connectionId, limit = PROXY_CALLS_KEEP) {
+      // What is queued is written first (its write moves the stamp), so the answer holds every call recorded before.
       await flush();
-      return (await d.store.listProxyCalls(connectionId, limit)).map(({ connectionId: _, ...call }) => call);
+      const held = await recentCalls.get(`${limit}|${connectionId}`, async () =>
+        (await d.store.listProxyCalls(connectionId, limit)).map(({ connectionId: _, ...call }) => call),
+      );
+      // A copy: the held list is shared by every caller.
+      return held ? [...held] : [];
     },
     flush,
     dropped: () => droppedCalls,

@@ -27,7 +27,7 @@ import { type OpenedPending, type PendingEntry, VaultError, type WebSession, typ
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 /** The longest state accepted (ours are far shorter; anything longer is not ours). */
 const MAX_STATE = 512;
-/** The longest sealed pending authorization opened (a cookie holds 4 KB with its name; ours are about 700 bytes). */
+/** The longest sealed pending authorization opened (a cookie holds 4 KB with its name; ours are about 0.7-2 KB). */
 const MAX_SEALED = 3800;
 
 /** SHA-256 (hex) of a session id or a state: the store's key. */

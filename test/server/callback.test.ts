@@ -246,6 +246,54 @@ describe('a completed flow', () => {
     expect(limited).toBeGreaterThan(0);
   });
 
+  it('a callback replayed with its pending cookie kept (a copy, a second tab at once) exchanges the code once: the store refuses the second take', async () => {
+    const { browser, app, fake } = await setup();
+    const state = await startFlow(browser);
+    const callback = `/oauth?code=c1&state=${state}`;
+    const twin = new Browser(app);
+    for (const [k, v] of browser.cookies) twin.cookies.set(k, v);
+    const kept = new Map(browser.cookies);
+    // Both at once: one exchange, the other is told the answer was used.
+    const answers = await Promise.all([browser.get(callback), twin.get(callback)]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    expect(answers.find((r) => r.statusCode === 409)?.body).toContain('already used');
+    expect(fake.calls.token).toBe(1);
+    // Again later with the very same cookies (the callback dropped the pending cookie; a copy of it does not help).
+    const again = new Browser(app);
+    for (const [k, v] of kept) again.cookies.set(k, v);
+    const replay = await again.get(callback);
+    expect(replay.statusCode).toBe(409);
+    expect(replay.body).toMatch(/href="\/connections\/[^"]+"/);
+    expect(fake.calls.token).toBe(1);
+  });
+
+  it('a sign-out ends the flows this browser started: its flow and pending cookies are cleared', async () => {
+    const { browser, fake } = await setup();
+    const state = await startFlow(browser);
+    const pending = [...browser.cookies.keys()].filter((n) => n.startsWith('webex_auth_pending_'));
+    expect(pending).toHaveLength(1);
+    const out = await browser.post('/signout', {});
+    expect(out.statusCode).toBe(303);
+    expect([...browser.cookies.keys()].filter((n) => n.startsWith('webex_auth_'))).toEqual([]);
+    expect((await browser.get(`/oauth?code=c1&state=${state}`)).statusCode).toBe(400);
+    expect(fake.calls.token).toBe(0);
+  });
+
+  it('pending cookies are bounded by their total size too, and a name that is not ours is neither counted nor touched', async () => {
+    const { browser } = await setup();
+    // Two big ones (every scope of the catalog) and a foreign cookie with the prefix.
+    const all = (await import('../../src/scopes/catalog.js')).SCOPES.map((x: { name: string }) => x.name);
+    browser.cookies.set('webex_auth_pending_not-a-key', 'x');
+    const sizes: number[] = [];
+    for (let i = 0; i < 5; i++) sizes.push((await browser.post('/oauth/start', { scope: all })).statusCode);
+    // Each holds about 2.5 KB once URI-encoded: three fit in 8 KB, the fourth does not.
+    expect(sizes.slice(0, 3)).toEqual([303, 303, 303]);
+    expect(sizes.slice(3)).toEqual([429, 429]);
+    expect(browser.cookies.get('webex_auth_pending_not-a-key')).toBe('x');
+    const header = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    expect(header.length).toBeLessThan(12_000);
+  });
+
   it('a stored grant whose page facts cannot be read ends with a redirect to its page, not an error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'webex-auth-facts-'));
     const env = { ...CONFIGURED, WEBEX_AUTH_DB: join(dir, 'webex-auth.db'), WEBEX_AUTH_KEYS: generateKeyEntry('k1') };

@@ -47,12 +47,14 @@ describe('BoundedCache', () => {
 async function countedVault() {
   const t = tempDir();
   const store = await openSqliteStore(join(t.dir, 'vault.db'));
-  const reads = { keys: 0, connections: 0, integrations: 0 };
+  const reads = { keys: 0, connections: 0, integrations: 0, history: 0, calls: 0 };
   const counted = new Proxy(store, {
     get(target, name, receiver) {
       if (name === 'findApiKeyByHash') reads.keys++;
       if (name === 'getConnection') reads.connections++;
       if (name === 'getIntegration') reads.integrations++;
+      if (name === 'listRefreshHistory') reads.history++;
+      if (name === 'listProxyCalls') reads.calls++;
       const value = Reflect.get(target, name, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -117,6 +119,53 @@ describe('hot-path caches under concurrency', () => {
       reads.connections = 0;
       expect((await vault.connections.get(id))?.status).toBe('needs_reauth');
       expect(reads.connections).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('the connection page’s history and proxy calls', () => {
+  it('are read once across views and a browser flow’s writes, and again after a write to their table, here or elsewhere', async () => {
+    const { vault, store, id, reads, close } = await countedVault();
+    try {
+      const page = async () => [await vault.connections.history(id, 50), await vault.proxyCalls?.recent(id, 20)];
+      expect(await page()).toEqual([[], []]);
+      expect(await page()).toEqual([[], []]);
+      expect([reads.history, reads.calls]).toEqual([1, 1]);
+      // A flow's writes (a grant, an audit entry) leave both held; the caller's copy is its own.
+      (await vault.connections.history(id, 50)).push({} as never);
+      await vault.connections.saveFromGrant({
+        integrationId: (await vault.connections.get(id))?.integrationId as string,
+        tokens: tokenSet({ accessToken: 'ACCESS-1', refreshToken: 'REFRESH-1' }),
+        person: { id: 'p1', emails: ['p1@example.com'], displayName: 'p1' },
+        requestedScopes: ['spark:all'],
+      });
+      expect(await page()).toEqual([[], []]);
+      expect([reads.history, reads.calls]).toEqual([1, 1]);
+      // A refresh's history row written to the store: seen by the next view.
+      await store.insertRefreshHistory({
+        connectionId: id,
+        at: 1,
+        kind: 'keepalive',
+        outcome: 'success',
+        status: 200,
+        durationMs: 5,
+        error: undefined,
+      });
+      expect((await vault.connections.history(id, 50)).map((h) => h.kind)).toEqual(['keepalive']);
+      expect(reads.history).toBe(2);
+      // A proxied call recorded here is written, then read, by the next view.
+      vault.proxyCalls?.record({
+        connectionId: id,
+        method: 'GET',
+        template: '/people/me',
+        status: 200,
+        seconds: 0.01,
+        trackingId: undefined,
+      });
+      expect((await vault.proxyCalls?.recent(id, 20))?.map((c) => c.template)).toEqual(['/people/me']);
+      expect(reads.calls).toBe(2);
     } finally {
       await close();
     }

@@ -129,7 +129,7 @@ describe('no write reaches a scoped table but one naming it', () => {
       for (const r of triggers.rows)
         expect(r.a, r.t).toMatch(/^EXECUTE FUNCTION (\w+\.)?webex_auth_notify_change\(\)$/);
       expect(new Set(triggers.rows.map((r) => r.t))).toEqual(
-        new Set(['connections', 'api_keys', 'integrations', 'webhook_endpoints']),
+        new Set(['connections', 'api_keys', 'integrations', 'webhook_endpoints', 'refresh_history', 'proxy_calls']),
       );
     } finally {
       await client.end();
@@ -147,7 +147,14 @@ describe('no write reaches a scoped table but one naming it', () => {
         const before = here.changeStamp?.(scope);
         expect(before).toBeTypeOf('number');
         if (scope === 'integrations') await there.upsertIntegration(integrationRow({ id: 'int_there' }));
-        else await there.deleteWebhookEndpoint('whe_none');
+        else if (scope === 'webhookEndpoints') await there.deleteWebhookEndpoint('whe_none');
+        else if (scope === 'refreshHistory') {
+          const row = { connectionId: 'conn_there', at: 1, kind: 'keepalive', outcome: 'success', status: 200 };
+          await there.insertRefreshHistory({ ...row, durationMs: 1, error: undefined });
+        } else {
+          const call = { connectionId: 'conn_there', at: 1, method: 'GET', template: '/people/me', status: 200 };
+          await there.insertProxyCalls([{ ...call, durationMs: 1, trackingId: undefined }]);
+        }
         for (let i = 0; i < 400 && here.changeStamp?.(scope) === before; i++) await sleep(5);
         expect(here.changeStamp?.(scope), scope).not.toBe(before);
       }

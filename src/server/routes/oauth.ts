@@ -91,8 +91,9 @@ async function start(
   if (held === 'too-large') {
     return reply.errorPage({
       status: 400,
-      title: 'Too many scopes at once',
-      explanation: 'The scopes asked for do not fit in one authorization of this browser.',
+      title: 'Authorization too large',
+      explanation:
+        'This authorization does not fit in a cookie of this browser: too many scopes at once, or a very long redirect URI.',
       action: 'Pick fewer scopes, then start again.',
     });
   }

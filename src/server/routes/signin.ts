@@ -165,7 +165,15 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app: Fastif
       integrationId,
       pending: authorization.pending,
     });
-    if (held !== 'held') {
+    if (held === 'too-large') {
+      return reply.errorPage({
+        status: 400,
+        title: 'Sign-in could not start',
+        explanation: 'The configured redirect URI is too long for this browser to hold the sign-in in a cookie.',
+        action: 'Ask the administrator to configure a shorter WEBEX_REDIRECT_URI.',
+      });
+    }
+    if (held === 'full') {
       return reply.header('retry-after', '60').errorPage({
         status: 429,
         title: 'Too many sign-ins in progress',

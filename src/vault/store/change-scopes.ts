@@ -13,6 +13,9 @@
 export const SCOPED_TABLES = {
   integrations: 'integrations',
   webhookEndpoints: 'webhook_endpoints',
+  /** A connection page's refresh history and proxy calls: read at every view, written by refreshes and proxy calls. */
+  refreshHistory: 'refresh_history',
+  proxyCalls: 'proxy_calls',
 } as const;
 
 /** A scope with a change stamp of its own: writes to its table only. */
@@ -33,5 +36,5 @@ export function scopesWritten(sql: string): TableScope[] {
 
 /** Per-scope counters of this process's writes, one per table scope, all starting at 0. */
 export function scopeCounters(): Record<TableScope, number> {
-  return { integrations: 0, webhookEndpoints: 0 };
+  return { integrations: 0, webhookEndpoints: 0, refreshHistory: 0, proxyCalls: 0 };
 }

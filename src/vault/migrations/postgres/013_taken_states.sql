@@ -3,7 +3,8 @@
 -- flow writes nothing here; an abandoned flow leaves nothing behind. What must be shared by every instance is only
 -- that a state was answered: its callback inserts the state's hash here before the code exchange (at most once: the
 -- primary key), and the row keeps the connection it produced for the "already used" page of a reloaded callback.
-DROP TABLE IF EXISTS pending_authorizations;
+-- pending_authorizations is left in place, unused: instances of the previous version may still be serving from this
+-- database during a rolling upgrade, and would fail every flow without it. A later migration drops it.
 CREATE TABLE IF NOT EXISTS taken_states (
   state_hash TEXT PRIMARY KEY,
   browser_hash TEXT NOT NULL,
