@@ -3,9 +3,9 @@
  * "the person's browser" (consent and device approval driven with fetch, as a browser would submit the forms).
  */
 
-/** A free loopback port (bound and released). */
 import { freePort } from '../support/free-port.js';
 
+/** A free loopback port (test/support/free-port.ts). */
 export { freePort };
 
 /** The test integration's credentials. */

@@ -9,6 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { freePort } from '../support/free-port.js';
+
+/** A free loopback port (test/support/free-port.ts). */
+export { freePort };
 
 /** Debian's Chromium. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -21,10 +25,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where screenshots go (gitignored). */
 export const SCREENSHOTS = join(root, 'test', 'e2e', '__screenshots__');
 const MAIN = join(root, 'dist', 'cli', 'main.js');
-
-import { freePort } from '../support/free-port.js';
-
-export { freePort };
 
 /** A running `webex-auth serve` in demo mode. */
 export interface Served {

@@ -6,6 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../support/free-port.js';
+
+/** A free loopback port (test/support/free-port.ts). */
+export { freePort };
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -28,10 +32,6 @@ export function seedFor(redirectUris: string[], displayName = 'Alice Example') {
     rooms: [],
   };
 }
-
-import { freePort } from '../support/free-port.js';
-
-export { freePort };
 
 /** A temporary directory and its cleanup. */
 export function tempDir(prefix = 'webex-auth-sec-'): { dir: string; cleanup: () => void } {
