@@ -12,7 +12,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { secureRandomBytes } from '../vault/crypto/random.js';
-import { PENDING_KEY, pendingKey } from '../vault/sessions.js';
+import { MAX_SEALED_PENDING, PENDING_KEY, pendingKey } from '../vault/sessions.js';
 import type { PendingEntry, WebSession, WebSessions } from '../vault/types.js';
 import type { SessionAccount } from './access/principal.js';
 import { createRateLimiter, type RateLimiter } from './routes/api/ratelimit.js';
@@ -65,11 +65,6 @@ export const SECURE_FLOW_COOKIE = '__Host-webex_auth_flow';
 /** The prefix of a pending authorization's cookie; its `pendingKey` (vault/sessions.ts) follows. */
 export const PENDING_COOKIE = 'webex_auth_pending_';
 export const SECURE_PENDING_COOKIE = '__Host-webex_auth_pending_';
-/**
- * The longest sealed pending authorization set as a cookie: browsers keep a cookie of up to 4096 bytes with its name.
- * Ours are about 0.7 KB, 2 KB with the whole scope catalog; the vault opens none longer.
- */
-const MAX_PENDING_COOKIE = 3800;
 /**
  * The most bytes a browser's pending-authorization cookies may take in its requests' Cookie header, all together: Node
  * refuses request headers over 16 KB with a 431, and the browser would send them with every request until they expire.
@@ -185,9 +180,16 @@ export class SessionManager {
     return out;
   }
 
-  /** The sealed pending authorization this browser sent under `key`. */
-  pendingCookie(request: FastifyRequest, key: string): string | undefined {
-    return request.cookies[this.#pendingPrefix(request) + key];
+  /**
+   * What this browser holds for its flow of `state`: its flow id, the state's pending key, and the sealed pending
+   * authorization it sent under that key.
+   */
+  pendingFor(
+    request: FastifyRequest,
+    state: string,
+  ): { flowId: string | undefined; key: string; sealed: string | undefined } {
+    const key = pendingKey(state);
+    return { flowId: this.flowId(request), key, sealed: request.cookies[this.#pendingPrefix(request) + key] };
   }
 
   /** Gives this browser `sealed` under `key`, for as long as a pending authorization lives. */
@@ -212,7 +214,7 @@ export class SessionManager {
   holdPending(request: FastifyRequest, reply: FastifyReply, entry: PendingEntry): 'held' | 'full' | 'too-large' {
     const browser = this.browserId(request, reply);
     const sealed = this.store.sealPending(browser, entry, SESSION_LIMITS.pendingTtlMs);
-    if (sealed.length > MAX_PENDING_COOKIE) return 'too-large';
+    if (sealed.length > MAX_SEALED_PENDING) return 'too-large';
     const prefix = this.#pendingPrefix(request);
     const key = pendingKey(entry.pending.state);
     /** What a cookie adds to the Cookie header: `; name=value`, the value URI-encoded as it is sent. */

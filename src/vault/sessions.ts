@@ -6,8 +6,8 @@
  *   a copy of the database holds no usable session id. The session's data (with its account id) is JSON
  *   envelope-encrypted with the key ring, bound to the row's hash: a row copied onto another session fails to open.
  * - A pending authorization (state, PKCE verifier, nonce, scopes, owner, expiry) is JSON envelope-encrypted with the
- *   key ring into a cookie value, bound to the SHA-256 of the browser's flow id and of the state: it opens only for the
- *   callback of that state in that browser, and only until it expires. Any instance sharing the ring opens it.
+ *   key ring into a cookie value, bound to the SHA-256 of the browser's flow id and to the cookie's name (the state's
+ *   {@link pendingKey}): it opens only for the callback of that state in that browser, and only until it expires. Any instance sharing the ring opens it.
  * - Taking it inserts the state's hash into the store in one atomic statement before the code exchange: a state is
  *   answered at most once across processes, whatever copies of the cookie exist.
  * - A row or cookie that cannot be opened (its key was removed from the ring, or it was altered) or parsed is no
@@ -27,8 +27,11 @@ import { type OpenedPending, type PendingEntry, VaultError, type WebSession, typ
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 /** The longest state accepted (ours are far shorter; anything longer is not ours). */
 const MAX_STATE = 512;
-/** The longest sealed pending authorization opened (a cookie holds 4 KB with its name; ours are about 0.7-2 KB). */
-const MAX_SEALED = 3800;
+/**
+ * The longest sealed pending authorization set as a cookie or opened: browsers keep a cookie of up to 4096 bytes with
+ * its name. Ours are about 0.7 KB, 2 KB with the whole scope catalog.
+ */
+export const MAX_SEALED_PENDING = 3800;
 
 /** SHA-256 (hex) of a session id or a state: the store's key. */
 const sha256 = (s: string) => digest('sha256', s, 'hex');
@@ -207,7 +210,7 @@ export function createWebSessions(store: Store, ring: KeyRing, clock: Clock): We
 
     openPending(browserId, key, value) {
       if (!isSessionId(browserId) || !PENDING_KEY.test(key)) return undefined;
-      if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SEALED) return undefined;
+      if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SEALED_PENDING) return undefined;
       try {
         return pendingOf(sealed.decrypt(value, pendingSlot(sha256(browserId), key)), clock());
       } catch {

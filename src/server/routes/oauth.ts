@@ -12,7 +12,6 @@ import { parseCallback } from '../../oauth/callback.js';
 import { CallbackError, IdTokenError, ScopeError, StateMismatchError, WebexOAuthError } from '../../oauth/errors.js';
 import { exchangeCode } from '../../oauth/tokens.js';
 import { scopeInfo } from '../../scopes/catalog.js';
-import { pendingKey } from '../../vault/sessions.js';
 import { CONFIGURED_OWNER } from '../../vault/types.js';
 import { WebexApiError } from '../../webex/errors.js';
 import { resolvePerson } from '../../webex/person.js';
@@ -87,7 +86,14 @@ async function start(
     ownerId: request.principal.ownerId,
     ...(returnTo ? { returnTo } : {}),
   });
-  if (held === 'full') return tooManyPending(reply);
+  if (held === 'full') {
+    return reply.header('retry-after', '60').errorPage({
+      status: 429,
+      title: 'Too many authorizations in progress',
+      explanation: `This browser has ${SESSION_LIMITS.maxPending} authorizations waiting for an answer from Webex.`,
+      action: 'Finish or abandon them (they expire after 15 minutes), then start again.',
+    });
+  }
   if (held === 'too-large') {
     return reply.errorPage({
       status: 400,
@@ -101,16 +107,6 @@ async function start(
   return reply.code(303).redirect(authorization.url);
 }
 
-/** The answer when this browser already waits on `maxPending` authorizations. */
-export function tooManyPending(reply: FastifyReply) {
-  return reply.header('retry-after', '60').errorPage({
-    status: 429,
-    title: 'Too many authorizations in progress',
-    explanation: `This browser has ${SESSION_LIMITS.maxPending} authorizations waiting for an answer from Webex.`,
-    action: 'Finish or abandon them (they expire after 15 minutes), then start again.',
-  });
-}
-
 function hasCallbackParams(query: Record<string, unknown>): boolean {
   return 'state' in query || 'code' in query || 'error' in query;
 }
@@ -122,11 +118,10 @@ function hasCallbackParams(query: Record<string, unknown>): boolean {
  */
 export async function isPendingCallback(ctx: ServerContext, request: FastifyRequest, path: string): Promise<boolean> {
   const state = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)).get('state');
-  const sessions = request.server.sessions;
-  const flowId = sessions.flowId(request);
-  if (!state || !flowId) return false;
-  const key = pendingKey(state);
-  const opened = ctx.vault.sessions.openPending(flowId, key, sessions.pendingCookie(request, key));
+  if (!state) return false;
+  const { flowId, key, sealed } = request.server.sessions.pendingFor(request, state);
+  if (!flowId) return false;
+  const opened = ctx.vault.sessions.openPending(flowId, key, sealed);
   if (opened) return opened.pending.state === state && opened.redirectPath === path;
   return (await ctx.vault.sessions.findTaken(flowId, state)) !== undefined;
 }
@@ -151,9 +146,7 @@ export async function handleCallback(ctx: ServerContext, request: FastifyRequest
   const state = params.get('state') ?? '';
   // This browser's pending authorization of `state` (its cookie, sealed to its flow id), taken before parsing: at most
   // once across every instance sharing the store (an atomic INSERT of the state's hash). Its cookie goes either way.
-  const flowId = browser.flowId(request);
-  const key = pendingKey(state);
-  const sealed = browser.pendingCookie(request, key);
+  const { flowId, key, sealed } = browser.pendingFor(request, state);
   if (sealed !== undefined) browser.clearPendingCookie(request, reply, key);
   const taken = flowId ? await sessions.takePending(flowId, state, sealed) : undefined;
   try {
